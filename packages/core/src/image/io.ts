@@ -1,0 +1,145 @@
+/**
+ * PNG/JPEG reading and PNG writing through sharp. Images travel as `RawImage`: uint8 pixels,
+ * row-major HWC, which is what the datasets store and what grids and GIFs consume.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+
+// Decoding is the bottleneck of loaders; one libvips thread per core is what we have.
+sharp.concurrency(1);
+// Determinism over speed: no cross-call cache of decoded images.
+sharp.cache(false);
+
+export interface RawImage {
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+  data: Uint8Array;
+}
+
+export class ImageFileError extends Error {
+  constructor(public readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'ImageFileError';
+  }
+}
+
+export interface ReadImageOptions {
+  /** Convert to this many channels (1 = grayscale by luminance, 3 = RGB). Default: keep 1 or 3, drop alpha. */
+  channels?: 1 | 3;
+  /** Expected size; a different size is an error naming the file (unless `resize` is given). */
+  expectSize?: { width: number; height: number };
+  /** Resize to this size (bilinear, corners not aligned, as PIL/torchvision do). */
+  resize?: { width: number; height: number };
+}
+
+/** Reads an image file into uint8 HWC pixels; errors name the file and the problem. */
+export async function readImage(file: string, options: ReadImageOptions = {}): Promise<RawImage> {
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ImageFileError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`);
+  }
+  return decodeImage(buf, file, options);
+}
+
+/** Decodes an in-memory image; `name` is used in errors. */
+export async function decodeImage(buf: Buffer | Uint8Array, name: string, options: ReadImageOptions = {}): Promise<RawImage> {
+  let pipeline: sharp.Sharp;
+  let meta: sharp.Metadata;
+  try {
+    pipeline = sharp(buf, { failOn: 'error' });
+    meta = await pipeline.metadata();
+  } catch (err) {
+    throw new ImageFileError(name, `not a readable image (${(err as Error).message})`);
+  }
+  const { width, height } = meta;
+  if (!width || !height) throw new ImageFileError(name, 'image has no size');
+  if (options.expectSize && !options.resize && (width !== options.expectSize.width || height !== options.expectSize.height)) {
+    throw new ImageFileError(name, `expected ${options.expectSize.width}x${options.expectSize.height} pixels, got ${width}x${height}`);
+  }
+  const srcChannels = meta.channels ?? 3;
+  const hasColour = srcChannels >= 3 && meta.space !== 'b-w';
+  const want: 1 | 3 = options.channels ?? (hasColour ? 3 : 1);
+  try {
+    let p = pipeline.removeAlpha();
+    if (options.resize) p = p.resize(options.resize.width, options.resize.height, { fit: 'fill', kernel: 'linear' });
+    p = want === 1 ? p.toColourspace('b-w') : p.toColourspace('srgb');
+    const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== want) {
+      // sharp keeps a single band when asked for sRGB from grey input: expand by hand.
+      if (info.channels === 1 && want === 3) return { width: info.width, height: info.height, channels: 3, data: greyToRgb(data) };
+      throw new ImageFileError(name, `decoded ${info.channels} channels, wanted ${want}`);
+    }
+    return { width: info.width, height: info.height, channels: want, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (err) {
+    if (err instanceof ImageFileError) throw err;
+    throw new ImageFileError(name, `corrupt image data (${(err as Error).message})`);
+  }
+}
+
+function greyToRgb(grey: Uint8Array): Uint8Array {
+  const out = new Uint8Array(grey.length * 3);
+  for (let i = 0; i < grey.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = grey[i] as number;
+  return out;
+}
+
+/** Encodes to PNG bytes. Deterministic: fixed compression settings, no metadata. */
+export async function encodePng(img: RawImage): Promise<Buffer> {
+  checkRaw(img);
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
+    raw: { width: img.width, height: img.height, channels: img.channels },
+  })
+    .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
+    .toBuffer();
+}
+
+/** Writes a PNG atomically (temp file + rename), creating parent folders. */
+export async function writePng(file: string, img: RawImage): Promise<void> {
+  await writeFileAtomic(file, await encodePng(img));
+}
+
+/** Writes bytes to `file` through a temp file and rename, so readers never see half a file. */
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+}
+
+/** Resizes uint8 HWC pixels (bilinear). */
+export async function resizeImage(img: RawImage, width: number, height: number): Promise<RawImage> {
+  checkRaw(img);
+  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
+    raw: { width: img.width, height: img.height, channels: img.channels },
+  })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: img.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+function checkRaw(img: RawImage): void {
+  const need = img.width * img.height * img.channels;
+  if (img.data.length !== need) throw new Error(`raw image: ${img.width}x${img.height}x${img.channels} needs ${need} bytes, got ${img.data.length}`);
+}
+
+/** Float pixels in [lo, hi] (HWC, any channel count) to uint8, rounding and clipping. */
+export function floatToUint8(values: ArrayLike<number>, lo = -1, hi = 1): Uint8Array {
+  const out = new Uint8Array(values.length);
+  const scale = 255 / (hi - lo);
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.round(((values[i] as number) - lo) * scale);
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return out;
+}

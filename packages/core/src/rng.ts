@@ -1,0 +1,158 @@
+/**
+ * Seeded random numbers for everything random in the project (data order, noise, crops,
+ * dropout masks), so the same seed gives the same bytes on every engine.
+ *
+ * PCG32 (O'Neill 2014, "XSH RR" output): small state, good statistics, and trivially
+ * portable, unlike Math.random or tfjs's per-backend random ops.
+ */
+
+const MULT_HI = 0x5851f42d;
+const MULT_LO = 0x4c957f2d;
+
+export class Rng {
+  // 64-bit state and increment as two unsigned 32-bit halves (JS has no fast u64).
+  private stateHi = 0;
+  private stateLo = 0;
+  private incHi = 0;
+  private incLo = 0;
+  private spareNormal: number | undefined;
+
+  constructor(seed: number, stream = 54) {
+    if (!Number.isFinite(seed)) throw new Error(`Rng: seed must be a finite number, got ${seed}`);
+    const seedHi = Math.floor(seed / 0x100000000) >>> 0;
+    const seedLo = seed >>> 0;
+    // inc = (stream << 1) | 1, as in the reference pcg32_srandom_r.
+    this.incHi = ((stream >>> 31) | 0) >>> 0;
+    this.incLo = ((stream << 1) | 1) >>> 0;
+    this.step();
+    this.addToState(seedHi, seedLo);
+    this.step();
+  }
+
+  /** A child generator whose sequence is independent of this one's future draws. */
+  fork(label: number): Rng {
+    return new Rng(this.nextUint32() * 0x10000 + (label & 0xffff), (label * 2654435761) >>> 0);
+  }
+
+  private addToState(hi: number, lo: number): void {
+    const sumLo = this.stateLo + lo;
+    this.stateLo = sumLo >>> 0;
+    this.stateHi = (this.stateHi + hi + (sumLo > 0xffffffff ? 1 : 0)) >>> 0;
+  }
+
+  private step(): void {
+    // state = state * MULT + inc (mod 2^64), in 16-bit limbs to stay exact in doubles.
+    const a0 = this.stateLo & 0xffff, a1 = this.stateLo >>> 16, a2 = this.stateHi & 0xffff, a3 = this.stateHi >>> 16;
+    const b0 = MULT_LO & 0xffff, b1 = MULT_LO >>> 16, b2 = MULT_HI & 0xffff, b3 = MULT_HI >>> 16;
+    let c0 = a0 * b0;
+    let c1 = (c0 >>> 16) + a0 * b1 + a1 * b0;
+    c0 &= 0xffff;
+    let c2 = Math.floor(c1 / 0x10000) + a0 * b2 + a1 * b1 + a2 * b0;
+    c1 &= 0xffff;
+    let c3 = Math.floor(c2 / 0x10000) + a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+    c2 &= 0xffff;
+    c3 &= 0xffff;
+    this.stateLo = ((c1 << 16) | c0) >>> 0;
+    this.stateHi = ((c3 << 16) | c2) >>> 0;
+    this.addToState(this.incHi, this.incLo);
+  }
+
+  /** Uniform integer in [0, 2^32). */
+  nextUint32(): number {
+    const hi = this.stateHi, lo = this.stateLo;
+    this.step();
+    // xorshifted = ((old >> 18) ^ old) >> 27, as 32 bits; rot = old >> 59.
+    const xHi = (hi >>> 18) ^ hi;
+    const xLo = ((lo >>> 18) | (hi << 14)) ^ lo;
+    const xorshifted = ((xLo >>> 27) | (xHi << 5)) >>> 0;
+    const rot = hi >>> 27;
+    return ((xorshifted >>> rot) | (xorshifted << ((32 - rot) & 31))) >>> 0;
+  }
+
+  /** Uniform float in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.nextUint32() >>> 5, lo = this.nextUint32() >>> 6;
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n), unbiased. */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new Error(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
+    const limit = 0x100000000 - (0x100000000 % n);
+    for (;;) {
+      const x = this.nextUint32();
+      if (x < limit) return x % n;
+    }
+  }
+
+  /** Uniform float in [lo, hi). */
+  uniform(lo = 0, hi = 1): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Standard normal (Box-Muller; the pair's second value is kept for the next call). */
+  normal(): number {
+    if (this.spareNormal !== undefined) {
+      const v = this.spareNormal;
+      this.spareNormal = undefined;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Float32Array of standard normals, optionally scaled. */
+  normalArray(length: number, std = 1, mean = 0): Float32Array {
+    const out = new Float32Array(length);
+    for (let i = 0; i < length; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  /** Float32Array of uniforms in [lo, hi). */
+  uniformArray(length: number, lo = 0, hi = 1): Float32Array {
+    const out = new Float32Array(length);
+    for (let i = 0; i < length; i++) out[i] = lo + (hi - lo) * this.next();
+    return out;
+  }
+
+  /** In-place Fisher-Yates shuffle. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = items[i] as T;
+      items[i] = items[j] as T;
+      items[j] = tmp;
+    }
+    return items;
+  }
+
+  /** A shuffled 0..n-1. */
+  permutation(n: number): number[] {
+    return this.shuffle(Array.from({ length: n }, (_, i) => i));
+  }
+
+  /** The full generator state, for checkpoints. */
+  getState(): RngState {
+    return { stateHi: this.stateHi, stateLo: this.stateLo, incHi: this.incHi, incLo: this.incLo, spareNormal: this.spareNormal ?? null };
+  }
+
+  setState(s: RngState): void {
+    this.stateHi = s.stateHi >>> 0;
+    this.stateLo = s.stateLo >>> 0;
+    this.incHi = s.incHi >>> 0;
+    this.incLo = s.incLo >>> 0;
+    this.spareNormal = s.spareNormal ?? undefined;
+  }
+}
+
+export interface RngState {
+  stateHi: number;
+  stateLo: number;
+  incHi: number;
+  incLo: number;
+  spareNormal: number | null;
+}
