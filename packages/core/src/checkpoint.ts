@@ -1,0 +1,287 @@
+/**
+ * Checkpoints: weights of any number of models, optimizer state, the run's config and its
+ * progress (step, epoch, RNG states...), in one folder per step:
+ *
+ *   <runDir>/checkpoints/step-00001200/{tensors.bin, checkpoint.json}
+ *   <runDir>/checkpoints/latest.json
+ *
+ * A checkpoint is written into a hidden temp folder, fsynced, then renamed into place, and only
+ * then does latest.json (itself replaced atomically) point at it: a kill at any moment leaves the
+ * previous checkpoint loadable. checkpoint.json holds the SHA-256 of tensors.bin so a damaged
+ * file is caught on load. Plain files, no tfjs IO handlers: works on every engine.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from './image/io';
+
+export const CHECKPOINT_FORMAT = 'dlcv-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+/** Something whose tensors a checkpoint saves and restores, in a fixed order. */
+export type WeightsHolder = tf.LayersModel | tf.Variable[];
+
+export interface CheckpointState {
+  step: number;
+  epoch: number;
+  [key: string]: unknown;
+}
+
+export interface CheckpointContent {
+  models: Record<string, WeightsHolder>;
+  optimizers?: Record<string, tf.Optimizer>;
+  /** The run's configuration (JSON), saved so a resumed run can check it matches. */
+  config: unknown;
+  state: CheckpointState;
+}
+
+interface TensorEntry {
+  group: string;
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  offset: number;
+  byteLength: number;
+}
+
+interface CheckpointJson {
+  format: string;
+  version: number;
+  savedAt: string;
+  config: unknown;
+  state: CheckpointState;
+  tensors: TensorEntry[];
+  tensorsSha256: string;
+}
+
+export class CheckpointError extends Error {
+  constructor(public readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'CheckpointError';
+  }
+}
+
+function isLayersModel(holder: WeightsHolder): holder is tf.LayersModel {
+  return !Array.isArray(holder);
+}
+
+function holderTensors(holder: WeightsHolder): { name: string; tensor: tf.Tensor }[] {
+  if (isLayersModel(holder)) {
+    // model.weights order is fixed by the architecture; names carry per-process suffixes, so
+    // restoring matches by position and shape, names are kept for error messages.
+    const values = holder.getWeights();
+    return holder.weights.map((w, i) => ({ name: w.originalName, tensor: values[i] as tf.Tensor }));
+  }
+  return holder.map((v) => ({ name: v.name, tensor: v }));
+}
+
+export function checkpointsDir(runDir: string): string {
+  return path.join(runDir, 'checkpoints');
+}
+
+const stepDirName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+
+export interface SaveCheckpointOptions {
+  /** Keep this many newest checkpoints (default 3); older ones are deleted after the save. */
+  keep?: number;
+  /** Test hook: runs after the files are written, before the folder is renamed into place. */
+  beforeCommit?: () => Promise<void> | void;
+}
+
+export async function saveCheckpoint(runDir: string, content: CheckpointContent, options: SaveCheckpointOptions = {}): Promise<string> {
+  const { step } = content.state;
+  if (!Number.isInteger(step) || step < 0) throw new Error(`saveCheckpoint: state.step must be a non-negative integer, got ${step}`);
+  const root = checkpointsDir(runDir);
+  await fs.mkdir(root, { recursive: true });
+
+  const entries: TensorEntry[] = [];
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  const add = async (group: string, name: string, tensor: tf.Tensor) => {
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`saveCheckpoint: ${group}/${name} has dtype ${tensor.dtype}`);
+    const values = (await tensor.data()) as Float32Array | Int32Array;
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    entries.push({ group, name, shape: tensor.shape, dtype: tensor.dtype, offset, byteLength: bytes.length });
+    chunks.push(Buffer.from(bytes));
+    offset += bytes.length;
+  };
+  for (const [modelName, holder] of Object.entries(content.models)) {
+    const tensors = holderTensors(holder);
+    // getWeights() hands out the live variables: read them, never dispose them.
+    for (const { name, tensor } of tensors) await add(`model:${modelName}`, name, tensor);
+  }
+  for (const [optName, optimizer] of Object.entries(content.optimizers ?? {})) {
+    const named = await optimizer.getWeights();
+    for (const { name, tensor } of named) await add(`optimizer:${optName}`, name, tensor);
+    // getWeights returns the optimizer's live variables for moments, but a fresh scalar for iterations.
+  }
+  const tensorsBin = Buffer.concat(chunks);
+  const json: CheckpointJson = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    savedAt: new Date().toISOString(),
+    config: content.config,
+    state: content.state,
+    tensors: entries,
+    tensorsSha256: createHash('sha256').update(tensorsBin).digest('hex'),
+  };
+
+  const finalDir = path.join(root, stepDirName(step));
+  const tmpDir = path.join(root, `.${stepDirName(step)}.tmp-${process.pid}`);
+  await fs.rm(tmpDir, { recursive: true, force: true });
+  await fs.mkdir(tmpDir);
+  await writeSynced(path.join(tmpDir, 'tensors.bin'), tensorsBin);
+  await writeSynced(path.join(tmpDir, 'checkpoint.json'), JSON.stringify(json, null, 1));
+  await options.beforeCommit?.();
+  // Re-saving the same step: move the old folder aside first (rename cannot replace a folder).
+  const aside = `${finalDir}.old-${process.pid}`;
+  const hadOld = await exists(finalDir);
+  if (hadOld) await fs.rename(finalDir, aside);
+  await fs.rename(tmpDir, finalDir);
+  await syncDir(root);
+  await writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ dir: stepDirName(step), step }) + '\n');
+  if (hadOld) await fs.rm(aside, { recursive: true, force: true });
+  await prune(root, options.keep ?? 3, stepDirName(step));
+  return finalDir;
+}
+
+async function writeSynced(file: string, bytes: Uint8Array | string): Promise<void> {
+  const handle = await fs.open(file, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some filesystems refuse fsync on folders; the rename is still atomic.
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function prune(root: string, keep: number, current: string): Promise<void> {
+  const names = (await fs.readdir(root)).filter((n) => /^step-\d{8}$/.test(n)).sort();
+  const stale = names.slice(0, Math.max(0, names.length - keep)).filter((n) => n !== current);
+  for (const n of stale) await fs.rm(path.join(root, n), { recursive: true, force: true });
+  // Leftovers of saves killed midway.
+  for (const n of await fs.readdir(root)) {
+    if (/^\.step-\d{8}\.tmp-\d+$/.test(n) && !n.endsWith(`.tmp-${process.pid}`)) await fs.rm(path.join(root, n), { recursive: true, force: true });
+  }
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  config: unknown;
+  state: CheckpointState;
+}
+
+async function readCheckpointJson(dir: string): Promise<{ json: CheckpointJson; bin: Buffer }> {
+  const jsonFile = path.join(dir, 'checkpoint.json');
+  const binFile = path.join(dir, 'tensors.bin');
+  let json: CheckpointJson;
+  try {
+    json = JSON.parse(await fs.readFile(jsonFile, 'utf8')) as CheckpointJson;
+  } catch (err) {
+    throw new CheckpointError(jsonFile, `unreadable checkpoint description (${(err as Error).message})`);
+  }
+  if (json.format !== CHECKPOINT_FORMAT || json.version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(jsonFile, `not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file (format ${json.format}, version ${json.version})`);
+  }
+  let bin: Buffer;
+  try {
+    bin = await fs.readFile(binFile);
+  } catch (err) {
+    throw new CheckpointError(binFile, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const sha = createHash('sha256').update(bin).digest('hex');
+  if (sha !== json.tensorsSha256) throw new CheckpointError(binFile, 'damaged: its SHA-256 does not match checkpoint.json');
+  return { json, bin };
+}
+
+/** The newest complete checkpoint of a run, or undefined when there is none. */
+export async function findLatestCheckpoint(runDir: string): Promise<string | undefined> {
+  const root = checkpointsDir(runDir);
+  let names: string[];
+  try {
+    names = await fs.readdir(root);
+  } catch {
+    return undefined;
+  }
+  try {
+    const latest = JSON.parse(await fs.readFile(path.join(root, 'latest.json'), 'utf8')) as { dir?: string };
+    if (latest.dir && names.includes(latest.dir)) return path.join(root, latest.dir);
+  } catch {
+    // No or unreadable latest.json: fall back to the newest step folder.
+  }
+  const steps = names.filter((n) => /^step-\d{8}$/.test(n)).sort();
+  const newest = steps[steps.length - 1];
+  return newest ? path.join(root, newest) : undefined;
+}
+
+/**
+ * Restores the given models and optimizers from a checkpoint folder (or a run folder, meaning
+ * its latest checkpoint) and returns the saved config and state.
+ */
+export async function loadCheckpoint(
+  dirOrRun: string,
+  targets: { models: Record<string, WeightsHolder>; optimizers?: Record<string, tf.Optimizer> },
+): Promise<LoadedCheckpoint> {
+  let dir = dirOrRun;
+  if (!(await exists(path.join(dir, 'checkpoint.json')))) {
+    const latest = await findLatestCheckpoint(dirOrRun);
+    if (!latest) throw new CheckpointError(dirOrRun, 'no checkpoint found (neither a checkpoint folder nor a run folder with checkpoints/)');
+    dir = latest;
+  }
+  const { json, bin } = await readCheckpointJson(dir);
+  const jsonFile = path.join(dir, 'checkpoint.json');
+  const byGroup = new Map<string, TensorEntry[]>();
+  for (const e of json.tensors) byGroup.set(e.group, [...(byGroup.get(e.group) ?? []), e]);
+  const toTensor = (e: TensorEntry) => {
+    const slice = bin.subarray(e.offset, e.offset + e.byteLength);
+    const copy = new Uint8Array(slice); // aligned copy for the typed array view
+    const values = e.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
+    return tf.tensor(values, e.shape, e.dtype);
+  };
+
+  for (const [modelName, holder] of Object.entries(targets.models)) {
+    const saved = byGroup.get(`model:${modelName}`);
+    if (!saved) throw new CheckpointError(jsonFile, `has no weights for model "${modelName}" (it has: ${[...byGroup.keys()].join(', ')})`);
+    const current = holderTensors(holder);
+    if (current.length !== saved.length) {
+      throw new CheckpointError(jsonFile, `model "${modelName}" has ${current.length} weight tensors, the checkpoint ${saved.length}: a different architecture or config`);
+    }
+    saved.forEach((e, i) => {
+      const want = current[i]?.tensor.shape ?? [];
+      if (want.join('x') !== e.shape.join('x')) {
+        throw new CheckpointError(jsonFile, `model "${modelName}" weight ${i} (${e.name}) has shape [${e.shape}] in the checkpoint, [${want}] in the model`);
+      }
+    });
+    const tensors = saved.map(toTensor);
+    if (isLayersModel(holder)) holder.setWeights(tensors);
+    else holder.forEach((v, i) => v.assign(tensors[i] as tf.Tensor));
+    tf.dispose(tensors);
+  }
+  for (const [optName, optimizer] of Object.entries(targets.optimizers ?? {})) {
+    const saved = byGroup.get(`optimizer:${optName}`);
+    if (!saved) throw new CheckpointError(jsonFile, `has no state for optimizer "${optName}"`);
+    await optimizer.setWeights(saved.map((e) => ({ name: e.name, tensor: toTensor(e) })));
+  }
+  return { dir, config: json.config, state: json.state };
+}

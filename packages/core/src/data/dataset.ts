@@ -1,0 +1,190 @@
+/**
+ * An image dataset held as uint8 HWC pixels and turned into float batches on demand.
+ *
+ * Pixels are decoded lazily, the first time an index is asked for, into one shared uint8 buffer
+ * when the whole set fits `maxCacheBytes` (MNIST-M train: 105 MB; 38k faces: 472 MB), else per
+ * batch and dropped afterwards, so a 40k-face folder never needs more than a batch in memory.
+ * While the caller trains on one batch, the next is already being decoded on libuv's threads.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { readImage, type RawImage } from '../image/io';
+import type { Rng } from '../rng';
+
+export interface ImageShape {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+export interface ImageDatasetOptions {
+  /** Pixel size every image must have (else an error naming the file); with `resize`, the size to resize to. */
+  shape: ImageShape;
+  /** Resize images of another size instead of rejecting them. */
+  resize?: boolean;
+  /** Keep decoded pixels when the whole set needs at most this many bytes (default 2 GiB). */
+  maxCacheBytes?: number;
+  /** Parallel decodes (default 8: sharp runs them on libuv's pool). */
+  concurrency?: number;
+}
+
+/** How uint8 pixels become floats: x/255 * (hi - lo) + lo, then (x - mean) / std per channel. */
+export interface PixelScaling {
+  range?: [number, number];
+  mean?: number[];
+  std?: number[];
+}
+
+export interface Batch {
+  /** [n, h, w, c] float32 */
+  x: tf.Tensor4D;
+  /** [n] int32 labels, when the dataset has labels */
+  y?: tf.Tensor1D;
+  indices: number[];
+}
+
+export class ImageDataset {
+  readonly shape: ImageShape;
+  private readonly pixelsPerImage: number;
+  private readonly cache: Uint8Array | undefined;
+  private readonly cached: Uint8Array | undefined;
+  private readonly concurrency: number;
+  private readonly resize: boolean;
+
+  constructor(
+    /** Absolute paths, one per image. */
+    readonly files: readonly string[],
+    /** Labels aligned with files, or undefined for unlabelled sets (faces, DANN targets). */
+    readonly labels: Int32Array | undefined,
+    options: ImageDatasetOptions,
+  ) {
+    if (labels && labels.length !== files.length) throw new Error(`dataset: ${files.length} files but ${labels.length} labels`);
+    this.shape = options.shape;
+    this.pixelsPerImage = options.shape.height * options.shape.width * options.shape.channels;
+    this.concurrency = options.concurrency ?? 8;
+    this.resize = options.resize ?? false;
+    const bytes = this.pixelsPerImage * files.length;
+    if (bytes <= (options.maxCacheBytes ?? 2 * 1024 ** 3)) {
+      this.cache = new Uint8Array(bytes);
+      this.cached = new Uint8Array(files.length);
+    }
+  }
+
+  get length(): number {
+    return this.files.length;
+  }
+
+  get cachesPixels(): boolean {
+    return this.cache !== undefined;
+  }
+
+  private async decode(index: number): Promise<Uint8Array> {
+    const file = this.files[index];
+    if (file === undefined) throw new RangeError(`dataset: index ${index} outside 0-${this.files.length - 1}`);
+    const { height, width, channels } = this.shape;
+    const img: RawImage = await readImage(file, {
+      channels,
+      expectSize: { width, height },
+      resize: this.resize ? { width, height } : undefined,
+    });
+    return img.data;
+  }
+
+  /** uint8 HWC pixels of one image (a view into the cache when caching). */
+  async getPixels(index: number): Promise<Uint8Array> {
+    if (this.cache && this.cached) {
+      const start = index * this.pixelsPerImage;
+      if (!this.cached[index]) {
+        this.cache.set(await this.decode(index), start);
+        this.cached[index] = 1;
+      }
+      return this.cache.subarray(start, start + this.pixelsPerImage);
+    }
+    return this.decode(index);
+  }
+
+  /** uint8 pixels of many images, concatenated in order, [n, h, w, c]. */
+  async getPixelsBatch(indices: readonly number[]): Promise<Uint8Array> {
+    const out = new Uint8Array(indices.length * this.pixelsPerImage);
+    let next = 0;
+    const worker = async () => {
+      for (;;) {
+        const k = next++;
+        if (k >= indices.length) return;
+        out.set(await this.getPixels(indices[k] as number), k * this.pixelsPerImage);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, indices.length) }, worker));
+    return out;
+  }
+
+  /** Decodes every image now (with a callback for progress), e.g. before timing an epoch. */
+  async preload(onProgress?: (done: number, total: number) => void): Promise<void> {
+    const chunk = 256;
+    for (let start = 0; start < this.length; start += chunk) {
+      const indices = Array.from({ length: Math.min(chunk, this.length - start) }, (_, i) => start + i);
+      await this.getPixelsBatch(indices);
+      onProgress?.(start + indices.length, this.length);
+    }
+  }
+
+  /** Float batch [n, h, w, c] scaled as asked (default [-1, 1]). */
+  async getBatch(indices: readonly number[], scaling: PixelScaling = {}): Promise<Batch> {
+    const pixels = await this.getPixelsBatch(indices);
+    const { height, width, channels } = this.shape;
+    const values = pixelsToFloat(pixels, channels, scaling);
+    const x = tf.tensor4d(values, [indices.length, height, width, channels], 'float32');
+    const y = this.labels ? tf.tensor1d(Int32Array.from(indices, (i) => this.labels?.[i] as number), 'int32') : undefined;
+    return { x, y, indices: [...indices] };
+  }
+
+  /**
+   * One epoch of batches; order from `rng` (no rng: file order). The next batch is decoded while
+   * the caller works on the current one. The caller disposes each batch's tensors.
+   */
+  async *batches(options: { batchSize: number; rng?: Rng; dropLast?: boolean; scaling?: PixelScaling }): AsyncGenerator<Batch> {
+    const { batchSize } = options;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`);
+    const order = options.rng ? options.rng.permutation(this.length) : Array.from({ length: this.length }, (_, i) => i);
+    const starts: number[] = [];
+    for (let s = 0; s < order.length; s += batchSize) {
+      if (options.dropLast && s + batchSize > order.length) break;
+      starts.push(s);
+    }
+    const load = (s: number) => this.getBatch(order.slice(s, s + batchSize), options.scaling);
+    let pending = starts.length ? load(starts[0] as number) : undefined;
+    for (let b = 0; b < starts.length; b++) {
+      const current = await (pending as Promise<Batch>);
+      pending = b + 1 < starts.length ? load(starts[b + 1] as number) : undefined;
+      yield current;
+    }
+  }
+
+  /** A view of some indices (e.g. a held-out split) sharing nothing but the file list. */
+  subset(indices: readonly number[]): ImageDataset {
+    const files = indices.map((i) => {
+      const f = this.files[i];
+      if (f === undefined) throw new RangeError(`subset: index ${i} outside 0-${this.files.length - 1}`);
+      return f;
+    });
+    const labels = this.labels ? Int32Array.from(indices, (i) => this.labels?.[i] as number) : undefined;
+    return new ImageDataset(files, labels, { shape: this.shape, resize: this.resize, concurrency: this.concurrency });
+  }
+}
+
+export function pixelsToFloat(pixels: Uint8Array, channels: number, scaling: PixelScaling = {}): Float32Array {
+  const [lo, hi] = scaling.range ?? [-1, 1];
+  const mean = scaling.mean, std = scaling.std;
+  if (mean && mean.length !== channels) throw new Error(`scaling.mean has ${mean.length} values for ${channels} channels`);
+  if (std && std.length !== channels) throw new Error(`scaling.std has ${std.length} values for ${channels} channels`);
+  const out = new Float32Array(pixels.length);
+  const scale = (hi - lo) / 255;
+  for (let i = 0; i < pixels.length; i++) {
+    let v = (pixels[i] as number) * scale + lo;
+    if (mean || std) {
+      const c = i % channels;
+      v = (v - (mean?.[c] ?? 0)) / (std?.[c] ?? 1);
+    }
+    out[i] = v;
+  }
+  return out;
+}

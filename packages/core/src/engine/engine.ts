@@ -1,0 +1,119 @@
+/**
+ * Engine (tfjs backend) selection, in one place. Order of preference:
+ *   tfjs-node-gpu (when it loads and sees a CUDA device) > tfjs-node > dlcv-native (our
+ *   oneDNN addon, see engine/native) > tfjs cpu (pure JS, slow but always there).
+ * `DLCV_ENGINE` (or the CLIs' `--engine`) forces one; a forced engine that cannot load is an
+ * error, never a silent fallback. Every CLI prints `describeEngine()` once at start.
+ */
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+
+export const ENGINE_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'native', 'cpu'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+export interface EngineInfo {
+  engine: EngineName;
+  /** The tfjs backend name that is active. */
+  backend: string;
+  threads: number;
+  detail: string;
+  /** Why each preferred engine was passed over, for the start-up line and `dlcv-core info`. */
+  skipped: { engine: EngineName; reason: string }[];
+}
+
+type Attempt = { ok: true; backend: string; threads: number; detail: string } | { ok: false; reason: string };
+
+let active: EngineInfo | undefined;
+
+export function parseEngineName(value: string, source: string): EngineName {
+  if ((ENGINE_NAMES as readonly string[]).includes(value)) return value as EngineName;
+  throw new Error(`${source}: unknown engine "${value}"; choose one of ${ENGINE_NAMES.join(', ')}`);
+}
+
+function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node', needGpu: boolean): Attempt {
+  try {
+    // Optional peer dependency: resolved at run time only where the user installed it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(pkg);
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0] ?? String(err);
+    return { ok: false, reason: /Cannot find module/.test(msg) && msg.includes(pkg) ? 'not installed' : `failed to load (${msg})` };
+  }
+  if (!tf.findBackend('tensorflow')) return { ok: false, reason: 'loaded but registered no "tensorflow" backend (version mismatch with @tensorflow/tfjs 4.22?)' };
+  const backend = tf.findBackend('tensorflow') as unknown as { isUsingGpuDevice?: boolean; binding?: { isUsingGpuDevice?: () => boolean } };
+  const gpu = backend.isUsingGpuDevice ?? backend.binding?.isUsingGpuDevice?.() ?? false;
+  if (needGpu && !gpu) return { ok: false, reason: 'loaded but sees no CUDA device' };
+  return { ok: true, backend: 'tensorflow', threads: os.availableParallelism(), detail: gpu ? 'libtensorflow on CUDA' : 'libtensorflow on CPU' };
+}
+
+function tryNative(): Attempt {
+  let mod: { loadNativeBackend?: () => { ok: true; backendName: string; threads: number; detail: string } | { ok: false; reason: string } };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require('./native');
+  } catch (err) {
+    return { ok: false, reason: `not available (${(err as Error).message.split('\n')[0]})` };
+  }
+  if (typeof mod.loadNativeBackend !== 'function') return { ok: false, reason: 'not built into this version' };
+  const res = mod.loadNativeBackend();
+  return res.ok ? { ok: true, backend: res.backendName, threads: res.threads, detail: res.detail } : res;
+}
+
+function attempt(engine: EngineName): Attempt {
+  switch (engine) {
+    case 'tfjs-node-gpu':
+      return tryTfjsNode('@tensorflow/tfjs-node-gpu', true);
+    case 'tfjs-node':
+      return tryTfjsNode('@tensorflow/tfjs-node', false);
+    case 'native':
+      return tryNative();
+    case 'cpu':
+      return { ok: true, backend: 'cpu', threads: 1, detail: 'pure JavaScript, single thread (slow: see README "Engines")' };
+  }
+}
+
+export interface SetupEngineOptions {
+  /** Force an engine; defaults to `DLCV_ENGINE` from the environment, else the best available. */
+  engine?: EngineName | string;
+}
+
+/** Picks and activates the engine; idempotent (later calls return the first choice). */
+export async function setupEngine(options: SetupEngineOptions = {}): Promise<EngineInfo> {
+  const forcedRaw = options.engine ?? process.env.DLCV_ENGINE;
+  const forced = forcedRaw ? parseEngineName(forcedRaw, options.engine ? '--engine' : 'DLCV_ENGINE') : undefined;
+  if (active && (!forced || forced === active.engine)) return active;
+
+  const skipped: EngineInfo['skipped'] = [];
+  const candidates: readonly EngineName[] = forced ? [forced] : ENGINE_NAMES;
+  for (const engine of candidates) {
+    const res = attempt(engine);
+    if (!res.ok) {
+      if (forced) throw new Error(`engine "${forced}" was requested but cannot be used: ${res.reason}`);
+      skipped.push({ engine, reason: res.reason });
+      continue;
+    }
+    if (!(await tf.setBackend(res.backend))) {
+      const reason = `backend "${res.backend}" failed to initialise`;
+      if (forced) throw new Error(`engine "${forced}" was requested but ${reason}`);
+      skipped.push({ engine, reason });
+      continue;
+    }
+    await tf.ready();
+    // The cpu backend's "install tfjs-node" banner repeats what our start-up line says better.
+    const backendState = tf.backend() as unknown as { firstUse?: boolean };
+    if (backendState.firstUse) backendState.firstUse = false;
+    active = { engine, backend: res.backend, threads: res.threads, detail: res.detail, skipped };
+    return active;
+  }
+  throw new Error('no tfjs engine could be initialised (not even the pure-JS cpu backend)');
+}
+
+/** The one line every CLI prints at start. */
+export function describeEngine(info: EngineInfo): string {
+  const passed = info.skipped.length ? `; passed over: ${info.skipped.map((s) => `${s.engine} (${s.reason})`).join(', ')}` : '';
+  return `engine: ${info.engine} [tfjs backend "${info.backend}"], ${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.detail}${passed}`;
+}
+
+export function activeEngine(): EngineInfo | undefined {
+  return active;
+}

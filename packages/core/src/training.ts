@@ -1,0 +1,15 @@
+/** Guards shared by the trainers. */
+
+export class NonFiniteLossError extends Error {
+  constructor(public readonly what: string, public readonly step: number, public readonly value: number) {
+    super(`${what} became ${value} at step ${step}: training stopped; the last good checkpoint is kept`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/** Throws NonFiniteLossError for NaN or infinite values, so a run stops before saving them. */
+export function assertFinite(values: Record<string, number>, step: number): void {
+  for (const [what, value] of Object.entries(values)) {
+    if (!Number.isFinite(value)) throw new NonFiniteLossError(what, step, value);
+  }
+}
