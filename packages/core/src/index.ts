@@ -1,2 +1,16 @@
 export * from './rng';
 export * from './image/io';
+export { makeGrid, writeGrid, tensorToImages, type GridOptions } from './image/grid';
+export { encodeGif, writeGif, type GifOptions } from './image/gif';
+export { plotCurves, plotCurvesPng, writePlot, type PlotSpec, type PlotSeries, type PlotPngOptions } from './plot';
+export { progress, formatMetrics, formatDuration, type Progress, type ProgressOptions, type ProgressMetrics } from './progress';
+export { MetricsLog, readMetrics, MetricsFileError, type MetricsRecord, type MetricsRead } from './metrics';
+export * from './engine/engine';
+export * from './data/csv';
+export * from './data/dataset';
+export * from './data/digits';
+export * from './data/image-folder';
+export * from './checkpoint';
+export * from './training';
+export * from './cli-kit';
+export { infoCommand } from './commands/info';
