@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { resizeBilinear } from './resize';
 
 // Decoding is the bottleneck of loaders; one libvips thread per core is what we have.
 sharp.concurrency(1);
@@ -30,7 +31,7 @@ export interface ReadImageOptions {
   channels?: 1 | 3;
   /** Expected size; a different size is an error naming the file (unless `resize` is given). */
   expectSize?: { width: number; height: number };
-  /** Resize to this size (bilinear, corners not aligned, as PIL/torchvision do). */
+  /** Resize to this size (PIL's BILINEAR, exactly: see image/resize.ts). */
   resize?: { width: number; height: number };
 }
 
@@ -66,15 +67,14 @@ export async function decodeImage(buf: Buffer | Uint8Array, name: string, option
   const want: 1 | 3 = options.channels ?? (hasColour ? 3 : 1);
   try {
     let p = pipeline.removeAlpha();
-    if (options.resize) p = p.resize(options.resize.width, options.resize.height, { fit: 'fill', kernel: 'linear' });
     p = want === 1 ? p.toColourspace('b-w') : p.toColourspace('srgb');
     const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== want) {
-      // sharp keeps a single band when asked for sRGB from grey input: expand by hand.
-      if (info.channels === 1 && want === 3) return { width: info.width, height: info.height, channels: 3, data: greyToRgb(data) };
-      throw new ImageFileError(name, `decoded ${info.channels} channels, wanted ${want}`);
-    }
-    return { width: info.width, height: info.height, channels: want, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    let img: RawImage;
+    if (info.channels === want) img = { width: info.width, height: info.height, channels: want, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    // sharp keeps a single band when asked for sRGB from grey input: expand by hand.
+    else if (info.channels === 1 && want === 3) img = { width: info.width, height: info.height, channels: 3, data: greyToRgb(data) };
+    else throw new ImageFileError(name, `decoded ${info.channels} channels, wanted ${want}`);
+    return options.resize ? resizeBilinear(img, options.resize.width, options.resize.height) : img;
   } catch (err) {
     if (err instanceof ImageFileError) throw err;
     throw new ImageFileError(name, `corrupt image data (${(err as Error).message})`);
@@ -87,12 +87,17 @@ function greyToRgb(grey: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Encodes to PNG bytes. Deterministic: fixed compression settings, no metadata. */
+/**
+ * Encodes to PNG bytes: 1 channel as an 8-bit grey PNG (as the homework's USPS files), 3 as
+ * RGB, 4 as RGBA. Deterministic: fixed compression settings, no metadata.
+ */
 export async function encodePng(img: RawImage): Promise<Buffer> {
   checkRaw(img);
-  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
+  const pipeline = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
     raw: { width: img.width, height: img.height, channels: img.channels },
-  })
+  });
+  // Without this sharp widens one raw band to sRGB and writes an RGB file.
+  return (img.channels === 1 ? pipeline.toColourspace('b-w') : pipeline)
     .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
     .toBuffer();
 }
@@ -116,16 +121,10 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
   await fs.rename(tmp, file);
 }
 
-/** Resizes uint8 HWC pixels (bilinear). */
+/** Resizes uint8 HWC pixels with PIL's BILINEAR (kept async for callers written against sharp). */
 export async function resizeImage(img: RawImage, width: number, height: number): Promise<RawImage> {
   checkRaw(img);
-  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
-    raw: { width: img.width, height: img.height, channels: img.channels },
-  })
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, channels: img.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  return resizeBilinear(img, width, height);
 }
 
 function checkRaw(img: RawImage): void {

@@ -1,0 +1,55 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { decodeImage, encodePng, floatToUint8, readImage, resizeImage, writePng } from './io';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-io-'));
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('image IO', () => {
+  it('round-trips grey images as 1-channel PNGs and RGB as 3-channel PNGs, byte-stable', async () => {
+    const grey = { width: 3, height: 2, channels: 1 as const, data: Uint8Array.from([0, 50, 100, 150, 200, 250]) };
+    const png = await encodePng(grey);
+    expect((await sharp(png).metadata()).channels).toBe(1);
+    expect(Array.from((await decodeImage(png, 'grey.png')).data)).toEqual(Array.from(grey.data));
+    expect(await encodePng(grey)).toEqual(png);
+
+    const rgb = { width: 2, height: 1, channels: 3 as const, data: Uint8Array.from([255, 0, 0, 0, 128, 255]) };
+    const file = path.join(tmp, 'sub', 'rgb.png');
+    await writePng(file, rgb);
+    const back = await readImage(file);
+    expect(back.channels).toBe(3);
+    expect(Array.from(back.data)).toEqual(Array.from(rgb.data));
+    // A grey file asked for as RGB repeats the grey value in each channel.
+    await writePng(path.join(tmp, 'g.png'), grey);
+    expect(Array.from((await readImage(path.join(tmp, 'g.png'), { channels: 3 })).data.slice(3, 6))).toEqual([50, 50, 50]);
+  });
+
+  it('resizes as PIL BILINEAR does (hand-computed 2 -> 4 enlargement)', async () => {
+    const row = { width: 2, height: 1, channels: 1 as const, data: Uint8Array.from([0, 100]) };
+    const out = await resizeImage(row, 4, 1);
+    expect(out.channels).toBe(1);
+    expect(Array.from(out.data)).toEqual([0, 25, 75, 100]);
+  });
+
+  it('names the file of missing, corrupt and wrong-size images', async () => {
+    await expect(readImage(path.join(tmp, 'none.png'))).rejects.toThrow(/none\.png: file not found/);
+    await fs.writeFile(path.join(tmp, 'bad.png'), 'garbage');
+    await expect(readImage(path.join(tmp, 'bad.png'))).rejects.toThrow(/bad\.png: not a readable image/);
+    // A real PNG cut short: the header parses, the pixel data does not.
+    const good = await encodePng({ width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).map((_, i) => (i * 37) & 255) });
+    await fs.writeFile(path.join(tmp, 'cut.png'), good.subarray(0, Math.floor(good.length / 2)));
+    await expect(readImage(path.join(tmp, 'cut.png'))).rejects.toThrow(/cut\.png: /);
+    await expect(readImage(path.join(tmp, 'sub', 'rgb.png'), { expectSize: { width: 28, height: 28 } })).rejects.toThrow(/rgb\.png: expected 28x28 pixels, got 2x1/);
+  });
+
+  it('maps floats in [-1, 1] to bytes with rounding and clipping', () => {
+    expect(Array.from(floatToUint8([-1, 1, 0, -2, 2]))).toEqual([0, 255, 128, 0, 255]);
+  });
+});
