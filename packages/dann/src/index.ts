@@ -1,1 +1,11 @@
-export {};
+export { gradientReversal, grlLambda } from './grl';
+export { DannNet, REPORT_NET, type DannNetConfig, type ForwardOptions } from './model';
+export { DEFAULT_CONFIG, MODES, runName, specFor, selectionNote, validateConfig, type Mode, type RunSpec, type TrainConfig } from './config';
+export { DOMAINS, SCENARIOS, SOURCE_DOMAIN, resolveDomain, openDomain, holdOut, withoutLabels, type DataLocation, type Domain, type Scenario } from './data';
+export { trainRun, readResult, epochOrder, targetIndices, RESULT_FILE, type RunResult, type TrainOptions, type EpochRecord } from './train';
+export { accuracy, predictLabels, extractFeatures } from './evaluate';
+export { loadRunModel } from './load';
+export { tsne2d, type TsneOptions } from './tsne';
+export { scatterSvg, writeScatter, type ScatterSpec } from './scatter';
+export { buildTables, tablesMarkdown, BASELINES, type DannTables } from './report';
+export { trainAll, ALL_RUNS, type TrainAllOptions } from './train-all';

@@ -1,1 +1,14 @@
-export {};
+export * from './unet';
+export * from './schedulers';
+export * from './guidance';
+export * from './conditioning';
+export * from './pipeline';
+export * from './ema';
+export * from './model-io';
+export * from './presets';
+export * from './trainer';
+export { GroupNorm } from './layers/group-norm';
+export { Film } from './layers/film';
+export { ContextMask } from './layers/context-mask';
+export { ScaledAdd } from './layers/scaled-add';
+export { sampleFileName } from './commands/sample';

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-import { infoCommand, runCli } from '@dlcv/core';
+import { runCli } from '@dlcv/core';
+import { benchCommand } from './commands/bench';
+import { dannCommand } from './commands/dann';
+import { digitsCommand } from './commands/digits';
+import { faceCommand } from './commands/face';
+import { fidCommand } from './commands/fid';
+import { trainClassifierCommand } from './commands/train-classifier';
 
-// Commands arrive with this package's own issue; `info` shows the engine meanwhile.
-void runCli('dlcv-eval', [infoCommand]).then((code) => {
+void runCli('dlcv-eval', [digitsCommand, dannCommand, fidCommand, faceCommand, trainClassifierCommand, benchCommand]).then((code) => {
   process.exitCode = code;
 });

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { infoCommand, runCli } from '@dlcv/core';
+import { benchCommand } from './commands/bench';
+import { generateCommand } from './commands/generate';
+import { gridCommand } from './commands/grid';
+import { summaryCommand } from './commands/summary';
+import { trainCommand } from './commands/train';
 
-// Commands arrive with this package's own issue; `info` shows the engine meanwhile.
-void runCli('dlcv-gan', [infoCommand]).then((code) => {
+void runCli('dlcv-gan', [trainCommand, generateCommand, gridCommand, summaryCommand, benchCommand, infoCommand]).then((code) => {
   process.exitCode = code;
 });

@@ -1,1 +1,9 @@
-export {};
+export * from './batchnorm';
+export * from './models';
+export * from './train-step';
+export * from './detectors';
+export * from './config';
+export * from './sampling';
+export * from './trainer';
+export * from './data';
+export * from './load';

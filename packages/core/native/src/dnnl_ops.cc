@@ -1,0 +1,268 @@
+// Convolutions and matrix multiplication over oneDNN, with primitive caches keyed by shape.
+// Activations are NHWC (tfjs layout), filters HWIO (tfjs layout). Weights use format_tag::any
+// (oneDNN's blocked layout, reordered per call: that is what selects the jit:avx512 / brgconv
+// kernels instead of the gemm fallbacks); activations stay plain nhwc (see actTag), which the
+// avx512 kernels of oneDNN 2.6 support directly, so they need no reorders.
+#include "ops.h"
+
+#include <dnnl.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <cstdlib>
+
+namespace dlcv {
+
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+static engine& eng() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+static stream& strm() {
+  static stream s(eng());
+  return s;
+}
+
+std::string dnnlInfo() {
+  const dnnl_version_t* v = dnnl_version();
+  std::ostringstream os;
+  os << "oneDNN " << v->major << "." << v->minor << "." << v->patch;
+  return os.str();
+}
+
+// A memory in oneDNN's preferred layout plus the reorder from/to the user's plain layout.
+struct Edge {
+  memory::desc user, prim;
+  bool needReorder = false;
+  memory primMem;
+  void init(const memory::desc& u, const memory::desc& p) {
+    user = u;
+    prim = p;
+    needReorder = !(u == p);
+    if (needReorder) primMem = memory(p, eng());
+  }
+  // user -> primitive layout (input side)
+  memory in(float* data) {
+    memory um(user, eng(), data);
+    if (!needReorder) return um;
+    reorder(um, primMem).execute(strm(), um, primMem);
+    return primMem;
+  }
+  // memory the primitive writes into (output side)
+  memory out(float* data) {
+    if (!needReorder) return memory(user, eng(), data);
+    return primMem;
+  }
+  void finish(float* data) {
+    if (!needReorder) return;
+    memory um(user, eng(), data);
+    reorder(primMem, um).execute(strm(), primMem, um);
+  }
+};
+
+struct ConvKey {
+  int64_t n, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pb, pl, pr, dh, dw, bias;
+  bool operator<(const ConvKey& k) const {
+    const int64_t* a = &n;
+    const int64_t* b = &k.n;
+    for (int i = 0; i < 18; ++i) {
+      if (a[i] != b[i]) return a[i] < b[i];
+    }
+    return false;
+  }
+};
+
+// Activation layout inside oneDNN convolutions. oneDNN 2.6 has jit/brgemm avx512 kernels for
+// plain nhwc activations (forward: brgconv:avx512_core, backward: jit:avx512_core), which saves
+// the two activation reorders per call that the blocked layout needs; weights stay format any.
+// DLCV_CONV_ACT=any switches to oneDNN-chosen (blocked) activation layouts.
+static tag actTag() {
+  static tag t = [] {
+    const char* e = std::getenv("DLCV_CONV_ACT");
+    return (e && std::string(e) == "any") ? tag::any : tag::nhwc;
+  }();
+  return t;
+}
+
+struct ConvDescs {
+  memory::desc src, wei, dst, srcAny, weiAny, dstAny;
+  memory::dims strides, dil, padL, padR;
+  explicit ConvDescs(const ConvKey& k)
+      : src({k.n, k.c, k.h, k.w}, dt::f32, tag::nhwc),
+        wei({k.o, k.c, k.kh, k.kw}, dt::f32, tag::hwio),
+        dst({k.n, k.o, k.oh, k.ow}, dt::f32, tag::nhwc),
+        srcAny({k.n, k.c, k.h, k.w}, dt::f32, actTag()),
+        weiAny({k.o, k.c, k.kh, k.kw}, dt::f32, tag::any),
+        dstAny({k.n, k.o, k.oh, k.ow}, dt::f32, actTag()),
+        strides({k.sh, k.sw}),
+        dil({k.dh - 1, k.dw - 1}),
+        padL({k.pt, k.pl}),
+        padR({k.pb, k.pr}) {}
+  convolution_forward::primitive_desc fwdPd(bool withBias = false) const {
+    if (withBias) {
+      memory::desc b({dstAny.dims()[1]}, dt::f32, tag::x);
+      convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, srcAny, weiAny, b,
+                                  dstAny, strides, dil, padL, padR);
+      return convolution_forward::primitive_desc(d, eng());
+    }
+    convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, srcAny, weiAny,
+                                dstAny, strides, dil, padL, padR);
+    return convolution_forward::primitive_desc(d, eng());
+  }
+};
+
+struct ConvFwd {
+  convolution_forward prim;
+  Edge src, wei, dst;
+  memory::desc bias;
+};
+struct ConvBwdData {
+  convolution_backward_data prim;
+  Edge dsrc, wei, ddst;
+};
+struct ConvBwdW {
+  convolution_backward_weights prim;
+  Edge src, dwei, ddst;
+};
+
+static std::mutex gMu;
+static std::map<ConvKey, std::unique_ptr<ConvFwd>> gFwd;
+static std::map<ConvKey, std::unique_ptr<ConvBwdData>> gBwdD;
+static std::map<ConvKey, std::unique_ptr<ConvBwdW>> gBwdW;
+
+static ConvFwd* getFwd(const ConvKey& k) {
+  auto it = gFwd.find(k);
+  if (it != gFwd.end()) return it->second.get();
+  ConvDescs d(k);
+  auto pd = d.fwdPd(k.bias != 0);
+  auto p = std::make_unique<ConvFwd>();
+  p->prim = convolution_forward(pd);
+  if (k.bias) p->bias = pd.bias_desc();
+  p->src.init(d.src, pd.src_desc());
+  p->wei.init(d.wei, pd.weights_desc());
+  p->dst.init(d.dst, pd.dst_desc());
+  return (gFwd[k] = std::move(p)).get();
+}
+static ConvBwdData* getBwdD(const ConvKey& k) {
+  auto it = gBwdD.find(k);
+  if (it != gBwdD.end()) return it->second.get();
+  ConvDescs d(k);
+  auto hint = d.fwdPd();
+  convolution_backward_data::desc bd(algorithm::convolution_direct, d.srcAny, d.weiAny, d.dstAny, d.strides,
+                                     d.dil, d.padL, d.padR);
+  convolution_backward_data::primitive_desc pd(bd, eng(), hint);
+  auto p = std::make_unique<ConvBwdData>();
+  p->prim = convolution_backward_data(pd);
+  p->dsrc.init(d.src, pd.diff_src_desc());
+  p->wei.init(d.wei, pd.weights_desc());
+  p->ddst.init(d.dst, pd.diff_dst_desc());
+  return (gBwdD[k] = std::move(p)).get();
+}
+static ConvBwdW* getBwdW(const ConvKey& k) {
+  auto it = gBwdW.find(k);
+  if (it != gBwdW.end()) return it->second.get();
+  ConvDescs d(k);
+  auto hint = d.fwdPd();
+  convolution_backward_weights::desc bd(algorithm::convolution_direct, d.srcAny, d.weiAny, d.dstAny, d.strides,
+                                        d.dil, d.padL, d.padR);
+  convolution_backward_weights::primitive_desc pd(bd, eng(), hint);
+  auto p = std::make_unique<ConvBwdW>();
+  p->prim = convolution_backward_weights(pd);
+  p->src.init(d.src, pd.src_desc());
+  p->dwei.init(d.wei, pd.diff_weights_desc());
+  p->ddst.init(d.dst, pd.diff_dst_desc());
+  return (gBwdW[k] = std::move(p)).get();
+}
+
+static ConvKey keyOf(const ConvParams& c, bool bias = false) {
+  return ConvKey{c.n, c.h, c.w, c.c, c.kh, c.kw, c.o, c.oh, c.ow, c.sh, c.sw, c.pt, c.pb, c.pl, c.pr, c.dh, c.dw,
+                 bias ? 1 : 0};
+}
+
+void conv2dForward(const ConvParams& c, float* x, float* w, float* y, float* bias) {
+  std::lock_guard<std::mutex> lock(gMu);
+  ConvFwd* p = getFwd(keyOf(c, bias != nullptr));
+  memory s = p->src.in(x), wm = p->wei.in(w), d = p->dst.out(y);
+  if (bias) {
+    memory bm(p->bias, eng(), bias);
+    p->prim.execute(strm(), {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, d}});
+  } else {
+    p->prim.execute(strm(), {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d}});
+  }
+  p->dst.finish(y);
+  strm().wait();
+}
+
+void conv2dBackwardData(const ConvParams& c, float* dy, float* w, float* dx) {
+  std::lock_guard<std::mutex> lock(gMu);
+  ConvBwdData* p = getBwdD(keyOf(c));
+  memory dd = p->ddst.in(dy), wm = p->wei.in(w), ds = p->dsrc.out(dx);
+  p->prim.execute(strm(), {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, ds}});
+  p->dsrc.finish(dx);
+  strm().wait();
+}
+
+void conv2dBackwardFilter(const ConvParams& c, float* x, float* dy, float* dw) {
+  std::lock_guard<std::mutex> lock(gMu);
+  ConvBwdW* p = getBwdW(keyOf(c));
+  memory s = p->src.in(x), dd = p->ddst.in(dy), dwm = p->dwei.out(dw);
+  p->prim.execute(strm(), {{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
+  p->dwei.finish(dw);
+  strm().wait();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched matmul: out[b] = op(A[b]) x op(B[b]); batch dims broadcast when one side has batch 1.
+struct MmKey {
+  int64_t ba, bb, m, k, n, ta, tb;
+  bool operator<(const MmKey& o) const {
+    const int64_t* a = &ba;
+    const int64_t* b = &o.ba;
+    for (int i = 0; i < 7; ++i) {
+      if (a[i] != b[i]) return a[i] < b[i];
+    }
+    return false;
+  }
+};
+struct Mm {
+  matmul prim;
+  memory::desc a, b, c;
+};
+static std::map<MmKey, std::unique_ptr<Mm>> gMm;
+
+void matmulBatched(int64_t batchA, int64_t batchB, int64_t m, int64_t k, int64_t n, bool transA, bool transB,
+                   float* a, float* b, float* out) {
+  std::lock_guard<std::mutex> lock(gMu);
+  MmKey key{batchA, batchB, m, k, n, transA, transB};
+  auto it = gMm.find(key);
+  Mm* p;
+  if (it != gMm.end()) {
+    p = it->second.get();
+  } else {
+    int64_t bo = std::max(batchA, batchB);
+    memory::desc ad({batchA, m, k}, dt::f32,
+                    transA ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+    memory::desc bd({batchB, k, n}, dt::f32,
+                    transB ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+    memory::desc cd({bo, m, n}, dt::f32, memory::dims{m * n, n, 1});
+    matmul::desc md(ad, bd, cd);
+    matmul::primitive_desc pd(md, eng());
+    auto q = std::make_unique<Mm>();
+    q->prim = matmul(pd);
+    q->a = ad;
+    q->b = bd;
+    q->c = cd;
+    p = (gMm[key] = std::move(q)).get();
+  }
+  memory am(p->a, eng(), a), bm(p->b, eng(), b), cm(p->c, eng(), out);
+  p->prim.execute(strm(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  strm().wait();
+}
+
+}  // namespace dlcv

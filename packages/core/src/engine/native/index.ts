@@ -1,0 +1,59 @@
+// Entry point of the native CPU engine. Importing this module does nothing; loadNativeBackend()
+// loads the addon, registers the 'dlcv-native' backend (without selecting it) and never throws.
+import type { NativeAddon } from './addon';
+
+export type NativeBackendResult =
+  | { ok: true; backendName: string; threads: number; detail: string }
+  | { ok: false; reason: string };
+
+let cached: NativeBackendResult | null = null;
+let cachedAddon: NativeAddon | null = null;
+
+export const NATIVE_BACKEND = 'dlcv-native';
+
+export function loadNativeBackend(): NativeBackendResult {
+  if (cached) return cached;
+  try {
+    // Lazy requires: nothing (not even tfjs) is loaded until asked for.
+    const { loadAddon } = require('./addon') as typeof import('./addon');
+    const loaded = loadAddon();
+    if ('error' in loaded) return (cached = { ok: false, reason: loaded.error });
+    const { registerNativeBackend, NATIVE_BACKEND_NAME } = require('./backend') as typeof import('./backend');
+    const { kernels } = registerNativeBackend(loaded.addon);
+    const info = loaded.addon.info();
+    cachedAddon = loaded.addon;
+    cached = {
+      ok: true,
+      backendName: NATIVE_BACKEND_NAME,
+      threads: info.threads,
+      detail: `${info.dnnl}, OpenMP ${info.threads} threads, ${kernels.length} native kernels (${loaded.file})`,
+    };
+    return cached;
+  } catch (e) {
+    return (cached = { ok: false, reason: `native backend failed to register: ${(e as Error).message}` });
+  }
+}
+
+/** The loaded addon (after a successful loadNativeBackend), for benchmarks and diagnostics. */
+export function nativeAddon(): NativeAddon | null {
+  return cachedAddon;
+}
+
+/** Per-kernel counts of native runs and cpu fallbacks since load. */
+export function nativeKernelStats(): Map<string, { native: number; fallback: number; lastReason?: string }> {
+  if (!cached || !cached.ok) return new Map();
+  return (require('./backend') as typeof import('./backend')).kernelStats;
+}
+
+/**
+ * Exact GELU; one native kernel (forward and backward) on the native backend, the tfjs
+ * composition elsewhere. Lazily loads tfjs on first call.
+ */
+export function gelu<T extends import('@tensorflow/tfjs').Tensor>(x: T): T {
+  return (require('./ops') as typeof import('./ops')).gelu(x);
+}
+
+/** Training-mode batch norm over all but the last axis; see ops.ts. */
+export function batchNormTrain(...args: Parameters<typeof import('./ops').batchNormTrain>): ReturnType<typeof import('./ops').batchNormTrain> {
+  return (require('./ops') as typeof import('./ops')).batchNormTrain(...args);
+}

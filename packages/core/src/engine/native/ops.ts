@@ -1,0 +1,38 @@
+// Public fused ops. On the 'dlcv-native' backend each is one native kernel forward and one
+// backward; on any other backend they are the equivalent tfjs compositions (same numbers).
+import * as tf from '@tensorflow/tfjs';
+
+import { BN_TRAIN, GELU } from './fused';
+
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) != null;
+}
+
+/** Exact (erf) GELU, as torch.nn.GELU(approximate='none'). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  if (hasKernel(GELU) && x.dtype === 'float32') return tf.engine().runKernel(GELU, { x } as never, {}) as T;
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))) as T;
+}
+
+/**
+ * Training-mode batch normalisation over every axis but the last (BatchNorm1d on [N, C],
+ * BatchNorm2d on NHWC): y = (x - mean) / sqrt(var + eps) * scale + offset with the biased batch
+ * variance, as PyTorch normalises. Returns the batch mean and biased variance too, for running
+ * statistics; those two are treated as constants by the gradient (use them only for the running
+ * averages, not in the loss).
+ */
+export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, eps = 1e-5):
+  { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (hasKernel(BN_TRAIN) && x.dtype === 'float32') {
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BN_TRAIN, { x, scale, offset } as never, { eps } as never) as tf.Tensor[];
+    invStd!.dispose();
+    return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  }
+  return tf.tidy(() => {
+    const axes = x.shape.map((_, i) => i).slice(0, -1);
+    const m = tf.moments(x, axes);
+    // the gradient flows through the batch statistics inside y, as in the fused kernel's backward
+    const y = tf.batchNorm(x, m.mean, m.variance, offset, scale, eps);
+    return { y, mean: m.mean as tf.Tensor1D, variance: m.variance as tf.Tensor1D };
+  });
+}

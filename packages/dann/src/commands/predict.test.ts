@@ -1,0 +1,100 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readImage, Rng, runCli, setupEngine, writePng } from '@dlcv/core';
+import { loadRunModel } from '../load';
+import { fixtureImage, makeDigitsRoot, tinyConfig } from '../test-utils/fixtures';
+import { trainRun } from '../train';
+import { predictCommand, scenarioFromPath } from './predict';
+
+let root: string;
+let runDir: string;
+const cli = (...args: string[]) => runCli('dlcv-dann', [predictCommand], ['predict', ...args]);
+let errors: string[] = [];
+
+beforeAll(async () => {
+  await setupEngine({ engine: 'cpu' });
+  root = await makeDigitsRoot();
+  runDir = path.join(root, 'runs', 'mnistm-to-usps-dann');
+  await trainRun({ spec: { labelled: 'mnistm', unlabelled: 'usps' }, config: tinyConfig({ epochs: 1 }), runDir, data: { root }, evalOn: ['usps'], log: () => undefined, quiet: true });
+});
+
+beforeEach(() => {
+  errors = [];
+  jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+async function folderOf(names: string[], size = 8): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(root, 'images-'));
+  const rng = new Rng(11);
+  for (const [i, n] of names.entries()) await writePng(path.join(dir, n), fixtureImage(i % 2 ? 'svhn' : 'usps', i % 10, size, rng));
+  return dir;
+}
+
+describe('predict (hw2_3.sh contract)', () => {
+  it('writes image_name,label with one row per image, sorted by name, labelled as the model labels each image alone', async () => {
+    const names = ['b.png', '10.png', 'a.png', '2.png', '00007.png', 'c.png'];
+    const dir = await folderOf(names);
+    await fs.writeFile(path.join(dir, 'notes.txt'), 'not an image');
+    const out = path.join(root, 'pred', 'out.csv');
+    expect(await cli(dir, out, '--model', runDir)).toBe(0);
+    const lines = (await fs.readFile(out, 'utf8')).split('\n');
+    expect(lines[0]).toBe('image_name,label');
+    expect(lines[lines.length - 1]).toBe('');
+    const rows = lines.slice(1, -1).map((l) => l.split(','));
+    expect(rows.map((r) => r[0])).toEqual(['00007.png', '10.png', '2.png', 'a.png', 'b.png', 'c.png']);
+    // Reference: each image on its own through the loaded model (eval mode: batch-independent).
+    const { net } = await loadRunModel(runDir);
+    for (const [name, label] of rows) {
+      const img = await readImage(path.join(dir, name as string), { channels: 1 });
+      const x = tf.tensor4d(Float32Array.from(img.data, (v) => (v / 255) * 2 - 1), [1, 8, 8, 1]);
+      const want = tf.tidy(() => tf.argMax(net.classify(net.features(x, { training: false }), { training: false }), -1));
+      expect(Number(label)).toBe((await want.data())[0]);
+      tf.dispose([x, want]);
+    }
+    net.dispose();
+  });
+
+  it('finds the DANN run of the scenario named in the folder path', async () => {
+    const dir = path.join(root, 'hw2_data', 'digits', 'usps', 'data');
+    await fs.mkdir(dir, { recursive: true });
+    const src = await folderOf(['x.png']);
+    await fs.copyFile(path.join(src, 'x.png'), path.join(dir, 'x.png'));
+    const out = path.join(root, 'pred', 'usps.csv');
+    expect(await cli(dir, out, '--runs', path.join(root, 'runs'))).toBe(0);
+    expect((await fs.readFile(out, 'utf8')).split('\n')[1]).toMatch(/^x\.png,\d$/);
+    expect(scenarioFromPath('hw2_data/digits/svhn/data')).toBe('svhn');
+    expect(scenarioFromPath('/x/usps/data')).toBe('usps');
+    expect(scenarioFromPath('/x/svhn-usps')).toBeUndefined();
+  });
+
+  it('rejects an empty folder, naming it', async () => {
+    const dir = await folderOf([]);
+    expect(await cli(dir, path.join(root, 'pred', 'empty.csv'), '--model', runDir)).toBe(1);
+    expect(errors.join('\n')).toContain(`${dir}: no .png or .jpg images in the folder`);
+    await expect(fs.stat(path.join(root, 'pred', 'empty.csv'))).rejects.toThrow();
+  });
+
+  it('rejects an image of another size, naming the file', async () => {
+    const dir = await folderOf(['a.png', 'b.png']);
+    await writePng(path.join(dir, 'big.png'), fixtureImage('svhn', 3, 12, new Rng(1)));
+    expect(await cli(dir, path.join(root, 'pred', 'sizes.csv'), '--model', runDir)).toBe(1);
+    expect(errors.join('\n')).toContain(`${path.join(dir, 'big.png')}: expected 8x8 pixels, got 12x12`);
+  });
+
+  it('explains a missing model and bad arguments', async () => {
+    const dir = await folderOf(['a.png']);
+    expect(await cli(dir, path.join(root, 'x.csv'), '--model', path.join(root, 'nothing'))).toBe(1);
+    expect(errors.join('\n')).toMatch(/nothing: no trained model here/);
+    expect(await cli(dir)).toBe(2);
+    expect(await cli(dir, path.join(root, 'x.csv'))).toBe(2);
+    expect(errors.join('\n')).toMatch(/cannot tell .* whether it is SVHN or USPS/);
+  });
+});

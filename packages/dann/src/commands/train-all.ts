@@ -1,0 +1,20 @@
+import { intFlag, type Command } from '@dlcv/core';
+import { trainAll } from '../train-all';
+import { dataLocation, runsDir, TRAIN_FLAGS, TRAIN_USAGE, trainConfig } from './common';
+
+export const trainAllCommand: Command = {
+  name: 'train-all',
+  summary: 'All 3 modes x 2 scenarios (5 distinct runs: mnistm, svhn, usps alone; DANN to svhn and to usps), then the report table and the source x target matrix (markdown + JSON).',
+  usage: `train-all ${TRAIN_USAGE}`,
+  flags: TRAIN_FLAGS,
+  async run({ flags }) {
+    const out = runsDir(flags);
+    const command = `dlcv-dann train-all ${process.argv.slice(3).join(' ')}`.trim();
+    const { markdown } = await trainAll({
+      config: trainConfig(flags), out, data: dataLocation(flags), command,
+      checkpointEvery: intFlag(flags['checkpoint-every'], 'checkpoint-every', 50),
+    });
+    console.log(`\n${markdown}`);
+    console.log(`wrote ${out}/table.md and ${out}/table.json`);
+  },
+};

@@ -1,0 +1,124 @@
+/**
+ * The report's DANN networks (DLCV HW2 report, problem 3), grayscale input:
+ *   FeatureExtractor: Conv 1->32 k3 p1, BN, ReLU, Dropout2d 0.5, MaxPool 2,
+ *                     Conv 32->64 k3 p1, BN, ReLU, Dropout2d 0.5, MaxPool 2,
+ *                     Flatten (3136), Linear 3136->1024, BN1d, ReLU
+ *   LabelPredictor:   Linear 1024->50, BN1d, ReLU, Linear 50->10
+ *   DomainClassifier: Linear 1024->50, BN1d, ReLU, Linear 50->1
+ * Widths are configurable so tests can run a tiny copy of the same architecture.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '@dlcv/core';
+import {
+  applyBatchNorm, applyConv2d, applyLinear, batchNorm, conv2d, dropout2dMask, linear,
+  type BatchMoments, type BatchNorm, type Conv2d, type Linear, type ParamStore,
+} from './nn';
+
+export interface DannNetConfig {
+  /** Input height = width; must be divisible by 4 (two 2x2 poolings). The homework's digits are 28. */
+  imageSize: number;
+  /** 1: the report turns every domain into grayscale. */
+  inChannels: number;
+  conv1: number;
+  conv2: number;
+  /** Feature width (the report's 1024), also what t-SNE embeds. */
+  features: number;
+  /** Hidden width of both heads (the report's 50). */
+  hidden: number;
+  /** Dropout2d probability after each conv block (the report's 0.5). */
+  dropout: number;
+  classes: number;
+}
+
+export const REPORT_NET: DannNetConfig = { imageSize: 28, inChannels: 1, conv1: 32, conv2: 64, features: 1024, hidden: 50, dropout: 0.5, classes: 10 };
+
+export interface ForwardOptions {
+  training: boolean;
+  /** Dropout masks come from here (training only). */
+  rng?: Rng;
+  /** Training forwards push their BatchNorm batch moments here. */
+  moments?: BatchMoments[];
+}
+
+// tfjs variable names are global to the engine: each network gets its own prefix.
+let instances = 0;
+
+export class DannNet {
+  readonly config: DannNetConfig;
+  private readonly extractorStore: ParamStore = { trainable: [], buffers: [] };
+  private readonly labelStore: ParamStore = { trainable: [], buffers: [] };
+  private readonly domainStore: ParamStore = { trainable: [], buffers: [] };
+  private readonly fe: { conv1: Conv2d; bn1: BatchNorm; conv2: Conv2d; bn2: BatchNorm; fc: Linear; bn3: BatchNorm };
+  private readonly lp: { fc1: Linear; bn: BatchNorm; fc2: Linear };
+  private readonly dc: { fc1: Linear; bn: BatchNorm; fc2: Linear };
+
+  /** `rng` draws the initial weights; without one they are zeros, for loading a checkpoint into. */
+  constructor(config: DannNetConfig, rng?: Rng) {
+    if (!Number.isInteger(config.imageSize) || config.imageSize < 4 || config.imageSize % 4 !== 0) {
+      throw new Error(`DannNet: imageSize must be a positive multiple of 4, got ${config.imageSize}`);
+    }
+    this.config = config;
+    const p = `dann${instances++}`;
+    const flat = (config.imageSize / 4) ** 2 * config.conv2;
+    const es = this.extractorStore, ls = this.labelStore, ds = this.domainStore;
+    // Creation order fixes the draws from rng and the checkpoint order: keep it.
+    this.fe = {
+      conv1: conv2d(rng, es, `${p}/fe.conv1`, config.inChannels, config.conv1),
+      bn1: batchNorm(es, `${p}/fe.bn1`, config.conv1),
+      conv2: conv2d(rng, es, `${p}/fe.conv2`, config.conv1, config.conv2),
+      bn2: batchNorm(es, `${p}/fe.bn2`, config.conv2),
+      fc: linear(rng, es, `${p}/fe.fc`, flat, config.features),
+      bn3: batchNorm(es, `${p}/fe.bn3`, config.features),
+    };
+    this.lp = { fc1: linear(rng, ls, `${p}/lp.fc1`, config.features, config.hidden), bn: batchNorm(ls, `${p}/lp.bn`, config.hidden), fc2: linear(rng, ls, `${p}/lp.fc2`, config.hidden, config.classes) };
+    this.dc = { fc1: linear(rng, ds, `${p}/dc.fc1`, config.features, config.hidden), bn: batchNorm(ds, `${p}/dc.bn`, config.hidden), fc2: linear(rng, ds, `${p}/dc.fc2`, config.hidden, 1) };
+  }
+
+  /** [n, size, size, inChannels] -> [n, features] */
+  features(x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor2D {
+    const { training, moments } = opts;
+    const { conv1, bn1, conv2, bn2, fc, bn3 } = this.fe;
+    const block = (h: tf.Tensor4D, conv: Conv2d, bn: BatchNorm, channels: number) => {
+      const y = tf.maxPool(tf.relu(applyBatchNorm(bn, applyConv2d(conv, h), training, moments)), 2, 2, 'valid');
+      if (!training || this.config.dropout === 0) return y;
+      if (!opts.rng) throw new Error('DannNet: a training forward needs an rng for its dropout masks');
+      // Dropout2d after the pooling, not before as in the report: a per-(sample, channel) factor
+      // >= 0 commutes with max pooling, so the result is the same on a quarter of the pixels.
+      return tf.mul(y, dropout2dMask(opts.rng, y.shape[0], channels, this.config.dropout)) as tf.Tensor4D;
+    };
+    const h = block(block(x, conv1, bn1, this.config.conv1), conv2, bn2, this.config.conv2);
+    const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
+    return tf.relu(applyBatchNorm(bn3, applyLinear(fc, flat), training, moments));
+  }
+
+  /** Class logits [n, classes]. */
+  classify(f: tf.Tensor2D, opts: ForwardOptions): tf.Tensor2D {
+    const { fc1, bn, fc2 } = this.lp;
+    return applyLinear(fc2, tf.relu(applyBatchNorm(bn, applyLinear(fc1, f), opts.training, opts.moments)));
+  }
+
+  /** Domain logit [n, 1] (source 0, target 1). Feed it features through the gradient reversal. */
+  domain(f: tf.Tensor2D, opts: ForwardOptions): tf.Tensor2D {
+    const { fc1, bn, fc2 } = this.dc;
+    return applyLinear(fc2, tf.relu(applyBatchNorm(bn, applyLinear(fc1, f), opts.training, opts.moments)));
+  }
+
+  /** Trainable variables of the parts a mode trains (the domain classifier only in dann mode). */
+  trainable(withDomain: boolean): tf.Variable[] {
+    return [...this.extractorStore.trainable, ...this.labelStore.trainable, ...(withDomain ? this.domainStore.trainable : [])];
+  }
+
+  /** Every tensor a checkpoint holds, in a fixed order: weights then running statistics. */
+  allVariables(): tf.Variable[] {
+    const stores = [this.extractorStore, this.labelStore, this.domainStore];
+    return [...stores.flatMap((s) => s.trainable), ...stores.flatMap((s) => s.buffers)];
+  }
+
+  parameterCount(): number {
+    return this.trainable(true).reduce((n, v) => n + v.size, 0);
+  }
+
+  dispose(): void {
+    tf.dispose(this.allVariables());
+  }
+}

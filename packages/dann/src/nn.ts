@@ -1,0 +1,156 @@
+/**
+ * The few layers the DANN networks need, as plain functions over tf.Variables, with PyTorch's
+ * semantics and initialisation (the report's networks are PyTorch modules):
+ * - Conv2d / Linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default
+ *   kaiming_uniform(a=sqrt(5)) works out to exactly that bound);
+ * - BatchNorm: batch statistics in training (biased variance to normalise, unbiased variance
+ *   into the running average), running statistics in evaluation, momentum 0.1, eps 1e-5;
+ * - Dropout2d: whole channels zeroed per sample, survivors scaled by 1/(1-p).
+ * Every random draw (init, dropout masks) comes from the caller's Rng, never from tfjs, so a
+ * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '@dlcv/core';
+
+export const BN_MOMENTUM = 0.1;
+export const BN_EPS = 1e-5;
+
+/** Where a layer's variables are registered, in creation order (the checkpoint order). */
+export interface ParamStore {
+  trainable: tf.Variable[];
+  /** Running statistics: saved and restored, never given to the optimizer. */
+  buffers: tf.Variable[];
+}
+
+/** No rng: zeros, for networks whose weights a checkpoint is about to overwrite (3.3M draws cost ~10 s). */
+function uniformVariable(rng: Rng | undefined, shape: number[], bound: number, name: string, store: ParamStore): tf.Variable {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const v = tf.variable(rng ? tf.tensor(rng.uniformArray(size, -bound, bound), shape, 'float32') : tf.zeros(shape), true, name);
+  store.trainable.push(v);
+  return v;
+}
+
+export interface Conv2d {
+  kernel: tf.Variable; // [kh, kw, in, out]
+  bias: tf.Variable;
+}
+
+/** 3x3 "same" convolution, stride 1 (the report's Conv2d(k=3, padding=1)). */
+export function conv2d(rng: Rng | undefined, store: ParamStore, name: string, inChannels: number, outChannels: number, kernelSize = 3): Conv2d {
+  const bound = 1 / Math.sqrt(inChannels * kernelSize * kernelSize);
+  return {
+    kernel: uniformVariable(rng, [kernelSize, kernelSize, inChannels, outChannels], bound, `${name}.weight`, store),
+    bias: uniformVariable(rng, [outChannels], bound, `${name}.bias`, store),
+  };
+}
+
+export function applyConv2d(layer: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.add(tf.conv2d(x, layer.kernel as tf.Tensor4D, 1, 'same'), layer.bias);
+}
+
+export interface Linear {
+  weight: tf.Variable; // [in, out]
+  bias: tf.Variable;
+}
+
+export function linear(rng: Rng | undefined, store: ParamStore, name: string, inFeatures: number, outFeatures: number): Linear {
+  const bound = 1 / Math.sqrt(inFeatures);
+  return {
+    weight: uniformVariable(rng, [inFeatures, outFeatures], bound, `${name}.weight`, store),
+    bias: uniformVariable(rng, [outFeatures], bound, `${name}.bias`, store),
+  };
+}
+
+export function applyLinear(layer: Linear, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(x, layer.weight as tf.Tensor2D), layer.bias);
+}
+
+export interface BatchNorm {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
+}
+
+export function batchNorm(store: ParamStore, name: string, channels: number): BatchNorm {
+  const gamma = tf.variable(tf.ones([channels]), true, `${name}.weight`);
+  const beta = tf.variable(tf.zeros([channels]), true, `${name}.bias`);
+  store.trainable.push(gamma, beta);
+  const runningMean = tf.variable(tf.zeros([channels]), false, `${name}.running_mean`);
+  const runningVar = tf.variable(tf.ones([channels]), false, `${name}.running_var`);
+  store.buffers.push(runningMean, runningVar);
+  return { gamma, beta, runningMean, runningVar };
+}
+
+/** Batch moments a training forward used, to fold into the running averages after the step. */
+export interface BatchMoments {
+  layer: BatchNorm;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D; // biased
+  count: number;
+}
+
+/**
+ * Normalises over every axis but the last. In training the batch moments are pushed to
+ * `moments` (kept out of every tidy scope) for `updateRunningStats`, which disposes them.
+ */
+export function applyBatchNorm<T extends tf.Tensor>(layer: BatchNorm, x: T, training: boolean, moments?: BatchMoments[]): T {
+  if (!training) {
+    return tf.batchNorm(x, layer.runningMean, layer.runningVar, layer.beta, layer.gamma, BN_EPS) as T;
+  }
+  return batchNormTrain(layer, x, moments) as T;
+}
+
+/**
+ * Training-mode batch norm as one op with the closed-form backward
+ *   dx = gamma * rstd / N * (N dy - sum(dy) - xhat * sum(dy * xhat)),
+ *   dgamma = sum(dy * xhat), dbeta = sum(dy),
+ * instead of differentiating tf.moments + tf.batchNorm op by op: the same gradient with a third
+ * of the full-size elementwise passes, which dominate a DANN step on CPU engines.
+ */
+function batchNormTrain(layer: BatchNorm, x: tf.Tensor, moments?: BatchMoments[]): tf.Tensor {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const count = axes.reduce((n, a) => n * (x.shape[a] as number), 1);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, gamma, beta] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const save = args[3] as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(input, axes);
+    const rstd = tf.rsqrt(tf.add(variance, BN_EPS));
+    const xhat = tf.mul(tf.sub(input, mean), rstd);
+    if (moments) moments.push({ layer, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
+    save([xhat, rstd, gamma]);
+    return {
+      value: tf.add(tf.mul(xhat, gamma), beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dbeta = tf.sum(dy, axes);
+        const dgamma = tf.sum(tf.mul(dy, xh), axes);
+        const scale = tf.mul(g, r);
+        const dx = tf.mul(tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xh, tf.div(dgamma, count))), scale);
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  return op(x, layer.gamma, layer.beta);
+}
+
+/** running = (1 - m) running + m batch, with the unbiased variance, as torch.nn.BatchNorm does. */
+export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENTUM): void {
+  for (const { layer, mean, variance, count } of moments) {
+    tf.tidy(() => {
+      const unbiased = count > 1 ? variance.mul(count / (count - 1)) : variance;
+      layer.runningMean.assign(layer.runningMean.mul(1 - momentum).add(mean.mul(momentum)));
+      layer.runningVar.assign(layer.runningVar.mul(1 - momentum).add(unbiased.mul(momentum)));
+    });
+    tf.dispose([mean, variance]);
+  }
+}
+
+/** Channel dropout mask [n, 1, 1, c] with values 0 or 1/(1-p), drawn from `rng`. */
+export function dropout2dMask(rng: Rng, n: number, channels: number, p: number): tf.Tensor4D {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout2d: p must be in [0, 1), got ${p}`);
+  const keep = 1 / (1 - p);
+  const values = new Float32Array(n * channels);
+  for (let i = 0; i < values.length; i++) values[i] = rng.next() < p ? 0 : keep;
+  return tf.tensor4d(values, [n, 1, 1, channels]);
+}

@@ -1,0 +1,69 @@
+/**
+ * One optimisation step of each kind, shared by the trainer and the benchmark:
+ * - labelled: cross-entropy on a labelled batch (the `source` and `target` bounds);
+ * - dann: cross-entropy on the source batch + domain BCE on source and target features behind
+ *   the gradient reversal, one backward pass, one Adam step over all three networks (the same as
+ *   the report's three Adams with default settings: Adam is per parameter).
+ * Source and target go through the feature extractor as one concatenated batch, so its
+ * BatchNorm statistics cover both domains.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '@dlcv/core';
+import { gradientReversal } from './grl';
+import type { DannNet } from './model';
+import { updateRunningStats, type BatchMoments } from './nn';
+
+export interface StepLosses {
+  classLoss: number;
+  /** dann steps only */
+  domainLoss?: number;
+}
+
+/** Reads the kept scalars, then frees them. */
+async function readScalars(t: tf.Scalar[]): Promise<number[]> {
+  const out = await Promise.all(t.map(async (s) => (await s.data())[0] as number));
+  tf.dispose(t);
+  return out;
+}
+
+export async function labelledStep(net: DannNet, optimizer: tf.Optimizer, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng): Promise<StepLosses> {
+  const moments: BatchMoments[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const opts = { training: true, rng, moments };
+    const logits = net.classify(net.features(x, opts), opts);
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(y, net.config.classes), logits) as tf.Scalar;
+  }, net.trainable(false));
+  optimizer.applyGradients(grads);
+  tf.dispose(grads);
+  updateRunningStats(moments);
+  const [classLoss] = await readScalars([value]);
+  return { classLoss: classLoss as number };
+}
+
+export async function dannStep(net: DannNet, optimizer: tf.Optimizer, xs: tf.Tensor4D, ys: tf.Tensor1D, xt: tf.Tensor4D, lambda: number, rng: Rng): Promise<StepLosses> {
+  const moments: BatchMoments[] = [];
+  const ns = xs.shape[0], nt = xt.shape[0];
+  let parts: tf.Scalar[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const opts = { training: true, rng, moments };
+    const f = net.features(tf.concat([xs, xt], 0), opts);
+    const logits = net.classify(tf.slice(f, [0, 0], [ns, -1]), opts);
+    const classLoss = tf.losses.softmaxCrossEntropy(tf.oneHot(ys, net.config.classes), logits) as tf.Scalar;
+    const domainLogits = net.domain(gradientReversal(f, lambda), opts);
+    const domainLabels = tf.concat([tf.zeros([ns, 1]), tf.ones([nt, 1])], 0);
+    const domainLoss = tf.losses.sigmoidCrossEntropy(domainLabels, domainLogits) as tf.Scalar;
+    parts = [tf.keep(classLoss), tf.keep(domainLoss)];
+    return tf.add(classLoss, domainLoss) as tf.Scalar;
+  }, net.trainable(true));
+  optimizer.applyGradients(grads);
+  tf.dispose(grads);
+  updateRunningStats(moments);
+  const [classLoss, domainLoss] = await readScalars(parts);
+  tf.dispose(value);
+  return { classLoss: classLoss as number, domainLoss: domainLoss as number };
+}
+
+/** Adam with PyTorch's defaults (the report: "default" learning rate and betas). */
+export function makeOptimizer(lr: number): tf.AdamOptimizer {
+  return tf.train.adam(lr, 0.9, 0.999, 1e-8);
+}

@@ -1,0 +1,101 @@
+/**
+ * Speed of this package's U-Net on the active engine, beside the same network in PyTorch (CPU)
+ * when python3 can import torch: median seconds per training step (forward, MSE, backward, Adam)
+ * and per sampling forward, and the ratio tfjs / PyTorch. A benchmark, not a test.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { intFlag, UsageError, type Command } from '@dlcv/core';
+import { createUnet, countTrainableParams } from '../unet';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+async function timeIt(fn: () => Promise<void>, repeats: number, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(times);
+}
+
+interface TorchResult {
+  torch: string;
+  threads: number;
+  params: number;
+  train_step_s: number;
+  forward_s: number;
+}
+
+/** Runs scripts/bench_torch.py; a string says why there is no PyTorch number. */
+function benchTorch(args: { nFeat: number; trainBatch: number; sampleBatch: number; repeats: number; warmup: number }): TorchResult | string {
+  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.error) return `absent (python3 not found: ${probe.error.message})`;
+  if (probe.status !== 0) return 'absent (python3 cannot import torch; Debian: apt-get install python3-torch)';
+  const script = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
+  const run = spawnSync('python3', [script, '--n-feat', String(args.nFeat), '--train-batch', String(args.trainBatch), '--sample-batch', String(args.sampleBatch), '--repeats', String(args.repeats), '--warmup', String(args.warmup)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (run.status !== 0) return `failed (${(run.stderr || run.error?.message || '').trim().split('\n').pop() ?? 'no output'})`;
+  try {
+    return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as TorchResult;
+  } catch {
+    return `failed (unreadable output: ${run.stdout.slice(0, 200)})`;
+  }
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'Median seconds per training step (batch 32) and per sampling forward (batch 100) of the n_feat 128 U-Net, beside PyTorch CPU when available.',
+  usage: 'bench [--n-feat 128] [--train-batch 32] [--sample-batch 100] [--repeats 3] [--warmup 1] [--no-torch]',
+  flags: { 'n-feat': { type: 'string' }, 'train-batch': { type: 'string' }, 'sample-batch': { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'no-torch': { type: 'boolean' } },
+  async run({ flags, engine }) {
+    const nFeat = intFlag(flags['n-feat'], 'n-feat', 128);
+    const trainBatch = intFlag(flags['train-batch'], 'train-batch', 32);
+    const sampleBatch = intFlag(flags['sample-batch'], 'sample-batch', 100);
+    const repeats = intFlag(flags.repeats, 'repeats', 3);
+    const warmup = intFlag(flags.warmup, 'warmup', 1);
+    if (nFeat < 8 || nFeat % 8 !== 0) throw new UsageError('--n-feat must be a multiple of 8 (GroupNorm has 8 groups)');
+    if (repeats < 1 || trainBatch < 1 || sampleBatch < 1) throw new UsageError('--repeats and the batch sizes must be at least 1');
+
+    const model = createUnet({ nFeat, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 }, 0);
+    console.log(`ContextUnet n_feat ${nFeat}: ${countTrainableParams(model).toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
+    const optimizer = tf.train.adam(1e-4);
+    const inputs = (b: number) => [tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1), tf.randomUniform([b, 1], 0, 1, 'float32', 2), tf.oneHot(tf.range(0, b, 1, 'int32').mod(10), 10).toFloat(), tf.zeros([b, 1])];
+    const tIn = inputs(trainBatch);
+    const target = tf.randomNormal([trainBatch, 28, 28, 3], 0, 1, 'float32', 3);
+    const trainStep = await timeIt(async () => {
+      const loss = optimizer.minimize(() => tf.losses.meanSquaredError(target, model.apply(tIn, { training: true }) as tf.Tensor), true) as tf.Scalar;
+      await loss.data();
+      loss.dispose();
+    }, repeats, warmup);
+    console.log(`tfjs train step (batch ${trainBatch}): ${trainStep.toFixed(3)} s`);
+    const sIn = inputs(sampleBatch);
+    const forward = await timeIt(async () => {
+      const y = model.apply(sIn, { training: false }) as tf.Tensor;
+      await y.data();
+      y.dispose();
+    }, repeats, warmup);
+    console.log(`tfjs sampling forward (batch ${sampleBatch}): ${forward.toFixed(3)} s`);
+    tf.dispose([...tIn, ...sIn, target]);
+
+    const torch = flags['no-torch'] ? 'skipped (--no-torch)' : benchTorch({ nFeat, trainBatch, sampleBatch, repeats, warmup });
+    const rows: [string, string, string, string][] = [['', `tfjs (${engine?.engine ?? tf.getBackend()})`, 'PyTorch CPU', 'ratio tfjs/PyTorch']];
+    const fmt = (x: number) => `${x.toFixed(3)} s`;
+    if (typeof torch === 'string') {
+      rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), '-', '-'], [`sampling forward, batch ${sampleBatch}`, fmt(forward), '-', '-']);
+    } else {
+      rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), fmt(torch.train_step_s), `${(trainStep / torch.train_step_s).toFixed(2)}x`]);
+      rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), fmt(torch.forward_s), `${(forward / torch.forward_s).toFixed(2)}x`]);
+    }
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+    console.log('');
+    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    console.log(typeof torch === 'string' ? `PyTorch: ${torch}` : `PyTorch ${torch.torch}, ${torch.threads} threads, ${torch.params.toLocaleString('en-US')} parameters`);
+  },
+};

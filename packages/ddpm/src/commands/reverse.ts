@@ -1,0 +1,67 @@
+import * as path from 'node:path';
+import { tensorToImages, UsageError, writeGif, writeGrid, writePng, type Command, type RawImage } from '@dlcv/core';
+import { openSampling, outDirFrom, SAMPLING_FLAGS, SAMPLING_USAGE } from './sampling';
+
+/**
+ * The report's time labels are the reference's 1-based ones: t = T is the initial noise, t = 0
+ * the final image, and the step at 0-based timestep tau yields the state labelled prev(tau) + 1.
+ */
+export function reverseLabels(timesteps: readonly number[]): number[] {
+  return [(timesteps[0] as number) + 1, ...timesteps.map((_, i) => (i + 1 < timesteps.length ? (timesteps[i + 1] as number) + 1 : 0))];
+}
+
+/** For each wanted t, the index of the recorded state whose label is nearest (ties: the noisier). */
+export function nearestStates(labels: readonly number[], wanted: readonly number[]): number[] {
+  return wanted.map((t) => {
+    let best = 0;
+    labels.forEach((l, i) => {
+      const d = Math.abs(l - t), bd = Math.abs((labels[best] as number) - t);
+      if (d < bd || (d === bd && l > (labels[best] as number))) best = i;
+    });
+    return best;
+  });
+}
+
+export function parseTimeList(value: string | boolean | undefined, fallback: number[]): number[] {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^\d+(,\d+)*$/.test(value)) throw new UsageError(`--t must be a comma-separated list of non-negative integers, got "${String(value)}"`);
+  return value.split(',').map(Number);
+}
+
+export const reverseCommand: Command = {
+  name: 'reverse',
+  summary: 'The reverse process of the first "0" (the noise of 0_001.png) at t = 0, 5, 20, 80, 160, 400: a strip, its frames and a GIF.',
+  usage: `reverse <out_dir> ${SAMPLING_USAGE} [--digit 0] [--t 0,5,20,80,160,400]`,
+  flags: { ...SAMPLING_FLAGS, out: { type: 'string' }, digit: { type: 'string' }, t: { type: 'string' } },
+  async run({ flags, positionals }) {
+    const outDir = outDirFrom(flags, positionals, 'output folder');
+    const s = await openSampling(flags);
+    const { nClasses, imageSize, inChannels } = s.pipe.unet;
+    const digit = flags.digit === undefined ? 0 : Number(flags.digit);
+    if (!Number.isInteger(digit) || digit < 0 || digit >= nClasses) throw new UsageError(`--digit must be an integer in 0..${nClasses - 1}`);
+    const T = s.pipe.scheduler.config.num_train_timesteps;
+    const wanted = parseTimeList(flags.t, [0, 5, 20, 80, 160, 400].filter((t) => t <= T));
+    for (const t of wanted) if (t > T) throw new UsageError(`--t: ${t} is beyond the model's ${T} timesteps`);
+    console.log(`reverse process of digit ${digit}: ${s.describe}`);
+
+    const toImage = (x: Float32Array): RawImage => tensorToImages(x, [1, imageSize, imageSize, inChannels])[0]!;
+    const labels = reverseLabels(s.pipe.scheduler.timesteps);
+    const states: RawImage[] = [];
+    await s.pipe.sample({
+      labels: [digit],
+      noiseIds: [0],
+      seed: s.seed,
+      w: s.w,
+      onStart: (x) => void states.push(toImage(x)),
+      onStep: (_t, x) => void states.push(toImage(x)),
+    });
+
+    const picks = nearestStates(labels, wanted);
+    const shown = picks.map((i) => labels[i] as number);
+    await writeGrid(path.join(outDir, 'reverse.png'), picks.map((i) => states[i]!), { cols: picks.length });
+    await Promise.all(picks.map((i) => writePng(path.join(outDir, `reverse_t${String(labels[i]).padStart(3, '0')}.png`), states[i]!)));
+    await writeGif(path.join(outDir, 'reverse.gif'), states, { delayMs: Math.max(20, Math.round(6000 / states.length / 10) * 10), lastDelayMs: 2000 });
+    const note = shown.some((t, i) => t !== wanted[i]) ? ` (nearest states of this ${s.steps}-step schedule to t = ${wanted.join(', ')})` : '';
+    console.log(`wrote ${outDir}/reverse.png with t = ${shown.join(', ')}${note}, its frames and reverse.gif (${states.length} states)`);
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * DDPM ancestral sampling (Ho et al. 2020), as diffusers' DDPMScheduler, for any subset of the
+ * training timesteps: from x_t and the predicted x0,
+ *
+ *   mean = sqrt(a_prev) beta_t / (1 - a_t) * x0 + sqrt(alpha_t) (1 - a_prev) / (1 - a_t) * x_t
+ *   var  = beta_t (fixed_large)  or  (1 - a_prev) / (1 - a_t) * beta_t (fixed_small)
+ *
+ * with a = alpha_bar, alpha_t = a_t / a_prev and beta_t = 1 - alpha_t over the jump t -> prev.
+ * With every timestep and no clipping, mean is the reference's
+ * 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - a_t) eps). No noise is added on the last step.
+ */
+import { SchedulerBase, splitPrediction, type NoiseSource, type StepOutput } from './schedule';
+
+export class DDPMScheduler extends SchedulerBase {
+  static readonly className = 'DDPMScheduler';
+
+  step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
+    this.checkStep(modelOutput, sample);
+    const prev = this.previousTimestep(t);
+    const a = this.alphaBar(t), aPrev = this.alphaBar(prev);
+    const alpha = a / aPrev, beta = 1 - alpha;
+    const sqrtA = Math.sqrt(a), sqrt1mA = Math.sqrt(1 - a);
+    const cX0 = (Math.sqrt(aPrev) * beta) / (1 - a);
+    const cXt = (Math.sqrt(alpha) * (1 - aPrev)) / (1 - a);
+    const variance = this.config.variance_type === 'fixed_large' ? beta : Math.max(((1 - aPrev) / (1 - a)) * beta, 1e-20);
+    const z = prev >= 0 ? drawNoise(noise, sample.length, 'DDPMScheduler.step') : undefined;
+    const std = Math.sqrt(variance);
+    const prevSample = new Float32Array(sample.length);
+    const predOriginalSample = new Float32Array(sample.length);
+    for (let i = 0; i < sample.length; i++) {
+      const xt = sample[i] as number;
+      const x0 = this.clip(splitPrediction(this.config.prediction_type, modelOutput[i] as number, xt, sqrtA, sqrt1mA)[0]);
+      predOriginalSample[i] = x0;
+      prevSample[i] = cX0 * x0 + cXt * xt + (z ? std * (z[i] as number) : 0);
+    }
+    return { prevSample, predOriginalSample };
+  }
+
+  /** The posterior q(x_prev | x_t, x0) of this step: its mean coefficients and variance (for tests and plots). */
+  posterior(t: number): { coefX0: number; coefXt: number; variance: number } {
+    const prev = this.previousTimestep(t);
+    const a = this.alphaBar(t), aPrev = this.alphaBar(prev);
+    const beta = 1 - a / aPrev;
+    return {
+      coefX0: (Math.sqrt(aPrev) * beta) / (1 - a),
+      coefXt: (Math.sqrt(a / aPrev) * (1 - aPrev)) / (1 - a),
+      variance: ((1 - aPrev) / (1 - a)) * beta,
+    };
+  }
+}
+
+export function drawNoise(noise: NoiseSource | undefined, length: number, where: string): Float32Array {
+  if (!noise) throw new Error(`${where}: this step adds noise, so it needs a noise source (an Rng)`);
+  const z = noise.normalArray(length);
+  if (z.length !== length) throw new Error(`${where}: the noise source gave ${z.length} values for ${length}`);
+  return z;
+}

@@ -1,0 +1,253 @@
+/**
+ * Scheduler configuration, with diffusers' names so that a `scheduler_config.json` written here
+ * reads like one of theirs, and the noise schedule every scheduler derives from it. Pure
+ * functions of the config: no model, no state beyond the chosen inference timesteps.
+ *
+ * Timesteps are 0-based as in diffusers: t = 0 .. num_train_timesteps-1, betas[t] the noise
+ * added by forward step t, alphas_cumprod[t] = prod_{s<=t} (1 - betas[s]). The reference
+ * (Conditional_Diffusion_MNIST) numbers them 1..n_T; its step i is our t = i - 1.
+ */
+
+export const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const;
+export const PREDICTION_TYPES = ['epsilon', 'sample', 'v_prediction'] as const;
+export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
+export const VARIANCE_TYPES = ['fixed_small', 'fixed_large'] as const;
+
+export interface SchedulerConfig {
+  /** n_T. The report and the reference: 400 (the reference's comment offers 500). */
+  num_train_timesteps: number;
+  beta_start: number;
+  beta_end: number;
+  /** 'linear' as the reference; 'scaled_linear' (Stable Diffusion) and 'squaredcos_cap_v2' (Nichol & Dhariwal) for experiments. */
+  beta_schedule: (typeof BETA_SCHEDULES)[number];
+  /** What the network predicts: the noise (the reference), x0, or v (Salimans & Ho). */
+  prediction_type: (typeof PREDICTION_TYPES)[number];
+  /** Clip the predicted x0 to [-range, range] before using it (diffusers' default: on). */
+  clip_sample: boolean;
+  clip_sample_range: number;
+  /**
+   * How `setTimesteps(n)` picks n of the training timesteps. 'trailing' (Lin et al. 2024)
+   * starts sampling at t = T-1, the noise level the initial Gaussian actually matches; 'leading'
+   * (diffusers' default) starts below it, which hurts with few steps.
+   */
+  timestep_spacing: (typeof TIMESTEP_SPACINGS)[number];
+  /** Added to 'leading' timesteps (diffusers' steps_offset). */
+  steps_offset: number;
+  /**
+   * DDPM sampling variance: 'fixed_large' = beta_t (the reference's sqrt_beta_t * z),
+   * 'fixed_small' = the posterior variance beta~_t (diffusers' default).
+   */
+  variance_type: (typeof VARIANCE_TYPES)[number];
+}
+
+/** The reference's schedule: linear betas 1e-4..0.02 over 400 steps, noise prediction. */
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
+  num_train_timesteps: 400,
+  beta_start: 1e-4,
+  beta_end: 0.02,
+  beta_schedule: 'linear',
+  prediction_type: 'epsilon',
+  clip_sample: true,
+  clip_sample_range: 1,
+  timestep_spacing: 'trailing',
+  steps_offset: 0,
+  variance_type: 'fixed_large',
+};
+
+export class SchedulerConfigError extends Error {
+  constructor(where: string, problem: string) {
+    super(`${where}: ${problem}`);
+    this.name = 'SchedulerConfigError';
+  }
+}
+
+/**
+ * Fills defaults and checks every field; `where` names the file (or flag) in errors. Unknown keys
+ * (diffusers' `_class_name`, `_diffusers_version`, ...) are ignored.
+ */
+export function resolveSchedulerConfig(partial: Partial<SchedulerConfig> & Record<string, unknown>, where = 'scheduler config'): SchedulerConfig {
+  const c = { ...DEFAULT_SCHEDULER_CONFIG };
+  for (const key of Object.keys(DEFAULT_SCHEDULER_CONFIG) as (keyof SchedulerConfig)[]) {
+    if (partial[key] !== undefined) (c as Record<string, unknown>)[key] = partial[key];
+  }
+  const fail = (problem: string): never => {
+    throw new SchedulerConfigError(where, problem);
+  };
+  if (!Number.isInteger(c.num_train_timesteps) || c.num_train_timesteps < 2) fail(`num_train_timesteps must be an integer >= 2, got ${JSON.stringify(c.num_train_timesteps)}`);
+  if (!(typeof c.beta_start === 'number' && typeof c.beta_end === 'number' && c.beta_start > 0 && c.beta_start <= c.beta_end && c.beta_end < 1)) {
+    fail(`need 0 < beta_start <= beta_end < 1, got ${JSON.stringify(c.beta_start)}, ${JSON.stringify(c.beta_end)}`);
+  }
+  const oneOf = <T extends string>(key: keyof SchedulerConfig, options: readonly T[]) => {
+    if (!options.includes(c[key] as T)) fail(`${key} must be one of ${options.join(', ')}, got ${JSON.stringify(c[key])}`);
+  };
+  oneOf('beta_schedule', BETA_SCHEDULES);
+  oneOf('prediction_type', PREDICTION_TYPES);
+  oneOf('timestep_spacing', TIMESTEP_SPACINGS);
+  oneOf('variance_type', VARIANCE_TYPES);
+  if (typeof c.clip_sample !== 'boolean') fail(`clip_sample must be true or false, got ${JSON.stringify(c.clip_sample)}`);
+  if (!(typeof c.clip_sample_range === 'number' && c.clip_sample_range > 0)) fail(`clip_sample_range must be a positive number, got ${JSON.stringify(c.clip_sample_range)}`);
+  if (!Number.isInteger(c.steps_offset) || c.steps_offset < 0) fail(`steps_offset must be a non-negative integer, got ${JSON.stringify(c.steps_offset)}`);
+  return c;
+}
+
+/** betas[t], t = 0..T-1, in double precision. */
+export function betasFor(c: SchedulerConfig): Float64Array {
+  const T = c.num_train_timesteps;
+  const out = new Float64Array(T);
+  switch (c.beta_schedule) {
+    case 'linear':
+      // torch.linspace(beta_start, beta_end, T)
+      for (let t = 0; t < T; t++) out[t] = c.beta_start + ((c.beta_end - c.beta_start) * t) / (T - 1);
+      break;
+    case 'scaled_linear': {
+      const a = Math.sqrt(c.beta_start), b = Math.sqrt(c.beta_end);
+      for (let t = 0; t < T; t++) out[t] = (a + ((b - a) * t) / (T - 1)) ** 2;
+      break;
+    }
+    case 'squaredcos_cap_v2': {
+      // Nichol & Dhariwal 2021: alpha_bar(s) = cos^2((s + 0.008) / 1.008 * pi / 2); beta capped at 0.999.
+      const alphaBar = (s: number) => Math.cos(((s + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
+      for (let t = 0; t < T; t++) out[t] = Math.min(1 - alphaBar((t + 1) / T) / alphaBar(t / T), 0.999);
+      break;
+    }
+  }
+  return out;
+}
+
+/** alphas_cumprod[t] = prod_{s<=t} (1 - betas[s]). */
+export function alphasCumprodFor(c: SchedulerConfig): Float64Array {
+  const betas = betasFor(c);
+  const out = new Float64Array(betas.length);
+  let acc = 1;
+  for (let t = 0; t < betas.length; t++) {
+    acc *= 1 - (betas[t] as number);
+    out[t] = acc;
+  }
+  return out;
+}
+
+/** numpy's round (half to even), which diffusers' spacing rules use. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The n inference timesteps, descending, as `timestep_spacing` picks them (diffusers' rules). */
+export function inferenceTimesteps(c: SchedulerConfig, n: number): number[] {
+  const T = c.num_train_timesteps;
+  if (!Number.isInteger(n) || n < 1 || n > T) throw new SchedulerConfigError('setTimesteps', `the number of steps must be an integer in 1..${T} (num_train_timesteps), got ${n}`);
+  const ts: number[] = [];
+  switch (c.timestep_spacing) {
+    case 'leading': {
+      const ratio = Math.floor(T / n);
+      for (let i = n - 1; i >= 0; i--) ts.push(Math.min(i * ratio + c.steps_offset, T - 1));
+      break;
+    }
+    case 'trailing': {
+      const ratio = T / n;
+      for (let i = 0; i < n; i++) ts.push(roundHalfEven(T - i * ratio) - 1);
+      break;
+    }
+    case 'linspace':
+      for (let i = n - 1; i >= 0; i--) ts.push(n === 1 ? 0 : roundHalfEven((i * (T - 1)) / (n - 1)));
+      break;
+  }
+  return ts;
+}
+
+/** Predicted x0 and noise from the model output, per `prediction_type`, for one element. */
+export function splitPrediction(type: SchedulerConfig['prediction_type'], out: number, xt: number, sqrtA: number, sqrt1mA: number): [x0: number, eps: number] {
+  switch (type) {
+    case 'epsilon':
+      return [(xt - sqrt1mA * out) / sqrtA, out];
+    case 'sample':
+      return [out, (xt - sqrtA * out) / sqrt1mA];
+    case 'v_prediction':
+      // v = sqrt(a) eps - sqrt(1-a) x0  =>  x0 = sqrt(a) xt - sqrt(1-a) v, eps = sqrt(a) v + sqrt(1-a) xt
+      return [sqrtA * xt - sqrt1mA * out, sqrtA * out + sqrt1mA * xt];
+  }
+}
+
+/** Anything that draws standard normals: core's Rng, or a per-image set of them (see pipeline). */
+export interface NoiseSource {
+  normalArray(length: number): Float32Array;
+}
+
+export interface StepOutput {
+  /** x at the next (lower) timestep. */
+  prevSample: Float32Array;
+  /** The model's estimate of x0 at this step (after clipping, when clip_sample is on). */
+  predOriginalSample: Float32Array;
+}
+
+/** What every scheduler offers (diffusers' SchedulerMixin interface, camel-cased). */
+export interface Scheduler {
+  readonly config: SchedulerConfig;
+  /** The inference timesteps, descending; all training timesteps until setTimesteps is called. */
+  readonly timesteps: readonly number[];
+  setTimesteps(numInferenceSteps: number): void;
+  /** One reverse step from timestep `t` (one of `timesteps`) for a batch flattened into `sample`. */
+  step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput;
+  /** q(x_t | x0) samples: sqrt(a_t) x0 + sqrt(1 - a_t) noise, with one t per item of the batch. */
+  addNoise(x0: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array;
+}
+
+/** Shared parts of the two schedulers: the schedule, the timestep bookkeeping, addNoise. */
+export abstract class SchedulerBase implements Scheduler {
+  readonly config: SchedulerConfig;
+  readonly betas: Float64Array;
+  readonly alphasCumprod: Float64Array;
+  timesteps: readonly number[];
+
+  constructor(config: Partial<SchedulerConfig> = {}) {
+    this.config = resolveSchedulerConfig(config);
+    this.betas = betasFor(this.config);
+    this.alphasCumprod = alphasCumprodFor(this.config);
+    this.timesteps = inferenceTimesteps({ ...this.config, timestep_spacing: 'leading', steps_offset: 0 }, this.config.num_train_timesteps);
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    this.timesteps = inferenceTimesteps(this.config, numInferenceSteps);
+  }
+
+  /** The timestep after `t` in the current schedule, or -1 after the last one. */
+  previousTimestep(t: number): number {
+    const i = this.timesteps.indexOf(t);
+    if (i < 0) throw new SchedulerConfigError('step', `timestep ${t} is not in the current schedule (${this.timesteps.length} steps; call setTimesteps first)`);
+    return i + 1 < this.timesteps.length ? (this.timesteps[i + 1] as number) : -1;
+  }
+
+  /** alpha_bar at t, with alpha_bar(-1) = 1 (the clean image; diffusers' set_alpha_to_one). */
+  alphaBar(t: number): number {
+    if (t < 0) return 1;
+    const a = this.alphasCumprod[t];
+    if (a === undefined) throw new SchedulerConfigError('scheduler', `timestep ${t} outside 0..${this.alphasCumprod.length - 1}`);
+    return a;
+  }
+
+  addNoise(x0: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
+    if (noise.length !== x0.length) throw new Error(`addNoise: x0 has ${x0.length} values, noise ${noise.length}`);
+    const b = timesteps.length;
+    if (b === 0 || x0.length % b !== 0) throw new Error(`addNoise: ${x0.length} values cannot be split into ${b} items`);
+    const per = x0.length / b;
+    const out = new Float32Array(x0.length);
+    for (let i = 0; i < b; i++) {
+      const a = this.alphaBar(timesteps[i] as number);
+      const sa = Math.sqrt(a), s1 = Math.sqrt(1 - a);
+      for (let j = i * per, end = j + per; j < end; j++) out[j] = sa * (x0[j] as number) + s1 * (noise[j] as number);
+    }
+    return out;
+  }
+
+  protected checkStep(modelOutput: Float32Array, sample: Float32Array): void {
+    if (modelOutput.length !== sample.length) throw new Error(`step: model output has ${modelOutput.length} values, sample ${sample.length}`);
+  }
+
+  protected clip(x0: number): number {
+    if (!this.config.clip_sample) return x0;
+    const r = this.config.clip_sample_range;
+    return x0 < -r ? -r : x0 > r ? r : x0;
+  }
+
+  abstract step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput;
+}

@@ -1,0 +1,46 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '@dlcv/core';
+import { dannCommand } from './dann';
+import { digitsCommand } from './digits';
+import { fidCommand } from './fid';
+
+let dir: string;
+let out: string[];
+let err: string[];
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'eval-cli-'));
+  out = [];
+  err = [];
+  jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const cli = (...argv: string[]) => runCli('dlcv-eval', [digitsCommand, dannCommand, fidCommand], argv);
+
+test('dann --json prints the result as JSON; without it, a summary', async () => {
+  const truth = path.join(dir, 't.csv'), pred = path.join(dir, 'p.csv');
+  await fs.writeFile(truth, 'image_name,label\na.png,1\nb.png,2\n');
+  await fs.writeFile(pred, 'image_name,label\na.png,1\nb.png,3\n');
+  expect(await cli('dann', pred, truth, '--json')).toBe(0);
+  expect(JSON.parse(out.join('\n'))).toMatchObject({ grader: 'dann', total: 2, correct: 1, accuracy: 0.5 });
+  out = [];
+  expect(await cli('dann', pred, truth)).toBe(0);
+  expect(out.join('\n')).toMatch(/accuracy: 50\.00% \(1\/2\)/);
+});
+
+test('usage errors exit with 2, input errors with 1, each as one clear line', async () => {
+  expect(await cli('dann', 'only-one.csv')).toBe(2);
+  expect(err.join('\n')).toMatch(/expected <pred\.csv> and <truth\.csv>, got 1 argument/);
+  err = [];
+  expect(await cli('fid', 'a', 'b', '--features', 'vgg')).toBe(2);
+  expect(err.join('\n')).toMatch(/--features must be one of inception, digit-classifier, face-descriptor/);
+  err = [];
+  expect(await cli('digits', path.join(dir, 'missing'))).toBe(1);
+  expect(err.join('\n')).toMatch(/missing: folder not found/);
+});

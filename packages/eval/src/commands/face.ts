@@ -1,0 +1,23 @@
+import type { Command } from '@dlcv/core';
+import { gradeFaces } from '../graders/face';
+import { emit, fileListLines, JSON_FLAG, pct, positionals } from './report';
+
+export const faceCommand: Command = {
+  name: 'face',
+  summary: 'Problem 1 face-recognition rate: share of images with exactly one face (face-api TinyFaceDetector, not dlib).',
+  usage: 'face <folder> [--any-size] [--json]',
+  flags: { 'any-size': { type: 'boolean' }, ...JSON_FLAG },
+  // Runs on tfjs's wasm backend, chosen by the detector itself (see models/face-api.ts).
+  needsEngine: false,
+  async run({ flags, positionals: args }) {
+    const [folder] = positionals(args, ['<folder>'], this.usage);
+    const r = await gradeFaces(folder as string, { anySize: !!flags['any-size'] });
+    emit(r, flags.json, () => [
+      `face: ${r.folder}`,
+      `detector: ${r.detector.name} ${r.detector.version} (input ${r.detector.inputSize}, score >= ${r.detector.scoreThreshold}, tfjs ${r.detector.backend}); the assignment uses dlib HOG, so rates compare between runs of this grader`,
+      `face recognition rate: ${pct(r.rate)} (${r.exactlyOne}/${r.total} with exactly one face; ${r.noFace} none, ${r.moreThanOne} several)`,
+      ...fileListLines('failed to load (left out of the denominator)', r.failedToLoad),
+      ...fileListLines('ignored entries (not images)', r.ignored),
+    ]);
+  },
+};

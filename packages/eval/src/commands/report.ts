@@ -1,0 +1,30 @@
+/** Output shared by the grader commands: JSON on request, else a short human summary. */
+import * as path from 'node:path';
+import { UsageError } from '@dlcv/core';
+import type { ClassAccuracy } from '../graders/digits';
+import type { SkippedFile } from '../graders/files';
+
+export const JSON_FLAG = { json: { type: 'boolean' } } as const;
+
+export function emit(result: unknown, json: boolean | string | undefined, summary: () => string[]): void {
+  if (json) console.log(JSON.stringify(result, null, 2));
+  else console.log(summary().join('\n'));
+}
+
+export const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
+
+export function perClassLines(rows: ClassAccuracy[]): string[] {
+  return rows.filter((r) => r.total > 0).map((r) => `  ${r.label}: ${pct(r.accuracy).padStart(7)} (${r.correct}/${r.total})`);
+}
+
+export function fileListLines(title: string, list: SkippedFile[], max = 5): string[] {
+  if (list.length === 0) return [];
+  const lines = list.slice(0, max).map((s) => `  ${path.basename(s.file)}: ${s.reason}`);
+  if (list.length > max) lines.push(`  ... and ${list.length - max} more (--json lists all)`);
+  return [`${title}: ${list.length}`, ...lines];
+}
+
+export function positionals(list: string[], names: string[], usage: string): string[] {
+  if (list.length !== names.length) throw new UsageError(`expected ${names.join(' and ')}, got ${list.length} argument${list.length === 1 ? '' : 's'} (${usage})`);
+  return list;
+}

@@ -1,0 +1,117 @@
+/**
+ * What every grader does first: list a folder's images, say which files were left out and why,
+ * and load images in batches while recording the ones that fail. Nothing is dropped silently:
+ * each grader result carries the `ignored` and `skipped` lists.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { readImage, type RawImage } from '@dlcv/core';
+
+export const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+export interface FolderListing {
+  folder: string;
+  /** Image files (by extension), sorted by name, absolute paths. */
+  images: string[];
+  /** Other entries of the folder (non-image files, subfolders), not graded. */
+  ignored: SkippedFile[];
+}
+
+export class GradeInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GradeInputError';
+  }
+}
+
+export async function listFolder(folder: string): Promise<FolderListing> {
+  const dir = path.resolve(folder);
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new GradeInputError(`${dir}: ${code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder' : `cannot read (${code ?? String(err)})`}`);
+  }
+  const images: string[] = [];
+  const ignored: SkippedFile[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) ignored.push({ file: full, reason: 'a folder' });
+    else if (!IMAGE_EXTENSIONS.test(e.name)) ignored.push({ file: full, reason: 'not a .png/.jpg file' });
+    else images.push(full);
+  }
+  if (images.length === 0) {
+    throw new GradeInputError(`${dir}: no .png or .jpg images${ignored.length ? ` (${ignored.length} other entr${ignored.length === 1 ? 'y' : 'ies'}, e.g. ${path.basename((ignored[0] as SkippedFile).file)})` : ' (empty folder)'}`);
+  }
+  return { folder: dir, images, ignored };
+}
+
+export interface LoadOptions {
+  channels: 1 | 3;
+  /** Required size; others are a problem (see `resize`). */
+  size?: { width: number; height: number };
+  /** Resize other sizes to `size` (bilinear) instead of treating them as problems. */
+  resize?: boolean;
+  /** Parallel decodes. */
+  concurrency?: number;
+}
+
+export interface LoadedImage {
+  file: string;
+  index: number;
+  image: RawImage;
+}
+
+/**
+ * Loads images in order, in chunks of `chunk`; unreadable or wrong-size ones go to `problems`
+ * (with the reason) instead of the chunk. The caller decides whether problems are fatal.
+ */
+export async function* loadImages(files: readonly string[], options: LoadOptions, chunk: number, problems: SkippedFile[]): AsyncGenerator<LoadedImage[]> {
+  const concurrency = options.concurrency ?? 8;
+  for (let start = 0; start < files.length; start += chunk) {
+    const slice = files.slice(start, start + chunk);
+    const out: (LoadedImage | undefined)[] = new Array(slice.length);
+    let next = 0;
+    const worker = async () => {
+      for (;;) {
+        const k = next++;
+        if (k >= slice.length) return;
+        const file = slice[k] as string;
+        try {
+          const image = await readImage(file, {
+            channels: options.channels,
+            expectSize: options.size,
+            resize: options.resize ? options.size : undefined,
+          });
+          out[k] = { file, index: start + k, image };
+        } catch (err) {
+          // readImage's messages start with the file name; keep only the problem.
+          const msg = (err as Error).message;
+          problems.push({ file, reason: msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, slice.length) }, worker));
+    const loaded = out.filter((x): x is LoadedImage => x !== undefined);
+    if (loaded.length) yield loaded;
+  }
+  problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+/** "3 files: a.png (reason), b.png (reason), ... and 1 more" for error messages. */
+export function describeFiles(list: SkippedFile[], max = 3): string {
+  const shown = list.slice(0, max).map((s) => `${path.basename(s.file)} (${s.reason})`);
+  const more = list.length > max ? `, and ${list.length - max} more` : '';
+  return `${list.length} file${list.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
+}
+
+/** Where this package's shipped files live (assets/ beside src/ and dist/). */
+export function assetsDir(): string {
+  return path.join(__dirname, '..', '..', 'assets');
+}

@@ -1,0 +1,91 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findLatestCheckpoint, formatLabelCsv, NonFiniteLossError, readMetrics, Rng, setupEngine, writePng } from '@dlcv/core';
+import { onnx } from 'onnx-proto';
+import { trainDigitClassifier, type TrainClassifierOptions } from './train-classifier';
+
+/** Every float initializer of an ONNX file, concatenated. */
+async function loadDigitClassifierWeights(file: string): Promise<number[]> {
+  const m = onnx.ModelProto.decode(await fs.readFile(file));
+  return (m.graph?.initializer ?? []).filter((t) => t.dataType === onnx.TensorProto.DataType.FLOAT).flatMap((t) => {
+    const b = Buffer.from(t.rawData ?? new Uint8Array());
+    return Array.from(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)));
+  });
+}
+
+let dir: string;
+let data: string;
+const TINY = { size: 28, conv1: 2, conv2: 2, fc1: 8, fc2: 4, classes: 10 };
+
+/** A homework-layout digits folder whose classes are easy: a bright bar at column 2 + 2 * label. */
+async function writeDigits(root: string, train: number, val: number): Promise<void> {
+  const rng = new Rng(11);
+  const rows = { train: [] as { imageName: string; label: number }[], val: [] as { imageName: string; label: number }[] };
+  for (let i = 0; i < train + val; i++) {
+    const label = i % 10;
+    const px = new Uint8Array(28 * 28 * 3);
+    for (let j = 0; j < px.length; j++) px[j] = rng.int(60);
+    for (let y = 4; y < 24; y++) for (let c = 0; c < 3; c++) px[(y * 28 + 2 + 2 * label) * 3 + c] = 250;
+    const imageName = `${String(i).padStart(5, '0')}.png`;
+    await writePng(path.join(root, 'data', imageName), { width: 28, height: 28, channels: 3, data: px });
+    (i < train ? rows.train : rows.val).push({ imageName, label });
+  }
+  await fs.writeFile(path.join(root, 'train.csv'), formatLabelCsv(rows.train));
+  await fs.writeFile(path.join(root, 'val.csv'), formatLabelCsv(rows.val));
+}
+
+beforeAll(async () => {
+  await setupEngine({ engine: 'cpu' });
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'eval-train-'));
+  data = path.join(dir, 'mnistm');
+  await writeDigits(data, 40, 20);
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const opts = (runDir: string, epochs: number, extra: Partial<TrainClassifierOptions> = {}): TrainClassifierOptions => ({
+  data, runDir, epochs, batchSize: 8, lr: 0.01, seed: 3, config: TINY, quietProgress: true, ...extra,
+});
+
+test('same command, same ONNX bytes; a resumed run ends where a straight one does; ONNX agrees with tfjs', async () => {
+  const straight = await trainDigitClassifier(opts(path.join(dir, 'a'), 3));
+  const again = await trainDigitClassifier(opts(path.join(dir, 'a2'), 3));
+  expect((await fs.readFile(again.onnxFile)).equals(await fs.readFile(straight.onnxFile))).toBe(true);
+  await trainDigitClassifier(opts(path.join(dir, 'b'), 1));
+  const resumed = await trainDigitClassifier(opts(path.join(dir, 'b'), 3, { resume: true }));
+  expect(resumed.steps).toBe(15);
+  expect(straight.steps).toBe(15);
+  // Not bit-identical: tfjs's Adam recomputes beta^t with pow() when its state is restored, where
+  // the uninterrupted run multiplies beta in step by step (a float32 rounding apart).
+  const weights = async (f: string) => (await loadDigitClassifierWeights(f));
+  const [w1, w2] = [await weights(straight.onnxFile), await weights(resumed.onnxFile)];
+  expect(w2.length).toBe(w1.length);
+  w1.forEach((v, i) => expect(Math.abs(v - (w2[i] as number))).toBeLessThan(1e-5));
+  expect(resumed.valAccuracy).toBe(straight.valAccuracy);
+  expect(straight.onnxValAccuracy).toBe(straight.valAccuracy);
+  // It learns: the mean loss of the last epoch is below the first's.
+  const { records } = await readMetrics(path.join(dir, 'a', 'metrics.jsonl'));
+  const losses = (e: number) => records.filter((r) => r.epoch === e && typeof r.loss === 'number').map((r) => r.loss as number);
+  const meanLoss = (e: number) => losses(e).reduce((a, b) => a + b, 0) / losses(e).length;
+  expect(losses(1)).toHaveLength(5);
+  expect(meanLoss(3)).toBeLessThan(meanLoss(1));
+  const summary = JSON.parse(await fs.readFile(straight.summaryFile, 'utf8'));
+  expect(summary.valAccuracy).toBe(straight.valAccuracy);
+});
+
+test('resuming with another configuration is refused', async () => {
+  await trainDigitClassifier(opts(path.join(dir, 'c'), 1));
+  await expect(trainDigitClassifier(opts(path.join(dir, 'c'), 2, { resume: true, batchSize: 4 }))).rejects.toThrow(/saved with another configuration/);
+});
+
+test('a non-finite loss stops the run before saving; the last good checkpoint stays', async () => {
+  const run = path.join(dir, 'nan');
+  await trainDigitClassifier(opts(run, 1));
+  const good = await findLatestCheckpoint(run);
+  // Same configuration but a learning rate that overflows the weights.
+  await expect(trainDigitClassifier(opts(path.join(dir, 'nan2'), 1, { lr: 1e38 }))).rejects.toThrow(NonFiniteLossError);
+  expect(await findLatestCheckpoint(path.join(dir, 'nan2'))).toBeUndefined();
+  expect(await findLatestCheckpoint(run)).toBe(good);
+});

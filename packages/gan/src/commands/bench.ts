@@ -1,0 +1,101 @@
+/**
+ * `bench`: the median time of one training step (model A, batch 64 by default) on the active
+ * engine, the same step in PyTorch on the CPU beside it when a Python with torch is found, and
+ * the time `generate` takes for 1000 images (PNG writing included, as the homework times it).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { intFlag, Rng, type Command } from '@dlcv/core';
+import { TRAIN_PRESETS } from '../config';
+import { createDiscriminator, createGenerator, IMAGE_SIZE, MODEL_PRESETS, noiseBatch } from '../models';
+import { generateToFolder } from '../sampling';
+import { createOptimizers, trainStep, type Gan } from '../train-step';
+import { median } from '../detectors';
+import { parseModel } from './train';
+
+const TORCH_SCRIPT = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
+
+/** The first Python that imports torch: --python, $DLCV_PYTHON, python3, then Debian's /usr/bin/python3 (python3-torch). */
+function findTorchPython(explicit: string | undefined): { python?: string; tried: string[] } {
+  const candidates = [explicit, process.env.DLCV_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
+  const tried: string[] = [];
+  for (const python of [...new Set(candidates)]) {
+    const r = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+    tried.push(python);
+    if (r.status === 0) return { python, tried };
+  }
+  return { tried };
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'Median training-step time (model A, batch 64) against PyTorch CPU, and the time to generate 1000 images.',
+  usage: 'bench [--model A|B] [--batch 64] [--steps 5] [--warmup 1] [--count 1000] [--python PATH] [--no-torch]',
+  flags: {
+    model: { type: 'string' },
+    batch: { type: 'string' },
+    steps: { type: 'string' },
+    warmup: { type: 'string' },
+    count: { type: 'string' },
+    python: { type: 'string' },
+    'no-torch': { type: 'boolean' },
+  },
+  async run({ flags, engine }) {
+    const model = parseModel(flags.model, 'A');
+    const batch = intFlag(flags.batch, 'batch', 64);
+    const steps = Math.max(1, intFlag(flags.steps, 'steps', 5));
+    const warmup = intFlag(flags.warmup, 'warmup', 1);
+    const count = intFlag(flags.count, 'count', 1000);
+    const config = MODEL_PRESETS[model];
+    const preset = TRAIN_PRESETS.report;
+    console.log(`machine: ${os.availableParallelism()} x ${os.cpus()[0]?.model ?? 'unknown cpu'}; engine threads ${engine?.threads ?? '?'}`);
+    if (engine?.engine === 'cpu') console.log('note: the pure-JS cpu engine needs minutes per step at this size (its conv filter gradient is slow)');
+
+    // tfjs training step
+    const rng = new Rng(0);
+    const gan: Gan = { g: createGenerator(config, rng.fork(1)), d: createDiscriminator(config, rng.fork(2)), ...createOptimizers({ ...preset }) };
+    const real = tf.tensor4d(rng.uniformArray(batch * IMAGE_SIZE * IMAGE_SIZE * config.channels, -1, 1), [batch, IMAGE_SIZE, IMAGE_SIZE, config.channels]);
+    const times: number[] = [];
+    for (let i = 0; i < warmup + steps; i++) {
+      const z = noiseBatch(rng, batch, config.nz);
+      const t0 = process.hrtime.bigint();
+      await trainStep(gan, real, z);
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      z.dispose();
+      if (i >= warmup) times.push(s);
+      console.log(`  tfjs step ${i + 1}/${warmup + steps}${i < warmup ? ' (warm-up)' : ''}: ${s.toFixed(3)} s`);
+    }
+    real.dispose();
+    const tfjsMedian = median(times);
+    console.log(`tfjs (${engine?.engine ?? '?'}): median training step, model ${model}, batch ${batch}: ${tfjsMedian.toFixed(3)} s over ${steps} steps`);
+
+    // PyTorch, same step
+    if (flags['no-torch']) {
+      console.log('pytorch: skipped (--no-torch)');
+    } else {
+      const { python, tried } = findTorchPython(flags.python as string | undefined);
+      if (!python) {
+        console.log(`pytorch: absent (no torch in ${tried.join(', ')}; on Debian: apt-get install python3-torch), no ratio`);
+      } else {
+        const args = [TORCH_SCRIPT, '--width', String(config.ngf), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)];
+        const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        const torchResult = JSON.parse(out.trim().split('\n').pop() as string) as { torch: string; threads: number; median_s: number };
+        console.log(`pytorch ${torchResult.torch} (${python}, CPU, ${torchResult.threads} threads): median training step ${torchResult.median_s.toFixed(3)} s`);
+        console.log(`ratio tfjs / pytorch: ${(tfjsMedian / torchResult.median_s).toFixed(2)}x`);
+      }
+    }
+
+    // generate
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-gan-bench-'));
+    try {
+      const t0 = process.hrtime.bigint();
+      await generateToFolder(gan.g, dir, { count, seed: 0, nz: config.nz });
+      console.log(`generate: ${count} images (model ${model}, PNGs written) in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s`);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  },
+};

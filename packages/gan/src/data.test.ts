@@ -1,0 +1,75 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { runCli, setupEngine, writePng } from '@dlcv/core';
+import { trainCommand } from './commands/train';
+import { openTrainingData } from './data';
+import { tempDir, writeDigitsFolder, writeImageFolder } from './test-utils/fixtures';
+
+let tmp: string;
+beforeAll(async () => {
+  await setupEngine({ engine: 'cpu' });
+  tmp = await tempDir('data');
+  await writeImageFolder(path.join(tmp, 'faces'), 5);
+  await writeDigitsFolder(path.join(tmp, 'mnistm'), 6);
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+  jest.restoreAllMocks();
+});
+
+describe('openTrainingData', () => {
+  it('without data says that faces are needed, where they come from, and offers the digits demo', async () => {
+    await expect(openTrainingData({})).rejects.toThrow(/hw2_data\/face\/train[\s\S]*--data hw2_data\/face\/train[\s\S]*--demo-digits/);
+  });
+
+  it('reads a face folder as 64x64 RGB, with --limit', async () => {
+    const { dataset } = await openTrainingData({ data: path.join(tmp, 'faces') });
+    expect(dataset.length).toBe(5);
+    expect(dataset.shape).toEqual({ height: 64, width: 64, channels: 3 });
+    expect((await openTrainingData({ data: path.join(tmp, 'faces'), limit: 2 })).dataset.length).toBe(2);
+  });
+
+  it('reads a digits folder (data/ + train.csv) resized to 64x64', async () => {
+    const { dataset, description } = await openTrainingData({ data: path.join(tmp, 'mnistm'), limit: 4 });
+    expect(dataset.length).toBe(4);
+    expect(description).toMatch(/resized to 64x64/);
+    const batch = await dataset.getBatch([0, 3]);
+    expect(batch.x.shape).toEqual([2, 64, 64, 3]);
+    batch.x.dispose();
+    batch.y?.dispose();
+  });
+
+  it('names the file of an image of the wrong size, unless --resize', async () => {
+    const dir = path.join(tmp, 'odd');
+    await writeImageFolder(dir, 2);
+    await writePng(path.join(dir, '00001.png'), { width: 32, height: 32, channels: 3, data: new Uint8Array(32 * 32 * 3) });
+    const { dataset } = await openTrainingData({ data: dir });
+    await expect(dataset.getBatch([0, 1])).rejects.toThrow(/00001\.png: expected 64x64 pixels, got 32x32/);
+    const resized = (await openTrainingData({ data: dir, resize: true })).dataset;
+    const batch = await resized.getBatch([0, 1]);
+    expect(batch.x.shape).toEqual([2, 64, 64, 3]);
+    batch.x.dispose();
+  });
+
+  it('names a missing folder', async () => {
+    await expect(openTrainingData({ data: path.join(tmp, 'nope') })).rejects.toThrow(/nope: image folder not found/);
+  });
+});
+
+describe('train command', () => {
+  it('without data exits with a usage error that explains how to get faces', async () => {
+    const errors: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+    expect(await runCli('dlcv-gan', [trainCommand], ['train', '--engine', 'cpu'])).toBe(2);
+    expect(errors.join('\n')).toMatch(/dlcv-gan train: no training images given\. Problem 1 trains on faces/);
+  });
+
+  it('rejects an unknown model or preset', async () => {
+    const errors: string[] = [];
+    jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+    expect(await runCli('dlcv-gan', [trainCommand], ['train', '--engine', 'cpu', '--model', 'C', '--data', path.join(tmp, 'faces')])).toBe(2);
+    expect(await runCli('dlcv-gan', [trainCommand], ['train', '--engine', 'cpu', '--preset', 'fast', '--data', path.join(tmp, 'faces')])).toBe(2);
+    expect(errors.join('\n')).toMatch(/--model must be A or B, got "C"[\s\S]*--preset must be one of report, tutorial, got "fast"/);
+  });
+});

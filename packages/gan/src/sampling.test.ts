@@ -1,0 +1,134 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readImage, Rng, runCli, saveCheckpoint, setupEngine } from '@dlcv/core';
+import type { BatchNorm2d } from './batchnorm';
+import { gridCommand } from './commands/grid';
+import { generateCommand } from './commands/generate';
+import { makeTrainConfig } from './config';
+import { loadGenerator } from './load';
+import { createGenerator, noiseBatch } from './models';
+import { CALIBRATION, generateImages, generateToFolder, sampleName, STREAMS, withPreciseStats } from './sampling';
+import { fileBytes, tempDir, TINY } from './test-utils/fixtures';
+
+let tmp: string;
+beforeAll(async () => {
+  await setupEngine({ engine: 'cpu' });
+  tmp = await tempDir('sampling');
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('sampleName', () => {
+  it('uses four digits, more when the count needs them', () => {
+    expect(sampleName(0, 1000)).toBe('0000.png');
+    expect(sampleName(999, 1000)).toBe('0999.png');
+    expect(sampleName(42, 12000)).toBe('00042.png');
+  });
+});
+
+describe('generateToFolder', () => {
+  const g = createGenerator(TINY, new Rng(1));
+
+  it('writes 0000.png... with the same bytes for the same seed, whatever the batch size', async () => {
+    const a = await generateToFolder(g, path.join(tmp, 'a'), { count: 12, seed: 7, nz: TINY.nz, batchSize: 5 });
+    const b = await generateToFolder(g, path.join(tmp, 'b'), { count: 12, seed: 7, nz: TINY.nz, batchSize: 12 });
+    expect(a.map((f) => path.basename(f))).toEqual(Array.from({ length: 12 }, (_, i) => `${String(i).padStart(4, '0')}.png`));
+    expect(await fs.readdir(path.join(tmp, 'a'))).toHaveLength(12);
+    expect(await fileBytes(a)).toEqual(await fileBytes(b));
+    const img = await readImage(a[0] as string);
+    expect([img.width, img.height, img.channels]).toEqual([64, 64, 3]);
+  });
+
+  it('another seed gives other images, and the in-memory images are the files', async () => {
+    const a = await generateToFolder(g, path.join(tmp, 'c'), { count: 3, seed: 7, nz: TINY.nz });
+    const b = await generateToFolder(g, path.join(tmp, 'd'), { count: 3, seed: 8, nz: TINY.nz });
+    const [ba, bb] = [await fileBytes(a), await fileBytes(b)];
+    ba.forEach((bytes, i) => expect(bytes.equals(bb[i] as Buffer)).toBe(false));
+    const mem = await generateImages(g, { count: 3, seed: 7, nz: TINY.nz, batchSize: 2 });
+    for (const [i, file] of a.entries()) expect(Buffer.from((await readImage(file)).data)).toEqual(Buffer.from(mem[i]?.data as Uint8Array));
+  });
+});
+
+describe('precise BatchNorm statistics', () => {
+  it('are plain averages over the calibration noise with the current weights, and are put back after', async () => {
+    const g = createGenerator(TINY, new Rng(4));
+    const bn = g.layers[1] as BatchNorm2d;
+    bn.setWeights([...bn.getWeights().slice(0, 2), tf.fill([bn.numFeatures], 0.5), tf.fill([bn.numFeatures], 3)]);
+    // Independent: the first BatchNorm's input is conv-transpose(z); all calibration z at once.
+    const allZ = noiseBatch(new Rng(9, STREAMS.calibrate), CALIBRATION.batches * CALIBRATION.batchSize, TINY.nz);
+    const expectedMean = tf.mean(g.layers[0]?.apply(allZ) as tf.Tensor, [0, 1, 2]).dataSync();
+    const inside = await withPreciseStats(g, TINY.nz, 9, async () => bn.getWeights()[2]?.dataSync() as Float32Array);
+    inside.forEach((v, c) => expect(v).toBeCloseTo(expectedMean[c] as number, 5));
+    expect(Array.from(bn.getWeights()[2]?.dataSync() ?? [])).toEqual(Array(bn.numFeatures).fill(0.5));
+    expect(Array.from(bn.getWeights()[3]?.dataSync() ?? [])).toEqual(Array(bn.numFeatures).fill(3));
+  });
+
+  it("'running' samples with the saved statistics, which gives other images", async () => {
+    const g = createGenerator(TINY, new Rng(4));
+    const precise = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz });
+    const running = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz, bn: 'running' });
+    const again = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz, bn: 'running' });
+    expect(Buffer.from(running[0]?.data as Uint8Array).equals(Buffer.from(precise[0]?.data as Uint8Array))).toBe(false);
+    expect(Buffer.from(running[0]?.data as Uint8Array).equals(Buffer.from(again[0]?.data as Uint8Array))).toBe(true);
+  });
+});
+
+describe('loading a generator and the generate / grid commands', () => {
+  let run: string;
+  beforeAll(async () => {
+    run = path.join(tmp, 'run');
+    const g = createGenerator(TINY, new Rng(2));
+    const config = makeTrainConfig({ gan: TINY, datasetSize: 8, batchSize: 4, data: 'test' });
+    await saveCheckpoint(run, { models: { g, d: [] }, config, state: { step: 3, epoch: 0 } });
+    await generateToFolder(g, path.join(tmp, 'original'), { count: 4, seed: 0, nz: TINY.nz });
+  });
+  const quiet = () => {
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  };
+  afterEach(() => jest.restoreAllMocks());
+
+  it('loadGenerator restores the architecture from the config and the weights', async () => {
+    const { g, step, config } = await loadGenerator(run);
+    expect(step).toBe(3);
+    expect(config.gan).toEqual(TINY);
+    const files = await generateToFolder(g, path.join(tmp, 'reloaded'), { count: 4, seed: 0, nz: TINY.nz });
+    expect(await fileBytes(files)).toEqual(await fileBytes((await fs.readdir(path.join(tmp, 'original'))).sort().map((n) => path.join(tmp, 'original', n))));
+  });
+
+  it('names the folder when there is no checkpoint', async () => {
+    await expect(loadGenerator(path.join(tmp, 'nothing'))).rejects.toThrow(/nothing: no checkpoint here/);
+  });
+
+  it('`generate` twice with one seed writes identical files', async () => {
+    quiet();
+    const args = (out: string) => ['generate', '--engine', 'cpu', '--checkpoint', run, '--out', out, '--count', '10', '--batch', '4'];
+    expect(await runCli('dlcv-gan', [generateCommand], args(path.join(tmp, 'cli1')))).toBe(0);
+    expect(await runCli('dlcv-gan', [generateCommand], args(path.join(tmp, 'cli2')))).toBe(0);
+    const names = (await fs.readdir(path.join(tmp, 'cli1'))).sort();
+    expect(names).toEqual(Array.from({ length: 10 }, (_, i) => `000${i}.png`));
+    expect(await fileBytes(names.map((n) => path.join(tmp, 'cli1', n)))).toEqual(await fileBytes(names.map((n) => path.join(tmp, 'cli2', n))));
+  });
+
+  it('`generate` without --out is a usage error', async () => {
+    quiet();
+    expect(await runCli('dlcv-gan', [generateCommand], ['generate', '--engine', 'cpu', '--checkpoint', run])).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(expect.stringMatching(/--out DIR is required/));
+  });
+
+  it('`grid` lays out the first images of a folder, and of a checkpoint, identically', async () => {
+    quiet();
+    const fromFolder = path.join(tmp, 'grid-folder.png');
+    const fromCkpt = path.join(tmp, 'grid-ckpt.png');
+    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--count', '6', '--cols', '3', '--out', fromFolder])).toBe(0);
+    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--checkpoint', run, '--count', '6', '--cols', '3', '--out', fromCkpt])).toBe(0);
+    const img = await readImage(fromFolder);
+    // torchvision layout: 2 px padding around and between 64 px tiles
+    expect([img.width, img.height]).toEqual([3 * 66 + 2, 2 * 66 + 2]);
+    expect(Buffer.from(img.data).equals(Buffer.from((await readImage(fromCkpt)).data))).toBe(true);
+    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--count', '64'])).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(expect.stringMatching(/has 10 PNG images, the grid needs 64/));
+  });
+});

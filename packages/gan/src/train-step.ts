@@ -1,0 +1,119 @@
+/**
+ * One DCGAN training step, as the PyTorch DCGAN tutorial's loop makes it:
+ *   (1) update D: maximise log D(x) + log(1 - D(G(z))), real and fake batches through D
+ *       separately (each has its own BatchNorm statistics), G's output detached;
+ *   (2) update G: maximise log D(G(z)) with the freshly updated D, same z.
+ * BCE is computed from D's logits (sigmoid folded into the loss): the same function as
+ * BCELoss on D's sigmoid output, without log(0) once D saturates.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BatchNorm2d } from './batchnorm';
+import { discriminatorLogits } from './models';
+
+export interface GanOptimizerConfig {
+  /** Discriminator learning rate. */
+  lrD: number;
+  /** Generator learning rate. */
+  lrG: number;
+  /** Adam beta1: 0.5 in the DCGAN paper, the tutorial and the report. */
+  beta1: number;
+}
+
+export interface Gan {
+  g: tf.LayersModel;
+  d: tf.LayersModel;
+  optD: tf.Optimizer;
+  optG: tf.Optimizer;
+}
+
+export function createOptimizers(config: GanOptimizerConfig): { optD: tf.Optimizer; optG: tf.Optimizer } {
+  // beta2 0.999 and epsilon 1e-8: torch.optim.Adam's defaults (tfjs's epsilon default is 1e-7).
+  return { optD: tf.train.adam(config.lrD, config.beta1, 0.999, 1e-8), optG: tf.train.adam(config.lrG, config.beta1, 0.999, 1e-8) };
+}
+
+export interface StepResult {
+  /** errD = BCE(D(x), 1) + BCE(D(G(z)), 0), as the tutorial logs it. */
+  lossD: number;
+  /** errG = BCE(D(G(z)), 1) after the D update. */
+  lossG: number;
+  /** Mean D(x): near 1 when D wins. */
+  dReal: number;
+  /** Mean D(G(z)) before and after the D update (the tutorial's D(G(z)) "z1 / z2"). */
+  dFake1: number;
+  dFake2: number;
+}
+
+/** Mean binary cross-entropy of logits against a constant target (0 or 1). */
+export function bceWithLogits(logits: tf.Tensor1D, target: 0 | 1): tf.Scalar {
+  return tf.tidy(() => {
+    // max(x, 0) - x t + log(1 + exp(-|x|)): stable for any x (TensorFlow's formula).
+    const x = logits;
+    const base = tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+    return tf.mean(target === 1 ? tf.sub(base, x) : base) as tf.Scalar;
+  });
+}
+
+function variables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** Runs `fn` with the model's BatchNorm running statistics frozen (batch statistics still used). */
+function withFrozenStats<T>(model: tf.LayersModel, fn: () => T): T {
+  const norms = model.layers.filter((l): l is BatchNorm2d => l instanceof BatchNorm2d);
+  norms.forEach((l) => (l.updateRunningStats = false));
+  try {
+    return fn();
+  } finally {
+    norms.forEach((l) => (l.updateRunningStats = true));
+  }
+}
+
+/**
+ * One step on a real batch `real` [n, 64, 64, c] in [-1, 1] and noise `z` [n, 1, 1, nz].
+ * `fakeOut`, when given, receives a copy of G(z) (the caller disposes it), e.g. for the
+ * mode-collapse check. The caller keeps ownership of `real` and `z`.
+ */
+export async function trainStep(gan: Gan, real: tf.Tensor4D, z: tf.Tensor4D, fakeOut?: (fake: tf.Tensor4D) => void): Promise<StepResult> {
+  const { g, d, optD, optG } = gan;
+  // G forward once in training mode: batch statistics, running statistics updated once, as in torch.
+  const fake = tf.tidy(() => g.apply(z, { training: true }) as tf.Tensor4D);
+  try {
+    // (1) discriminator
+    let dReal!: tf.Scalar, dFake1!: tf.Scalar;
+    const lossD = optD.minimize(
+      () => {
+        const logitsReal = discriminatorLogits(d, real, true);
+        const logitsFake = discriminatorLogits(d, fake, true);
+        dReal = tf.keep(tf.mean(tf.sigmoid(logitsReal)) as tf.Scalar);
+        dFake1 = tf.keep(tf.mean(tf.sigmoid(logitsFake)) as tf.Scalar);
+        return tf.add(bceWithLogits(logitsReal, 1), bceWithLogits(logitsFake, 0)) as tf.Scalar;
+      },
+      true,
+      variables(d),
+    ) as tf.Scalar;
+
+    // (2) generator. G's second forward sees the same z and weights, so the same batch
+    // statistics: freezing its running statistics keeps them updated once per step as in torch.
+    let dFake2!: tf.Scalar;
+    const lossG = withFrozenStats(g, () =>
+      optG.minimize(
+        () => {
+          const logits = discriminatorLogits(d, g.apply(z, { training: true }) as tf.Tensor4D, true);
+          dFake2 = tf.keep(tf.mean(tf.sigmoid(logits)) as tf.Scalar);
+          return bceWithLogits(logits, 1);
+        },
+        true,
+        variables(g),
+      ),
+    ) as tf.Scalar;
+
+    const scalars = [lossD, lossG, dReal, dFake1, dFake2];
+    const values = await Promise.all(scalars.map(async (s) => (await s.data())[0] as number));
+    tf.dispose(scalars);
+    if (fakeOut) fakeOut(fake.clone());
+    const [vLossD, vLossG, vReal, vFake1, vFake2] = values as [number, number, number, number, number];
+    return { lossD: vLossD, lossG: vLossG, dReal: vReal, dFake1: vFake1, dFake2: vFake2 };
+  } finally {
+    fake.dispose();
+  }
+}

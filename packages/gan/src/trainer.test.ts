@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { findLatestCheckpoint, loadCheckpoint, readImage, readMetrics, setupEngine } from '@dlcv/core';
+import { makeTrainConfig, type TrainConfig } from './config';
+import { DEFAULT_DETECTOR } from './detectors';
+import { buildDiscriminator, buildGenerator } from './models';
+import { batchPlan, bucketMeans, type TrainRunResult } from './trainer';
+import type { ChildSpec } from './test-utils/train-child';
+import { tempDir, TINY, writeImageFolder } from './test-utils/fixtures';
+
+const execFileAsync = promisify(execFile);
+
+let tmp: string;
+let faces: string;
+beforeAll(async () => {
+  await setupEngine({ engine: 'cpu' });
+  tmp = await tempDir('trainer');
+  faces = path.join(tmp, 'faces');
+  await writeImageFolder(faces, 4);
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+// 4 images, batch 2: 2 steps per epoch, 2 epochs.
+const config = (over: Partial<TrainConfig> = {}) => makeTrainConfig({ gan: TINY, datasetSize: 4, batchSize: 2, epochs: 2, data: 'fixture', ...over });
+
+interface ChildOutput {
+  result?: TrainRunResult;
+  error?: string;
+  warnings: string[];
+  logs: string[];
+}
+
+/** One training run in a child node process (see test-utils/ts-register.js for why). */
+async function runTrain(spec: Omit<ChildSpec, 'faces' | 'config'> & { config?: Partial<TrainConfig> }): Promise<ChildOutput> {
+  const full: ChildSpec = { faces, ...spec, config: { batchSize: 2, epochs: 2, ...spec.config } };
+  const here = path.join(__dirname, 'test-utils');
+  const { stdout } = await execFileAsync(process.execPath, ['-r', path.join(here, 'ts-register.js'), path.join(here, 'train-child.ts'), JSON.stringify(full)], { maxBuffer: 1 << 24 });
+  return JSON.parse(stdout.trim().split('\n').pop() as string) as ChildOutput;
+}
+
+const latestName = async (runDir: string) => path.basename((await findLatestCheckpoint(runDir)) ?? 'none');
+
+async function weightsOf(runDir: string): Promise<number[][]> {
+  const g = buildGenerator(TINY), d = buildDiscriminator(TINY);
+  await loadCheckpoint(runDir, { models: { g, d } });
+  return [...g.getWeights(), ...d.getWeights()].map((w) => Array.from(w.dataSync()));
+}
+
+// Every run of this file at once: they are independent child processes.
+const dirs = { whole: '', split: '', nan: '', mode: '', modeStop: '', dCollapse: '', empty: '' };
+const runs: Record<string, Promise<ChildOutput[]>> = {};
+beforeAll(() => {
+  for (const k of Object.keys(dirs) as (keyof typeof dirs)[]) dirs[k] = path.join(tmp, k);
+  // Constructed failures: any diversity counts as collapse from step 2 on; any losses as D collapse.
+  const modeDetector = { ...DEFAULT_DETECTOR, diversityRatio: 1e9, warmupSteps: 2 };
+  const dDetector = { ...DEFAULT_DETECTOR, window: 2, dLossFloor: 1e9, gLossCeil: -1 };
+  const chain = async (...specs: Parameters<typeof runTrain>[0][]) => {
+    const out: ChildOutput[] = [];
+    for (const spec of specs) out.push(await runTrain(spec));
+    return out;
+  };
+  runs.whole = chain({ runDir: dirs.whole });
+  runs.split = chain({ runDir: dirs.split, stopAtStep: 3 }, { runDir: dirs.split, resume: true }, { runDir: dirs.split, resume: true, config: { lrG: 1e-3 } });
+  runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { checkpointEvery: 1 } });
+  runs.mode = chain({ runDir: dirs.mode, config: { checkpointEvery: 1, diversityEvery: 1, detector: modeDetector } });
+  runs.modeStop = chain({ runDir: dirs.modeStop, config: { checkpointEvery: 1, diversityEvery: 1, detector: modeDetector, stopOnFailure: true } });
+  runs.dCollapse = chain({ runDir: dirs.dCollapse, config: { epochs: 1, detector: dDetector } });
+  runs.empty = chain({ runDir: dirs.empty, resume: true });
+  // Each test awaits its own chain; a failing chain must not surface as an unhandled rejection.
+  for (const p of Object.values(runs)) p.catch(() => undefined);
+});
+
+describe('batchPlan', () => {
+  it('visits every image once per epoch, in an order fixed by (seed, epoch)', () => {
+    // 12 images, batch 4: 3 steps per epoch.
+    const c = config({ datasetSize: 12, batchSize: 4 });
+    const plan = batchPlan(c);
+    const epoch0 = [0, 1, 2].flatMap(plan);
+    const epoch1 = [3, 4, 5].flatMap(plan);
+    const all = Array.from({ length: 12 }, (_, i) => i);
+    expect([...epoch0].sort((a, b) => a - b)).toEqual(all);
+    expect([...epoch1].sort((a, b) => a - b)).toEqual(all);
+    expect(epoch0).not.toEqual(epoch1);
+    // A fresh plan (a resumed run) asked for step 4 first gives the same batch.
+    expect(batchPlan(c)(4)).toEqual(plan(4));
+    expect([0, 1, 2].flatMap(batchPlan({ ...c, seed: 1 }))).not.toEqual(epoch0);
+  });
+});
+
+describe('bucketMeans', () => {
+  it('averages consecutive points down to the limit', () => {
+    expect(bucketMeans([1, 2, 3, 4, 5], [10, 20, 30, 40, 50], 2)).toEqual({ x: [3, 5], y: [20, 45] });
+    expect(bucketMeans([1, 2], [1, 2], 10)).toEqual({ x: [1, 2], y: [1, 2] });
+  });
+});
+
+describe('a training run', () => {
+  it('writes metrics, loss curves, a grid per epoch, their GIF and checkpoints', async () => {
+    const [whole] = await runs.whole!;
+    expect(whole?.result).toMatchObject({ step: 4, stoppedBy: 'done', events: [] });
+    const { records } = await readMetrics<{ step: number; lossD: number; lossG: number; dReal: number }>(path.join(dirs.whole, 'metrics.jsonl'));
+    expect(records.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    for (const r of records) expect(Number.isFinite(r.lossD) && Number.isFinite(r.lossG) && r.dReal > 0 && r.dReal < 1).toBe(true);
+    for (const epoch of ['001', '002']) {
+      const grid = await readImage(path.join(dirs.whole, 'samples', `epoch-${epoch}.png`));
+      expect([grid.width, grid.height]).toEqual([8 * 66 + 2, 8 * 66 + 2]);
+    }
+    const gif = await fs.readFile(path.join(dirs.whole, 'progress.gif'));
+    expect(gif.subarray(0, 6).toString('latin1')).toBe('GIF89a');
+    const plot = await readImage(path.join(dirs.whole, 'loss.png'));
+    expect(plot.width).toBeGreaterThan(100);
+    expect(await latestName(dirs.whole)).toBe('step-00000004');
+  });
+
+  it('resumed from step 3, ends with the same weights and the same files as the uninterrupted run', async () => {
+    await runs.whole;
+    const [first, second] = await runs.split!;
+    expect(first?.result).toMatchObject({ step: 3, stoppedBy: 'stop-at-step' });
+    expect(second?.logs[0]).toMatch(/resumed from .*step-00000003 at step 3 \(epoch 2 of 2\)/);
+    expect(second?.result).toMatchObject({ step: 4, stoppedBy: 'done' });
+    expect(await weightsOf(dirs.split)).toEqual(await weightsOf(dirs.whole));
+    for (const file of ['samples/epoch-001.png', 'samples/epoch-002.png', 'progress.gif', 'loss.png', 'metrics.jsonl']) {
+      const [a, b] = await Promise.all([fs.readFile(path.join(dirs.whole, file)), fs.readFile(path.join(dirs.split, file))]);
+      expect([file, a.equals(b)]).toEqual([file, true]);
+    }
+  });
+
+  it('refuses to resume with settings that change the result, or without a checkpoint', async () => {
+    const [, , conflict] = await runs.split!;
+    expect(conflict?.error).toMatch(/cannot resume with a different setup \(lrG: checkpoint 0\.005, now 0\.001\)/);
+    const [empty] = await runs.empty!;
+    expect(empty?.error).toMatch(/--resume given but the run folder has no checkpoint/);
+  });
+});
+
+describe('failures', () => {
+  it('a NaN loss stops the run and keeps the last good checkpoint', async () => {
+    const [nan] = await runs.nan!;
+    expect(nan?.error).toMatch(/D loss became NaN at step 2: training stopped; the last good checkpoint is kept/);
+    expect(await latestName(dirs.nan)).toBe('step-00000001');
+  });
+
+  it('mode collapse: warns with the step, holds checkpoints back, and stops with --stop-on-failure', async () => {
+    const [mode] = await runs.mode!;
+    expect(mode?.result?.events.map((e) => [e.kind, e.step, e.started])).toEqual([['mode-collapse', 2, true]]);
+    expect(mode?.warnings[0]).toMatch(/^mode collapse at step 2: .* last good checkpoint: .*step-00000001$/);
+    expect(mode?.warnings[1]).toMatch(/checkpoints held back while mode-collapse lasts; last good checkpoint: .*step-00000001/);
+    expect(await latestName(dirs.mode)).toBe('step-00000001');
+    expect(path.basename(mode?.result?.lastCheckpoint ?? '')).toBe('step-00000001');
+    const { records } = await readMetrics<{ event?: string; step: number }>(path.join(dirs.mode, 'metrics.jsonl'));
+    expect(records.filter((r) => r.event).map((r) => [r.event, r.step])).toEqual([['mode-collapse', 2]]);
+
+    const [stopped] = await runs.modeStop!;
+    expect(stopped?.result).toMatchObject({ step: 2, stoppedBy: 'failure' });
+  });
+
+  it('discriminator collapse is detected from the losses of the run', async () => {
+    const [run] = await runs.dCollapse!;
+    expect(run?.result?.events.map((e) => [e.kind, e.step, e.started])).toEqual([['discriminator-collapse', 2, true]]);
+    // Held back from step 2 (the first save, at the epoch end) on: no checkpoint was written.
+    expect(run?.result?.lastCheckpoint).toBeUndefined();
+    expect(await latestName(dirs.dCollapse)).toBe('none');
+  });
+});
