@@ -21,3 +21,4 @@ export { loadMnist, mnistSplit, type DigitSample } from './embedded/common';
 export { mnistmSamples, type MnistmSample } from './embedded/mnistm';
 export { syndigitsSamples, type SyndigitsSample } from './embedded/syndigits';
 export { uspsLikeSamples, type UspsLikeSample } from './embedded/usps-like';
+export { loadNativeBackend, nativeKernelStats, gelu, batchNormTrain, NATIVE_BACKEND } from './engine/native';

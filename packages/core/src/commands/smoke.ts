@@ -10,7 +10,7 @@ import { intFlag, type Command } from '../cli-kit';
 import { openDigits } from '../data/digits';
 import { ensureEmbeddedDigits } from '../embedded/build';
 import { writeGrid } from '../image/grid';
-import { MetricsLog } from '../metrics';
+import { MetricsLog, readMetrics } from '../metrics';
 import { writePlot } from '../plot';
 import { progress } from '../progress';
 import { Rng, type RngState } from '../rng';
@@ -66,7 +66,6 @@ export const smokeCommand: Command = {
     const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
     const bar = progress({ total: steps, label: 'smoke train' });
     bar.tick(step);
-    const lossCurve: { x: number[]; y: number[] } = { x: [], y: [] };
     outer: while (step < steps) {
       for await (const batch of train.batches({ batchSize, rng, dropLast: true, scaling: SCALING })) {
         const labels = batch.y as tf.Tensor1D;
@@ -78,8 +77,6 @@ export const smokeCommand: Command = {
         tf.dispose([batch.x, labels, loss]);
         step++;
         assertFinite({ loss: value }, step);
-        lossCurve.x.push(step);
-        lossCurve.y.push(value);
         await metrics.append({ step, loss: value });
         bar.tick(1, { loss: value.toFixed(3) });
         if (step % 100 === 0 || step === steps) {
@@ -106,6 +103,12 @@ export const smokeCommand: Command = {
     const sample = await train.getPixelsBatch(Array.from({ length: 64 }, (_, i) => i));
     const images = Array.from({ length: 64 }, (_, i) => ({ width: 28, height: 28, channels: 3 as const, data: sample.subarray(i * 2352, (i + 1) * 2352) }));
     await writeGrid(path.join(runDir, 'train-samples.png'), images, { cols: 8 });
+    // The whole run's curve, across resumes: the last record of each step wins (a resumed run
+    // repeats the steps after its checkpoint).
+    const byStep = new Map<number, number>();
+    for (const r of (await readMetrics(metrics.file)).records) if (typeof r.loss === 'number' && typeof r.step === 'number') byStep.set(r.step, r.loss);
+    const lossCurve = { x: [...byStep.keys()].sort((a, b) => a - b), y: [] as number[] };
+    lossCurve.y = lossCurve.x.map((s) => byStep.get(s) as number);
     if (lossCurve.x.length) {
       await writePlot(path.join(runDir, 'loss.png'), { title: 'smoke: training loss', xLabel: 'step', yLabel: 'cross-entropy', series: [{ name: 'train', ...lossCurve }] });
     }
