@@ -76,6 +76,12 @@ function holderTensors(holder: WeightsHolder): { name: string; tensor: tf.Tensor
   return holder.map((v) => ({ name: v.name, tensor: v }));
 }
 
+/** Adam/Adamax keep beta^t as variables (accBeta1, accBeta2) that getWeights() leaves out. */
+function accumulatedPowers(optimizer: tf.Optimizer): [string, tf.Variable][] {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  return ['accBeta1', 'accBeta2'].flatMap((f) => (fields[f] instanceof tf.Variable ? [[f, fields[f] as tf.Variable] as [string, tf.Variable]] : []));
+}
+
 export function checkpointsDir(runDir: string): string {
   return path.join(runDir, 'checkpoints');
 }
@@ -114,7 +120,7 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent,
   for (const [optName, optimizer] of Object.entries(content.optimizers ?? {})) {
     const named = await optimizer.getWeights();
     for (const { name, tensor } of named) await add(`optimizer:${optName}`, name, tensor);
-    // getWeights returns the optimizer's live variables for moments, but a fresh scalar for iterations.
+    for (const [field, v] of accumulatedPowers(optimizer)) await add(`optimizer-powers:${optName}`, field, v);
   }
   const tensorsBin = Buffer.concat(chunks);
   const json: CheckpointJson = {
@@ -282,6 +288,17 @@ export async function loadCheckpoint(
     const saved = byGroup.get(`optimizer:${optName}`);
     if (!saved) throw new CheckpointError(jsonFile, `has no state for optimizer "${optName}"`);
     await optimizer.setWeights(saved.map((e) => ({ name: e.name, tensor: toTensor(e) })));
+    // setWeights recomputes beta^t with pow(), which differs in the last bit from the product
+    // accumulated step by step; restoring the saved product makes a resumed run bit-exact.
+    const powers = new Map((byGroup.get(`optimizer-powers:${optName}`) ?? []).map((e) => [e.name, e]));
+    for (const [field, v] of accumulatedPowers(optimizer)) {
+      const e = powers.get(field);
+      if (e) {
+        const t = toTensor(e);
+        v.assign(t);
+        t.dispose();
+      }
+    }
   }
   return { dir, config: json.config, state: json.state };
 }

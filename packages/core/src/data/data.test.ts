@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { setupEngine } from '../engine/engine';
 import { writePng, type RawImage } from '../image/io';
 import { Rng } from '../rng';
 import { parseLabelCsv } from './csv';
@@ -29,7 +30,7 @@ async function makeDigits(root: string, n: number, channels: 1 | 3 = 3): Promise
 
 let tmp: string;
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setupEngine({ engine: 'cpu' });
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-data-'));
 });
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { formatLabelCsv, intFlag, Rng, writePng, type Command } from '@dlcv/core';
+import { formatLabelCsv, intFlag, Rng, UsageError, writePng, type Command } from '@dlcv/core';
 import { exportOnnx } from '../onnx/export';
 import { OnnxModel } from '../onnx/runtime';
 import { gradeDann } from '../graders/dann';
@@ -90,7 +90,8 @@ export const benchCommand: Command = {
   usage: 'bench [--n 500] [--json] [--engine E]',
   flags: { n: { type: 'string' }, ...JSON_FLAG },
   // The engine only runs the tfjs side of the generation comparison; graders use ORT or wasm.
-  async run({ flags }) {
+  async run({ flags, positionals }) {
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const n = Math.max(2, intFlag(flags.n, 'n', 500));
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-eval-bench-'));
     const rows: BenchRow[] = [];

@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import type { RawImage } from '@dlcv/core';
 import { OnnxModel } from '../onnx/runtime';
-import { assetsDir, describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from './files';
+import { assetsDir, byFile, describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from './files';
 
 export const DIGIT_SIZE = 28;
 export const DIGIT_CLASSES = 10;
@@ -183,7 +183,7 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
     correct,
     accuracy: correct / labels.length,
     perClass,
-    skipped: problems,
+    skipped: problems.sort(byFile),
     ignored: listing.ignored,
   };
 }

@@ -77,6 +77,8 @@ export async function* loadImages(files: readonly string[], options: LoadOptions
   for (let start = 0; start < files.length; start += chunk) {
     const slice = files.slice(start, start + chunk);
     const out: (LoadedImage | undefined)[] = new Array(slice.length);
+    // Problems kept by position, so their order never depends on which decode finished first.
+    const failed: (SkippedFile | undefined)[] = new Array(slice.length);
     let next = 0;
     const worker = async () => {
       for (;;) {
@@ -93,20 +95,24 @@ export async function* loadImages(files: readonly string[], options: LoadOptions
         } catch (err) {
           // readImage's messages start with the file name; keep only the problem.
           const msg = (err as Error).message;
-          problems.push({ file, reason: msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg });
+          failed[k] = { file, reason: msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg };
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, slice.length) }, worker));
+    for (const f of failed) if (f) problems.push(f);
     const loaded = out.filter((x): x is LoadedImage => x !== undefined);
     if (loaded.length) yield loaded;
   }
-  problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+export function byFile(a: SkippedFile, b: SkippedFile): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
 }
 
 /** "3 files: a.png (reason), b.png (reason), ... and 1 more" for error messages. */
 export function describeFiles(list: SkippedFile[], max = 3): string {
-  const shown = list.slice(0, max).map((s) => `${path.basename(s.file)} (${s.reason})`);
+  const shown = [...list].sort(byFile).slice(0, max).map((s) => `${path.basename(s.file)} (${s.reason})`);
   const more = list.length > max ? `, and ${list.length - max} more` : '';
   return `${list.length} file${list.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
 }
