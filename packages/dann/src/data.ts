@@ -8,8 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as core from '@dlcv/core';
-import { DataFileError, ImageDataset, openDigits, Rng, type PixelScaling } from '@dlcv/core';
+import { DataFileError, ensureEmbeddedDigits, ImageDataset, openDigits, Rng, type PixelScaling } from '@dlcv/core';
 
 export const DOMAINS = ['mnistm', 'svhn', 'usps'] as const;
 export type Domain = (typeof DOMAINS)[number];
@@ -28,6 +27,8 @@ export interface DataLocation {
   root?: string;
   /** Cache folder of the embedded sets (default: core's, i.e. DLCV_CACHE_DIR or ~/.cache/dlcv-hw2). */
   cacheDir?: string;
+  /** Build only the first N images of each embedded set (tests, quick demos); default all. */
+  embeddedLimit?: number;
   log?: (message: string) => void;
 }
 
@@ -36,14 +37,6 @@ export interface DomainFolder {
   dir: string;
   /** For tables and logs: says when a stand-in is used. */
   label: string;
-}
-
-type EnsureEmbedded = (name: 'mnistm' | 'syndigits' | 'usps-like', options: { cacheDir?: string; log?: (m: string) => void }) => Promise<string>;
-
-/** core's embedded-data entry point, once core exports it (looked up, not imported, until then). */
-function embeddedBuilder(): EnsureEmbedded | undefined {
-  const fn = (core as unknown as { ensureEmbeddedDigits?: unknown }).ensureEmbeddedDigits;
-  return typeof fn === 'function' ? (fn as EnsureEmbedded) : undefined;
 }
 
 export function parseDomain(value: string, what: string): Domain {
@@ -60,12 +53,8 @@ export async function resolveDomain(domain: Domain, loc: DataLocation): Promise<
     if (!(await isDir(dir))) throw new DataFileError(dir, undefined, `digits folder of ${domain} not found (--data-root must hold mnistm/, svhn/ and usps/ as hw2_data/digits does)`);
     return { domain, dir, label: await embeddedLabel(domain, dir) };
   }
-  const ensure = embeddedBuilder();
-  if (!ensure) {
-    throw new Error('the embedded digit sets are not available from this build of @dlcv/core (no ensureEmbeddedDigits export); pass --data-root hw2_data/digits');
-  }
   const name = EMBEDDED_NAME[domain];
-  const dir = await ensure(name, { cacheDir: loc.cacheDir, log: loc.log });
+  const dir = await ensureEmbeddedDigits(name, { cacheDir: loc.cacheDir, limit: loc.embeddedLimit, log: loc.log });
   return { domain, dir, label: labelFor(domain, name) };
 }
 

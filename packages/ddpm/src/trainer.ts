@@ -130,7 +130,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const ema = new Ema(model, config.emaDecay);
   const optimizer = tf.train.adam(config.lr);
   log(`model: ContextUnet n_feat ${unet.nFeat}, ${countTrainableParams(model).toLocaleString('en-US')} trainable parameters`);
-  log(`training: ${totalSteps} steps of batch ${batchSize} (${epochs} epochs of ${stepsPerEpoch} steps over ${data.length} images), lr ${config.lr} decaying linearly per epoch, p_uncond ${config.pUncond}, EMA ${config.emaDecay}`);
+  log(`training: ${totalSteps} steps of batch ${batchSize} (${epochs} epoch${epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps over ${data.length} images), lr ${config.lr} decaying linearly per epoch, p_uncond ${config.pUncond}, EMA ${config.emaDecay}`);
 
   const rng = new Rng(config.seed, STREAM_TRAIN);
   let state: TrainState = { step: 0, epoch: 0, batch: 0, rng: rng.getState() };

@@ -49,7 +49,10 @@ def main():
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--lr-d', type=float, default=5e-4)
     p.add_argument('--lr-g', type=float, default=5e-3)
+    p.add_argument('--threads', type=int, default=0, help='intra-op threads (0: torch default)')
     a = p.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
 
     torch.manual_seed(0)
     nz, nc = 100, 3

@@ -7,6 +7,7 @@
  * alone for a second forward pass of the same batch (the trainer needs that, see train-step.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain } from '@dlcv/core';
 
 export interface BatchNorm2dArgs {
   /** Channels (the last axis of NHWC input). */
@@ -67,7 +68,9 @@ export class BatchNorm2d extends tf.layers.Layer {
       const gamma = this.gamma.read() as tf.Tensor1D;
       const beta = this.beta.read() as tf.Tensor1D;
       if (!kwargs.training) return tf.batchNorm(x, this.runningMean.read() as tf.Tensor1D, this.runningVar.read() as tf.Tensor1D, beta, gamma, this.eps);
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      // core's training-mode batch norm: one fused kernel (forward and backward) on the native
+      // engine, tf.moments + tf.batchNorm elsewhere; normalises with the biased batch variance.
+      const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.eps);
       // Writing a variable is not recorded on the gradient tape: no gradient flows into the stats.
       if (this.updateRunningStats) {
         const n = x.size / this.numFeatures;
@@ -78,7 +81,7 @@ export class BatchNorm2d extends tf.layers.Layer {
         this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), 1 - m), tf.mul(mean, m)));
         this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), 1 - m), tf.mul(unbiased, m)));
       }
-      return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, this.eps);
+      return y;
     });
   }
 

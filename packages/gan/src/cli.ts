@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { infoCommand, runCli } from '@dlcv/core';
 import { benchCommand } from './commands/bench';
+import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { gridCommand } from './commands/grid';
 import { summaryCommand } from './commands/summary';
 import { trainCommand } from './commands/train';
 
-void runCli('dlcv-gan', [trainCommand, generateCommand, gridCommand, summaryCommand, benchCommand, infoCommand]).then((code) => {
+void runCli('dlcv-gan', [trainCommand, generateCommand, gridCommand, evalCommand, summaryCommand, benchCommand, infoCommand]).then((code) => {
   process.exitCode = code;
 });

@@ -1,6 +1,7 @@
 /** Training configuration: presets and the checks a resumed run makes against its checkpoint. */
 import { DEFAULT_DETECTOR, type DetectorConfig } from './detectors';
 import { checkConfig, type DcganConfig } from './models';
+import { CALIBRATION, type Calibration } from './sampling';
 
 export interface OptimPreset {
   lrD: number;
@@ -45,6 +46,8 @@ export interface TrainConfig extends OptimPreset {
   detector: DetectorConfig;
   /** Stop at the first detected failure instead of warning and holding checkpoints back. */
   stopOnFailure: boolean;
+  /** Noise for the precise BatchNorm statistics of the per-epoch grids (see sampling.ts). */
+  calibration: Calibration;
 }
 
 export function makeTrainConfig(partial: Partial<TrainConfig> & Pick<TrainConfig, 'gan' | 'datasetSize' | 'data'>): TrainConfig {
@@ -60,6 +63,7 @@ export function makeTrainConfig(partial: Partial<TrainConfig> & Pick<TrainConfig
     diversityEvery: 50,
     detector: DEFAULT_DETECTOR,
     stopOnFailure: false,
+    calibration: CALIBRATION,
     ...partial,
   };
   validateTrainConfig(config);
@@ -68,7 +72,15 @@ export function makeTrainConfig(partial: Partial<TrainConfig> & Pick<TrainConfig
 
 export function validateTrainConfig(c: TrainConfig): void {
   checkConfig(c.gan);
-  const positiveInts = { batchSize: c.batchSize, epochs: c.epochs, checkpointEvery: c.checkpointEvery, diversityEvery: c.diversityEvery, datasetSize: c.datasetSize };
+  const positiveInts = {
+    batchSize: c.batchSize,
+    epochs: c.epochs,
+    checkpointEvery: c.checkpointEvery,
+    diversityEvery: c.diversityEvery,
+    datasetSize: c.datasetSize,
+    'calibration.batches': c.calibration.batches,
+    'calibration.batchSize': c.calibration.batchSize,
+  };
   for (const [k, v] of Object.entries(positiveInts)) if (!Number.isInteger(v) || v < 1) throw new Error(`training config: ${k} must be a positive integer, got ${v}`);
   for (const [k, v] of Object.entries({ lrD: c.lrD, lrG: c.lrG })) if (!(v > 0) || !Number.isFinite(v)) throw new Error(`training config: ${k} must be a positive number, got ${v}`);
   if (!(c.beta1 >= 0 && c.beta1 < 1)) throw new Error(`training config: beta1 must be in [0, 1), got ${c.beta1}`);

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { readImage, Rng, runCli, saveCheckpoint, setupEngine } from '@dlcv/core';
 import type { BatchNorm2d } from './batchnorm';
@@ -7,9 +9,10 @@ import { gridCommand } from './commands/grid';
 import { generateCommand } from './commands/generate';
 import { makeTrainConfig } from './config';
 import { loadGenerator } from './load';
+import { PRECISE_STATS } from './trainer';
 import { createGenerator, noiseBatch } from './models';
-import { CALIBRATION, generateImages, generateToFolder, sampleName, STREAMS, withPreciseStats } from './sampling';
-import { fileBytes, tempDir, TINY } from './test-utils/fixtures';
+import { computePreciseStats, generateImages, generateToFolder, preciseStatsShapes, sampleName, STREAMS, withBatchNormStats } from './sampling';
+import { fileBytes, SMALL_CALIBRATION, tempDir, TINY } from './test-utils/fixtures';
 
 let tmp: string;
 beforeAll(async () => {
@@ -29,11 +32,14 @@ describe('sampleName', () => {
 });
 
 describe('generateToFolder', () => {
-  const g = createGenerator(TINY, new Rng(1));
+  let g: tf.LayersModel;
+  beforeAll(() => {
+    g = createGenerator(TINY, new Rng(1));
+  });
 
   it('writes 0000.png... with the same bytes for the same seed, whatever the batch size', async () => {
-    const a = await generateToFolder(g, path.join(tmp, 'a'), { count: 12, seed: 7, nz: TINY.nz, batchSize: 5 });
-    const b = await generateToFolder(g, path.join(tmp, 'b'), { count: 12, seed: 7, nz: TINY.nz, batchSize: 12 });
+    const a = await generateToFolder(g, path.join(tmp, 'a'), { count: 12, seed: 7, nz: TINY.nz, batchSize: 5, calibration: SMALL_CALIBRATION });
+    const b = await generateToFolder(g, path.join(tmp, 'b'), { count: 12, seed: 7, nz: TINY.nz, batchSize: 12, calibration: SMALL_CALIBRATION });
     expect(a.map((f) => path.basename(f))).toEqual(Array.from({ length: 12 }, (_, i) => `${String(i).padStart(4, '0')}.png`));
     expect(await fs.readdir(path.join(tmp, 'a'))).toHaveLength(12);
     expect(await fileBytes(a)).toEqual(await fileBytes(b));
@@ -42,32 +48,57 @@ describe('generateToFolder', () => {
   });
 
   it('another seed gives other images, and the in-memory images are the files', async () => {
-    const a = await generateToFolder(g, path.join(tmp, 'c'), { count: 3, seed: 7, nz: TINY.nz });
-    const b = await generateToFolder(g, path.join(tmp, 'd'), { count: 3, seed: 8, nz: TINY.nz });
+    const a = await generateToFolder(g, path.join(tmp, 'c'), { count: 3, seed: 7, nz: TINY.nz, calibration: SMALL_CALIBRATION });
+    const b = await generateToFolder(g, path.join(tmp, 'd'), { count: 3, seed: 8, nz: TINY.nz, calibration: SMALL_CALIBRATION });
     const [ba, bb] = [await fileBytes(a), await fileBytes(b)];
     ba.forEach((bytes, i) => expect(bytes.equals(bb[i] as Buffer)).toBe(false));
-    const mem = await generateImages(g, { count: 3, seed: 7, nz: TINY.nz, batchSize: 2 });
+    const mem = await generateImages(g, { count: 3, seed: 7, nz: TINY.nz, batchSize: 2, calibration: SMALL_CALIBRATION });
     for (const [i, file] of a.entries()) expect(Buffer.from((await readImage(file)).data)).toEqual(Buffer.from(mem[i]?.data as Uint8Array));
   });
 });
 
+describe('the ONNX Runtime path', () => {
+  it('is deterministic on its own and within one level of the tfjs images', async () => {
+    const out = path.join(tmp, 'onnx');
+    const here = path.join(__dirname, 'test-utils');
+    await promisify(execFile)(process.execPath, ['-r', path.join(here, 'ts-register.js'), path.join(here, 'onnx-child.ts'), out]);
+    const names = (await fs.readdir(path.join(out, 'tfjs'))).sort();
+    expect(names).toHaveLength(6);
+    const read = (dir: string) => fileBytes(names.map((n) => path.join(out, dir, n)));
+    expect(await read('onnx-a')).toEqual(await read('onnx-b'));
+    let maxDiff = 0;
+    for (const n of names) {
+      const [a, b] = await Promise.all([readImage(path.join(out, 'tfjs', n)), readImage(path.join(out, 'onnx-a', n))]);
+      a.data.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - (b.data[i] as number)))));
+    }
+    expect(maxDiff).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('precise BatchNorm statistics', () => {
-  it('are plain averages over the calibration noise with the current weights, and are put back after', async () => {
+  it('are plain averages over the calibration noise with the current weights; G is left as it was', async () => {
     const g = createGenerator(TINY, new Rng(4));
     const bn = g.layers[1] as BatchNorm2d;
     bn.setWeights([...bn.getWeights().slice(0, 2), tf.fill([bn.numFeatures], 0.5), tf.fill([bn.numFeatures], 3)]);
-    // Independent: the first BatchNorm's input is conv-transpose(z); all calibration z at once.
-    const allZ = noiseBatch(new Rng(9, STREAMS.calibrate), CALIBRATION.batches * CALIBRATION.batchSize, TINY.nz);
+    // Independent: the first BatchNorm's input is conv-transpose(z), over all calibration z at once
+    // (equal batches: the mean of batch means is the overall mean).
+    const calibration = { batches: 3, batchSize: 5 };
+    const allZ = noiseBatch(new Rng(0, STREAMS.calibrate), 15, TINY.nz);
     const expectedMean = tf.mean(g.layers[0]?.apply(allZ) as tf.Tensor, [0, 1, 2]).dataSync();
-    const inside = await withPreciseStats(g, TINY.nz, 9, async () => bn.getWeights()[2]?.dataSync() as Float32Array);
-    inside.forEach((v, c) => expect(v).toBeCloseTo(expectedMean[c] as number, 5));
+    const stats = await computePreciseStats(g, TINY.nz, calibration);
+    expect(stats.map((t) => t.shape)).toEqual(preciseStatsShapes(g));
+    (stats[0] as tf.Tensor).dataSync().forEach((v: number, c: number) => expect(v).toBeCloseTo(expectedMean[c] as number, 5));
     expect(Array.from(bn.getWeights()[2]?.dataSync() ?? [])).toEqual(Array(bn.numFeatures).fill(0.5));
     expect(Array.from(bn.getWeights()[3]?.dataSync() ?? [])).toEqual(Array(bn.numFeatures).fill(3));
+    // withBatchNormStats puts them in for the call only.
+    const inside = await withBatchNormStats(g, stats, async () => Array.from(bn.getWeights()[2]?.dataSync() ?? []));
+    expect(inside).toEqual(Array.from((stats[0] as tf.Tensor).dataSync()));
+    expect(Array.from(bn.getWeights()[2]?.dataSync() ?? [])).toEqual(Array(bn.numFeatures).fill(0.5));
   });
 
   it("'running' samples with the saved statistics, which gives other images", async () => {
     const g = createGenerator(TINY, new Rng(4));
-    const precise = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz });
+    const precise = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz, calibration: SMALL_CALIBRATION });
     const running = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz, bn: 'running' });
     const again = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz, bn: 'running' });
     expect(Buffer.from(running[0]?.data as Uint8Array).equals(Buffer.from(precise[0]?.data as Uint8Array))).toBe(false);
@@ -82,7 +113,7 @@ describe('loading a generator and the generate / grid commands', () => {
     const g = createGenerator(TINY, new Rng(2));
     const config = makeTrainConfig({ gan: TINY, datasetSize: 8, batchSize: 4, data: 'test' });
     await saveCheckpoint(run, { models: { g, d: [] }, config, state: { step: 3, epoch: 0 } });
-    await generateToFolder(g, path.join(tmp, 'original'), { count: 4, seed: 0, nz: TINY.nz });
+    await generateToFolder(g, path.join(tmp, 'original'), { count: 4, seed: 0, nz: TINY.nz, calibration: SMALL_CALIBRATION });
   });
   const quiet = () => {
     jest.spyOn(console, 'log').mockImplementation(() => undefined);
@@ -94,8 +125,22 @@ describe('loading a generator and the generate / grid commands', () => {
     const { g, step, config } = await loadGenerator(run);
     expect(step).toBe(3);
     expect(config.gan).toEqual(TINY);
-    const files = await generateToFolder(g, path.join(tmp, 'reloaded'), { count: 4, seed: 0, nz: TINY.nz });
+    const files = await generateToFolder(g, path.join(tmp, 'reloaded'), { count: 4, seed: 0, nz: TINY.nz, calibration: SMALL_CALIBRATION });
     expect(await fileBytes(files)).toEqual(await fileBytes((await fs.readdir(path.join(tmp, 'original'))).sort().map((n) => path.join(tmp, 'original', n))));
+  });
+
+  it('uses the precise statistics a checkpoint stores, which are what generate would compute', async () => {
+    const g = createGenerator(TINY, new Rng(2));
+    const stats = await computePreciseStats(g, TINY.nz, SMALL_CALIBRATION);
+    const withStats = path.join(tmp, 'run-stats');
+    const config = makeTrainConfig({ gan: TINY, datasetSize: 8, batchSize: 4, data: 'test', calibration: SMALL_CALIBRATION });
+    await saveCheckpoint(withStats, { models: { g, [PRECISE_STATS]: stats.map((t) => tf.variable(t, false)) }, config, state: { step: 1, epoch: 0 } });
+    const loaded = await loadGenerator(withStats);
+    expect(loaded.preciseStats?.map((t) => Array.from(t.dataSync()))).toEqual(stats.map((t) => Array.from(t.dataSync())));
+    expect((await loadGenerator(run)).preciseStats).toBeUndefined();
+    const stored = await generateImages(loaded.g, { count: 3, seed: 0, nz: TINY.nz, preciseStats: loaded.preciseStats });
+    const fresh = await generateImages(g, { count: 3, seed: 0, nz: TINY.nz, calibration: SMALL_CALIBRATION });
+    stored.forEach((img, i) => expect(Buffer.from(img.data).equals(Buffer.from(fresh[i]?.data as Uint8Array))).toBe(true));
   });
 
   it('names the folder when there is no checkpoint', async () => {
@@ -104,7 +149,8 @@ describe('loading a generator and the generate / grid commands', () => {
 
   it('`generate` twice with one seed writes identical files', async () => {
     quiet();
-    const args = (out: string) => ['generate', '--engine', 'cpu', '--checkpoint', run, '--out', out, '--count', '10', '--batch', '4'];
+    // --bn running: the default precise statistics average 1,000 samples, slow on the cpu backend.
+    const args = (out: string) => ['generate', '--engine', 'cpu', '--checkpoint', run, '--out', out, '--count', '10', '--batch', '4', '--bn', 'running', '--runtime', 'tfjs'];
     expect(await runCli('dlcv-gan', [generateCommand], args(path.join(tmp, 'cli1')))).toBe(0);
     expect(await runCli('dlcv-gan', [generateCommand], args(path.join(tmp, 'cli2')))).toBe(0);
     const names = (await fs.readdir(path.join(tmp, 'cli1'))).sort();
@@ -123,7 +169,7 @@ describe('loading a generator and the generate / grid commands', () => {
     const fromFolder = path.join(tmp, 'grid-folder.png');
     const fromCkpt = path.join(tmp, 'grid-ckpt.png');
     expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--count', '6', '--cols', '3', '--out', fromFolder])).toBe(0);
-    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--checkpoint', run, '--count', '6', '--cols', '3', '--out', fromCkpt])).toBe(0);
+    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--checkpoint', run, '--count', '6', '--cols', '3', '--bn', 'running', '--out', fromCkpt])).toBe(0);
     const img = await readImage(fromFolder);
     // torchvision layout: 2 px padding around and between 64 px tiles
     expect([img.width, img.height]).toEqual([3 * 66 + 2, 2 * 66 + 2]);

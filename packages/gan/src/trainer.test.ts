@@ -42,6 +42,12 @@ async function runTrain(spec: Omit<ChildSpec, 'faces' | 'config'> & { config?: P
   return JSON.parse(stdout.trim().split('\n').pop() as string) as ChildOutput;
 }
 
+/** The run's result; a run that failed unexpectedly fails the test with its error. */
+function ok(out: ChildOutput | undefined): TrainRunResult {
+  if (!out?.result) throw new Error(`training run failed: ${out?.error ?? 'no output'}`);
+  return out.result;
+}
+
 const latestName = async (runDir: string) => path.basename((await findLatestCheckpoint(runDir)) ?? 'none');
 
 async function weightsOf(runDir: string): Promise<number[][]> {
@@ -63,7 +69,7 @@ beforeAll(() => {
     for (const spec of specs) out.push(await runTrain(spec));
     return out;
   };
-  runs.whole = chain({ runDir: dirs.whole });
+  runs.whole = chain({ runDir: dirs.whole }, { runDir: dirs.whole });
   runs.split = chain({ runDir: dirs.split, stopAtStep: 3 }, { runDir: dirs.split, resume: true }, { runDir: dirs.split, resume: true, config: { lrG: 1e-3 } });
   runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { checkpointEvery: 1 } });
   runs.mode = chain({ runDir: dirs.mode, config: { checkpointEvery: 1, diversityEvery: 1, detector: modeDetector } });
@@ -101,7 +107,7 @@ describe('bucketMeans', () => {
 describe('a training run', () => {
   it('writes metrics, loss curves, a grid per epoch, their GIF and checkpoints', async () => {
     const [whole] = await runs.whole!;
-    expect(whole?.result).toMatchObject({ step: 4, stoppedBy: 'done', events: [] });
+    expect(ok(whole)).toMatchObject({ step: 4, stoppedBy: 'done', events: [] });
     const { records } = await readMetrics<{ step: number; lossD: number; lossG: number; dReal: number }>(path.join(dirs.whole, 'metrics.jsonl'));
     expect(records.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     for (const r of records) expect(Number.isFinite(r.lossD) && Number.isFinite(r.lossG) && r.dReal > 0 && r.dReal < 1).toBe(true);
@@ -119,9 +125,9 @@ describe('a training run', () => {
   it('resumed from step 3, ends with the same weights and the same files as the uninterrupted run', async () => {
     await runs.whole;
     const [first, second] = await runs.split!;
-    expect(first?.result).toMatchObject({ step: 3, stoppedBy: 'stop-at-step' });
+    expect(ok(first)).toMatchObject({ step: 3, stoppedBy: 'stop-at-step' });
     expect(second?.logs[0]).toMatch(/resumed from .*step-00000003 at step 3 \(epoch 2 of 2\)/);
-    expect(second?.result).toMatchObject({ step: 4, stoppedBy: 'done' });
+    expect(ok(second)).toMatchObject({ step: 4, stoppedBy: 'done' });
     expect(await weightsOf(dirs.split)).toEqual(await weightsOf(dirs.whole));
     for (const file of ['samples/epoch-001.png', 'samples/epoch-002.png', 'progress.gif', 'loss.png', 'metrics.jsonl']) {
       const [a, b] = await Promise.all([fs.readFile(path.join(dirs.whole, file)), fs.readFile(path.join(dirs.split, file))]);
@@ -134,6 +140,9 @@ describe('a training run', () => {
     expect(conflict?.error).toMatch(/cannot resume with a different setup \(lrG: checkpoint 0\.005, now 0\.001\)/);
     const [empty] = await runs.empty!;
     expect(empty?.error).toMatch(/--resume given but the run folder has no checkpoint/);
+    // A fresh run must not mix into a finished one.
+    const [, again] = await runs.whole!;
+    expect(again?.error).toMatch(/whole: the run folder already has checkpoints \(step-00000004\); pass --resume to continue it/);
   });
 });
 
@@ -146,7 +155,7 @@ describe('failures', () => {
 
   it('mode collapse: warns with the step, holds checkpoints back, and stops with --stop-on-failure', async () => {
     const [mode] = await runs.mode!;
-    expect(mode?.result?.events.map((e) => [e.kind, e.step, e.started])).toEqual([['mode-collapse', 2, true]]);
+    expect(ok(mode).events.map((e) => [e.kind, e.step, e.started])).toEqual([['mode-collapse', 2, true]]);
     expect(mode?.warnings[0]).toMatch(/^mode collapse at step 2: .* last good checkpoint: .*step-00000001$/);
     expect(mode?.warnings[1]).toMatch(/checkpoints held back while mode-collapse lasts; last good checkpoint: .*step-00000001/);
     expect(await latestName(dirs.mode)).toBe('step-00000001');
@@ -155,12 +164,12 @@ describe('failures', () => {
     expect(records.filter((r) => r.event).map((r) => [r.event, r.step])).toEqual([['mode-collapse', 2]]);
 
     const [stopped] = await runs.modeStop!;
-    expect(stopped?.result).toMatchObject({ step: 2, stoppedBy: 'failure' });
+    expect(ok(stopped)).toMatchObject({ step: 2, stoppedBy: 'failure' });
   });
 
   it('discriminator collapse is detected from the losses of the run', async () => {
     const [run] = await runs.dCollapse!;
-    expect(run?.result?.events.map((e) => [e.kind, e.step, e.started])).toEqual([['discriminator-collapse', 2, true]]);
+    expect(ok(run).events.map((e) => [e.kind, e.step, e.started])).toEqual([['discriminator-collapse', 2, true]]);
     // Held back from step 2 (the first save, at the epoch end) on: no checkpoint was written.
     expect(run?.result?.lastCheckpoint).toBeUndefined();
     expect(await latestName(dirs.dCollapse)).toBe('none');

@@ -35,7 +35,7 @@ import {
 import { resumeConflicts, validateTrainConfig, type TrainConfig } from './config';
 import { FailureDetector, meanPairwiseDistance, type DetectorState, type FailureEvent } from './detectors';
 import { createDiscriminator, createGenerator, noiseBatch } from './models';
-import { generatorImages, STREAMS, withPreciseStats } from './sampling';
+import { computePreciseStats, generatorImages, STREAMS, withStats } from './sampling';
 import { createOptimizers, trainStep, type Gan, type StepResult } from './train-step';
 
 /** What the trainer needs of a dataset; core's ImageDataset is one. */
@@ -73,6 +73,9 @@ interface TrainState {
   detector: DetectorState;
   [key: string]: unknown;
 }
+
+/** Checkpoint group of G's precise BatchNorm statistics (see sampling.ts). */
+export const PRECISE_STATS = 'gPreciseStats';
 
 /** Images in the per-epoch grid (8 x 8, the report's figure). */
 export const GRID_IMAGES = 64;
@@ -118,8 +121,10 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
   const fixedNoise = noiseBatch(new Rng(config.seed, STREAMS.fixedNoise), GRID_IMAGES, config.gan.nz);
   let step = 0;
 
+  const existing = await findLatestCheckpoint(runDir);
+  if (!options.resume && existing) throw new Error(`${runDir}: the run folder already has checkpoints (${path.basename(existing)}); pass --resume to continue it, or choose another --out`);
   if (options.resume) {
-    const latest = await findLatestCheckpoint(runDir);
+    const latest = existing;
     if (!latest) throw new Error(`${runDir}: --resume given but the run folder has no checkpoint`);
     const savedConfig = JSON.parse(await fs.readFile(path.join(latest, 'checkpoint.json'), 'utf8')).config as Partial<TrainConfig>;
     const conflicts = resumeConflicts(savedConfig, config);
@@ -134,7 +139,7 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
 
   const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
   const events: FailureEvent[] = [];
-  let lastGood = await findLatestCheckpoint(runDir);
+  let lastGood = existing;
   let heldBack = false;
   const save = async () => {
     if (detector.failing.length) {
@@ -144,7 +149,15 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
     }
     heldBack = false;
     const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
-    lastGood = await saveCheckpoint(runDir, { models: { g: gan.g, d: gan.d }, optimizers: { optD: gan.optD, optG: gan.optG }, config, state });
+    // G's precise BatchNorm statistics travel with it, so `generate` need not recompute them.
+    const precise = await computePreciseStats(gan.g, config.gan.nz, config.calibration);
+    const gPrecise = precise.map((t) => tf.variable(t, false));
+    try {
+      const models = { g: gan.g, d: gan.d, [PRECISE_STATS]: gPrecise };
+      lastGood = await saveCheckpoint(runDir, { models, optimizers: { optD: gan.optD, optG: gan.optG }, config, state });
+    } finally {
+      tf.dispose([...precise, ...gPrecise]);
+    }
   };
 
   const plan = batchPlan(config);
@@ -223,7 +236,7 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
  */
 async function epochPictures(runDir: string, g: tf.LayersModel, fixedNoise: tf.Tensor4D, epoch: number, config: TrainConfig): Promise<void> {
   const dir = path.join(runDir, 'samples');
-  const images = await withPreciseStats(g, config.gan.nz, config.seed, () => generatorImages(g, fixedNoise));
+  const images = await withStats(g, { nz: config.gan.nz, calibration: config.calibration }, () => generatorImages(g, fixedNoise));
   await writeGrid(path.join(dir, `epoch-${String(epoch).padStart(3, '0')}.png`), images, { cols: 8 });
   // Frames are read back from disk, so a resumed run's GIF still starts at epoch 1.
   const names = (await fs.readdir(dir)).filter((n) => /^epoch-\d+\.png$/.test(n)).sort();

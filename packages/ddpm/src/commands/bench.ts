@@ -55,6 +55,7 @@ export const benchCommand: Command = {
   usage: 'bench [--n-feat 128] [--train-batch 32] [--sample-batch 100] [--repeats 3] [--warmup 1] [--no-torch]',
   flags: { 'n-feat': { type: 'string' }, 'train-batch': { type: 'string' }, 'sample-batch': { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'no-torch': { type: 'boolean' } },
   async run({ flags, engine }) {
+    const log = (m: string) => console.log(m);
     const nFeat = intFlag(flags['n-feat'], 'n-feat', 128);
     const trainBatch = intFlag(flags['train-batch'], 'train-batch', 32);
     const sampleBatch = intFlag(flags['sample-batch'], 'sample-batch', 100);
@@ -64,9 +65,9 @@ export const benchCommand: Command = {
     if (repeats < 1 || trainBatch < 1 || sampleBatch < 1) throw new UsageError('--repeats and the batch sizes must be at least 1');
 
     const model = createUnet({ nFeat, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 }, 0);
-    console.log(`ContextUnet n_feat ${nFeat}: ${countTrainableParams(model).toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
+    log(`ContextUnet n_feat ${nFeat}: ${countTrainableParams(model).toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
     const optimizer = tf.train.adam(1e-4);
-    const inputs = (b: number) => [tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1), tf.randomUniform([b, 1], 0, 1, 'float32', 2), tf.oneHot(tf.range(0, b, 1, 'int32').mod(10), 10).toFloat(), tf.zeros([b, 1])];
+    const inputs = (b: number) => [tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1), tf.randomUniform([b, 1], 0, 1, 'float32', 2), tf.oneHot(tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i % 10), 'int32'), 10).toFloat(), tf.zeros([b, 1])];
     const tIn = inputs(trainBatch);
     const target = tf.randomNormal([trainBatch, 28, 28, 3], 0, 1, 'float32', 3);
     const trainStep = await timeIt(async () => {
@@ -74,14 +75,14 @@ export const benchCommand: Command = {
       await loss.data();
       loss.dispose();
     }, repeats, warmup);
-    console.log(`tfjs train step (batch ${trainBatch}): ${trainStep.toFixed(3)} s`);
+    log(`tfjs train step (batch ${trainBatch}): ${trainStep.toFixed(3)} s`);
     const sIn = inputs(sampleBatch);
     const forward = await timeIt(async () => {
       const y = model.apply(sIn, { training: false }) as tf.Tensor;
       await y.data();
       y.dispose();
     }, repeats, warmup);
-    console.log(`tfjs sampling forward (batch ${sampleBatch}): ${forward.toFixed(3)} s`);
+    log(`tfjs sampling forward (batch ${sampleBatch}): ${forward.toFixed(3)} s`);
     tf.dispose([...tIn, ...sIn, target]);
 
     const torch = flags['no-torch'] ? 'skipped (--no-torch)' : benchTorch({ nFeat, trainBatch, sampleBatch, repeats, warmup });
@@ -94,8 +95,8 @@ export const benchCommand: Command = {
       rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), fmt(torch.forward_s), `${(forward / torch.forward_s).toFixed(2)}x`]);
     }
     const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-    console.log('');
-    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-    console.log(typeof torch === 'string' ? `PyTorch: ${torch}` : `PyTorch ${torch.torch}, ${torch.threads} threads, ${torch.params.toLocaleString('en-US')} parameters`);
+    log('');
+    for (const r of rows) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    log(typeof torch === 'string' ? `PyTorch: ${torch}` : `PyTorch ${torch.torch}, ${torch.threads} threads, ${torch.params.toLocaleString('en-US')} parameters`);
   },
 };

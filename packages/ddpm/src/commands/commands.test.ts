@@ -4,7 +4,9 @@ import { readImage, setupEngine } from '@dlcv/core';
 import { saveModelFolder } from '../model-io';
 import { inferenceTimesteps, resolveSchedulerConfig } from '../schedulers';
 import { tempDir } from '../test-utils/fixtures';
+import { useFastCpuKernels } from '../kernels/conv2d-backprop-filter';
 import { createUnet } from '../unet';
+import { benchCommand } from './bench';
 import { gridCommand } from './grid';
 import { nearestStates, reverseCommand, reverseLabels } from './reverse';
 import { sampleCommand, sampleFileName } from './sample';
@@ -14,6 +16,7 @@ let root: string;
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
+  useFastCpuKernels();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   root = await tempDir('ddpm-cmd-');
@@ -107,5 +110,18 @@ describe('reverse', () => {
     const samples = path.join(root, 'a');
     expect((await bytes(out, 'reverse_t000.png')).equals(await bytes(samples, '0_001.png'))).toBe(true);
     await expect(run(reverseCommand, [out], { t: '0,60' })).rejects.toThrow(/--t: 60 is beyond the model's 50 timesteps/);
+  });
+});
+
+describe('bench', () => {
+  test('times a training step and a sampling forward and prints them in a table', async () => {
+    const lines: string[] = [];
+    (console.log as jest.Mock).mockImplementation((m: string) => void lines.push(m));
+    await benchCommand.run({ flags: { 'n-feat': '8', 'train-batch': '2', 'sample-batch': '2', repeats: '1', warmup: '0', 'no-torch': true }, positionals: [] });
+    (console.log as jest.Mock).mockImplementation(() => undefined);
+    expect(lines.join('\n')).toMatch(/train step, batch 2 +\d+\.\d{3} s +- +-/);
+    expect(lines.join('\n')).toMatch(/sampling forward, batch 2 +\d+\.\d{3} s/);
+    expect(lines.join('\n')).toContain('PyTorch: skipped (--no-torch)');
+    await expect(benchCommand.run({ flags: { 'n-feat': '12' }, positionals: [] })).rejects.toThrow(/multiple of 8/);
   });
 });

@@ -3,7 +3,7 @@
  * engine, the same step in PyTorch on the CPU beside it when a Python with torch is found, and
  * the time `generate` takes for 1000 images (PNG writing included, as the homework times it).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,21 +14,10 @@ import { createDiscriminator, createGenerator, IMAGE_SIZE, MODEL_PRESETS, noiseB
 import { generateToFolder } from '../sampling';
 import { createOptimizers, trainStep, type Gan } from '../train-step';
 import { median } from '../detectors';
+import { findTorchPython } from '../torch-python';
 import { parseModel } from './train';
 
 const TORCH_SCRIPT = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
-
-/** The first Python that imports torch: --python, $DLCV_PYTHON, python3, then Debian's /usr/bin/python3 (python3-torch). */
-function findTorchPython(explicit: string | undefined): { python?: string; tried: string[] } {
-  const candidates = [explicit, process.env.DLCV_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
-  const tried: string[] = [];
-  for (const python of [...new Set(candidates)]) {
-    const r = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
-    tried.push(python);
-    if (r.status === 0) return { python, tried };
-  }
-  return { tried };
-}
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -80,7 +69,9 @@ export const benchCommand: Command = {
       if (!python) {
         console.log(`pytorch: absent (no torch in ${tried.join(', ')}; on Debian: apt-get install python3-torch), no ratio`);
       } else {
-        const args = [TORCH_SCRIPT, '--width', String(config.ngf), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)];
+        // Same thread count as the engine, so the ratio compares implementations, not core counts.
+        const threads = engine?.threads ?? 0;
+        const args = [TORCH_SCRIPT, '--width', String(config.ngf), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
         const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         const torchResult = JSON.parse(out.trim().split('\n').pop() as string) as { torch: string; threads: number; median_s: number };
         console.log(`pytorch ${torchResult.torch} (${python}, CPU, ${torchResult.threads} threads): median training step ${torchResult.median_s.toFixed(3)} s`);

@@ -30,9 +30,9 @@ export const gridCommand: Command = {
       // Name order is generation order for generate's 0000.png, 0001.png, ...
       images = await Promise.all(names.slice(0, count).map((n) => readImage(path.join(dir, n), { channels: 3 })));
     } else {
-      const { g, config, dir } = await loadGenerator(userPath((flags.checkpoint as string | undefined) ?? DEFAULT_CHECKPOINT));
+      const { g, config, dir, preciseStats } = await loadGenerator(userPath((flags.checkpoint as string | undefined) ?? DEFAULT_CHECKPOINT));
       console.log(`generator: model ${config.model} from ${dir}`);
-      images = await generateImages(g, { count, seed: intFlag(flags.seed, 'seed', 0), nz: config.gan.nz, bn: parseBnStats(flags.bn) });
+      images = await generateImages(g, { count, seed: intFlag(flags.seed, 'seed', 0), nz: config.gan.nz, bn: parseBnStats(flags.bn), preciseStats });
     }
     await writeGrid(out, images, { cols });
     console.log(`wrote ${out} (${count} images, ${cols} per row)`);

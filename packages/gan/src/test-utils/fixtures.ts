@@ -10,6 +10,9 @@ import type { DcganConfig } from '../models';
  */
 export const TINY: DcganConfig = { nz: 8, ngf: 2, ndf: 2, channels: 3 };
 
+/** Precise BatchNorm statistics from 2 x 8 noise vectors: enough to test, cheap on the cpu backend. */
+export const SMALL_CALIBRATION = { batches: 2, batchSize: 8 };
+
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `dlcv-gan-${prefix}-`));
 }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { openImageFolder, setupEngine } from '@dlcv/core';
 import { makeTrainConfig, type TrainConfig } from '../config';
 import { train, type BatchSource } from '../trainer';
-import { TINY } from './fixtures';
+import { SMALL_CALIBRATION, TINY } from './fixtures';
 
 export interface ChildSpec {
   runDir: string;
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       return { x: tf.fill([indices.length, 64, 64, 3], NaN) as tf.Tensor4D };
     },
   };
-  const config = makeTrainConfig({ gan: TINY, datasetSize: faces.length, data: spec.faces, ...spec.config });
+  const config = makeTrainConfig({ gan: TINY, datasetSize: faces.length, data: spec.faces, calibration: SMALL_CALIBRATION, ...spec.config });
   const warnings: string[] = [];
   const logs: string[] = [];
   try {
