@@ -25,9 +25,9 @@ maybe(`matches PyTorch's DCGAN step: losses, weights and running statistics${pyt
     const file = path.join(dir, 'tfjs.json');
     const here = path.join(__dirname, 'test-utils');
     await run(process.execPath, ['-r', path.join(here, 'ts-register.js'), path.join(here, 'reference-child.ts'), file]);
-    const { stdout } = await run(python as string, [path.join(__dirname, '..', 'scripts', 'torch_reference_step.py'), file], { maxBuffer: 1 << 24 });
+    const { stdout } = await run(python as string, ['-B', path.join(__dirname, '..', 'scripts', 'torch_reference_step.py'), file], { maxBuffer: 1 << 24 });
     const torch = JSON.parse(stdout) as TorchOut;
-    const ours = (JSON.parse(await fs.readFile(file, 'utf8')) as { steps: { lossD: number; lossG: number }[] }).steps;
+    const ours = (JSON.parse(await fs.readFile(file, 'utf8')) as { results: { lossD: number; lossG: number }[] }).results;
     expect(ours).toHaveLength(2);
     torch.steps.forEach((t, i) => {
       expect(ours[i]?.lossD).toBeCloseTo(t.lossD, 4);

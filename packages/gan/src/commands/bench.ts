@@ -71,7 +71,7 @@ export const benchCommand: Command = {
       } else {
         // Same thread count as the engine, so the ratio compares implementations, not core counts.
         const threads = engine?.threads ?? 0;
-        const args = [TORCH_SCRIPT, '--width', String(config.ngf), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
+        const args = ['-B', TORCH_SCRIPT, '--width', String(config.ngf), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
         const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         const torchResult = JSON.parse(out.trim().split('\n').pop() as string) as { torch: string; threads: number; median_s: number };
         console.log(`pytorch ${torchResult.torch} (${python}, CPU, ${torchResult.threads} threads): median training step ${torchResult.median_s.toFixed(3)} s`);

@@ -21,6 +21,6 @@ async function main(): Promise<void> {
   const before = { g: dump(g), d: dump(d), real: Array.from(real.dataSync()), z: Array.from(z.dataSync()) };
   const steps: StepResult[] = [];
   for (let i = 0; i < REFERENCE.steps; i++) steps.push(await trainStep(gan, real, z));
-  await fs.writeFile(process.argv[2] as string, JSON.stringify({ ...REFERENCE, before, steps, after: { g: dump(g), d: dump(d) } }));
+  await fs.writeFile(process.argv[2] as string, JSON.stringify({ ...REFERENCE, before, results: steps, after: { g: dump(g), d: dump(d) } }));
 }
 void main();
