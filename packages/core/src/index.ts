@@ -6,6 +6,7 @@ export { plotCurves, plotCurvesPng, writePlot, type PlotSpec, type PlotSeries, t
 export { progress, formatMetrics, formatDuration, type Progress, type ProgressOptions, type ProgressMetrics } from './progress';
 export { MetricsLog, readMetrics, MetricsFileError, type MetricsRecord, type MetricsRead } from './metrics';
 export * from './engine/engine';
+export { useFastCpuKernels, conv2dBackpropFilterNhwc } from './engine/cpu-kernels';
 export * from './data/csv';
 export * from './data/dataset';
 export * from './data/digits';

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { findLatestCheckpoint, NonFiniteLossError, openDigits, readMetrics, setupEngine, type ImageDataset } from '@dlcv/core';
-import { useFastCpuKernels } from './kernels/conv2d-backprop-filter';
 import { loadModelFolder } from './model-io';
 import type { TrainConfig } from './presets';
 import { resolveSchedulerConfig } from './schedulers';
@@ -33,7 +32,6 @@ let straight: TrainResult;
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
-  useFastCpuKernels();
   data = await openDigits(await makeDigitsFixture(), 'train', { size: 12 });
   straightDir = await tempDir('ddpm-train-');
   straight = await train({ runDir: straightDir, config: config(), data, quiet: true });

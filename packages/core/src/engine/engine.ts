@@ -7,6 +7,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { useFastCpuKernels } from './cpu-kernels';
 
 export const ENGINE_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'native', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -102,6 +103,8 @@ export async function setupEngine(options: SetupEngineOptions = {}): Promise<Eng
     // The cpu backend's "install tfjs-node" banner repeats what our start-up line says better.
     const backendState = tf.backend() as unknown as { firstUse?: boolean };
     if (backendState.firstUse) backendState.firstUse = false;
+    // The stock pure-JS weight-gradient kernel is ~40x slower than it needs to be.
+    if (res.backend === 'cpu') useFastCpuKernels();
     active = { engine, backend: res.backend, threads: res.threads, detail: res.detail, skipped };
     return active;
   }

@@ -4,7 +4,6 @@ import { readImage, setupEngine } from '@dlcv/core';
 import { saveModelFolder } from '../model-io';
 import { inferenceTimesteps, resolveSchedulerConfig } from '../schedulers';
 import { tempDir } from '../test-utils/fixtures';
-import { useFastCpuKernels } from '../kernels/conv2d-backprop-filter';
 import { createUnet } from '../unet';
 import { benchCommand } from './bench';
 import { gridCommand } from './grid';
@@ -16,7 +15,6 @@ let root: string;
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
-  useFastCpuKernels();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   root = await tempDir('ddpm-cmd-');

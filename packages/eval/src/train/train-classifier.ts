@@ -22,7 +22,6 @@ import {
 } from '@dlcv/core';
 import { classifyDigits, loadDigitClassifier } from '../graders/digits';
 import { exportOnnx } from '../onnx/export';
-import { useFastCpuKernels } from './cpu-kernels';
 import { buildDigitClassifier, DIGIT_SCALING, HOMEWORK_CLASSIFIER, type DigitClassifierConfig } from '../models/digit-classifier';
 
 export interface TrainClassifierOptions {
@@ -75,7 +74,6 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
   const val = await openDigits(options.data, 'val', { channels: 3, size: modelConfig.size });
   log(`data: ${config.data} (train ${train.length}, val ${val.length})`);
 
-  if (useFastCpuKernels()) log('cpu backend: using the fast Conv2DBackpropFilter kernel of @dlcv/eval');
   const model = buildDigitClassifier(modelConfig, options.seed);
   const optimizer = tf.train.adam(options.lr);
   const rng = new Rng(options.seed);

@@ -6,7 +6,7 @@
  * (batch, output row, output column) into double accumulators, as the stock kernel does, so
  * the result is bit-identical to it. NCHW inputs go to the stock kernel.
  *
- * Engine-level: it belongs in @dlcv/core's engine setup; it lives here until it moves there.
+ * setupEngine installs it whenever the pure-JS cpu engine is chosen.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -59,10 +59,10 @@ export function conv2dBackpropFilterNhwc(x: tf.TypedArray, xShape: number[], dy:
 let installed = false;
 
 /** Replaces the cpu backend's Conv2DBackpropFilter with the one above; idempotent. */
-export function useFastCpuKernels(): void {
-  if (installed) return;
+export function useFastCpuKernels(): boolean {
+  if (installed) return true;
   const stock = tf.getKernel('Conv2DBackpropFilter', 'cpu');
-  if (!stock) return; // no cpu backend registered: nothing to speed up
+  if (!stock) return false; // no cpu backend registered: nothing to speed up
   installed = true;
   tf.unregisterKernel('Conv2DBackpropFilter', 'cpu');
   tf.registerKernel({
@@ -76,4 +76,5 @@ export function useFastCpuKernels(): void {
       return backend.makeTensorInfo(attrs.filterShape, 'float32', values);
     },
   });
+  return true;
 }

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, setupEngine } from '@dlcv/core';
-import { conv2dBackpropFilterNhwc, useFastCpuKernels } from './conv2d-backprop-filter';
+import { Rng } from '../rng';
+import { conv2dBackpropFilterNhwc, useFastCpuKernels } from './cpu-kernels';
 
+// Plain setBackend, not setupEngine: setupEngine installs the fast kernel, and the last test
+// needs the stock one first to compare against.
 beforeAll(async () => {
-  await setupEngine({ engine: 'cpu' });
+  await tf.setBackend('cpu');
 });
 
 /** The definition, element by element: dW[kh,kw,ci,co] = sum x[b, oh*s + kh - top, ow*s + kw - left, ci] * dy[b, oh, ow, co]. */
