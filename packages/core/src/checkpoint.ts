@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from './image/io';
+import { writeFileAtomic, writeFileSynced } from './image/io';
 
 export const CHECKPOINT_FORMAT = 'dlcv-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -137,8 +137,8 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent,
   const tmpDir = path.join(root, `.${stepDirName(step)}.tmp-${process.pid}`);
   await fs.rm(tmpDir, { recursive: true, force: true });
   await fs.mkdir(tmpDir);
-  await writeSynced(path.join(tmpDir, 'tensors.bin'), tensorsBin);
-  await writeSynced(path.join(tmpDir, 'checkpoint.json'), JSON.stringify(json, null, 1));
+  await writeFileSynced(path.join(tmpDir, 'tensors.bin'), tensorsBin);
+  await writeFileSynced(path.join(tmpDir, 'checkpoint.json'), JSON.stringify(json, null, 1));
   await options.beforeCommit?.();
   // Re-saving the same step: move the old folder aside first (rename cannot replace a folder).
   const aside = `${finalDir}.old-${process.pid}`;
@@ -150,16 +150,6 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent,
   if (hadOld) await fs.rm(aside, { recursive: true, force: true });
   await prune(root, options.keep ?? 3, stepDirName(step));
   return finalDir;
-}
-
-async function writeSynced(file: string, bytes: Uint8Array | string): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -12,6 +12,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileSynced } from '@dlcv/core';
 import { resolveSchedulerConfig, type SchedulerConfig } from './schedulers';
 import { SAMPLERS, type SamplerName } from './schedulers';
 import { validateUnetConfig, type UnetConfig } from './unet';
@@ -79,16 +80,6 @@ function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return out;
 }
 
-async function writeSynced(file: string, bytes: Uint8Array | string): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Saves `model` (with the weights it holds now: pass the EMA copy) as a model folder. */
 export async function saveModelFolder(dir: string, model: tf.LayersModel, info: SavedModelInfo): Promise<void> {
   let artifacts: tf.io.ModelArtifacts | undefined;
@@ -113,10 +104,10 @@ export async function saveModelFolder(dir: string, model: tf.LayersModel, info: 
   const aside = `${final}.old-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
-  await writeSynced(path.join(tmp, MODEL_FILES.config), `${JSON.stringify(configJson(info), null, 2)}\n`);
-  await writeSynced(path.join(tmp, MODEL_FILES.topology), JSON.stringify(modelJson));
-  await writeSynced(path.join(tmp, MODEL_FILES.weights), weightBytes(artifacts.weightData));
-  await writeSynced(path.join(tmp, MODEL_FILES.scheduler), `${JSON.stringify(scheduler, null, 2)}\n`);
+  await writeFileSynced(path.join(tmp, MODEL_FILES.config), `${JSON.stringify(configJson(info), null, 2)}\n`);
+  await writeFileSynced(path.join(tmp, MODEL_FILES.topology), JSON.stringify(modelJson));
+  await writeFileSynced(path.join(tmp, MODEL_FILES.weights), weightBytes(artifacts.weightData));
+  await writeFileSynced(path.join(tmp, MODEL_FILES.scheduler), `${JSON.stringify(scheduler, null, 2)}\n`);
   let hadOld = false;
   try {
     await fs.rename(final, aside);

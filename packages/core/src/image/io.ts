@@ -111,14 +111,19 @@ export async function writePng(file: string, img: RawImage): Promise<void> {
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
-  const handle = await fs.open(tmp, 'w');
+  await writeFileSynced(tmp, bytes);
+  await fs.rename(tmp, file);
+}
+
+/** Writes bytes and fsyncs them, so a later rename never exposes a file the disk lacks. */
+export async function writeFileSynced(file: string, bytes: Uint8Array | string): Promise<void> {
+  const handle = await fs.open(file, 'w');
   try {
     await handle.writeFile(bytes);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await fs.rename(tmp, file);
 }
 
 /** Resizes uint8 HWC pixels with PIL's BILINEAR (kept async for callers written against sharp). */
