@@ -50,20 +50,10 @@ mate-backgrounds|usr/share/backgrounds/mate/nature/Wood.jpg|Jean-François Forti
 mate-backgrounds|usr/share/backgrounds/mate/nature/YellowFlower.jpg|Charles Barbin, 2008|GPL-2+
 LIST
 )
-LIST=$(printf '%s\n' "$LIST" | sort -t'|' -k1,1 -k2,2)
-PKGS=$(printf '%s\n' "$LIST" | cut -d'|' -f1 | sort -u)
-
-echo "downloading $(printf '%s\n' "$PKGS" | wc -l) packages into $WORK"
-# shellcheck disable=SC2086
-(cd "$WORK" && apt-get download $PKGS 2>&1 >/dev/null | { grep -v "unsandboxed" || true; } >&2)
-
 declare -A VERSION
-for pkg in $PKGS; do
-  deb=$(ls "$WORK"/"${pkg}"_*.deb | sort | head -n1)
-  VERSION[$pkg]=$(dpkg-deb -f "$deb" Version)
-  mkdir -p "$WORK/x/$pkg"
-  dpkg -x "$deb" "$WORK/x/$pkg"
-done
+# shellcheck source=tools/debian-pack-lib.sh
+source "$(dirname "$0")/debian-pack-lib.sh"
+fetch_debian_packages "$LIST" "$WORK"
 
 rm -rf "$OUT"
 mkdir -p "$OUT/LICENSES/common-licenses"
