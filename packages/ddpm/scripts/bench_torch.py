@@ -7,7 +7,11 @@ import json
 import statistics
 import time
 
+import os
 import torch
+
+# Same thread count as the native engine (DLCV_THREADS, else every core): a fair ratio.
+torch.set_num_threads(int(os.environ.get("DLCV_THREADS", "0")) or os.cpu_count() or 1)
 import torch.nn as nn
 import torch.nn.functional as F
 

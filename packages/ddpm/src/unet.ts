@@ -19,7 +19,7 @@
  * or an ONNX export can map the two one to one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@dlcv/core';
+import { BatchNorm2d, Gelu, Rng } from '@dlcv/core';
 import { ContextMask } from './layers/context-mask';
 import { Film } from './layers/film';
 import { GroupNorm } from './layers/group-norm';
@@ -71,9 +71,10 @@ const apply = (layer: tf.layers.Layer, x: Sym | Sym[]) => layer.apply(x) as Sym;
 
 function convBnGelu(x: Sym, filters: number, name: string): Sym {
   let h = apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name: `${name}.0`, kernelInitializer: 'zeros' }), x);
-  // PyTorch BatchNorm2d momentum 0.1 is Keras momentum 0.9; eps 1e-5 as PyTorch.
-  h = apply(tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${name}.1` }), h);
-  return apply(tf.layers.activation({ activation: 'gelu', name: `${name}.2` }), h);
+  // core's BatchNorm2d and Gelu: PyTorch semantics (unbiased running variance, momentum 0.1),
+  // one fused native kernel each way on the native engine.
+  h = apply(new BatchNorm2d({ numFeatures: filters, name: `${name}.1` }), h);
+  return apply(new Gelu({ name: `${name}.2` }), h);
 }
 
 function residualConvBlock(x: Sym, filters: number, name: string, isRes = false): Sym {
@@ -87,7 +88,7 @@ function residualConvBlock(x: Sym, filters: number, name: string, isRes = false)
 
 function embedFc(x: Sym, dim: number, name: string): Sym {
   const h = apply(tf.layers.dense({ units: dim, name: `${name}.model.0`, kernelInitializer: 'zeros' }), x);
-  const g = apply(tf.layers.activation({ activation: 'gelu', name: `${name}.model.1` }), h);
+  const g = apply(new Gelu({ name: `${name}.model.1` }), h);
   return apply(tf.layers.dense({ units: dim, name: `${name}.model.2`, kernelInitializer: 'zeros' }), g);
 }
 
@@ -114,7 +115,7 @@ export function buildUnet(config: UnetConfig): tf.LayersModel {
   const down1 = apply(tf.layers.maxPooling2d({ poolSize: 2, name: 'down1.model.1' }), residualConvBlock(x0, n, 'down1.model.0'));
   const down2 = apply(tf.layers.maxPooling2d({ poolSize: 2, name: 'down2.model.1' }), residualConvBlock(down1, 2 * n, 'down2.model.0'));
   const pooled = apply(tf.layers.averagePooling2d({ poolSize: bottleneck, name: 'to_vec.0' }), down2);
-  const hidden = apply(tf.layers.activation({ activation: 'gelu', name: 'to_vec.1' }), pooled);
+  const hidden = apply(new Gelu({ name: 'to_vec.1' }), pooled);
 
   const cMasked = apply(new ContextMask({ name: 'context_mask_apply' }), [c, mask]);
   const cemb1 = embedFc(cMasked, 2 * n, 'contextembed1');

@@ -1,4 +1,5 @@
-export * from './batchnorm';
+// BatchNorm2d moved to @dlcv/core (ddpm and dann use it too); re-exported for existing imports.
+export { BatchNorm2d, type BatchNorm2dArgs } from '@dlcv/core';
 export * from './models';
 export * from './train-step';
 export * from './detectors';

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@dlcv/core';
-import { BatchNorm2d } from './batchnorm';
+import { BatchNorm2d } from '@dlcv/core';
 
 export interface DcganConfig {
   /** Length of the noise vector z. Report and tutorial: 100. */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { readImage, Rng, runCli, saveCheckpoint, setupEngine } from '@dlcv/core';
-import type { BatchNorm2d } from './batchnorm';
+import type { BatchNorm2d } from '@dlcv/core';
 import { gridCommand } from './commands/grid';
 import { generateCommand } from './commands/generate';
 import { makeTrainConfig } from './config';

@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, tensorToImages, UsageError, writePng, type RawImage } from '@dlcv/core';
-import { BatchNorm2d } from './batchnorm';
+import { BatchNorm2d } from '@dlcv/core';
 import { noiseBatch } from './models';
 
 /** PCG32 streams: each use of randomness has its own, so they never share draws. */

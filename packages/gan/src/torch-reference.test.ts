@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { findTorchPython } from './torch-python';
+import { findTorchPython } from '@dlcv/core';
 import { tempDir } from './test-utils/fixtures';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@
  * BCELoss on D's sigmoid output, without log(0) once D saturates.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2d } from './batchnorm';
+import { BatchNorm2d } from '@dlcv/core';
 import { discriminatorLogits } from './models';
 
 export interface GanOptimizerConfig {

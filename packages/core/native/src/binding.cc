@@ -135,6 +135,14 @@ DLCV_FN(BatchNormTrainGrad) {
   DLCV_BODY(batchNormTrainGrad(a.f32(0), a.f32(1), a.i64(2), a.i64(3), a.isNull(4) ? nullptr : a.f32(4), a.f32(5),
                                a.f32(6), a.f32(7), a.f32(8), a.f32(9)))
 }
+DLCV_FN(GroupNorm) {
+  DLCV_BODY(groupNorm(a.f32(0), a.i64(1), a.i64(2), a.i64(3), a.i64(4), a.isNull(5) ? nullptr : a.f32(5),
+                      a.isNull(6) ? nullptr : a.f32(6), (float)a.num(7), a.f32(8), a.f32(9), a.f32(10)))
+}
+DLCV_FN(GroupNormGrad) {
+  DLCV_BODY(groupNormGrad(a.f32(0), a.f32(1), a.i64(2), a.i64(3), a.i64(4), a.i64(5),
+                          a.isNull(6) ? nullptr : a.f32(6), a.f32(7), a.f32(8), a.f32(9), a.f32(10), a.f32(11)))
+}
 DLCV_FN(Adam) {
   DLCV_BODY({
     size_t n;
@@ -189,6 +197,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"batchNorm", BatchNorm},
       {"batchNormTrain", BatchNormTrain},
       {"batchNormTrainGrad", BatchNormTrainGrad},
+      {"groupNorm", GroupNorm},
+      {"groupNormGrad", GroupNormGrad},
       {"adam", Adam},
   };
   for (const auto& f : fns) {

@@ -62,6 +62,15 @@ void batchNormTrain(const float* x, int64_t rows, int64_t c, const float* scale,
 void batchNormTrainGrad(const float* dy, const float* x, int64_t rows, int64_t c, const float* scale,
                         const float* mean, const float* invStd, float* dx, float* dscale, float* doffset);
 
+// GroupNorm over x viewed as [n, s, c] with `groups` contiguous channel groups (NHWC GroupNorm):
+// returns y and per (sample, group) mean and inverse std, [n * groups] each.
+void groupNorm(const float* x, int64_t n, int64_t s, int64_t c, int64_t groups, const float* scale,
+               const float* offset, float eps, float* y, float* mean, float* invStd);
+// Backward of groupNorm w.r.t. x, scale, offset.
+void groupNormGrad(const float* dy, const float* x, int64_t n, int64_t s, int64_t c, int64_t groups,
+                   const float* scale, const float* mean, const float* invStd, float* dx, float* dscale,
+                   float* doffset);
+
 void adam(float* var, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2, float eps,
           float oneMinusAccBeta1, float oneMinusAccBeta2, float* outVar, float* outM, float* outV);
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { intFlag, Rng, UsageError, type Command } from '@dlcv/core';
+import { findTorchPython, intFlag, Rng, UsageError, type Command } from '@dlcv/core';
 import { DannNet, REPORT_NET } from '../model';
 import { dannStep, makeOptimizer } from '../step';
 
@@ -11,22 +11,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 interface TorchResult { torch: string; threads: number; ms: number[] }
 
-/** The PyTorch reference, or why there is none. `DLCV_PYTHON` picks the interpreter. */
+/** The PyTorch reference, or why there is none (core's findTorchPython picks the interpreter). */
 async function torchBench(batch: number, steps: number, threads: number): Promise<{ ok: true; python: string; result: TorchResult } | { ok: false; reason: string }> {
   const script = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
-  const candidates = process.env.DLCV_PYTHON ? [process.env.DLCV_PYTHON] : ['python3', '/usr/bin/python3'];
-  const reasons: string[] = [];
-  for (const python of candidates) {
-    try {
-      await run(python, ['-c', 'import torch'], { timeout: 60_000 });
-    } catch {
-      reasons.push(`${python} -c 'import torch' failed`);
-      continue;
-    }
-    const { stdout } = await run(python, [script, '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)], { timeout: 1_800_000 });
-    return { ok: true, python, result: JSON.parse(stdout.trim().split('\n').pop() as string) as TorchResult };
-  }
-  return { ok: false, reason: reasons.join('; ') };
+  const { python, tried } = findTorchPython();
+  if (!python) return { ok: false, reason: `no torch in ${tried.join(', ')}` };
+  const { stdout } = await run(python, [script, '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)], { timeout: 1_800_000 });
+  return { ok: true, python, result: JSON.parse(stdout.trim().split('\n').pop() as string) as TorchResult };
 }
 
 export const benchCommand: Command = {

@@ -1,12 +1,12 @@
 /**
  * Speed of this package's U-Net on the active engine, beside the same network in PyTorch (CPU)
- * when python3 can import torch: median seconds per training step (forward, MSE, backward, Adam)
+ * when a Python with torch is found (core's findTorchPython): median seconds per training step (forward, MSE, backward, Adam)
  * and per sampling forward, and the ratio tfjs / PyTorch. A benchmark, not a test.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { intFlag, UsageError, type Command } from '@dlcv/core';
+import { findTorchPython, intFlag, UsageError, type Command } from '@dlcv/core';
 import { createUnet, countTrainableParams } from '../unet';
 
 function median(xs: number[]): number {
@@ -36,11 +36,10 @@ interface TorchResult {
 
 /** Runs scripts/bench_torch.py; a string says why there is no PyTorch number. */
 function benchTorch(args: { nFeat: number; trainBatch: number; sampleBatch: number; repeats: number; warmup: number }): TorchResult | string {
-  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.error) return `absent (python3 not found: ${probe.error.message})`;
-  if (probe.status !== 0) return 'absent (python3 cannot import torch; Debian: apt-get install python3-torch)';
+  const { python, tried } = findTorchPython();
+  if (!python) return `absent (no torch in ${tried.join(', ')}; Debian: apt-get install python3-torch)`;
   const script = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
-  const run = spawnSync('python3', [script, '--n-feat', String(args.nFeat), '--train-batch', String(args.trainBatch), '--sample-batch', String(args.sampleBatch), '--repeats', String(args.repeats), '--warmup', String(args.warmup)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const run = spawnSync(python, [script, '--n-feat', String(args.nFeat), '--train-batch', String(args.trainBatch), '--sample-batch', String(args.sampleBatch), '--repeats', String(args.repeats), '--warmup', String(args.warmup)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (run.status !== 0) return `failed (${(run.stderr || run.error?.message || '').trim().split('\n').pop() ?? 'no output'})`;
   try {
     return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as TorchResult;

@@ -1,9 +1,11 @@
 /**
  * GroupNorm (Wu & He 2018) as torch.nn.GroupNorm computes it, for NHWC tensors: channels are
  * split into `groups` groups, each normalised over (H, W, channels of the group) with the
- * biased variance, then scaled and shifted per channel. tfjs-layers 4.22 has no GroupNorm.
+ * biased variance, then scaled and shifted per channel. tfjs-layers 4.22 has no GroupNorm; core's
+ * groupNorm op is one fused native kernel each way on the native engine.
  */
 import * as tf from '@tensorflow/tfjs';
+import { groupNorm } from '@dlcv/core';
 
 export interface GroupNormArgs {
   /** Number of groups; must divide the channel count (the reference uses 8). */
@@ -43,14 +45,8 @@ export class GroupNorm extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const [b, h, w, c] = x.shape;
-      const grouped = x.reshape([b, h, w, this.groups, c / this.groups]);
-      const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
-      const normed = grouped.sub(mean).mul(tf.rsqrt(variance.add(this.epsilon))).reshape([b, h, w, c]);
-      return normed.mul((this.gamma as tf.LayerVariable).read()).add((this.beta as tf.LayerVariable).read());
-    });
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return groupNorm(x, (this.gamma as tf.LayerVariable).read() as tf.Tensor1D, (this.beta as tf.LayerVariable).read() as tf.Tensor1D, this.groups, this.epsilon);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, setupEngine } from '@dlcv/core';
+import { BatchNorm2d, Gelu, Rng, setupEngine } from '@dlcv/core';
 import { onnx } from 'onnx-proto';
-import { ContextMask, DlcvBatchNorm2d, Film, GroupNorm, ScaledAdd } from '../test-utils/project-layers';
+import { ContextMask, Film, GroupNorm, ScaledAdd } from '../test-utils/project-layers';
 import { exportOnnx, toOnnxBytes } from './export';
 import { OnnxModel } from './runtime';
 import { permute } from './values';
@@ -128,7 +128,7 @@ test('DCGAN discriminator and PyTorch-style BatchNorm2d (DlcvBatchNorm2d), ReLU 
   const m = tf.sequential();
   m.add(tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 4, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
   m.add(tf.layers.leakyReLU({ alpha: 0.2 }));
-  m.add(new DlcvBatchNorm2d({ eps: 1e-5 }));
+  m.add(new BatchNorm2d({ numFeatures: 4, eps: 1e-5 }));
   m.add(tf.layers.conv2d({ filters: 8, kernelSize: 4, strides: 2, padding: 'same' }));
   m.add(tf.layers.reLU({ maxValue: 0.5 }));
   m.add(tf.layers.conv2d({ filters: 1, kernelSize: 4, padding: 'valid' }));
@@ -179,7 +179,7 @@ test('functional U-Net piece: Concatenate, Add, Multiply, UpSampling2D, GlobalAv
   expect(await relativeError(m, [randomInput([2, 8, 8, 2], 13), onehot], path.join(dir, 'unet.onnx'))).toBeLessThan(TOL);
 });
 
-test('the ddpm U-Net layers: GroupNorm, ContextMask, Film, ScaledAdd, Conv2DTranspose k=s, AveragePooling2D', async () => {
+test('the ddpm U-Net layers: GroupNorm, ContextMask, Film, ScaledAdd, Gelu, Conv2DTranspose k=s, AveragePooling2D', async () => {
   const x = tf.input({ shape: [8, 8, 3], name: 'x' });
   const t = tf.input({ shape: [1], name: 't' });
   const c = tf.input({ shape: [10], name: 'c' });
@@ -187,7 +187,7 @@ test('the ddpm U-Net layers: GroupNorm, ContextMask, Film, ScaledAdd, Conv2DTran
   const h = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   const gn = new GroupNorm({ groups: 4 }).apply(h) as tf.SymbolicTensor;
   const cm = new ContextMask({}).apply([c, mask]) as tf.SymbolicTensor;
-  const scale = tf.layers.dense({ units: 8 }).apply(cm) as tf.SymbolicTensor;
+  const scale = new Gelu().apply(tf.layers.dense({ units: 8 }).apply(cm)) as tf.SymbolicTensor;
   const shift = tf.layers.dense({ units: 8, activation: 'gelu' }).apply(t) as tf.SymbolicTensor;
   const f = new Film({}).apply([gn, scale, shift]) as tf.SymbolicTensor;
   const sum = new ScaledAdd({ scale: 1 / 1.414 }).apply([f, h]) as tf.SymbolicTensor;

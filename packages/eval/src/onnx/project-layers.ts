@@ -5,9 +5,11 @@
  *   ContextMask (ddpm)      [c, mask] -> c * (1 - mask)
  *   Film (ddpm)             [h, scale, shift] -> h * scale[b,1,1,c] + shift[b,1,1,c]
  *   ScaledAdd (ddpm)        [a, b] -> (a + b) * scale
- *   DlcvBatchNorm2d (gan)   PyTorch BatchNorm2d in eval mode; config eps; gamma, beta,
+ *   DlcvBatchNorm2d (core)  PyTorch BatchNorm2d in eval mode; config eps; gamma, beta,
  *                           running_mean, running_var
+ *   DlcvGelu (core)         exact GELU, as tfjs's 'gelu' activation
  */
+import { applyActivation } from './activations';
 import { groupNormConverter, registerOnnxConverter, type ConvertArgs } from './layers';
 import { asNchw, type Val } from './values';
 
@@ -66,4 +68,9 @@ registerOnnxConverter('DlcvBatchNorm2d', (args) => {
   ];
   const epsilon = (config.eps ?? 1e-5) as number;
   return [{ name: g.op('BatchNormalization', inputs, { epsilon: { float: epsilon } }, layer.name), shape: outShape(args), nchw: x.nchw }];
+});
+
+registerOnnxConverter('DlcvGelu', (args) => {
+  const [x] = inputsOf(args, 1) as [Val];
+  return [{ ...applyActivation(args.g, 'gelu', x, args.layer.name), shape: outShape(args) }];
 });

@@ -1,7 +1,7 @@
 /**
- * Test doubles of the other packages' custom layers (same class names and documented maths,
+ * Test doubles of the ddpm package's custom layers (same class names and documented maths,
  * written here from those descriptions), so the ONNX converters can be checked against tfjs
- * without eval depending on ddpm or gan.
+ * without eval depending on ddpm. Core's layers (BatchNorm2d, Gelu) are used as they are.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -88,28 +88,3 @@ export class ScaledAdd extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(ScaledAdd);
-
-/** PyTorch BatchNorm2d in eval mode (what gan's DlcvBatchNorm2d computes at inference). */
-export class DlcvBatchNorm2d extends tf.layers.Layer {
-  static className = 'DlcvBatchNorm2d';
-  readonly eps: number;
-  private w: tf.LayerVariable[] = [];
-  constructor(args: { eps?: number; name?: string }) {
-    super({ name: args.name });
-    this.eps = args.eps ?? 1e-5;
-  }
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const c = [(inputShape as tf.Shape)[3] as number];
-    this.w = ['gamma', 'beta', 'running_mean', 'running_var'].map((n) => this.addWeight(n, c, 'float32', tf.initializers.ones()));
-    this.built = true;
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    const [gamma, beta, mean, variance] = this.w.map((v) => v.read() as tf.Tensor1D);
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, this.eps);
-  }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), eps: this.eps };
-  }
-}
-tf.serialization.registerClass(DlcvBatchNorm2d);

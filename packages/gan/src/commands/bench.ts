@@ -14,7 +14,7 @@ import { createDiscriminator, createGenerator, IMAGE_SIZE, MODEL_PRESETS, noiseB
 import { generateToFolder } from '../sampling';
 import { createOptimizers, trainStep, type Gan } from '../train-step';
 import { median } from '../detectors';
-import { findTorchPython } from '../torch-python';
+import { findTorchPython } from '@dlcv/core';
 import { parseModel } from './train';
 
 const TORCH_SCRIPT = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');

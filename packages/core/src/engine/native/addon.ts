@@ -39,6 +39,10 @@ export interface NativeAddon {
     mean: F32, variance: F32, invStd: F32): void;
   batchNormTrainGrad(dy: F32, x: F32, rows: number, c: number, scale: F32 | null, mean: F32, invStd: F32,
     dx: F32, dscale: F32, doffset: F32): void;
+  groupNorm(x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, offset: F32 | null,
+    eps: number, y: F32, mean: F32, invStd: F32): void;
+  groupNormGrad(dy: F32, x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, mean: F32,
+    invStd: F32, dx: F32, dscale: F32, doffset: F32): void;
   adam(v: F32, g: F32, m: F32, s: F32, lr: number, beta1: number, beta2: number, eps: number,
     oneMinusAccBeta1: number, oneMinusAccBeta2: number, outV: F32, outM: F32, outS: F32): void;
 }

@@ -4,8 +4,9 @@
 //    original gradient);
 //  - DlcvGelu (exact, erf-based) and its gradient;
 //  - DlcvBatchNormTrain: batch statistics + normalisation in one kernel, and its backward in one
-//    kernel (instead of ~20 broadcasting ops through tf.moments + tf.batchNorm).
-// The ops gelu() / batchNormTrain() in ops.ts use these on the native backend and fall back to
+//    kernel (instead of ~20 broadcasting ops through tf.moments + tf.batchNorm);
+//  - DlcvGroupNorm (NHWC, statistics per sample and channel group) and its backward, likewise.
+// The ops gelu() / batchNormTrain() / groupNorm() in ops.ts use these on the native backend and fall back to
 // the equivalent tfjs compositions elsewhere.
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
@@ -17,6 +18,8 @@ export const ACT_GRAD = 'DlcvActivationGrad';
 export const GELU = 'DlcvGelu';
 export const BN_TRAIN = 'DlcvBatchNormTrain';
 export const BN_TRAIN_GRAD = 'DlcvBatchNormTrainGrad';
+export const GROUP_NORM = 'DlcvGroupNorm';
+export const GROUP_NORM_GRAD = 'DlcvGroupNormGrad';
 
 const ACT = { elu: 0, relu: 1, leakyrelu: 2, sigmoid: 3, tanh: 4, gelu: 5 } as const;
 
@@ -78,6 +81,38 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
         ];
       }) as never,
     },
+    {
+      kernelName: GROUP_NORM, backendName,
+      kernelFunc: (({ inputs, backend, attrs }: KArgs) => {
+        const x = inputs.x!;
+        const xv = vals(backend, x);
+        const groups = attrs!.groups as number;
+        const c = x.shape[x.shape.length - 1]!, n = x.shape[0]!;
+        const y = new Float32Array(xv.length), mean = new Float32Array(n * groups), invStd = new Float32Array(n * groups);
+        addon.groupNorm(xv, n, xv.length / (n * c), c, groups, vals(backend, inputs.scale!), vals(backend, inputs.offset!),
+          attrs!.eps as number, y, mean, invStd);
+        return [
+          backend.makeTensorInfo(x.shape, 'float32', y), backend.makeTensorInfo([n, groups], 'float32', mean),
+          backend.makeTensorInfo([n, groups], 'float32', invStd),
+        ];
+      }) as never,
+    },
+    {
+      kernelName: GROUP_NORM_GRAD, backendName,
+      kernelFunc: (({ inputs, backend, attrs }: KArgs) => {
+        const x = inputs.x!;
+        const xv = vals(backend, x);
+        const groups = attrs!.groups as number;
+        const c = x.shape[x.shape.length - 1]!, n = x.shape[0]!;
+        const dx = new Float32Array(xv.length), ds = new Float32Array(c), dof = new Float32Array(c);
+        addon.groupNormGrad(vals(backend, inputs.dy!), xv, n, xv.length / (n * c), c, groups, vals(backend, inputs.scale!),
+          vals(backend, inputs.mean!), vals(backend, inputs.invStd!), dx, ds, dof);
+        return [
+          backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([c], 'float32', ds),
+          backend.makeTensorInfo([c], 'float32', dof),
+        ];
+      }) as never,
+    },
   ];
   const have = new Set(tf.getKernelsForBackend(backendName).map((k) => k.kernelName));
   for (const k of kernels) if (!have.has(k.kernelName)) tf.registerKernel(k);
@@ -97,6 +132,19 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
       // Computed eagerly (not inside a thunk): the engine runs each thunk in its own tidy, which
       // would dispose the sibling outputs; unused ones are released by the backward pass's tidy.
       const r = tf.engine().runKernel(BN_TRAIN_GRAD, { dy, x, scale, mean, invStd } as never, {}) as tf.Tensor[];
+      const get = (i: number) => () => r[i]!;
+      return { x: get(0), scale: get(1), offset: get(2) };
+    },
+  });
+
+  tf.registerGradient({
+    kernelName: GROUP_NORM, inputsToSave: ['x', 'scale'], outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+      const [x, scale, mean, invStd] = saved as tf.Tensor[];
+      // eager for the same reason as BN_TRAIN's gradient
+      const r = tf.engine().runKernel(GROUP_NORM_GRAD, { dy, x, scale, mean, invStd } as never,
+        { groups: (attrs as { groups: number }).groups } as never) as tf.Tensor[];
       const get = (i: number) => () => r[i]!;
       return { x: get(0), scale: get(1), offset: get(2) };
     },

@@ -57,3 +57,8 @@ export function gelu<T extends import('@tensorflow/tfjs').Tensor>(x: T): T {
 export function batchNormTrain(...args: Parameters<typeof import('./ops').batchNormTrain>): ReturnType<typeof import('./ops').batchNormTrain> {
   return (require('./ops') as typeof import('./ops')).batchNormTrain(...args);
 }
+
+/** torch.nn.GroupNorm on NHWC tensors; see ops.ts. */
+export function groupNorm(...args: Parameters<typeof import('./ops').groupNorm>): ReturnType<typeof import('./ops').groupNorm> {
+  return (require('./ops') as typeof import('./ops')).groupNorm(...args);
+}

@@ -3,7 +3,7 @@
 // Skips (with the reason) where the addon has not been built.
 import * as tf from '@tensorflow/tfjs';
 
-import { batchNormTrain, gelu, loadNativeBackend, nativeKernelStats } from './index';
+import { batchNormTrain, gelu, groupNorm, loadNativeBackend, nativeKernelStats } from './index';
 
 const loaded = loadNativeBackend();
 const NATIVE = loaded.ok ? loaded.backendName : 'dlcv-native';
@@ -281,6 +281,25 @@ d('normalization', () => {
       }, { grad: false });
     }
   });
+  test('fused groupNorm (native kernel) against an independent reshape + moments GroupNorm on cpu, with grads', () => {
+    // reference: written out here, not the op's own fallback
+    const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, groups: number) => {
+      const n = x.shape[0]!, c = x.shape[x.shape.length - 1]!;
+      const xr = tf.reshape(x, [n, -1, groups, c / groups]);
+      const { mean, variance } = tf.moments(xr, [1, 3], true);
+      return tf.add(tf.mul(tf.reshape(tf.div(tf.sub(xr, mean), tf.sqrt(tf.add(variance, 1e-5))), x.shape), g), b);
+    };
+    // U-Net shapes (n_feat 16 stand-ins: 28x28, 14x14, 7x7), a group of one channel, rank 2, batch 1
+    const cases: [number[], number][] = [[[3, 28, 28, 16], 8], [[2, 14, 14, 32], 8], [[4, 7, 7, 64], 8], [[2, 5, 5, 6], 6], [[5, 24], 4], [[1, 3, 3, 8], 2]];
+    for (const [shape, groups] of cases) {
+      const c = shape[shape.length - 1]!;
+      check(`groupNorm ${shape} / ${groups}`, [rand(shape, 1, -2, 3), rand([c], 2, 0.5, 1.5), rand([c], 3)], (x, g, b) =>
+        tf.getBackend() === 'cpu' ? ref(x, g, b, groups) : groupNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, groups, 1e-5));
+    }
+    // the native side above really ran the fused kernels, not the op's tfjs fallback
+    expect(tf.getKernel('DlcvGroupNorm', NATIVE)).toBeDefined();
+    expect(tf.getKernel('DlcvGroupNormGrad', NATIVE)).toBeDefined();
+  });
   test('fused gelu against the erf composition on cpu, with grads', () => {
     check('gelu op', [rand([2, 7, 7, 16], 1, -4, 4)], (x) => gelu(x));
   });
@@ -366,5 +385,22 @@ d('optimizer and full model', () => {
     for (const k of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D', 'MaxPool', 'MaxPoolGrad']) {
       expect(stats.get(k)?.fallback ?? 0).toBe(0);
     }
+  });
+});
+
+describe('groupNorm op on a backend without the fused kernel (tfjs composition)', () => {
+  test('matches the closed form per sample and group', () => {
+    tf.setBackend('cpu');
+    // one sample, 2x1 positions, 4 channels in 2 groups: group 0 = {1, 2, 3, 4}, group 1 = {10, 30, 20, 40}
+    const x = tf.tensor4d([1, 2, 10, 20, 3, 4, 30, 40], [1, 2, 1, 4]);
+    const y = groupNorm(x, tf.tensor1d([1, 2, 1, 1]), tf.tensor1d([0, 0, 0, 5]), 2, 0).dataSync();
+    const z = (v: number, m: number, varr: number) => (v - m) / Math.sqrt(varr);
+    const expected = [z(1, 2.5, 1.25), 2 * z(2, 2.5, 1.25), z(10, 25, 125), z(20, 25, 125) + 5,
+      z(3, 2.5, 1.25), 2 * z(4, 2.5, 1.25), z(30, 25, 125), z(40, 25, 125) + 5];
+    expected.forEach((e, i) => expect(y[i]).toBeCloseTo(e, 5));
+  });
+  test('rejects a channel count the groups do not divide', () => {
+    tf.setBackend('cpu');
+    expect(() => groupNorm(tf.zeros([1, 2, 2, 6]), tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D, 4)).toThrow(/6 channels cannot be split into 4 groups/);
   });
 });

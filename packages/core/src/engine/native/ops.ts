@@ -2,7 +2,7 @@
 // backward; on any other backend they are the equivalent tfjs compositions (same numbers).
 import * as tf from '@tensorflow/tfjs';
 
-import { BN_TRAIN, GELU } from './fused';
+import { BN_TRAIN, GELU, GROUP_NORM } from './fused';
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
@@ -35,4 +35,30 @@ export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor
     const y = tf.batchNorm(x, m.mean, m.variance, offset, scale, eps);
     return { y, mean: m.mean as tf.Tensor1D, variance: m.variance as tf.Tensor1D };
   });
+}
+
+/**
+ * torch.nn.GroupNorm for NHWC (or [N, C]) tensors: each sample's channels (last axis) are split
+ * into `groups` contiguous groups, each normalised over its spatial positions and channels with
+ * the biased variance, then scaled and shifted per channel.
+ */
+export function groupNorm<T extends tf.Tensor>(x: T, scale: tf.Tensor1D, offset: tf.Tensor1D, groups: number, eps = 1e-5): T {
+  const c = x.shape[x.shape.length - 1]!;
+  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
+    throw new Error(`groupNorm: ${c} channels cannot be split into ${groups} groups`);
+  }
+  if (x.rank < 2) throw new Error(`groupNorm: input must have a batch and a channel axis, got shape [${x.shape.join(', ')}]`);
+  if (hasKernel(GROUP_NORM) && x.dtype === 'float32') {
+    const [y, mean, invStd] = tf.engine().runKernel(GROUP_NORM, { x, scale, offset } as never, { groups, eps } as never) as tf.Tensor[];
+    mean!.dispose();
+    invStd!.dispose();
+    return y as T;
+  }
+  return tf.tidy(() => {
+    const n = x.shape[0]!;
+    const grouped = x.reshape([n, -1, groups, c / groups]);
+    const { mean, variance } = tf.moments(grouped, [1, 3], true);
+    const normed = grouped.sub(mean).mul(tf.rsqrt(variance.add(eps))).reshape(x.shape);
+    return normed.mul(scale).add(offset);
+  }) as T;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, setupEngine } from '@dlcv/core';
-import { BatchNorm2d } from './batchnorm';
+import { Rng } from '../rng';
+import { setupEngine } from '../engine/engine';
+import { BatchNorm2d } from './batch-norm';
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });

@@ -1,13 +1,14 @@
 /**
- * BatchNorm2d with PyTorch's semantics, which the report's models print and the DCGAN tutorial
- * trains with. tfjs's own BatchNormalization differs in three ways that matter once the
+ * BatchNorm2d with PyTorch's semantics, which the report's models print (DCGAN, the DDPM U-Net,
+ * DANN) and the DCGAN tutorial trains with. tfjs's own BatchNormalization differs in three ways that matter once the
  * generator runs in eval mode (as `generate` does): its running variance is the biased batch
  * variance (PyTorch keeps the unbiased one), its `momentum` is the weight of the old value
  * (PyTorch's is the weight of the new), and it cannot be told to leave the running statistics
- * alone for a second forward pass of the same batch (the trainer needs that, see train-step.ts).
+ * alone for a second forward pass of the same batch (gan's trainer needs that, see its train-step.ts).
+ * In training mode it is one fused native kernel forward and backward on the native engine.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '@dlcv/core';
+import { batchNormTrain } from '../engine/native';
 
 export interface BatchNorm2dArgs {
   /** Channels (the last axis of NHWC input). */

@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs';
+import { setupEngine } from '../engine/engine';
+import { Gelu } from './gelu';
+
+beforeAll(async () => {
+  await setupEngine({ engine: 'cpu' });
+});
+
+describe('Gelu layer', () => {
+  it('is x * Phi(x) (torch.nn.GELU values)', () => {
+    // torch.nn.GELU()(torch.tensor([-3., -1., 0., 0.5, 2.])), float64
+    const expected = [-0.004049694, -0.158655254, 0, 0.345731231, 1.954499736];
+    const y = (new Gelu().apply(tf.tensor1d([-3, -1, 0, 0.5, 2])) as tf.Tensor).dataSync();
+    expected.forEach((e, i) => expect(y[i]).toBeCloseTo(e, 6));
+  });
+
+  it('round-trips through a saved model topology', async () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 }), new Gelu({ name: 'act' })] });
+    const saved: tf.io.ModelArtifacts[] = [];
+    await m.save(tf.io.withSaveHandler(async (a) => { saved.push(a); return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved[0]!));
+    expect(loaded.getLayer('act').getClassName()).toBe('DlcvGelu');
+    const x = tf.tensor2d([[1, -2, 0.5]]);
+    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((m.predict(x) as tf.Tensor).dataSync()));
+  });
+});
