@@ -1,7 +1,9 @@
 // Shared jest setup: swc strips types (fast); `tsc --noEmit` (the typecheck task) checks them.
 /** @type {import('jest').Config} */
+// The environment shares the host's typed arrays with tests, so onnxruntime-node's outputs pass
+// `instanceof Float32Array` checks (see jest.environment.js).
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: require('path').join(__dirname, 'jest.environment.js'),
   roots: ['<rootDir>/src'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.config.base.js'), testEnvironment: '<rootDir>/jest.environment.js' };
+module.exports = { ...require('../../jest.config.base.js') };

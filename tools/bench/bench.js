@@ -1,20 +1,20 @@
 #!/usr/bin/env node
-// Root benchmark: tfjs on the native engine ('dlcv-native') beside PyTorch CPU, same models and
-// batches, medians of N steps, interleaved (ours, torch, ours, torch, ...) in one run.
-//   node tools/bench/bench.js [--steps 5] [--only dcgan,dann,ddpm] [--no-torch] [--profile dcgan_train]
-//     [--engine cpu]   (time the plain tfjs cpu backend instead; very slow)
-//     [--stock-bn]     (tf.layers.batchNormalization instead of the fused batch-norm op)
-// Needs packages/core built (pnpm build) for the engine; PyTorch is used when a python3 with
-// `import torch` exists (Debian: apt-get install python3-torch libopenblas-dev).
+// Root benchmark: the gan, ddpm and dann packages' own models and training steps on the native
+// engine, their forwards also through ONNX Runtime, beside the same networks in PyTorch CPU
+// (torch_bench.py), same batches, medians of N steps, interleaved (ours, torch, ours, ...).
+//   node tools/bench/bench.js [--steps 5] [--only dcgan,dann,ddpm] [--no-torch] [--no-onnx]
+//     [--profile dcgan_train]   (per-kernel profile of one case instead)
+//     [--engine cpu]            (any engine name of @dlcv/core; cpu is very slow)
+// Needs the packages built (`pnpm bench` builds them); PyTorch is used when core's
+// findTorchPython finds a Python with torch (Debian: apt-get install python3-torch libopenblas-dev).
 'use strict';
 const path = require('path');
 const fs = require('fs');
 const readline = require('readline');
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 
 const coreDir = path.resolve(__dirname, '..', '..', 'packages', 'core');
 const tf = require(require.resolve('@tensorflow/tfjs', { paths: [coreDir] }));
-const { makeModels } = require('./models');
 
 function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,121 +25,112 @@ function arg(name, def) {
 const STEPS = Number(arg('steps', 5));
 const ONLY = String(arg('only', 'dcgan,ddpm,dann')).split(',');
 const WITH_TORCH = !arg('no-torch', false);
+const WITH_ONNX = !arg('no-onnx', false);
 const PROFILE = arg('profile', null);
-const ENGINE = String(arg('engine', 'dlcv-native'));
+const ENGINE = String(arg('engine', 'native'));
 
-// ------------------------------------------------------------------ engine
-function loadEngine() {
-  const entry = firstExisting([
-    path.join(coreDir, 'dist', 'engine', 'native', 'index.js'),
-  ]);
-  if (!entry) {
-    console.error('bench: packages/core is not built (run `pnpm build`); cannot load the native engine');
+// The project's packages, built (pnpm bench builds them first).
+function pkg(name) {
+  try {
+    return require(`@dlcv/${name}`);
+  } catch (e) {
+    console.error(`bench: @dlcv/${name} is not built (run \`pnpm build\`): ${e.message}`);
     process.exit(1);
   }
-  engineModule = require(entry);
-  if (ENGINE === 'cpu') return { name: 'cpu', detail: 'tfjs cpu (pure JS)' };
-  const r = engineModule.loadNativeBackend();
-  if (!r.ok) {
-    console.error(`bench: native engine unavailable: ${r.reason}`);
-    process.exit(1);
-  }
-  return { name: r.backendName, detail: r.detail };
 }
-let engineModule = null;
-function firstExisting(list) { return list.find((p) => fs.existsSync(p)); }
+const core = pkg('core');
 
 // ------------------------------------------------------------------ our cases
-function buildCases() {
-  const M = makeModels(tf, engineModule, { stockBN: !!arg('stock-bn', false) });
+// Each case runs one step of the packages' own models and training code (async: the trainers
+// read their losses back). ONNX cases run the same network exported by @dlcv/eval, through
+// onnxruntime-node, as `generate --runtime onnx` / `sample --runtime onnx` do.
+async function buildCases() {
   const cases = {};
-  const bce = (y, p) => tf.losses.logLoss(y, p);
+  const evalPkg = WITH_ONNX ? pkg('eval') : null;
+  const onnxDir = WITH_ONNX ? fs.mkdtempSync(path.join(require('os').tmpdir(), 'dlcv-bench-')) : null;
+  async function onnxCase(label, model, feeds) {
+    const file = path.join(onnxDir, `${Object.keys(cases).length}.onnx`);
+    await evalPkg.exportOnnx(model, file);
+    const session = await evalPkg.OnnxModel.load(file);
+    return { label, run: async () => { await session.run(feeds); } };
+  }
   if (ONLY.includes('dcgan')) {
-    const G = M.dcganG(), D = M.dcganD();
-    const gVars = G.trainableWeights.map((w) => w.read());
-    const dVars = D.trainableWeights.map((w) => w.read());
-    const optD = tf.train.adam(0.0005, 0.5, 0.999), optG = tf.train.adam(0.005, 0.5, 0.999);
-    const real = tf.keep(tf.randomUniform([64, 64, 64, 3], -1, 1));
-    const ones = tf.keep(tf.ones([64, 1])), zeros = tf.keep(tf.zeros([64, 1]));
+    const gan = pkg('gan');
+    const rng = new core.Rng(0);
+    const config = gan.MODEL_PRESETS.A;
+    const g = { g: gan.createGenerator(config, rng.fork(1)), d: gan.createDiscriminator(config, rng.fork(2)), ...gan.createOptimizers({ ...gan.TRAIN_PRESETS.report }) };
+    const real = tf.keep(tf.tensor4d(rng.uniformArray(64 * 64 * 64 * 3, -1, 1), [64, 64, 64, 3]));
     cases.dcgan_train = {
       label: 'DCGAN model A train step, batch 64',
-      run: () => tf.tidy(() => {
-        const z = tf.randomNormal([64, 1, 1, 100]);
-        const fake = G.apply(z, { training: true });
-        optD.minimize(() => tf.add(bce(ones, D.apply(real, { training: true })), bce(zeros, D.apply(fake, { training: true }))), false, dVars);
-        optG.minimize(() => bce(ones, D.apply(G.apply(z, { training: true }), { training: true })), false, gVars);
-      }),
+      // the gan package's step: D on real and fake, then G (the tutorial's order)
+      run: async () => {
+        const z = gan.noiseBatch(rng, 64, config.nz);
+        await gan.trainStep(g, real, z);
+        z.dispose();
+      },
     };
+    const z64 = rng.normalArray(64 * config.nz);
     cases.dcgan_forward = {
       label: 'DCGAN generator forward, batch 64',
-      // (block bodies: returning a TypedArray from tidy makes tfjs walk all its elements)
-      run: () => tf.tidy(() => { G.predict(tf.randomNormal([64, 1, 1, 100]), { batchSize: 64 }).dataSync(); }),
+      run: async () => { const y = tf.tidy(() => g.g.predict(tf.tensor4d(z64, [64, 1, 1, config.nz]))); await y.data(); y.dispose(); },
     };
+    if (WITH_ONNX) cases.dcgan_forward_onnx = await onnxCase('  same, ONNX Runtime', g.g, [{ data: z64, dims: [64, 1, 1, config.nz] }]);
   }
   if (ONLY.includes('ddpm')) {
-    const net = new M.Unet(3, 128, 10);
-    const sample = (B) => {
-      const x = tf.randomUniform([B, 28, 28, 3]);
-      const noise = tf.randomNormal([B, 28, 28, 3]);
-      const a = tf.randomUniform([B, 1, 1, 1]);
-      const xt = tf.add(tf.mul(tf.sqrt(a), x), tf.mul(tf.sqrt(tf.sub(1, a)), noise));
-      const c = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32'), 10).toFloat();
-      const mask = tf.cast(tf.less(tf.randomUniform([B, 1]), 0.1), 'float32');
-      return { xt, noise, c, t: tf.randomUniform([B, 1]), mask };
-    };
-    tf.tidy(() => { const s = sample(2); net.apply(s.xt, s.c, s.t, s.mask, true); });
-    const vars = net.trainableVars();
+    const ddpm = pkg('ddpm');
+    const unet = { ...ddpm.DEFAULT_UNET_CONFIG, nFeat: 128 };
+    const model = ddpm.createUnet(unet, 0);
     const opt = tf.train.adam(1e-4);
+    const rng = new core.Rng(1);
+    const conditions = (b) => ddpm.conditionArrays(
+      Array.from({ length: b }, (_, i) => (i * 37) % 400), Array.from({ length: b }, (_, i) => i % 10),
+      Array.from({ length: b }, (_, i) => (i % 10 === 0 ? 1 : 0)), 400, 10);
+    const tr = conditions(32);
+    const xt = tf.keep(tf.tensor4d(rng.normalArray(32 * 28 * 28 * 3), [32, 28, 28, 3]));
+    const eps = tf.keep(tf.tensor4d(rng.normalArray(32 * 28 * 28 * 3), [32, 28, 28, 3]));
+    const cond = [tf.keep(tf.tensor2d(tr.t, [32, 1])), tf.keep(tf.tensor2d(tr.c, [32, 10])), tf.keep(tf.tensor2d(tr.mask, [32, 1]))];
     cases.ddpm_train = {
       label: 'DDPM U-Net (n_feat 128) train step, batch 32',
-      run: () => tf.tidy(() => {
-        const s = sample(32);
-        opt.minimize(() => tf.losses.meanSquaredError(s.noise, net.apply(s.xt, s.c, s.t, s.mask, true)), false, vars);
-      }),
+      // the trainer's step: MSE between the noise and the prediction, Adam
+      run: async () => {
+        const loss = opt.minimize(() => tf.losses.meanSquaredError(eps, model.apply([xt, ...cond], { training: true })), true);
+        await loss.data();
+        loss.dispose();
+      },
     };
-    cases.ddpm_forward = {
-      label: 'DDPM U-Net forward, batch 100',
-      run: () => tf.tidy(() => {
-        const c = tf.oneHot(tf.tensor1d(Array.from({ length: 100 }, (_, i) => i % 10), 'int32'), 10).toFloat();
-        net.apply(tf.randomNormal([100, 28, 28, 3]), c, tf.randomUniform([100, 1]), tf.zeros([100, 1]), false).dataSync();
-      }),
-    };
+    const sc = conditions(100);
+    const sx = rng.normalArray(100 * 28 * 28 * 3);
+    const net = ddpm.tfjsNoiseNet(model, unet);
+    cases.ddpm_forward = { label: 'DDPM U-Net forward, batch 100', run: async () => { await net.predict(sx, sc); } };
+    if (WITH_ONNX) {
+      cases.ddpm_forward_onnx = await onnxCase('  same, ONNX Runtime', model, [
+        { data: sx, dims: [100, 28, 28, 3] }, { data: sc.t, dims: [100, 1] }, { data: sc.c, dims: [100, 10] }, { data: sc.mask, dims: [100, 1] },
+      ]);
+    }
   }
   if (ONLY.includes('dann')) {
-    const fe = M.dannFE(), lp = M.dannHead(10), dc = M.dannHead(1);
-    const vars = [fe, lp, dc].flatMap((m) => m.trainableWeights.map((w) => w.read()));
-    const opt = tf.train.adam(1e-3);
-    const src = tf.keep(tf.randomUniform([256, 28, 28, 1])), tgt = tf.keep(tf.randomUniform([256, 28, 28, 1]));
-    const ys = tf.keep(tf.oneHot(tf.randomUniform([256], 0, 10, 'int32'), 10).toFloat());
-    const dom = tf.keep(tf.concat([tf.ones([256, 1]), tf.zeros([256, 1])]));
-    const grl = tf.customGrad((x) => ({ value: tf.clone(x), gradFunc: (dy) => tf.neg(dy) }));
-    cases.dann_train = {
-      label: 'DANN train step, batch 256+256',
-      run: () => tf.tidy(() => {
-        opt.minimize(() => {
-          const f = fe.apply(tf.concat([src, tgt]), { training: true });
-          const cls = lp.apply(tf.slice(f, [0, 0], [256, 1024]), { training: true });
-          const d = dc.apply(grl(f), { training: true });
-          return tf.add(tf.losses.softmaxCrossEntropy(ys, cls), tf.losses.sigmoidCrossEntropy(dom, d));
-        }, false, vars);
-      }),
-    };
+    const dann = pkg('dann');
+    const rng = new core.Rng(2);
+    const net = new dann.DannNet(dann.REPORT_NET, rng);
+    const opt = dann.makeOptimizer(1e-3);
+    const xs = tf.keep(tf.tensor4d(rng.uniformArray(256 * 28 * 28, 0, 1), [256, 28, 28, 1]));
+    const xt = tf.keep(tf.tensor4d(rng.uniformArray(256 * 28 * 28, 0, 1), [256, 28, 28, 1]));
+    const ys = tf.keep(tf.tensor1d(Int32Array.from({ length: 256 }, (_, i) => i % 10), 'int32'));
+    // the dann package's step: class loss on the source half, domain loss through the GRL
+    cases.dann_train = { label: 'DANN train step, batch 256+256', run: async () => { await dann.dannStep(net, opt, xs, ys, xt, 0.5, rng); } };
     cases.dann_forward = {
       label: 'DANN forward, batch 256',
-      run: () => tf.tidy(() => { lp.predict(fe.predict(src, { batchSize: 256 }), { batchSize: 256 }).dataSync(); }),
+      run: async () => {
+        const y = tf.tidy(() => net.classify(net.features(xs, { training: false }), { training: false }));
+        await y.data();
+        y.dispose();
+      },
     };
   }
   return cases;
 }
 
 // ------------------------------------------------------------------ PyTorch child
-function findTorchPython() {
-  for (const py of [process.env.DLCV_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
 class Torch {
   constructor(py) {
     this.p = spawn(py, [path.join(__dirname, 'torch_bench.py')], {
@@ -162,9 +153,9 @@ function fmt(t) { return Number.isFinite(t) ? (t >= 1 ? `${t.toFixed(2)} s` : `$
 
 async function profile(cases, name) {
   const c = cases[name];
-  if (!c) throw new Error(`no case ${name}`);
-  c.run(); // warm-up (primitive caches, optimizer state)
-  const info = await tf.profile(() => { c.run(); });
+  if (!c) throw new Error(`no case ${name} (cases: ${Object.keys(cases).join(', ')})`);
+  await c.run(); // warm-up (primitive caches, optimizer state)
+  const info = await tf.profile(async () => { await c.run(); });
   const by = new Map();
   for (const k of info.kernels) {
     const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
@@ -174,58 +165,62 @@ async function profile(cases, name) {
   }
   const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const total = rows.reduce((s, [, e]) => s + e.ms, 0);
-  const t0 = now(); c.run(); const wall = now() - t0;
-  console.log(`\nPer-kernel profile of ${name} on ${tf.getBackend()} (one step; kernel sum ${total.toFixed(0)} ms, wall without profiler ${(wall * 1000).toFixed(0)} ms)`);
+  const t0 = now(); await c.run(); const wall = now() - t0;
+  console.log(`\nPer-kernel profile of ${name} on ${tf.getBackend()} (one step; kernel sum ${total.toFixed(0)} ms (nested ops such as fusedConv2d__op count their kernels again), wall without profiler ${(wall * 1000).toFixed(0)} ms)`);
   console.log('| kernel | calls | ms | % |\n|---|---|---|---|');
   for (const [k, e] of rows.slice(0, 30)) console.log(`| ${k} | ${e.n} | ${e.ms.toFixed(1)} | ${(100 * e.ms / total).toFixed(1)} |`);
 }
 
 async function main() {
-  const eng = loadEngine();
-  await tf.setBackend(eng.name);
-  console.log(`engine: ${eng.name} — ${eng.detail}`);
-  const cases = buildCases();
+  const eng = await core.setupEngine({ engine: ENGINE });
+  console.log(core.describeEngine(eng));
+  const cases = await buildCases();
   if (PROFILE) {
     await profile(cases, String(PROFILE));
     return;
   }
   let torch = null, tinfo = null;
   if (WITH_TORCH) {
-    const py = findTorchPython();
+    const { python: py, tried } = core.findTorchPython();
     if (py) {
       torch = new Torch(py);
       tinfo = await torch.ask('info');
       const libs = (tinfo.blasLibs || []).map((l) => path.basename(path.dirname(l)) + '/' + path.basename(l)).join(', ') || 'none loaded';
       console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blasInfo}, BLAS library: ${libs}, oneDNN ${tinfo.onednn}`);
     } else {
-      console.log('PyTorch: not found (no python3 with `import torch`); ours only');
+      console.log(`PyTorch: not found (no torch in ${tried.join(', ')}); ours only`);
     }
   }
   const names = Object.keys(cases);
+  // an ONNX case compares with PyTorch's run of the same network's forward
+  const torchName = (n) => n.replace(/_onnx$/, '');
   const ours = Object.fromEntries(names.map((n) => [n, []]));
   const theirs = Object.fromEntries(names.map((n) => [n, []]));
   const oursCpu = Object.fromEntries(names.map((n) => [n, []]));
   const theirsCpu = Object.fromEntries(names.map((n) => [n, []]));
+  const askTorch = async (n) => (torch && torchName(n) === n ? torch.ask(`run ${n}`) : {});
   // warm-up: one untimed step each
   for (const n of names) {
-    cases[n].run();
-    if (torch) { const r = await torch.ask(`run ${n}`); if (r.error) { console.log(`torch ${n}: ${r.error}`); } }
+    await cases[n].run();
+    const r = await askTorch(n);
+    if (r.error) console.log(`torch ${n}: ${r.error}`);
   }
   for (let i = 0; i < STEPS; i++) {
     for (const n of names) {
-      const c0 = process.cpuUsage(); const t0 = now(); cases[n].run(); ours[n].push(now() - t0);
+      const c0 = process.cpuUsage(); const t0 = now(); await cases[n].run(); ours[n].push(now() - t0);
       const c1 = process.cpuUsage(c0); oursCpu[n].push((c1.user + c1.system) / 1e6);
-      if (torch) { const r = await torch.ask(`run ${n}`); if (r.t !== undefined) { theirs[n].push(r.t); theirsCpu[n].push(r.cpu); } }
+      const r = await askTorch(n);
+      if (r.t !== undefined) { theirs[n].push(r.t); theirsCpu[n].push(r.cpu); }
     }
     process.stderr.write(`round ${i + 1}/${STEPS} done\n`);
   }
   if (torch) torch.close();
   const os = require('os');
   console.log(`\nMedians of ${STEPS} steps, interleaved; ${os.cpus().length} CPU cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ratio = ours / PyTorch (<= 1.0: we are faster); CPU = process CPU seconds per step (both threads)\n`);
-  console.log(`| step | PyTorch CPU | tfjs ${eng.name} | ratio | PyTorch CPU-time | ours CPU-time | CPU-time ratio |\n|---|---|---|---|---|---|---|`);
+  console.log(`| step | PyTorch CPU | ours (tfjs ${eng.engine}, or ONNX Runtime) | ratio | PyTorch CPU-time | ours CPU-time | CPU-time ratio |\n|---|---|---|---|---|---|---|`);
   for (const n of names) {
-    const a = median(ours[n]), b = median(theirs[n]);
-    const ac = median(oursCpu[n]), bc = median(theirsCpu[n]);
+    const a = median(ours[n]), b = median(theirs[torchName(n)]);
+    const ac = median(oursCpu[n]), bc = median(theirsCpu[torchName(n)]);
     const r = (x, y) => (Number.isFinite(x) && Number.isFinite(y) ? (x / y).toFixed(2) : '-');
     console.log(`| ${cases[n].label} | ${fmt(b)} | ${fmt(a)} | ${r(a, b)} | ${fmt(bc)} | ${fmt(ac)} | ${r(ac, bc)} |`);
   }

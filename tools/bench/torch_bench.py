@@ -1,5 +1,5 @@
 # PyTorch CPU side of tools/bench (driven over stdin/stdout by bench.js so the two interleave).
-# Same models and steps as models.js / bench.js. Commands, one per line:
+# The reference networks of the report in PyTorch, matching the gan/ddpm/dann packages' models and steps that bench.js runs. Commands, one per line:
 #   info            -> {"torch": ..., "threads": ..., "blas": ...}
 #   run <case>      -> {"t": seconds}     (builds the case on first use)
 import json

@@ -9,3 +9,4 @@ export { tsne2d, type TsneOptions } from './tsne';
 export { scatterSvg, writeScatter, type ScatterSpec } from './scatter';
 export { buildTables, tablesMarkdown, BASELINES, type DannTables } from './report';
 export { trainAll, ALL_RUNS, type TrainAllOptions } from './train-all';
+export { dannStep, labelledStep, makeOptimizer, type StepLosses } from './step';

@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@dlcv/core';
+import { batchNormTrain as fusedBatchNormTrain, type Rng } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -102,36 +102,16 @@ export function applyBatchNorm<T extends tf.Tensor>(layer: BatchNorm, x: T, trai
 }
 
 /**
- * Training-mode batch norm as one op with the closed-form backward
- *   dx = gamma * rstd / N * (N dy - sum(dy) - xhat * sum(dy * xhat)),
- *   dgamma = sum(dy * xhat), dbeta = sum(dy),
- * instead of differentiating tf.moments + tf.batchNorm op by op: the same gradient with a third
- * of the full-size elementwise passes, which dominate a DANN step on CPU engines.
+ * Training-mode batch norm through core's batchNormTrain: one fused native kernel forward and
+ * backward on the native engine (tf.moments + tf.batchNorm elsewhere), normalising with the
+ * biased batch variance; the batch moments go to `moments` for the running averages.
  */
 function batchNormTrain(layer: BatchNorm, x: tf.Tensor, moments?: BatchMoments[]): tf.Tensor {
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const count = axes.reduce((n, a) => n * (x.shape[a] as number), 1);
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [input, gamma, beta] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const save = args[3] as tf.GradSaveFunc;
-    const { mean, variance } = tf.moments(input, axes);
-    const rstd = tf.rsqrt(tf.add(variance, BN_EPS));
-    const xhat = tf.mul(tf.sub(input, mean), rstd);
-    if (moments) moments.push({ layer, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
-    save([xhat, rstd, gamma]);
-    return {
-      value: tf.add(tf.mul(xhat, gamma), beta),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const dbeta = tf.sum(dy, axes);
-        const dgamma = tf.sum(tf.mul(dy, xh), axes);
-        const scale = tf.mul(g, r);
-        const dx = tf.mul(tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xh, tf.div(dgamma, count))), scale);
-        return [dx, dgamma, dbeta];
-      },
-    };
-  });
-  return op(x, layer.gamma, layer.beta);
+  const count = x.size / (x.shape[x.shape.length - 1] as number);
+  const { y, mean, variance } = fusedBatchNormTrain(x, layer.gamma, layer.beta, BN_EPS);
+  if (moments) moments.push({ layer, mean: tf.keep(mean), variance: tf.keep(variance), count });
+  else tf.dispose([mean, variance]);
+  return y;
 }
 
 /** running = (1 - m) running + m batch, with the unbiased variance, as torch.nn.BatchNorm does. */

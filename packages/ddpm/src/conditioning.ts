@@ -11,17 +11,31 @@ export function modelTime(t: number, numTrainTimesteps: number): number {
   return (t + 1) / numTrainTimesteps;
 }
 
-/** [B, 1] time, [B, K] one-hot classes and [B, 1] drop mask (1 = unconditional), as tensors. */
-export function conditionTensors(timesteps: ArrayLike<number>, labels: ArrayLike<number>, drop: ArrayLike<number>, numTrainTimesteps: number, nClasses: number): { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D } {
+/** The conditions of a batch as plain arrays: time [B], one-hot classes [B * K], drop mask [B]. */
+export interface ConditionArrays {
+  t: Float32Array;
+  c: Float32Array;
+  mask: Float32Array;
+}
+
+/** [B] times, [B, K] one-hot classes and [B] drop mask (1 = unconditional). */
+export function conditionArrays(timesteps: ArrayLike<number>, labels: ArrayLike<number>, drop: ArrayLike<number>, numTrainTimesteps: number, nClasses: number): ConditionArrays {
   const b = labels.length;
   if (timesteps.length !== b || drop.length !== b) throw new Error(`conditions: ${timesteps.length} timesteps, ${b} labels and ${drop.length} mask values must agree`);
-  const tv = new Float32Array(b), cv = new Float32Array(b * nClasses), mv = new Float32Array(b);
+  const t = new Float32Array(b), c = new Float32Array(b * nClasses), mask = new Float32Array(b);
   for (let i = 0; i < b; i++) {
     const label = labels[i] as number;
     if (!Number.isInteger(label) || label < 0 || label >= nClasses) throw new Error(`conditions: label ${label} outside 0..${nClasses - 1}`);
-    tv[i] = modelTime(timesteps[i] as number, numTrainTimesteps);
-    cv[i * nClasses + label] = 1;
-    mv[i] = drop[i] as number;
+    t[i] = modelTime(timesteps[i] as number, numTrainTimesteps);
+    c[i * nClasses + label] = 1;
+    mask[i] = drop[i] as number;
   }
-  return { t: tf.tensor2d(tv, [b, 1]), c: tf.tensor2d(cv, [b, nClasses]), mask: tf.tensor2d(mv, [b, 1]) };
+  return { t, c, mask };
+}
+
+/** conditionArrays as the model's [B, 1], [B, K] and [B, 1] input tensors. */
+export function conditionTensors(timesteps: ArrayLike<number>, labels: ArrayLike<number>, drop: ArrayLike<number>, numTrainTimesteps: number, nClasses: number): { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D } {
+  const a = conditionArrays(timesteps, labels, drop, numTrainTimesteps, nClasses);
+  const b = labels.length;
+  return { t: tf.tensor2d(a.t, [b, 1]), c: tf.tensor2d(a.c, [b, nClasses]), mask: tf.tensor2d(a.mask, [b, 1]) };
 }

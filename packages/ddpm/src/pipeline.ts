@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@dlcv/core';
-import { conditionTensors } from './conditioning';
+import { conditionArrays, type ConditionArrays } from './conditioning';
 import { guide } from './guidance';
 import type { NoiseSource, Scheduler } from './schedulers';
 import type { UnetConfig } from './unet';
@@ -48,24 +48,48 @@ export interface SampleRequest {
   onStep?: (t: number, sample: Float32Array) => void | Promise<void>;
 }
 
+/** What runs the U-Net for sampling: tfjs (tfjsNoiseNet) or ONNX Runtime (onnx-net.ts). */
+export interface NoiseNet {
+  /** The noise prediction for n images: x is [n, S, S, C] flattened, cond holds n conditions. */
+  predict(x: Float32Array, cond: ConditionArrays): Promise<Float32Array>;
+}
+
+/** The U-Net through tfjs, in inference mode, on the active engine. */
+export function tfjsNoiseNet(model: tf.LayersModel, unet: UnetConfig): NoiseNet {
+  return {
+    async predict(x, cond) {
+      const n = cond.t.length;
+      const { imageSize: s, inChannels: ch, nClasses } = unet;
+      const out = tf.tidy(() => model.apply([tf.tensor4d(x, [n, s, s, ch]), tf.tensor2d(cond.t, [n, 1]), tf.tensor2d(cond.c, [n, nClasses]), tf.tensor2d(cond.mask, [n, 1])], { training: false }) as tf.Tensor);
+      const eps = (await out.data()) as Float32Array;
+      out.dispose();
+      return eps;
+    },
+  };
+}
+
 export class DiffusionPipeline {
-  constructor(readonly model: tf.LayersModel, readonly scheduler: Scheduler, readonly unet: UnetConfig) {}
+  readonly net: NoiseNet;
+
+  constructor(model: tf.LayersModel | NoiseNet, readonly scheduler: Scheduler, readonly unet: UnetConfig) {
+    this.net = model instanceof tf.LayersModel ? tfjsNoiseNet(model, unet) : model;
+  }
 
   /** The guided noise prediction for a batch at timestep t. */
   async predictNoise(sample: Float32Array, t: number, labels: number[], w: number): Promise<Float32Array> {
     const b = labels.length;
-    const { imageSize: s, inChannels: ch, nClasses } = this.unet;
     const both = w !== 0;
     const n = both ? 2 * b : b;
-    const out = tf.tidy(() => {
-      const xs = both ? tf.concat([tf.tensor4d(sample, [b, s, s, ch]), tf.tensor4d(sample, [b, s, s, ch])]) : tf.tensor4d(sample, [b, s, s, ch]);
-      const drop = new Float32Array(n);
-      if (both) drop.fill(1, b);
-      const cond = conditionTensors(new Array<number>(n).fill(t), both ? [...labels, ...labels] : labels, drop, this.scheduler.config.num_train_timesteps, nClasses);
-      return this.model.apply([xs, cond.t, cond.c, cond.mask], { training: false }) as tf.Tensor;
-    });
-    const eps = (await out.data()) as Float32Array;
-    out.dispose();
+    let xs = sample;
+    if (both) {
+      xs = new Float32Array(2 * sample.length);
+      xs.set(sample);
+      xs.set(sample, sample.length);
+    }
+    const drop = new Float32Array(n);
+    if (both) drop.fill(1, b);
+    const cond = conditionArrays(new Array<number>(n).fill(t), both ? [...labels, ...labels] : labels, drop, this.scheduler.config.num_train_timesteps, this.unet.nClasses);
+    const eps = await this.net.predict(xs, cond);
     return both ? guide(eps, w) : eps;
   }
 

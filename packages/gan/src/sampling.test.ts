@@ -12,7 +12,7 @@ import { loadGenerator } from './load';
 import { PRECISE_STATS } from './trainer';
 import { createGenerator, noiseBatch } from './models';
 import { computePreciseStats, generateImages, generateToFolder, preciseStatsShapes, sampleName, STREAMS, withBatchNormStats } from './sampling';
-import { fileBytes, SMALL_CALIBRATION, tempDir, TINY } from './test-utils/fixtures';
+import { fileBytes, SMALL_CALIBRATION, tempDir, TINY, TS_REGISTER } from './test-utils/fixtures';
 
 let tmp: string;
 beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('the ONNX Runtime path', () => {
   it('is deterministic on its own and within one level of the tfjs images', async () => {
     const out = path.join(tmp, 'onnx');
     const here = path.join(__dirname, 'test-utils');
-    await promisify(execFile)(process.execPath, ['-r', path.join(here, 'ts-register.js'), path.join(here, 'onnx-child.ts'), out]);
+    await promisify(execFile)(process.execPath, ['-r', TS_REGISTER, path.join(here, 'onnx-child.ts'), out]);
     const names = (await fs.readdir(path.join(out, 'tfjs'))).sort();
     expect(names).toHaveLength(6);
     const read = (dir: string) => fileBytes(names.map((n) => path.join(out, dir, n)));

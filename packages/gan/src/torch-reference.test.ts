@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { findTorchPython } from '@dlcv/core';
-import { tempDir } from './test-utils/fixtures';
+import { tempDir, TS_REGISTER } from './test-utils/fixtures';
 
 const run = promisify(execFile);
 const { python } = findTorchPython();
@@ -24,7 +24,7 @@ maybe(`matches PyTorch's DCGAN step: losses, weights and running statistics${pyt
   try {
     const file = path.join(dir, 'tfjs.json');
     const here = path.join(__dirname, 'test-utils');
-    await run(process.execPath, ['-r', path.join(here, 'ts-register.js'), path.join(here, 'reference-child.ts'), file]);
+    await run(process.execPath, ['-r', TS_REGISTER, path.join(here, 'reference-child.ts'), file]);
     const { stdout } = await run(python as string, ['-B', path.join(__dirname, '..', 'scripts', 'torch_reference_step.py'), file], { maxBuffer: 1 << 24 });
     const torch = JSON.parse(stdout) as TorchOut;
     const ours = (JSON.parse(await fs.readFile(file, 'utf8')) as { results: { lossD: number; lossG: number }[] }).results;

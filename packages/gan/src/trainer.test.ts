@@ -8,7 +8,7 @@ import { DEFAULT_DETECTOR } from './detectors';
 import { buildDiscriminator, buildGenerator } from './models';
 import { batchPlan, bucketMeans, type TrainRunResult } from './trainer';
 import type { ChildSpec } from './test-utils/train-child';
-import { tempDir, TINY, writeImageFolder } from './test-utils/fixtures';
+import { tempDir, TINY, TS_REGISTER, writeImageFolder } from './test-utils/fixtures';
 
 const execFileAsync = promisify(execFile);
 
@@ -34,11 +34,11 @@ interface ChildOutput {
   logs: string[];
 }
 
-/** One training run in a child node process (see test-utils/ts-register.js for why). */
+/** One training run in a child node process (see the root jest.ts-register.js for why). */
 async function runTrain(spec: Omit<ChildSpec, 'faces' | 'config'> & { config?: Partial<TrainConfig> }): Promise<ChildOutput> {
   const full: ChildSpec = { faces, ...spec, config: { batchSize: 2, epochs: 2, ...spec.config } };
   const here = path.join(__dirname, 'test-utils');
-  const { stdout } = await execFileAsync(process.execPath, ['-r', path.join(here, 'ts-register.js'), path.join(here, 'train-child.ts'), JSON.stringify(full)], { maxBuffer: 1 << 24 });
+  const { stdout } = await execFileAsync(process.execPath, ['-r', TS_REGISTER, path.join(here, 'train-child.ts'), JSON.stringify(full)], { maxBuffer: 1 << 24 });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as ChildOutput;
 }
 

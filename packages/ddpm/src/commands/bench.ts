@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { findTorchPython, intFlag, UsageError, type Command } from '@dlcv/core';
+import { onnxNoiseNet } from '../onnx-net';
 import { createUnet, countTrainableParams } from '../unet';
 
 function median(xs: number[]): number {
@@ -50,7 +51,7 @@ function benchTorch(args: { nFeat: number; trainBatch: number; sampleBatch: numb
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'Median seconds per training step (batch 32) and per sampling forward (batch 100) of the n_feat 128 U-Net, beside PyTorch CPU when available.',
+  summary: 'Median seconds per training step (batch 32) and per sampling forward (batch 100, tfjs and ONNX Runtime) of the n_feat 128 U-Net, beside PyTorch CPU when available.',
   usage: 'bench [--n-feat 128] [--train-batch 32] [--sample-batch 100] [--repeats 3] [--warmup 1] [--no-torch]',
   flags: { 'n-feat': { type: 'string' }, 'train-batch': { type: 'string' }, 'sample-batch': { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'no-torch': { type: 'boolean' } },
   async run({ flags, engine }) {
@@ -82,17 +83,25 @@ export const benchCommand: Command = {
       y.dispose();
     }, repeats, warmup);
     log(`tfjs sampling forward (batch ${sampleBatch}): ${forward.toFixed(3)} s`);
+    // The same forward through ONNX Runtime (sample --runtime onnx): the exported model.
+    const net = await onnxNoiseNet(model, { nFeat, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 });
+    // Float32Array.from: the cpu backend's int32 -> float32 cast keeps the Int32Array storage.
+    const [sx, st, sc, sm] = await Promise.all(sIn.map(async (t) => Float32Array.from(await t.data())));
+    const onnxForward = await timeIt(async () => {
+      await net.predict(sx!, { t: st!, c: sc!, mask: sm! });
+    }, repeats, warmup);
+    await net.dispose();
+    log(`ONNX Runtime sampling forward (batch ${sampleBatch}): ${onnxForward.toFixed(3)} s`);
     tf.dispose([...tIn, ...sIn, target]);
 
     const torch = flags['no-torch'] ? 'skipped (--no-torch)' : benchTorch({ nFeat, trainBatch, sampleBatch, repeats, warmup });
     const rows: [string, string, string, string][] = [['', `tfjs (${engine?.engine ?? tf.getBackend()})`, 'PyTorch CPU', 'ratio tfjs/PyTorch']];
     const fmt = (x: number) => `${x.toFixed(3)} s`;
-    if (typeof torch === 'string') {
-      rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), '-', '-'], [`sampling forward, batch ${sampleBatch}`, fmt(forward), '-', '-']);
-    } else {
-      rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), fmt(torch.train_step_s), `${(trainStep / torch.train_step_s).toFixed(2)}x`]);
-      rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), fmt(torch.forward_s), `${(forward / torch.forward_s).toFixed(2)}x`]);
-    }
+    const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? '-' : `${(ours / theirs).toFixed(2)}x`);
+    const t = typeof torch === 'string' ? undefined : torch;
+    rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), t ? fmt(t.train_step_s) : '-', ratio(trainStep, t?.train_step_s)]);
+    rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), t ? fmt(t.forward_s) : '-', ratio(forward, t?.forward_s)]);
+    rows.push([`  same, ONNX Runtime`, fmt(onnxForward), t ? fmt(t.forward_s) : '-', ratio(onnxForward, t?.forward_s)]);
     const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
     log('');
     for (const r of rows) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));

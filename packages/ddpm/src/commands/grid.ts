@@ -17,10 +17,14 @@ export const gridCommand: Command = {
     const labels: number[] = [], noiseIds: number[] = [];
     for (let d = 0; d < nClasses; d++) for (let k = 0; k < cols; k++) labels.push(d), noiseIds.push(k);
     const images = [];
-    for (let start = 0; start < labels.length; start += s.batch) {
-      const end = Math.min(labels.length, start + s.batch);
-      const x = await s.pipe.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w });
-      images.push(...tensorToImages(x, [end - start, imageSize, imageSize, inChannels]));
+    try {
+      for (let start = 0; start < labels.length; start += s.batch) {
+        const end = Math.min(labels.length, start + s.batch);
+        const x = await s.pipe.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w });
+        images.push(...tensorToImages(x, [end - start, imageSize, imageSize, inChannels]));
+      }
+    } finally {
+      await s.close();
     }
     await writeGrid(file, images, { cols });
     console.log(`wrote ${file}`);

@@ -47,14 +47,18 @@ export const reverseCommand: Command = {
     const toImage = (x: Float32Array): RawImage => tensorToImages(x, [1, imageSize, imageSize, inChannels])[0]!;
     const labels = reverseLabels(s.pipe.scheduler.timesteps);
     const states: RawImage[] = [];
-    await s.pipe.sample({
-      labels: [digit],
-      noiseIds: [0],
-      seed: s.seed,
-      w: s.w,
-      onStart: (x) => void states.push(toImage(x)),
-      onStep: (_t, x) => void states.push(toImage(x)),
-    });
+    try {
+      await s.pipe.sample({
+        labels: [digit],
+        noiseIds: [0],
+        seed: s.seed,
+        w: s.w,
+        onStart: (x) => void states.push(toImage(x)),
+        onStep: (_t, x) => void states.push(toImage(x)),
+      });
+    } finally {
+      await s.close();
+    }
 
     const picks = nearestStates(labels, wanted);
     const shown = picks.map((i) => labels[i] as number);

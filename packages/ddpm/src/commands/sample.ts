@@ -43,6 +43,7 @@ export const sampleCommand: Command = {
       }
     } finally {
       bar.stop();
+      await s.close();
     }
     console.log(`wrote ${total} images to ${outDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   },

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { floatFlag, intFlag, UsageError, type FlagSpec } from '@dlcv/core';
 import { loadModelFolder } from '../model-io';
+import { onnxNoiseNet } from '../onnx-net';
 import { DiffusionPipeline } from '../pipeline';
 import { makeScheduler, SAMPLERS, type SamplerName } from '../schedulers';
 
@@ -18,9 +19,13 @@ export const SAMPLING_FLAGS = {
   eta: { type: 'string' },
   seed: { type: 'string' },
   batch: { type: 'string' },
+  runtime: { type: 'string' },
 } as const satisfies FlagSpec;
 
-export const SAMPLING_USAGE = '[--model runs/ddpm-cpu/model] [--sampler ddpm|ddim] [--steps N] [--w X] [--eta X] [--seed 0] [--batch 100]';
+export const RUNTIMES = ['tfjs', 'onnx'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export const SAMPLING_USAGE = '[--model runs/ddpm-cpu/model] [--sampler ddpm|ddim] [--steps N] [--w X] [--eta X] [--seed 0] [--batch 100] [--runtime tfjs|onnx]';
 
 export interface SamplingSetup {
   pipe: DiffusionPipeline;
@@ -31,7 +36,10 @@ export interface SamplingSetup {
   seed: number;
   batch: number;
   modelDir: string;
+  runtime: Runtime;
   describe: string;
+  /** Releases the ONNX Runtime session, if any. */
+  close(): Promise<void>;
 }
 
 export async function openSampling(flags: Record<string, string | boolean | undefined>): Promise<SamplingSetup> {
@@ -50,10 +58,14 @@ export async function openSampling(flags: Record<string, string | boolean | unde
   const seed = intFlag(flags.seed, 'seed', 0);
   const batch = intFlag(flags.batch, 'batch', 100);
   if (batch < 1) throw new UsageError('--batch must be at least 1');
+  const runtime = ((flags.runtime as string | undefined) ?? 'tfjs') as Runtime;
+  if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}, got "${runtime}"`);
   const scheduler = makeScheduler(sampler, loaded.scheduler, { steps, eta });
-  const pipe = new DiffusionPipeline(loaded.model, scheduler, loaded.unet);
-  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed} (model ${modelDir}, n_feat ${loaded.unet.nFeat})`;
-  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, describe };
+  // onnx: the same weights exported to ONNX and run by onnxruntime-node (see onnx-net.ts)
+  const onnx = runtime === 'onnx' ? await onnxNoiseNet(loaded.model, loaded.unet) : null;
+  const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet);
+  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})`;
+  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, describe, close: async () => onnx?.dispose() };
 }
 
 export function outDirFrom(flags: Record<string, string | boolean | undefined>, positionals: string[], what: string): string {

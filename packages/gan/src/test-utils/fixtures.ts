@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { Rng, writePng } from '@dlcv/core';
 import type { DcganConfig } from '../models';
 
+/** `node -r` this to run TypeScript in a child process (the repository root's jest.ts-register.js). */
+export const TS_REGISTER = path.join(__dirname, '..', '..', '..', '..', 'jest.ts-register.js');
+
 /**
  * The real architecture at reduced widths: the same layers and code, a fraction of a second per
  * step on the pure-JS backend (whose conv filter gradient costs ~100 ns per multiply-add).
