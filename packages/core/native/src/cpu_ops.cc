@@ -752,6 +752,18 @@ void batchNormInfer(const float* x, int64_t rows, int64_t c, const float* mean, 
   });
 }
 
+// acc[j] += sum over rows of (x[r, j] - mean[j])^2: the second pass of a two-pass variance.
+static void addSquaredDeviations(const float* x, int64_t rows, int64_t c, const float* mean, double* acc) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* px = x + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) {
+      float d = px[j] - mean[j];
+      acc[j] += d * d;
+    }
+  }
+}
+
 void batchNormTrain(const float* x, int64_t rows, int64_t c, const float* scale, const float* offset, float eps,
                     float* y, float* mean, float* var, float* invStd) {
   reduce3(1, x, 1, rows, c, mean);
@@ -763,15 +775,7 @@ void batchNormTrain(const float* x, int64_t rows, int64_t c, const float* scale,
     int t = omp_get_thread_num(), T = omp_get_num_threads();
     int64_t chunk = (rows + T - 1) / T;
     int64_t r0 = std::min<int64_t>(rows, t * chunk), r1 = std::min<int64_t>(rows, r0 + chunk);
-    double* acc = part.data() + (size_t)t * c;
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* px = x + r * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; ++j) {
-        float d = px[j] - mean[j];
-        acc[j] += d * d;
-      }
-    }
+    addSquaredDeviations(x + r0 * c, r1 - r0, c, mean, part.data() + (size_t)t * c);
   }
   for (int64_t j = 0; j < c; ++j) {
     double s = 0;
@@ -870,14 +874,7 @@ void groupNorm(const float* x, int64_t n, int64_t s, int64_t c, int64_t groups, 
       for (int64_t j = g * cg; j < (g + 1) * cg; ++j) mu[j] = mean[b * groups + g];
     }
     std::fill(acc.begin(), acc.end(), 0.0);
-    for (int64_t r = 0; r < s; ++r) {
-      const float* px = xb + r * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; ++j) {
-        float d = px[j] - mu[j];
-        acc[j] += d * d;
-      }
-    }
+    addSquaredDeviations(xb, s, c, mu.data(), acc.data());
     for (int64_t g = 0; g < groups; ++g) {
       double t = 0;
       for (int64_t j = g * cg; j < (g + 1) * cg; ++j) t += acc[j];
