@@ -126,6 +126,7 @@ async function buildCases() {
         y.dispose();
       },
     };
+    if (WITH_ONNX) cases.dann_forward_onnx = await onnxCase('  same, ONNX Runtime', net.inferenceModel('label'), [{ data: await xs.data(), dims: [256, 28, 28, 1] }]);
   }
   return cases;
 }

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, setupEngine } from '@dlcv/core';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { exportOnnx, OnnxModel } from '@dlcv/eval';
 import { DannNet, REPORT_NET } from './model';
 
 beforeAll(async () => {
@@ -42,5 +46,39 @@ describe('DannNet', () => {
 
   it('rejects an image size the two poolings cannot halve twice', () => {
     expect(() => new DannNet({ ...REPORT_NET, imageSize: 30 }, new Rng(0))).toThrow(/multiple of 4/);
+  });
+
+  it('inferenceModel is the evaluation path as a LayersModel, and exports to ONNX with the same outputs', async () => {
+    const cfg = { ...REPORT_NET, imageSize: 12, conv1: 3, conv2: 4, features: 6, hidden: 5 };
+    const net = new DannNet(cfg, new Rng(7));
+    // trained-like running statistics (fresh ones are 0 and 1)
+    const rng = new Rng(8);
+    for (const v of net.allVariables().slice(net.trainable(true).length)) {
+      v.assign(tf.tensor(Float32Array.from(rng.normalArray(v.size), (z) => (v.name.endsWith('running_var') ? 0.5 + Math.abs(z) : z)), v.shape));
+    }
+    const x = tf.tensor4d(new Rng(9).uniformArray(4 * 144, -1, 1), [4, 12, 12, 1]);
+    const f = net.features(x, { training: false });
+    for (const head of ['label', 'domain'] as const) {
+      const want = await (head === 'label' ? net.classify(f, { training: false }) : net.domain(f, { training: false })).data();
+      const model = net.inferenceModel(head);
+      const got = await (model.predict(x) as tf.Tensor).data();
+      Array.from(got).forEach((v, i) => expect(v).toBeCloseTo(want[i] as number, 5));
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dann-onnx-'));
+      try {
+        await exportOnnx(model, path.join(dir, 'dann.onnx'));
+        const ort = await OnnxModel.load(path.join(dir, 'dann.onnx'));
+        const out = Object.values(await ort.run([{ data: await x.data() as Float32Array, dims: [4, 12, 12, 1] }]))[0]!;
+        await ort.dispose();
+        let maxDiff = 0, maxAbs = 0;
+        Array.from(want).forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - (out.data[i] as number))); maxAbs = Math.max(maxAbs, Math.abs(v)); });
+        expect(out.dims).toEqual(head === 'label' ? [4, 10] : [4, 1]);
+        expect(maxAbs).toBeGreaterThan(1e-3);
+        expect(maxDiff / maxAbs).toBeLessThan(1e-4);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+        model.dispose();
+      }
+    }
+    net.dispose();
   });
 });

@@ -8,9 +8,9 @@
  * Widths are configurable so tests can run a tiny copy of the same architecture.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@dlcv/core';
+import { BatchNorm2d, type Rng } from '@dlcv/core';
 import {
-  applyBatchNorm, applyConv2d, applyLinear, batchNorm, conv2d, dropout2dMask, linear,
+  applyBatchNorm, applyConv2d, applyLinear, batchNorm, BN_EPS, conv2d, dropout2dMask, linear,
   type BatchMoments, type BatchNorm, type Conv2d, type Linear, type ParamStore,
 } from './nn';
 
@@ -116,6 +116,46 @@ export class DannNet {
 
   parameterCount(): number {
     return this.trainable(true).reduce((n, v) => n + v.size, 0);
+  }
+
+  /**
+   * The inference path (evaluation mode: running statistics, no dropout) as a tfjs LayersModel
+   * holding copies of the current weights: image [n, size, size, inChannels] -> class logits
+   * [n, classes] (or the domain logit with head 'domain'). Layer names follow the PyTorch module
+   * paths. This is what @dlcv/eval's exportOnnx takes (`predict --runtime onnx`).
+   */
+  inferenceModel(head: 'label' | 'domain' = 'label'): tf.LayersModel {
+    const { imageSize, inChannels } = this.config;
+    const L = tf.layers;
+    const conv = (c: Conv2d, name: string) => L.conv2d({ filters: c.kernel.shape[3] as number, kernelSize: c.kernel.shape[0] as number, padding: 'same', name, weights: [c.kernel, c.bias] });
+    const dense = (l: Linear, name: string) => L.dense({ units: l.weight.shape[1] as number, name, weights: [l.weight, l.bias] });
+    const norm = (b: BatchNorm, name: string) => {
+      const layer = new BatchNorm2d({ numFeatures: b.gamma.shape[0] as number, eps: BN_EPS, name });
+      return { layer, weights: [b.gamma, b.beta, b.runningMean, b.runningVar] };
+    };
+    const x = tf.input({ shape: [imageSize, imageSize, inChannels], name: 'image' });
+    const norms: { layer: BatchNorm2d; weights: tf.Variable[] }[] = [];
+    const apply = (layer: tf.layers.Layer, h: tf.SymbolicTensor) => layer.apply(h) as tf.SymbolicTensor;
+    const bn = (b: BatchNorm, name: string, h: tf.SymbolicTensor) => {
+      const n = norm(b, name);
+      norms.push(n);
+      return apply(n.layer, h);
+    };
+    const { conv1, bn1, conv2, bn2, fc, bn3 } = this.fe;
+    let h = apply(conv(conv1, 'feature_extractor.conv1'), x);
+    h = apply(L.maxPooling2d({ poolSize: 2, name: 'feature_extractor.pool1' }), apply(L.reLU({ name: 'feature_extractor.relu1' }), bn(bn1, 'feature_extractor.bn1', h)));
+    h = apply(conv(conv2, 'feature_extractor.conv2'), h);
+    h = apply(L.maxPooling2d({ poolSize: 2, name: 'feature_extractor.pool2' }), apply(L.reLU({ name: 'feature_extractor.relu2' }), bn(bn2, 'feature_extractor.bn2', h)));
+    h = apply(L.flatten({ name: 'feature_extractor.flatten' }), h);
+    h = apply(L.reLU({ name: 'feature_extractor.relu3' }), bn(bn3, 'feature_extractor.bn3', apply(dense(fc, 'feature_extractor.fc'), h)));
+    const { fc1, bn: hbn, fc2 } = head === 'label' ? this.lp : this.dc;
+    const prefix = head === 'label' ? 'label_predictor' : 'domain_classifier';
+    h = apply(L.reLU({ name: `${prefix}.relu` }), bn(hbn, `${prefix}.bn`, apply(dense(fc1, `${prefix}.fc1`), h)));
+    const out = apply(dense(fc2, `${prefix}.fc2`), h);
+    const model = tf.model({ inputs: x, outputs: out, name: `dann_${head}` });
+    // BatchNorm2d creates its weights when built (above); copy gamma, beta and the running statistics in.
+    for (const n of norms) n.layer.setWeights(n.weights);
+    return model;
   }
 
   dispose(): void {
