@@ -238,6 +238,7 @@ d('pooling', () => {
     check('maxpool', [rand([2, 8, 8, 5], 1, -3, -1)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'));
     check('maxpool mixed', [rand([2, 28, 28, 4], 2)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'));
     check('maxpool 3 s1 same', [rand([2, 7, 7, 3], 3)], (x) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same'));
+    check('maxpool 3 s2 same, 17 channels', [rand([2, 9, 9, 17], 4)], (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'));
   });
   test('avgPool 7 s7 and padded 3x3, grads', () => {
     check('avgpool7', [rand([2, 7, 7, 6], 1)], (x) => tf.avgPool(x as tf.Tensor4D, 7, 7, 'valid'));
