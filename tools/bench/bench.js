@@ -9,7 +9,6 @@
 // findTorchPython finds a Python with torch (Debian: apt-get install python3-torch libopenblas-dev).
 'use strict';
 const path = require('path');
-const fs = require('fs');
 const readline = require('readline');
 const { spawn } = require('child_process');
 
@@ -47,11 +46,8 @@ const core = pkg('core');
 async function buildCases() {
   const cases = {};
   const evalPkg = WITH_ONNX ? pkg('eval') : null;
-  const onnxDir = WITH_ONNX ? fs.mkdtempSync(path.join(require('os').tmpdir(), 'dlcv-bench-')) : null;
   async function onnxCase(label, model, feeds) {
-    const file = path.join(onnxDir, `${Object.keys(cases).length}.onnx`);
-    await evalPkg.exportOnnx(model, file);
-    const session = await evalPkg.OnnxModel.load(file);
+    const session = await evalPkg.loadExported(model);
     return { label, run: async () => { await session.run(feeds); } };
   }
   if (ONLY.includes('dcgan')) {

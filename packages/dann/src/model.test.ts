@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, setupEngine } from '@dlcv/core';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { exportOnnx, OnnxModel } from '@dlcv/eval';
+import { loadExported } from '@dlcv/eval';
 import { DannNet, REPORT_NET } from './model';
 
 beforeAll(async () => {
@@ -63,10 +60,8 @@ describe('DannNet', () => {
       const model = net.inferenceModel(head);
       const got = await (model.predict(x) as tf.Tensor).data();
       Array.from(got).forEach((v, i) => expect(v).toBeCloseTo(want[i] as number, 5));
-      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dann-onnx-'));
       try {
-        await exportOnnx(model, path.join(dir, 'dann.onnx'));
-        const ort = await OnnxModel.load(path.join(dir, 'dann.onnx'));
+        const ort = await loadExported(model);
         const out = Object.values(await ort.run([{ data: await x.data() as Float32Array, dims: [4, 12, 12, 1] }]))[0]!;
         await ort.dispose();
         let maxDiff = 0, maxAbs = 0;
@@ -75,7 +70,6 @@ describe('DannNet', () => {
         expect(maxAbs).toBeGreaterThan(1e-3);
         expect(maxDiff / maxAbs).toBeLessThan(1e-4);
       } finally {
-        await fs.rm(dir, { recursive: true, force: true });
         model.dispose();
       }
     }

@@ -1,12 +1,9 @@
 /**
- * The U-Net through ONNX Runtime on the CPU, the fast path for sampling: the model is exported by
- * @dlcv/eval's exporter (which knows this package's layers and core's) to a temp file and run
- * from there. Its float rounding differs from tfjs's, so its images may differ from the tfjs
- * path's by a level here and there; each path is deterministic on its own.
+ * The U-Net through ONNX Runtime on the CPU, the fast path for sampling: exported by @dlcv/eval's
+ * exporter (which knows this package's layers and core's) and loaded in memory. Its float
+ * rounding differs from tfjs's, so its images may differ from the tfjs path's by a level here
+ * and there; each path is deterministic on its own.
  */
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { NoiseNet } from './pipeline';
 import type { UnetConfig } from './unet';
@@ -18,16 +15,8 @@ export interface OnnxNoiseNet extends NoiseNet {
 export async function onnxNoiseNet(model: tf.LayersModel, unet: UnetConfig): Promise<OnnxNoiseNet> {
   // Loaded here, not on import: ONNX Runtime is only needed by this path.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { exportOnnx, OnnxModel } = require('@dlcv/eval') as typeof import('@dlcv/eval');
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-ddpm-onnx-'));
-  let session: import('@dlcv/eval').OnnxModel;
-  try {
-    const file = path.join(dir, 'unet.onnx');
-    await exportOnnx(model, file);
-    session = await OnnxModel.load(file);
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+  const { loadExported } = require('@dlcv/eval') as typeof import('@dlcv/eval');
+  const session = await loadExported(model);
   const { imageSize: s, inChannels: ch, nClasses } = unet;
   return {
     async predict(x, cond) {

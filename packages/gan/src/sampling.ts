@@ -13,12 +13,9 @@
  * "precise BN" (Wu & Johnson 2021, "Rethinking 'Batch' in BatchNorm", section 3). 'running'
  * uses the training-time running averages as saved.
  */
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, tensorToImages, UsageError, writePng, type RawImage } from '@dlcv/core';
-import { BatchNorm2d } from '@dlcv/core';
+import { BatchNorm2d, Rng, tensorToImages, UsageError, writePng, type RawImage } from '@dlcv/core';
 import { noiseBatch } from './models';
 
 /** PCG32 streams: each use of randomness has its own, so they never share draws. */
@@ -170,32 +167,25 @@ function tfjsRunner(g: tf.LayersModel, nz: number): ImageRunner {
 
 /**
  * ONNX Runtime on the CPU, through @dlcv/eval's exporter (which knows BatchNorm2d): G in eval
- * mode with the statistics in force when called, written to a temp file and run from there.
+ * mode with the statistics in force when called, loaded in memory.
  * About 17x faster than the pure-JS cpu engine for model A; its float rounding differs from tfjs's, so a pixel may
  * differ by one level between the two paths (each is deterministic on its own).
  */
 async function onnxRunner(g: tf.LayersModel, nz: number): Promise<ImageRunner> {
   // Loaded here, not on import: ONNX Runtime is only needed by this path.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { exportOnnx, OnnxModel } = require('@dlcv/eval') as typeof import('@dlcv/eval');
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-gan-onnx-'));
-  try {
-    const file = path.join(dir, 'generator.onnx');
-    await exportOnnx(g, file);
-    const model = await OnnxModel.load(file);
-    return {
-      async run(z, n) {
-        const out = Object.values(await model.run([{ data: z, dims: [n, 1, 1, nz] }]))[0];
-        if (!out || !(out.data instanceof Float32Array) || out.dims.length !== 4 || out.dims[0] !== n) {
-          throw new Error(`generate --onnx: unexpected output [${out?.dims.join(', ') ?? 'none'}] from the exported generator`);
-        }
-        return tensorToImages(out.data, out.dims as [number, number, number, number]);
-      },
-      dispose: () => model.dispose(),
-    };
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+  const { loadExported } = require('@dlcv/eval') as typeof import('@dlcv/eval');
+  const model = await loadExported(g);
+  return {
+    async run(z, n) {
+      const out = Object.values(await model.run([{ data: z, dims: [n, 1, 1, nz] }]))[0];
+      if (!out || !(out.data instanceof Float32Array) || out.dims.length !== 4 || out.dims[0] !== n) {
+        throw new Error(`generate --onnx: unexpected output [${out?.dims.join(', ') ?? 'none'}] from the exported generator`);
+      }
+      return tensorToImages(out.data, out.dims as [number, number, number, number]);
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 /** Batches of generated images in order: `start` is the index of the batch's first image. */

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '@dlcv/core';
 import { OnnxGraph, type ElemType } from './graph';
+import { OnnxModel, type OnnxLoadOptions } from './runtime';
 import { findConverter, supportedLayers, type LayerWeight } from './layers';
 import './project-layers';
 import { asNative, type Shape, type Val } from './values';
@@ -140,4 +141,12 @@ export function toOnnxBytes(model: tf.LayersModel, options: ExportOnnxOptions = 
 /** Writes `model` as an ONNX file (atomically). */
 export async function exportOnnx(model: tf.LayersModel, file: string, options: ExportOnnxOptions = {}): Promise<void> {
   await writeFileAtomic(path.resolve(file), toOnnxBytes(model, options));
+}
+
+/**
+ * The model exported and loaded into ONNX Runtime in memory (no file): the fast CPU path for
+ * generation and sampling.
+ */
+export function loadExported(model: tf.LayersModel, options: ExportOnnxOptions & OnnxLoadOptions = {}): Promise<OnnxModel> {
+  return OnnxModel.fromBytes(toOnnxBytes(model, options), `${model.name} (exported to ONNX)`, options);
 }

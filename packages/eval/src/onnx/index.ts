@@ -1,4 +1,4 @@
-export { exportOnnx, toOnnxBytes, LAYOUT_KEY, type ExportOnnxOptions } from './export';
+export { exportOnnx, loadExported, toOnnxBytes, LAYOUT_KEY, type ExportOnnxOptions } from './export';
 export { OnnxModel, type OnnxTensor, type OnnxValueInfo, type OnnxLoadOptions } from './runtime';
 export { registerOnnxConverter, supportedLayers, groupNormConverter, type LayerConverter, type ConvertArgs, type LayerWeight } from './layers';
 export { OnnxGraph, OPSET } from './graph';

@@ -48,6 +48,11 @@ export class OnnxModel {
       const code = (err as NodeJS.ErrnoException).code;
       throw new Error(`${file}: ${code === 'ENOENT' ? 'ONNX file not found' : `cannot read (${code ?? String(err)})`}`);
     }
+    return OnnxModel.fromBytes(bytes, file, options);
+  }
+
+  /** A model from ONNX bytes in memory; `file` names it in errors (its file, or what made it). */
+  static async fromBytes(bytes: Uint8Array, file: string, options: OnnxLoadOptions = {}): Promise<OnnxModel> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
