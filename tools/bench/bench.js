@@ -84,12 +84,12 @@ async function buildCases() {
     const tr = conditions(32);
     const xt = tf.keep(tf.tensor4d(rng.normalArray(32 * 28 * 28 * 3), [32, 28, 28, 3]));
     const eps = tf.keep(tf.tensor4d(rng.normalArray(32 * 28 * 28 * 3), [32, 28, 28, 3]));
-    const cond = [tf.keep(tf.tensor2d(tr.t, [32, 1])), tf.keep(tf.tensor2d(tr.c, [32, 10])), tf.keep(tf.tensor2d(tr.mask, [32, 1]))];
+    const cond = { t: tf.keep(tf.tensor2d(tr.t, [32, 1])), c: tf.keep(tf.tensor2d(tr.c, [32, 10])), mask: tf.keep(tf.tensor2d(tr.mask, [32, 1])) };
     cases.ddpm_train = {
       label: 'DDPM U-Net (n_feat 128) train step, batch 32',
       // the trainer's step: MSE between the noise and the prediction, Adam
       run: async () => {
-        const loss = opt.minimize(() => tf.losses.meanSquaredError(eps, model.apply([xt, ...cond], { training: true })), true);
+        const loss = ddpm.trainingStep(model, opt, xt, eps, cond);
         await loss.data();
         loss.dispose();
       },

@@ -100,6 +100,14 @@ function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
+/**
+ * One optimizer step of algorithm 1: the MSE between the true noise and the network's prediction
+ * at (x_t, t, class, mask), minimised by `optimizer`. Returns the loss (the caller disposes it).
+ */
+export function trainingStep(model: tf.LayersModel, optimizer: tf.Optimizer, xt: tf.Tensor4D, eps: tf.Tensor4D, cond: { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D }): tf.Scalar {
+  return optimizer.minimize(() => tf.losses.meanSquaredError(eps, model.apply([xt, cond.t, cond.c, cond.mask], { training: true }) as tf.Tensor), true) as tf.Scalar;
+}
+
 /** Keys that may change between a run and its resumption without changing the result. */
 const RESUMABLE_CHANGES = new Set(['saveEvery']);
 
@@ -220,7 +228,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const cond = conditionTensors(ts, indices.map((i) => labels[i] as number), drop, T, unet.nClasses);
         const xtT = tf.tensor4d(xt, [batchSize, unet.imageSize, unet.imageSize, unet.inChannels]);
         const epsT = tf.tensor4d(eps, [batchSize, unet.imageSize, unet.imageSize, unet.inChannels]);
-        const lossT = optimizer.minimize(() => tf.losses.meanSquaredError(epsT, model.apply([xtT, cond.t, cond.c, cond.mask], { training: true }) as tf.Tensor), true) as tf.Scalar;
+        const lossT = trainingStep(model, optimizer, xtT, epsT, cond);
         const loss = (await lossT.data())[0] as number;
         tf.dispose([lossT, xtT, epsT, cond.t, cond.c, cond.mask]);
         // A NaN stops the run here, before it reaches the EMA or a checkpoint.

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { findTorchPython, intFlag, UsageError, type Command } from '@dlcv/core';
 import { onnxNoiseNet } from '../onnx-net';
+import { trainingStep } from '../trainer';
 import { createUnet, countTrainableParams } from '../unet';
 
 function median(xs: number[]): number {
@@ -64,14 +65,16 @@ export const benchCommand: Command = {
     if (nFeat < 8 || nFeat % 8 !== 0) throw new UsageError('--n-feat must be a multiple of 8 (GroupNorm has 8 groups)');
     if (repeats < 1 || trainBatch < 1 || sampleBatch < 1) throw new UsageError('--repeats and the batch sizes must be at least 1');
 
-    const model = createUnet({ nFeat, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 }, 0);
+    const unet = { nFeat, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 };
+    const model = createUnet(unet, 0);
     log(`ContextUnet n_feat ${nFeat}: ${countTrainableParams(model).toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
     const optimizer = tf.train.adam(1e-4);
     const inputs = (b: number) => [tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1), tf.randomUniform([b, 1], 0, 1, 'float32', 2), tf.oneHot(tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i % 10), 'int32'), 10).toFloat(), tf.zeros([b, 1])];
     const tIn = inputs(trainBatch);
-    const target = tf.randomNormal([trainBatch, 28, 28, 3], 0, 1, 'float32', 3);
+    const target = tf.randomNormal([trainBatch, 28, 28, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const trainStep = await timeIt(async () => {
-      const loss = optimizer.minimize(() => tf.losses.meanSquaredError(target, model.apply(tIn, { training: true }) as tf.Tensor), true) as tf.Scalar;
+      const [x, t, c, mask] = tIn as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const loss = trainingStep(model, optimizer, x, target, { t, c, mask });
       await loss.data();
       loss.dispose();
     }, repeats, warmup);
@@ -84,7 +87,7 @@ export const benchCommand: Command = {
     }, repeats, warmup);
     log(`tfjs sampling forward (batch ${sampleBatch}): ${forward.toFixed(3)} s`);
     // The same forward through ONNX Runtime (sample --runtime onnx): the exported model.
-    const net = await onnxNoiseNet(model, { nFeat, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 });
+    const net = await onnxNoiseNet(model, unet);
     // Float32Array.from: the cpu backend's int32 -> float32 cast keeps the Int32Array storage.
     const [sx, st, sc, sm] = await Promise.all(sIn.map(async (t) => Float32Array.from(await t.data())));
     const onnxForward = await timeIt(async () => {
