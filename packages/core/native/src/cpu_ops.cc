@@ -632,16 +632,22 @@ void concat(const std::vector<const float*>& xs, const std::vector<int64_t>& wid
 
 // ------------------------------------------------------------------------------------------
 // Pooling, NHWC, dilation 1 (tfjs cpu semantics: windows clipped to the input).
+// The input rows (or columns) [lo, hi) of output position o's window, clipped to [0, n).
+static inline void windowSpan(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t n, int64_t& lo, int64_t& hi) {
+  lo = o * stride - pad;
+  hi = std::min(n, lo + k);
+  lo = std::max<int64_t>(0, lo);
+}
 void maxPool(const PoolParams& p, const float* x, float* y) {
   parallelRange(p.n * p.oh, 1, [&](int64_t s, int64_t e) {
     std::vector<float> m(p.c);
     for (int64_t i = s; i < e; ++i) {
       int64_t b = i / p.oh, yr = i % p.oh;
-      int64_t r0 = yr * p.sh - p.pt, r1 = std::min(p.h, r0 + p.kh);
-      r0 = std::max<int64_t>(0, r0);
+      int64_t r0, r1;
+      windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
       for (int64_t yc = 0; yc < p.ow; ++yc) {
-        int64_t c0 = yc * p.sw - p.pl, c1 = std::min(p.w, c0 + p.kw);
-        c0 = std::max<int64_t>(0, c0);
+        int64_t c0, c1;
+        windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
         std::fill(m.begin(), m.end(), -std::numeric_limits<float>::infinity());
         for (int64_t xr = r0; xr < r1; ++xr)
           for (int64_t xc = c0; xc < c1; ++xc) {
@@ -659,11 +665,11 @@ void avgPool(const PoolParams& p, const float* x, float* y) {
     std::vector<float> m(p.c);
     for (int64_t i = s; i < e; ++i) {
       int64_t b = i / p.oh, yr = i % p.oh;
-      int64_t r0 = yr * p.sh - p.pt, r1 = std::min(p.h, r0 + p.kh);
-      r0 = std::max<int64_t>(0, r0);
+      int64_t r0, r1;
+      windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
       for (int64_t yc = 0; yc < p.ow; ++yc) {
-        int64_t c0 = yc * p.sw - p.pl, c1 = std::min(p.w, c0 + p.kw);
-        c0 = std::max<int64_t>(0, c0);
+        int64_t c0, c1;
+        windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
         std::fill(m.begin(), m.end(), 0.0f);
         for (int64_t xr = r0; xr < r1; ++xr)
           for (int64_t xc = c0; xc < c1; ++xc) {
@@ -685,11 +691,11 @@ void maxPoolGrad(const PoolParams& p, const float* dy, const float* x, float* dx
     std::vector<int64_t> pos(p.c);
     for (int64_t b = s; b < e; ++b)
       for (int64_t yr = 0; yr < p.oh; ++yr) {
-        int64_t r0 = yr * p.sh - p.pt, r1 = std::min(p.h, r0 + p.kh);
-        r0 = std::max<int64_t>(0, r0);
+        int64_t r0, r1;
+        windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
         for (int64_t yc = 0; yc < p.ow; ++yc) {
-          int64_t c0 = yc * p.sw - p.pl, c1 = std::min(p.w, c0 + p.kw);
-          c0 = std::max<int64_t>(0, c0);
+          int64_t c0, c1;
+          windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
           std::fill(m.begin(), m.end(), -std::numeric_limits<float>::infinity());
           std::fill(pos.begin(), pos.end(), -1);
           for (int64_t xr = r0; xr < r1; ++xr)
@@ -715,11 +721,11 @@ void avgPoolGrad(const PoolParams& p, const float* dy, float* dx) {
   parallelRange(p.n, 1, [&](int64_t s, int64_t e) {
     for (int64_t b = s; b < e; ++b)
       for (int64_t yr = 0; yr < p.oh; ++yr) {
-        int64_t r0 = yr * p.sh - p.pt, r1 = std::min(p.h, r0 + p.kh);
-        r0 = std::max<int64_t>(0, r0);
+        int64_t r0, r1;
+        windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
         for (int64_t yc = 0; yc < p.ow; ++yc) {
-          int64_t c0 = yc * p.sw - p.pl, c1 = std::min(p.w, c0 + p.kw);
-          c0 = std::max<int64_t>(0, c0);
+          int64_t c0, c1;
+          windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
           const float* pdy = dy + ((b * p.oh + yr) * p.ow + yc) * p.c;
           for (int64_t xr = r0; xr < r1; ++xr)
             for (int64_t xc = c0; xc < c1; ++xc) {
