@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, setupEngine } from '@dlcv/core';
 import { loadExported } from '@dlcv/eval';
-import { DannNet, REPORT_NET } from './model';
+import { DannNet, poolThenRelu, REPORT_NET } from './model';
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
@@ -39,6 +39,20 @@ describe('DannNet', () => {
     const b = await net.features(x, { training: true, rng: new Rng(5) }).data();
     expect(Array.from(a)).toEqual(Array.from(b));
     net.dispose();
+  });
+
+  it('pools before its ReLU with the report\'s values and gradients (ReLU then pool), all-negative windows included', async () => {
+    // 8x8x3 values in [-1, 1] shifted down: many 2x2 windows hold only negatives
+    const x = tf.tensor4d(new Rng(4).uniformArray(2 * 8 * 8 * 3, -1.5, 0.7), [2, 8, 8, 3]);
+    const w = tf.tensor4d(new Rng(5).normalArray(2 * 4 * 4 * 3), [2, 4, 4, 3]);
+    const ours = poolThenRelu;
+    const report = (v: tf.Tensor4D) => tf.maxPool(tf.relu(v), 2, 2, 'valid');
+    const negativeWindows = await tf.sum(tf.cast(tf.lessEqual(tf.maxPool(x, 2, 2, 'valid'), 0), 'int32')).data();
+    expect(negativeWindows[0]).toBeGreaterThan(10);
+    expect(Array.from(await ours(x).data())).toEqual(Array.from(await report(x).data()));
+    // equal values; only the sign of some zeros may differ (0 * a negative upstream gradient)
+    const grad = async (f: (v: tf.Tensor4D) => tf.Tensor) => Array.from(await tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v as tf.Tensor4D), w)))(x).data(), (g) => g + 0);
+    expect(await grad(ours)).toEqual(await grad(report));
   });
 
   it('rejects an image size the two poolings cannot halve twice', () => {

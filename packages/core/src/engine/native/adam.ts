@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon';
+import { outputF32 } from './alloc';
 import type { CpuLikeBackend } from './kernels';
 
 type VarGrads = tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[];
@@ -65,7 +66,7 @@ export function patchAdam(addon: NativeAddon, backendName: string): void {
         if (g == null) return;
         const m = this.accumulatedFirstMoment[i]!.variable, v = this.accumulatedSecondMoment[i]!.variable;
         const n = value.size;
-        const newValue = new Float32Array(n), newM = new Float32Array(n), newV = new Float32Array(n);
+        const newValue = outputF32(n), newM = outputF32(n), newV = outputF32(n);
         addon.adam(vals(value)!, vals(g)!, vals(m)!, vals(v)!, this.learningRate, this.beta1, this.beta2,
           this.epsilon, omb1, omb2, newValue, newM, newV);
         m.assign(tf.tensor(newM, m.shape, 'float32'));

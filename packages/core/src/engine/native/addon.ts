@@ -9,6 +9,8 @@ type Ints = number[];
 export interface NativeAddon {
   info(): { dnnl: string; threads: number };
   setThreads(n: number): void;
+  /** One line per cached convolution primitive: direction, shape, and the oneDNN implementation. */
+  convImplementations(): string[];
   /** params: n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw */
   conv2d(x: F32, w: F32, y: F32, params: Ints, bias?: F32 | null): void;
   conv2dBackpropInput(dy: F32, w: F32, dx: F32, params: Ints): void;

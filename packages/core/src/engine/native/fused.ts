@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon';
+import { outputF32 } from './alloc';
 import type { CpuLikeBackend } from './kernels';
 
 export const ACT_GRAD = 'DlcvActivationGrad';
@@ -36,7 +37,7 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
       kernelName: ACT_GRAD, backendName,
       kernelFunc: (({ inputs, backend, attrs }: KArgs) => {
         const dy = vals(backend, inputs.dy!), s = vals(backend, inputs.saved!);
-        const o = new Float32Array(dy.length);
+        const o = outputF32(dy.length);
         addon.unaryGrad(attrs!.op as number, dy, s, o, (attrs!.alpha as number) ?? 0);
         return backend.makeTensorInfo(inputs.dy!.shape, 'float32', o);
       }) as never,
@@ -45,7 +46,7 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
       kernelName: GELU, backendName,
       kernelFunc: (({ inputs, backend }: KArgs) => {
         const x = vals(backend, inputs.x!);
-        const o = new Float32Array(x.length);
+        const o = outputF32(x.length);
         addon.unary(23, x, o, 0, 0);
         return backend.makeTensorInfo(inputs.x!.shape, 'float32', o);
       }) as never,
@@ -56,7 +57,7 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
         const x = inputs.x!;
         const xv = vals(backend, x);
         const c = x.shape[x.shape.length - 1]!;
-        const y = new Float32Array(xv.length), mean = new Float32Array(c), variance = new Float32Array(c),
+        const y = outputF32(xv.length), mean = new Float32Array(c), variance = new Float32Array(c),
           invStd = new Float32Array(c);
         addon.batchNormTrain(xv, xv.length / c, c, vals(backend, inputs.scale!), vals(backend, inputs.offset!),
           attrs!.eps as number, y, mean, variance, invStd);
@@ -72,7 +73,7 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
         const x = inputs.x!;
         const xv = vals(backend, x);
         const c = x.shape[x.shape.length - 1]!;
-        const dx = new Float32Array(xv.length), ds = new Float32Array(c), dof = new Float32Array(c);
+        const dx = outputF32(xv.length), ds = new Float32Array(c), dof = new Float32Array(c);
         addon.batchNormTrainGrad(vals(backend, inputs.dy!), xv, xv.length / c, c, vals(backend, inputs.scale!),
           vals(backend, inputs.mean!), vals(backend, inputs.invStd!), dx, ds, dof);
         return [
@@ -88,7 +89,7 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
         const xv = vals(backend, x);
         const groups = attrs!.groups as number;
         const c = x.shape[x.shape.length - 1]!, n = x.shape[0]!;
-        const y = new Float32Array(xv.length), mean = new Float32Array(n * groups), invStd = new Float32Array(n * groups);
+        const y = outputF32(xv.length), mean = new Float32Array(n * groups), invStd = new Float32Array(n * groups);
         addon.groupNorm(xv, n, xv.length / (n * c), c, groups, vals(backend, inputs.scale!), vals(backend, inputs.offset!),
           attrs!.eps as number, y, mean, invStd);
         return [
@@ -104,7 +105,7 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
         const xv = vals(backend, x);
         const groups = attrs!.groups as number;
         const c = x.shape[x.shape.length - 1]!, n = x.shape[0]!;
-        const dx = new Float32Array(xv.length), ds = new Float32Array(c), dof = new Float32Array(c);
+        const dx = outputF32(xv.length), ds = new Float32Array(c), dof = new Float32Array(c);
         addon.groupNormGrad(vals(backend, inputs.dy!), xv, n, xv.length / (n * c), c, groups, vals(backend, inputs.scale!),
           vals(backend, inputs.mean!), vals(backend, inputs.invStd!), dx, ds, dof);
         return [

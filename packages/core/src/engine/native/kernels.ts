@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon';
+import { outputF32 } from './alloc';
 
 const { backend_util, util } = tf;
 
@@ -88,7 +89,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
   const binaryInfo = (b: CpuLikeBackend, op: number, a: TensorInfo, c: TensorInfo): TensorInfo => {
     const av = f32(b, a), cv = f32(b, c);
     const shape = backend_util.assertAndGetBroadcastShape(a.shape, c.shape);
-    const o = new Float32Array(size(shape));
+    const o = outputF32(size(shape));
     addon.binary(op, av, a.shape, cv, c.shape, o, shape);
     return out(b, shape, o);
   };
@@ -134,7 +135,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const ci = backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number], strides, dilations, pad as never, dimRoundingMode, false, 'channelsLast');
     const xv = f32(b, x), wv = f32(b, filter);
-    const y = new Float32Array(size(ci.outShape));
+    const y = outputF32(size(ci.outShape));
     addon.conv2d(xv, wv, y, convParams(ci), bias);
     return out(b, ci.outShape, y);
   };
@@ -166,7 +167,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const ci = backend_util.computeConv2DInfo(inputShape, filter!.shape as [number, number, number, number], strides, 1,
       pad as never, dimRoundingMode, false, 'channelsLast');
     const dyv = f32(backend, dy), wv = f32(backend, filter);
-    const dx = new Float32Array(size(inputShape));
+    const dx = outputF32(size(inputShape));
     addon.conv2dBackpropInput(dyv, wv, dx, convParams(ci));
     return out(backend, [...inputShape], dx);
   });
@@ -180,7 +181,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const ci = backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filterShape, strides, 1,
       pad as never, dimRoundingMode, false, 'channelsLast');
     const xv = f32(backend, x), dyv = f32(backend, dy);
-    const dw = new Float32Array(size(filterShape));
+    const dw = outputF32(size(filterShape));
     addon.conv2dBackpropFilter(xv, dyv, dw, convParams(ci));
     return out(backend, [...filterShape], dw);
   });
@@ -200,7 +201,8 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const outer = backend_util.assertAndGetBroadcastShape(outerA, outerB);
     if (batchA !== batchB && batchA !== 1 && batchB !== 1) throw new Unsupported('partial batch broadcast');
     const shape = [...outer, m, n];
-    const o = new Float32Array(size(shape));
+    // k = 0: a zero product, so the zero-filled array is the result
+    const o = k > 0 ? outputF32(size(shape)) : new Float32Array(size(shape));
     if (m * n * k > 0) addon.matmul(av, cv, o, batchA, batchB, m, k, n, transA ? 1 : 0, transB ? 1 : 0);
     return out(b, shape, o);
   };
@@ -257,14 +259,14 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
         alpha = attrs!.clipValueMin as number;
         beta = attrs!.clipValueMax as number;
       }
-      const o = new Float32Array(xv.length);
+      const o = outputF32(xv.length);
       addon.unary(op, xv, o, alpha, beta);
       return out(backend, x.shape, o);
     });
   }
   reg('EluGrad', ({ inputs, backend }) => {
     const dyv = f32(backend, inputs.dy), yv = f32(backend, inputs.y);
-    const o = new Float32Array(yv.length);
+    const o = outputF32(yv.length);
     addon.unaryGrad(0, dyv, yv, o, 0);
     return out(backend, inputs.y!.shape, o);
   });
@@ -275,7 +277,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     if (!(cv instanceof Uint8Array)) throw new Unsupported('condition values');
     const tv = f32(backend, t), ev = f32(backend, e);
     if (cv.length !== tv.length || ev.length !== tv.length) throw new Unsupported('broadcast select');
-    const o = new Float32Array(tv.length);
+    const o = outputF32(tv.length);
     addon.select(cv, tv, ev, o);
     return out(backend, t!.shape, o);
   });
@@ -299,7 +301,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     if (axes.length === 0 || rank === 0) throw new Unsupported('empty axes');
     if (xv.length === 0) throw new Unsupported('empty tensor');
     const outShape = x.shape.filter((_, i) => !axes.includes(i));
-    const o = new Float32Array(size(outShape));
+    const o = outputF32(size(outShape));
     const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
     if (contiguous) {
       const A = size(x.shape.slice(0, axes[0]!));
@@ -309,7 +311,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     } else {
       const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
       const perm = [...kept, ...axes];
-      const t = new Float32Array(xv.length);
+      const t = outputF32(xv.length);
       addon.transpose(xv, x.shape, perm, t);
       addon.reduce(op, t, size(outShape), size(axes.map((a) => x.shape[a]!)), 1, o);
     }
@@ -341,7 +343,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const x = inputs.x!;
     const xv = f32(backend, x);
     const perm = attrs!.perm as number[];
-    const o = new Float32Array(xv.length);
+    const o = outputF32(xv.length);
     addon.transpose(xv, x.shape, perm, o);
     return out(backend, perm.map((p) => x.shape[p]!), o);
   });
@@ -351,7 +353,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const reps = attrs!.reps as number[];
     if (reps.length !== x.shape.length) throw new Unsupported('reps rank');
     const shape = x.shape.map((d, i) => d * reps[i]!);
-    const o = new Float32Array(size(shape));
+    const o = outputF32(size(shape));
     addon.tile(xv, x.shape, reps, o);
     return out(backend, shape, o);
   });
@@ -359,7 +361,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const x = inputs.x!;
     const xv = f32(backend, x);
     const [begin, sz] = tf.slice_util.parseSliceParams(x as never, attrs!.begin as number[], attrs!.size as number[]) as [number[], number[]];
-    const o = new Float32Array(size(sz));
+    const o = outputF32(size(sz));
     if (o.length > 0) addon.slice(xv, x.shape, begin, sz, o);
     return out(backend, sz, o);
   });
@@ -369,7 +371,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const xv = f32(backend, x);
     const paddings = attrs!.paddings as [number, number][];
     const shape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
-    const o = new Float32Array(size(shape));
+    const o = outputF32(size(shape));
     addon.pad(xv, x.shape, paddings.map((p) => p[0]), shape, (attrs!.constantValue as number) ?? 0, o);
     return out(backend, shape, o);
   });
@@ -384,7 +386,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     for (const s of sizes) {
       const sz = [...x.shape];
       sz[axis] = s;
-      const o = new Float32Array(size(sz));
+      const o = outputF32(size(sz));
       if (o.length > 0) addon.slice(xv, x.shape, begin, sz, o);
       outs.push(out(backend, sz, o));
       begin[axis] = begin[axis]! + s;
@@ -400,7 +402,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const shape = backend_util.computeOutShape(nonEmpty.map((t) => t.shape), axis);
     const outer = size(shape.slice(0, axis));
     const widths = nonEmpty.map((t) => size(t.shape.slice(axis)));
-    const o = new Float32Array(size(shape));
+    const o = outputF32(size(shape));
     addon.concat(vs, widths, outer, o);
     return out(backend, shape, o);
   });
@@ -423,7 +425,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const x = inputs.x!;
     const xv = f32(backend, x);
     const { ci, params } = poolInfo(x.shape, attrs!);
-    const y = new Float32Array(size(ci.outShape));
+    const y = outputF32(size(ci.outShape));
     addon.maxPool(xv, y, params);
     return out(backend, ci.outShape, y);
   });
@@ -431,7 +433,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const x = inputs.x!;
     const xv = f32(backend, x);
     const { ci, params } = poolInfo(x.shape, attrs!);
-    const y = new Float32Array(size(ci.outShape));
+    const y = outputF32(size(ci.outShape));
     addon.avgPool(xv, y, params);
     return out(backend, ci.outShape, y);
   });
@@ -439,7 +441,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const { dy, input } = inputs;
     const dyv = f32(backend, dy), xv = f32(backend, input);
     const { params } = poolInfo(input!.shape, attrs!);
-    const dx = new Float32Array(xv.length);
+    const dx = outputF32(xv.length);
     addon.maxPoolGrad(dyv, xv, dx, params);
     return out(backend, input!.shape, dx);
   });
@@ -447,7 +449,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const { dy, input } = inputs;
     const dyv = f32(backend, dy);
     const { params } = poolInfo(input!.shape, attrs!);
-    const dx = new Float32Array(size(input!.shape));
+    const dx = outputF32(size(input!.shape));
     addon.avgPoolGrad(dyv, dx, params);
     return out(backend, input!.shape, dx);
   });
@@ -460,7 +462,7 @@ export function makeNativeKernels(addon: NativeAddon, backendName: string, cpu: 
     const mv = f32(backend, mean), vv = f32(backend, variance);
     const ov = f32opt(backend, offset), sv = f32opt(backend, scale);
     for (const p of [mv, vv, ov, sv]) if (p && p.length !== c) throw new Unsupported('params not per-channel');
-    const o = new Float32Array(xv.length);
+    const o = outputF32(xv.length);
     addon.batchNorm(xv, xv.length / c, c, mv, vv, sv, ov, (attrs!.varianceEpsilon as number) ?? 0.001, o);
     return out(backend, x!.shape, o);
   });

@@ -3,7 +3,10 @@
 // Skips (with the reason) where the addon has not been built.
 import * as tf from '@tensorflow/tfjs';
 
-import { batchNormTrain, gelu, groupNorm, loadNativeBackend, nativeKernelStats } from './index';
+import * as fs from 'fs';
+
+import { setOutputPoison } from './alloc';
+import { batchNormTrain, gelu, groupNorm, loadNativeBackend, nativeAddon, nativeKernelStats } from './index';
 
 const loaded = loadNativeBackend();
 const NATIVE = loaded.ok ? loaded.backendName : 'dlcv-native';
@@ -80,7 +83,11 @@ function check(name: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tens
   });
 }
 
+// Kernel outputs start as NaN here (not uninitialized memory), so any element a kernel leaves
+// unwritten shows up in the comparisons below.
+beforeAll(() => setOutputPoison(true));
 afterAll(() => {
+  setOutputPoison(false);
   tf.setBackend('cpu');
 });
 
@@ -133,6 +140,37 @@ d('convolutions', () => {
         tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, os as [number, number, number, number], s, p));
     });
   }
+  // 3x3 stride-1 layers with >= 16 channels each way take oneDNN's Winograd F(4x4,3x3) kernels:
+  // the U-Net's shapes at small size, odd sizes (partial 4x4 tiles), valid padding, fused bias.
+  const winogradCases: [string, number[], number[], 'same' | 'valid'][] = [
+    ['ddpm 3x3 16->32 same', [2, 12, 12, 16], [3, 3, 16, 32], 'same'],
+    ['ddpm 3x3 32->16 same, odd size', [3, 13, 11, 32], [3, 3, 32, 16], 'same'],
+    ['3x3 16->16 valid', [2, 10, 9, 16], [3, 3, 16, 16], 'valid'],
+    ['ddpm 3x3 32->32 at 14x14', [1, 14, 14, 32], [3, 3, 32, 32], 'same'],
+  ];
+  for (const [name, xs, ws, p] of winogradCases) {
+    test(`conv2d Winograd ${name}`, () => {
+      check(name, [rand(xs, 11), rand(ws, 12)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, p));
+      check(`${name} + bias`, [rand(xs, 13), rand(ws, 14), rand([ws[3]!], 15)], (x, w, b) =>
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: p, bias: b }));
+    });
+  }
+  test('3x3 stride-1 layers with 16+ channels run on Winograd, a 1-channel layer does not', () => {
+    // oneDNN 2.6 has Winograd only for AVX-512 CPUs; elsewhere every layer stays direct.
+    const avx512 = /\bavx512f\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    const convAndGrads = (xs: number[], ws: number[]) =>
+      runOn(NATIVE, [rand(xs, 1), rand(ws, 2)], (x, w) => tf.grads((a, b) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')))([x!, w!]));
+    convAndGrads([1, 9, 9, 16], [3, 3, 16, 24]);
+    convAndGrads([1, 9, 9, 1], [3, 3, 1, 24]);
+    const lines = nativeAddon()!.convImplementations();
+    const of = (shape: string) => lines.filter((l) => l.includes(shape));
+    const wide = of('1x9x9x16 k3x3x24 s1x1');
+    expect(wide.map((l) => l.split(' ')[0]).sort()).toEqual(['backward_data', 'backward_weights', 'forward']);
+    for (const l of wide) expect(/wino/.test(l)).toBe(avx512);
+    const oneChannel = of('1x9x9x1 k3x3x24 s1x1');
+    expect(oneChannel.length).toBeGreaterThan(0);
+    for (const l of oneChannel) expect(l).not.toMatch(/wino/);
+  });
   test('fused conv2d + bias + relu / leakyrelu / sigmoid', () => {
     for (const activation of ['relu', 'leakyrelu', 'sigmoid', 'linear'] as const) {
       check(`fused ${activation}`, [rand([2, 8, 8, 4], 5), rand([3, 3, 4, 6], 6), rand([6], 7)], (x, w, b) =>
@@ -147,6 +185,7 @@ d('matmul', () => {
     check('mm tA', [rand([30, 16], 1), rand([30, 20], 2)], (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false));
     check('mm tB', [rand([16, 30], 1), rand([20, 30], 2)], (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true));
     check('mm tA tB', [rand([30, 16], 1), rand([20, 30], 2)], (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, true));
+    check('mm k = 0 (all zeros)', [rand([3, 0], 1), rand([0, 4], 2)], (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), { grad: false });
     check('bmm', [rand([3, 4, 5], 1), rand([3, 5, 6], 2)], (a, b) => tf.matMul(a, b));
     check('bmm broadcast', [rand([3, 4, 5], 1), rand([1, 5, 6], 2)], (a, b) => tf.matMul(a, b), { grad: false });
   });
@@ -239,6 +278,22 @@ d('pooling', () => {
     check('maxpool mixed', [rand([2, 28, 28, 4], 2)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'));
     check('maxpool 3 s1 same', [rand([2, 7, 7, 3], 3)], (x) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same'));
     check('maxpool 3 s2 same, 17 channels', [rand([2, 9, 9, 17], 4)], (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'));
+  });
+  test('maxPool grads where the windows tile the input: ties, odd sizes, padding, -Infinity', () => {
+    // values on a 0.5 grid: many windows hold their maximum twice (the first one gets the gradient)
+    const ties = (shape: number[], seed: number) => {
+      const s = rand(shape, seed, -2, 2);
+      return { shape, data: s.data.map((v) => Math.round(v * 2) / 2) };
+    };
+    check('tiled 2x2 ties', [ties([2, 8, 8, 33], 5)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'));
+    check('tiled 2x2 odd size (last row and column in no window)', [ties([2, 7, 9, 3], 6)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'));
+    check('2x2 same on odd size (last window padded)', [ties([2, 7, 9, 3], 7)], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'same'));
+    check('tiled 3x3 s3 ties', [ties([1, 9, 12, 8], 8)], (x) => tf.maxPool(x as tf.Tensor4D, 3, 3, 'valid'));
+    check('tiled 2x1 rectangular', [ties([2, 6, 5, 4], 9)], (x) => tf.maxPool(x as tf.Tensor4D, [2, 1], [2, 1], 'valid'));
+    const withInf = rand([1, 4, 4, 2], 10);
+    for (const i of [0, 1, 2, 3, 8, 9, 10, 11]) withInf.data[i] = -Infinity; // the first window, both channels
+    const grad = (backend: string) => runOn(backend, [withInf], (x) => tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid')))(x!))[0]!;
+    expect(Array.from(grad(NATIVE))).toEqual(Array.from(grad('cpu')));
   });
   test('avgPool 7 s7 and padded 3x3, grads', () => {
     check('avgpool7', [rand([2, 7, 7, 6], 1)], (x) => tf.avgPool(x as tf.Tensor4D, 7, 7, 'valid'));
