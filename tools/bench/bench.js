@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Root benchmark: the gan, ddpm and dann packages' own models and training steps on the native
 // engine, their forwards also through ONNX Runtime, beside the same networks in PyTorch CPU
-// (torch_bench.py), same batches, medians of N steps, interleaved (ours, torch, ours, ...).
+// (core's python/torch_reference.py, serve mode), same batches, medians of N steps, interleaved
+// (ours, torch, ours, ...).
 //   node tools/bench/bench.js [--steps 5] [--only dcgan,dann,ddpm] [--no-torch] [--no-onnx]
 //     [--profile dcgan_train]   (per-kernel profile of one case instead)
 //     [--engine cpu]            (any engine name of @dlcv/core; cpu is very slow)
@@ -130,7 +131,7 @@ async function buildCases() {
 // ------------------------------------------------------------------ PyTorch child
 class Torch {
   constructor(py) {
-    this.p = spawn(py, [path.join(__dirname, 'torch_bench.py')], {
+    this.p = spawn(py, ['-B', core.TORCH_REFERENCE_SCRIPT, 'serve', '--threads', process.env.DLCV_THREADS || '2'], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, OMP_NUM_THREADS: process.env.DLCV_THREADS || '2' },
     });
@@ -182,8 +183,8 @@ async function main() {
     if (py) {
       torch = new Torch(py);
       tinfo = await torch.ask('info');
-      const libs = (tinfo.blasLibs || []).map((l) => path.basename(path.dirname(l)) + '/' + path.basename(l)).join(', ') || 'none loaded';
-      console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blasInfo}, BLAS library: ${libs}, oneDNN ${tinfo.onednn}`);
+      const libs = (tinfo.blas.libraries || []).map((l) => path.basename(path.dirname(l)) + '/' + path.basename(l)).join(', ') || 'none loaded';
+      console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blas.info}, BLAS library: ${libs}, oneDNN ${tinfo.blas.onednn}`);
     } else {
       console.log(`PyTorch: not found (no torch in ${tried.join(', ')}); ours only`);
     }

@@ -25,4 +25,4 @@ export { uspsLikeSamples, type UspsLikeSample } from './embedded/usps-like';
 export { loadNativeBackend, nativeKernelStats, gelu, batchNormTrain, groupNorm, NATIVE_BACKEND } from './engine/native';
 export { BatchNorm2d, type BatchNorm2dArgs } from './layers/batch-norm';
 export { Gelu } from './layers/gelu';
-export { findTorchPython } from './torch-python';
+export { findTorchPython, timeTorchReference, TORCH_REFERENCE_SCRIPT, type TorchCase, type TorchTimingOptions, type TorchTimings } from './torch-python';

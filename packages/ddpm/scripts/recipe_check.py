@@ -1,7 +1,7 @@
 """Checks candidate training recipes for the `cpu` preset quickly on a GPU, in PyTorch.
 
 The tfjs trainer on a 2-core CPU is too slow to search recipes with; this script re-runs the
-same recipe (same U-Net as bench_torch.py, same schedule: 400 linear betas 1e-4..0.02, t input
+same recipe (the U-Net of core's python/torch_reference.py, same schedule: 400 linear betas 1e-4..0.02, t input
 (t+1)/T, class dropped with p 0.1, Adam with the reference's per-epoch linear decay, EMA with
 diffusers' warm-up, DDIM with trailing spacing and x0 clipping, guidance (1+w) c - w u) and
 grades 100 samples per digit with the homework's grader architecture trained on the same
@@ -14,6 +14,7 @@ usage: python3 recipe_check.py --data <dir> [--quick] > results.jsonl
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -22,7 +23,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from bench_torch import Unet
+# core's PyTorch mirrors (the benchmarks' U-Net), through this package's dependency link
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'node_modules', '@dlcv', 'core', 'python'))
+from torch_reference import ContextUnet  # noqa: E402
 
 T = 400
 
@@ -72,8 +75,8 @@ def train_ddpm(xtr, ytr, n_feat, steps, batch, lr, ema_decay, seed, p_uncond=0.1
     device = xtr.device
     torch.manual_seed(seed)
     ab = schedule(device).float()
-    model = Unet(n=n_feat).to(device)
-    ema = Unet(n=n_feat).to(device)
+    model = ContextUnet(n=n_feat).to(device)
+    ema = ContextUnet(n=n_feat).to(device)
     ema.load_state_dict(model.state_dict())
     opt = torch.optim.Adam(model.parameters(), lr)
     spe = len(xtr) // batch
@@ -95,7 +98,7 @@ def train_ddpm(xtr, ytr, n_feat, steps, batch, lr, ema_decay, seed, p_uncond=0.1
             xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
             mask = (torch.rand(batch, 1, device=device) < p_uncond).float()
             opt.zero_grad()
-            loss = F.mse_loss(model(xt, ((t + 1).float() / T).view(-1, 1), c, mask), eps)
+            loss = F.mse_loss(model(xt, c, ((t + 1).float() / T).view(-1, 1), mask), eps)
             loss.backward()
             opt.step()
             d = min(ema_decay, (1 + step) / (10 + step))
@@ -127,7 +130,7 @@ def ddim_sample(model, labels, n_steps, w, seed):
         a, ap = ab[t].item(), (ab[prev].item() if prev >= 0 else 1.0)
         tin = torch.full((2 * len(labels), 1), (t + 1) / T, device=device)
         mask = torch.cat([torch.zeros(len(labels), 1, device=device), torch.ones(len(labels), 1, device=device)])
-        out = model(torch.cat([x, x]), tin, torch.cat([c, c]), mask)
+        out = model(torch.cat([x, x]), torch.cat([c, c]), tin, mask)
         eps = (1 + w) * out[:len(labels)] - w * out[len(labels):]
         x0 = ((x - math.sqrt(1 - a) * eps) / math.sqrt(a)).clamp(-1, 1)
         x = math.sqrt(ap) * x0 + math.sqrt(1 - ap) * eps

@@ -62,10 +62,11 @@ export const PRESETS = {
     // Chosen by scripts/recipe_check.py (PyTorch, same recipe, on a GPU): after 2,400 steps of
     // batch 32, n_feat 64 gave 93.6% under the grader architecture (DDIM 10, w 4), n_feat 48
     // 90.5%, n_feat 32 (4,800 steps) 90.3%; 10 DDIM steps sampled as well as 25 or 50, and w 4
-    // beat w 2 at this budget. n_feat 48: its 2,400 steps take ~22 min on 2 cores (native
-    // engine, 0.56 s a step), n_feat 64's ~29 min, too close to the 30-minute budget once
-    // sampling is added. README "How the cpu preset was chosen" has the tables.
-    unet: { ...DEFAULT_UNET_CONFIG, nFeat: 48 },
+    // beat w 2 at this budget. n_feat 64: 0.50 s a step on 2 cores (native engine, its 3x3
+    // convolutions on Winograd kernels; `dlcv-ddpm bench --n-feat 64`), ~20 min for 2,400 steps.
+    // Before Winograd a step took 0.72 s (29 min), too close to the 30-minute budget with
+    // sampling, and the preset was n_feat 48. README "How the cpu preset was chosen" has the tables.
+    unet: { ...DEFAULT_UNET_CONFIG, nFeat: 64 },
     scheduler: { ...DEFAULT_SCHEDULER_CONFIG },
     // 2,400 steps: 12 epochs of the embedded set (6,400 images), under 2 of the homework's 44,800.
     epochs: 12,

@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import torch
 
-from bench_torch import discriminator, generator
+# core's python/torch_reference.py (the test puts its folder on PYTHONPATH)
+from torch_reference import discriminator, generator
 
 CONV = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
 BN = ('weight', 'bias', 'running_mean', 'running_var')

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { findTorchPython } from '@dlcv/core';
+import { findTorchPython, TORCH_REFERENCE_SCRIPT } from '@dlcv/core';
 import { tempDir, TS_REGISTER } from './test-utils/fixtures';
 
 const run = promisify(execFile);
@@ -25,7 +25,10 @@ maybe(`matches PyTorch's DCGAN step: losses, weights and running statistics${pyt
     const file = path.join(dir, 'tfjs.json');
     const here = path.join(__dirname, 'test-utils');
     await run(process.execPath, ['-r', TS_REGISTER, path.join(here, 'reference-child.ts'), file]);
-    const { stdout } = await run(python as string, ['-B', path.join(__dirname, '..', 'scripts', 'torch_reference_step.py'), file], { maxBuffer: 1 << 24 });
+    const { stdout } = await run(python as string, ['-B', path.join(__dirname, '..', 'scripts', 'torch_reference_step.py'), file], {
+      maxBuffer: 1 << 24,
+      env: { ...process.env, PYTHONPATH: path.dirname(TORCH_REFERENCE_SCRIPT) },
+    });
     const torch = JSON.parse(stdout) as TorchOut;
     const ours = (JSON.parse(await fs.readFile(file, 'utf8')) as { results: { lossD: number; lossG: number }[] }).results;
     expect(ours).toHaveLength(2);

@@ -1,24 +1,9 @@
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { findTorchPython, intFlag, Rng, UsageError, type Command } from '@dlcv/core';
+import { intFlag, Rng, timeTorchReference, UsageError, type Command } from '@dlcv/core';
 import { DannNet, REPORT_NET } from '../model';
 import { dannStep, makeOptimizer } from '../step';
 
-const run = promisify(execFile);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-interface TorchResult { torch: string; threads: number; ms: number[] }
-
-/** The PyTorch reference, or why there is none (core's findTorchPython picks the interpreter). */
-async function torchBench(batch: number, steps: number, threads: number): Promise<{ ok: true; python: string; result: TorchResult } | { ok: false; reason: string }> {
-  const script = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
-  const { python, tried } = findTorchPython();
-  if (!python) return { ok: false, reason: `no torch in ${tried.join(', ')}` };
-  const { stdout } = await run(python, [script, '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)], { timeout: 1_800_000 });
-  return { ok: true, python, result: JSON.parse(stdout.trim().split('\n').pop() as string) as TorchResult };
-}
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -48,13 +33,16 @@ export const benchCommand: Command = {
     const ours = median(ms);
     const threads = engine?.threads ?? 1;
     console.log(`tfjs ${engine?.engine ?? '?'} (${threads} thread${threads === 1 ? '' : 's'}): median ${ours.toFixed(0)} ms/step over ${steps} steps [${ms.map((v) => v.toFixed(0)).join(', ')}]`);
-    const torch = await torchBench(batch, steps, threads);
-    if (!torch.ok) {
-      console.log(`PyTorch CPU: absent (${torch.reason})`);
+    // Same thread count as the engine, so the ratio compares implementations, not core counts.
+    const torch = timeTorchReference(['dann_train'], { batch, steps, warmup: 1, threads });
+    const seconds = typeof torch === 'string' ? undefined : torch.cases.dann_train?.seconds;
+    if (typeof torch === 'string' || !seconds?.length) {
+      console.log(`PyTorch CPU: ${typeof torch === 'string' ? torch : 'no timings returned'}`);
       return;
     }
-    const theirs = median(torch.result.ms);
-    console.log(`PyTorch ${torch.result.torch} CPU (${torch.result.threads} threads, ${torch.python}): median ${theirs.toFixed(0)} ms/step [${torch.result.ms.map((v) => v.toFixed(0)).join(', ')}]`);
+    const torchMs = seconds.map((sec) => sec * 1000);
+    const theirs = median(torchMs);
+    console.log(`PyTorch ${torch.torch} CPU (${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.python}): median ${theirs.toFixed(0)} ms/step [${torchMs.map((v) => v.toFixed(0)).join(', ')}]`);
     console.log(`ratio tfjs / PyTorch: ${(ours / theirs).toFixed(2)}x (batch ${batch} + ${batch}, same networks, same thread count)`);
   },
 };

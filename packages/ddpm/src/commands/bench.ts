@@ -1,12 +1,10 @@
 /**
  * Speed of this package's U-Net on the active engine, beside the same network in PyTorch (CPU)
- * when a Python with torch is found (core's findTorchPython): median seconds per training step (forward, MSE, backward, Adam)
+ * when a Python with torch is found (core's timeTorchReference): median seconds per training step (forward, MSE, backward, Adam)
  * and per sampling forward, and the ratio tfjs / PyTorch. A benchmark, not a test.
  */
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { findTorchPython, intFlag, UsageError, type Command } from '@dlcv/core';
+import { intFlag, timeTorchReference, UsageError, type Command } from '@dlcv/core';
 import { onnxNoiseNet } from '../onnx-net';
 import { trainingStep } from '../trainer';
 import { createUnet, countTrainableParams } from '../unet';
@@ -26,28 +24,6 @@ async function timeIt(fn: () => Promise<void>, repeats: number, warmup: number):
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
   return median(times);
-}
-
-interface TorchResult {
-  torch: string;
-  threads: number;
-  params: number;
-  train_step_s: number;
-  forward_s: number;
-}
-
-/** Runs scripts/bench_torch.py; a string says why there is no PyTorch number. */
-function benchTorch(args: { nFeat: number; trainBatch: number; sampleBatch: number; repeats: number; warmup: number }): TorchResult | string {
-  const { python, tried } = findTorchPython();
-  if (!python) return `absent (no torch in ${tried.join(', ')}; Debian: apt-get install python3-torch)`;
-  const script = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
-  const run = spawnSync(python, [script, '--n-feat', String(args.nFeat), '--train-batch', String(args.trainBatch), '--sample-batch', String(args.sampleBatch), '--repeats', String(args.repeats), '--warmup', String(args.warmup)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (run.status !== 0) return `failed (${(run.stderr || run.error?.message || '').trim().split('\n').pop() ?? 'no output'})`;
-  try {
-    return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as TorchResult;
-  } catch {
-    return `failed (unreadable output: ${run.stdout.slice(0, 200)})`;
-  }
 }
 
 export const benchCommand: Command = {
@@ -97,17 +73,23 @@ export const benchCommand: Command = {
     log(`ONNX Runtime sampling forward (batch ${sampleBatch}): ${onnxForward.toFixed(3)} s`);
     tf.dispose([...tIn, ...sIn, target]);
 
-    const torch = flags['no-torch'] ? 'skipped (--no-torch)' : benchTorch({ nFeat, trainBatch, sampleBatch, repeats, warmup });
+    // Same thread count as the engine, so the ratio compares implementations, not core counts.
+    const torch = flags['no-torch'] ? 'skipped (--no-torch)'
+      : timeTorchReference(['ddpm_train', 'ddpm_forward'], { nFeat, batch: trainBatch, forwardBatch: sampleBatch, steps: repeats, warmup, threads: engine?.threads });
     const rows: [string, string, string, string][] = [['', `tfjs (${engine?.engine ?? tf.getBackend()})`, 'PyTorch CPU', 'ratio tfjs/PyTorch']];
     const fmt = (x: number) => `${x.toFixed(3)} s`;
     const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? '-' : `${(ours / theirs).toFixed(2)}x`);
-    const t = typeof torch === 'string' ? undefined : torch;
-    rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), t ? fmt(t.train_step_s) : '-', ratio(trainStep, t?.train_step_s)]);
-    rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), t ? fmt(t.forward_s) : '-', ratio(forward, t?.forward_s)]);
-    rows.push([`  same, ONNX Runtime`, fmt(onnxForward), t ? fmt(t.forward_s) : '-', ratio(onnxForward, t?.forward_s)]);
+    const theirs = (name: 'ddpm_train' | 'ddpm_forward') => {
+      const seconds = typeof torch === 'string' ? undefined : torch.cases[name]?.seconds;
+      return seconds?.length ? median(seconds) : undefined;
+    };
+    const [tTrain, tForward] = [theirs('ddpm_train'), theirs('ddpm_forward')];
+    rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), tTrain ? fmt(tTrain) : '-', ratio(trainStep, tTrain)]);
+    rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), tForward ? fmt(tForward) : '-', ratio(forward, tForward)]);
+    rows.push([`  same, ONNX Runtime`, fmt(onnxForward), tForward ? fmt(tForward) : '-', ratio(onnxForward, tForward)]);
     const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
     log('');
     for (const r of rows) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-    log(typeof torch === 'string' ? `PyTorch: ${torch}` : `PyTorch ${torch.torch}, ${torch.threads} threads, ${torch.params.toLocaleString('en-US')} parameters`);
+    log(typeof torch === 'string' ? `PyTorch: ${torch}` : `PyTorch ${torch.torch} (${torch.python}), ${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.cases.ddpm_train?.params.toLocaleString('en-US') ?? '?'} parameters`);
   },
 };

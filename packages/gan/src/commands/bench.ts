@@ -3,21 +3,17 @@
  * engine, the same step in PyTorch on the CPU beside it when a Python with torch is found, and
  * the time `generate` takes for 1000 images (PNG writing included, as the homework times it).
  */
-import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { intFlag, Rng, type Command } from '@dlcv/core';
+import { intFlag, Rng, timeTorchReference, type Command } from '@dlcv/core';
 import { TRAIN_PRESETS } from '../config';
 import { createDiscriminator, createGenerator, IMAGE_SIZE, MODEL_PRESETS, noiseBatch } from '../models';
 import { generateToFolder } from '../sampling';
 import { createOptimizers, trainStep, type Gan } from '../train-step';
 import { median } from '../detectors';
-import { findTorchPython } from '@dlcv/core';
 import { parseModel } from './train';
-
-const TORCH_SCRIPT = path.join(__dirname, '..', '..', 'scripts', 'bench_torch.py');
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -65,17 +61,15 @@ export const benchCommand: Command = {
     if (flags['no-torch']) {
       console.log('pytorch: skipped (--no-torch)');
     } else {
-      const { python, tried } = findTorchPython(flags.python as string | undefined);
-      if (!python) {
-        console.log(`pytorch: absent (no torch in ${tried.join(', ')}; on Debian: apt-get install python3-torch), no ratio`);
+      // Same thread count as the engine, so the ratio compares implementations, not core counts.
+      const torch = timeTorchReference(['dcgan_train'], { width: config.ngf, batch, steps, warmup, threads: engine?.threads, python: flags.python as string | undefined });
+      const seconds = typeof torch === 'string' ? undefined : torch.cases.dcgan_train?.seconds;
+      if (typeof torch === 'string' || !seconds) {
+        console.log(`pytorch: ${typeof torch === 'string' ? torch : 'no timings returned'}, no ratio`);
       } else {
-        // Same thread count as the engine, so the ratio compares implementations, not core counts.
-        const threads = engine?.threads ?? 0;
-        const args = ['-B', TORCH_SCRIPT, '--width', String(config.ngf), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
-        const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-        const torchResult = JSON.parse(out.trim().split('\n').pop() as string) as { torch: string; threads: number; median_s: number };
-        console.log(`pytorch ${torchResult.torch} (${python}, CPU, ${torchResult.threads} threads): median training step ${torchResult.median_s.toFixed(3)} s`);
-        console.log(`ratio tfjs / pytorch: ${(tfjsMedian / torchResult.median_s).toFixed(2)}x`);
+        const theirs = median(seconds);
+        console.log(`pytorch ${torch.torch} (${torch.python}, CPU, ${torch.threads} threads, BLAS ${torch.blas.info}): median training step ${theirs.toFixed(3)} s`);
+        console.log(`ratio tfjs / pytorch: ${(tfjsMedian / theirs).toFixed(2)}x`);
       }
     }
 

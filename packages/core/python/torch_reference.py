@@ -1,0 +1,352 @@
+"""PyTorch CPU mirrors of the project's three networks and training steps, as the report prints
+them, for the benchmarks (the gan, ddpm and dann `bench` commands and the root `pnpm bench`) and
+the gan package's step-for-step reference test. One module, so every benchmark times the same
+PyTorch code.
+
+  torch_reference.py time <case> [<case> ...] [--batch N] [--forward-batch N] [--width 64]
+                          [--n-feat 128] [--steps 5] [--warmup 1] [--threads N]
+      -> one JSON line: {"torch", "threads", "blas": {...}, "cases": {<case>: {"params", "seconds": [...]}}}
+  torch_reference.py serve [--threads N]
+      reads commands from stdin, one JSON line back for each:
+        info         -> {"torch", "threads", "blas": {...}}
+        run <case>   -> {"t": wall seconds, "cpu": process CPU seconds}  (the case is built on first use)
+        quit
+
+Cases: dcgan_train, dcgan_forward, ddpm_train, ddpm_forward, dann_train, dann_forward. Default
+batches are the root benchmark's: DCGAN 64, DDPM 32 (train) and 100 (forward), DANN 256 + 256.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ----------------------------------------------------------------------------- DCGAN (problem 1)
+def generator(nz, ngf, nc):
+    """The PyTorch DCGAN tutorial's generator (the report's model A; B doubles ngf)."""
+    return nn.Sequential(
+        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
+    )
+
+
+def discriminator(ndf, nc):
+    return nn.Sequential(
+        nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid(),
+    )
+
+
+def dcgan_init(m):
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def dcgan_cases(batch, width):
+    nz, nc = 100, 3
+    g, d = generator(nz, width, nc), discriminator(width, nc)
+    g.apply(dcgan_init)
+    d.apply(dcgan_init)
+    # the gan package's report preset: Adam beta1 0.5, lr 5e-4 (D) and 5e-3 (G), BCELoss
+    opt_d = torch.optim.Adam(d.parameters(), lr=5e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(g.parameters(), lr=5e-3, betas=(0.5, 0.999))
+    bce = nn.BCELoss()
+    real = torch.rand(batch, nc, 64, 64) * 2 - 1
+    ones, zeros = torch.ones(batch), torch.zeros(batch)
+
+    def train():
+        # the tutorial's step: D on a real and a fake batch, then G through the updated D
+        z = torch.randn(batch, nz, 1, 1)
+        d.zero_grad()
+        bce(d(real).view(-1), ones).backward()
+        fake = g(z)
+        bce(d(fake.detach()).view(-1), zeros).backward()
+        opt_d.step()
+        g.zero_grad()
+        err_g = bce(d(fake).view(-1), ones)
+        err_g.backward()
+        opt_g.step()
+        float(err_g)  # wait for the result, as the tfjs side reads its losses back
+
+    def forward():
+        g.eval()
+        with torch.no_grad():
+            g(torch.randn(batch, nz, 1, 1))
+        g.train()
+
+    params = sum(p.numel() for p in list(g.parameters()) + list(d.parameters()))
+    return {"dcgan_train": (train, params), "dcgan_forward": (forward, sum(p.numel() for p in g.parameters()))}
+
+
+# ----------------------------------------------------------------------------- DDPM (problem 2)
+class ResidualConvBlock(nn.Module):
+    def __init__(self, cin, cout, is_res=False):
+        super().__init__()
+        self.same = cin == cout
+        self.is_res = is_res
+        self.conv1 = nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1), nn.BatchNorm2d(cout), nn.GELU())
+        self.conv2 = nn.Sequential(nn.Conv2d(cout, cout, 3, 1, 1), nn.BatchNorm2d(cout), nn.GELU())
+
+    def forward(self, x):
+        x1 = self.conv1(x)
+        x2 = self.conv2(x1)
+        if self.is_res:
+            return ((x if self.same else x1) + x2) / 1.414
+        return x2
+
+
+class UnetUp(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.model = nn.Sequential(nn.ConvTranspose2d(cin, cout, 2, 2), ResidualConvBlock(cout, cout),
+                                   ResidualConvBlock(cout, cout))
+
+    def forward(self, x, skip):
+        return self.model(torch.cat((x, skip), 1))
+
+
+def embed_fc(din, demb):
+    return nn.Sequential(nn.Linear(din, demb), nn.GELU(), nn.Linear(demb, demb))
+
+
+class ContextUnet(nn.Module):
+    """The report's conditional U-Net (n_feat n, 10 classes, 28x28)."""
+
+    def __init__(self, cin=3, n=128, n_classes=10):
+        super().__init__()
+        self.n = n
+        self.init_conv = ResidualConvBlock(cin, n, is_res=True)
+        self.down1 = nn.Sequential(ResidualConvBlock(n, n), nn.MaxPool2d(2))
+        self.down2 = nn.Sequential(ResidualConvBlock(n, 2 * n), nn.MaxPool2d(2))
+        self.to_vec = nn.Sequential(nn.AvgPool2d(7), nn.GELU())
+        self.timeembed1, self.timeembed2 = embed_fc(1, 2 * n), embed_fc(1, n)
+        self.contextembed1, self.contextembed2 = embed_fc(n_classes, 2 * n), embed_fc(n_classes, n)
+        self.up0 = nn.Sequential(nn.ConvTranspose2d(2 * n, 2 * n, 7, 7), nn.GroupNorm(8, 2 * n), nn.ReLU())
+        self.up1 = UnetUp(4 * n, n)
+        self.up2 = UnetUp(2 * n, n)
+        self.out = nn.Sequential(nn.Conv2d(2 * n, n, 3, 1, 1), nn.GroupNorm(8, n), nn.ReLU(), nn.Conv2d(n, cin, 3, 1, 1))
+
+    def forward(self, x, c, t, context_mask):
+        n = self.n
+        x = self.init_conv(x)
+        down1 = self.down1(x)
+        down2 = self.down2(down1)
+        hidden = self.to_vec(down2)
+        c = c * (1 - context_mask)  # mask 1: the unconditional (dropped-class) branch
+        cemb1 = self.contextembed1(c).view(-1, 2 * n, 1, 1)
+        temb1 = self.timeembed1(t).view(-1, 2 * n, 1, 1)
+        cemb2 = self.contextembed2(c).view(-1, n, 1, 1)
+        temb2 = self.timeembed2(t).view(-1, n, 1, 1)
+        up1 = self.up0(hidden)
+        up2 = self.up1(cemb1 * up1 + temb1, down2)
+        up3 = self.up2(cemb2 * up2 + temb2, down1)
+        return self.out(torch.cat((up3, x), 1))
+
+
+def ddpm_cases(train_batch, forward_batch, n_feat):
+    net = ContextUnet(3, n_feat, 10)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    params = sum(p.numel() for p in net.parameters())
+
+    def train():
+        # the trainer's step: noise a batch at random timesteps, MSE on the predicted noise, Adam
+        x = torch.rand(train_batch, 3, 28, 28)
+        noise = torch.randn_like(x)
+        a = torch.rand(train_batch, 1, 1, 1)
+        xt = a.sqrt() * x + (1 - a).sqrt() * noise
+        c = F.one_hot(torch.randint(0, 10, (train_batch,)), 10).float()
+        mask = torch.bernoulli(torch.full((train_batch, 1), 0.1))
+        t = torch.rand(train_batch, 1)
+        opt.zero_grad()
+        loss = F.mse_loss(net(xt, c, t, mask), noise)
+        loss.backward()
+        opt.step()
+        float(loss)
+
+    xs = torch.randn(forward_batch, 3, 28, 28)
+    cs = F.one_hot(torch.arange(forward_batch) % 10, 10).float()
+    ts, ms = torch.rand(forward_batch, 1), torch.zeros(forward_batch, 1)
+
+    def forward():
+        net.eval()
+        with torch.no_grad():
+            net(xs, cs, ts, ms)
+        net.train()
+
+    return {"ddpm_train": (train, params), "ddpm_forward": (forward, params)}
+
+
+# ----------------------------------------------------------------------------- DANN (problem 3)
+class GradReverse(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, lam):
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.lam * grad, None
+
+
+def dann_nets():
+    """The report's feature extractor, label predictor and domain classifier (28x28x1 input)."""
+    fe = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.Dropout2d(0.5), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.Dropout2d(0.5), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 1024), nn.BatchNorm1d(1024), nn.ReLU())
+    lp = nn.Sequential(nn.Linear(1024, 50), nn.BatchNorm1d(50), nn.ReLU(), nn.Linear(50, 10))
+    dc = nn.Sequential(nn.Linear(1024, 50), nn.BatchNorm1d(50), nn.ReLU(), nn.Linear(50, 1))
+    return fe, lp, dc
+
+
+def dann_cases(batch):
+    fe, lp, dc = dann_nets()
+    params = list(fe.parameters()) + list(lp.parameters()) + list(dc.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3)
+    xs, xt = torch.rand(batch, 1, 28, 28) * 2 - 1, torch.rand(batch, 1, 28, 28) * 2 - 1
+    ys = torch.arange(batch) % 10
+    dom = torch.cat([torch.zeros(batch, 1), torch.ones(batch, 1)])
+
+    def train():
+        # the dann package's step: class loss on the source half, domain loss through the GRL
+        opt.zero_grad()
+        f = fe(torch.cat([xs, xt]))
+        loss = F.cross_entropy(lp(f[:batch]), ys) + F.binary_cross_entropy_with_logits(dc(GradReverse.apply(f, 0.5)), dom)
+        loss.backward()
+        opt.step()
+        float(loss)
+
+    def forward():
+        fe.eval()
+        lp.eval()
+        with torch.no_grad():
+            lp(fe(xs))
+        fe.train()
+        lp.train()
+
+    count = sum(p.numel() for p in params)
+    return {"dann_train": (train, count), "dann_forward": (forward, count)}
+
+
+# ----------------------------------------------------------------------------- running
+CASES = ("dcgan_train", "dcgan_forward", "ddpm_train", "ddpm_forward", "dann_train", "dann_forward")
+
+
+def build(name, batch=None, width=64, n_feat=128):
+    """The (step function, parameter count) pair of a case; batch None: the case's default."""
+    if name not in CASES:
+        raise KeyError(f"unknown case {name} (cases: {', '.join(CASES)})")
+    if name.startswith("dcgan"):
+        return dcgan_cases(batch or 64, width)[name]
+    if name.startswith("ddpm"):
+        return ddpm_cases(batch or 32, batch or 100, n_feat)[name]
+    return dann_cases(batch or 256)[name]
+
+
+def case_batch(name, a):
+    return (a.forward_batch or a.batch) if name.endswith("_forward") else a.batch
+
+
+def blas_info():
+    """Which BLAS this torch was built for and which library the process actually loaded."""
+    cfg = torch.__config__.show()
+    m = re.search(r"BLAS_INFO=([^,\s]+)", cfg)
+    torch.mm(torch.rand(64, 64), torch.rand(64, 64))  # loads the BLAS library
+    libs = set()
+    try:
+        with open("/proc/self/maps") as fh:
+            for line in fh:
+                p = line.strip().split()[-1]
+                if re.search(r"(blas|mkl|blis)", os.path.basename(p)):
+                    libs.add(os.path.realpath(p))
+    except OSError:
+        pass
+    onednn = re.search(r"(MKL-DNN|oneDNN)[^\n]*?v([\d.]+)", cfg)
+    return {"info": m.group(1) if m else "unknown", "libraries": sorted(libs), "onednn": onednn.group(2) if onednn else None}
+
+
+def header():
+    return {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info()}
+
+
+def time_cases(a):
+    torch.manual_seed(0)
+    out = {}
+    for name in a.cases:
+        fn, params = build(name, case_batch(name, a), a.width, a.n_feat)
+        seconds = []
+        for i in range(a.warmup + a.steps):
+            t0 = time.perf_counter()
+            fn()
+            if i >= a.warmup:
+                seconds.append(time.perf_counter() - t0)
+        out[name] = {"params": params, "seconds": seconds}
+    print(json.dumps({**header(), "cases": out}))
+
+
+def serve():
+    torch.manual_seed(0)
+    built = {}
+    for line in sys.stdin:
+        cmd = line.strip().split()
+        if not cmd:
+            continue
+        try:
+            if cmd[0] == "info":
+                out = header()
+            elif cmd[0] == "run":
+                if cmd[1] not in built:
+                    built[cmd[1]] = build(cmd[1])[0]
+                c0, t0 = time.process_time(), time.perf_counter()
+                built[cmd[1]]()
+                out = {"t": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+            elif cmd[0] == "quit":
+                break
+            else:
+                out = {"error": f"unknown command {cmd[0]}"}
+        except Exception as e:  # noqa: BLE001 - reported to the driver, which names the case
+            out = {"error": repr(e)}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=("time", "serve"))
+    p.add_argument("cases", nargs="*")
+    p.add_argument("--batch", type=int, default=None, help="batch of every case (default: the case's)")
+    p.add_argument("--forward-batch", type=int, default=None, help="batch of the _forward cases (default: --batch)")
+    p.add_argument("--width", type=int, default=64, help="DCGAN ngf = ndf (model A 64, B 128)")
+    p.add_argument("--n-feat", type=int, default=128)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=int(os.environ.get("DLCV_THREADS", "0")),
+                   help="intra-op threads (default $DLCV_THREADS, else torch's choice)")
+    a = p.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    if a.mode == "serve":
+        serve()
+    else:
+        if not a.cases:
+            p.error("time: name at least one case")
+        time_cases(a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+// core's PyTorch mirrors (python/torch_reference.py), where a Python with torch exists.
+import { spawnSync } from 'node:child_process';
+import { findTorchPython, timeTorchReference, TORCH_REFERENCE_SCRIPT } from './torch-python';
+
+const { python } = findTorchPython();
+const maybe = python ? test : test.skip;
+const note = python ? '' : ' (skipped: no Python with torch)';
+
+maybe(`times the named cases and reports torch, threads and BLAS${note}`, () => {
+  const r = timeTorchReference(['dann_forward', 'dcgan_forward'], { batch: 2, width: 8, steps: 2, warmup: 0, threads: 1 });
+  if (typeof r === 'string') throw new Error(r);
+  expect(r.threads).toBe(1);
+  expect(r.blas.info).toEqual(expect.any(String));
+  expect(Object.keys(r.cases).sort()).toEqual(['dann_forward', 'dcgan_forward']);
+  for (const c of Object.values(r.cases)) {
+    expect(c!.seconds).toHaveLength(2);
+    for (const s of c!.seconds) expect(s).toBeGreaterThan(0);
+  }
+  // The report's DANN, layer by layer: extractor, label predictor, domain classifier.
+  const extractor = (1 * 32 * 9 + 32) + 2 * 32 + (32 * 64 * 9 + 64) + 2 * 64 + (3136 * 1024 + 1024) + 2 * 1024;
+  const head = (out: number) => (1024 * 50 + 50) + 2 * 50 + (50 * out + out);
+  expect(r.cases.dann_forward!.params).toBe(extractor + head(10) + head(1));
+  // The DCGAN tutorial's generator at ngf 8: transposed convs (no bias) and batch norms.
+  const ngf = 8;
+  const g = 100 * ngf * 8 * 16 + 2 * ngf * 8 + ngf * 8 * ngf * 4 * 16 + 2 * ngf * 4 + ngf * 4 * ngf * 2 * 16 + 2 * ngf * 2 + ngf * 2 * ngf * 16 + 2 * ngf + ngf * 3 * 16;
+  expect(r.cases.dcgan_forward!.params).toBe(g);
+});
+
+maybe(`names an unknown case in its error${note}`, () => {
+  const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'time', 'ddpm_sideways'], { encoding: 'utf8' });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/unknown case ddpm_sideways/);
+});
