@@ -1,12 +1,13 @@
 // The 'dlcv-native' tfjs backend: the cpu backend's tensor storage (a MathBackendCPU subclass),
 // every cpu kernel registered for it, then native kernels registered over the hot ones.
 import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, KernelFunc } from '@tensorflow/tfjs';
+import type { BackendValues, DataId, DataType, KernelBackend, KernelFunc } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon';
 import { makeNativeKernels, type KernelStats } from './kernels';
 import { patchAdam } from './adam';
 import { registerFused } from './fused';
+import { isPooled, releaseOutput, retainOutput } from './alloc';
 
 export const NATIVE_BACKEND_NAME = 'dlcv-native';
 
@@ -16,11 +17,37 @@ export function registerNativeBackend(addon: NativeAddon): { kernels: string[] }
   const cpu = tf.findBackend('cpu');
   if (!cpu) throw new Error('the tfjs cpu backend is not registered');
   const CpuBackend = cpu.constructor as new () => KernelBackend;
+  type DataMap = { has(id: object): boolean; get(id: object): { values?: unknown } };
+  type Storage = { data: DataMap };
+  // Tensor storage hooks for alloc.ts's output pool: count the data entries that refer to each
+  // pooled buffer, give the buffer back when the last one is deleted, and copy on read.
+  const base = CpuBackend.prototype;
   class NativeBackend extends CpuBackend {
     constructor() {
       super();
       // MathBackendCPU prints a "use tfjs-node" hint on first use; we are the fast path.
       (this as unknown as { firstUse: boolean }).firstUse = false;
+    }
+    override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+      retainOutput(values);
+      return base.write.call(this, values, shape, dtype);
+    }
+    override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+      const data = (this as unknown as Storage).data;
+      if (data.has(dataId)) releaseOutput(data.get(dataId).values);
+      retainOutput(values);
+      base.move.call(this, dataId, values, shape, dtype, refCount);
+    }
+    override disposeData(dataId: DataId, force = false): boolean {
+      const data = (this as unknown as Storage).data;
+      const values = data.has(dataId) ? data.get(dataId).values : undefined;
+      const released = base.disposeData.call(this, dataId, force);
+      if (values !== undefined && !data.has(dataId)) releaseOutput(values);
+      return released;
+    }
+    override readSync(dataId: DataId): BackendValues {
+      const values = base.readSync.call(this, dataId);
+      return isPooled(values) ? (values as Float32Array).slice() : values;
     }
   }
   const cpuKernels = tf.getKernelsForBackend('cpu');

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as fs from 'fs';
 
-import { setOutputPoison } from './alloc';
+import { outputPoolStats, setOutputPoison } from './alloc';
 import { batchNormTrain, gelu, groupNorm, loadNativeBackend, nativeAddon, nativeKernelStats } from './index';
 
 const loaded = loadNativeBackend();
@@ -176,6 +176,65 @@ d('convolutions', () => {
       check(`fused ${activation}`, [rand([2, 8, 8, 4], 5), rand([3, 3, 4, 6], 6), rand([6], 7)], (x, w, b) =>
         tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation, leakyreluAlpha: 0.2 }));
     }
+  });
+});
+
+d('output pool', () => {
+  // Tensors here have 64 x 512 = 32768 elements: above the pool's floor.
+  const valuesOf = (t: tf.Tensor) => (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId).values;
+  const input = (seed: number) => tf.tensor2d(rand([64, 512], seed).data, [64, 512]);
+  beforeEach(() => tf.setBackend(NATIVE));
+
+  test('a disposed output\'s buffer is the next same-size output\'s, and holds its new values', () => {
+    const x = input(1);
+    const y1 = tf.relu(x);
+    const buffer = valuesOf(y1).buffer;
+    const before = outputPoolStats().reused;
+    y1.dispose();
+    const y2 = tf.neg(x);
+    expect(valuesOf(y2).buffer).toBe(buffer);
+    expect(outputPoolStats().reused).toBe(before + 1);
+    const xs = x.dataSync();
+    const got = y2.dataSync();
+    for (let i = 0; i < xs.length; i += 997) expect(got[i]).toBe(-xs[i]!);
+    tf.dispose([x, y2]);
+  });
+
+  test('what dataSync returned survives its tensor\'s disposal and the buffer\'s reuse', async () => {
+    const x = input(2);
+    const y = tf.relu(x);
+    const kept = y.dataSync();
+    const keptAsync = await y.data();
+    expect(kept.buffer).not.toBe(valuesOf(y).buffer);
+    const copy = Float32Array.from(kept);
+    y.dispose();
+    const z = tf.neg(x); // reuses y's buffer
+    expect(Array.from(kept)).toEqual(Array.from(copy));
+    expect(Array.from(keptAsync as Float32Array)).toEqual(Array.from(copy));
+    tf.dispose([x, z]);
+  });
+
+  test('a buffer is not reused while another tensor still holds a view of it', () => {
+    const x = input(3);
+    const y = tf.relu(x);
+    const values = valuesOf(y);
+    // a second data entry on a view of the same buffer, as a cpu kernel's contiguous slice makes
+    const backend = tf.backend() as unknown as { makeTensorInfo(shape: number[], dtype: string, v: Float32Array): tf.TensorInfo };
+    const info = backend.makeTensorInfo([1000], 'float32', values.subarray(0, 1000));
+    const view = tf.engine().makeTensorFromTensorInfo(info);
+    const expected = Array.from(values.subarray(0, 1000));
+    y.dispose();
+    const z = tf.neg(x);
+    expect(valuesOf(z).buffer).not.toBe(values.buffer);
+    expect(Array.from(view.dataSync())).toEqual(expected);
+    const zBuffer = valuesOf(z).buffer;
+    view.dispose(); // the last entry on y's buffer: it goes back to the pool
+    z.dispose();
+    const w1 = tf.neg(x);
+    const w2 = tf.relu(x);
+    const [b1, b2] = [valuesOf(w1).buffer, valuesOf(w2).buffer];
+    expect(b1 !== b2 && [values.buffer, zBuffer].includes(b1) && [values.buffer, zBuffer].includes(b2)).toBe(true);
+    tf.dispose([x, w1, w2]);
   });
 });
 
