@@ -11,13 +11,24 @@
 // pooled arrays (`readSync`), so an array a caller keeps after disposing its tensor is never
 // overwritten. Pooled arrays are not zeroed: only kernels that write every element use them.
 
+import * as os from 'os';
+
 /** Below this many elements allocation is cheap and pooling not worth a map lookup. */
 const POOL_MIN_ELEMENTS = 16384;
-/** The most bytes kept in free lists (what is beyond it is left to the garbage collector). */
-const FREE_MAX_BYTES = 1 << 30;
+/**
+ * The most bytes kept in free lists: a quarter of the machine's memory, 1-8 GiB
+ * (DLCV_POOL_MAX_MB overrides). A U-Net forward at batch 100 frees ~1.6 GB at once when its
+ * tf.tidy ends; a smaller pool dropped part of it and the next forward allocated it again.
+ */
+const FREE_MAX_BYTES = (() => {
+  const mb = Number(process.env.DLCV_POOL_MAX_MB);
+  if (Number.isFinite(mb) && mb >= 0) return mb * 2 ** 20;
+  return Math.min(8 * 2 ** 30, Math.max(2 ** 30, Math.floor(os.totalmem() / 4)));
+})();
 
 /** Pooled buffers -> the number of tensor data entries whose values are (views of) them. */
 const owners = new WeakMap<ArrayBuffer, number>();
+/** Free buffers by byte length; a Map keeps insertion order, and a size is re-inserted when used. */
 const free = new Map<number, ArrayBuffer[]>();
 let freeBytes = 0;
 let poison = false;
@@ -38,10 +49,13 @@ export function outputF32(n: number): Float32Array {
     out = new Float32Array(n);
   } else {
     const bytes = n * 4;
-    let buffer = free.get(bytes)?.pop();
+    const list = free.get(bytes);
+    let buffer = list?.pop();
     if (buffer) {
       freeBytes -= bytes;
       counters.reused++;
+      free.delete(bytes); // most recently used size last: eviction takes the stalest sizes first
+      if (list!.length > 0) free.set(bytes, list!);
     } else {
       const b = Buffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, byteOffset 0, not zeroed
       buffer = b.buffer as ArrayBuffer;
@@ -82,11 +96,21 @@ export function releaseOutput(values: unknown): void {
   }
   owners.delete(buffer);
   counters.recycled++;
-  if (freeBytes + buffer.byteLength > FREE_MAX_BYTES) return;
-  const list = free.get(buffer.byteLength) ?? [];
+  const bytes = buffer.byteLength;
+  if (bytes > FREE_MAX_BYTES) return;
+  // Over the cap: drop the free buffers of the least recently used sizes (left to the GC).
+  for (const [size, stale] of free) {
+    if (freeBytes + bytes <= FREE_MAX_BYTES) break;
+    if (size === bytes) continue;
+    freeBytes -= size * stale.length;
+    free.delete(size);
+  }
+  if (freeBytes + bytes > FREE_MAX_BYTES) return;
+  const list = free.get(bytes) ?? [];
+  free.delete(bytes);
   list.push(buffer);
-  free.set(buffer.byteLength, list);
-  freeBytes += buffer.byteLength;
+  free.set(bytes, list);
+  freeBytes += bytes;
 }
 
 /** Pool counters since load (for tests and diagnostics). */
