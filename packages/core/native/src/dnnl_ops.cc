@@ -189,39 +189,37 @@ static ConvFwd* getFwd(const ConvKey& k) {
   });
   return (gFwd[k] = std::move(p)).get();
 }
-static ConvBwdData* getBwdD(const ConvKey& k) {
-  auto it = gBwdD.find(k);
-  if (it != gBwdD.end()) return it->second.get();
+// Both backward directions: the same descriptor arguments and forward hint, each its own
+// primitive type, cache and memory edges (`edges` fills them from the primitive descriptor).
+template <typename Prim, typename Holder, typename Edges>
+static Holder* cachedBackward(std::map<ConvKey, std::unique_ptr<Holder>>& cache, const ConvKey& k, Edges edges) {
+  auto it = cache.find(k);
+  if (it != cache.end()) return it->second.get();
   auto p = withAlgorithm(k, [&](const ConvDescs& d) {
     auto hint = d.fwdPd();
-    convolution_backward_data::desc bd(d.alg, d.srcAny, d.weiAny, d.dstAny, d.strides, d.dil, d.padL, d.padR);
-    convolution_backward_data::primitive_desc pd(bd, eng(), hint);
-    auto q = std::make_unique<ConvBwdData>();
-    q->prim = convolution_backward_data(pd);
+    typename Prim::desc bd(d.alg, d.srcAny, d.weiAny, d.dstAny, d.strides, d.dil, d.padL, d.padR);
+    typename Prim::primitive_desc pd(bd, eng(), hint);
+    auto q = std::make_unique<Holder>();
+    q->prim = Prim(pd);
     q->impl = pd.impl_info_str();
-    q->dsrc.init(d.src, pd.diff_src_desc());
-    q->wei.init(d.wei, pd.weights_desc());
-    q->ddst.init(d.dst, pd.diff_dst_desc());
+    edges(*q, d, pd);
     return q;
   });
-  return (gBwdD[k] = std::move(p)).get();
+  return (cache[k] = std::move(p)).get();
+}
+static ConvBwdData* getBwdD(const ConvKey& k) {
+  return cachedBackward<convolution_backward_data>(gBwdD, k, [](ConvBwdData& q, const ConvDescs& d, const auto& pd) {
+    q.dsrc.init(d.src, pd.diff_src_desc());
+    q.wei.init(d.wei, pd.weights_desc());
+    q.ddst.init(d.dst, pd.diff_dst_desc());
+  });
 }
 static ConvBwdW* getBwdW(const ConvKey& k) {
-  auto it = gBwdW.find(k);
-  if (it != gBwdW.end()) return it->second.get();
-  auto p = withAlgorithm(k, [&](const ConvDescs& d) {
-    auto hint = d.fwdPd();
-    convolution_backward_weights::desc bd(d.alg, d.srcAny, d.weiAny, d.dstAny, d.strides, d.dil, d.padL, d.padR);
-    convolution_backward_weights::primitive_desc pd(bd, eng(), hint);
-    auto q = std::make_unique<ConvBwdW>();
-    q->prim = convolution_backward_weights(pd);
-    q->impl = pd.impl_info_str();
-    q->src.init(d.src, pd.src_desc());
-    q->dwei.init(d.wei, pd.diff_weights_desc());
-    q->ddst.init(d.dst, pd.diff_dst_desc());
-    return q;
+  return cachedBackward<convolution_backward_weights>(gBwdW, k, [](ConvBwdW& q, const ConvDescs& d, const auto& pd) {
+    q.src.init(d.src, pd.src_desc());
+    q.dwei.init(d.wei, pd.diff_weights_desc());
+    q.ddst.init(d.dst, pd.diff_dst_desc());
   });
-  return (gBwdW[k] = std::move(p)).get();
 }
 
 // One line per cached convolution primitive, "<direction> <n>x<h>x<w>x<c> k<kh>x<kw>x<o> s<sh>x<sw>:
