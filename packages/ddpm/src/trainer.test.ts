@@ -88,7 +88,9 @@ describe('train', () => {
 
   test('refuses to overwrite a run without --resume, and to resume with other settings', async () => {
     await expect(train({ runDir: straightDir, config: config(), data, quiet: true })).rejects.toThrow(/already holds checkpoints: pass --resume/);
-    await expect(train({ runDir: straightDir, config: config({ lr: 1e-3 }), data, quiet: true, resume: true })).rejects.toThrow(/made with other settings \(lr\)/);
+    await expect(train({ runDir: straightDir, config: config({ lr: 1e-3 }), data, quiet: true, resume: true })).rejects.toThrow('made with other settings (lr: 0.01 -> 0.001)');
+    // another width: named as a setting, not as a weight-shape mismatch
+    await expect(train({ runDir: straightDir, config: config({ unet: { nFeat: 16, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 } }), data, quiet: true, resume: true })).rejects.toThrow(/made with other settings \(unet\.nFeat: 8 -> 16\).*delete/);
   });
 
   test('refuses data that does not fit the model', async () => {

@@ -108,12 +108,31 @@ export function trainingStep(model: tf.LayersModel, optimizer: tf.Optimizer, xt:
   return optimizer.minimize(() => tf.losses.meanSquaredError(eps, model.apply([xt, cond.t, cond.c, cond.mask], { training: true }) as tf.Tensor), true) as tf.Scalar;
 }
 
+/** The config stored in a checkpoint folder's checkpoint.json (loadCheckpoint verifies the rest). */
+async function readSavedConfig(checkpointDir: string): Promise<unknown> {
+  const file = path.join(checkpointDir, 'checkpoint.json');
+  try {
+    return (JSON.parse(await fs.readFile(file, 'utf8')) as { config?: unknown }).config;
+  } catch (e) {
+    throw new Error(`${file}: unreadable checkpoint (${(e as Error).message})`);
+  }
+}
+
 /** Keys that may change between a run and its resumption without changing the result. */
 const RESUMABLE_CHANGES = new Set(['saveEvery']);
 
+/** What differs, as "key: saved -> now" (one level into objects: "unet.nFeat: 48 -> 64"). */
 function configDifferences(saved: unknown, current: TrainConfig): string[] {
-  const s = (saved ?? {}) as Record<string, unknown>;
-  return Object.keys({ ...s, ...current }).filter((k) => !RESUMABLE_CHANGES.has(k) && JSON.stringify(s[k]) !== JSON.stringify((current as unknown as Record<string, unknown>)[k]));
+  const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+  const diff = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string, deep: boolean): string[] =>
+    Object.keys({ ...a, ...b }).flatMap((k) => {
+      if ((prefix === '' && RESUMABLE_CHANGES.has(k)) || JSON.stringify(a[k]) === JSON.stringify(b[k])) return [];
+      const [x, y] = [a[k], b[k]];
+      const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+      if (deep && isObject(x) && isObject(y)) return diff(x as Record<string, unknown>, y as Record<string, unknown>, `${prefix}${k}.`, false);
+      return [`${prefix}${k}: ${show(x)} -> ${show(y)}`];
+    });
+  return diff((saved ?? {}) as Record<string, unknown>, current as unknown as Record<string, unknown>, '', true);
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -145,9 +164,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const existing = await findLatestCheckpoint(runDir);
   if (existing && !options.resume) throw new Error(`${runDir} already holds checkpoints: pass --resume to continue that run, or choose another --out`);
   if (existing) {
+    // Settings first, from the checkpoint's JSON: weights of another width would otherwise fail
+    // to load with a shape error that does not say which setting changed.
+    const savedConfig = await readSavedConfig(existing);
+    const diff = configDifferences(savedConfig, config);
+    if (diff.length) throw new Error(`${existing}: the run was made with other settings (${diff.join('; ')}); resume with the same flags, choose another --out, or delete ${runDir} to start over`);
     const loaded = await loadCheckpoint(runDir, { models: { unet: model, ema: ema.shadow }, optimizers: { adam: optimizer } });
-    const diff = configDifferences(loaded.config, config);
-    if (diff.length) throw new Error(`${loaded.dir}: the run was made with other settings (${diff.join(', ')}); resume with the same flags, or choose another --out`);
     state = loaded.state as TrainState;
     rng.setState(state.rng);
     log(`resumed from ${loaded.dir} at step ${state.step} (epoch ${state.epoch + 1}, batch ${state.batch})`);
