@@ -9,7 +9,7 @@ PyTorch code.
   torch_reference.py serve [--threads N]
       reads commands from stdin, one JSON line back for each:
         info         -> {"torch", "threads", "blas": {...}}
-        run <case>   -> {"t": wall seconds, "cpu": process CPU seconds}  (the case is built on first use)
+        run <case>   -> {"t": wall seconds, "cpu": process CPU seconds}  (its family is built on first use)
         quit
 
 Cases: dcgan_train, dcgan_forward, ddpm_train, ddpm_forward, dann_train, dann_forward. Default
@@ -57,7 +57,7 @@ def dcgan_init(m):
         nn.init.zeros_(m.bias)
 
 
-def dcgan_cases(batch, width):
+def dcgan_cases(batch, forward_batch, width):
     nz, nc = 100, 3
     g, d = generator(nz, width, nc), discriminator(width, nc)
     g.apply(dcgan_init)
@@ -86,7 +86,7 @@ def dcgan_cases(batch, width):
     def forward():
         g.eval()
         with torch.no_grad():
-            g(torch.randn(batch, nz, 1, 1))
+            g(torch.randn(forward_batch, nz, 1, 1))
         g.train()
 
     params = sum(p.numel() for p in list(g.parameters()) + list(d.parameters()))
@@ -214,7 +214,7 @@ def dann_nets():
     return fe, lp, dc
 
 
-def dann_cases(batch):
+def dann_cases(batch, forward_batch):
     fe, lp, dc = dann_nets()
     params = list(fe.parameters()) + list(lp.parameters()) + list(dc.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
@@ -231,11 +231,13 @@ def dann_cases(batch):
         opt.step()
         float(loss)
 
+    xf = torch.rand(forward_batch, 1, 28, 28) * 2 - 1
+
     def forward():
         fe.eval()
         lp.eval()
         with torch.no_grad():
-            lp(fe(xs))
+            lp(fe(xf))
         fe.train()
         lp.train()
 
@@ -247,19 +249,28 @@ def dann_cases(batch):
 CASES = ("dcgan_train", "dcgan_forward", "ddpm_train", "ddpm_forward", "dann_train", "dann_forward")
 
 
-def build(name, batch=None, width=64, n_feat=128):
-    """The (step function, parameter count) pair of a case; batch None: the case's default."""
-    if name not in CASES:
-        raise KeyError(f"unknown case {name} (cases: {', '.join(CASES)})")
-    if name.startswith("dcgan"):
-        return dcgan_cases(batch or 64, width)[name]
-    if name.startswith("ddpm"):
-        return ddpm_cases(batch or 32, batch or 100, n_feat)[name]
-    return dann_cases(batch or 256)[name]
+class Cases:
+    """Each family (networks, optimizer, inputs) built once, on first use, for both its cases.
+    Batches None: the family's defaults (DCGAN 64, DDPM 32 / 100, DANN 256)."""
 
+    def __init__(self, batch=None, forward_batch=None, width=64, n_feat=128):
+        self.batch, self.forward_batch, self.width, self.n_feat = batch, forward_batch or batch, width, n_feat
+        self.families = {}
 
-def case_batch(name, a):
-    return (a.forward_batch or a.batch) if name.endswith("_forward") else a.batch
+    def get(self, name):
+        """The (step function, parameter count) pair of a case."""
+        if name not in CASES:
+            raise KeyError(f"unknown case {name} (cases: {', '.join(CASES)})")
+        family = name.split("_")[0]
+        if family not in self.families:
+            b, fb = self.batch, self.forward_batch
+            if family == "dcgan":
+                self.families[family] = dcgan_cases(b or 64, fb or 64, self.width)
+            elif family == "ddpm":
+                self.families[family] = ddpm_cases(b or 32, fb or 100, self.n_feat)
+            else:
+                self.families[family] = dann_cases(b or 256, fb or 256)
+        return self.families[family][name]
 
 
 def blas_info():
@@ -286,9 +297,10 @@ def header():
 
 def time_cases(a):
     torch.manual_seed(0)
+    cases = Cases(a.batch, a.forward_batch, a.width, a.n_feat)
     out = {}
     for name in a.cases:
-        fn, params = build(name, case_batch(name, a), a.width, a.n_feat)
+        fn, params = cases.get(name)
         seconds = []
         for i in range(a.warmup + a.steps):
             t0 = time.perf_counter()
@@ -301,7 +313,7 @@ def time_cases(a):
 
 def serve():
     torch.manual_seed(0)
-    built = {}
+    cases = Cases()
     for line in sys.stdin:
         cmd = line.strip().split()
         if not cmd:
@@ -310,10 +322,9 @@ def serve():
             if cmd[0] == "info":
                 out = header()
             elif cmd[0] == "run":
-                if cmd[1] not in built:
-                    built[cmd[1]] = build(cmd[1])[0]
+                step = cases.get(cmd[1])[0]
                 c0, t0 = time.process_time(), time.perf_counter()
-                built[cmd[1]]()
+                step()
                 out = {"t": time.perf_counter() - t0, "cpu": time.process_time() - c0}
             elif cmd[0] == "quit":
                 break
