@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkpointsDir, findLatestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { setupEngine } from './engine/engine';
 import { Rng } from './rng';
-import { assertFinite, NonFiniteLossError } from './training';
+import { assertFinite, NonFiniteLossError } from './run';
 
 let tmp: string;
 beforeAll(async () => {

@@ -15,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, writeFileSynced } from './image/io';
+import { checkJson, JsonFileError, z } from './json-file';
 
 export const CHECKPOINT_FORMAT = 'dlcv-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -36,24 +37,28 @@ export interface CheckpointContent {
   state: CheckpointState;
 }
 
-interface TensorEntry {
-  group: string;
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32';
-  offset: number;
-  byteLength: number;
-}
+const tensorEntrySchema = z.object({
+  group: z.string(),
+  name: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  dtype: z.enum(['float32', 'int32']),
+  offset: z.number().int().nonnegative(),
+  byteLength: z.number().int().nonnegative(),
+});
+type TensorEntry = z.infer<typeof tensorEntrySchema>;
 
-interface CheckpointJson {
-  format: string;
-  version: number;
-  savedAt: string;
-  config: unknown;
-  state: CheckpointState;
-  tensors: TensorEntry[];
-  tensorsSha256: string;
-}
+const checkpointJsonSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  version: z.literal(CHECKPOINT_VERSION),
+  savedAt: z.string(),
+  config: z.unknown(),
+  state: z.looseObject({ step: z.number().int().nonnegative(), epoch: z.number().int().nonnegative() }),
+  tensors: z.array(tensorEntrySchema),
+  tensorsSha256: z.string(),
+});
+type CheckpointJson = z.infer<typeof checkpointJsonSchema>;
+
+const latestJsonSchema = z.object({ dir: z.string().regex(/^step-\d{8}$/), step: z.number().int().nonnegative() });
 
 export class CheckpointError extends Error {
   constructor(public readonly file: string, problem: string) {
@@ -188,18 +193,33 @@ export interface LoadedCheckpoint {
   state: CheckpointState;
 }
 
-async function readCheckpointJson(dir: string): Promise<{ json: CheckpointJson; bin: Buffer }> {
-  const jsonFile = path.join(dir, 'checkpoint.json');
-  const binFile = path.join(dir, 'tensors.bin');
-  let json: CheckpointJson;
+async function readJsonText(file: string): Promise<unknown> {
   try {
-    json = JSON.parse(await fs.readFile(jsonFile, 'utf8')) as CheckpointJson;
+    return JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (err) {
-    throw new CheckpointError(jsonFile, `unreadable checkpoint description (${(err as Error).message})`);
+    throw new CheckpointError(file, `unreadable checkpoint description (${(err as Error).message})`);
   }
-  if (json.format !== CHECKPOINT_FORMAT || json.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(jsonFile, `not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file (format ${json.format}, version ${json.version})`);
+}
+
+/** checkpoint.json of a checkpoint folder, checked field by field. */
+async function readCheckpointDescription(dir: string): Promise<CheckpointJson> {
+  const jsonFile = path.join(dir, 'checkpoint.json');
+  const value = await readJsonText(jsonFile);
+  const format = (value as { format?: unknown } | null)?.format;
+  const version = (value as { version?: unknown } | null)?.version;
+  if (format !== CHECKPOINT_FORMAT || version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(jsonFile, `not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file (format ${String(format)}, version ${String(version)})`);
   }
+  try {
+    return checkJson(value, checkpointJsonSchema, jsonFile);
+  } catch (err) {
+    throw new CheckpointError(jsonFile, (err as JsonFileError).message.slice(jsonFile.length + 2));
+  }
+}
+
+async function readCheckpointJson(dir: string): Promise<{ json: CheckpointJson; bin: Buffer }> {
+  const json = await readCheckpointDescription(dir);
+  const binFile = path.join(dir, 'tensors.bin');
   let bin: Buffer;
   try {
     bin = await fs.readFile(binFile);
@@ -209,6 +229,24 @@ async function readCheckpointJson(dir: string): Promise<{ json: CheckpointJson; 
   const sha = createHash('sha256').update(bin).digest('hex');
   if (sha !== json.tensorsSha256) throw new CheckpointError(binFile, 'damaged: its SHA-256 does not match checkpoint.json');
   return { json, bin };
+}
+
+/**
+ * The checkpoint folder meant by `dirOrRun`: itself when it holds checkpoint.json, else the run
+ * folder's latest checkpoint; a CheckpointError when there is neither.
+ */
+export async function resolveCheckpoint(dirOrRun: string, hint = ''): Promise<string> {
+  if (await exists(path.join(dirOrRun, 'checkpoint.json'))) return dirOrRun;
+  const latest = await findLatestCheckpoint(dirOrRun);
+  if (!latest) throw new CheckpointError(dirOrRun, `no checkpoint found (neither a checkpoint folder nor a run folder with checkpoints/)${hint}`);
+  return latest;
+}
+
+/** What a checkpoint says of its run, without loading any tensor: the config, the state, the weight groups. */
+export async function readCheckpointInfo(dirOrRun: string): Promise<{ dir: string; config: unknown; state: CheckpointState; groups: string[] }> {
+  const dir = await resolveCheckpoint(dirOrRun);
+  const json = await readCheckpointDescription(dir);
+  return { dir, config: json.config, state: json.state, groups: [...new Set(json.tensors.map((t) => t.group))] };
 }
 
 /** The newest complete checkpoint of a run, or undefined when there is none. */
@@ -221,8 +259,8 @@ export async function findLatestCheckpoint(runDir: string): Promise<string | und
     return undefined;
   }
   try {
-    const latest = JSON.parse(await fs.readFile(path.join(root, 'latest.json'), 'utf8')) as { dir?: string };
-    if (latest.dir && names.includes(latest.dir)) return path.join(root, latest.dir);
+    const latest = latestJsonSchema.safeParse(JSON.parse(await fs.readFile(path.join(root, 'latest.json'), 'utf8')));
+    if (latest.success && names.includes(latest.data.dir)) return path.join(root, latest.data.dir);
   } catch {
     // No or unreadable latest.json: fall back to the newest step folder.
   }
@@ -239,12 +277,7 @@ export async function loadCheckpoint(
   dirOrRun: string,
   targets: { models: Record<string, WeightsHolder>; optimizers?: Record<string, tf.Optimizer> },
 ): Promise<LoadedCheckpoint> {
-  let dir = dirOrRun;
-  if (!(await exists(path.join(dir, 'checkpoint.json')))) {
-    const latest = await findLatestCheckpoint(dirOrRun);
-    if (!latest) throw new CheckpointError(dirOrRun, 'no checkpoint found (neither a checkpoint folder nor a run folder with checkpoints/)');
-    dir = latest;
-  }
+  const dir = await resolveCheckpoint(dirOrRun);
   const { json, bin } = await readCheckpointJson(dir);
   const jsonFile = path.join(dir, 'checkpoint.json');
   const byGroup = new Map<string, TensorEntry[]>();

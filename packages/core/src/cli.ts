@@ -4,6 +4,8 @@ import { dataCommand } from './commands/data';
 import { infoCommand } from './commands/info';
 import { smokeCommand } from './commands/smoke';
 
-void runCli('dlcv-core', [infoCommand, dataCommand, smokeCommand]).then((code) => {
+const { version } = require('../package.json') as { version: string };
+
+void runCli({ name: 'dlcv-core', version }, [infoCommand, dataCommand, smokeCommand]).then((code) => {
   process.exitCode = code;
 });

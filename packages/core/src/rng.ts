@@ -5,6 +5,7 @@
  * PCG32 (O'Neill 2014, "XSH RR" output): small state, good statistics, and trivially
  * portable, unlike Math.random or tfjs's per-backend random ops.
  */
+import { z } from 'zod';
 
 const MULT_HI = 0x5851f42d;
 const MULT_LO = 0x4c957f2d;
@@ -149,10 +150,8 @@ export class Rng {
   }
 }
 
-export interface RngState {
-  stateHi: number;
-  stateLo: number;
-  incHi: number;
-  incLo: number;
-  spareNormal: number | null;
-}
+const uint32 = z.number().int().min(0).max(0xffffffff);
+
+/** A generator's state as checkpoints store it. */
+export const rngStateSchema = z.object({ stateHi: uint32, stateLo: uint32, incHi: uint32, incLo: uint32, spareNormal: z.number().nullable() });
+export type RngState = z.infer<typeof rngStateSchema>;

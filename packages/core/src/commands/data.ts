@@ -1,22 +1,18 @@
-import type { Command } from '../cli-kit';
-import { EMBEDDED_DIGIT_SETS, ensureEmbeddedDigits, type EmbeddedDigitSet } from '../embedded/build';
-import { UsageError } from '../cli-kit';
+import { defineCommand, flag } from '../cli-kit';
+import { EMBEDDED_DIGIT_SETS, ensureEmbeddedDigits } from '../embedded/build';
 
-export const dataCommand: Command = {
+export const dataCommand = defineCommand({
   name: 'data',
   summary: 'Build the embedded real digit sets (mnistm, syndigits, usps-like) into the cache folder, if missing.',
-  usage: 'data [--only mnistm|syndigits|usps-like] [--cache-dir DIR]',
-  flags: { only: { type: 'string' }, 'cache-dir': { type: 'string' } },
+  flags: {
+    only: flag.choice(EMBEDDED_DIGIT_SETS, { help: 'build only this set', shown: 'all' }),
+    'cache-dir': flag.path({ help: 'cache folder', metavar: 'DIR', shown: '$DLCV_CACHE_DIR or ~/.cache/dlcv-hw2' }),
+  },
   needsEngine: false,
   async run({ flags }) {
-    const only = flags.only as string | undefined;
-    if (only && !(EMBEDDED_DIGIT_SETS as readonly string[]).includes(only)) {
-      throw new UsageError(`--only: unknown set "${only}"; choose one of ${EMBEDDED_DIGIT_SETS.join(', ')}`);
-    }
-    const names = only ? [only as EmbeddedDigitSet] : EMBEDDED_DIGIT_SETS;
-    for (const name of names) {
-      const dir = await ensureEmbeddedDigits(name, { cacheDir: flags['cache-dir'] as string | undefined, log: (m) => console.log(m) });
+    for (const name of flags.only ? [flags.only] : EMBEDDED_DIGIT_SETS) {
+      const dir = await ensureEmbeddedDigits(name, { cacheDir: flags['cache-dir'], log: (m) => console.log(m) });
       console.log(`${name}: ${dir}`);
     }
   },
-};
+});

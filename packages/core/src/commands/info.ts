@@ -1,13 +1,12 @@
 import * as os from 'node:os';
-import type { Command } from '../cli-kit';
+import { defineCommand } from '../cli-kit';
 
-export const infoCommand: Command = {
+export const infoCommand = defineCommand({
   name: 'info',
   summary: 'Print the engine this machine runs on and why the others were passed over.',
-  usage: 'info [--engine tfjs-node-gpu|tfjs-node|native|cpu]',
   flags: {},
   async run({ engine }) {
     console.log(`cpus: ${os.availableParallelism()} x ${os.cpus()[0]?.model ?? 'unknown'}; node ${process.version}`);
     for (const s of engine?.skipped ?? []) console.log(`  ${s.engine}: ${s.reason}`);
   },
-};
+});

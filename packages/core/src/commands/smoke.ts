@@ -5,16 +5,15 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { findLatestCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint';
-import { intFlag, type Command } from '../cli-kit';
+import { defineCommand, flag } from '../cli-kit';
 import { openDigits } from '../data/digits';
+import type { ImageDataset } from '../data/dataset';
 import { ensureEmbeddedDigits } from '../embedded/build';
 import { writeGrid } from '../image/grid';
-import { MetricsLog, readMetrics } from '../metrics';
-import { writePlot } from '../plot';
+import { z } from '../json-file';
 import { progress } from '../progress';
-import { Rng, type RngState } from '../rng';
-import { assertFinite } from '../training';
+import { Rng, rngStateSchema } from '../rng';
+import { assertFinite, openRun, writeLossPlot } from '../run';
 
 /** Conv 3->6 k5, ReLU, MaxPool 2, Conv 6->16 k5, ReLU, MaxPool 2, FC 256->128->64->10. */
 function digitClassifier(seed: number): tf.Sequential {
@@ -34,16 +33,32 @@ function digitClassifier(seed: number): tf.Sequential {
 // The grader normalises with mean 0.5, std 0.5: that is exactly [-1, 1].
 const SCALING = { range: [-1, 1] as [number, number] };
 
-export const smokeCommand: Command = {
+const stateSchema = z.object({ step: z.number().int().nonnegative(), epoch: z.number().int().nonnegative(), rng: rngStateSchema });
+
+async function valAccuracy(model: tf.LayersModel, val: ImageDataset): Promise<{ correct: number; accuracy: number }> {
+  let correct = 0;
+  for await (const batch of val.batches({ batchSize: 256, scaling: SCALING })) {
+    const pred = tf.tidy(() => (model.predict(batch.x) as tf.Tensor2D).argMax(-1));
+    const p = await pred.data(), y = await (batch.y as tf.Tensor).data();
+    for (let i = 0; i < p.length; i++) if (p[i] === y[i]) correct++;
+    tf.dispose([pred, batch.x, batch.y as tf.Tensor]);
+  }
+  return { correct, accuracy: correct / val.length };
+}
+
+export const smokeCommand = defineCommand({
   name: 'smoke',
   summary: 'Train the digit-classifier architecture briefly on the embedded MNIST-M: engine, data, checkpoints, plots.',
-  usage: 'smoke [--steps 300] [--batch 64] [--seed 0] [--out runs/smoke] [--resume]',
-  flags: { steps: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' } },
+  flags: {
+    steps: flag.int({ help: 'training steps', default: 300, min: 1 }),
+    batch: flag.int({ help: 'batch size', default: 64, min: 1 }),
+    seed: flag.int({ help: 'seed of the weights and the data order', default: 0, min: 0 }),
+    out: flag.path({ help: 'run folder', default: 'runs/smoke', metavar: 'DIR' }),
+    resume: flag.bool({ help: 'continue the run in --out' }),
+  },
   async run({ flags }) {
-    const steps = intFlag(flags.steps, 'steps', 300);
-    const batchSize = intFlag(flags.batch, 'batch', 64);
-    const seed = intFlag(flags.seed, 'seed', 0);
-    const runDir = path.resolve((flags.out as string | undefined) ?? 'runs/smoke');
+    const { steps, seed, out: runDir } = flags;
+    const batchSize = flags.batch;
     const config = { steps, batchSize, seed, lr: 1e-3 };
 
     const root = await ensureEmbeddedDigits('mnistm', { log: (m) => console.log(m) });
@@ -54,16 +69,14 @@ export const smokeCommand: Command = {
     const model = digitClassifier(seed);
     const optimizer = tf.train.adam(config.lr);
     const rng = new Rng(seed);
-    let step = 0;
-    if (flags.resume && (await findLatestCheckpoint(runDir))) {
-      const loaded = await loadCheckpoint(runDir, { models: { classifier: model }, optimizers: { adam: optimizer } });
-      step = loaded.state.step;
-      rng.setState(loaded.state.rng as RngState);
-      console.log(`resumed from ${loaded.dir} at step ${step}`);
-    }
+    const run = await openRun({
+      runDir, config, mayChange: ['steps'], resume: flags.resume, models: { classifier: model }, optimizers: { adam: optimizer },
+      initialState: { step: 0, epoch: 0, rng: rng.getState() }, stateSchema, log: (m) => console.log(m),
+    });
+    let step = run.state.step;
+    rng.setState(run.state.rng);
 
     // train
-    const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
     const bar = progress({ total: steps, label: 'smoke train' });
     bar.tick(step);
     outer: while (step < steps) {
@@ -77,41 +90,25 @@ export const smokeCommand: Command = {
         tf.dispose([batch.x, labels, loss]);
         step++;
         assertFinite({ loss: value }, step);
-        await metrics.append({ step, loss: value });
+        await run.metrics.append({ step, loss: value });
         bar.tick(1, { loss: value.toFixed(3) });
-        if (step % 100 === 0 || step === steps) {
-          await saveCheckpoint(runDir, { models: { classifier: model }, optimizers: { adam: optimizer }, config, state: { step, epoch: 0, rng: rng.getState() } });
-        }
+        if (step % 100 === 0 || step === steps) await run.save({ step, epoch: 0, rng: rng.getState() });
         if (step >= steps) break outer;
       }
     }
     bar.stop();
 
     // evaluate
-    let correct = 0;
-    for await (const batch of val.batches({ batchSize: 256, scaling: SCALING })) {
-      const pred = tf.tidy(() => (model.predict(batch.x) as tf.Tensor2D).argMax(-1));
-      const p = await pred.data(), y = await (batch.y as tf.Tensor).data();
-      for (let i = 0; i < p.length; i++) if (p[i] === y[i]) correct++;
-      tf.dispose([pred, batch.x, batch.y as tf.Tensor]);
-    }
-    const accuracy = correct / val.length;
-    await metrics.append({ step, valAccuracy: accuracy });
+    const { correct, accuracy } = await valAccuracy(model, val);
+    await run.metrics.append({ step, valAccuracy: accuracy });
+    await run.metrics.flush();
     console.log(`val accuracy after ${step} steps: ${(accuracy * 100).toFixed(2)}% (${correct}/${val.length})`);
 
     // pictures
     const sample = await train.getPixelsBatch(Array.from({ length: 64 }, (_, i) => i));
     const images = Array.from({ length: 64 }, (_, i) => ({ width: 28, height: 28, channels: 3 as const, data: sample.subarray(i * 2352, (i + 1) * 2352) }));
     await writeGrid(path.join(runDir, 'train-samples.png'), images, { cols: 8 });
-    // The whole run's curve, across resumes: the last record of each step wins (a resumed run
-    // repeats the steps after its checkpoint).
-    const byStep = new Map<number, number>();
-    for (const r of (await readMetrics(metrics.file)).records) if (typeof r.loss === 'number' && typeof r.step === 'number') byStep.set(r.step, r.loss);
-    const lossCurve = { x: [...byStep.keys()].sort((a, b) => a - b), y: [] as number[] };
-    lossCurve.y = lossCurve.x.map((s) => byStep.get(s) as number);
-    if (lossCurve.x.length) {
-      await writePlot(path.join(runDir, 'loss.png'), { title: 'smoke: training loss', xLabel: 'step', yLabel: 'cross-entropy', series: [{ name: 'train', ...lossCurve }] });
-    }
+    await writeLossPlot(runDir, { title: 'smoke: training loss', yLabel: 'cross-entropy', series: [{ key: 'loss', name: 'train' }] });
     console.log(`wrote ${runDir}/{train-samples.png, loss.png, metrics.jsonl, checkpoints/}`);
   },
-};
+});

@@ -1,0 +1,4 @@
+export * as flag from './flags';
+export { UsageError, type Flag, type FlagSpecs, type FlagValues } from './flags';
+export { defineCommand, runCli, type Command, type CommandSpec, type PositionalSpec, type ProgramInfo } from './command';
+export { userPath } from './paths';

@@ -1,0 +1,55 @@
+/**
+ * JSON read back from disk (checkpoints, run and model configs, statistics files) is checked
+ * against a zod schema, and a file that does not fit is reported with its path and the field:
+ * `runs/x/checkpoints/latest.json: step: expected number, received string`.
+ */
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+
+export { z };
+
+export class JsonFileError extends Error {
+  constructor(public readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'JsonFileError';
+  }
+}
+
+/** "a.b[2]: message" for each problem, joined. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      return where ? `${where}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/** Checks an already parsed value; `file` names where it came from in the error. */
+export function checkJson<S extends z.ZodType>(value: unknown, schema: S, file: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new JsonFileError(file, describeIssues(result.error));
+  return result.data;
+}
+
+export interface ReadJsonOptions {
+  /** What to say when the file does not exist (default: "not found"). */
+  missing?: string;
+}
+
+export async function readJsonFile<S extends z.ZodType>(file: string, schema: S, options: ReadJsonOptions = {}): Promise<z.output<S>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new JsonFileError(file, code === 'ENOENT' ? (options.missing ?? 'not found') : `cannot read (${code ?? String(err)})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new JsonFileError(file, `invalid JSON (${(err as Error).message})`);
+  }
+  return checkJson(value, schema, file);
+}

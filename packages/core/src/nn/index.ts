@@ -1,0 +1,2 @@
+export { initTorchDefault, torchDefaultBound, torchDefaultValues } from './init';
+export { countParams, type ParamCount } from './params';

@@ -1,0 +1,89 @@
+/**
+ * Opening a training run: the one resume policy of every trainer.
+ *
+ * - A run folder that holds checkpoints is continued only when asked (`resume`); otherwise the
+ *   run refuses to start rather than mix two runs.
+ * - Resuming reads the saved config first and refuses, naming each changed setting, unless the
+ *   trainer lists that setting as one that may change (the checkpoint interval, say). Then the
+ *   weights and optimizer state load, and the saved state (step, RNG states...) comes back.
+ * - `resume` with no checkpoint yet starts a fresh run, so a script can always pass it.
+ * - metrics.jsonl keeps exactly the steps the checkpoint covers (a crash may have logged more);
+ *   a fresh run starts it empty. config.json records the run's config.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { findLatestCheckpoint, loadCheckpoint, readCheckpointInfo, saveCheckpoint, type CheckpointState, type SaveCheckpointOptions, type WeightsHolder } from '../checkpoint';
+import { writeFileAtomic } from '../image/io';
+import { checkJson, type z } from '../json-file';
+import { MetricsLog, readMetrics } from '../metrics';
+import { configDifferences } from './config-diff';
+
+export interface RunSetup<S extends CheckpointState> {
+  runDir: string;
+  /** The run's settings (JSON): saved in every checkpoint and in config.json. */
+  config: unknown;
+  /** Config keys (dotted for nested ones) that a resumed run may change. */
+  mayChange?: readonly string[];
+  /** Continue the run folder's latest checkpoint, if it has one. */
+  resume: boolean;
+  models: Record<string, WeightsHolder>;
+  optimizers?: Record<string, tf.Optimizer>;
+  /** The state of a fresh run. */
+  initialState: S;
+  /** Checks the state read back from a checkpoint. */
+  stateSchema: z.ZodType<S>;
+  log?: (message: string) => void;
+}
+
+export interface TrainingRun<S extends CheckpointState> {
+  readonly runDir: string;
+  /** The restored state, or the initial one. */
+  readonly state: S;
+  /** The checkpoint folder the run continued from. */
+  readonly resumedFrom?: string;
+  readonly metrics: MetricsLog;
+  /** Saves a checkpoint of the run's models and optimizers (plus `extraModels`) with `state`. */
+  save(state: S, options?: SaveCheckpointOptions & { extraModels?: Record<string, WeightsHolder> }): Promise<string>;
+}
+
+export const METRICS_FILE = 'metrics.jsonl';
+export const RUN_CONFIG_FILE = 'config.json';
+
+async function keepCoveredMetrics(file: string, step: number): Promise<void> {
+  const { records } = await readMetrics<Record<string, unknown>>(file).catch(() => ({ records: [] as Record<string, unknown>[] }));
+  const kept = records.filter((r) => typeof r.step !== 'number' || r.step <= step);
+  await writeFileAtomic(file, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}
+
+export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Promise<TrainingRun<S>> {
+  const { runDir, config, models, optimizers } = setup;
+  const log = setup.log ?? (() => undefined);
+  const existing = await findLatestCheckpoint(runDir);
+  if (existing && !setup.resume) throw new Error(`${runDir} already holds checkpoints (${path.basename(existing)}): pass --resume to continue that run, or choose another --out`);
+  let state = setup.initialState;
+  const metricsFile = path.join(runDir, METRICS_FILE);
+  if (existing) {
+    // Settings first: weights of another width would otherwise fail to load with a shape error
+    // that does not say which setting changed.
+    const saved = await readCheckpointInfo(existing);
+    const changed = configDifferences(saved.config, config, setup.mayChange);
+    if (changed.length) throw new Error(`${existing}: the run was made with other settings (${changed.join('; ')}); resume with the same flags, choose another --out, or delete ${runDir} to start over`);
+    state = checkJson(saved.state, setup.stateSchema, path.join(existing, 'checkpoint.json'));
+    const loaded = await loadCheckpoint(existing, { models, optimizers });
+    await keepCoveredMetrics(metricsFile, state.step);
+    log(`resumed from ${loaded.dir} at step ${state.step}`);
+  } else {
+    if (setup.resume) log(`no checkpoint in ${runDir} yet: starting a fresh run`);
+    await fs.mkdir(runDir, { recursive: true });
+    await fs.rm(metricsFile, { force: true });
+  }
+  await writeFileAtomic(path.join(runDir, RUN_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  return {
+    runDir,
+    state,
+    resumedFrom: existing,
+    metrics: new MetricsLog(metricsFile),
+    save: (s, options = {}) => saveCheckpoint(runDir, { models: { ...models, ...options.extraModels }, optimizers, config, state: s }, options),
+  };
+}
