@@ -10,18 +10,17 @@
  * previous checkpoint loadable. checkpoint.json holds the SHA-256 of tensors.bin so a damaged
  * file is caught on load. Plain files, no tfjs IO handlers: works on every engine.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, writeFileSynced } from './image/io';
 import { checkJson, JsonFileError, z } from './json-file';
+import { entryTensor, groupEntries, restoreHolder, sha256, tensorEntrySchema, TensorPacker, type WeightsHolder } from './tensor-file';
+
+export type { WeightsHolder } from './tensor-file';
 
 export const CHECKPOINT_FORMAT = 'dlcv-checkpoint';
 export const CHECKPOINT_VERSION = 1;
-
-/** Something whose tensors a checkpoint saves and restores, in a fixed order. */
-export type WeightsHolder = tf.LayersModel | tf.Variable[];
 
 export interface CheckpointState {
   step: number;
@@ -36,16 +35,6 @@ export interface CheckpointContent {
   config: unknown;
   state: CheckpointState;
 }
-
-const tensorEntrySchema = z.object({
-  group: z.string(),
-  name: z.string(),
-  shape: z.array(z.number().int().nonnegative()),
-  dtype: z.enum(['float32', 'int32']),
-  offset: z.number().int().nonnegative(),
-  byteLength: z.number().int().nonnegative(),
-});
-type TensorEntry = z.infer<typeof tensorEntrySchema>;
 
 const checkpointJsonSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
@@ -65,20 +54,6 @@ export class CheckpointError extends Error {
     super(`${file}: ${problem}`);
     this.name = 'CheckpointError';
   }
-}
-
-function isLayersModel(holder: WeightsHolder): holder is tf.LayersModel {
-  return !Array.isArray(holder);
-}
-
-function holderTensors(holder: WeightsHolder): { name: string; tensor: tf.Tensor }[] {
-  if (isLayersModel(holder)) {
-    // model.weights order is fixed by the architecture; names carry per-process suffixes, so
-    // restoring matches by position and shape, names are kept for error messages.
-    const values = holder.getWeights();
-    return holder.weights.map((w, i) => ({ name: w.originalName, tensor: values[i] as tf.Tensor }));
-  }
-  return holder.map((v) => ({ name: v.name, tensor: v }));
 }
 
 /** Adam/Adamax keep beta^t as variables (accBeta1, accBeta2) that getWeights() leaves out. */
@@ -106,36 +81,21 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent,
   const root = checkpointsDir(runDir);
   await fs.mkdir(root, { recursive: true });
 
-  const entries: TensorEntry[] = [];
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  const add = async (group: string, name: string, tensor: tf.Tensor) => {
-    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`saveCheckpoint: ${group}/${name} has dtype ${tensor.dtype}`);
-    const values = (await tensor.data()) as Float32Array | Int32Array;
-    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    entries.push({ group, name, shape: tensor.shape, dtype: tensor.dtype, offset, byteLength: bytes.length });
-    chunks.push(Buffer.from(bytes));
-    offset += bytes.length;
-  };
-  for (const [modelName, holder] of Object.entries(content.models)) {
-    const tensors = holderTensors(holder);
-    // getWeights() hands out the live variables: read them, never dispose them.
-    for (const { name, tensor } of tensors) await add(`model:${modelName}`, name, tensor);
-  }
+  const packer = new TensorPacker();
+  for (const [modelName, holder] of Object.entries(content.models)) await packer.addHolder(`model:${modelName}`, holder);
   for (const [optName, optimizer] of Object.entries(content.optimizers ?? {})) {
-    const named = await optimizer.getWeights();
-    for (const { name, tensor } of named) await add(`optimizer:${optName}`, name, tensor);
-    for (const [field, v] of accumulatedPowers(optimizer)) await add(`optimizer-powers:${optName}`, field, v);
+    for (const { name, tensor } of await optimizer.getWeights()) await packer.add(`optimizer:${optName}`, name, tensor);
+    for (const [field, v] of accumulatedPowers(optimizer)) await packer.add(`optimizer-powers:${optName}`, field, v);
   }
-  const tensorsBin = Buffer.concat(chunks);
+  const { bin: tensorsBin, sha256: tensorsSha256 } = packer.finish();
   const json: CheckpointJson = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     savedAt: new Date().toISOString(),
     config: content.config,
     state: content.state,
-    tensors: entries,
-    tensorsSha256: createHash('sha256').update(tensorsBin).digest('hex'),
+    tensors: packer.entries,
+    tensorsSha256,
   };
 
   const finalDir = path.join(root, stepDirName(step));
@@ -226,8 +186,7 @@ async function readCheckpointJson(dir: string): Promise<{ json: CheckpointJson; 
   } catch (err) {
     throw new CheckpointError(binFile, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const sha = createHash('sha256').update(bin).digest('hex');
-  if (sha !== json.tensorsSha256) throw new CheckpointError(binFile, 'damaged: its SHA-256 does not match checkpoint.json');
+  if (sha256(bin) !== json.tensorsSha256) throw new CheckpointError(binFile, 'damaged: its SHA-256 does not match checkpoint.json');
   return { json, bin };
 }
 
@@ -280,44 +239,23 @@ export async function loadCheckpoint(
   const dir = await resolveCheckpoint(dirOrRun);
   const { json, bin } = await readCheckpointJson(dir);
   const jsonFile = path.join(dir, 'checkpoint.json');
-  const byGroup = new Map<string, TensorEntry[]>();
-  for (const e of json.tensors) byGroup.set(e.group, [...(byGroup.get(e.group) ?? []), e]);
-  const toTensor = (e: TensorEntry) => {
-    const slice = bin.subarray(e.offset, e.offset + e.byteLength);
-    const copy = new Uint8Array(slice); // aligned copy for the typed array view
-    const values = e.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
-    return tf.tensor(values, e.shape, e.dtype);
-  };
-
+  const byGroup = groupEntries(json.tensors);
   for (const [modelName, holder] of Object.entries(targets.models)) {
     const saved = byGroup.get(`model:${modelName}`);
     if (!saved) throw new CheckpointError(jsonFile, `has no weights for model "${modelName}" (it has: ${[...byGroup.keys()].join(', ')})`);
-    const current = holderTensors(holder);
-    if (current.length !== saved.length) {
-      throw new CheckpointError(jsonFile, `model "${modelName}" has ${current.length} weight tensors, the checkpoint ${saved.length}: a different architecture or config`);
-    }
-    saved.forEach((e, i) => {
-      const want = current[i]?.tensor.shape ?? [];
-      if (want.join('x') !== e.shape.join('x')) {
-        throw new CheckpointError(jsonFile, `model "${modelName}" weight ${i} (${e.name}) has shape [${e.shape}] in the checkpoint, [${want}] in the model`);
-      }
-    });
-    const tensors = saved.map(toTensor);
-    if (isLayersModel(holder)) holder.setWeights(tensors);
-    else holder.forEach((v, i) => v.assign(tensors[i] as tf.Tensor));
-    tf.dispose(tensors);
+    restoreHolder(holder, saved, bin, { what: `model "${modelName}"`, source: 'the checkpoint', fail: (problem) => new CheckpointError(jsonFile, problem) });
   }
   for (const [optName, optimizer] of Object.entries(targets.optimizers ?? {})) {
     const saved = byGroup.get(`optimizer:${optName}`);
     if (!saved) throw new CheckpointError(jsonFile, `has no state for optimizer "${optName}"`);
-    await optimizer.setWeights(saved.map((e) => ({ name: e.name, tensor: toTensor(e) })));
+    await optimizer.setWeights(saved.map((e) => ({ name: e.name, tensor: entryTensor(bin, e) })));
     // setWeights recomputes beta^t with pow(), which differs in the last bit from the product
     // accumulated step by step; restoring the saved product makes a resumed run bit-exact.
     const powers = new Map((byGroup.get(`optimizer-powers:${optName}`) ?? []).map((e) => [e.name, e]));
     for (const [field, v] of accumulatedPowers(optimizer)) {
       const e = powers.get(field);
       if (e) {
-        const t = toTensor(e);
+        const t = entryTensor(bin, e);
         v.assign(t);
         t.dispose();
       }
