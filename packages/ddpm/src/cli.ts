@@ -6,6 +6,8 @@ import { reverseCommand } from './commands/reverse';
 import { sampleCommand } from './commands/sample';
 import { trainCommand } from './commands/train';
 
-void runCli('dlcv-ddpm', [trainCommand, sampleCommand, gridCommand, reverseCommand, benchCommand, infoCommand]).then((code) => {
+const { version } = require('../package.json') as { version: string };
+
+void runCli({ name: 'dlcv-ddpm', version }, [trainCommand, sampleCommand, gridCommand, reverseCommand, benchCommand, infoCommand]).then((code) => {
   process.exitCode = code;
 });

@@ -1,11 +1,12 @@
-export * from './unet';
+export * from './model';
 export * from './schedulers';
 export * from './guidance';
 export * from './conditioning';
 export * from './pipeline';
 export * from './ema';
 export * from './model-io';
-export * from './presets';
+export * from './config';
+export * from './step';
 export * from './trainer';
 export { GroupNorm } from './layers/group-norm';
 export { Film } from './layers/film';

@@ -5,7 +5,7 @@ import { setupEngine } from '@dlcv/core';
 import { loadModelFolder, MODEL_FILES, ModelFolderError, saveModelFolder, type SavedModelInfo } from './model-io';
 import { resolveSchedulerConfig } from './schedulers';
 import { tempDir } from './test-utils/fixtures';
-import { createUnet, type UnetConfig } from './unet';
+import { createUnet, type UnetConfig } from './model';
 
 const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 };
 const INFO: SavedModelInfo = { unet: TINY, scheduler: resolveSchedulerConfig({ num_train_timesteps: 50 }), sampling: { sampler: 'ddim', steps: 10, w: 2, eta: 0 }, training: { preset: 'test' } };
@@ -21,7 +21,7 @@ describe('model folder', () => {
     const dir = path.join(await tempDir('ddpm-model-'), 'model');
     const model = createUnet(TINY, 2);
     await saveModelFolder(dir, model, INFO);
-    expect((await fs.readdir(dir)).sort()).toEqual(['config.json', 'model.json', 'scheduler_config.json', 'weights.bin']);
+    expect((await fs.readdir(dir)).sort()).toEqual(['config.json', 'scheduler_config.json', 'weights.bin', 'weights.json']);
     const sched = JSON.parse(await fs.readFile(path.join(dir, MODEL_FILES.scheduler), 'utf8'));
     expect(sched).toMatchObject({ _class_name: 'DDPMScheduler', num_train_timesteps: 50, beta_start: 1e-4, beta_end: 0.02, beta_schedule: 'linear', prediction_type: 'epsilon', timestep_spacing: 'trailing' });
     const loaded = await loadModelFolder(dir);
@@ -59,18 +59,25 @@ describe('model folder', () => {
     const weights = path.join(dir, MODEL_FILES.weights);
     const bytes = await fs.readFile(weights);
     await fs.writeFile(weights, bytes.subarray(0, bytes.length - 8));
-    await expect(loadModelFolder(dir)).rejects.toThrow(`${weights}: holds ${bytes.length - 8} bytes, model.json's manifest needs ${bytes.length}`);
+    await expect(loadModelFolder(dir)).rejects.toThrow(`${weights}: damaged: its SHA-256 does not match weights.json`);
     await fs.writeFile(weights, bytes);
 
     const sched = path.join(dir, MODEL_FILES.scheduler);
     await fs.writeFile(sched, '{"beta_schedule": "cosine"}');
-    await expect(loadModelFolder(dir)).rejects.toThrow(`${sched}: beta_schedule must be one of`);
+    await expect(loadModelFolder(dir)).rejects.toThrow(`${sched}: beta_schedule: Invalid option: expected one of`);
     await fs.rm(sched);
     await expect(loadModelFolder(dir)).rejects.toThrow(ModelFolderError);
     await expect(loadModelFolder(dir)).rejects.toThrow(`${sched}: not found`);
 
     const config = path.join(dir, MODEL_FILES.config);
-    await fs.writeFile(config, '{"format": "dlcv-ddpm-model", "format_version": 1, "n_feat": 12');
+    const good = await fs.readFile(config, 'utf8');
+    await fs.writeFile(config, '{"format": "dlcv-ddpm-model", "format_version": 2, "n_feat": 12');
     await expect(loadModelFolder(dir)).rejects.toThrow(`${config}: invalid JSON`);
+    await fs.writeFile(config, good.replace('"n_feat": 8', '"n_feat": 9'));
+    await expect(loadModelFolder(dir)).rejects.toThrow(`${config}: groups: nFeat must be divisible by groups`);
+    await fs.writeFile(config, good.replace('"format_version": 2', '"format_version": 1'));
+    await expect(loadModelFolder(dir)).rejects.toThrow(`${config}: format_version 1; this version reads 2 (retrain with \`dlcv-ddpm train\`)`);
+    await fs.writeFile(config, good.replace('"sampler": "ddim"', '"sampler": "euler"'));
+    await expect(loadModelFolder(dir)).rejects.toThrow(`${config}: sampling.sampler: Invalid option`);
   });
 });

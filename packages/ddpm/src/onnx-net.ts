@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { NoiseNet } from './pipeline';
-import type { UnetConfig } from './unet';
+import type { UnetConfig } from './model';
 
 export interface OnnxNoiseNet extends NoiseNet {
   dispose(): Promise<void>;

@@ -4,7 +4,7 @@ import { conditionTensors } from './conditioning';
 import { onnxNoiseNet } from './onnx-net';
 import { DiffusionPipeline, imageNoiseRng } from './pipeline';
 import { makeScheduler } from './schedulers';
-import { createUnet, type UnetConfig } from './unet';
+import { createUnet, type UnetConfig } from './model';
 
 const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 };
 const PER = 12 * 12 * 3;

@@ -12,7 +12,7 @@ import { Rng } from '@dlcv/core';
 import { conditionArrays, type ConditionArrays } from './conditioning';
 import { guide } from './guidance';
 import type { NoiseSource, Scheduler } from './schedulers';
-import type { UnetConfig } from './unet';
+import type { UnetConfig } from './model';
 
 /** The generator of image `noiseId`'s noise. Stream offset keeps it apart from training's streams. */
 export function imageNoiseRng(seed: number, noiseId: number): Rng {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { findLatestCheckpoint, NonFiniteLossError, openDigits, readMetrics, setupEngine, type ImageDataset } from '@dlcv/core';
 import { loadModelFolder } from './model-io';
-import type { TrainConfig } from './presets';
+import type { TrainConfig } from './config';
 import { resolveSchedulerConfig } from './schedulers';
 import { makeDigitsFixture, tempDir } from './test-utils/fixtures';
 import { epochOrder, learningRateAt, runLength, train, type TrainResult } from './trainer';
@@ -71,7 +71,7 @@ describe('train', () => {
     expect(second.steps).toBe(8);
     expect(second.losses).toEqual(straight.losses);
     const same = async (rel: string) => (await fs.readFile(path.join(dir, rel))).equals(await fs.readFile(path.join(straightDir, rel)));
-    for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin', 'model/model.json', 'model/config.json', 'metrics.jsonl', 'samples/epoch-0001.png', 'samples/epoch-0002.png']) {
+    for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin', 'model/weights.json', 'model/config.json', 'metrics.jsonl', 'samples/epoch-0001.png', 'samples/epoch-0002.png']) {
       expect([rel, await same(rel)]).toEqual([rel, true]);
     }
   });
@@ -87,7 +87,7 @@ describe('train', () => {
   });
 
   test('refuses to overwrite a run without --resume, and to resume with other settings', async () => {
-    await expect(train({ runDir: straightDir, config: config(), data, quiet: true })).rejects.toThrow(/already holds checkpoints: pass --resume/);
+    await expect(train({ runDir: straightDir, config: config(), data, quiet: true })).rejects.toThrow(/already holds checkpoints \(step-00000008\): pass --resume/);
     await expect(train({ runDir: straightDir, config: config({ lr: 1e-3 }), data, quiet: true, resume: true })).rejects.toThrow('made with other settings (lr: 0.01 -> 0.001)');
     // another width: named as a setting, not as a weight-shape mismatch
     await expect(train({ runDir: straightDir, config: config({ unet: { nFeat: 16, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 } }), data, quiet: true, resume: true })).rejects.toThrow(/made with other settings \(unet\.nFeat: 8 -> 16\).*delete/);

@@ -4,10 +4,10 @@
  * and per sampling forward, and the ratio tfjs / PyTorch. A benchmark, not a test.
  */
 import * as tf from '@tensorflow/tfjs';
-import { intFlag, timeTorchReference, UsageError, type Command } from '@dlcv/core';
+import { countParams, defineCommand, flag, timeTorchReference, UsageError } from '@dlcv/core';
+import { createUnet } from '../model';
 import { onnxNoiseNet } from '../onnx-net';
-import { trainingStep } from '../trainer';
-import { createUnet, countTrainableParams } from '../unet';
+import { trainingStep } from '../step';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,24 +26,25 @@ async function timeIt(fn: () => Promise<void>, repeats: number, warmup: number):
   return median(times);
 }
 
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'Median seconds per training step (batch 32) and per sampling forward (batch 100, tfjs and ONNX Runtime) of the n_feat 128 U-Net, beside PyTorch CPU when available.',
-  usage: 'bench [--n-feat 128] [--train-batch 32] [--sample-batch 100] [--repeats 3] [--warmup 1] [--no-torch]',
-  flags: { 'n-feat': { type: 'string' }, 'train-batch': { type: 'string' }, 'sample-batch': { type: 'string' }, repeats: { type: 'string' }, warmup: { type: 'string' }, 'no-torch': { type: 'boolean' } },
+  flags: {
+    'n-feat': flag.int({ help: 'U-Net base width (a multiple of 8)', default: 128, min: 8 }),
+    'train-batch': flag.int({ help: 'batch of the timed training step', default: 32, min: 1 }),
+    'sample-batch': flag.int({ help: 'batch of the timed sampling forward', default: 100, min: 1 }),
+    repeats: flag.int({ help: 'timed runs (the median is shown)', default: 3, min: 1 }),
+    warmup: flag.int({ help: 'untimed runs first', default: 1, min: 0 }),
+    'no-torch': flag.bool({ help: 'skip the PyTorch reference' }),
+  },
   async run({ flags, engine }) {
     const log = (m: string) => console.log(m);
-    const nFeat = intFlag(flags['n-feat'], 'n-feat', 128);
-    const trainBatch = intFlag(flags['train-batch'], 'train-batch', 32);
-    const sampleBatch = intFlag(flags['sample-batch'], 'sample-batch', 100);
-    const repeats = intFlag(flags.repeats, 'repeats', 3);
-    const warmup = intFlag(flags.warmup, 'warmup', 1);
-    if (nFeat < 8 || nFeat % 8 !== 0) throw new UsageError('--n-feat must be a multiple of 8 (GroupNorm has 8 groups)');
-    if (repeats < 1 || trainBatch < 1 || sampleBatch < 1) throw new UsageError('--repeats and the batch sizes must be at least 1');
+    const { 'n-feat': nFeat, 'train-batch': trainBatch, 'sample-batch': sampleBatch, repeats, warmup } = flags;
+    if (nFeat % 8 !== 0) throw new UsageError('--n-feat must be a multiple of 8 (GroupNorm has 8 groups)');
 
     const unet = { nFeat, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 };
     const model = createUnet(unet, 0);
-    log(`ContextUnet n_feat ${nFeat}: ${countTrainableParams(model).toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
+    log(`ContextUnet n_feat ${nFeat}: ${countParams(model).trainable.toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
     const optimizer = tf.train.adam(1e-4);
     const inputs = (b: number) => [tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1), tf.randomUniform([b, 1], 0, 1, 'float32', 2), tf.oneHot(tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i % 10), 'int32'), 10).toFloat(), tf.zeros([b, 1])];
     const tIn = inputs(trainBatch);
@@ -92,4 +93,4 @@ export const benchCommand: Command = {
     for (const r of rows) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
     log(typeof torch === 'string' ? `PyTorch: ${torch}` : `PyTorch ${torch.torch} (${torch.python}), ${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.cases.ddpm_train?.params.toLocaleString('en-US') ?? '?'} parameters`);
   },
-};
+});

@@ -4,7 +4,7 @@ import { readImage, setupEngine } from '@dlcv/core';
 import { saveModelFolder } from '../model-io';
 import { inferenceTimesteps, resolveSchedulerConfig } from '../schedulers';
 import { tempDir } from '../test-utils/fixtures';
-import { createUnet } from '../unet';
+import { createUnet } from '../model';
 import { benchCommand } from './bench';
 import { gridCommand } from './grid';
 import { nearestStates, reverseCommand, reverseLabels } from './reverse';
@@ -29,7 +29,10 @@ beforeAll(async () => {
 
 afterAll(() => jest.restoreAllMocks());
 
-const run = (cmd: typeof sampleCommand, positionals: string[], flags: Record<string, string>) => cmd.run({ flags: { model: modelDir, ...flags }, positionals });
+/** Runs a command as the CLI would, on the engine the tests set up. */
+const invoke = (cmd: typeof sampleCommand, positionals: string[], flags: Record<string, string | true>) =>
+  cmd.invoke([...positionals, ...Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v]))]);
+const run = (cmd: typeof sampleCommand, positionals: string[], flags: Record<string, string>) => invoke(cmd, positionals, { model: modelDir, ...flags });
 const files = async (dir: string) => (await fs.readdir(dir)).sort();
 const bytes = (dir: string, name: string) => fs.readFile(path.join(dir, name));
 
@@ -62,8 +65,10 @@ describe('sample', () => {
   });
 
   test('refuses a missing model folder with its file name, and a missing output folder', async () => {
-    await expect(sampleCommand.run({ flags: { model: path.join(root, 'nope') }, positionals: [path.join(root, 'x')] })).rejects.toThrow(`${path.join(root, 'nope', 'config.json')}: not found`);
+    await expect(invoke(sampleCommand, [path.join(root, 'x')], { model: path.join(root, 'nope') })).rejects.toThrow(`${path.join(root, 'nope', 'config.json')}: not found`);
     await expect(run(sampleCommand, [], {})).rejects.toThrow(/give the output folder/);
+    // The usage is generated from the flags, --out included.
+    expect(sampleCommand.usage).toMatch(/^sample \[<out_dir>\] .*\[--out DIR\] \[--per-digit N\]/);
     await expect(run(sampleCommand, [path.join(root, 'x')], { steps: '51' })).rejects.toThrow(/--steps must be in 1\.\.50/);
   });
 });
@@ -115,11 +120,11 @@ describe('bench', () => {
   test('times a training step and a sampling forward and prints them in a table', async () => {
     const lines: string[] = [];
     (console.log as jest.Mock).mockImplementation((m: string) => void lines.push(m));
-    await benchCommand.run({ flags: { 'n-feat': '8', 'train-batch': '2', 'sample-batch': '2', repeats: '1', warmup: '0', 'no-torch': true }, positionals: [] });
+    await invoke(benchCommand, [], { 'n-feat': '8', 'train-batch': '2', 'sample-batch': '2', repeats: '1', warmup: '0', 'no-torch': true });
     (console.log as jest.Mock).mockImplementation(() => undefined);
     expect(lines.join('\n')).toMatch(/train step, batch 2 +\d+\.\d{3} s +- +-/);
     expect(lines.join('\n')).toMatch(/sampling forward, batch 2 +\d+\.\d{3} s/);
     expect(lines.join('\n')).toContain('PyTorch: skipped (--no-torch)');
-    await expect(benchCommand.run({ flags: { 'n-feat': '12' }, positionals: [] })).rejects.toThrow(/multiple of 8/);
+    await expect(invoke(benchCommand, [], { 'n-feat': '12' })).rejects.toThrow(/multiple of 8/);
   });
 });

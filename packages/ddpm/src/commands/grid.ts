@@ -1,16 +1,17 @@
-import { intFlag, tensorToImages, UsageError, writeGrid, type Command } from '@dlcv/core';
-import { openSampling, outDirFrom, SAMPLING_FLAGS, SAMPLING_USAGE } from './sampling';
+import { defineCommand, flag, tensorToImages, UsageError, writeGrid } from '@dlcv/core';
+import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS } from './sampling';
 
-export const gridCommand: Command = {
+const OUT = outputArgument('out.png', 'the grid PNG to write', 'FILE');
+
+export const gridCommand = defineCommand({
   name: 'grid',
   summary: 'The report\'s 10x10 grid: rows are digits 0-9, columns are noises (column k shares the noise of every digit\'s k-th sample).',
-  usage: `grid <out.png> ${SAMPLING_USAGE} [--cols 10]`,
-  flags: { ...SAMPLING_FLAGS, out: { type: 'string' }, cols: { type: 'string' } },
+  positionals: [OUT.positional],
+  flags: { ...SAMPLING_FLAGS, out: OUT.flag, cols: flag.int({ help: 'columns: noises per digit', default: 10, min: 1 }) },
   async run({ flags, positionals }) {
-    const file = outDirFrom(flags, positionals, 'output PNG file');
+    const file = outputFrom(flags.out, positionals, 'output PNG file');
     if (!file.toLowerCase().endsWith('.png')) throw new UsageError(`the grid is written as PNG: give a .png file name, got ${file}`);
-    const cols = intFlag(flags.cols, 'cols', 10);
-    if (cols < 1) throw new UsageError('--cols must be at least 1');
+    const { cols } = flags;
     const s = await openSampling(flags);
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
     console.log(`sampling a ${nClasses}x${cols} grid: ${s.describe}`);
@@ -29,4 +30,4 @@ export const gridCommand: Command = {
     await writeGrid(file, images, { cols });
     console.log(`wrote ${file}`);
   },
-};
+});

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
-import { tensorToImages, UsageError, writeGif, writeGrid, writePng, type Command, type RawImage } from '@dlcv/core';
-import { openSampling, outDirFrom, SAMPLING_FLAGS, SAMPLING_USAGE } from './sampling';
+import { defineCommand, flag, tensorToImages, UsageError, writeGif, writeGrid, writePng, type RawImage } from '@dlcv/core';
+import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS } from './sampling';
+
+const OUT = outputArgument('out_dir', 'folder for the strip, its frames and the GIF', 'DIR');
 
 /**
  * The report's time labels are the reference's 1-based ones: t = T is the initial noise, t = 0
@@ -22,25 +24,24 @@ export function nearestStates(labels: readonly number[], wanted: readonly number
   });
 }
 
-export function parseTimeList(value: string | boolean | undefined, fallback: number[]): number[] {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\d+(,\d+)*$/.test(value)) throw new UsageError(`--t must be a comma-separated list of non-negative integers, got "${String(value)}"`);
-  return value.split(',').map(Number);
-}
-
-export const reverseCommand: Command = {
+export const reverseCommand = defineCommand({
   name: 'reverse',
   summary: 'The reverse process of the first "0" (the noise of 0_001.png) at t = 0, 5, 20, 80, 160, 400: a strip, its frames and a GIF.',
-  usage: `reverse <out_dir> ${SAMPLING_USAGE} [--digit 0] [--t 0,5,20,80,160,400]`,
-  flags: { ...SAMPLING_FLAGS, out: { type: 'string' }, digit: { type: 'string' }, t: { type: 'string' } },
+  positionals: [OUT.positional],
+  flags: {
+    ...SAMPLING_FLAGS,
+    out: OUT.flag,
+    digit: flag.int({ help: 'the digit whose reverse process is shown', default: 0, min: 0 }),
+    t: flag.intList({ help: "the reference's time labels to show (t = T is the noise, t = 0 the image)", shown: "0,5,20,80,160,400 (those within the model's timesteps)" }),
+  },
   async run({ flags, positionals }) {
-    const outDir = outDirFrom(flags, positionals, 'output folder');
+    const outDir = outputFrom(flags.out, positionals, 'output folder');
     const s = await openSampling(flags);
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
-    const digit = flags.digit === undefined ? 0 : Number(flags.digit);
-    if (!Number.isInteger(digit) || digit < 0 || digit >= nClasses) throw new UsageError(`--digit must be an integer in 0..${nClasses - 1}`);
+    const { digit } = flags;
+    if (digit >= nClasses) throw new UsageError(`--digit must be an integer in 0..${nClasses - 1}`);
     const T = s.pipe.scheduler.config.num_train_timesteps;
-    const wanted = parseTimeList(flags.t, [0, 5, 20, 80, 160, 400].filter((t) => t <= T));
+    const wanted = flags.t ?? [0, 5, 20, 80, 160, 400].filter((t) => t <= T);
     for (const t of wanted) if (t > T) throw new UsageError(`--t: ${t} is beyond the model's ${T} timesteps`);
     console.log(`reverse process of digit ${digit}: ${s.describe}`);
 
@@ -68,4 +69,4 @@ export const reverseCommand: Command = {
     const note = shown.some((t, i) => t !== wanted[i]) ? ` (nearest states of this ${s.steps}-step schedule to t = ${wanted.join(', ')})` : '';
     console.log(`wrote ${outDir}/reverse.png with t = ${shown.join(', ')}${note}, its frames and reverse.gif (${states.length} states)`);
   },
-};
+});

@@ -1,22 +1,23 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { intFlag, progress, tensorToImages, UsageError, writePng, type Command } from '@dlcv/core';
-import { openSampling, outDirFrom, SAMPLING_FLAGS, SAMPLING_USAGE } from './sampling';
+import { defineCommand, flag, progress, tensorToImages, writePng } from '@dlcv/core';
+import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS } from './sampling';
+
+const OUT = outputArgument('out_dir', 'folder for the images', 'DIR');
 
 /** The graded names: `<digit>_<k:03>.png`, k = 1..perDigit. */
 export function sampleFileName(digit: number, k: number): string {
   return `${digit}_${String(k).padStart(3, '0')}.png`;
 }
 
-export const sampleCommand: Command = {
+export const sampleCommand = defineCommand({
   name: 'sample',
   summary: 'Write 100 generated images per digit, 0_001.png ... 9_100.png, into a folder (fixed seed: same command, same bytes).',
-  usage: `sample <out_dir> ${SAMPLING_USAGE} [--per-digit 100]`,
-  flags: { ...SAMPLING_FLAGS, out: { type: 'string' }, 'per-digit': { type: 'string' } },
+  positionals: [OUT.positional],
+  flags: { ...SAMPLING_FLAGS, out: OUT.flag, 'per-digit': flag.int({ help: 'images per digit', default: 100, min: 1, max: 999 }) },
   async run({ flags, positionals }) {
-    const outDir = outDirFrom(flags, positionals, 'output folder');
-    const perDigit = intFlag(flags['per-digit'], 'per-digit', 100);
-    if (perDigit < 1 || perDigit > 999) throw new UsageError('--per-digit must be in 1..999');
+    const outDir = outputFrom(flags.out, positionals, 'output folder');
+    const perDigit = flags['per-digit'];
     const s = await openSampling(flags);
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
     console.log(`sampling ${nClasses} x ${perDigit} images: ${s.describe}`);
@@ -47,4 +48,4 @@ export const sampleCommand: Command = {
     }
     console.log(`wrote ${total} images to ${outDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   },
-};
+});

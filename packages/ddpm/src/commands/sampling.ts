@@ -3,7 +3,7 @@
  * what the saved model's preset chose) and the pipeline they make.
  */
 import * as path from 'node:path';
-import { floatFlag, intFlag, UsageError, type FlagSpec } from '@dlcv/core';
+import { flag, UsageError, type FlagValues, type PositionalSpec } from '@dlcv/core';
 import { loadModelFolder } from '../model-io';
 import { onnxNoiseNet } from '../onnx-net';
 import { DiffusionPipeline } from '../pipeline';
@@ -11,21 +11,21 @@ import { makeScheduler, SAMPLERS, type SamplerName } from '../schedulers';
 
 export const DEFAULT_MODEL_DIR = path.join('runs', 'ddpm-cpu', 'model');
 
-export const SAMPLING_FLAGS = {
-  model: { type: 'string' },
-  sampler: { type: 'string' },
-  steps: { type: 'string' },
-  w: { type: 'string' },
-  eta: { type: 'string' },
-  seed: { type: 'string' },
-  batch: { type: 'string' },
-  runtime: { type: 'string' },
-} as const satisfies FlagSpec;
-
 export const RUNTIMES = ['tfjs', 'onnx'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
-export const SAMPLING_USAGE = '[--model runs/ddpm-cpu/model] [--sampler ddpm|ddim] [--steps N] [--w X] [--eta X] [--seed 0] [--batch 100] [--runtime tfjs|onnx]';
+export const SAMPLING_FLAGS = {
+  model: flag.path({ help: 'model folder written by `train`', default: DEFAULT_MODEL_DIR, metavar: 'DIR' }),
+  sampler: flag.choice(SAMPLERS, { help: 'sampler', shown: "the model's" }),
+  steps: flag.int({ help: 'sampling steps', min: 1, shown: "the model's (ddpm: its training timesteps; ddim: 50 when --sampler changes it)" }),
+  w: flag.float({ help: 'guidance weight: eps = (1 + w) eps_cond - w eps_uncond', shown: "the model's" }),
+  eta: flag.float({ help: "DDIM's eta (0: deterministic)", min: 0, shown: "the model's" }),
+  seed: flag.int({ help: 'seed of the noises', default: 0, min: 0 }),
+  batch: flag.int({ help: 'images per forward batch (does not change the images)', default: 100, min: 1 }),
+  runtime: flag.choice(RUNTIMES, { help: 'run the U-Net through tfjs or ONNX Runtime', default: 'tfjs' }),
+};
+
+export type SamplingFlags = FlagValues<typeof SAMPLING_FLAGS>;
 
 export interface SamplingSetup {
   pipe: DiffusionPipeline;
@@ -42,24 +42,18 @@ export interface SamplingSetup {
   close(): Promise<void>;
 }
 
-export async function openSampling(flags: Record<string, string | boolean | undefined>): Promise<SamplingSetup> {
-  const modelDir = path.resolve((flags.model as string | undefined) ?? DEFAULT_MODEL_DIR);
+export async function openSampling(flags: SamplingFlags): Promise<SamplingSetup> {
+  const modelDir = flags.model;
   const loaded = await loadModelFolder(modelDir);
-  const sampler = ((flags.sampler as string | undefined) ?? loaded.sampling.sampler) as SamplerName;
-  if (!SAMPLERS.includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}, got "${sampler}"`);
+  const sampler: SamplerName = flags.sampler ?? loaded.sampling.sampler;
   const T = loaded.scheduler.num_train_timesteps;
   // A DDPM model folder trained with full chains keeps them; DDIM keeps its few steps.
   const fallbackSteps = flags.sampler !== undefined && sampler !== loaded.sampling.sampler ? (sampler === 'ddpm' ? T : 50) : loaded.sampling.steps;
-  const steps = intFlag(flags.steps, 'steps', fallbackSteps);
-  if (steps < 1 || steps > T) throw new UsageError(`--steps must be in 1..${T} (the model's training timesteps), got ${steps}`);
-  const w = floatFlag(flags.w, 'w', loaded.sampling.w);
-  const eta = floatFlag(flags.eta, 'eta', loaded.sampling.eta);
-  if (eta < 0) throw new UsageError(`--eta must be >= 0, got ${eta}`);
-  const seed = intFlag(flags.seed, 'seed', 0);
-  const batch = intFlag(flags.batch, 'batch', 100);
-  if (batch < 1) throw new UsageError('--batch must be at least 1');
-  const runtime = ((flags.runtime as string | undefined) ?? 'tfjs') as Runtime;
-  if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}, got "${runtime}"`);
+  const steps = flags.steps ?? fallbackSteps;
+  if (steps > T) throw new UsageError(`--steps must be in 1..${T} (the model's training timesteps), got ${steps}`);
+  const w = flags.w ?? loaded.sampling.w;
+  const eta = flags.eta ?? loaded.sampling.eta;
+  const { seed, batch, runtime } = flags;
   const scheduler = makeScheduler(sampler, loaded.scheduler, { steps, eta });
   // onnx: the same weights exported to ONNX and run by onnxruntime-node (see onnx-net.ts)
   const onnx = runtime === 'onnx' ? await onnxNoiseNet(loaded.model, loaded.unet) : null;
@@ -68,9 +62,15 @@ export async function openSampling(flags: Record<string, string | boolean | unde
   return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, describe, close: async () => onnx?.dispose() };
 }
 
-export function outDirFrom(flags: Record<string, string | boolean | undefined>, positionals: string[], what: string): string {
-  const out = (flags.out as string | undefined) ?? positionals[0];
-  if (!out) throw new UsageError(`give the ${what} (a positional argument or --out)`);
-  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
-  return path.resolve(out);
+/** An output given as the command's argument or with --out. */
+export function outputArgument(name: string, help: string, metavar: string): { positional: PositionalSpec; flag: ReturnType<typeof flag.path> } {
+  return { positional: { name, help, optional: true, path: true }, flag: flag.path({ help: `${help} (instead of the argument)`, metavar }) };
+}
+
+/** The output named by the positional argument or by --out (one of the two). */
+export function outputFrom(out: string | undefined, positionals: string[], what: string): string {
+  const given = positionals[0] ?? out;
+  if (!given) throw new UsageError(`give the ${what} (a positional argument or --out)`);
+  if (positionals[0] !== undefined && out !== undefined) throw new UsageError(`give the ${what} once: as an argument or with --out, not both`);
+  return given;
 }

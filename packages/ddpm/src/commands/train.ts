@@ -1,60 +1,56 @@
 import * as path from 'node:path';
-import { floatFlag, intFlag, openDigits, UsageError, type Command } from '@dlcv/core';
+import { defineCommand, flag, openDigits, UsageError, userPath } from '@dlcv/core';
+import { PRESETS, presetConfig, type PresetName, type TrainConfig } from '../config';
 import { resolveMnistm } from '../data';
-import { PRESETS, presetConfig } from '../presets';
 import { train } from '../trainer';
 
-export const trainCommand: Command = {
+const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export const trainCommand = defineCommand({
   name: 'train',
   summary: 'Train the class-conditional DDPM on MNIST-M (default: the cpu preset on the embedded MNIST-M).',
-  usage:
-    'train [--preset cpu|report] [--data hw2_data/digits/mnistm] [--out runs/ddpm-<preset>] [--resume] [--stop-at STEP]\n' +
-    '       [--steps N | --epochs N] [--batch N] [--lr X] [--n-feat N] [--timesteps N] [--p-uncond X] [--ema-decay X] [--seed N] [--save-every STEPS]',
   flags: {
-    preset: { type: 'string' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'boolean' },
-    'stop-at': { type: 'string' },
-    epochs: { type: 'string' },
-    steps: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    'n-feat': { type: 'string' },
-    timesteps: { type: 'string' },
-    'p-uncond': { type: 'string' },
-    'ema-decay': { type: 'string' },
-    seed: { type: 'string' },
-    'save-every': { type: 'string' },
+    preset: flag.choice(PRESET_NAMES, { help: 'settings to start from (report: the report\'s GPU job)', default: 'cpu' }),
+    data: flag.path({ help: 'an MNIST-M folder in the homework layout', metavar: 'DIR', shown: 'the embedded MNIST-M' }),
+    out: flag.path({ help: 'run folder', metavar: 'DIR', shown: 'runs/ddpm-<preset>' }),
+    resume: flag.bool({ help: 'continue the run in --out from its latest checkpoint' }),
+    'stop-at': flag.int({ help: 'stop after this step with a checkpoint (resume later)', min: 1, metavar: 'STEP' }),
+    steps: flag.int({ help: 'training steps (instead of --epochs)', min: 1, shown: "the preset's" }),
+    epochs: flag.int({ help: 'whole epochs (instead of --steps)', min: 1, shown: "the preset's" }),
+    batch: flag.int({ help: 'batch size', min: 1, shown: "the preset's" }),
+    lr: flag.float({ help: "Adam's initial learning rate (decays linearly per epoch)", shown: "the preset's" }),
+    'n-feat': flag.int({ help: 'U-Net base width', min: 1, shown: "the preset's" }),
+    timesteps: flag.int({ help: 'diffusion timesteps n_T', min: 2, shown: "the preset's" }),
+    'p-uncond': flag.float({ help: 'probability of dropping the class (classifier-free guidance)', shown: "the preset's" }),
+    'ema-decay': flag.float({ help: 'EMA decay of the sampling weights', shown: "the preset's" }),
+    seed: flag.int({ help: 'seed of the weights, data order and noise', min: 0, shown: "the preset's" }),
+    'save-every': flag.int({ help: 'checkpoint every this many steps', min: 1, metavar: 'STEPS', shown: "the preset's" }),
   },
   async run({ flags }) {
-    const presetName = (flags.preset as string | undefined) ?? 'cpu';
-    if (!(presetName in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${presetName}"`);
-    const config = presetConfig(presetName);
+    const config: TrainConfig = presetConfig(flags.preset);
     if (flags.epochs !== undefined && flags.steps !== undefined) throw new UsageError('give --steps or --epochs, not both');
     if (flags.epochs !== undefined) {
-      config.epochs = intFlag(flags.epochs, 'epochs', config.epochs);
+      config.epochs = flags.epochs;
       delete config.steps;
     }
-    if (flags.steps !== undefined) config.steps = intFlag(flags.steps, 'steps', 0);
-    config.batchSize = intFlag(flags.batch, 'batch', config.batchSize);
-    config.lr = floatFlag(flags.lr, 'lr', config.lr);
-    config.unet.nFeat = intFlag(flags['n-feat'], 'n-feat', config.unet.nFeat);
-    config.scheduler.num_train_timesteps = intFlag(flags.timesteps, 'timesteps', config.scheduler.num_train_timesteps);
-    config.pUncond = floatFlag(flags['p-uncond'], 'p-uncond', config.pUncond);
-    config.emaDecay = floatFlag(flags['ema-decay'], 'ema-decay', config.emaDecay);
-    config.seed = intFlag(flags.seed, 'seed', config.seed);
-    config.saveEvery = intFlag(flags['save-every'], 'save-every', config.saveEvery);
+    if (flags.steps !== undefined) config.steps = flags.steps;
+    config.batchSize = flags.batch ?? config.batchSize;
+    config.lr = flags.lr ?? config.lr;
+    config.unet.nFeat = flags['n-feat'] ?? config.unet.nFeat;
+    config.scheduler.num_train_timesteps = flags.timesteps ?? config.scheduler.num_train_timesteps;
+    config.pUncond = flags['p-uncond'] ?? config.pUncond;
+    config.emaDecay = flags['ema-decay'] ?? config.emaDecay;
+    config.seed = flags.seed ?? config.seed;
+    config.saveEvery = flags['save-every'] ?? config.saveEvery;
     if (config.sampling.sampler === 'ddpm') config.sampling.steps = config.scheduler.num_train_timesteps;
-    const stopAt = flags['stop-at'] === undefined ? undefined : intFlag(flags['stop-at'], 'stop-at', 0);
-    const runDir = path.resolve((flags.out as string | undefined) ?? path.join('runs', `ddpm-${presetName}`));
+    const runDir = flags.out ?? userPath(path.join('runs', `ddpm-${flags.preset}`));
 
     const log = (m: string) => console.log(m);
-    const { root, label } = await resolveMnistm(flags.data as string | undefined, log);
+    const { root, label } = await resolveMnistm(flags.data, log);
     const data = await openDigits(root, 'train', { channels: 3, size: config.unet.imageSize });
     log(`data: ${root} (train ${data.length} images)`);
     const t0 = Date.now();
-    const result = await train({ runDir, config, data, dataLabel: label, resume: flags.resume === true, stopAtStep: stopAt, log });
+    const result = await train({ runDir, config, data, dataLabel: label, resume: flags.resume, stopAtStep: flags['stop-at'], log });
     log(`${result.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min; run folder ${runDir}`);
   },
-};
+});

@@ -7,52 +7,46 @@
  * added by forward step t, alphas_cumprod[t] = prod_{s<=t} (1 - betas[s]). The reference
  * (Conditional_Diffusion_MNIST) numbers them 1..n_T; its step i is our t = i - 1.
  */
+import { describeIssues, z } from '@dlcv/core';
 
 export const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const;
 export const PREDICTION_TYPES = ['epsilon', 'sample', 'v_prediction'] as const;
 export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
 export const VARIANCE_TYPES = ['fixed_small', 'fixed_large'] as const;
 
-export interface SchedulerConfig {
-  /** n_T. The report and the reference: 400 (the reference's comment offers 500). */
-  num_train_timesteps: number;
-  beta_start: number;
-  beta_end: number;
-  /** 'linear' as the reference; 'scaled_linear' (Stable Diffusion) and 'squaredcos_cap_v2' (Nichol & Dhariwal) for experiments. */
-  beta_schedule: (typeof BETA_SCHEDULES)[number];
-  /** What the network predicts: the noise (the reference), x0, or v (Salimans & Ho). */
-  prediction_type: (typeof PREDICTION_TYPES)[number];
-  /** Clip the predicted x0 to [-range, range] before using it (diffusers' default: on). */
-  clip_sample: boolean;
-  clip_sample_range: number;
-  /**
-   * How `setTimesteps(n)` picks n of the training timesteps. 'trailing' (Lin et al. 2024)
-   * starts sampling at t = T-1, the noise level the initial Gaussian actually matches; 'leading'
-   * (diffusers' default) starts below it, which hurts with few steps.
-   */
-  timestep_spacing: (typeof TIMESTEP_SPACINGS)[number];
-  /** Added to 'leading' timesteps (diffusers' steps_offset). */
-  steps_offset: number;
-  /**
-   * DDPM sampling variance: 'fixed_large' = beta_t (the reference's sqrt_beta_t * z),
-   * 'fixed_small' = the posterior variance beta~_t (diffusers' default).
-   */
-  variance_type: (typeof VARIANCE_TYPES)[number];
-}
-
 /** The reference's schedule: linear betas 1e-4..0.02 over 400 steps, noise prediction. */
-export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
-  num_train_timesteps: 400,
-  beta_start: 1e-4,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  prediction_type: 'epsilon',
-  clip_sample: true,
-  clip_sample_range: 1,
-  timestep_spacing: 'trailing',
-  steps_offset: 0,
-  variance_type: 'fixed_large',
-};
+export const schedulerConfigSchema = z
+  .object({
+    /** n_T. The report and the reference: 400 (the reference's comment offers 500). */
+    num_train_timesteps: z.number().int().min(2).default(400),
+    beta_start: z.number().gt(0).default(1e-4),
+    beta_end: z.number().lt(1).default(0.02),
+    /** 'linear' as the reference; 'scaled_linear' (Stable Diffusion) and 'squaredcos_cap_v2' (Nichol & Dhariwal) for experiments. */
+    beta_schedule: z.enum(BETA_SCHEDULES).default('linear'),
+    /** What the network predicts: the noise (the reference), x0, or v (Salimans & Ho). */
+    prediction_type: z.enum(PREDICTION_TYPES).default('epsilon'),
+    /** Clip the predicted x0 to [-range, range] before using it (diffusers' default: on). */
+    clip_sample: z.boolean().default(true),
+    clip_sample_range: z.number().gt(0).default(1),
+    /**
+     * How `setTimesteps(n)` picks n of the training timesteps. 'trailing' (Lin et al. 2024)
+     * starts sampling at t = T-1, the noise level the initial Gaussian actually matches; 'leading'
+     * (diffusers' default) starts below it, which hurts with few steps.
+     */
+    timestep_spacing: z.enum(TIMESTEP_SPACINGS).default('trailing'),
+    /** Added to 'leading' timesteps (diffusers' steps_offset). */
+    steps_offset: z.number().int().min(0).default(0),
+    /**
+     * DDPM sampling variance: 'fixed_large' = beta_t (the reference's sqrt_beta_t * z),
+     * 'fixed_small' = the posterior variance beta~_t (diffusers' default).
+     */
+    variance_type: z.enum(VARIANCE_TYPES).default('fixed_large'),
+  })
+  .refine((c) => c.beta_start <= c.beta_end, { message: 'need beta_start <= beta_end', path: ['beta_start'] });
+
+export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;
+
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = schedulerConfigSchema.parse({});
 
 export class SchedulerConfigError extends Error {
   constructor(where: string, problem: string) {
@@ -65,29 +59,10 @@ export class SchedulerConfigError extends Error {
  * Fills defaults and checks every field; `where` names the file (or flag) in errors. Unknown keys
  * (diffusers' `_class_name`, `_diffusers_version`, ...) are ignored.
  */
-export function resolveSchedulerConfig(partial: Partial<SchedulerConfig> & Record<string, unknown>, where = 'scheduler config'): SchedulerConfig {
-  const c = { ...DEFAULT_SCHEDULER_CONFIG };
-  for (const key of Object.keys(DEFAULT_SCHEDULER_CONFIG) as (keyof SchedulerConfig)[]) {
-    if (partial[key] !== undefined) (c as Record<string, unknown>)[key] = partial[key];
-  }
-  const fail = (problem: string): never => {
-    throw new SchedulerConfigError(where, problem);
-  };
-  if (!Number.isInteger(c.num_train_timesteps) || c.num_train_timesteps < 2) fail(`num_train_timesteps must be an integer >= 2, got ${JSON.stringify(c.num_train_timesteps)}`);
-  if (!(typeof c.beta_start === 'number' && typeof c.beta_end === 'number' && c.beta_start > 0 && c.beta_start <= c.beta_end && c.beta_end < 1)) {
-    fail(`need 0 < beta_start <= beta_end < 1, got ${JSON.stringify(c.beta_start)}, ${JSON.stringify(c.beta_end)}`);
-  }
-  const oneOf = <T extends string>(key: keyof SchedulerConfig, options: readonly T[]) => {
-    if (!options.includes(c[key] as T)) fail(`${key} must be one of ${options.join(', ')}, got ${JSON.stringify(c[key])}`);
-  };
-  oneOf('beta_schedule', BETA_SCHEDULES);
-  oneOf('prediction_type', PREDICTION_TYPES);
-  oneOf('timestep_spacing', TIMESTEP_SPACINGS);
-  oneOf('variance_type', VARIANCE_TYPES);
-  if (typeof c.clip_sample !== 'boolean') fail(`clip_sample must be true or false, got ${JSON.stringify(c.clip_sample)}`);
-  if (!(typeof c.clip_sample_range === 'number' && c.clip_sample_range > 0)) fail(`clip_sample_range must be a positive number, got ${JSON.stringify(c.clip_sample_range)}`);
-  if (!Number.isInteger(c.steps_offset) || c.steps_offset < 0) fail(`steps_offset must be a non-negative integer, got ${JSON.stringify(c.steps_offset)}`);
-  return c;
+export function resolveSchedulerConfig(partial: Record<string, unknown>, where = 'scheduler config'): SchedulerConfig {
+  const result = schedulerConfigSchema.safeParse(partial);
+  if (!result.success) throw new SchedulerConfigError(where, describeIssues(result.error));
+  return result.data;
 }
 
 /** betas[t], t = 0..T-1, in double precision. */

@@ -205,8 +205,9 @@ describe('config', () => {
   });
 
   test('a bad field is named with the file it came from', () => {
-    expect(() => resolveSchedulerConfig({ beta_schedule: 'cosine' as never }, 'm/scheduler_config.json')).toThrow(/^m\/scheduler_config\.json: beta_schedule must be one of linear, scaled_linear, squaredcos_cap_v2, got "cosine"$/);
+    expect(() => resolveSchedulerConfig({ beta_schedule: 'cosine' as never }, 'm/scheduler_config.json')).toThrow(/^m\/scheduler_config\.json: beta_schedule: Invalid option: expected one of "linear"\|"scaled_linear"\|"squaredcos_cap_v2"$/);
     expect(() => resolveSchedulerConfig({ beta_start: 0.5, beta_end: 0.1 })).toThrow(/beta_start <= beta_end/);
-    expect(() => resolveSchedulerConfig({ num_train_timesteps: 1.5 })).toThrow(/num_train_timesteps must be an integer/);
+    expect(() => resolveSchedulerConfig({ num_train_timesteps: 1.5 })).toThrow(/^scheduler config: num_train_timesteps: Invalid input: expected int, received number$/);
+    expect(() => resolveSchedulerConfig({ clip_sample: 'yes' })).toThrow(/clip_sample: Invalid input: expected boolean, received string/);
   });
 });

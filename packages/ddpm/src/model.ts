@@ -19,39 +19,33 @@
  * or an ONNX export can map the two one to one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2d, Gelu, Rng } from '@dlcv/core';
+import { BatchNorm2d, checkJson, Gelu, initTorchDefault, Rng, z } from '@dlcv/core';
 import { ContextMask } from './layers/context-mask';
 import { Film } from './layers/film';
 import { GroupNorm } from './layers/group-norm';
 import { ScaledAdd } from './layers/scaled-add';
 
-export interface UnetConfig {
-  /** Base width. The report and the reference use 128 ("128 ok, 256 better but slower"). */
-  nFeat: number;
-  /** Image channels: 3 for MNIST-M (the reference's MNIST had 1). */
-  inChannels: number;
-  /** Number of classes of the one-hot condition. */
-  nClasses: number;
-  /** Image side; a multiple of 4 (two 2x poolings); the bottleneck pools (size/4)^2 to 1x1. */
-  imageSize: number;
-  /** GroupNorm groups in up0 and out (the reference: 8); must divide nFeat. */
-  groups: number;
-}
+export const unetConfigSchema = z
+  .object({
+    /** Base width. The report and the reference use 128 ("128 ok, 256 better but slower"). */
+    nFeat: z.number().int().min(1),
+    /** Image channels: 3 for MNIST-M (the reference's MNIST had 1). */
+    inChannels: z.number().int().min(1),
+    /** Number of classes of the one-hot condition. */
+    nClasses: z.number().int().min(1),
+    /** Image side; a multiple of 4 (two 2x poolings); the bottleneck pools (size/4)^2 to 1x1. */
+    imageSize: z.number().int().min(4).multipleOf(4),
+    /** GroupNorm groups in up0 and out (the reference: 8); must divide nFeat. */
+    groups: z.number().int().min(1),
+  })
+  .refine((c) => c.nFeat % c.groups === 0, { message: 'nFeat must be divisible by groups', path: ['groups'] });
+
+export type UnetConfig = z.infer<typeof unetConfigSchema>;
 
 export const DEFAULT_UNET_CONFIG: UnetConfig = { nFeat: 128, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 };
 
 export function validateUnetConfig(c: UnetConfig, where = 'unet config'): UnetConfig {
-  const int = (v: unknown, name: string, min: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`${where}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  };
-  int(c.nFeat, 'nFeat', 1);
-  int(c.inChannels, 'inChannels', 1);
-  int(c.nClasses, 'nClasses', 1);
-  int(c.imageSize, 'imageSize', 4);
-  int(c.groups, 'groups', 1);
-  if (c.imageSize % 4 !== 0) throw new Error(`${where}: imageSize must be a multiple of 4, got ${c.imageSize}`);
-  if (c.nFeat % c.groups !== 0) throw new Error(`${where}: nFeat ${c.nFeat} must be divisible by groups ${c.groups}`);
-  return c;
+  return checkJson(c, unetConfigSchema, where);
 }
 
 /** The model's four inputs, in order. */
@@ -100,8 +94,8 @@ function unetUp(x: Sym, skip: Sym, filters: number, name: string): Sym {
 }
 
 /**
- * Builds the U-Net with all weights zero (BatchNorm/GroupNorm scales one); call
- * initTorchStyle next, so that initial weights come from the project's seeded RNG.
+ * Builds the U-Net with all weights zero (BatchNorm/GroupNorm scales one); createUnet then
+ * draws PyTorch's default initialisation, so that initial weights come from the project's seeded RNG.
  */
 export function buildUnet(config: UnetConfig): tf.LayersModel {
   const { nFeat: n, inChannels, nClasses, imageSize, groups } = validateUnetConfig(config);
@@ -137,42 +131,12 @@ export function buildUnet(config: UnetConfig): tf.LayersModel {
   return tf.model({ inputs: [x, t, c, mask], outputs: out, name: 'ContextUnet' });
 }
 
-/**
- * PyTorch's default initialisation, drawn from our RNG in layer order: Conv2d, ConvTranspose2d
- * and Linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with
- * a = sqrt 5). PyTorch takes a ConvTranspose2d's fan_in from weight.size(1) = out channels.
- * Norm layers keep scale 1, shift 0.
- */
-export function initTorchStyle(model: tf.LayersModel, rng: Rng): void {
-  for (const layer of model.layers) {
-    const kind = layer.getClassName();
-    if (kind !== 'Conv2D' && kind !== 'Conv2DTranspose' && kind !== 'Dense') continue;
-    const [kernel, bias] = layer.getWeights();
-    if (!kernel) continue;
-    const ks = kernel.shape;
-    let fanIn: number;
-    if (kind === 'Dense') fanIn = ks[0] as number;
-    // tfjs kernels: Conv2D [kh, kw, in, out], Conv2DTranspose [kh, kw, out, in].
-    else fanIn = (ks[0] as number) * (ks[1] as number) * (ks[2] as number);
-    const bound = 1 / Math.sqrt(fanIn);
-    const fresh = [tf.tensor(rng.uniformArray(kernel.size, -bound, bound), ks)];
-    if (bias) fresh.push(tf.tensor(rng.uniformArray(bias.size, -bound, bound), bias.shape));
-    layer.setWeights(fresh);
-    tf.dispose(fresh);
-  }
-}
-
-/** A fresh model with seeded PyTorch-style weights. */
+/** A fresh model with PyTorch's default initialisation drawn from the seed. */
 export function createUnet(config: UnetConfig, seed: number): tf.LayersModel {
   const model = buildUnet(config);
   // Stream 11: model init, apart from the data and noise streams of training.
-  initTorchStyle(model, new Rng(seed, 11));
+  initTorchDefault(model, new Rng(seed, 11));
   return model;
-}
-
-/** Trainable parameters (what PyTorch's sum(p.numel() for p in model.parameters()) counts). */
-export function countTrainableParams(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }
 
 /** Runs the model: eps prediction [B, S, S, C]. */

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, setupEngine } from '@dlcv/core';
+import { countParams, Rng, setupEngine } from '@dlcv/core';
 import { Film } from './layers/film';
 import { GroupNorm } from './layers/group-norm';
 import { ScaledAdd } from './layers/scaled-add';
-import { buildUnet, countTrainableParams, createUnet, validateUnetConfig, type UnetConfig } from './unet';
+import { buildUnet, createUnet, validateUnetConfig, type UnetConfig } from './model';
 
 const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 };
 
@@ -35,7 +35,7 @@ describe('ContextUnet', () => {
     const total = Object.values(printout).reduce((a, b) => a + b, 0);
     expect(total).toBe(6_590_211);
     const model = buildUnet({ nFeat: 128, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 });
-    expect(countTrainableParams(model)).toBe(total);
+    expect(countParams(model).trainable).toBe(total);
     // Module by module, via the PyTorch-style layer names.
     const moduleParams = (prefix: string) => model.trainableWeights.filter((w) => w.originalName.startsWith(`${prefix}.`)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
     for (const [name, count] of Object.entries(printout)) expect([name, moduleParams(name)]).toEqual([name, count]);
@@ -46,7 +46,7 @@ describe('ContextUnet', () => {
     const n = 16;
     const expected = block(3, n) + block(n, n) + block(n, 2 * n) + lin(1, 2 * n) + lin(2 * n, 2 * n) + lin(1, n) + lin(n, n) + lin(10, 2 * n) + lin(2 * n, 2 * n) + lin(10, n) + lin(n, n) + conv(2 * n, 2 * n, 7) + 4 * n + conv(4 * n, n, 2) + 2 * block(n, n) + conv(2 * n, n, 2) + 2 * block(n, n) + conv(2 * n, n, 3) + 2 * n + conv(n, 3, 3);
     const model = buildUnet({ nFeat: n, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 });
-    expect(countTrainableParams(model)).toBe(expected);
+    expect(countParams(model).trainable).toBe(expected);
     expect(model.getLayer('up1.model.0').getWeights()[0]?.shape).toEqual([2, 2, n, 4 * n]);
     expect(model.getLayer('up0.0').getWeights()[0]?.shape).toEqual([7, 7, 2 * n, 2 * n]);
     model.dispose();
@@ -102,8 +102,8 @@ describe('ContextUnet', () => {
   });
 
   test('bad configs are refused with the reason', () => {
-    expect(() => validateUnetConfig({ ...TINY, imageSize: 30 })).toThrow(/imageSize must be a multiple of 4/);
-    expect(() => validateUnetConfig({ ...TINY, nFeat: 12, groups: 8 })).toThrow(/nFeat 12 must be divisible by groups 8/);
+    expect(() => validateUnetConfig({ ...TINY, imageSize: 30 })).toThrow('unet config: imageSize: Invalid number: must be a multiple of 4');
+    expect(() => validateUnetConfig({ ...TINY, nFeat: 12, groups: 8 })).toThrow('unet config: groups: nFeat must be divisible by groups');
   });
 });
 

@@ -1,0 +1,116 @@
+/**
+ * Training configurations. `report` is the report's and the reference's setting (a GPU job);
+ * `cpu` is sized so a 2-core laptop trains it in under 30 minutes on the embedded MNIST-M
+ * (see README "CPU preset" for the measurements behind it).
+ */
+import { checkJson, z } from '@dlcv/core';
+import { DEFAULT_SCHEDULER_CONFIG, SAMPLERS, schedulerConfigSchema } from './schedulers';
+import { DEFAULT_UNET_CONFIG, unetConfigSchema } from './model';
+
+const positiveInt = z.number().int().min(1);
+
+/** How a model samples unless told otherwise (the preset that trained it chose these). */
+export const samplingDefaultsSchema = z.object({
+  sampler: z.enum(SAMPLERS),
+  steps: positiveInt,
+  /** Guidance weight. */
+  w: z.number(),
+  /** DDIM's eta. */
+  eta: z.number().min(0),
+});
+export type SamplingDefaults = z.infer<typeof samplingDefaultsSchema>;
+
+/** The grid drawn from the EMA weights after each epoch. */
+export const previewConfigSchema = z.object({
+  /** Images per class in the per-epoch grid (one row per class). */
+  perClass: positiveInt,
+  sampler: z.enum(SAMPLERS),
+  steps: positiveInt,
+  w: z.number(),
+});
+export type PreviewConfig = z.infer<typeof previewConfigSchema>;
+
+export const trainConfigSchema = z
+  .object({
+    preset: z.string(),
+    unet: unetConfigSchema,
+    scheduler: schedulerConfigSchema,
+    epochs: positiveInt,
+    /**
+     * Train this many steps instead of `epochs` full epochs (the last epoch may be partial); the
+     * learning-rate decay then runs over ceil(steps / steps-per-epoch) epochs. Fixes a run's cost
+     * whatever the data size (6,400 embedded images or the homework's 44,800).
+     */
+    steps: positiveInt.optional(),
+    batchSize: positiveInt,
+    /** Adam's initial learning rate, decayed linearly per epoch: lr * (1 - epoch / epochs), as the reference. */
+    lr: z.number().gt(0),
+    /** Probability of dropping the class of a training sample (classifier-free guidance). */
+    pUncond: z.number().min(0).lt(1),
+    /** EMA decay of the weights used for sampling. */
+    emaDecay: z.number().min(0).lt(1),
+    seed: z.number().int().min(0),
+    /** Checkpoint every this many steps (and at the end of training). */
+    saveEvery: positiveInt,
+    /** How the saved model samples by default. */
+    sampling: samplingDefaultsSchema,
+    preview: previewConfigSchema,
+  })
+  .refine((c) => c.sampling.steps <= c.scheduler.num_train_timesteps, { message: 'more steps than the training timesteps', path: ['sampling', 'steps'] })
+  .refine((c) => c.preview.steps <= c.scheduler.num_train_timesteps, { message: 'more steps than the training timesteps', path: ['preview', 'steps'] });
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** Settings a resumed run may change: they do not change what the steps already taken computed. */
+export const RESUMABLE_CHANGES = ['saveEvery'] as const;
+
+export const PRESETS = {
+  report: {
+    preset: 'report',
+    unet: { ...DEFAULT_UNET_CONFIG, nFeat: 128 },
+    scheduler: { ...DEFAULT_SCHEDULER_CONFIG },
+    epochs: 100,
+    batchSize: 256,
+    lr: 1e-4,
+    pUncond: 0.1,
+    emaDecay: 0.9995,
+    seed: 0,
+    saveEvery: 1000,
+    // w = 2 with the full chain: the best public result's setting.
+    sampling: { sampler: 'ddpm', steps: 400, w: 2, eta: 0 },
+    preview: { perClass: 4, sampler: 'ddim', steps: 50, w: 2 },
+  },
+  cpu: {
+    preset: 'cpu',
+    // Chosen by scripts/recipe_check.py (PyTorch, same recipe, on a GPU): after 2,400 steps of
+    // batch 32, n_feat 64 gave 93.6% under the grader architecture (DDIM 10, w 4), n_feat 48
+    // 90.5%, n_feat 32 (4,800 steps) 90.3%; 10 DDIM steps sampled as well as 25 or 50, and w 4
+    // beat w 2 at this budget. README "How the cpu preset was chosen" has the tables and the
+    // step times that fit it into the demo's time budget.
+    unet: { ...DEFAULT_UNET_CONFIG, nFeat: 64 },
+    scheduler: { ...DEFAULT_SCHEDULER_CONFIG },
+    // 2,400 steps: 12 epochs of the embedded set (6,400 images), under 2 of the homework's 44,800.
+    epochs: 12,
+    steps: 2400,
+    batchSize: 32,
+    lr: 1e-3,
+    pUncond: 0.1,
+    emaDecay: 0.999,
+    seed: 0,
+    saveEvery: 200,
+    sampling: { sampler: 'ddim', steps: 10, w: 4, eta: 0 },
+    preview: { perClass: 2, sampler: 'ddim', steps: 10, w: 4 },
+  },
+} as const satisfies Record<string, TrainConfig>;
+
+export type PresetName = keyof typeof PRESETS;
+
+export function presetConfig(name: string): TrainConfig {
+  if (!(name in PRESETS)) throw new Error(`unknown preset "${name}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
+  // A deep copy: callers adjust the result.
+  return JSON.parse(JSON.stringify(PRESETS[name as PresetName])) as TrainConfig;
+}
+
+export function validateTrainConfig(c: TrainConfig): TrainConfig {
+  return checkJson(c, trainConfigSchema, 'training config');
+}
