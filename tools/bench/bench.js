@@ -42,13 +42,12 @@ const core = pkg('core');
 
 // ------------------------------------------------------------------ our cases
 // Each case runs one step of the packages' own models and training code (async: the trainers
-// read their losses back). ONNX cases run the same network exported by @dlcv/eval, through
+// read their losses back). ONNX cases run the same network exported by @dlcv/core, through
 // onnxruntime-node, as `generate --runtime onnx` / `sample --runtime onnx` do.
 async function buildCases() {
   const cases = {};
-  const evalPkg = WITH_ONNX ? pkg('eval') : null;
   async function onnxCase(label, model, feeds) {
-    const session = await evalPkg.loadExported(model);
+    const session = await core.loadExported(model);
     return { label, run: async () => { await session.run(feeds); } };
   }
   if (ONLY.includes('dcgan')) {

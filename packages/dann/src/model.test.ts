@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, setupEngine } from '@dlcv/core';
-import { loadExported } from '@dlcv/eval';
+import { loadExported, Rng, setupEngine } from '@dlcv/core';
 import { DannNet, poolThenRelu, REPORT_NET } from './model';
 
 beforeAll(async () => {

@@ -132,7 +132,7 @@ export class DannNet {
    * The inference path (evaluation mode: running statistics, no dropout) as a tfjs LayersModel
    * holding copies of the current weights: image [n, size, size, inChannels] -> class logits
    * [n, classes] (or the domain logit with head 'domain'). Layer names follow the PyTorch module
-   * paths. This is what @dlcv/eval's exportOnnx takes (`predict --runtime onnx`).
+   * paths. This is what core's exportOnnx takes.
    */
   inferenceModel(head: 'label' | 'domain' = 'label'): tf.LayersModel {
     const { imageSize, inChannels } = this.config;

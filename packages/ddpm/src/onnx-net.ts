@@ -1,10 +1,11 @@
 /**
- * The U-Net through ONNX Runtime on the CPU, the fast path for sampling: exported by @dlcv/eval's
- * exporter (which knows this package's layers and core's) and loaded in memory. Its float
- * rounding differs from tfjs's, so its images may differ from the tfjs path's by a level here
- * and there; each path is deterministic on its own.
+ * The U-Net through ONNX Runtime on the CPU, the fast path for sampling: exported by core's
+ * exporter (this package's layers register their converters beside their classes) and loaded in
+ * memory. Its float rounding differs from tfjs's, so its images may differ from the tfjs path's
+ * by a level here and there; each path is deterministic on its own.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { loadExported } from '@dlcv/core';
 import type { NoiseNet } from './pipeline';
 import type { UnetConfig } from './model';
 
@@ -13,9 +14,6 @@ export interface OnnxNoiseNet extends NoiseNet {
 }
 
 export async function onnxNoiseNet(model: tf.LayersModel, unet: UnetConfig): Promise<OnnxNoiseNet> {
-  // Loaded here, not on import: ONNX Runtime is only needed by this path.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadExported } = require('@dlcv/eval') as typeof import('@dlcv/eval');
   const session = await loadExported(model);
   const { imageSize: s, inChannels: ch, nClasses } = unet;
   return {

@@ -15,7 +15,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2d, Rng, tensorToImages, UsageError, writePng, type RawImage } from '@dlcv/core';
+import { BatchNorm2d, loadExported, Rng, tensorToImages, UsageError, writePng, type RawImage } from '@dlcv/core';
 import { noiseBatch } from './models';
 
 /** PCG32 streams: each use of randomness has its own, so they never share draws. */
@@ -166,15 +166,12 @@ function tfjsRunner(g: tf.LayersModel, nz: number): ImageRunner {
 }
 
 /**
- * ONNX Runtime on the CPU, through @dlcv/eval's exporter (which knows BatchNorm2d): G in eval
+ * ONNX Runtime on the CPU, through core's exporter (which knows core's BatchNorm2d): G in eval
  * mode with the statistics in force when called, loaded in memory.
  * About 17x faster than the pure-JS cpu engine for model A; its float rounding differs from tfjs's, so a pixel may
  * differ by one level between the two paths (each is deterministic on its own).
  */
 async function onnxRunner(g: tf.LayersModel, nz: number): Promise<ImageRunner> {
-  // Loaded here, not on import: ONNX Runtime is only needed by this path.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadExported } = require('@dlcv/eval') as typeof import('@dlcv/eval');
   const model = await loadExported(g);
   return {
     async run(z, n) {

@@ -6,9 +6,12 @@
  * (PyTorch's is the weight of the new), and it cannot be told to leave the running statistics
  * alone for a second forward pass of the same batch (gan's trainer needs that, see its train-step.ts).
  * In training mode it is one fused native kernel forward and backward on the native engine.
+ * Exported to ONNX as BatchNormalization with the running statistics (eval mode).
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../engine/native';
+import { inputsOf, outputShapeOf, registerOnnxConverter, requireWeight } from '../onnx/layers';
+import { asNchw, type Val } from '../onnx/values';
 
 export interface BatchNorm2dArgs {
   /** Channels (the last axis of NHWC input). */
@@ -104,3 +107,20 @@ export class BatchNorm2d extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(BatchNorm2d);
+
+registerOnnxConverter(BatchNorm2d.className, (args) => {
+  const { g, layer } = args;
+  const [x0] = inputsOf(args, 1) as [Val];
+  const x = asNchw(g, x0);
+  const w = (suffix: string) => requireWeight(args, suffix).values;
+  const c = w('gamma').length;
+  const inputs = [
+    x.name,
+    g.float(`${layer.name}.gamma`, w('gamma'), [c]),
+    g.float(`${layer.name}.beta`, w('beta'), [c]),
+    g.float(`${layer.name}.running_mean`, w('running_mean'), [c]),
+    g.float(`${layer.name}.running_var`, w('running_var'), [c]),
+  ];
+  const epsilon = (layer as BatchNorm2d).eps;
+  return [{ name: g.op('BatchNormalization', inputs, { epsilon: { float: epsilon } }, layer.name), shape: outputShapeOf(args), nchw: x.nchw }];
+});

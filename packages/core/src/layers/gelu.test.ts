@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setupEngine } from '../engine/engine';
+import { onnxRelativeError } from '../onnx/compare';
+import { Rng } from '../rng';
 import { Gelu } from './gelu';
 
 beforeAll(async () => {
@@ -22,5 +24,13 @@ describe('Gelu layer', () => {
     expect(loaded.getLayer('act').getClassName()).toBe('DlcvGelu');
     const x = tf.tensor2d([[1, -2, 0.5]]);
     expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((m.predict(x) as tf.Tensor).dataSync()));
+  });
+
+  it('exports to ONNX with the numbers tfjs computes', async () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 6 }), new Gelu()] });
+    const rng = new Rng(3);
+    m.setWeights(m.weights.map((w) => tf.tensor(rng.normalArray(w.shape.reduce((a, b) => (a as number) * (b as number), 1) as number), w.shape as number[])));
+    const x = tf.tensor2d(new Rng(4).normalArray(3 * 4, 2), [3, 4]);
+    expect(await onnxRelativeError(m, [x])).toBeLessThan(1e-4);
   });
 });

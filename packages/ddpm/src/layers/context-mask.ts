@@ -5,6 +5,7 @@
  * one-hots; the first Linear of the class embedding absorbs that sign, so both are the same model.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inputsOf, outputShapeOf, registerOnnxConverter, type Val } from '@dlcv/core';
 
 export interface ContextMaskArgs {
   name?: string;
@@ -35,3 +36,10 @@ export class ContextMask extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(ContextMask);
+
+registerOnnxConverter(ContextMask.className, (args) => {
+  const { g, layer } = args;
+  const [c, mask] = inputsOf(args, 2) as [Val, Val];
+  const keep = g.op('Sub', [g.scalar(1), mask.name]);
+  return [{ name: g.op('Mul', [c.name, keep], {}, layer.name), shape: outputShapeOf(args), nchw: c.nchw }];
+});

@@ -4,6 +4,7 @@
  * broadcast over height and width. Inputs: [h [B,H,W,C], scale [B,C], shift [B,C]].
  */
 import * as tf from '@tensorflow/tfjs';
+import { asNchw, inputsOf, outputShapeOf, registerOnnxConverter, type Val } from '@dlcv/core';
 
 export interface FilmArgs {
   name?: string;
@@ -41,3 +42,13 @@ export class Film extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(Film);
+
+registerOnnxConverter(Film.className, (args) => {
+  const { g, layer } = args;
+  const [h0, scale, shift] = inputsOf(args, 3) as [Val, Val, Val];
+  const h = asNchw(g, h0);
+  // [B, C] -> [B, C, 1, 1]: broadcast over H and W of the NCHW feature map.
+  const asMap = (v: Val) => g.op('Unsqueeze', [v.name, g.int64('axes', [2, 3])]);
+  const y = g.op('Add', [g.op('Mul', [h.name, asMap(scale)]), asMap(shift)], {}, layer.name);
+  return [{ name: y, shape: outputShapeOf(args), nchw: h.nchw }];
+});

@@ -2,10 +2,11 @@
  * GroupNorm (Wu & He 2018) as torch.nn.GroupNorm computes it, for NHWC tensors: channels are
  * split into `groups` groups, each normalised over (H, W, channels of the group) with the
  * biased variance, then scaled and shifted per channel. tfjs-layers 4.22 has no GroupNorm; core's
- * groupNorm op is one fused native kernel each way on the native engine.
+ * groupNorm op is one fused native kernel each way on the native engine. Exported to ONNX by
+ * core's group-normalisation converter (config groups and epsilon, weights gamma and beta).
  */
 import * as tf from '@tensorflow/tfjs';
-import { groupNorm } from '@dlcv/core';
+import { groupNorm, groupNormConverter, registerOnnxConverter } from '@dlcv/core';
 
 export interface GroupNormArgs {
   /** Number of groups; must divide the channel count (the reference uses 8). */
@@ -54,3 +55,4 @@ export class GroupNorm extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(GroupNorm);
+registerOnnxConverter(GroupNorm.className, groupNormConverter);

@@ -3,6 +3,7 @@
  * 1.414 (not exactly sqrt 2) to keep the variance of the sum near that of its inputs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { asNchw, inputsOf, outputShapeOf, registerOnnxConverter, type Val } from '@dlcv/core';
 
 export interface ScaledAddArgs {
   /** Multiplies the sum; the reference's 1 / 1.414. */
@@ -39,3 +40,11 @@ export class ScaledAdd extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(ScaledAdd);
+
+registerOnnxConverter(ScaledAdd.className, (args) => {
+  const { g, layer } = args;
+  const [a0, b0] = inputsOf(args, 2) as [Val, Val];
+  const a = asNchw(g, a0), b = asNchw(g, b0);
+  const y = g.op('Mul', [g.op('Add', [a.name, b.name]), g.scalar((layer as ScaledAdd).scale)], {}, layer.name);
+  return [{ name: y, shape: outputShapeOf(args), nchw: a.nchw }];
+});

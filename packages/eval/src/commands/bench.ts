@@ -7,14 +7,13 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { formatLabelCsv, intFlag, Rng, UsageError, writePng, type Command } from '@dlcv/core';
-import { exportOnnx } from '../onnx/export';
-import { OnnxModel } from '../onnx/runtime';
+import { exportOnnx, formatLabelCsv, intFlag, OnnxModel, Rng, UsageError, writePng, type Command } from '@dlcv/core';
 import { gradeDann } from '../graders/dann';
-import { defaultDigitModel, gradeDigits } from '../graders/digits';
+import { gradeDigits } from '../graders/digits';
 import { gradeFaces } from '../graders/face';
 import { gradeFid } from '../graders/fid';
-import { findInception } from '../fid/networks';
+import { defaultDigitModel } from '../networks/digit-classifier';
+import { findInception } from '../networks/feature-networks';
 import { emit, JSON_FLAG } from './report';
 
 interface BenchRow {

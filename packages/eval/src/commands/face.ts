@@ -7,7 +7,7 @@ export const faceCommand: Command = {
   summary: 'Problem 1 face-recognition rate: share of images with exactly one face (face-api TinyFaceDetector, not dlib).',
   usage: 'face <folder> [--any-size] [--json]',
   flags: { 'any-size': { type: 'boolean' }, ...JSON_FLAG },
-  // Runs on tfjs's wasm backend, chosen by the detector itself (see models/face-api.ts).
+  // Runs on tfjs's wasm backend, chosen by the detector itself (see networks/face-api.ts).
   needsEngine: false,
   async run({ flags, positionals: args }) {
     const [folder] = positionals(args, ['<folder>'], this.usage);

@@ -1,5 +1,5 @@
 import { intFlag, UsageError, type Command } from '@dlcv/core';
-import { FEATURE_NETWORKS, type FeatureNetworkName } from '../fid/networks';
+import { FEATURE_NETWORKS, type FeatureNetworkName } from '../networks/feature-networks';
 import { gradeFid, saveFidStats } from '../graders/fid';
 import { emit, fileListLines, JSON_FLAG, positionals } from './report';
 

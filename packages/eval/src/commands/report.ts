@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { UsageError } from '@dlcv/core';
 import type { ClassAccuracy } from '../graders/digits';
-import type { SkippedFile } from '../graders/files';
+import type { SkippedFile } from '../files';
 
 export const JSON_FLAG = { json: { type: 'boolean' } } as const;
 

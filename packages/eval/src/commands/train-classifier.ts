@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { floatFlag, intFlag, UsageError, type Command } from '@dlcv/core';
 import { defaultDigitsFolder } from '../data';
-import { assetsDir } from '../graders/files';
+import { assetsDir } from '../files';
 import { installClassifier, trainDigitClassifier } from '../train/train-classifier';
 
 export const trainClassifierCommand: Command = {

@@ -7,8 +7,9 @@
  */
 import * as path from 'node:path';
 import { readLabelCsv } from '@dlcv/core';
-import { GradeInputError } from './files';
-import { DIGIT_CLASSES, perClassAccuracy, type ClassAccuracy } from './digits';
+import { GradeInputError } from '../files';
+import { DIGIT_CLASSES } from '../networks/digit-classifier';
+import { perClassAccuracy, type ClassAccuracy } from './digits';
 
 export interface NameList {
   count: number;

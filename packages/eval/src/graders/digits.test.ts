@@ -2,9 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setupEngine, writePng, type RawImage } from '@dlcv/core';
-import { OnnxGraph } from '../onnx/graph';
-import { exportOnnx } from '../onnx/export';
+import { exportOnnx, OnnxGraph, setupEngine, writePng, type RawImage } from '@dlcv/core';
 import { digitLabelOf, gradeDigits } from './digits';
 import { gradeDann } from './dann';
 

@@ -11,8 +11,8 @@
  * non-faces and 0 of 20 noise images. Rates are comparable between runs of this grader, not to dlib's numbers.
  */
 import type { RawImage } from '@dlcv/core';
-import { countFaces, loadFaceApi, type DetectorOptions } from '../models/face-api';
-import { describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from './files';
+import { describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from '../files';
+import { countFaces, loadFaceApi, type DetectorOptions } from '../networks/face-api';
 
 export const FACE_SIZE = 64;
 export const FACE_DETECTOR: DetectorOptions = { inputSize: 224, scoreThreshold: 0.5 };

@@ -7,9 +7,9 @@
 import * as path from 'node:path';
 import { Rng, readImage } from '@dlcv/core';
 import { featureSet, featureStats, frechetDistance, kernelInceptionDistance, type FeatureSet, type FidSide, type KidResult } from '../fid/frechet';
-import { chooseFeatureNetwork, type FeatureNetwork, type FeatureNetworkName } from '../fid/networks';
 import { isStatsFile, NPZ_NETWORK, readStatsFile, writeStatsFile, type StatsFile } from '../fid/stats-file';
-import { describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from './files';
+import { describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from '../files';
+import { chooseFeatureNetwork, type FeatureNetwork, type FeatureNetworkName } from '../networks/feature-networks';
 
 export interface FidSetReport {
   source: string;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   assertFinite,
+  exportOnnx,
   findLatestCheckpoint,
   loadCheckpoint,
   MetricsLog,
@@ -20,9 +21,8 @@ import {
   type ImageDataset,
   type RngState,
 } from '@dlcv/core';
-import { classifyDigits, loadDigitClassifier } from '../graders/digits';
-import { exportOnnx } from '../onnx/export';
-import { buildDigitClassifier, DIGIT_SCALING, HOMEWORK_CLASSIFIER, type DigitClassifierConfig } from '../models/digit-classifier';
+import { classifyDigits, loadDigitClassifier } from '../networks/digit-classifier';
+import { buildDigitClassifier, DIGIT_SCALING, HOMEWORK_CLASSIFIER, type DigitClassifierConfig } from '../networks/digit-classifier-model';
 
 export interface TrainClassifierOptions {
   /** Digits folder in the homework layout (data/, train.csv, val.csv). */

@@ -6,11 +6,10 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '@dlcv/core';
-import { OnnxGraph, type ElemType } from './graph';
+import { writeFileAtomic } from '../image/io';
+import { OnnxGraph, PRODUCER, type ElemType } from './graph';
 import { OnnxModel, type OnnxLoadOptions } from './runtime';
 import { findConverter, supportedLayers, type LayerWeight } from './layers';
-import './project-layers';
 import { asNative, type Shape, type Val } from './values';
 
 /** Layout note stored in the file, read back by OnnxModel. */
@@ -133,7 +132,7 @@ export function toOnnxBytes(model: tf.LayersModel, options: ExportOnnxOptions = 
   }
   return g.toModel({
     graphName: model.name,
-    docString: `Exported by @dlcv/eval from the tfjs model "${model.name}".`,
+    docString: `Exported by ${PRODUCER.name} from the tfjs model "${model.name}".`,
     metadata: { [LAYOUT_KEY]: 'tfjs (channels-last inputs and outputs)', ...options.metadata },
   });
 }

@@ -1,9 +1,10 @@
 /**
  * A small builder for ONNX graphs: unique value names, float32/int64 initializers stored as
  * little-endian raw bytes, nodes with typed attributes, and serialisation to a ModelProto
- * through the generated protobuf code of the npm `onnx-proto` package.
+ * through the generated protobuf code of the npm `onnx-proto` package, which is loaded on the
+ * first serialisation (importing @dlcv/core does not load it).
  */
-import { onnx } from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
 
 /** Opset 17: every op used here has its final semantics there, and ORT 1.30 runs it. */
 export const OPSET = 17;
@@ -14,11 +15,25 @@ export type AttrValue = number | string | number[] | { float: number } | { float
 
 export type ElemType = 'float32' | 'int32' | 'int64';
 
-const ELEM_TYPE: Record<ElemType, number> = {
-  float32: onnx.TensorProto.DataType.FLOAT,
-  int32: onnx.TensorProto.DataType.INT32,
-  int64: onnx.TensorProto.DataType.INT64,
-};
+/**
+ * The producer fields of every exported file. They name @dlcv/eval, the package this exporter
+ * was first published from, so that a model exports to the same bytes whichever version wrote it.
+ */
+export const PRODUCER = { name: '@dlcv/eval', version: '0.1.0' };
+
+type OnnxProto = typeof onnx;
+let proto: OnnxProto | undefined;
+
+/** The onnx-proto namespace, required on first use. */
+function onnxProto(): OnnxProto {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (proto ??= (require('onnx-proto') as typeof import('onnx-proto')).onnx);
+}
+
+function elemType(type: ElemType): number {
+  const T = onnxProto().TensorProto.DataType;
+  return type === 'float32' ? T.FLOAT : type === 'int32' ? T.INT32 : T.INT64;
+}
 
 export interface ValueInfo {
   name: string;
@@ -67,7 +82,7 @@ export class OnnxGraph {
     const count = dims.reduce((a, b) => a * b, 1);
     if (data.length !== count) throw new Error(`onnx: initializer ${base} has ${data.length} values for shape [${dims}]`);
     const name = this.name(base);
-    this.initializers.push({ name, dims, dataType: ELEM_TYPE.float32, rawData: littleEndianBytes(data) });
+    this.initializers.push({ name, dims, dataType: elemType('float32'), rawData: littleEndianBytes(data) });
     return name;
   }
 
@@ -80,7 +95,7 @@ export class OnnxGraph {
     const bytes = new Uint8Array(values.length * 8);
     const view = new DataView(bytes.buffer);
     values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
-    this.initializers.push({ name, dims: [values.length], dataType: ELEM_TYPE.int64, rawData: bytes });
+    this.initializers.push({ name, dims: [values.length], dataType: elemType('int64'), rawData: bytes });
     this.constCache.set(key, name);
     return name;
   }
@@ -91,7 +106,7 @@ export class OnnxGraph {
     const cached = this.constCache.get(key);
     if (cached) return cached;
     const name = this.name('const');
-    this.initializers.push({ name, dims: [], dataType: ELEM_TYPE.float32, rawData: littleEndianBytes(Float32Array.of(value)) });
+    this.initializers.push({ name, dims: [], dataType: elemType('float32'), rawData: littleEndianBytes(Float32Array.of(value)) });
     this.constCache.set(key, name);
     return name;
   }
@@ -114,7 +129,7 @@ export class OnnxGraph {
       name: v.name,
       type: {
         tensorType: {
-          elemType: ELEM_TYPE[v.type],
+          elemType: elemType(v.type),
           shape: { dim: v.shape.map((d, i) => (d === null ? { dimParam: i === 0 ? 'batch' : `d${i}` } : { dimValue: d })) },
         },
       },
@@ -122,8 +137,8 @@ export class OnnxGraph {
     const model: onnx.IModelProto = {
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: OPSET }],
-      producerName: '@dlcv/eval',
-      producerVersion: '0.1.0',
+      producerName: PRODUCER.name,
+      producerVersion: PRODUCER.version,
       docString: meta.docString ?? '',
       graph: {
         name: meta.graphName,
@@ -134,12 +149,13 @@ export class OnnxGraph {
       },
       metadataProps: Object.entries(meta.metadata ?? {}).map(([key, value]) => ({ key, value })),
     };
-    return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+    const { ModelProto } = onnxProto();
+    return ModelProto.encode(ModelProto.create(model)).finish();
   }
 }
 
 function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = onnxProto().AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) throw new Error(`onnx: attribute ${name}=${v} must be an integer (use { float } for floats)`);

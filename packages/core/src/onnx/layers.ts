@@ -1,6 +1,8 @@
 /**
  * One converter per tfjs layer class: it receives the layer's ONNX inputs and returns its ONNX
- * outputs. Other packages add converters for their own layers with `registerOnnxConverter`.
+ * outputs. This file holds those of tfjs-layers' own classes; a custom layer registers its
+ * converter with `registerOnnxConverter` beside its class (core's BatchNorm2d and Gelu, ddpm's
+ * GroupNorm...), so that importing the layer makes it exportable.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { applyActivation } from './activations';
@@ -40,9 +42,10 @@ export function supportedLayers(): string[] {
   return [...converters.keys()].sort();
 }
 
-// --- helpers -----------------------------------------------------------------------------
+// --- helpers (the exported ones serve converters in other files too) ---------------------
 
-function need(args: ConvertArgs, suffix: string): LayerWeight {
+/** The layer's weight named `suffix`; an error naming the layer when it has none. */
+export function requireWeight(args: ConvertArgs, suffix: string): LayerWeight {
   const w = args.weight(suffix);
   if (!w) throw new Error(`layer "${args.layer.name}" (${args.layer.getClassName()}) has no weight "${suffix}"`);
   return w;
@@ -65,7 +68,14 @@ function channelsLast(args: ConvertArgs): void {
   if (fmt !== undefined && fmt !== 'channelsLast') throw new Error(`layer "${args.layer.name}": only channelsLast is supported, got ${String(fmt)}`);
 }
 
-function outShape(args: ConvertArgs, i = 0): Shape {
+/** The layer's `n` ONNX inputs; an error naming the layer when it got another count. */
+export function inputsOf(args: ConvertArgs, n: number): Val[] {
+  if (args.inputs.length !== n) throw new Error(`layer "${args.layer.name}" (${args.layer.getClassName()}) expects ${n} inputs, got ${args.inputs.length}`);
+  return args.inputs;
+}
+
+/** tfjs shape of the layer's output `i` at this call. */
+export function outputShapeOf(args: ConvertArgs, i = 0): Shape {
   const s = args.outputShapes[i];
   if (!s) throw new Error(`layer "${args.layer.name}": unknown output shape`);
   return s;
@@ -102,15 +112,15 @@ registerOnnxConverter('Conv2D', (args) => {
   channelsLast(args);
   const { g, layer } = args;
   const x = asNchw(g, single(args));
-  const kernel = need(args, 'kernel'); // [kh, kw, in, out]
+  const kernel = requireWeight(args, 'kernel'); // [kh, kw, in, out]
   const k = pair(args.config.kernelSize, 'kernelSize');
   const s = pair(args.config.strides ?? 1, 'strides');
   const d = pair(args.config.dilationRate ?? 1, 'dilationRate');
   const w = permute(kernel.values, kernel.shape, [3, 2, 0, 1]);
   const inputs = [x.name, g.float(`${layer.name}.kernel`, w.data, w.dims)];
-  if (withBias(args)) inputs.push(g.float(`${layer.name}.bias`, need(args, 'bias').values, [kernel.shape[3] as number]));
+  if (withBias(args)) inputs.push(g.float(`${layer.name}.bias`, requireWeight(args, 'bias').values, [kernel.shape[3] as number]));
   const attrs = { kernel_shape: k, strides: s, dilations: d, group: 1, ...windowAttrs(args, x, k, s, d) };
-  const y: Val = { name: g.op('Conv', inputs, attrs, layer.name), shape: outShape(args), nchw: true };
+  const y: Val = { name: g.op('Conv', inputs, attrs, layer.name), shape: outputShapeOf(args), nchw: true };
   return [applyActivation(g, args.config.activation as string | undefined, y, `${layer.name}.act`)];
 });
 
@@ -118,10 +128,10 @@ registerOnnxConverter('Conv2DTranspose', (args) => {
   channelsLast(args);
   const { g, layer } = args;
   const x = asNchw(g, single(args));
-  const kernel = need(args, 'kernel'); // [kh, kw, out, in]
+  const kernel = requireWeight(args, 'kernel'); // [kh, kw, out, in]
   const k = pair(args.config.kernelSize, 'kernelSize');
   const s = pair(args.config.strides ?? 1, 'strides');
-  const out = outShape(args);
+  const out = outputShapeOf(args);
   const pads: number[] = [0, 0, 0, 0];
   const outputPadding = [0, 0];
   for (let a = 0; a < 2; a++) {
@@ -141,7 +151,7 @@ registerOnnxConverter('Conv2DTranspose', (args) => {
   }
   const w = permute(kernel.values, kernel.shape, [3, 2, 0, 1]);
   const inputs = [x.name, g.float(`${layer.name}.kernel`, w.data, w.dims)];
-  if (withBias(args)) inputs.push(g.float(`${layer.name}.bias`, need(args, 'bias').values, [kernel.shape[2] as number]));
+  if (withBias(args)) inputs.push(g.float(`${layer.name}.bias`, requireWeight(args, 'bias').values, [kernel.shape[2] as number]));
   const attrs = { kernel_shape: k, strides: s, pads, output_padding: outputPadding, group: 1 };
   const y: Val = { name: g.op('ConvTranspose', inputs, attrs, layer.name), shape: out, nchw: true };
   return [applyActivation(g, args.config.activation as string | undefined, y, `${layer.name}.act`)];
@@ -150,10 +160,10 @@ registerOnnxConverter('Conv2DTranspose', (args) => {
 registerOnnxConverter('Dense', (args) => {
   const { g, layer } = args;
   const x = asNative(g, single(args));
-  const kernel = need(args, 'kernel'); // [in, units]
+  const kernel = requireWeight(args, 'kernel'); // [in, units]
   const units = kernel.shape[1] as number;
   const wName = g.float(`${layer.name}.kernel`, kernel.values, kernel.shape);
-  const bias = withBias(args) ? g.float(`${layer.name}.bias`, need(args, 'bias').values, [units]) : undefined;
+  const bias = withBias(args) ? g.float(`${layer.name}.bias`, requireWeight(args, 'bias').values, [units]) : undefined;
   let y: string;
   if (x.shape.length === 2) {
     y = g.op('Gemm', bias ? [x.name, wName, bias] : [x.name, wName], {}, layer.name);
@@ -162,17 +172,17 @@ registerOnnxConverter('Dense', (args) => {
     y = g.op('MatMul', [x.name, wName], {}, layer.name);
     if (bias) y = g.op('Add', [y, bias], {}, `${layer.name}.bias_add`);
   }
-  const v: Val = { name: y, shape: outShape(args), nchw: false };
+  const v: Val = { name: y, shape: outputShapeOf(args), nchw: false };
   return [applyActivation(g, args.config.activation as string | undefined, v, `${layer.name}.act`)];
 });
 
 registerOnnxConverter('Embedding', (args) => {
   const { g, layer } = args;
   const x = asNative(g, single(args));
-  const table = need(args, 'embeddings');
+  const table = requireWeight(args, 'embeddings');
   const idx = g.op('Cast', [x.name], { to: 7 /* INT64 */ });
   const y = g.op('Gather', [g.float(`${layer.name}.embeddings`, table.values, table.shape), idx], { axis: 0 }, layer.name);
-  return [{ name: y, shape: outShape(args), nchw: false }];
+  return [{ name: y, shape: outputShapeOf(args), nchw: false }];
 });
 
 // --- normalisation ---------------------------------------------------------------------------
@@ -191,11 +201,11 @@ registerOnnxConverter('BatchNormalization', (args) => {
   const x = asNchw(g, single(args));
   channelAxisIsLast(args, x);
   if (x.shape.length !== 2 && x.shape.length !== 4) throw new Error(`layer "${layer.name}": BatchNormalization needs rank 2 or 4 input, got ${x.shape.length}`);
-  const mean = need(args, 'moving_mean');
-  const variance = need(args, 'moving_variance');
+  const mean = requireWeight(args, 'moving_mean');
+  const variance = requireWeight(args, 'moving_variance');
   const c = mean.values.length;
-  const gamma = args.config.scale === false ? new Float32Array(c).fill(1) : need(args, 'gamma').values;
-  const beta = args.config.center === false ? new Float32Array(c) : need(args, 'beta').values;
+  const gamma = args.config.scale === false ? new Float32Array(c).fill(1) : requireWeight(args, 'gamma').values;
+  const beta = args.config.center === false ? new Float32Array(c) : requireWeight(args, 'beta').values;
   const inputs = [
     x.name,
     g.float(`${layer.name}.gamma`, gamma, [c]),
@@ -204,7 +214,7 @@ registerOnnxConverter('BatchNormalization', (args) => {
     g.float(`${layer.name}.var`, variance.values, [c]),
   ];
   const epsilon = (args.config.epsilon ?? 1e-3) as number;
-  return [{ name: g.op('BatchNormalization', inputs, { epsilon: { float: epsilon } }, layer.name), shape: outShape(args), nchw: x.nchw }];
+  return [{ name: g.op('BatchNormalization', inputs, { epsilon: { float: epsilon } }, layer.name), shape: outputShapeOf(args), nchw: x.nchw }];
 });
 
 /**
@@ -232,7 +242,7 @@ export const groupNormConverter: LayerConverter = (args) => {
   const beta = config.center === false ? undefined : args.weight('beta');
   if (gamma) y = g.op('Mul', [y, g.float(`${layer.name}.gamma`, gamma.values, affineDims)], {}, `${layer.name}.scale`);
   if (beta) y = g.op('Add', [y, g.float(`${layer.name}.beta`, beta.values, affineDims)], {}, `${layer.name}.shift`);
-  return [{ name: y, shape: outShape(args), nchw: x.nchw }];
+  return [{ name: y, shape: outputShapeOf(args), nchw: x.nchw }];
 };
 registerOnnxConverter('GroupNormalization', groupNormConverter);
 
@@ -247,7 +257,7 @@ function pool(op: 'MaxPool' | 'AveragePool'): LayerConverter {
     const s = pair(args.config.strides ?? k, 'strides');
     // count_include_pad 0: TF averages over the valid pixels of a padded window.
     const attrs = { kernel_shape: k, strides: s, ...windowAttrs(args, x, k, s, [1, 1]) };
-    return [{ name: g.op(op, [x.name], attrs, layer.name), shape: outShape(args), nchw: true }];
+    return [{ name: g.op(op, [x.name], attrs, layer.name), shape: outputShapeOf(args), nchw: true }];
   };
 }
 registerOnnxConverter('MaxPooling2D', pool('MaxPool'));
@@ -259,8 +269,8 @@ function globalPool(op: 'GlobalAveragePool' | 'GlobalMaxPool'): LayerConverter {
     const { g, layer } = args;
     const x = asNchw(g, single(args));
     const y = g.op(op, [x.name], {}, layer.name);
-    if (args.config.keepDims === true) return [{ name: y, shape: outShape(args), nchw: true }];
-    return [{ name: g.op('Flatten', [y], { axis: 1 }, `${layer.name}.flat`), shape: outShape(args), nchw: false }];
+    if (args.config.keepDims === true) return [{ name: y, shape: outputShapeOf(args), nchw: true }];
+    return [{ name: g.op('Flatten', [y], { axis: 1 }, `${layer.name}.flat`), shape: outputShapeOf(args), nchw: false }];
   };
 }
 registerOnnxConverter('GlobalAveragePooling2D', globalPool('GlobalAveragePool'));
@@ -277,7 +287,7 @@ registerOnnxConverter('UpSampling2D', (args) => {
   const attrs: Record<string, string> = nearest
     ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
     : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
-  return [{ name: g.op('Resize', [x.name, '', scales], attrs, layer.name), shape: outShape(args), nchw: true }];
+  return [{ name: g.op('Resize', [x.name, '', scales], attrs, layer.name), shape: outputShapeOf(args), nchw: true }];
 });
 
 registerOnnxConverter('ZeroPadding2D', (args) => {
@@ -286,7 +296,7 @@ registerOnnxConverter('ZeroPadding2D', (args) => {
   const x = asNchw(g, single(args));
   const p = args.config.padding as [[number, number], [number, number]];
   const pads = g.int64('pads', [0, 0, p[0][0], p[1][0], 0, 0, p[0][1], p[1][1]]);
-  return [{ name: g.op('Pad', [x.name, pads], { mode: 'constant' }, layer.name), shape: outShape(args), nchw: true }];
+  return [{ name: g.op('Pad', [x.name, pads], { mode: 'constant' }, layer.name), shape: outputShapeOf(args), nchw: true }];
 });
 
 // --- activations -----------------------------------------------------------------------------
@@ -343,7 +353,7 @@ function elementwise(op: 'Add' | 'Mul' | 'Max' | 'Min' | 'Sum', mean = false): L
       for (const v of xs.slice(1)) y = g.op(op === 'Mul' ? 'Mul' : 'Add', [y, v.name], {}, layer.name);
     }
     if (mean) y = g.op('Div', [y, g.scalar(xs.length)], {}, `${layer.name}.mean`);
-    return [{ name: y, shape: outShape(args), nchw: (xs[0] as Val).nchw }];
+    return [{ name: y, shape: outputShapeOf(args), nchw: (xs[0] as Val).nchw }];
   };
 }
 registerOnnxConverter('Add', elementwise('Add'));
@@ -356,7 +366,7 @@ registerOnnxConverter('Concatenate', (args) => {
   const xs = sameLayout(args);
   const first = xs[0] as Val;
   const axis = onnxAxis(first, (args.config.axis ?? -1) as number);
-  return [{ name: args.g.op('Concat', xs.map((v) => v.name), { axis }, args.layer.name), shape: outShape(args), nchw: first.nchw }];
+  return [{ name: args.g.op('Concat', xs.map((v) => v.name), { axis }, args.layer.name), shape: outputShapeOf(args), nchw: first.nchw }];
 });
 
 // --- shapes ----------------------------------------------------------------------------------
@@ -368,7 +378,7 @@ function settle(g: OnnxGraph, v: Val): Val {
 
 registerOnnxConverter('Flatten', (args) => {
   const x = asNative(args.g, single(args)); // tfjs flattens in H, W, C order
-  return [{ name: args.g.op('Flatten', [x.name], { axis: 1 }, args.layer.name), shape: outShape(args), nchw: false }];
+  return [{ name: args.g.op('Flatten', [x.name], { axis: 1 }, args.layer.name), shape: outputShapeOf(args), nchw: false }];
 });
 
 registerOnnxConverter('Reshape', (args) => {
@@ -376,7 +386,7 @@ registerOnnxConverter('Reshape', (args) => {
   const x = asNative(g, single(args));
   const target = args.config.targetShape as number[];
   // 0 copies the batch dimension; a -1 in the target is passed through.
-  const y: Val = { name: g.op('Reshape', [x.name, g.int64('shape', [0, ...target])], {}, layer.name), shape: outShape(args), nchw: false };
+  const y: Val = { name: g.op('Reshape', [x.name, g.int64('shape', [0, ...target])], {}, layer.name), shape: outputShapeOf(args), nchw: false };
   return [settle(g, y)];
 });
 
@@ -384,6 +394,6 @@ registerOnnxConverter('Permute', (args) => {
   const { g, layer } = args;
   const x = asNative(g, single(args));
   const dims = args.config.dims as number[]; // 1-based, batch excluded
-  const y: Val = { name: g.op('Transpose', [x.name], { perm: [0, ...dims] }, layer.name), shape: outShape(args), nchw: false };
+  const y: Val = { name: g.op('Transpose', [x.name], { perm: [0, ...dims] }, layer.name), shape: outputShapeOf(args), nchw: false };
   return [settle(g, y)];
 });

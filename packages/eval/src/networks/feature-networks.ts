@@ -14,11 +14,10 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { resizeImage, type RawImage } from '@dlcv/core';
-import { assetsDir, GradeInputError } from '../graders/files';
-import { classifyDigits, DIGIT_SIZE, loadDigitClassifier } from '../graders/digits';
-import { faceDescriptors, loadFaceApi } from '../models/face-api';
-import { OnnxModel } from '../onnx/runtime';
+import { OnnxModel, resizeImage, type RawImage } from '@dlcv/core';
+import { assetsDir, GradeInputError } from '../files';
+import { classifyDigits, DIGIT_SIZE, loadDigitClassifier } from './digit-classifier';
+import { faceDescriptors, loadFaceApi } from './face-api';
 
 export const FEATURE_NETWORKS = ['inception', 'digit-classifier', 'face-descriptor'] as const;
 export type FeatureNetworkName = (typeof FEATURE_NETWORKS)[number];

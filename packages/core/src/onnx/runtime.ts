@@ -1,10 +1,26 @@
 /**
  * Running ONNX files with onnxruntime-node (its bundled CPU build): the graders' reference
- * networks, and the fast CPU path for generation from exported models.
+ * networks, and the fast CPU path for generation from exported models. onnxruntime-node is a
+ * native library: it is required when the first model loads, never on import.
  */
 import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+
+let ortModule: typeof Ort | undefined;
+
+/** onnxruntime-node, loaded on first use; a failure to load says so when a model is loaded. */
+function onnxRuntime(): typeof Ort {
+  if (!ortModule) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ortModule = require('onnxruntime-node') as typeof Ort;
+    } catch (err) {
+      throw new Error(`onnxruntime-node failed to load (${(err as Error).message.split('\n')[0]}); it runs every ONNX model`);
+    }
+  }
+  return ortModule;
+}
 
 export interface OnnxTensor {
   data: Float32Array | Int32Array;
@@ -27,7 +43,7 @@ export interface OnnxLoadOptions {
 export class OnnxModel {
   private constructor(
     readonly file: string,
-    private readonly session: ort.InferenceSession,
+    private readonly session: Ort.InferenceSession,
     readonly inputs: OnnxValueInfo[],
     readonly outputs: OnnxValueInfo[],
   ) {}
@@ -53,7 +69,8 @@ export class OnnxModel {
 
   /** A model from ONNX bytes in memory; `file` names it in errors (its file, or what made it). */
   static async fromBytes(bytes: Uint8Array, file: string, options: OnnxLoadOptions = {}): Promise<OnnxModel> {
-    let session: ort.InferenceSession;
+    const ort = onnxRuntime();
+    let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: ['cpu'],
@@ -63,7 +80,7 @@ export class OnnxModel {
     } catch (err) {
       throw new Error(`${file}: not a loadable ONNX model (${(err as Error).message.split('\n')[0]})`);
     }
-    const info = (m: ort.InferenceSession.ValueMetadata): OnnxValueInfo =>
+    const info = (m: Ort.InferenceSession.ValueMetadata): OnnxValueInfo =>
       m.isTensor ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) } : { name: m.name, type: 'non-tensor', shape: [] };
     return new OnnxModel(file, session, session.inputMetadata.map(info), session.outputMetadata.map(info));
   }
@@ -74,12 +91,13 @@ export class OnnxModel {
    */
   async run(inputs: Record<string, OnnxTensor> | OnnxTensor[] | OnnxTensor, outputNames?: string[]): Promise<Record<string, OnnxTensor>> {
     const named = this.nameInputs(inputs);
-    const feeds: Record<string, ort.Tensor> = {};
+    const { Tensor } = onnxRuntime();
+    const feeds: Record<string, Ort.Tensor> = {};
     for (const info of this.inputs) {
       const t = named[info.name];
       if (!t) throw new Error(`${this.file}: input "${info.name}" not given (inputs: ${this.inputNames.join(', ')})`);
       this.checkDims(info, t.dims);
-      feeds[info.name] = new ort.Tensor(t.data instanceof Int32Array ? 'int32' : 'float32', t.data, t.dims);
+      feeds[info.name] = new Tensor(t.data instanceof Int32Array ? 'int32' : 'float32', t.data, t.dims);
     }
     for (const n of outputNames ?? []) {
       if (!this.outputNames.includes(n)) throw new Error(`${this.file}: no output "${n}" (outputs: ${this.outputNames.join(', ')})`);

@@ -1,7 +1,8 @@
 /**
  * What every grader does first: list a folder's images, say which files were left out and why,
  * and load images in batches while recording the ones that fail. Nothing is dropped silently:
- * each grader result carries the `ignored` and `skipped` lists.
+ * each grader result carries the `ignored` and `skipped` lists. Also the input error every
+ * grader and reference network throws, and where the package's shipped networks live.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -119,5 +120,5 @@ export function describeFiles(list: SkippedFile[], max = 3): string {
 
 /** Where this package's shipped files live (assets/ beside src/ and dist/). */
 export function assetsDir(): string {
-  return path.join(__dirname, '..', '..', 'assets');
+  return path.join(__dirname, '..', 'assets');
 }
