@@ -15,11 +15,8 @@ export type AttrValue = number | string | number[] | { float: number } | { float
 
 export type ElemType = 'float32' | 'int32' | 'int64';
 
-/**
- * The producer fields of every exported file. They name @dlcv/eval, the package this exporter
- * was first published from, so that a model exports to the same bytes whichever version wrote it.
- */
-export const PRODUCER = { name: '@dlcv/eval', version: '0.1.0' };
+/** The producer fields of every exported file: this package and its version. */
+export const PRODUCER = { name: '@dlcv/core', version: (require('../../package.json') as { version: string }).version };
 
 type OnnxProto = typeof onnx;
 let proto: OnnxProto | undefined;
