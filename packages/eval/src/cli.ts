@@ -7,6 +7,8 @@ import { faceCommand } from './commands/face';
 import { fidCommand } from './commands/fid';
 import { trainClassifierCommand } from './commands/train-classifier';
 
-void runCli('dlcv-eval', [digitsCommand, dannCommand, fidCommand, faceCommand, trainClassifierCommand, benchCommand]).then((code) => {
+const { version } = require('../package.json') as { version: string };
+
+void runCli({ name: 'dlcv-eval', version }, [digitsCommand, dannCommand, fidCommand, faceCommand, trainClassifierCommand, benchCommand]).then((code) => {
   process.exitCode = code;
 });

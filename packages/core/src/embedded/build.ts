@@ -18,6 +18,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../image/io';
+import { z } from '../json-file';
 import {
   fontsDir, labelHistogram, listPhotoFiles, mnistPackageVersion, photosDir, sha256File, USPS_HOLDOUT_FRACTION, VAL_FRACTION, type WrittenSet,
 } from './common';
@@ -41,25 +42,26 @@ export const EMBEDDED_DESCRIPTIONS: Record<EmbeddedDigitSet, string> = {
   'usps-like': 'Stand-in for USPS: real MNIST digits held out of mnistm, tightly cropped and size-normalised to 16x16 as USPS was, stored upscaled to 28x28x1. Not USPS.',
 };
 
-export interface EmbeddedManifest {
-  format: typeof MANIFEST_FORMAT;
-  name: EmbeddedDigitSet;
-  description: string;
-  recipeVersion: number;
-  seed: number;
+export const embeddedManifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  name: z.enum(EMBEDDED_DIGIT_SETS),
+  description: z.string(),
+  recipeVersion: z.number(),
+  seed: z.number(),
   /** The `limit` the set was built with, or null for a full build. */
-  limit: number | null;
-  count: number;
-  train: number;
-  val: number;
-  image: { width: number; height: number; channels: 1 | 3 };
+  limit: z.number().nullable(),
+  count: z.number(),
+  train: z.number(),
+  val: z.number(),
+  image: z.object({ width: z.number(), height: z.number(), channels: z.union([z.literal(1), z.literal(3)]) }),
   /** Images per class, 0..9. */
-  labels: number[];
+  labels: z.array(z.number()),
   /** The inputs: the `mnist` package version, the asset files and their hashes. */
-  sources: Record<string, unknown>;
+  sources: z.record(z.string(), z.unknown()),
   /** sha256 of `sources`: a set whose inputs changed (another photo or font pack) is rebuilt. */
-  sourcesSha256: string;
-}
+  sourcesSha256: z.string(),
+});
+export type EmbeddedManifest = z.infer<typeof embeddedManifestSchema>;
 
 /** `DLCV_CACHE_DIR`, else `~/.cache/dlcv-hw2`. */
 export function defaultCacheDir(): string {
@@ -98,11 +100,11 @@ function recipeVersion(name: EmbeddedDigitSet): number {
   return name === 'mnistm' ? MNISTM_RECIPE_VERSION : name === 'syndigits' ? SYNDIGITS_RECIPE_VERSION : USPS_LIKE_RECIPE_VERSION;
 }
 
-/** The manifest of a built set, or undefined if there is none (or it does not parse). */
+/** The manifest of a built set, or undefined if there is none or it does not fit its schema (the set is then rebuilt). */
 export async function readEmbeddedManifest(dir: string): Promise<EmbeddedManifest | undefined> {
   try {
-    const m = JSON.parse(await fs.readFile(path.join(dir, EMBEDDED_MANIFEST), 'utf8')) as EmbeddedManifest;
-    return m && m.format === MANIFEST_FORMAT ? m : undefined;
+    const parsed = embeddedManifestSchema.safeParse(JSON.parse(await fs.readFile(path.join(dir, EMBEDDED_MANIFEST), 'utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

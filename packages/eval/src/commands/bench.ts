@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { exportOnnx, formatLabelCsv, intFlag, OnnxModel, Rng, UsageError, writePng, type Command } from '@dlcv/core';
+import { defineCommand, exportOnnx, flag, formatLabelCsv, OnnxModel, Rng, writePng } from '@dlcv/core';
 import { gradeDann } from '../graders/dann';
 import { gradeDigits } from '../graders/digits';
 import { gradeFaces } from '../graders/face';
@@ -83,15 +83,13 @@ async function benchGeneration(dir: string, rows: BenchRow[]): Promise<void> {
 
 const exists = (f: string) => fs.stat(f).then(() => true, () => false);
 
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'Images per second of each grader (digits, dann, fid, face) and of DCGAN generation via tfjs vs ONNX Runtime.',
-  usage: 'bench [--n 500] [--json] [--engine E]',
-  flags: { n: { type: 'string' }, ...JSON_FLAG },
+  flags: { n: flag.int({ help: 'images per set', default: 500, min: 2 }), ...JSON_FLAG },
   // The engine only runs the tfjs side of the generation comparison; graders use ORT or wasm.
-  async run({ flags, positionals }) {
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const n = Math.max(2, intFlag(flags.n, 'n', 500));
+  async run({ flags }) {
+    const { n } = flags;
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-eval-bench-'));
     const rows: BenchRow[] = [];
     try {
@@ -133,4 +131,4 @@ export const benchCommand: Command = {
       ...rows.map((r) => `  ${r.grader.padEnd(44)} ${r.imagesPerSecond === null ? (r.note ?? '') : `${r.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${r.images} in ${(r.seconds as number).toFixed(2)} s)`}`),
     ]);
   },
-};
+});

@@ -21,7 +21,7 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const cli = (...argv: string[]) => runCli('dlcv-eval', [digitsCommand, dannCommand, fidCommand], argv);
+const cli = (...argv: string[]) => runCli({ name: 'dlcv-eval', version: '0.0.0-test' }, [digitsCommand, dannCommand, fidCommand], argv);
 
 test('dann --json prints the result as JSON; without it, a summary', async () => {
   const truth = path.join(dir, 't.csv'), pred = path.join(dir, 'p.csv');
@@ -36,7 +36,7 @@ test('dann --json prints the result as JSON; without it, a summary', async () =>
 
 test('usage errors exit with 2, input errors with 1, each as one clear line', async () => {
   expect(await cli('dann', 'only-one.csv')).toBe(2);
-  expect(err.join('\n')).toMatch(/expected <pred\.csv> and <truth\.csv>, got 1 argument/);
+  expect(err.join('\n')).toMatch(/expected <pred\.csv> <truth\.csv>, got 1 argument \(only-one\.csv\)/);
   err = [];
   expect(await cli('fid', 'a', 'b', '--features', 'vgg')).toBe(2);
   expect(err.join('\n')).toMatch(/--features must be one of inception, digit-classifier, face-descriptor/);

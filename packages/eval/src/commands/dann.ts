@@ -1,16 +1,18 @@
-import type { Command } from '@dlcv/core';
+import { defineCommand, flag } from '@dlcv/core';
 import { gradeDann } from '../graders/dann';
-import { emit, JSON_FLAG, pct, perClassLines, positionals } from './report';
+import { emit, JSON_FLAG, pct, perClassLines } from './report';
 
-export const dannCommand: Command = {
+export const dannCommand = defineCommand({
   name: 'dann',
   summary: 'Problem 3 grader: accuracy of a prediction CSV (image_name,label) against the truth CSV.',
-  usage: 'dann <pred.csv> <truth.csv> [--allow-missing] [--json]',
-  flags: { 'allow-missing': { type: 'boolean' }, ...JSON_FLAG },
+  positionals: [
+    { name: 'pred.csv', help: 'the predictions (image_name,label)', path: true },
+    { name: 'truth.csv', help: 'the truth, e.g. val.csv', path: true },
+  ],
+  flags: { 'allow-missing': flag.bool({ help: 'count images without a prediction as wrong instead of refusing' }), ...JSON_FLAG },
   needsEngine: false,
-  async run({ flags, positionals: args }) {
-    const [pred, truth] = positionals(args, ['<pred.csv>', '<truth.csv>'], this.usage);
-    const r = await gradeDann(pred as string, truth as string, { allowMissing: !!flags['allow-missing'] });
+  async run({ flags, positionals: [pred, truth] }) {
+    const r = await gradeDann(pred as string, truth as string, { allowMissing: flags['allow-missing'] });
     emit(r, flags.json, () => [
       `dann: ${r.predictions} vs ${r.truth}`,
       `accuracy: ${pct(r.accuracy)} (${r.correct}/${r.total})`,
@@ -20,4 +22,4 @@ export const dannCommand: Command = {
       ...(r.extra.count ? [`predictions for images not in the truth file (ignored): ${r.extra.count}, e.g. ${r.extra.examples.join(', ')}`] : []),
     ]);
   },
-};
+});

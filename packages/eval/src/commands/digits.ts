@@ -1,16 +1,20 @@
-import type { Command } from '@dlcv/core';
+import { defineCommand, flag } from '@dlcv/core';
 import { gradeDigits } from '../graders/digits';
-import { emit, fileListLines, JSON_FLAG, pct, perClassLines, positionals } from './report';
+import { emit, fileListLines, JSON_FLAG, pct, perClassLines } from './report';
 
-export const digitsCommand: Command = {
+export const digitsCommand = defineCommand({
   name: 'digits',
   summary: 'Problem 2 grader: digit-classifier accuracy on <label>_<nnn>.png images, overall and per class.',
-  usage: 'digits <folder> [--model classifier.onnx] [--skip-bad] [--resize] [--json]',
-  flags: { model: { type: 'string' }, 'skip-bad': { type: 'boolean' }, resize: { type: 'boolean' }, ...JSON_FLAG },
+  positionals: [{ name: 'folder', help: 'the generated images, named <label>_<nnn>.png', path: true }],
+  flags: {
+    model: flag.path({ help: 'the classifier (ONNX)', metavar: 'FILE', shown: "this package's digit-classifier.onnx" }),
+    'skip-bad': flag.bool({ help: 'grade the readable images and list the others, instead of refusing' }),
+    resize: flag.bool({ help: 'resize images that are not 28x28 instead of refusing them' }),
+    ...JSON_FLAG,
+  },
   needsEngine: false,
-  async run({ flags, positionals: args }) {
-    const [folder] = positionals(args, ['<folder>'], this.usage);
-    const r = await gradeDigits(folder as string, { model: flags.model as string | undefined, skipBad: !!flags['skip-bad'], resize: !!flags.resize });
+  async run({ flags, positionals: [folder] }) {
+    const r = await gradeDigits(folder as string, { model: flags.model, skipBad: flags['skip-bad'], resize: flags.resize });
     emit(r, flags.json, () => [
       `digits: ${r.folder}`,
       `classifier: ${r.model.file} (${r.model.layout} input)`,
@@ -21,4 +25,4 @@ export const digitsCommand: Command = {
       ...fileListLines('ignored entries (not images)', r.ignored),
     ]);
   },
-};
+});

@@ -1,17 +1,16 @@
-import type { Command } from '@dlcv/core';
+import { defineCommand, flag } from '@dlcv/core';
 import { gradeFaces } from '../graders/face';
-import { emit, fileListLines, JSON_FLAG, pct, positionals } from './report';
+import { emit, fileListLines, JSON_FLAG, pct } from './report';
 
-export const faceCommand: Command = {
+export const faceCommand = defineCommand({
   name: 'face',
   summary: 'Problem 1 face-recognition rate: share of images with exactly one face (face-api TinyFaceDetector, not dlib).',
-  usage: 'face <folder> [--any-size] [--json]',
-  flags: { 'any-size': { type: 'boolean' }, ...JSON_FLAG },
+  positionals: [{ name: 'folder', help: 'the generated faces', path: true }],
+  flags: { 'any-size': flag.bool({ help: 'accept images that are not 64x64' }), ...JSON_FLAG },
   // Runs on tfjs's wasm backend, chosen by the detector itself (see networks/face-api.ts).
   needsEngine: false,
-  async run({ flags, positionals: args }) {
-    const [folder] = positionals(args, ['<folder>'], this.usage);
-    const r = await gradeFaces(folder as string, { anySize: !!flags['any-size'] });
+  async run({ flags, positionals: [folder] }) {
+    const r = await gradeFaces(folder as string, { anySize: flags['any-size'] });
     emit(r, flags.json, () => [
       `face: ${r.folder}`,
       `detector: ${r.detector.name} ${r.detector.version} (input ${r.detector.inputSize}, score >= ${r.detector.scoreThreshold}, tfjs ${r.detector.backend}); the assignment uses dlib HOG, so rates compare between runs of this grader`,
@@ -20,4 +19,4 @@ export const faceCommand: Command = {
       ...fileListLines('ignored entries (not images)', r.ignored),
     ]);
   },
-};
+});

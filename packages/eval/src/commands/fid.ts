@@ -1,54 +1,42 @@
-import { intFlag, UsageError, type Command } from '@dlcv/core';
-import { FEATURE_NETWORKS, type FeatureNetworkName } from '../networks/feature-networks';
+import { defineCommand, flag } from '@dlcv/core';
+import { FEATURE_NETWORKS } from '../networks/feature-networks';
 import { gradeFid, saveFidStats } from '../graders/fid';
-import { emit, fileListLines, JSON_FLAG, positionals } from './report';
+import { emit, fileListLines, JSON_FLAG } from './report';
 
-function featuresFlag(v: string | boolean | undefined): FeatureNetworkName | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(FEATURE_NETWORKS as readonly string[]).includes(v)) throw new UsageError(`--features must be one of ${FEATURE_NETWORKS.join(', ')}, got "${String(v)}"`);
-  return v as FeatureNetworkName;
-}
-
-export const fidCommand: Command = {
+export const fidCommand = defineCommand({
   name: 'fid',
   summary: 'Problem 1 FID and KID between two folders (or a folder and saved statistics); --save-stats writes statistics.',
-  usage:
-    'fid <generated> <reference folder|stats.npz|stats.json> [--features inception|digit-classifier|face-descriptor] [--inception pt_inception.onnx] ' +
-    '[--model digit-classifier.onnx] [--skip-bad] [--seed 0] [--kid-subsets 100] [--kid-subset-size 1000] [--json]\n' +
-    '       fid --save-stats <folder> <out.npz|out.json> [same feature flags]',
+  positionals: [
+    { name: 'generated', help: 'a folder of images (with --save-stats: the folder to summarise)', path: true },
+    { name: 'reference', help: 'a folder, or statistics (.npz as pytorch-fid writes, or .json) (with --save-stats: the file to write)', path: true },
+  ],
+  moreUsage: ['fid --save-stats <folder> <out.npz|out.json> [same feature flags]'],
   flags: {
-    features: { type: 'string' },
-    inception: { type: 'string' },
-    model: { type: 'string' },
-    'skip-bad': { type: 'boolean' },
-    'save-stats': { type: 'boolean' },
-    seed: { type: 'string' },
-    'kid-subsets': { type: 'string' },
-    'kid-subset-size': { type: 'string' },
+    features: flag.choice(FEATURE_NETWORKS, { help: 'feature network', shown: 'inception when its ONNX file is found, else digit-classifier' }),
+    inception: flag.path({ help: 'pt_inception ONNX file (tools/eval-export-inception.py)', metavar: 'FILE' }),
+    model: flag.path({ help: 'digit classifier ONNX file for --features digit-classifier', metavar: 'FILE' }),
+    'skip-bad': flag.bool({ help: 'leave unreadable images out and list them, instead of refusing' }),
+    'save-stats': flag.bool({ help: 'write the statistics of <generated> to <reference> instead of comparing' }),
+    seed: flag.int({ help: "seed of KID's subsets", default: 0, min: 0 }),
+    'kid-subsets': flag.int({ help: 'KID subsets', default: 100, min: 1 }),
+    'kid-subset-size': flag.int({ help: 'images per KID subset', default: 1000, min: 2 }),
     ...JSON_FLAG,
   },
   needsEngine: false,
-  async run({ flags, positionals: args }) {
+  async run({ flags, positionals: [a, b] }) {
     const common = {
-      features: featuresFlag(flags.features),
-      inception: flags.inception as string | undefined,
-      digitModel: flags.model as string | undefined,
-      skipBad: !!flags['skip-bad'],
+      features: flags.features,
+      inception: flags.inception,
+      digitModel: flags.model,
+      skipBad: flags['skip-bad'],
       log: flags.json ? undefined : (m: string) => process.stderr.write(`${m}\n`),
     };
     if (flags['save-stats']) {
-      const [folder, out] = positionals(args, ['<folder>', '<out.npz|out.json>'], this.usage);
-      const r = await saveFidStats(folder as string, out as string, common);
+      const r = await saveFidStats(a as string, b as string, common);
       emit(r, flags.json, () => [`saved ${r.network} statistics of ${r.n} images (${r.dim}-d) to ${r.file}`, ...fileListLines('skipped images', r.report.skipped)]);
       return;
     }
-    const [a, b] = positionals(args, ['<generated>', '<reference>'], this.usage);
-    const r = await gradeFid(a as string, b as string, {
-      ...common,
-      seed: intFlag(flags.seed, 'seed', 0),
-      kidSubsets: intFlag(flags['kid-subsets'], 'kid-subsets', 100),
-      kidSubsetSize: intFlag(flags['kid-subset-size'], 'kid-subset-size', 1000),
-    });
+    const r = await gradeFid(a as string, b as string, { ...common, seed: flags.seed, kidSubsets: flags['kid-subsets'], kidSubsetSize: flags['kid-subset-size'] });
     emit(r, flags.json, () => [
       `${r.label}: ${r.value.toFixed(4)}`,
       `features: ${r.network.description}`,
@@ -58,4 +46,4 @@ export const fidCommand: Command = {
       ...r.sets.flatMap((s) => fileListLines(`skipped in ${s.source}`, s.skipped)),
     ]);
   },
-};
+});

@@ -1,10 +1,10 @@
 /** Output shared by the grader commands: JSON on request, else a short human summary. */
 import * as path from 'node:path';
-import { UsageError } from '@dlcv/core';
+import { flag } from '@dlcv/core';
 import type { ClassAccuracy } from '../graders/digits';
 import type { SkippedFile } from '../files';
 
-export const JSON_FLAG = { json: { type: 'boolean' } } as const;
+export const JSON_FLAG = { json: flag.bool({ help: 'print the whole result as JSON' }) };
 
 export function emit(result: unknown, json: boolean | string | undefined, summary: () => string[]): void {
   if (json) console.log(JSON.stringify(result, null, 2));
@@ -22,9 +22,4 @@ export function fileListLines(title: string, list: SkippedFile[], max = 5): stri
   const lines = list.slice(0, max).map((s) => `  ${path.basename(s.file)}: ${s.reason}`);
   if (list.length > max) lines.push(`  ... and ${list.length - max} more (--json lists all)`);
   return [`${title}: ${list.length}`, ...lines];
-}
-
-export function positionals(list: string[], names: string[], usage: string): string[] {
-  if (list.length !== names.length) throw new UsageError(`expected ${names.join(' and ')}, got ${list.length} argument${list.length === 1 ? '' : 's'} (${usage})`);
-  return list;
 }

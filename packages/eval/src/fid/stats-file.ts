@@ -7,7 +7,7 @@
  *          offline networks.
  */
 import { promises as fs } from 'node:fs';
-import { writeFileAtomic } from '@dlcv/core';
+import { checkJson, writeFileAtomic, z } from '@dlcv/core';
 import type { GaussianStats } from './frechet';
 import { readNpz, writeNpz } from './npz';
 
@@ -21,6 +21,15 @@ export interface StatsFile {
 }
 
 export const NPZ_NETWORK = 'pytorch-fid-inception-v3-pool3';
+
+const statsJsonSchema = z.object({
+  format: z.literal(STATS_FORMAT),
+  network: z.string(),
+  n: z.number().int().min(0).default(0),
+  dim: z.number().int().min(1),
+  mu: z.array(z.number()),
+  sigma: z.array(z.number()),
+});
 
 export function isStatsFile(p: string): boolean {
   return /\.(npz|json)$/i.test(p);
@@ -43,21 +52,19 @@ export async function readStatsFile(file: string): Promise<StatsFile> {
     ({ data: sigma, shape: sigmaShape } = arrays.sigma);
     network = NPZ_NETWORK;
   } else {
-    let json: { format?: string; network?: string; n?: number; dim?: number; mu?: number[]; sigma?: number[] };
+    let value: unknown;
     try {
-      json = JSON.parse(buf.toString('utf8'));
+      value = JSON.parse(buf.toString('utf8'));
     } catch (err) {
       throw new Error(`${file}: not JSON (${(err as Error).message})`);
     }
-    if (json.format !== STATS_FORMAT || typeof json.network !== 'string' || !Array.isArray(json.mu) || !Array.isArray(json.sigma) || typeof json.dim !== 'number') {
-      throw new Error(`${file}: not a ${STATS_FORMAT} file (needs format, network, dim, mu, sigma)`);
-    }
+    const json = checkJson(value, statsJsonSchema, file);
     mu = Float64Array.from(json.mu);
     sigma = Float64Array.from(json.sigma);
     muShape = [mu.length];
     sigmaShape = [json.dim, json.dim];
     network = json.network;
-    n = json.n ?? 0;
+    n = json.n;
   }
   const dim = mu.length;
   if (muShape.length !== 1 || sigmaShape.length !== 2 || sigmaShape[0] !== dim || sigmaShape[1] !== dim || sigma.length !== dim * dim) {

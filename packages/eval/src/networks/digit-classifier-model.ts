@@ -8,17 +8,19 @@
  * for kernels and biases, drawn from the project's seeded Rng so every engine starts alike.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, type PixelScaling } from '@dlcv/core';
+import { initTorchDefault, Rng, z, type PixelScaling } from '@dlcv/core';
 
-export interface DigitClassifierConfig {
+const width = z.number().int().min(1);
+export const digitClassifierConfigSchema = z.object({
   /** Image side (28 in the homework). */
-  size: number;
-  conv1: number;
-  conv2: number;
-  fc1: number;
-  fc2: number;
-  classes: number;
-}
+  size: z.number().int().min(16),
+  conv1: width,
+  conv2: width,
+  fc1: width,
+  fc2: width,
+  classes: width,
+});
+export type DigitClassifierConfig = z.infer<typeof digitClassifierConfigSchema>;
 
 export const HOMEWORK_CLASSIFIER: DigitClassifierConfig = { size: 28, conv1: 6, conv2: 16, fc1: 128, fc2: 64, classes: 10 };
 
@@ -35,23 +37,6 @@ export function buildDigitClassifier(config: DigitClassifierConfig = HOMEWORK_CL
   m.add(tf.layers.dense({ units: config.fc1, activation: 'relu', name: 'fc1' }));
   m.add(tf.layers.dense({ units: config.fc2, activation: 'relu', name: 'fc2' }));
   m.add(tf.layers.dense({ units: config.classes, name: 'fc3' }));
-  initTorchStyle(m, seed);
+  initTorchDefault(m, new Rng(seed));
   return m;
-}
-
-/** PyTorch's default Conv2d/Linear initialisation from our Rng, layer by layer. */
-export function initTorchStyle(model: tf.LayersModel, seed: number): void {
-  const rng = new Rng(seed);
-  const weights: tf.Tensor[] = [];
-  for (const layer of model.layers) {
-    const ws = layer.getWeights();
-    if (ws.length === 0) continue;
-    const kernel = ws[0] as tf.Tensor;
-    // Fan-in: every kernel axis but the last (out channels / units).
-    const fanIn = kernel.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    const bound = 1 / Math.sqrt(fanIn);
-    for (const w of ws) weights.push(tf.tensor(rng.uniformArray(w.size, -bound, bound), w.shape));
-  }
-  model.setWeights(weights);
-  tf.dispose(weights);
 }

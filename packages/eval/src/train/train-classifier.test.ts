@@ -77,7 +77,9 @@ test('same command, same ONNX bytes; a resumed run ends where a straight one doe
 
 test('resuming with another configuration is refused', async () => {
   await trainDigitClassifier(opts(path.join(dir, 'c'), 1));
-  await expect(trainDigitClassifier(opts(path.join(dir, 'c'), 2, { resume: true, batchSize: 4 }))).rejects.toThrow(/saved with another configuration/);
+  await expect(trainDigitClassifier(opts(path.join(dir, 'c'), 2, { resume: true, batchSize: 4 }))).rejects.toThrow(/the run was made with other settings \(batchSize: 8 -> 4\)/);
+  // Without --resume a folder that holds checkpoints is not trained over.
+  await expect(trainDigitClassifier(opts(path.join(dir, 'c'), 2))).rejects.toThrow(/already holds checkpoints \(step-00000005\): pass --resume/);
 });
 
 test('a non-finite loss stops the run before saving; the last good checkpoint stays', async () => {

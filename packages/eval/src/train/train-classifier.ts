@@ -7,20 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  assertFinite,
-  exportOnnx,
-  findLatestCheckpoint,
-  loadCheckpoint,
-  MetricsLog,
-  openDigits,
-  progress,
-  Rng,
-  saveCheckpoint,
-  writeFileAtomic,
-  type ImageDataset,
-  type RngState,
-} from '@dlcv/core';
+import { assertFinite, exportOnnx, openDigits, openRun, progress, readJsonFile, Rng, rngStateSchema, writeFileAtomic, z, type ImageDataset, type TrainingRun } from '@dlcv/core';
 import { classifyDigits, loadDigitClassifier } from '../networks/digit-classifier';
 import { buildDigitClassifier, DIGIT_SCALING, HOMEWORK_CLASSIFIER, type DigitClassifierConfig } from '../networks/digit-classifier-model';
 
@@ -64,6 +51,65 @@ async function accuracy(model: tf.LayersModel, set: ImageDataset): Promise<numbe
   return correct / set.length;
 }
 
+const stateSchema = z.object({ step: z.number().int().min(0), epoch: z.number().int().min(0), rng: rngStateSchema });
+type State = z.infer<typeof stateSchema>;
+
+/** One epoch of cross-entropy steps in the order `rng` draws. */
+async function trainEpoch(model: tf.LayersModel, optimizer: tf.Optimizer, train: ImageDataset, state: State & { rngObject: Rng }, run: TrainingRun<State>, options: TrainClassifierOptions & { classes: number }): Promise<void> {
+  const stepsPerEpoch = Math.floor(train.length / options.batchSize);
+  const bar = progress({ total: stepsPerEpoch, label: `epoch ${state.epoch + 1}/${options.epochs}`, quiet: options.quietProgress });
+  for await (const batch of train.batches({ batchSize: options.batchSize, rng: state.rngObject, dropLast: true, scaling: DIGIT_SCALING })) {
+    const labels = batch.y as tf.Tensor1D;
+    const loss = optimizer.minimize(() => {
+      const logits = model.apply(batch.x, { training: true }) as tf.Tensor2D;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, options.classes), logits);
+    }, true) as tf.Scalar;
+    const value = (await loss.data())[0] as number;
+    tf.dispose([batch.x, labels, loss]);
+    state.step++;
+    assertFinite({ loss: value }, state.step);
+    await run.metrics.append({ step: state.step, epoch: state.epoch + 1, loss: value });
+    bar.tick(1, { loss: value.toFixed(4) });
+  }
+  bar.stop();
+}
+
+/** What the embedded sets' manifest says of their recipe; undefined for a user's folder (it has none). */
+async function embeddedManifest(folder: string): Promise<Record<string, unknown> | undefined> {
+  const file = path.join(folder, 'manifest.json');
+  const exists = await fs.stat(file).then(() => true, () => false);
+  if (!exists) return undefined;
+  const m = await readJsonFile(file, z.looseObject({ format: z.string(), name: z.string(), recipeVersion: z.unknown(), seed: z.unknown(), description: z.unknown() }));
+  return m.format === 'dlcv-hw2/embedded-digits' ? { embedded: m.name, recipeVersion: m.recipeVersion, seed: m.seed, description: m.description } : undefined;
+}
+
+/** Exports the classifier with its `features` output, then returns its accuracy on `val` through ONNX Runtime. */
+async function exportAndCheck(model: tf.LayersModel, onnxFile: string, val: ImageDataset, size: number): Promise<number> {
+  await exportOnnx(model, onnxFile, {
+    inputNames: ['image'],
+    outputNames: ['logits'],
+    extraOutputs: { features: 'fc2' },
+    metadata: { 'dlcv.input': 'NHWC float32, (x/255 - 0.5) / 0.5', 'dlcv.features': 'fc2 after ReLU' },
+  });
+  const classifier = await loadDigitClassifier(onnxFile);
+  let correct = 0;
+  try {
+    for (let start = 0; start < val.length; start += 512) {
+      const idx = Array.from({ length: Math.min(512, val.length - start) }, (_, i) => start + i);
+      const pixels = await val.getPixelsBatch(idx);
+      const px = size * size * 3;
+      const images = idx.map((_, i) => ({ width: size, height: size, channels: 3 as const, data: pixels.subarray(i * px, (i + 1) * px) }));
+      const { predictions } = await classifyDigits(classifier, images);
+      idx.forEach((v, i) => {
+        if (predictions[i] === val.labels?.[v]) correct++;
+      });
+    }
+  } finally {
+    await classifier.model.dispose();
+  }
+  return correct / val.length;
+}
+
 export async function trainDigitClassifier(options: TrainClassifierOptions): Promise<TrainClassifierResult> {
   const log = options.log ?? (() => {});
   const modelConfig = options.config ?? HOMEWORK_CLASSIFIER;
@@ -73,88 +119,41 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
   if (options.limit !== undefined && options.limit < train.length) train = train.subset(Array.from({ length: options.limit }, (_, i) => i));
   const val = await openDigits(options.data, 'val', { channels: 3, size: modelConfig.size });
   log(`data: ${config.data} (train ${train.length}, val ${val.length})`);
+  if (train.length < options.batchSize) throw new Error(`${config.data}: ${train.length} training images are fewer than one batch of ${options.batchSize}`);
 
+  // model, optimizer, run
   const model = buildDigitClassifier(modelConfig, options.seed);
   const optimizer = tf.train.adam(options.lr);
   const rng = new Rng(options.seed);
-  let step = 0, epoch = 0;
-  if (options.resume && (await findLatestCheckpoint(options.runDir))) {
-    const loaded = await loadCheckpoint(options.runDir, { models: { classifier: model }, optimizers: { adam: optimizer } });
-    const saved = JSON.stringify(loaded.config), now = JSON.stringify(config);
-    if (saved !== now) throw new Error(`${loaded.dir}: saved with another configuration (${saved}); this run: ${now}. Use another --out or drop --resume`);
-    ({ step, epoch } = loaded.state);
-    rng.setState(loaded.state.rng as RngState);
-    log(`resumed from ${loaded.dir} after epoch ${epoch} (step ${step})`);
-  }
+  const run = await openRun({
+    runDir: options.runDir, config, resume: options.resume === true, models: { classifier: model }, optimizers: { adam: optimizer },
+    initialState: { step: 0, epoch: 0, rng: rng.getState() }, stateSchema, log,
+  });
+  rng.setState(run.state.rng);
+  const state = { ...run.state, rngObject: rng };
 
-  const metrics = new MetricsLog(path.join(options.runDir, 'metrics.jsonl'));
-  const stepsPerEpoch = Math.floor(train.length / options.batchSize);
-  if (stepsPerEpoch === 0) throw new Error(`${config.data}: ${train.length} training images are fewer than one batch of ${options.batchSize}`);
+  // train, evaluate, checkpoint: epoch by epoch
   let valAccuracy = Number.NaN;
-  while (epoch < options.epochs) {
-    // train
-    const bar = progress({ total: stepsPerEpoch, label: `epoch ${epoch + 1}/${options.epochs}`, quiet: options.quietProgress });
-    for await (const batch of train.batches({ batchSize: options.batchSize, rng, dropLast: true, scaling: DIGIT_SCALING })) {
-      const labels = batch.y as tf.Tensor1D;
-      const loss = optimizer.minimize(() => {
-        const logits = model.apply(batch.x, { training: true }) as tf.Tensor2D;
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, modelConfig.classes), logits);
-      }, true) as tf.Scalar;
-      const value = (await loss.data())[0] as number;
-      tf.dispose([batch.x, labels, loss]);
-      step++;
-      assertFinite({ loss: value }, step);
-      await metrics.append({ step, epoch: epoch + 1, loss: value });
-      bar.tick(1, { loss: value.toFixed(4) });
-    }
-    bar.stop();
-    epoch++;
-
-    // evaluate, checkpoint
+  while (state.epoch < options.epochs) {
+    await trainEpoch(model, optimizer, train, state, run, { ...options, classes: modelConfig.classes });
+    state.epoch++;
     valAccuracy = await accuracy(model, val);
-    await metrics.append({ step, epoch, valAccuracy });
-    log(`epoch ${epoch}: val accuracy ${(100 * valAccuracy).toFixed(2)}%`);
-    await saveCheckpoint(options.runDir, { models: { classifier: model }, optimizers: { adam: optimizer }, config, state: { step, epoch, rng: rng.getState() } });
+    await run.metrics.append({ step: state.step, epoch: state.epoch, valAccuracy });
+    log(`epoch ${state.epoch}: val accuracy ${(100 * valAccuracy).toFixed(2)}%`);
+    await run.save({ step: state.step, epoch: state.epoch, rng: rng.getState() });
   }
   if (Number.isNaN(valAccuracy)) valAccuracy = await accuracy(model, val);
-  await metrics.flush();
+  await run.metrics.flush();
+  const step = state.step, epoch = state.epoch;
 
   // export, then grade the validation split through the ONNX file
   const onnxFile = path.join(options.runDir, 'digit-classifier.onnx');
-  await exportOnnx(model, onnxFile, {
-    inputNames: ['image'],
-    outputNames: ['logits'],
-    extraOutputs: { features: 'fc2' },
-    metadata: { 'dlcv.input': 'NHWC float32, (x/255 - 0.5) / 0.5', 'dlcv.features': 'fc2 after ReLU' },
-  });
-  const classifier = await loadDigitClassifier(onnxFile);
-  let onnxCorrect = 0;
-  try {
-    for (let start = 0; start < val.length; start += 512) {
-      const idx = Array.from({ length: Math.min(512, val.length - start) }, (_, i) => start + i);
-      const pixels = await val.getPixelsBatch(idx);
-      const px = modelConfig.size * modelConfig.size * 3;
-      const images = idx.map((_, i) => ({ width: modelConfig.size, height: modelConfig.size, channels: 3 as const, data: pixels.subarray(i * px, (i + 1) * px) }));
-      const { predictions } = await classifyDigits(classifier, images);
-      idx.forEach((v, i) => {
-        if (predictions[i] === val.labels?.[v]) onnxCorrect++;
-      });
-    }
-  } finally {
-    await classifier.model.dispose();
-  }
-  const onnxValAccuracy = onnxCorrect / val.length;
+  const onnxValAccuracy = await exportAndCheck(model, onnxFile, val, modelConfig.size);
   model.dispose();
   optimizer.dispose();
 
   // Which data: the embedded sets carry a manifest naming their recipe and seed.
-  let manifest: Record<string, unknown> | undefined;
-  try {
-    const m = JSON.parse(await fs.readFile(path.join(config.data, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-    if (m.format === 'dlcv-hw2/embedded-digits') manifest = { embedded: m.name, recipeVersion: m.recipeVersion, seed: m.seed, description: m.description };
-  } catch {
-    // A user's folder (e.g. hw2_data/digits/mnistm) has no manifest.
-  }
+  const manifest = await embeddedManifest(config.data);
   const summaryFile = path.join(options.runDir, 'digit-classifier.json');
   const summary = {
     network: 'DLCV HW2 digit classifier (Conv 3->6 k5, ReLU, MaxPool 2, Conv 6->16 k5, ReLU, MaxPool 2, FC 256->128->64->10)',
