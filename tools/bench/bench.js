@@ -176,12 +176,12 @@ async function main() {
     await profile(cases, String(PROFILE));
     return;
   }
-  let torch = null, tinfo = null;
+  let torch = null;
   if (WITH_TORCH) {
     const { python: py, tried } = core.findTorchPython();
     if (py) {
       torch = new Torch(py);
-      tinfo = await torch.ask('info');
+      const tinfo = await torch.ask('info');
       const libs = (tinfo.blas.libraries || []).map((l) => path.basename(path.dirname(l)) + '/' + path.basename(l)).join(', ') || 'none loaded';
       console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blas.info}, BLAS library: ${libs}, oneDNN ${tinfo.blas.onednn}`);
     } else {

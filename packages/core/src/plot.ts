@@ -43,9 +43,7 @@ export interface PlotPngOptions {
  */
 export async function plotCurves(spec: PlotSpec): Promise<string> {
   // Loaded on first plot, not on import: vega costs ~100 ms and most commands never plot.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const vega = require('vega') as typeof import('vega');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compile } = require('vega-lite') as typeof import('vega-lite');
   const view = new vega.View(vega.parse(compile(toVegaLite(spec)).spec), { renderer: 'none', logLevel: vega.Error });
   try {

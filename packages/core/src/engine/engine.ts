@@ -34,7 +34,6 @@ export function parseEngineName(value: string, source: string): EngineName {
 function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node', needGpu: boolean): Attempt {
   try {
     // Optional peer dependency: resolved at run time only where the user installed it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg);
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0] ?? String(err);
@@ -50,7 +49,6 @@ function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node',
 function tryNative(): Attempt {
   let mod: { loadNativeBackend?: () => { ok: true; backendName: string; threads: number; detail: string } | { ok: false; reason: string } };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require('./native');
   } catch (err) {
     return { ok: false, reason: `not available (${(err as Error).message.split('\n')[0]})` };

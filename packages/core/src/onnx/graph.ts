@@ -23,7 +23,6 @@ let proto: OnnxProto | undefined;
 
 /** The onnx-proto namespace, required on first use. */
 function onnxProto(): OnnxProto {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (proto ??= (require('onnx-proto') as typeof import('onnx-proto')).onnx);
 }
 

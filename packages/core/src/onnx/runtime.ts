@@ -13,10 +13,9 @@ let ortModule: typeof Ort | undefined;
 function onnxRuntime(): typeof Ort {
   if (!ortModule) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       ortModule = require('onnxruntime-node') as typeof Ort;
     } catch (err) {
-      throw new Error(`onnxruntime-node failed to load (${(err as Error).message.split('\n')[0]}); it runs every ONNX model`);
+      throw new Error(`onnxruntime-node failed to load (${(err as Error).message.split('\n')[0]}); it runs every ONNX model`, { cause: err });
     }
   }
   return ortModule;
@@ -62,7 +61,7 @@ export class OnnxModel {
       bytes = await fs.readFile(file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`${file}: ${code === 'ENOENT' ? 'ONNX file not found' : `cannot read (${code ?? String(err)})`}`);
+      throw new Error(`${file}: ${code === 'ENOENT' ? 'ONNX file not found' : `cannot read (${code ?? String(err)})`}`, { cause: err });
     }
     return OnnxModel.fromBytes(bytes, file, options);
   }
@@ -78,7 +77,7 @@ export class OnnxModel {
         executionMode: 'sequential',
       });
     } catch (err) {
-      throw new Error(`${file}: not a loadable ONNX model (${(err as Error).message.split('\n')[0]})`);
+      throw new Error(`${file}: not a loadable ONNX model (${(err as Error).message.split('\n')[0]})`, { cause: err });
     }
     const info = (m: Ort.InferenceSession.ValueMetadata): OnnxValueInfo =>
       m.isTensor ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) } : { name: m.name, type: 'non-tensor', shape: [] };

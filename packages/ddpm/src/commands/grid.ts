@@ -16,7 +16,12 @@ export const gridCommand = defineCommand({
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
     console.log(`sampling a ${nClasses}x${cols} grid: ${s.describe}`);
     const labels: number[] = [], noiseIds: number[] = [];
-    for (let d = 0; d < nClasses; d++) for (let k = 0; k < cols; k++) labels.push(d), noiseIds.push(k);
+    for (let d = 0; d < nClasses; d++) {
+      for (let k = 0; k < cols; k++) {
+        labels.push(d);
+        noiseIds.push(k);
+      }
+    }
     const images = [];
     try {
       for (let start = 0; start < labels.length; start += s.batch) {

@@ -41,7 +41,7 @@ export async function readStatsFile(file: string): Promise<StatsFile> {
     buf = await fs.readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${file}: ${code === 'ENOENT' ? 'statistics file not found' : `cannot read (${code ?? String(err)})`}`);
+    throw new Error(`${file}: ${code === 'ENOENT' ? 'statistics file not found' : `cannot read (${code ?? String(err)})`}`, { cause: err });
   }
   let mu: Float64Array, sigma: Float64Array, network: string, n = 0;
   let muShape: number[], sigmaShape: number[];
@@ -56,7 +56,7 @@ export async function readStatsFile(file: string): Promise<StatsFile> {
     try {
       value = JSON.parse(buf.toString('utf8'));
     } catch (err) {
-      throw new Error(`${file}: not JSON (${(err as Error).message})`);
+      throw new Error(`${file}: not JSON (${(err as Error).message})`, { cause: err });
     }
     const json = checkJson(value, statsJsonSchema, file);
     mu = Float64Array.from(json.mu);

@@ -108,35 +108,43 @@ function tridiagonalize(vt: Float64Array, d: Float64Array, e: Float64Array, n: n
     }
     d[i] = h;
   }
-  if (accumulate) {
-    // Accumulate the Householder transformations.
-    for (let i = 0; i < n - 1; i++) {
-      setV(n - 1, i, V(i, i));
-      setV(i, i, 1);
-      const h = d[i + 1] as number;
-      const colNext = (i + 1) * n;
-      if (h !== 0) {
-        for (let k = 0; k <= i; k++) d[k] = (vt[colNext + k] as number) / h;
-        for (let j = 0; j <= i; j++) {
-          const col = j * n;
-          let g = 0;
-          for (let k = 0; k <= i; k++) g += (vt[colNext + k] as number) * (vt[col + k] as number);
-          for (let k = 0; k <= i; k++) vt[col + k] = (vt[col + k] as number) - g * (d[k] as number);
-        }
-      }
-      for (let k = 0; k <= i; k++) vt[colNext + k] = 0;
-    }
-    for (let j = 0; j < n; j++) {
-      d[j] = V(n - 1, j);
-      setV(n - 1, j, 0);
-    }
-    setV(n - 1, n - 1, 1);
-  } else {
+  if (accumulate) accumulateTransform(vt, d, n);
+  else {
     // Without accumulation the diagonal stays where the reduction left it.
-    for (let j = 0; j < n; j++) d[j] = V(j, j);
+    for (let j = 0; j < n; j++) d[j] = vt[j * n + j] as number;
   }
   e[0] = 0;
 }
+
+/** Builds the orthogonal transform of tridiagonalize from its stored Householder vectors (into vt), and the diagonal (into d). */
+function accumulateTransform(vt: Float64Array, d: Float64Array, n: number): void {
+  const V = (r: number, c: number) => vt[c * n + r] as number;
+  const setV = (r: number, c: number, x: number) => {
+    vt[c * n + r] = x;
+  };
+  for (let i = 0; i < n - 1; i++) {
+    setV(n - 1, i, V(i, i));
+    setV(i, i, 1);
+    const h = d[i + 1] as number;
+    const colNext = (i + 1) * n;
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = (vt[colNext + k] as number) / h;
+      for (let j = 0; j <= i; j++) {
+        const col = j * n;
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += (vt[colNext + k] as number) * (vt[col + k] as number);
+        for (let k = 0; k <= i; k++) vt[col + k] = (vt[col + k] as number) - g * (d[k] as number);
+      }
+    }
+    for (let k = 0; k <= i; k++) vt[colNext + k] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = V(n - 1, j);
+    setV(n - 1, j, 0);
+  }
+  setV(n - 1, n - 1, 1);
+}
+
 
 /** Implicit QL iterations on the tridiagonal (d, e); rotations are applied to vt's rows. */
 function qlImplicit(vt: Float64Array, d: Float64Array, e: Float64Array, n: number, accumulate: boolean): void {

@@ -37,7 +37,6 @@ export function faceApiModelDir(): string {
 /** Loads face-api once: the wasm backend, then the two networks' weights from the package. */
 export function loadFaceApi(): Promise<FaceApiRuntime> {
   loading ??= (async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
     if (api.tf.engine() !== tf.engine()) throw new Error('@vladmandic/face-api loaded another copy of @tensorflow/tfjs than this package uses');
     if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs wasm backend (@tensorflow/tfjs-backend-wasm) failed to initialise');
@@ -45,7 +44,6 @@ export function loadFaceApi(): Promise<FaceApiRuntime> {
     const dir = faceApiModelDir();
     await api.nets.tinyFaceDetector.loadFromDisk(dir);
     await api.nets.faceRecognitionNet.loadFromDisk(dir);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const version = (require('@vladmandic/face-api/package.json') as { version: string }).version;
     return { api, version, backend: tf.getBackend() };
   })();

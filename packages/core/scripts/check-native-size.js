@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The size limit of the TypeScript sources (eslint's max-lines, 450) for the native engine's C++ files too.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const MAX_LINES = 450;
+const root = path.join(__dirname, '..', 'native', 'src');
+const tooLong = [];
+for (const name of fs.readdirSync(root, { recursive: true }).map(String).sort()) {
+  if (!/\.(cc|h)$/.test(name)) continue;
+  const lines = fs.readFileSync(path.join(root, name), 'utf8').split('\n').length - 1;
+  if (lines > MAX_LINES) tooLong.push(`native/src/${name}: ${lines} lines (at most ${MAX_LINES})`);
+}
+if (tooLong.length) {
+  console.error(tooLong.join('\n'));
+  process.exit(1);
+}
