@@ -4,13 +4,14 @@
 #   1. train ddpm's cpu preset (resumes the run if a checkpoint is there; a finished run is kept),
 #   2. sample the 1000 graded digits 0_001.png ... 9_100.png (fixed seed: same bytes each time),
 #   3. grade them with eval's digit classifier.
-# Run folder: $DLCV_DEMO_RUN, else packages/ddpm/runs/ddpm-cpu (the 1000 digits go to its
+# Run folder: $DLCV_DEMO_RUN, else runs/ddpm-cpu of the repository (where `pnpm --filter
+# @dlcv/ddpm train` run from the root writes too; the 1000 digits go to its
 # generated/ folder). Extra flags go to `train`. The root `pnpm demo` builds, then runs this.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ddpm="$root/packages/ddpm"
 evalpkg="$root/packages/eval"
-run="${DLCV_DEMO_RUN:-$ddpm/runs/ddpm-cpu}"
+run="${DLCV_DEMO_RUN:-$root/runs/ddpm-cpu}"
 for f in "$ddpm/dist/cli.js" "$evalpkg/dist/cli.js"; do
   [ -f "$f" ] || { echo "demo.sh: $f is missing; build first: pnpm build" >&2; exit 1; }
 done
