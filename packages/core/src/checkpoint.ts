@@ -13,7 +13,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic, writeFileSynced } from './image/io';
+import { makeDir, writeFileAtomic, writeFileSynced } from './files';
 import { checkJson, JsonFileError, z } from './json-file';
 import { entryTensor, groupEntries, restoreHolder, sha256, tensorEntrySchema, TensorPacker, type WeightsHolder } from './tensor-file';
 
@@ -79,7 +79,7 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent,
   const { step } = content.state;
   if (!Number.isInteger(step) || step < 0) throw new Error(`saveCheckpoint: state.step must be a non-negative integer, got ${step}`);
   const root = checkpointsDir(runDir);
-  await fs.mkdir(root, { recursive: true });
+  await makeDir(root);
 
   const packer = new TensorPacker();
   for (const [modelName, holder] of Object.entries(content.models)) await packer.addHolder(`model:${modelName}`, holder);

@@ -1,5 +1,6 @@
 export * from './rng';
 export * from './image/io';
+export * from './files';
 export { makeGrid, writeGrid, tensorToImages, type GridOptions } from './image/grid';
 export { encodeGif, writeGif, type GifOptions } from './image/gif';
 export { plotCurves, plotCurvesPng, writePlot, type PlotSpec, type PlotSeries, type PlotPngOptions } from './plot';

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { makeDir } from './files';
 
 export type MetricsRecord = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ export class MetricsLog<T extends object = MetricsRecord> {
    * a partial one is cut off.
    */
   private async open(): Promise<void> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    await makeDir(path.dirname(this.file));
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(this.file, 'r+');

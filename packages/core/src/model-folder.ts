@@ -14,7 +14,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileSynced } from './image/io';
+import { makeDir, writeFileSynced } from './files';
 import { checkJson, JsonFileError, readJsonFile, z } from './json-file';
 import { groupEntries, restoreHolder, sha256, tensorEntrySchema, TensorPacker, type WeightsHolder } from './tensor-file';
 
@@ -60,7 +60,7 @@ export async function saveModelFolder<C>(dir: string, kind: ModelFolderKind<C>, 
   const tmp = `${final}.tmp-${process.pid}`;
   const aside = `${final}.old-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp, { recursive: true });
+  await makeDir(tmp);
   await writeFileSynced(path.join(tmp, MODEL_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   await writeFileSynced(path.join(tmp, MODEL_FILES.weights), bin);
   await writeFileSynced(path.join(tmp, MODEL_FILES.index), `${JSON.stringify({ tensors: packer.entries, sha256: digest })}\n`);

@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from './image/io';
+import { writeFileAtomic } from './files';
 
 export interface PlotSeries {
   name: string;

@@ -153,37 +153,36 @@ async function startRun(options: TrainOptions, config: TrainConfig, run: { total
   return { model, ema, optimizer, run: opened, state: { ...opened.state }, rng, losses };
 }
 
-export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { runDir, data } = options;
-  const config = validateTrainConfig(options.config);
-  const log = options.log ?? (() => undefined);
-  const { unet, batchSize } = config;
-  const labels = checkData(data, config);
-  const stepsPerEpoch = Math.floor(data.length / batchSize);
-  const { totalSteps, epochs } = runLength(config, stepsPerEpoch);
-  const noiser = new DDPMScheduler(config.scheduler);
+type Session = Awaited<ReturnType<typeof startRun>> & {
+  options: TrainOptions;
+  config: TrainConfig;
+  labels: ArrayLike<number>;
+  length: { totalSteps: number; epochs: number; stepsPerEpoch: number };
+  log: (m: string) => void;
+  /** Holds the EMA weights for the per-epoch grids and the saved model. */
+  previewModel: tf.LayersModel;
+};
 
-  const { model, ema, optimizer, run, state, rng, losses } = await startRun(options, config, { totalSteps, epochs, stepsPerEpoch, log });
-  // train
-  const stopAt = Math.min(options.stopAtStep ?? totalSteps, totalSteps);
-  const plan = batchPlan(config.seed, data.length, stepsPerEpoch, batchSize);
-  const batches = new Prefetcher(async (s) => pixelsToFloat(await data.getPixelsBatch(plan(s)), unet.inChannels, { range: [-1, 1] }), stopAt);
-  const previewModel = buildUnet(unet);
-  const bar = progress({ total: totalSteps, start: state.step, label: 'ddpm train', quiet: options.quiet });
+/** The training loop up to `stopAt`; returns the smoothed loss and the newest checkpoint. */
+async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: number; saved: { step: number; dir?: string } }> {
+  const { config, state, run, rng, ema, losses, log } = s;
+  const { totalSteps, epochs, stepsPerEpoch } = s.length;
+  const { unet } = config;
+  const data = s.options.data;
+  const noiser = new DDPMScheduler(config.scheduler);
+  const plan = batchPlan(config.seed, data.length, stepsPerEpoch, config.batchSize);
+  const batches = new Prefetcher(async (step) => pixelsToFloat(await data.getPixelsBatch(plan(step)), unet.inChannels, { range: [-1, 1] }), stopAt);
+  const bar = progress({ total: totalSteps, start: state.step, label: 'ddpm train', quiet: s.options.quiet });
   let smoothLoss = losses.reduce(smoothStep, NaN);
-  let lastSaved = run.resumedFrom ? state.step : -1;
+  let saved: { step: number; dir?: string } = { step: run.resumedFrom ? state.step : -1, dir: run.resumedFrom };
   let clock = { time: Date.now(), step: state.step };
-  const save = async () => {
-    await run.save({ ...state, rng: rng.getState() });
-    lastSaved = state.step;
-  };
+  const save = async () => (saved = { step: state.step, dir: await run.save({ ...state, rng: rng.getState() }) }).dir as string;
   try {
     while (state.step < stopAt) {
       const lr = learningRateAt(config.lr, state.epoch, epochs);
-      setLearningRate(optimizer, lr);
-      const indices = plan(state.step);
-      const x0 = await batches.take(state.step);
-      const loss = await diffusionStep(model, optimizer, noiser, rng, { x0, labels: indices.map((i) => labels[i] as number) }, unet, config.pUncond);
+      setLearningRate(s.optimizer, lr);
+      const labels = plan(state.step).map((i) => s.labels[i] as number);
+      const loss = await diffusionStep(s.model, s.optimizer, noiser, rng, { x0: await batches.take(state.step), labels }, unet, config.pUncond);
       // A NaN stops the run here, before it reaches the EMA or a checkpoint.
       assertFinite({ loss }, state.step + 1);
       ema.update(state.step);
@@ -202,34 +201,52 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
       // evaluate: a sample grid from the EMA weights at the end of each epoch
       if (epochEnd) {
-        ema.copyTo(previewModel);
-        const file = await epochPictures(runDir, previewModel, config, state.epoch);
+        ema.copyTo(s.previewModel);
+        const file = await epochPictures(s.options.runDir, s.previewModel, config, state.epoch);
         const perStep = (Date.now() - clock.time) / 1000 / (state.step - clock.step);
         log(`epoch ${state.epoch}/${epochs}: loss ${smoothLoss.toFixed(4)} (EMA 0.95), ${perStep.toFixed(2)} s/step; ${path.relative(process.cwd(), file)}`);
         clock = { time: Date.now(), step: state.step };
       }
+
+      // interrupted: stop here, with this step checkpointed
+      if (run.stopSignal) throw run.interrupted(state.step, saved.step === state.step ? (saved.dir as string) : await save());
     }
   } finally {
     bar.stop();
     await batches.close();
     await run.metrics.flush();
   }
+  if (saved.step !== state.step) await save();
+  return { smoothLoss, saved };
+}
 
-  // checkpoint and, when done, the model folder
-  if (lastSaved !== state.step) await save();
-  await writeLossPlot(runDir, lossPlot(config));
-  const done = state.step >= totalSteps;
-  let modelDir: string | undefined;
-  if (done) {
-    ema.copyTo(previewModel);
-    modelDir = await saveTrainedModel(runDir, previewModel, config, { steps: state.step, epochs, final_loss_ema: smoothLoss, data: options.dataLabel ?? null });
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const config = validateTrainConfig(options.config);
+  const log = options.log ?? (() => undefined);
+  const labels = checkData(options.data, config);
+  const stepsPerEpoch = Math.floor(options.data.length / config.batchSize);
+  const length = { ...runLength(config, stepsPerEpoch), stepsPerEpoch };
+  const started = await startRun(options, config, { ...length, log });
+  const s: Session = { ...started, options, config, labels, length, log, previewModel: buildUnet(config.unet) };
+  try {
+    const { smoothLoss } = await trainSteps(s, Math.min(options.stopAtStep ?? length.totalSteps, length.totalSteps));
+    await writeLossPlot(options.runDir, lossPlot(config));
+
+    // when done, the model folder
+    const { state } = s;
+    if (state.step < length.totalSteps) {
+      log(`stopped at step ${state.step} of ${length.totalSteps}; continue with --resume`);
+      return { steps: state.step, losses: s.losses, modelDir: undefined, stoppedEarly: true };
+    }
+    s.ema.copyTo(s.previewModel);
+    const modelDir = await saveTrainedModel(options.runDir, s.previewModel, config, { steps: state.step, epochs: length.epochs, final_loss_ema: smoothLoss, data: options.dataLabel ?? null });
     log(`model (EMA weights): ${modelDir}`);
-  } else {
-    log(`stopped at step ${state.step} of ${totalSteps}; continue with --resume`);
+    return { steps: state.step, losses: s.losses, modelDir, stoppedEarly: false };
+  } finally {
+    s.run.close();
+    s.previewModel.dispose();
+    s.model.dispose();
+    s.ema.dispose();
+    s.optimizer.dispose();
   }
-  previewModel.dispose();
-  model.dispose();
-  ema.dispose();
-  optimizer.dispose();
-  return { steps: state.step, losses, modelDir, stoppedEarly: !done };
 }

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { describeEngine, setupEngine, type EngineInfo } from '../engine/engine';
+import { InterruptedError } from '../run/interrupt';
 import { helpLines, parseFlags, string as stringFlag, usageFlags, UsageError, type FlagSpecs, type FlagValues } from './flags';
 import { userPath } from './paths';
 
@@ -122,6 +123,10 @@ export async function runCli(program: ProgramInfo, commands: Command[], argv: st
     await command.invoke(rest);
     return 0;
   } catch (err) {
+    if (err instanceof InterruptedError) {
+      console.error(`${program.name} ${command.name}: ${err.message}`);
+      return err.exitCode;
+    }
     const e = err as Error & { code?: string };
     // parseArgs errors (unknown flag, missing value) are usage errors too.
     const usage = err instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'));

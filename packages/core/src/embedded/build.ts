@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../image/io';
+import { makeDir, writeFileAtomic } from '../files';
 import { z } from '../json-file';
 import {
   fontsDir, labelHistogram, listPhotoFiles, mnistPackageVersion, photosDir, sha256File, USPS_HOLDOUT_FRACTION, VAL_FRACTION, type WrittenSet,
@@ -245,7 +245,7 @@ async function ensureOnce(name: EmbeddedDigitSet, dir: string, options: EnsureEm
   const sourcesSha256 = hashSources(sources);
   if (!options.force && matches(await readEmbeddedManifest(dir), name, seed, limit ?? null, sourcesSha256)) return dir;
 
-  await fs.mkdir(path.dirname(dir), { recursive: true });
+  await makeDir(path.dirname(dir));
   await removeStaleBuilds(dir);
   const tmp = `${dir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });

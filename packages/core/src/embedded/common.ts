@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { makeDir } from '../files';
 import { Rng } from '../rng';
 import { encodePng, readImage, type RawImage } from '../image/io';
 export { resizeBilinear } from '../image/resize';
@@ -242,7 +243,7 @@ export async function writeDigitFolder(
   onProgress?: (done: number) => void,
 ): Promise<WrittenSet> {
   const dataDir = path.join(dir, 'data');
-  await fs.mkdir(dataDir, { recursive: true });
+  await makeDir(dataDir);
   const labels: number[] = [];
   let shape: { width: number; height: number; channels: 1 | 3 } | undefined;
   const inFlight = new Set<Promise<void>>();

@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { readImage, writeFileAtomic, writePng, type RawImage } from '../image/io';
+import { writeFileAtomic } from '../files';
+import { readImage, writePng, type RawImage } from '../image/io';
 import { CSV_HEADER } from './common';
 
 export interface SampleSheetOptions {

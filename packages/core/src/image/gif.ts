@@ -2,7 +2,8 @@
  * Animated GIFs of training progress (sample grids over epochs, the DDPM denoising chain) via
  * gifenc. gifenc is pure JS and has no randomness, so the same frames give the same bytes.
  */
-import { writeFileAtomic, type RawImage } from './io';
+import { writeFileAtomic } from '../files';
+import type { RawImage } from './io';
 
 // gifenc ships a CommonJS build (its `main`), so a plain require works under jest's swc->commonjs
 // and in the CommonJS dist alike. It has no type declarations: this is the slice we use.

@@ -3,8 +3,8 @@
  * row-major HWC, which is what the datasets store and what grids and GIFs consume.
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomic } from '../files';
 import { resizeBilinear } from './resize';
 
 // Decoding is the bottleneck of loaders; one libvips thread per core is what we have.
@@ -105,25 +105,6 @@ export async function encodePng(img: RawImage): Promise<Buffer> {
 /** Writes a PNG atomically (temp file + rename), creating parent folders. */
 export async function writePng(file: string, img: RawImage): Promise<void> {
   await writeFileAtomic(file, await encodePng(img));
-}
-
-/** Writes bytes to `file` through a temp file and rename, so readers never see half a file. */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
-  await writeFileSynced(tmp, bytes);
-  await fs.rename(tmp, file);
-}
-
-/** Writes bytes and fsyncs them, so a later rename never exposes a file the disk lacks. */
-export async function writeFileSynced(file: string, bytes: Uint8Array | string): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Resizes uint8 HWC pixels with PIL's BILINEAR (kept async for callers written against sharp). */

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../image/io';
+import { writeFileAtomic } from '../files';
 import { OnnxGraph, PRODUCER, type ElemType } from './graph';
 import { OnnxModel, type OnnxLoadOptions } from './runtime';
 import { findConverter, supportedLayers, type LayerWeight } from './layers';

@@ -3,3 +3,4 @@ export { configDifferences } from './config-diff';
 export { Prefetcher } from './prefetch';
 export { writeLossPlot, readStepSeries, bucketMeans, emaSeries, type LossPlotSpec } from './loss-plot';
 export { assertFinite, NonFiniteLossError } from './guards';
+export { InterruptedError, watchStopSignals, type StopRequest } from './interrupt';

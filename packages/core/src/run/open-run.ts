@@ -14,10 +14,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { findLatestCheckpoint, loadCheckpoint, readCheckpointInfo, saveCheckpoint, type CheckpointState, type SaveCheckpointOptions, type WeightsHolder } from '../checkpoint';
-import { writeFileAtomic } from '../image/io';
+import { makeDir, writeFileAtomic } from '../files';
 import { checkJson, type z } from '../json-file';
 import { MetricsLog, readMetrics } from '../metrics';
 import { configDifferences } from './config-diff';
+import { InterruptedError, watchStopSignals } from './interrupt';
 
 export interface RunSetup<S extends CheckpointState> {
   runDir: string;
@@ -37,6 +38,8 @@ export interface RunSetup<S extends CheckpointState> {
 }
 
 export interface TrainingRun<S extends CheckpointState> {
+  /** Set once SIGINT or SIGTERM asked the run to stop (see interrupt.ts); the trainer then saves and calls `interrupted`. */
+  readonly stopSignal: NodeJS.Signals | undefined;
   readonly runDir: string;
   /** The restored state, or the initial one. */
   readonly state: S;
@@ -45,6 +48,10 @@ export interface TrainingRun<S extends CheckpointState> {
   readonly metrics: MetricsLog;
   /** Saves a checkpoint of the run's models and optimizers (plus `extraModels`) with `state`. */
   save(state: S, options?: SaveCheckpointOptions & { extraModels?: Record<string, WeightsHolder> }): Promise<string>;
+  /** The error to end an interrupted run with, after its checkpoint at `step` (saved in `checkpoint`). */
+  interrupted(step: number, checkpoint: string): InterruptedError;
+  /** Stops watching for signals. */
+  close(): void;
 }
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -75,15 +82,22 @@ export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Pr
     log(`resumed from ${loaded.dir} at step ${state.step}`);
   } else {
     if (setup.resume) log(`no checkpoint in ${runDir} yet: starting a fresh run`);
-    await fs.mkdir(runDir, { recursive: true });
+    await makeDir(runDir);
     await fs.rm(metricsFile, { force: true });
   }
   await writeFileAtomic(path.join(runDir, RUN_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  const stop = watchStopSignals('training');
   return {
     runDir,
     state,
     resumedFrom: existing,
     metrics: new MetricsLog(metricsFile),
+    get stopSignal() {
+      return stop.signal;
+    },
     save: (s, options = {}) => saveCheckpoint(runDir, { models: { ...models, ...options.extraModels }, optimizers, config, state: s }, options),
+    interrupted: (step, checkpoint) =>
+      new InterruptedError(stop.signal ?? 'SIGINT', `interrupted by ${stop.signal ?? 'a signal'} after step ${step}; checkpoint ${checkpoint}; continue with the same command and --resume`),
+    close: () => stop.release(),
   };
 }
