@@ -79,7 +79,7 @@ describe('DANN model folder', () => {
     b.dispose();
   });
 
-  it('reports a missing, damaged or mismatched folder with the file and the problem', async () => {
+  it('reports a missing folder, an unfinished run or a config that does not fit, with the file and the problem', async () => {
     const nowhere = path.join(root, 'nowhere');
     await expect(loadDannModel(nowhere)).rejects.toThrow(`${path.join(nowhere, 'config.json')}: not found (is this a model folder written by \`dlcv-dann train\`?)`);
     // a run folder whose training has not ended: checkpoints, no model/
@@ -89,16 +89,10 @@ describe('DANN model folder', () => {
     expect(err).toBeInstanceOf(ModelFolderError);
     expect((err as Error).message).toBe(`${path.join(unfinished, 'model', 'config.json')}: not found: the run has no model folder yet (it is written when training ends; finish the run with \`dlcv-dann train --resume\`)`);
 
-    const dir = path.join(root, 'damaged');
+    const dir = path.join(root, 'edited');
     const net = trainedLike(5);
     await saveDannModel(dir, net);
     net.dispose();
-    const weights = path.join(dir, MODEL_FILES.weights);
-    const bytes = await fs.readFile(weights);
-    await fs.writeFile(weights, bytes.subarray(0, bytes.length - 4));
-    await expect(loadDannModel(dir)).rejects.toThrow(`${weights}: damaged: its SHA-256 does not match weights.json`);
-    await fs.writeFile(weights, bytes);
-
     const config = path.join(dir, MODEL_FILES.config);
     const good = await fs.readFile(config, 'utf8');
     await fs.writeFile(config, good.replace('"imageSize": 8', '"imageSize": 10'));

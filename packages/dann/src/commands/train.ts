@@ -24,7 +24,7 @@ export const trainCommand = defineCommand({
     const evalOn = [...new Set([scenario, SOURCE_DOMAIN])];
     const outcome = await trainRun({ spec, config: trainConfig(flags), runDir, data: dataLocation(flags), evalOn, resume: flags.resume, stopAtStep: flags['stop-at'] });
     if ('stopped' in outcome) {
-      console.log(`stopped at step ${outcome.steps} of ${outcome.totalSteps}; continue with --resume. Run folder: ${runDir}`);
+      console.log(`run folder: ${runDir}`);
       return;
     }
     const acc = outcome.accuracy[scenario] as number;
