@@ -6,6 +6,8 @@ import { trainCommand } from './commands/train';
 import { trainAllCommand } from './commands/train-all';
 import { tsneCommand } from './commands/tsne';
 
-void runCli('dlcv-dann', [trainCommand, trainAllCommand, predictCommand, tsneCommand, benchCommand, infoCommand]).then((code) => {
+const { version } = require('../package.json') as { version: string };
+
+void runCli({ name: 'dlcv-dann', version }, [trainCommand, trainAllCommand, predictCommand, tsneCommand, benchCommand, infoCommand]).then((code) => {
   process.exitCode = code;
 });

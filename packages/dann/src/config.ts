@@ -1,29 +1,39 @@
 /**
- * A training run's configuration, saved in its checkpoints (a resumed run must match it), and
- * the run specs the three modes of the homework turn into.
+ * A training run's configuration (saved in its checkpoints and result.json; a resumed run must
+ * match it but for RESUMABLE_CHANGES), and the run specs the three modes of the homework turn into.
  */
-import { REPORT_NET, type DannNetConfig } from './model';
-import { SOURCE_DOMAIN, type Domain, type Scenario } from './data';
+import { checkJson, z } from '@dlcv/core';
+import { dannNetConfigSchema, REPORT_NET } from './model';
+import { DOMAINS, SOURCE_DOMAIN, type Scenario } from './data';
 
 export const MODES = ['source', 'dann', 'target'] as const;
 export type Mode = (typeof MODES)[number];
 
-export interface TrainConfig {
-  net: DannNetConfig;
+const positiveInt = z.number().int().min(1, 'must be a positive integer');
+
+export const trainConfigSchema = z.object({
+  net: dannNetConfigSchema,
   /** The report: 25 epochs (an epoch = one pass over the labelled training images). */
-  epochs: number;
-  /** The report: 256 (dann: 256 source + 256 target per step). */
-  batchSize: number;
+  epochs: positiveInt,
+  /** The report: 256 (dann: 256 source + 256 target per step). BatchNorm needs 2. */
+  batchSize: z.number().int().min(2, 'must be an integer >= 2 (BatchNorm needs 2)'),
   /** Adam's default, as the report left it. */
-  lr: number;
+  lr: z.number().gt(0, 'must be positive'),
   /** Share of the labelled training set held out for choosing the epoch. */
-  heldOutFraction: number;
+  heldOutFraction: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)'),
   /** gamma of the gradient-reversal schedule lambda = 2/(1+exp(-gamma p)) - 1 (Ganin et al.: 10). */
-  gamma: number;
-  seed: number;
+  gamma: z.number().min(0, 'must be >= 0'),
+  seed: z.number().int().min(0, 'must be a non-negative integer').max(Number.MAX_SAFE_INTEGER),
   /** Use only the first N images of each train.csv (quick runs); null = all. */
-  trainLimit: number | null;
-}
+  trainLimit: positiveInt.nullable(),
+  /** Steps between checkpoints besides each epoch end (read as 50 from result files that lack it). */
+  saveEvery: positiveInt.default(50),
+});
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** Settings a resumed run may change: they do not change what the steps already taken computed. */
+export const RESUMABLE_CHANGES = ['saveEvery'] as const;
 
 export const DEFAULT_CONFIG: TrainConfig = {
   net: REPORT_NET,
@@ -34,19 +44,12 @@ export const DEFAULT_CONFIG: TrainConfig = {
   gamma: 10,
   seed: 0,
   trainLimit: null,
+  saveEvery: 50,
 };
 
-export function validateConfig(c: TrainConfig): void {
-  const bad = (what: string) => {
-    throw new Error(`config: ${what}`);
-  };
-  if (!Number.isInteger(c.epochs) || c.epochs < 1) bad(`epochs must be a positive integer, got ${c.epochs}`);
-  if (!Number.isInteger(c.batchSize) || c.batchSize < 2) bad(`batch size must be an integer >= 2 (BatchNorm needs 2), got ${c.batchSize}`);
-  if (!(c.lr > 0)) bad(`learning rate must be positive, got ${c.lr}`);
-  if (!(c.heldOutFraction > 0 && c.heldOutFraction < 1)) bad(`held-out fraction must be in (0, 1), got ${c.heldOutFraction}`);
-  if (!(c.gamma >= 0)) bad(`gamma must be >= 0, got ${c.gamma}`);
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) bad(`seed must be a non-negative integer, got ${c.seed}`);
-  if (c.trainLimit !== null && (!Number.isInteger(c.trainLimit) || c.trainLimit < 1)) bad(`train limit must be a positive integer, got ${c.trainLimit}`);
+/** The config checked by its schema; errors name the setting (`config: epochs: must be a positive integer`). */
+export function validateTrainConfig(c: TrainConfig): TrainConfig {
+  return checkJson(c, trainConfigSchema, 'config');
 }
 
 /**
@@ -54,10 +57,11 @@ export function validateConfig(c: TrainConfig): void {
  * train images of another. The `source` runs of both scenarios are the same run (MNIST-M only),
  * and `target` runs are the single-domain runs of SVHN and USPS: train-all trains each once.
  */
-export interface RunSpec {
-  labelled: Domain;
-  unlabelled?: Domain;
-}
+export const runSpecSchema = z.object({
+  labelled: z.enum(DOMAINS),
+  unlabelled: z.enum(DOMAINS).optional(),
+});
+export type RunSpec = z.infer<typeof runSpecSchema>;
 
 export function specFor(scenario: Scenario, mode: Mode): RunSpec {
   if (mode === 'source') return { labelled: SOURCE_DOMAIN };

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Rng, setupEngine, writePng } from '@dlcv/core';
 import { holdOut, openDomain, resolveDomain } from './data';
 import { fixtureImage, makeDigitsRoot, tinyConfig } from './test-utils/fixtures';
-import { trainRun } from './train';
+import { trainRun } from './trainer';
 
 let root: string;
 const quiet = { log: () => undefined, quiet: true };
@@ -46,10 +46,10 @@ describe('bad inputs', () => {
 
   it('a missing domain folder names the folder and the expected layout', async () => {
     await fs.rm(path.join(root, 'usps'), { recursive: true });
-    await expect(resolveDomain('usps', { root })).rejects.toThrow(/usps: digits folder of usps not found \(--data-root must hold mnistm\/, svhn\/ and usps\//);
+    await expect(resolveDomain('usps', { root })).rejects.toThrow(/usps: digits folder of usps not found \(--data must hold mnistm\/, svhn\/ and usps\//);
   });
 
-  it('hw2_data itself is accepted as --data-root', async () => {
+  it('hw2_data itself is accepted as --data', async () => {
     const hw2 = path.join(root, 'hw2_data');
     await fs.mkdir(path.join(hw2, 'digits'), { recursive: true });
     for (const d of ['mnistm', 'svhn', 'usps']) await fs.rename(path.join(root, d), path.join(hw2, 'digits', d));

@@ -1,6 +1,6 @@
 /**
  * Where the three digit domains come from, and how they are opened for DANN:
- * - the user's `hw2_data/digits/{mnistm,svhn,usps}` (`--data-root`), read unchanged;
+ * - the user's `hw2_data/digits/{mnistm,svhn,usps}` (`--data`), read unchanged;
  * - by default the embedded sets of @dlcv/core: `mnistm`, `syndigits` standing in for SVHN and
  *   `usps-like` standing in for USPS, built into the cache folder on first use.
  * Every domain is read as grayscale (the report turns all three into gray), 28x28; an image of
@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DataFileError, ensureEmbeddedDigits, ImageDataset, openDigits, Rng, type PixelScaling } from '@dlcv/core';
+import { DataFileError, ensureEmbeddedDigits, ImageDataset, openDigits, Rng, z, type PixelScaling } from '@dlcv/core';
 
 export const DOMAINS = ['mnistm', 'svhn', 'usps'] as const;
 export type Domain = (typeof DOMAINS)[number];
@@ -39,18 +39,13 @@ export interface DomainFolder {
   label: string;
 }
 
-export function parseDomain(value: string, what: string): Domain {
-  if ((DOMAINS as readonly string[]).includes(value)) return value as Domain;
-  throw new Error(`${what}: unknown domain "${value}"; choose one of ${DOMAINS.join(', ')}`);
-}
-
 export async function resolveDomain(domain: Domain, loc: DataLocation): Promise<DomainFolder> {
   if (loc.root) {
     let root = path.resolve(loc.root);
     // Accept hw2_data/ as well as hw2_data/digits/.
     if (!(await isDir(path.join(root, 'mnistm'))) && (await isDir(path.join(root, 'digits')))) root = path.join(root, 'digits');
     const dir = path.join(root, domain);
-    if (!(await isDir(dir))) throw new DataFileError(dir, undefined, `digits folder of ${domain} not found (--data-root must hold mnistm/, svhn/ and usps/ as hw2_data/digits does)`);
+    if (!(await isDir(dir))) throw new DataFileError(dir, undefined, `digits folder of ${domain} not found (--data must hold mnistm/, svhn/ and usps/ as hw2_data/digits does)`);
     return { domain, dir, label: await embeddedLabel(domain, dir) };
   }
   const name = EMBEDDED_NAME[domain];
@@ -62,15 +57,14 @@ function labelFor(domain: Domain, name: string): string {
   return name === domain ? `${domain} (embedded)` : `${domain} (embedded ${name} stand-in)`;
 }
 
+const embeddedManifestSchema = z.looseObject({ format: z.literal('dlcv-hw2/embedded-digits'), name: z.string() });
+
 /** A folder built by core's embedded recipes says so in its manifest.json: keep that visible. */
 async function embeddedLabel(domain: Domain, dir: string): Promise<string> {
-  try {
-    const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as { format?: string; name?: string };
-    if (m.format === 'dlcv-hw2/embedded-digits' && typeof m.name === 'string') return labelFor(domain, m.name);
-  } catch {
-    // no manifest: the user's own data
-  }
-  return domain;
+  // No or unreadable manifest: the user's own data.
+  const value: unknown = await fs.readFile(path.join(dir, 'manifest.json'), 'utf8').then((text) => JSON.parse(text) as unknown).catch(() => undefined);
+  const m = embeddedManifestSchema.safeParse(value);
+  return m.success ? labelFor(domain, m.data.name) : domain;
 }
 
 async function isDir(p: string): Promise<boolean> {

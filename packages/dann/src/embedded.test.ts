@@ -21,7 +21,7 @@ describe('default data: the embedded sets of @dlcv/core', () => {
     expect(path.dirname(folder.dir)).toBe(path.join(cacheDir, 'digits'));
     expect(path.basename(folder.dir).startsWith(set)).toBe(true);
     expect(folder.label).toBe(label);
-    // the same folder given through --data-root still says which set it is (its manifest.json)
+    // the same folder given through --data still says which set it is (its manifest.json)
     const root = path.join(cacheDir, `root-${domain}`);
     await fs.mkdir(root, { recursive: true });
     await fs.symlink(folder.dir, path.join(root, domain));

@@ -54,6 +54,26 @@ describe('DannNet', () => {
     expect(await grad(ours)).toEqual(await grad(report));
   });
 
+  it("draws PyTorch's default init from the rng: U(+-1/sqrt(fan_in)), each layer's weight then bias, in creation order", async () => {
+    const cfg = { ...REPORT_NET, imageSize: 8, conv1: 3, conv2: 4, features: 6, hidden: 5 };
+    const net = new DannNet(cfg, new Rng(11, 1));
+    // The expected draws written out: one uniformArray per tensor, from one generator.
+    const rng = new Rng(11, 1);
+    const layers: [string, number, number, number][] = [
+      ['fe.conv1', 9 * 1 * 3, 3, 9 * 1], ['fe.conv2', 9 * 3 * 4, 4, 9 * 3], ['fe.fc', 2 * 2 * 4 * 6, 6, 2 * 2 * 4],
+      ['lp.fc1', 6 * 5, 5, 6], ['lp.fc2', 5 * 10, 10, 5], ['dc.fc1', 6 * 5, 5, 6], ['dc.fc2', 5 * 1, 1, 5],
+    ];
+    const byName = new Map(net.trainable(true).map((v) => [v.name.slice(v.name.indexOf('/') + 1), v]));
+    for (const [name, weights, biases, fanIn] of layers) {
+      const bound = 1 / Math.sqrt(fanIn);
+      for (const [part, size] of [['weight', weights], ['bias', biases]] as const) {
+        const want = Array.from(rng.uniformArray(size, -bound, bound));
+        expect([name, part, Array.from(await byName.get(`${name}.${part}`)!.data())]).toEqual([name, part, want]);
+      }
+    }
+    net.dispose();
+  });
+
   it('rejects an image size the two poolings cannot halve twice', () => {
     expect(() => new DannNet({ ...REPORT_NET, imageSize: 30 }, new Rng(0))).toThrow(/multiple of 4/);
   });

@@ -8,27 +8,30 @@
  * Widths are configurable so tests can run a tiny copy of the same architecture.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2d, type Rng } from '@dlcv/core';
+import { BatchNorm2d, z, type Rng } from '@dlcv/core';
 import {
   applyBatchNorm, applyConv2d, applyLinear, batchNorm, BN_EPS, conv2d, dropout2dMask, linear,
   type BatchMoments, type BatchNorm, type Conv2d, type Linear, type ParamStore,
 } from './nn';
 
-export interface DannNetConfig {
+const positiveInt = z.number().int().min(1);
+
+export const dannNetConfigSchema = z.object({
   /** Input height = width; must be divisible by 4 (two 2x2 poolings). The homework's digits are 28. */
-  imageSize: number;
+  imageSize: positiveInt.refine((v) => v >= 4 && v % 4 === 0, 'must be a positive multiple of 4'),
   /** 1: the report turns every domain into grayscale. */
-  inChannels: number;
-  conv1: number;
-  conv2: number;
+  inChannels: positiveInt,
+  conv1: positiveInt,
+  conv2: positiveInt,
   /** Feature width (the report's 1024), also what t-SNE embeds. */
-  features: number;
+  features: positiveInt,
   /** Hidden width of both heads (the report's 50). */
-  hidden: number;
+  hidden: positiveInt,
   /** Dropout2d probability after each conv block (the report's 0.5). */
-  dropout: number;
-  classes: number;
-}
+  dropout: z.number().min(0).lt(1),
+  classes: positiveInt,
+});
+export type DannNetConfig = z.infer<typeof dannNetConfigSchema>;
 
 /**
  * The report's ReLU then 2x2 max pooling, computed as pooling then ReLU: max pooling commutes with

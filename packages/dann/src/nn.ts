@@ -1,8 +1,8 @@
 /**
  * The few layers the DANN networks need, as plain functions over tf.Variables, with PyTorch's
  * semantics and initialisation (the report's networks are PyTorch modules):
- * - Conv2d / Linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default
- *   kaiming_uniform(a=sqrt(5)) works out to exactly that bound);
+ * - Conv2d / Linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn by core's
+ *   torchDefaultValues (PyTorch's default kaiming_uniform(a=sqrt(5)) works out to that bound);
  * - BatchNorm: batch statistics in training (biased variance to normalise, unbiased variance
  *   into the running average), running statistics in evaluation, momentum 0.1, eps 1e-5;
  * - Dropout2d: whole channels zeroed per sample, survivors scaled by 1/(1-p).
@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain as fusedBatchNormTrain, type Rng } from '@dlcv/core';
+import { batchNormTrain as fusedBatchNormTrain, torchDefaultValues, type Rng } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -22,10 +22,13 @@ export interface ParamStore {
   buffers: tf.Variable[];
 }
 
-/** No rng: zeros, for networks whose weights a checkpoint is about to overwrite (3.3M draws cost ~10 s). */
-function uniformVariable(rng: Rng | undefined, shape: number[], bound: number, name: string, store: ParamStore): tf.Variable {
+/**
+ * A weight or bias of a layer with this fan-in, PyTorch's default values drawn from `rng`. No rng:
+ * zeros, for networks whose weights a saved model is about to overwrite (3.3M draws cost ~10 s).
+ */
+function torchDefaultVariable(rng: Rng | undefined, shape: number[], fanIn: number, name: string, store: ParamStore): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
-  const v = tf.variable(rng ? tf.tensor(rng.uniformArray(size, -bound, bound), shape, 'float32') : tf.zeros(shape), true, name);
+  const v = tf.variable(rng ? tf.tensor(torchDefaultValues(rng, size, fanIn), shape, 'float32') : tf.zeros(shape), true, name);
   store.trainable.push(v);
   return v;
 }
@@ -37,10 +40,10 @@ export interface Conv2d {
 
 /** 3x3 "same" convolution, stride 1 (the report's Conv2d(k=3, padding=1)). */
 export function conv2d(rng: Rng | undefined, store: ParamStore, name: string, inChannels: number, outChannels: number, kernelSize = 3): Conv2d {
-  const bound = 1 / Math.sqrt(inChannels * kernelSize * kernelSize);
+  const fanIn = inChannels * kernelSize * kernelSize;
   return {
-    kernel: uniformVariable(rng, [kernelSize, kernelSize, inChannels, outChannels], bound, `${name}.weight`, store),
-    bias: uniformVariable(rng, [outChannels], bound, `${name}.bias`, store),
+    kernel: torchDefaultVariable(rng, [kernelSize, kernelSize, inChannels, outChannels], fanIn, `${name}.weight`, store),
+    bias: torchDefaultVariable(rng, [outChannels], fanIn, `${name}.bias`, store),
   };
 }
 
@@ -56,10 +59,9 @@ export interface Linear {
 }
 
 export function linear(rng: Rng | undefined, store: ParamStore, name: string, inFeatures: number, outFeatures: number): Linear {
-  const bound = 1 / Math.sqrt(inFeatures);
   return {
-    weight: uniformVariable(rng, [inFeatures, outFeatures], bound, `${name}.weight`, store),
-    bias: uniformVariable(rng, [outFeatures], bound, `${name}.bias`, store),
+    weight: torchDefaultVariable(rng, [inFeatures, outFeatures], inFeatures, `${name}.weight`, store),
+    bias: torchDefaultVariable(rng, [outFeatures], inFeatures, `${name}.bias`, store),
   };
 }
 

@@ -1,6 +1,6 @@
 import { buildTables, tablesMarkdown } from './report';
 import { tinyConfig } from './test-utils/fixtures';
-import type { RunResult } from './train';
+import type { RunResult } from './result';
 import type { Domain, RunSpec } from './index';
 
 const run = (spec: RunSpec, accuracy: Partial<Record<Domain, number>>): RunResult => ({

@@ -4,7 +4,7 @@
  * and the full source x target matrix (rows: the domain trained on, columns: the val.csv scored).
  */
 import { DOMAINS, SCENARIOS, type Domain } from './data';
-import type { RunResult } from './train';
+import type { RunResult } from './result';
 
 /** SPEC.md's DANN baselines (target val accuracy). */
 export const BASELINES: Record<'svhn' | 'usps', number> = { svhn: 0.4, usps: 0.76 };

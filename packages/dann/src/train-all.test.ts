@@ -37,5 +37,14 @@ describe('trainAll', () => {
     const second = await trainAll(opts);
     expect(logs.filter((l) => l.includes('done already'))).toHaveLength(5);
     expect(second.markdown).toBe(first.markdown);
+
+    // another checkpoint interval still reuses finished runs; a run without its model folder is resumed to write it
+    logs.length = 0;
+    await fs.rm(path.join(out, 'usps-only', 'model'), { recursive: true });
+    const third = await trainAll({ ...opts, config: tinyConfig({ epochs: 1, saveEvery: 7 }) });
+    expect(logs.filter((l) => l.includes('done already'))).toHaveLength(4);
+    expect(logs.some((l) => l.startsWith('usps-only: resumed from'))).toBe(true);
+    await expect(fs.stat(path.join(out, 'usps-only', 'model', 'config.json'))).resolves.toBeTruthy();
+    expect(third.markdown).toBe(first.markdown);
   });
 });

@@ -3,14 +3,18 @@
  * bound of both scenarios is the one MNIST-M-only run; the upper bounds are the SVHN-only and
  * USPS-only runs), then the report's table and source x target matrix. Single-domain runs are
  * scored on all three val.csv files, which is what fills the matrix. Finished runs (result.json
- * with the same config) are reused; unfinished ones resume from their checkpoints.
+ * with the same settings, and their model folder) are reused; unfinished ones resume from their
+ * checkpoints.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '@dlcv/core';
-import { runName, type RunSpec, type TrainConfig } from './config';
+import { configDifferences, MODEL_FILES, writeFileAtomic } from '@dlcv/core';
+import { RESUMABLE_CHANGES, runName, type RunSpec, type TrainConfig } from './config';
 import { DOMAINS, SCENARIOS, SOURCE_DOMAIN, type DataLocation, type Domain } from './data';
+import { MODEL_DIR } from './model-io';
 import { buildTables, tablesMarkdown, type DannTables } from './report';
-import { readResult, trainRun, type RunResult } from './train';
+import { readResult, RESULT_FILE, type RunResult } from './result';
+import { trainRun } from './trainer';
 
 export interface TrainAllOptions {
   config: TrainConfig;
@@ -18,7 +22,6 @@ export interface TrainAllOptions {
   data: DataLocation;
   /** The command line, recorded in the tables. */
   command: string;
-  checkpointEvery?: number;
   log?: (message: string) => void;
   quiet?: boolean;
 }
@@ -28,19 +31,27 @@ export const ALL_RUNS: { spec: RunSpec; evalOn: Domain[] }[] = [
   ...SCENARIOS.map((s) => ({ spec: { labelled: SOURCE_DOMAIN, unlabelled: s }, evalOn: [s, SOURCE_DOMAIN] })),
 ];
 
+/** The run's result when it finished with these settings and its model folder is there. */
+async function finishedRun(runDir: string, config: TrainConfig): Promise<RunResult | undefined> {
+  const done = await readResult(runDir);
+  if (!done || configDifferences(done.config, config, RESUMABLE_CHANGES).length > 0) return undefined;
+  const hasModel = await fs.stat(path.join(runDir, MODEL_DIR, MODEL_FILES.config)).then(() => true, () => false);
+  return hasModel ? done : undefined;
+}
+
 export async function trainAll(options: TrainAllOptions): Promise<{ results: RunResult[]; tables: DannTables; markdown: string }> {
   const { config, out, data, command } = options;
   const log = options.log ?? ((m: string) => console.log(m));
   const results: RunResult[] = [];
   for (const { spec, evalOn } of ALL_RUNS) {
     const runDir = path.join(out, runName(spec));
-    const done = await readResult(runDir);
-    if (done && JSON.stringify(done.config) === JSON.stringify(config)) {
-      log(`${runName(spec)}: done already (${path.join(runDir, 'result.json')})`);
+    const done = await finishedRun(runDir, config);
+    if (done) {
+      log(`${runName(spec)}: done already (${path.join(runDir, RESULT_FILE)})`);
       results.push(done);
       continue;
     }
-    results.push(await trainRun({ spec, config, runDir, data, evalOn, resume: true, checkpointEvery: options.checkpointEvery, log, quiet: options.quiet }));
+    results.push(await trainRun({ spec, config, runDir, data, evalOn, resume: true, log, quiet: options.quiet }));
   }
   const tables = buildTables(results);
   const markdown = tablesMarkdown(tables, command);

@@ -1,19 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { intFlag, Rng, timeTorchReference, UsageError, type Command } from '@dlcv/core';
+import { defineCommand, flag, Rng, timeTorchReference } from '@dlcv/core';
 import { DannNet, REPORT_NET } from '../model';
 import { dannStep, makeOptimizer } from '../step';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'Time one DANN training step (report networks, batch 256 source + 256 target) on this engine, beside PyTorch CPU when python3 has torch.',
-  usage: 'bench [--batch 256] [--steps 5] [--engine native|cpu|...]',
-  flags: { batch: { type: 'string' }, steps: { type: 'string' } },
+  flags: {
+    batch: flag.int({ help: 'source images per step (and as many target images)', default: 256, min: 2 }),
+    steps: flag.int({ help: 'timed steps (the median is shown)', default: 5, min: 1 }),
+  },
   async run({ flags, engine }) {
-    const batch = intFlag(flags.batch, 'batch', 256);
-    const steps = intFlag(flags.steps, 'steps', 5);
-    if (batch < 2 || steps < 1) throw new UsageError('--batch must be >= 2 and --steps >= 1');
+    const { batch, steps } = flags;
     const rng = new Rng(0);
     const net = new DannNet(REPORT_NET, rng);
     const optimizer = makeOptimizer(1e-3);
@@ -45,4 +45,4 @@ export const benchCommand: Command = {
     console.log(`PyTorch ${torch.torch} CPU (${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.python}): median ${theirs.toFixed(0)} ms/step [${torchMs.map((v) => v.toFixed(0)).join(', ')}]`);
     console.log(`ratio tfjs / PyTorch: ${(ours / theirs).toFixed(2)}x (batch ${batch} + ${batch}, same networks, same thread count)`);
   },
-};
+});

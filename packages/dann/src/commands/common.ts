@@ -1,60 +1,56 @@
-/** Flags shared by the commands: data location, training settings, run folders. */
+/** Flags shared by the commands: data location, training settings, the runs folder. */
 import * as path from 'node:path';
-import { floatFlag, intFlag, UsageError, type FlagSpec } from '@dlcv/core';
-import { DEFAULT_CONFIG, MODES, type Mode, type TrainConfig } from '../config';
-import { SCENARIOS, type DataLocation, type Scenario } from '../data';
+import { flag } from '@dlcv/core';
+import { DEFAULT_CONFIG, type TrainConfig } from '../config';
+import type { DataLocation } from '../data';
 
-export const DEFAULT_RUNS = 'runs/dann';
+/**
+ * The runs folder when --out is not given, relative to the working directory (`pnpm --filter
+ * @dlcv/dann` runs in packages/dann: packages/dann/runs/dann, where hw2_3.sh looks).
+ */
+export const DEFAULT_RUNS = path.join('runs', 'dann');
 
 export const DATA_FLAGS = {
-  'data-root': { type: 'string' },
-  'cache-dir': { type: 'string' },
-} as const satisfies FlagSpec;
+  data: flag.path({ help: "the homework's digits folder (hw2_data/digits or hw2_data), holding mnistm/, svhn/ and usps/", metavar: 'DIR', shown: 'the embedded sets' }),
+  'cache-dir': flag.path({ help: 'cache folder of the embedded sets', metavar: 'DIR', shown: 'DLCV_CACHE_DIR or ~/.cache/dlcv-hw2' }),
+};
+
+export const OUT_FLAG = {
+  out: flag.path({ help: 'runs folder: one folder per run inside', metavar: 'DIR', shown: DEFAULT_RUNS }),
+};
 
 export const TRAIN_FLAGS = {
   ...DATA_FLAGS,
-  out: { type: 'string' },
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
-  seed: { type: 'string' },
-  limit: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  resume: { type: 'boolean' },
-} as const satisfies FlagSpec;
+  ...OUT_FLAG,
+  epochs: flag.int({ help: 'epochs (passes over the labelled training images)', default: DEFAULT_CONFIG.epochs, min: 1 }),
+  batch: flag.int({ help: 'batch size (dann: this many source + this many target images)', default: DEFAULT_CONFIG.batchSize, min: 2 }),
+  lr: flag.float({ help: "Adam's learning rate", default: DEFAULT_CONFIG.lr }),
+  seed: flag.int({ help: 'seed of the weights, data order and dropout masks', default: DEFAULT_CONFIG.seed, min: 0 }),
+  limit: flag.int({ help: 'use only the first N images of each train.csv (quick runs)', min: 1, shown: 'all' }),
+  'save-every': flag.int({ help: 'checkpoint every this many steps (and at each epoch end)', default: DEFAULT_CONFIG.saveEvery, min: 1, metavar: 'STEPS' }),
+};
 
-export const TRAIN_USAGE = '[--data-root hw2_data/digits] [--cache-dir DIR] [--out runs/dann] [--epochs 25] [--batch 256] [--lr 0.001] [--seed 0] [--limit N] [--checkpoint-every 50] [--resume]';
-
-type Flags = Record<string, string | boolean | undefined>;
-
-export function dataLocation(flags: Flags): DataLocation {
-  const root = flags['data-root'] as string | undefined;
-  return { root, cacheDir: flags['cache-dir'] as string | undefined, log: (m) => console.log(m) };
+interface DataFlags {
+  data: string | undefined;
+  'cache-dir': string | undefined;
 }
 
-export function trainConfig(flags: Flags): TrainConfig {
-  const limit = flags.limit === undefined ? null : intFlag(flags.limit, 'limit', 0);
-  if (limit === 0) throw new UsageError('--limit must be a positive integer');
+export function dataLocation(flags: DataFlags): DataLocation {
+  return { root: flags.data, cacheDir: flags['cache-dir'], log: (m) => console.log(m) };
+}
+
+export function runsDir(flags: { out: string | undefined }): string {
+  return flags.out ?? path.resolve(DEFAULT_RUNS);
+}
+
+export function trainConfig(flags: { epochs: number; batch: number; lr: number; seed: number; limit: number | undefined; 'save-every': number }): TrainConfig {
   return {
     ...DEFAULT_CONFIG,
-    epochs: intFlag(flags.epochs, 'epochs', DEFAULT_CONFIG.epochs),
-    batchSize: intFlag(flags.batch, 'batch', DEFAULT_CONFIG.batchSize),
-    lr: floatFlag(flags.lr, 'lr', DEFAULT_CONFIG.lr),
-    seed: intFlag(flags.seed, 'seed', DEFAULT_CONFIG.seed),
-    trainLimit: limit,
+    epochs: flags.epochs,
+    batchSize: flags.batch,
+    lr: flags.lr,
+    seed: flags.seed,
+    trainLimit: flags.limit ?? null,
+    saveEvery: flags['save-every'],
   };
-}
-
-export function runsDir(flags: Flags): string {
-  return path.resolve((flags.out as string | undefined) ?? (flags.runs as string | undefined) ?? DEFAULT_RUNS);
-}
-
-export function parseScenario(value: string | boolean | undefined, flag: string): Scenario {
-  if (typeof value === 'string' && (SCENARIOS as readonly string[]).includes(value)) return value as Scenario;
-  throw new UsageError(`--${flag} must be one of ${SCENARIOS.join(', ')}, got "${String(value)}"`);
-}
-
-export function parseMode(value: string | boolean | undefined): Mode {
-  if (typeof value === 'string' && (MODES as readonly string[]).includes(value)) return value as Mode;
-  throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${String(value)}"`);
 }

@@ -1,16 +1,15 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readImage, Rng, runCli, setupEngine, writePng } from '@dlcv/core';
-import { loadRunModel } from '../load';
+import { readImage, Rng, setupEngine, UsageError, writePng } from '@dlcv/core';
+import { loadDannModel } from '../model-io';
 import { fixtureImage, makeDigitsRoot, tinyConfig } from '../test-utils/fixtures';
-import { trainRun } from '../train';
+import { trainRun } from '../trainer';
 import { predictCommand, scenarioFromPath } from './predict';
 
 let root: string;
 let runDir: string;
-const cli = (...args: string[]) => runCli('dlcv-dann', [predictCommand], ['predict', ...args]);
-let errors: string[] = [];
+const cli = (...args: string[]) => predictCommand.invoke(['--engine', 'cpu', ...args]);
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
@@ -20,8 +19,6 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  errors = [];
-  jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
 
@@ -44,14 +41,14 @@ describe('predict (hw2_3.sh contract)', () => {
     const dir = await folderOf(names);
     await fs.writeFile(path.join(dir, 'notes.txt'), 'not an image');
     const out = path.join(root, 'pred', 'out.csv');
-    expect(await cli(dir, out, '--model', runDir)).toBe(0);
+    await cli(dir, out, '--model', runDir);
     const lines = (await fs.readFile(out, 'utf8')).split('\n');
     expect(lines[0]).toBe('image_name,label');
     expect(lines[lines.length - 1]).toBe('');
     const rows = lines.slice(1, -1).map((l) => l.split(','));
     expect(rows.map((r) => r[0])).toEqual(['00007.png', '10.png', '2.png', 'a.png', 'b.png', 'c.png']);
     // Reference: each image on its own through the loaded model (eval mode: batch-independent).
-    const { net } = await loadRunModel(runDir);
+    const { net } = await loadDannModel(runDir);
     for (const [name, label] of rows) {
       const img = await readImage(path.join(dir, name as string), { channels: 1 });
       const x = tf.tensor4d(Float32Array.from(img.data, (v) => (v / 255) * 2 - 1), [1, 8, 8, 1]);
@@ -68,7 +65,7 @@ describe('predict (hw2_3.sh contract)', () => {
     const src = await folderOf(['x.png']);
     await fs.copyFile(path.join(src, 'x.png'), path.join(dir, 'x.png'));
     const out = path.join(root, 'pred', 'usps.csv');
-    expect(await cli(dir, out, '--runs', path.join(root, 'runs'))).toBe(0);
+    await cli(dir, out, '--out', path.join(root, 'runs'));
     expect((await fs.readFile(out, 'utf8')).split('\n')[1]).toMatch(/^x\.png,\d$/);
     expect(scenarioFromPath('hw2_data/digits/svhn/data')).toBe('svhn');
     expect(scenarioFromPath('/x/usps/data')).toBe('usps');
@@ -77,24 +74,25 @@ describe('predict (hw2_3.sh contract)', () => {
 
   it('rejects an empty folder, naming it', async () => {
     const dir = await folderOf([]);
-    expect(await cli(dir, path.join(root, 'pred', 'empty.csv'), '--model', runDir)).toBe(1);
-    expect(errors.join('\n')).toContain(`${dir}: no .png or .jpg images in the folder`);
+    await expect(cli(dir, path.join(root, 'pred', 'empty.csv'), '--model', runDir)).rejects.toThrow(`${dir}: no .png or .jpg images in the folder`);
     await expect(fs.stat(path.join(root, 'pred', 'empty.csv'))).rejects.toThrow();
   });
 
   it('rejects an image of another size, naming the file', async () => {
     const dir = await folderOf(['a.png', 'b.png']);
     await writePng(path.join(dir, 'big.png'), fixtureImage('svhn', 3, 12, new Rng(1)));
-    expect(await cli(dir, path.join(root, 'pred', 'sizes.csv'), '--model', runDir)).toBe(1);
-    expect(errors.join('\n')).toContain(`${path.join(dir, 'big.png')}: expected 8x8 pixels, got 12x12`);
+    await expect(cli(dir, path.join(root, 'pred', 'sizes.csv'), '--model', runDir)).rejects.toThrow(`${path.join(dir, 'big.png')}: expected 8x8 pixels, got 12x12`);
   });
 
   it('explains a missing model and bad arguments', async () => {
     const dir = await folderOf(['a.png']);
-    expect(await cli(dir, path.join(root, 'x.csv'), '--model', path.join(root, 'nothing'))).toBe(1);
-    expect(errors.join('\n')).toMatch(/nothing: no trained model here/);
-    expect(await cli(dir)).toBe(2);
-    expect(await cli(dir, path.join(root, 'x.csv'))).toBe(2);
-    expect(errors.join('\n')).toMatch(/cannot tell .* whether it is SVHN or USPS/);
+    await expect(cli(dir, path.join(root, 'x.csv'), '--model', path.join(root, 'nothing')))
+      .rejects.toThrow(`${path.join(root, 'nothing', 'config.json')}: not found (is this a model folder written by \`dlcv-dann train\`?)`);
+    await expect(cli(dir)).rejects.toThrow(UsageError);
+    await expect(cli(dir)).rejects.toThrow(/expected <image folder> <out\.csv>, got 1 argument/);
+    const noScenario = await cli(dir, path.join(root, 'x.csv')).catch((e: unknown) => e);
+    expect(noScenario).toBeInstanceOf(UsageError);
+    expect((noScenario as Error).message).toMatch(/cannot tell .* whether it is SVHN or USPS/);
+    await expect(cli(dir, path.join(root, 'x.csv'), '--runs', path.join(root, 'runs'))).rejects.toThrow(/Unknown option '--runs'/);
   });
 });

@@ -1,28 +1,40 @@
-import { runCli } from '@dlcv/core';
+import { setupEngine, UsageError } from '@dlcv/core';
 import { trainCommand } from './train';
 
+beforeAll(async () => {
+  await setupEngine({ engine: 'cpu' });
+});
+
 describe('train command flags', () => {
-  let errors: string[];
   beforeEach(() => {
-    errors = [];
-    jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
     jest.spyOn(console, 'log').mockImplementation(() => undefined);
   });
   afterEach(() => jest.restoreAllMocks());
 
+  const invoke = (args: string[]) => trainCommand.invoke(['--engine', 'cpu', ...args]);
+
   it.each([
-    [['--mode', 'dann'], /--scenario must be one of svhn, usps, got "undefined"/],
+    [['--mode', 'dann'], /--scenario is required: one of svhn, usps/],
+    [['--scenario', 'svhn'], /--mode is required: one of source, dann, target/],
     [['--scenario', 'mnistm', '--mode', 'dann'], /--scenario must be one of svhn, usps, got "mnistm"/],
     [['--scenario', 'svhn', '--mode', 'both'], /--mode must be one of source, dann, target, got "both"/],
-    [['--scenario', 'svhn', '--mode', 'dann', '--epochs', 'many'], /--epochs must be a non-negative integer/],
-    [['--scenario', 'svhn', '--mode', 'dann', '--limit', '0'], /--limit must be a positive integer/],
+    [['--scenario', 'svhn', '--mode', 'dann', '--epochs', 'many'], /--epochs must be an integer >= 1, got "many"/],
+    [['--scenario', 'svhn', '--mode', 'dann', '--epochs', '0'], /--epochs must be >= 1, got 0/],
+    [['--scenario', 'svhn', '--mode', 'dann', '--limit', '0'], /--limit must be >= 1, got 0/],
+    [['--scenario', 'svhn', '--mode', 'dann', '--save-every', '0'], /--save-every must be >= 1, got 0/],
   ])('rejects %j with a usage error', async (args, message) => {
-    expect(await runCli('dlcv-dann', [trainCommand], ['train', '--engine', 'cpu', ...args])).toBe(2);
-    expect(errors.join('\n')).toMatch(message);
+    const err = await invoke(args).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(message);
   });
 
-  it('rejects a zero epoch count before touching data', async () => {
-    expect(await runCli('dlcv-dann', [trainCommand], ['train', '--engine', 'cpu', '--scenario', 'usps', '--mode', 'source', '--epochs', '0', '--data-root', '/nonexistent'])).toBe(1);
-    expect(errors.join('\n')).toMatch(/config: epochs must be a positive integer, got 0/);
+  it('knows the flag names shared with the other packages, not the old ones', async () => {
+    expect(trainCommand.usage).toMatch(/\[--data DIR\] \[--cache-dir DIR\] \[--out DIR\] .*\[--save-every STEPS\] \[--resume\] \[--stop-at STEP\]/);
+    await expect(invoke(['--scenario', 'usps', '--mode', 'dann', '--data-root', '/x'])).rejects.toThrow(/Unknown option '--data-root'/);
+    await expect(invoke(['--scenario', 'usps', '--mode', 'dann', '--checkpoint-every', '5'])).rejects.toThrow(/Unknown option '--checkpoint-every'/);
+  });
+
+  it('rejects a bad setting before touching data', async () => {
+    await expect(invoke(['--scenario', 'usps', '--mode', 'source', '--lr', '0', '--data', '/nonexistent'])).rejects.toThrow(/config: lr: must be positive/);
   });
 });

@@ -1,27 +1,34 @@
 import * as path from 'node:path';
-import { intFlag, type Command } from '@dlcv/core';
-import { runName, specFor } from '../config';
-import { SOURCE_DOMAIN } from '../data';
-import { trainRun } from '../train';
-import { dataLocation, parseMode, parseScenario, runsDir, TRAIN_FLAGS, TRAIN_USAGE, trainConfig } from './common';
+import { defineCommand, flag, UsageError } from '@dlcv/core';
+import { MODES, runName, specFor } from '../config';
+import { SCENARIOS, SOURCE_DOMAIN } from '../data';
+import { trainRun } from '../trainer';
+import { dataLocation, runsDir, TRAIN_FLAGS, trainConfig } from './common';
 
-export const trainCommand: Command = {
+export const trainCommand = defineCommand({
   name: 'train',
   summary: 'Train one run: --mode source (lower bound), dann, or target (upper bound) of --scenario svhn|usps; scored on the target val.csv.',
-  usage: `train --scenario svhn|usps --mode source|dann|target ${TRAIN_USAGE}`,
-  flags: { ...TRAIN_FLAGS, scenario: { type: 'string' }, mode: { type: 'string' } },
+  flags: {
+    scenario: flag.choice(SCENARIOS, { help: 'the target domain (required)' }),
+    mode: flag.choice(MODES, { help: 'what the run trains on (required): source only, DANN, or target only' }),
+    ...TRAIN_FLAGS,
+    resume: flag.bool({ help: 'continue the run from its latest checkpoint (a fresh start when there is none)' }),
+    'stop-at': flag.int({ help: 'stop after this step with a checkpoint (resume later)', min: 1, metavar: 'STEP' }),
+  },
   async run({ flags }) {
-    const scenario = parseScenario(flags.scenario, 'scenario');
-    const mode = parseMode(flags.mode);
+    const { scenario, mode } = flags;
+    if (!scenario) throw new UsageError(`--scenario is required: one of ${SCENARIOS.join(', ')}`);
+    if (!mode) throw new UsageError(`--mode is required: one of ${MODES.join(', ')}`);
     const spec = specFor(scenario, mode);
     const runDir = path.join(runsDir(flags), runName(spec));
     const evalOn = [...new Set([scenario, SOURCE_DOMAIN])];
-    const result = await trainRun({
-      spec, config: trainConfig(flags), runDir, data: dataLocation(flags), evalOn,
-      resume: flags.resume === true, checkpointEvery: intFlag(flags['checkpoint-every'], 'checkpoint-every', 50),
-    });
-    const acc = result.accuracy[scenario] as number;
-    console.log(`${mode} (${scenario}): ${(acc * 100).toFixed(2)}% on ${result.data[scenario]} val.csv at epoch ${result.bestEpoch} (${result.selection})`);
-    console.log(`wrote ${runDir}/{result.json, loss.png, metrics.jsonl, best/, checkpoints/}`);
+    const outcome = await trainRun({ spec, config: trainConfig(flags), runDir, data: dataLocation(flags), evalOn, resume: flags.resume, stopAtStep: flags['stop-at'] });
+    if ('stopped' in outcome) {
+      console.log(`run folder: ${runDir}`);
+      return;
+    }
+    const acc = outcome.accuracy[scenario] as number;
+    console.log(`${mode} (${scenario}): ${(acc * 100).toFixed(2)}% on ${outcome.data[scenario]} val.csv at epoch ${outcome.bestEpoch} (${outcome.selection})`);
+    console.log(`wrote ${runDir}/{result.json, model/, loss.png, metrics.jsonl, best/, checkpoints/}`);
   },
-};
+});

@@ -67,6 +67,7 @@ export function tinyConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
     gamma: 10,
     seed: 3,
     trainLimit: null,
+    saveEvery: 50,
     ...overrides,
   };
 }

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { NonFiniteLossError, readMetrics, setupEngine } from '@dlcv/core';
 import { makeDigitsRoot, tinyConfig } from './test-utils/fixtures';
-import { epochOrder, readResult, targetIndices, trainRun, type TrainOptions } from './train';
+import { readResult } from './result';
+import { epochOrder, targetIndices, trainRun, type TrainOptions } from './trainer';
 
 let root: string;
 let runs: string;
@@ -18,7 +19,8 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const dannRun = (dir: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
+type FullRun = TrainOptions & { stopAtStep?: undefined };
+const dannRun = (dir: string, extra: Partial<FullRun> = {}): FullRun => ({
   spec: { labelled: 'mnistm', unlabelled: 'usps' },
   config: tinyConfig(),
   runDir: path.join(runs, dir),
@@ -60,6 +62,8 @@ describe('trainRun', () => {
     expect(result.selection).toMatch(/held out of training; no usps labels are read/);
     expect(await readResult(path.join(runs, 'dann-a'))).toEqual(result);
     await expect(fs.stat(path.join(runs, 'dann-a', 'loss.png'))).resolves.toBeTruthy();
+    // the model folder holds the chosen epoch's weights: the bytes of best/'s checkpoint
+    expect((await fs.readFile(path.join(runs, 'dann-a', 'model', 'weights.bin'))).equals(await bestWeights(path.join(runs, 'dann-a')))).toBe(true);
   });
 
   it('gives byte-identical weights for the same seed, and other weights for another seed', async () => {
@@ -71,18 +75,30 @@ describe('trainRun', () => {
 
   it('resumes a stopped run to exactly the weights of an uninterrupted one', async () => {
     const dir = path.join(runs, 'dann-resume');
-    await expect(trainRun(dannRun('dann-resume', { stopAfterStep: 5, checkpointEvery: 100 }))).rejects.toThrow(/stopped after step 5 of 8/);
-    await expect(trainRun(dannRun('dann-resume'))).rejects.toThrow(/already has checkpoints; resume it/);
+    // Stopped mid-epoch (4 steps per epoch), with another checkpoint interval: a setting a resumed run may change.
+    const stopped = await trainRun({ ...dannRun('dann-resume', { config: tinyConfig({ saveEvery: 100 }) }), stopAtStep: 5 });
+    expect(stopped).toEqual({ stopped: true, name: 'mnistm-to-usps-dann', steps: 5, totalSteps: 8 });
+    await expect(fs.stat(path.join(dir, 'model'))).rejects.toThrow();
+    await expect(trainRun(dannRun('dann-resume'))).rejects.toThrow(/already holds checkpoints \(step-00000005\): pass --resume/);
     const result = await trainRun(dannRun('dann-resume', { resume: true }));
     expect(result.steps).toBe(8);
     expect((await bestWeights(dir)).equals(await bestWeights(path.join(runs, 'dann-a')))).toBe(true);
     const a = await readResult(path.join(runs, 'dann-a'));
     expect(result.accuracy).toEqual(a?.accuracy);
     expect(result.epochs).toEqual(a?.epochs);
+    // metrics.jsonl holds each step once, with the uninterrupted run's losses
+    const lines = async (d: string) => (await readMetrics<{ step: number; classLoss?: number; domainLoss?: number; lambda?: number }>(path.join(d, 'metrics.jsonl'))).records;
+    expect(await lines(dir)).toEqual(await lines(path.join(runs, 'dann-a')));
   });
 
-  it('refuses to resume with another configuration', async () => {
-    await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ lr: 0.5 }) }))).rejects.toThrow(/saved with another configuration/);
+  it('refuses to resume with other settings, naming each one', async () => {
+    await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ lr: 0.5 }) }))).rejects.toThrow(/made with other settings \(lr: 0\.01 -> 0\.5\)/);
+    await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ seed: 4, net: { ...tinyConfig().net, hidden: 6 } }) })))
+      .rejects.toThrow(/made with other settings \(net\.hidden: 4 -> 6; seed: 3 -> 4\)/);
+    // the checkpoint interval may change; the finished run is then only scored again
+    const before = await readResult(path.join(runs, 'dann-a'));
+    const again = await trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ saveEvery: 3 }) }));
+    expect([again.steps, again.accuracy, again.epochs]).toEqual([8, before?.accuracy, before?.epochs]);
   });
 
   it('never reads target labels in dann mode: shuffled target labels give the same weights', async () => {
@@ -111,7 +127,7 @@ describe('trainRun', () => {
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {
     const dir = path.join(runs, 'diverge');
     // An absurd learning rate overflows the weights within a few steps.
-    const err = await trainRun(dannRun('diverge', { config: tinyConfig({ lr: 1e30 }), checkpointEvery: 1 })).catch((e: unknown) => e);
+    const err = await trainRun(dannRun('diverge', { config: tinyConfig({ lr: 1e30, saveEvery: 1 }) })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
     const failedAt = (err as NonFiniteLossError).step;
     const latest = JSON.parse(await fs.readFile(path.join(dir, 'checkpoints', 'latest.json'), 'utf8')) as { step: number };
