@@ -36,7 +36,7 @@ export async function makeDir(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let p = path.resolve(dir); ; p = path.dirname(p)) {
     const stat = await fs.stat(p).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
       throw new OutputPathError(p, `cannot use this folder: ${reason(err)}`, { cause: err });
     });
     if (stat?.isDirectory()) break;

@@ -7,8 +7,12 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { z } from './json-file';
 
-/** Something whose tensors are saved and restored in a fixed order. */
-export type WeightsHolder = tf.LayersModel | tf.Variable[];
+/**
+ * Something whose tensors are saved and restored in a fixed order: a model, variables (saved
+ * under their own names), or variables under stable names (when variable names carry
+ * per-instance prefixes).
+ */
+export type WeightsHolder = tf.LayersModel | tf.Variable[] | Readonly<Record<string, tf.Variable>>;
 
 export const tensorEntrySchema = z.object({
   group: z.string(),
@@ -21,7 +25,11 @@ export const tensorEntrySchema = z.object({
 export type TensorEntry = z.infer<typeof tensorEntrySchema>;
 
 function isLayersModel(holder: WeightsHolder): holder is tf.LayersModel {
-  return !Array.isArray(holder);
+  return holder instanceof tf.LayersModel;
+}
+
+function holderVariables(holder: tf.Variable[] | Readonly<Record<string, tf.Variable>>): { name: string; tensor: tf.Variable }[] {
+  return Array.isArray(holder) ? holder.map((v) => ({ name: v.name, tensor: v })) : Object.entries(holder).map(([name, v]) => ({ name, tensor: v }));
 }
 
 /** The holder's tensors in restore order. getWeights() hands out live variables: never dispose them. */
@@ -30,7 +38,7 @@ export function holderTensors(holder: WeightsHolder): { name: string; tensor: tf
     const values = holder.getWeights();
     return holder.weights.map((w, i) => ({ name: w.originalName, tensor: values[i] as tf.Tensor }));
   }
-  return holder.map((v) => ({ name: v.name, tensor: v }));
+  return holderVariables(holder);
 }
 
 /** Accumulates tensors in order into one blob. */
@@ -97,6 +105,6 @@ export function restoreHolder(holder: WeightsHolder, saved: readonly TensorEntry
   });
   const tensors = saved.map((e) => entryTensor(bin, e));
   if (isLayersModel(holder)) holder.setWeights(tensors);
-  else holder.forEach((v, i) => v.assign(tensors[i] as tf.Tensor));
+  else holderVariables(holder).forEach(({ tensor: v }, i) => v.assign(tensors[i] as tf.Tensor));
   tf.dispose(tensors);
 }

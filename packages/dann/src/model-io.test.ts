@@ -71,7 +71,7 @@ describe('DANN model folder', () => {
     const [a, b] = [trainedLike(4), trainedLike(4)];
     await saveDannModel(path.join(root, 'a'), a);
     await saveDannModel(path.join(root, 'b'), b);
-    for (const f of [MODEL_FILES.config, MODEL_FILES.weights]) {
+    for (const f of [MODEL_FILES.config, MODEL_FILES.weights, MODEL_FILES.index]) {
       const [x, y] = await Promise.all([fs.readFile(path.join(root, 'a', f)), fs.readFile(path.join(root, 'b', f))]);
       expect([f, x.equals(y)]).toEqual([f, true]);
     }

@@ -31,7 +31,7 @@ export const DANN_MODEL: ModelFolderKind<z.infer<typeof configSchema>> = {
 
 /** Saves `net` with the weights it holds now as a model folder. */
 export async function saveDannModel(dir: string, net: DannNet, training: Record<string, unknown> = {}): Promise<void> {
-  await saveModelFolder(dir, DANN_MODEL, { config: { ...net.config, training }, weights: { net: net.allVariables() } });
+  await saveModelFolder(dir, DANN_MODEL, { config: { ...net.config, training }, weights: { net: net.namedVariables() } });
 }
 
 const exists = (p: string) => fs.stat(p).then(() => true, () => false);
@@ -63,7 +63,7 @@ export async function loadDannModel(dirOrRun: string): Promise<LoadedDannModel> 
   const { training, ...netConfig } = await readModelConfig(dir, DANN_MODEL);
   const net = new DannNet(netConfig);
   try {
-    await loadModelWeights(dir, { net: net.allVariables() });
+    await loadModelWeights(dir, { net: net.namedVariables() });
   } catch (err) {
     net.dispose();
     throw err;

@@ -127,6 +127,11 @@ export class DannNet {
     return [...stores.flatMap((s) => s.trainable), ...stores.flatMap((s) => s.buffers)];
   }
 
+  /** allVariables under names without this instance's prefix, so that two instances save alike. */
+  namedVariables(): Record<string, tf.Variable> {
+    return Object.fromEntries(this.allVariables().map((v) => [v.name.slice(v.name.indexOf('/') + 1), v]));
+  }
+
   parameterCount(): number {
     return this.trainable(true).reduce((n, v) => n + v.size, 0);
   }

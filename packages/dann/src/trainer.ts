@@ -275,8 +275,11 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
           clock = Date.now();
         }
 
-        // checkpoint
-        if (epochEnd || step % config.saveEvery === 0 || step === stopAt) await run.save(state);
+        // checkpoint; stop here when a signal asked for it
+        if (epochEnd || step % config.saveEvery === 0 || step === stopAt || run.stopSignal) {
+          const dir = await run.save(state);
+          if (run.stopSignal) throw run.interrupted(step, dir);
+        }
       }
     } finally {
       bar.stop();
@@ -292,6 +295,7 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
     }
     return await finishRun(net, options, config, d, state, log);
   } finally {
+    run.close();
     net.dispose();
     optimizer.dispose();
   }

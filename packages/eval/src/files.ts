@@ -107,6 +107,17 @@ export async function* loadImages(files: readonly string[], options: LoadOptions
   }
 }
 
+/** The homework's output sets: 1000 generated faces, 1000 generated digits (10 classes x 100). */
+export const HOMEWORK_SET_SIZE = 1000;
+
+/**
+ * Refuses a set smaller than `min` (the count a grader's number is meant for): a score of a
+ * few images left by a failed run must not pass for the set's score.
+ */
+export function requireImages(folder: string, found: number, min: number, why: string): void {
+  if (found < min) throw new GradeInputError(`${folder}: ${found} image${found === 1 ? '' : 's'}, fewer than the ${min} expected (${why}); pass --min-images ${found} to grade them anyway`);
+}
+
 export function byFile(a: SkippedFile, b: SkippedFile): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
 }

@@ -105,6 +105,26 @@ describe('CLI frame', () => {
     expect(printed(out)).toBe('prog 1.2.3');
   });
 
+  it('marks required flags in the usage and refuses a command without them', async () => {
+    const pick = defineCommand({
+      name: 'pick',
+      summary: 'picks',
+      flags: { side: flag.required(flag.choice(['left', 'right'], { help: 'which side' })), n: flag.int({ help: 'how many', default: 1 }) },
+      needsEngine: false,
+      async run({ flags }) {
+        const side: 'left' | 'right' = flags.side;
+        seen.push(side);
+      },
+    });
+    expect(pick.usage).toBe('pick --side left|right [--n N]');
+    expect(pick.help).toMatch(/--side left\|right +which side \(required\)/);
+    expect(await runCli(PROGRAM, [pick], ['pick', '--n', '2'])).toBe(2);
+    expect(printed(err)).toMatch(/--side is required/);
+    expect(await runCli(PROGRAM, [pick], ['pick', '--side', 'up'])).toBe(2);
+    expect(await runCli(PROGRAM, [pick], ['pick', '--side', 'right'])).toBe(0);
+    expect(seen).toEqual(['right']);
+  });
+
   it('adds --engine to commands that run tensor work', () => {
     const tensorWork = defineCommand({ name: 'train', summary: 's', flags: {}, run: async () => undefined });
     expect(tensorWork.usage).toBe('train [--engine NAME]');

@@ -23,6 +23,8 @@ export interface Flag<T> {
   readonly help: string;
   /** The default as the help shows it, when there is one. */
   readonly shown?: string;
+  /** Must be given (usage shows it without brackets). */
+  readonly required?: boolean;
   parse(raw: Raw, name: string): T;
 }
 
@@ -144,6 +146,18 @@ export function intList(options: Common & { default?: number[] }): Flag<number[]
   };
 }
 
+/** The same flag, which must be given: its value is never undefined. */
+export function required<T>(f: Flag<T | undefined>): Flag<T> {
+  return {
+    ...f,
+    required: true,
+    parse(raw, name) {
+      if (raw === undefined) throw new UsageError(`--${name} is required`);
+      return f.parse(raw, name) as T;
+    },
+  };
+}
+
 /** A switch: present or not. */
 export function bool(options: Omit<Common, 'metavar'>): Flag<boolean> {
   return { type: 'boolean', metavar: '', help: options.help, shown: options.shown, parse: (raw) => raw === true };
@@ -159,7 +173,10 @@ export function parseFlags<F extends FlagSpecs>(specs: F, raw: Record<string, Ra
 /** `[--name METAVAR]` for each flag, in declaration order. */
 export function usageFlags(specs: FlagSpecs): string {
   return Object.entries(specs)
-    .map(([name, f]) => (f.metavar ? `[--${name} ${f.metavar}]` : `[--${name}]`))
+    .map(([name, f]) => {
+      const text = f.metavar ? `--${name} ${f.metavar}` : `--${name}`;
+      return f.required ? text : `[${text}]`;
+    })
     .join(' ');
 }
 
@@ -167,5 +184,5 @@ export function usageFlags(specs: FlagSpecs): string {
 export function helpLines(specs: FlagSpecs): string[] {
   const heads = Object.entries(specs).map(([name, f]) => [f.metavar ? `--${name} ${f.metavar}` : `--${name}`, f] as const);
   const width = Math.min(34, Math.max(0, ...heads.map(([h]) => h.length)));
-  return heads.map(([head, f]) => `  ${head.padEnd(width)}  ${f.help}${f.shown !== undefined ? ` (default: ${f.shown})` : ''}`);
+  return heads.map(([head, f]) => `  ${head.padEnd(width)}  ${f.help}${f.required ? ' (required)' : f.shown !== undefined ? ` (default: ${f.shown})` : ''}`);
 }

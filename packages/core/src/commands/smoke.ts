@@ -92,11 +92,15 @@ export const smokeCommand = defineCommand({
         assertFinite({ loss: value }, step);
         await run.metrics.append({ step, loss: value });
         bar.tick(1, { loss: value.toFixed(3) });
-        if (step % 100 === 0 || step === steps) await run.save({ step, epoch: 0, rng: rng.getState() });
+        if (step % 100 === 0 || step === steps || run.stopSignal) {
+          const dir = await run.save({ step, epoch: 0, rng: rng.getState() });
+          if (run.stopSignal) throw run.interrupted(step, dir);
+        }
         if (step >= steps) break outer;
       }
     }
     bar.stop();
+    run.close();
 
     // evaluate
     const { correct, accuracy } = await valAccuracy(model, val);

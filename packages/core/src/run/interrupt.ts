@@ -24,8 +24,8 @@ export interface StopRequest {
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
-/** Watches SIGINT and SIGTERM while `what` runs (e.g. "training"). */
-export function watchStopSignals(what: string): StopRequest {
+/** Watches SIGINT and SIGTERM while `what` runs (e.g. "training"), which stops after its current `unit`. */
+export function watchStopSignals(what: string, unit = 'step'): StopRequest {
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
@@ -33,7 +33,7 @@ export function watchStopSignals(what: string): StopRequest {
       process.exit(signal === 'SIGTERM' ? 143 : 130);
     }
     received = signal;
-    process.stderr.write(`\n${signal}: ${what} stops after the current step (press Ctrl-C again to quit at once)\n`);
+    process.stderr.write(`\n${signal}: ${what} stops after the current ${unit} (press Ctrl-C again to quit at once)\n`);
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   return {

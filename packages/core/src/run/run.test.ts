@@ -42,6 +42,7 @@ async function trainer(runDir: string, config: { lr: number; steps: number; ever
     if (step % config.every === 0) await run.save({ step, epoch: 0, rng: rng.getState() });
   }
   await run.metrics.flush();
+  run.close();
   model.dispose();
   return losses;
 }

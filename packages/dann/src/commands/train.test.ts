@@ -14,8 +14,8 @@ describe('train command flags', () => {
   const invoke = (args: string[]) => trainCommand.invoke(['--engine', 'cpu', ...args]);
 
   it.each([
-    [['--mode', 'dann'], /--scenario is required: one of svhn, usps/],
-    [['--scenario', 'svhn'], /--mode is required: one of source, dann, target/],
+    [['--mode', 'dann'], /--scenario is required/],
+    [['--scenario', 'svhn'], /--mode is required/],
     [['--scenario', 'mnistm', '--mode', 'dann'], /--scenario must be one of svhn, usps, got "mnistm"/],
     [['--scenario', 'svhn', '--mode', 'both'], /--mode must be one of source, dann, target, got "both"/],
     [['--scenario', 'svhn', '--mode', 'dann', '--epochs', 'many'], /--epochs must be an integer >= 1, got "many"/],

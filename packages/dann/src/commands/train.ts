@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineCommand, flag, UsageError } from '@dlcv/core';
+import { defineCommand, flag } from '@dlcv/core';
 import { MODES, runName, specFor } from '../config';
 import { SCENARIOS, SOURCE_DOMAIN } from '../data';
 import { trainRun } from '../trainer';
@@ -9,16 +9,14 @@ export const trainCommand = defineCommand({
   name: 'train',
   summary: 'Train one run: --mode source (lower bound), dann, or target (upper bound) of --scenario svhn|usps; scored on the target val.csv.',
   flags: {
-    scenario: flag.choice(SCENARIOS, { help: 'the target domain (required)' }),
-    mode: flag.choice(MODES, { help: 'what the run trains on (required): source only, DANN, or target only' }),
+    scenario: flag.required(flag.choice(SCENARIOS, { help: 'the target domain' })),
+    mode: flag.required(flag.choice(MODES, { help: 'what the run trains on: source only, DANN, or target only' })),
     ...TRAIN_FLAGS,
     resume: flag.bool({ help: 'continue the run from its latest checkpoint (a fresh start when there is none)' }),
     'stop-at': flag.int({ help: 'stop after this step with a checkpoint (resume later)', min: 1, metavar: 'STEP' }),
   },
   async run({ flags }) {
     const { scenario, mode } = flags;
-    if (!scenario) throw new UsageError(`--scenario is required: one of ${SCENARIOS.join(', ')}`);
-    if (!mode) throw new UsageError(`--mode is required: one of ${MODES.join(', ')}`);
     const spec = specFor(scenario, mode);
     const runDir = path.join(runsDir(flags), runName(spec));
     const evalOn = [...new Set([scenario, SOURCE_DOMAIN])];

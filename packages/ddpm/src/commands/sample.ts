@@ -1,6 +1,5 @@
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { defineCommand, flag, progress, tensorToImages, writePng } from '@dlcv/core';
+import { defineCommand, flag, InterruptedError, makeDir, progress, tensorToImages, watchStopSignals, writePng } from '@dlcv/core';
 import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS } from './sampling';
 
 const OUT = outputArgument('out_dir', 'folder for the images', 'DIR');
@@ -17,11 +16,11 @@ export const sampleCommand = defineCommand({
   flags: { ...SAMPLING_FLAGS, out: OUT.flag, 'per-digit': flag.int({ help: 'images per digit', default: 100, min: 1, max: 999 }) },
   async run({ flags, positionals }) {
     const outDir = outputFrom(flags.out, positionals, 'output folder');
+    await makeDir(outDir);
     const perDigit = flags['per-digit'];
     const s = await openSampling(flags);
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
     console.log(`sampling ${nClasses} x ${perDigit} images: ${s.describe}`);
-    await fs.mkdir(outDir, { recursive: true });
 
     // Image g is digit floor(g / perDigit), number k = g % perDigit + 1, with noise k - 1: every
     // digit's k-th image starts from the same noise (the grid's columns; the reverse strip is 0_001).
@@ -29,6 +28,7 @@ export const sampleCommand = defineCommand({
     const stepsPerBatch = s.pipe.scheduler.timesteps.length;
     const bar = progress({ total: Math.ceil(total / s.batch) * stepsPerBatch, label: 'ddpm sample' });
     const t0 = Date.now();
+    const stop = watchStopSignals('sampling', 'batch');
     try {
       for (let start = 0; start < total; start += s.batch) {
         const ids = Array.from({ length: Math.min(s.batch, total - start) }, (_, i) => start + i);
@@ -41,8 +41,13 @@ export const sampleCommand = defineCommand({
         });
         const images = tensorToImages(x, [ids.length, imageSize, imageSize, inChannels]);
         await Promise.all(ids.map((g, i) => writePng(path.join(outDir, sampleFileName(Math.floor(g / perDigit), (g % perDigit) + 1)), images[i]!)));
+        // A signal stops sampling between batches: every file written so far is complete.
+        if (stop.signal && start + ids.length < total) {
+          throw new InterruptedError(stop.signal, `interrupted by ${stop.signal} after ${start + ids.length} of ${total} images in ${outDir}; run the same command again to write them all`);
+        }
       }
     } finally {
+      stop.release();
       bar.stop();
       await s.close();
     }

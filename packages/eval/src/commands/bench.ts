@@ -109,19 +109,19 @@ export const benchCommand = defineCommand({
       const noModel = async () => {
         throw new Error(`no reference network at ${defaultDigitModel()} (run train-classifier --install)`);
       };
-      rows.push(await time('digits', n, haveDigitModel ? () => gradeDigits(digits) : noModel));
+      rows.push(await time('digits', n, haveDigitModel ? () => gradeDigits(digits, { allowPartial: true }) : noModel));
       rows.push(await time('dann', n, () => gradeDann(pred, truth)));
-      rows.push(await time('fid (digit-classifier features, 2 folders)', 2 * n, haveDigitModel ? () => gradeFid(digits, digits2, { features: 'digit-classifier' }) : noModel));
+      rows.push(await time('fid (digit-classifier features, 2 folders)', 2 * n, haveDigitModel ? () => gradeFid(digits, digits2, { features: 'digit-classifier', minImages: n }) : noModel));
       rows.push(
         await time('fid (inception, 2 folders)', 2 * n, async () => {
           if (!findInception()) throw new Error('no Inception ONNX file (tools/eval-export-inception.py)');
-          return gradeFid(faces, faces2, { features: 'inception' });
+          return gradeFid(faces, faces2, { features: 'inception', minImages: n });
         }),
       );
       // Before the face networks switch tfjs to its wasm backend.
       await benchGeneration(dir, rows);
-      rows.push(await time('fid (face-descriptor features, 2 folders)', 2 * n, () => gradeFid(faces, faces2, { features: 'face-descriptor' })));
-      rows.push(await time('face', n, () => gradeFaces(faces)));
+      rows.push(await time('fid (face-descriptor features, 2 folders)', 2 * n, () => gradeFid(faces, faces2, { features: 'face-descriptor', minImages: n })));
+      rows.push(await time('face', n, () => gradeFaces(faces, { minImages: n })));
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

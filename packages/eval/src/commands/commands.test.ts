@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from '@dlcv/core';
+import { runCli, writePng } from '@dlcv/core';
 import { dannCommand } from './dann';
 import { digitsCommand } from './digits';
 import { fidCommand } from './fid';
@@ -43,4 +43,18 @@ test('usage errors exit with 2, input errors with 1, each as one clear line', as
   err = [];
   expect(await cli('digits', path.join(dir, 'missing'))).toBe(1);
   expect(err.join('\n')).toMatch(/missing: folder not found/);
+});
+
+test('digits on an incomplete set (25 images of 2 classes) exits non-zero naming what is missing; --allow-partial grades and says so', async () => {
+  const folder = path.join(dir, 'partial');
+  await fs.mkdir(folder);
+  const image = { width: 28, height: 28, channels: 3 as const, data: new Uint8Array(28 * 28 * 3) };
+  for (let k = 1; k <= 25; k++) await writePng(path.join(folder, `${k <= 12 ? 0 : 1}_${String(k).padStart(3, '0')}.png`), image);
+  expect(await cli('digits', folder)).toBe(1);
+  expect(err.join('\n')).toMatch(/not the expected set of 10 classes x 100 images \(found 25; 0: 12 of 100, 1: 13 of 100, 2: missing, .*9: missing\)/);
+  expect(out).toEqual([]);
+  expect(await cli('digits', folder, '--allow-partial')).toBe(0);
+  expect(out.join('\n')).toMatch(/accuracy: [\d.]+% \(\d+\/25\)/);
+  expect(out.join('\n')).toMatch(/PARTIAL SET \(--allow-partial\): expected 10 classes x 100 images, graded 25; 0: 12 of 100, 1: 13 of 100, 2: missing/);
+  expect(await cli('digits', folder, '--expect', 'ten')).toBe(2);
 });

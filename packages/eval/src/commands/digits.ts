@@ -1,5 +1,5 @@
-import { defineCommand, flag } from '@dlcv/core';
-import { gradeDigits } from '../graders/digits';
+import { defineCommand, flag, UsageError } from '@dlcv/core';
+import { gradeDigits, parseDigitSetShape } from '../graders/digits';
 import { emit, fileListLines, JSON_FLAG, pct, perClassLines } from './report';
 
 export const digitsCommand = defineCommand({
@@ -10,15 +10,24 @@ export const digitsCommand = defineCommand({
     model: flag.path({ help: 'the classifier (ONNX)', metavar: 'FILE', shown: "this package's digit-classifier.onnx" }),
     'skip-bad': flag.bool({ help: 'grade the readable images and list the others, instead of refusing' }),
     resize: flag.bool({ help: 'resize images that are not 28x28 instead of refusing them' }),
+    expect: flag.string({ help: 'the set the homework writes: CLASSESxPER_CLASS; another is refused', default: '10x100', metavar: 'CxN' }),
+    'allow-partial': flag.bool({ help: 'grade a set of another shape (missing classes or images), saying how it differs' }),
     ...JSON_FLAG,
   },
   needsEngine: false,
   async run({ flags, positionals: [folder] }) {
-    const r = await gradeDigits(folder as string, { model: flags.model, skipBad: flags['skip-bad'], resize: flags.resize });
+    let expect;
+    try {
+      expect = parseDigitSetShape(flags.expect);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const r = await gradeDigits(folder as string, { model: flags.model, skipBad: flags['skip-bad'], resize: flags.resize, expect, allowPartial: flags['allow-partial'] });
     emit(r, flags.json, () => [
       `digits: ${r.folder}`,
       `classifier: ${r.model.file} (${r.model.layout} input)`,
       `accuracy: ${pct(r.accuracy)} (${r.correct}/${r.total})`,
+      ...(r.shortfall.length ? [`PARTIAL SET (--allow-partial): expected ${r.expected.classes} classes x ${r.expected.perClass} images, graded ${r.total}; ${r.shortfall.join(', ')}`] : []),
       'per class:',
       ...perClassLines(r.perClass),
       ...fileListLines('skipped images (not graded)', r.skipped),

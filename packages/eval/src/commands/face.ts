@@ -6,11 +6,15 @@ export const faceCommand = defineCommand({
   name: 'face',
   summary: 'Problem 1 face-recognition rate: share of images with exactly one face (face-api TinyFaceDetector, not dlib).',
   positionals: [{ name: 'folder', help: 'the generated faces', path: true }],
-  flags: { 'any-size': flag.bool({ help: 'accept images that are not 64x64' }), ...JSON_FLAG },
+  flags: {
+    'any-size': flag.bool({ help: 'accept images that are not 64x64' }),
+    'min-images': flag.int({ help: 'fewest images the folder may hold (the homework generates 1000)', default: 1000, min: 1 }),
+    ...JSON_FLAG,
+  },
   // Runs on tfjs's wasm backend, chosen by the detector itself (see networks/face-api.ts).
   needsEngine: false,
   async run({ flags, positionals: [folder] }) {
-    const r = await gradeFaces(folder as string, { anySize: flags['any-size'] });
+    const r = await gradeFaces(folder as string, { anySize: flags['any-size'], minImages: flags['min-images'] });
     emit(r, flags.json, () => [
       `face: ${r.folder}`,
       `detector: ${r.detector.name} ${r.detector.version} (input ${r.detector.inputSize}, score >= ${r.detector.scoreThreshold}, tfjs ${r.detector.backend}); the assignment uses dlib HOG, so rates compare between runs of this grader`,

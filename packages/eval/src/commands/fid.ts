@@ -17,6 +17,7 @@ export const fidCommand = defineCommand({
     model: flag.path({ help: 'digit classifier ONNX file for --features digit-classifier', metavar: 'FILE' }),
     'skip-bad': flag.bool({ help: 'leave unreadable images out and list them, instead of refusing' }),
     'save-stats': flag.bool({ help: 'write the statistics of <generated> to <reference> instead of comparing' }),
+    'min-images': flag.int({ help: 'fewest images a folder may hold (the homework generates 1000)', default: 1000, min: 2 }),
     seed: flag.int({ help: "seed of KID's subsets", default: 0, min: 0 }),
     'kid-subsets': flag.int({ help: 'KID subsets', default: 100, min: 1 }),
     'kid-subset-size': flag.int({ help: 'images per KID subset', default: 1000, min: 2 }),
@@ -29,6 +30,7 @@ export const fidCommand = defineCommand({
       inception: flags.inception,
       digitModel: flags.model,
       skipBad: flags['skip-bad'],
+      minImages: flags['min-images'],
       log: flags.json ? undefined : (m: string) => process.stderr.write(`${m}\n`),
     };
     if (flags['save-stats']) {

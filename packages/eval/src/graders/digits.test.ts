@@ -3,8 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { exportOnnx, OnnxGraph, setupEngine, writePng, type RawImage } from '@dlcv/core';
-import { digitLabelOf, gradeDigits } from './digits';
+import { digitLabelOf, digitSetShortfall, gradeDigits, parseDigitSetShape } from './digits';
 import { gradeDann } from './dann';
+import { GradeInputError } from '../files';
+
+/** These tests' sets are small: the homework's 10 x 100 shape is tested on its own. */
+const PARTIAL = { allowPartial: true };
 
 let dir: string;
 let nhwcModel: string;
@@ -85,7 +89,7 @@ test('accuracy overall and per class, with NHWC and NCHW networks', async () => 
     await fs.writeFile(path.join(f, 'notes.txt'), 'not an image');
   });
   for (const model of [nhwcModel, nchwModel]) {
-    const r = await gradeDigits(folder, { model });
+    const r = await gradeDigits(folder, { ...PARTIAL, model });
     expect(r.model.layout).toBe(model === nhwcModel ? 'NHWC' : 'NCHW');
     expect(r.total).toBe(8);
     expect(r.correct).toBe(6);
@@ -105,8 +109,8 @@ test('bad names, wrong sizes and unreadable images stop grading, or are skipped 
     await writePng(path.join(f, '3_001.png'), digitImage(3, 32));
     await fs.writeFile(path.join(f, '4_001.png'), 'this is not a PNG');
   });
-  await expect(gradeDigits(folder, { model: nhwcModel })).rejects.toThrow(/1 file: x_001\.png \(name does not start with a digit label/);
-  const skipped = await gradeDigits(folder, { model: nhwcModel, skipBad: true });
+  await expect(gradeDigits(folder, { ...PARTIAL, model: nhwcModel })).rejects.toThrow(/1 file: x_001\.png \(name does not start with a digit label/);
+  const skipped = await gradeDigits(folder, { ...PARTIAL, model: nhwcModel, skipBad: true });
   expect(skipped.total).toBe(8);
   expect(skipped.correct).toBe(6);
   expect(skipped.skipped.map((s) => path.basename(s.file))).toEqual(['3_001.png', '4_001.png', 'x_001.png']);
@@ -114,9 +118,9 @@ test('bad names, wrong sizes and unreadable images stop grading, or are skipped 
   expect(skipped.skipped[1]?.reason).toMatch(/not a readable image/);
 
   await fs.rm(path.join(folder, 'x_001.png'));
-  await expect(gradeDigits(folder, { model: nhwcModel })).rejects.toThrow(/2 files: 3_001\.png \(expected 28x28 pixels, got 32x32\), 4_001\.png/);
+  await expect(gradeDigits(folder, { ...PARTIAL, model: nhwcModel })).rejects.toThrow(/2 files: 3_001\.png \(expected 28x28 pixels, got 32x32\), 4_001\.png/);
   // Resizing accepts the 32x32 image (its bright pixel survives the resize); the broken one stays out.
-  const resized = await gradeDigits(folder, { model: nhwcModel, resize: true, skipBad: true });
+  const resized = await gradeDigits(folder, { ...PARTIAL, model: nhwcModel, resize: true, skipBad: true });
   expect(resized.total).toBe(9);
   expect(resized.skipped.map((s) => path.basename(s.file))).toEqual(['4_001.png']);
 });
@@ -124,17 +128,45 @@ test('bad names, wrong sizes and unreadable images stop grading, or are skipped 
 test('empty folder, missing folder, missing or unsuitable model are clear errors', async () => {
   const empty = path.join(dir, 'empty');
   await fs.mkdir(empty);
-  await expect(gradeDigits(empty, { model: nhwcModel })).rejects.toThrow(/empty: no \.png or \.jpg images \(empty folder\)/);
-  await expect(gradeDigits(path.join(dir, 'nope'), { model: nhwcModel })).rejects.toThrow(/nope: folder not found/);
+  await expect(gradeDigits(empty, { ...PARTIAL, model: nhwcModel })).rejects.toThrow(/empty: no \.png or \.jpg images \(empty folder\)/);
+  await expect(gradeDigits(path.join(dir, 'nope'), { ...PARTIAL, model: nhwcModel })).rejects.toThrow(/nope: folder not found/);
   const folder = await makeFolder('m');
-  await expect(gradeDigits(folder, { model: path.join(dir, 'none.onnx') })).rejects.toThrow(/none\.onnx: ONNX file not found/);
+  await expect(gradeDigits(folder, { ...PARTIAL, model: path.join(dir, 'none.onnx') })).rejects.toThrow(/none\.onnx: ONNX file not found/);
   const vec = new OnnxGraph();
   vec.addInput({ name: 'x', type: 'float32', shape: [null, 4] });
   vec.reserve('y');
   vec.addOutput({ name: 'y', type: 'float32', shape: [null, 4] }, vec.op('Relu', ['x']));
   const vecFile = path.join(dir, 'vec.onnx');
   await fs.writeFile(vecFile, vec.toModel({ graphName: 'vec' }));
-  await expect(gradeDigits(folder, { model: vecFile })).rejects.toThrow(/takes one image batch/);
+  await expect(gradeDigits(folder, { ...PARTIAL, model: vecFile })).rejects.toThrow(/takes one image batch/);
+});
+
+describe('the expected set', () => {
+  /** 25 images of digits 0 and 1 only: what a disk-full failure left. */
+  async function partialFolder(): Promise<string> {
+    const folder = path.join(dir, 'partial');
+    await fs.mkdir(folder, { recursive: true });
+    for (let k = 1; k <= 25; k++) await writePng(path.join(folder, `${k <= 12 ? 0 : 1}_${String(k).padStart(3, '0')}.png`), digitImage(k <= 12 ? 0 : 1));
+    return folder;
+  }
+
+  test('a set without the homework shape is refused, naming the missing classes and counts', async () => {
+    const folder = await partialFolder();
+    const err = (await gradeDigits(folder, { model: nhwcModel }).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(GradeInputError);
+    expect(err.message).toBe(
+      `${folder}: not the expected set of 10 classes x 100 images (found 25; 0: 12 of 100, 1: 13 of 100, 2: missing, 3: missing, 4: missing, 5: missing, 6: missing, 7: missing, 8: missing, 9: missing). ` +
+        'Regenerate the missing images, pass --expect CxN for another shape, or --allow-partial to grade these anyway',
+    );
+    const r = await gradeDigits(folder, { model: nhwcModel, allowPartial: true });
+    expect(r.total).toBe(25);
+    expect(r.shortfall).toEqual(['0: 12 of 100', '1: 13 of 100', ...[2, 3, 4, 5, 6, 7, 8, 9].map((d) => `${d}: missing`)]);
+    // Another shape, stated: 2 classes of 12 and 13 is still not 2 x 12.
+    expect(parseDigitSetShape('2x12')).toEqual({ classes: 2, perClass: 12 });
+    await expect(gradeDigits(folder, { model: nhwcModel, expect: { classes: 2, perClass: 12 } })).rejects.toThrow(/found 25; 1: 13 of 12\)/);
+    expect(() => parseDigitSetShape('10by100')).toThrow(/--expect must be CLASSESxPER_CLASS/);
+    expect(digitSetShortfall([0, 1, 1], { classes: 2, perClass: 1 })).toEqual(['1: 2 of 1']);
+  });
 });
 
 describe('dann', () => {

@@ -33,6 +33,37 @@ export interface DigitsResult {
   skipped: SkippedFile[];
   /** Non-image entries of the folder. */
   ignored: SkippedFile[];
+  /** The set the homework expects and, when the folder differs from it (graded with allowPartial), how. */
+  expected: DigitSetShape;
+  shortfall: string[];
+}
+
+/** The homework's digit set: `classes` labels 0.., `perClass` images of each. */
+export interface DigitSetShape {
+  classes: number;
+  perClass: number;
+}
+
+export const HOMEWORK_DIGITS: DigitSetShape = { classes: DIGIT_CLASSES, perClass: 100 };
+
+/** `--expect 10x100`. */
+export function parseDigitSetShape(text: string): DigitSetShape {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  const classes = Number(m?.[1]), perClass = Number(m?.[2]);
+  if (!m || classes < 1 || classes > DIGIT_CLASSES || perClass < 1) throw new GradeInputError(`--expect must be CLASSESxPER_CLASS with 1..${DIGIT_CLASSES} classes, e.g. 10x100; got "${text}"`);
+  return { classes, perClass };
+}
+
+/** How the labels found differ from the expected shape, one line per class ("3: 12 of 100", "4: missing"). */
+export function digitSetShortfall(labels: readonly number[], shape: DigitSetShape): string[] {
+  const counts = new Array<number>(DIGIT_CLASSES).fill(0);
+  for (const l of labels) counts[l] = (counts[l] as number) + 1;
+  return counts.flatMap((n, label) => {
+    const want = label < shape.classes ? shape.perClass : 0;
+    if (n === want) return [];
+    if (n === 0) return [`${label}: missing`];
+    return [`${label}: ${n} of ${want}`];
+  });
 }
 
 export interface GradeDigitsOptions {
@@ -42,6 +73,10 @@ export interface GradeDigitsOptions {
   skipBad?: boolean;
   /** Resize images that are not 28x28 instead of treating them as bad. */
   resize?: boolean;
+  /** The set the homework writes (default 10 classes x 100); another shape is refused unless allowPartial. */
+  expect?: DigitSetShape;
+  /** Grade a set whose shape differs from `expect`, saying how it differs. */
+  allowPartial?: boolean;
   batchSize?: number;
 }
 
@@ -71,6 +106,14 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
     }
   };
   stop();
+  const expected = options.expect ?? HOMEWORK_DIGITS;
+  const shortfall = digitSetShortfall(labelled.map((l) => l.label), expected);
+  if (shortfall.length && !options.allowPartial) {
+    throw new GradeInputError(
+      `${listing.folder}: not the expected set of ${expected.classes} classes x ${expected.perClass} images (found ${labelled.length}; ${shortfall.join(', ')}). ` +
+        'Regenerate the missing images, pass --expect CxN for another shape, or --allow-partial to grade these anyway',
+    );
+  }
   const classifier = await loadDigitClassifier(options.model);
   const labels: number[] = [];
   const predictions: number[] = [];
@@ -103,5 +146,7 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
     perClass,
     skipped: problems.sort(byFile),
     ignored: listing.ignored,
+    expected,
+    shortfall,
   };
 }

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { readImage, writePng } from '@dlcv/core';
 import { gradeFaces, padForDetector } from './face';
 
+/** These tests' sets are small: the homework's 1000-image minimum is tested on its own. */
+const SMALL = { minImages: 1 };
+
 const FIXTURES = path.join(__dirname, '..', '..', 'test-fixtures');
 let dir: string;
 beforeAll(async () => {
@@ -30,7 +33,7 @@ test('real 64x64 faces count, photos of other things do not; unreadable files le
   }
   await fs.writeFile(path.join(folder, 'broken.png'), 'not a png');
   await fs.writeFile(path.join(folder, 'readme.txt'), 'hello');
-  const r = await gradeFaces(folder);
+  const r = await gradeFaces(folder, SMALL);
   expect(r.counts['astronaut.png']).toBe(1);
   expect(r.counts['grace_hopper.png']).toBe(1);
   for (const f of ['coffee.png', 'rocket.png', 'brick.png', 'grass.png', 'gravel.png']) expect(r.counts[f]).toBe(0);
@@ -51,7 +54,14 @@ test('sizes other than 64x64 stop the grading unless --any-size', async () => {
   const small = { width: 32, height: 32, channels: 3 as const, data: new Uint8Array(32 * 32 * 3) };
   for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) small.data[(y * 32 + x) * 3 + c] = face.data[(2 * y * 64 + 2 * x) * 3 + c] as number;
   await writePng(path.join(folder, 'b.png'), small);
-  await expect(gradeFaces(folder)).rejects.toThrow(/1 file: b\.png \(32x32, not 64x64\).*--any-size/);
-  const r = await gradeFaces(folder, { anySize: true });
+  await expect(gradeFaces(folder, SMALL)).rejects.toThrow(/1 file: b\.png \(32x32, not 64x64\).*--any-size/);
+  const r = await gradeFaces(folder, { ...SMALL, anySize: true });
   expect(r.total).toBe(2);
+});
+
+test('a folder with fewer images than the homework set is refused unless a smaller minimum is given', async () => {
+  const folder = path.join(dir, 'few');
+  await fs.mkdir(folder, { recursive: true });
+  await writePng(path.join(folder, 'a.png'), { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3) });
+  await expect(gradeFaces(folder)).rejects.toThrow(`${folder}: 1 image, fewer than the 1000 expected (the homework generates 1000 faces); pass --min-images 1 to grade them anyway`);
 });

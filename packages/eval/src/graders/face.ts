@@ -11,7 +11,7 @@
  * non-faces and 0 of 20 noise images. Rates are comparable between runs of this grader, not to dlib's numbers.
  */
 import type { RawImage } from '@dlcv/core';
-import { describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from '../files';
+import { describeFiles, GradeInputError, HOMEWORK_SET_SIZE, listFolder, loadImages, requireImages, type SkippedFile } from '../files';
 import { countFaces, loadFaceApi, type DetectorOptions } from '../networks/face-api';
 
 export const FACE_SIZE = 64;
@@ -48,11 +48,15 @@ export interface FaceResult {
 export interface GradeFacesOptions {
   /** Accept sizes other than 64x64 (padded by half their side) instead of stopping. */
   anySize?: boolean;
+  /** Fewest images the folder may hold (default 1000, the homework's generated set). */
+  minImages?: number;
   detector?: Partial<DetectorOptions>;
 }
 
 export async function gradeFaces(folder: string, options: GradeFacesOptions = {}): Promise<FaceResult> {
   const listing = await listFolder(folder);
+  const minImages = options.minImages ?? HOMEWORK_SET_SIZE;
+  requireImages(listing.folder, listing.images.length, minImages, 'the homework generates 1000 faces');
   const detector = { ...FACE_DETECTOR, ...options.detector };
   const rt = await loadFaceApi();
   const problems: SkippedFile[] = [];

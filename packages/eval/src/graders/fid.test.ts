@@ -7,6 +7,9 @@ import { featureSet, frechetDistance } from '../fid/frechet';
 import { readStatsFile } from '../fid/stats-file';
 import { gradeFid, saveFidStats } from './fid';
 
+/** These tests' sets are small: the homework's 1000-image minimum is tested on its own. */
+const SMALL = { minImages: 2 };
+
 let dir: string;
 let model: string;
 // HWC indices of the pixels the test network passes through as its "features".
@@ -58,7 +61,7 @@ afterAll(async () => {
 const close = (got: number, want: number, rel = 1e-6) => expect(Math.abs(got - want)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(want)));
 
 test('folder vs folder: the distance of the hand-computed features, labelled as not Inception FID', async () => {
-  const r = await gradeFid(setA, setB, { features: 'digit-classifier', digitModel: model });
+  const r = await gradeFid(setA, setB, { ...SMALL, features: 'digit-classifier', digitModel: model });
   const want = frechetDistance({ features: featureSet(featsA, 12, 4) }, { features: featureSet(featsB, 9, 4) }).value;
   // float32 network outputs vs float64 hand values: agreement to ~1e-6.
   close(r.value, want);
@@ -70,20 +73,20 @@ test('folder vs folder: the distance of the hand-computed features, labelled as 
   expect(r.kid?.subsetSize).toBe(9);
   expect(r.kid?.subsets).toBe(100);
   // Same command, same numbers (KID subsets are seeded).
-  expect(await gradeFid(setA, setB, { features: 'digit-classifier', digitModel: model })).toEqual(r);
-  const self = await gradeFid(setA, setA, { features: 'digit-classifier', digitModel: model });
+  expect(await gradeFid(setA, setB, { ...SMALL, features: 'digit-classifier', digitModel: model })).toEqual(r);
+  const self = await gradeFid(setA, setA, { ...SMALL, features: 'digit-classifier', digitModel: model });
   expect(Math.abs(self.value)).toBeLessThan(1e-9);
 });
 
 test('--save-stats then folder vs statistics gives the same distance; KID is then not available', async () => {
   const statsFile = path.join(dir, 'b-stats.json');
-  const saved = await saveFidStats(setB, statsFile, { features: 'digit-classifier', digitModel: model });
+  const saved = await saveFidStats(setB, statsFile, { ...SMALL, features: 'digit-classifier', digitModel: model });
   expect(saved).toMatchObject({ n: 9, dim: 4, network: 'dlcv-digit-classifier-fc2-4' });
   const back = await readStatsFile(statsFile);
   expect(back.stats.n).toBe(9);
-  const both = await gradeFid(setA, setB, { features: 'digit-classifier', digitModel: model });
+  const both = await gradeFid(setA, setB, { ...SMALL, features: 'digit-classifier', digitModel: model });
   // The network is taken from the statistics file when not given.
-  const vsStats = await gradeFid(setA, statsFile, { digitModel: model });
+  const vsStats = await gradeFid(setA, statsFile, { ...SMALL, digitModel: model });
   close(vsStats.value, both.value, 1e-9);
   expect(vsStats.kid).toBeNull();
   expect(vsStats.kidNote).toMatch(/statistics file/);
@@ -92,13 +95,13 @@ test('--save-stats then folder vs statistics gives the same distance; KID is the
 
 test('clear errors: network mismatch, .npz for non-Inception features, missing Inception file, unreadable images', async () => {
   const statsFile = path.join(dir, 'a-stats.json');
-  await saveFidStats(setA, statsFile, { features: 'digit-classifier', digitModel: model });
-  await expect(gradeFid(setB, statsFile, { features: 'face-descriptor' })).rejects.toThrow(/a-stats\.json: statistics of "dlcv-digit-classifier-fc2-4" features, but the features in use are "face-api/);
-  await expect(saveFidStats(setA, path.join(dir, 'x.npz'), { features: 'digit-classifier', digitModel: model })).rejects.toThrow(/save dlcv-digit-classifier-fc2-4 statistics as \.json/);
+  await saveFidStats(setA, statsFile, { ...SMALL, features: 'digit-classifier', digitModel: model });
+  await expect(gradeFid(setB, statsFile, { ...SMALL, features: 'face-descriptor' })).rejects.toThrow(/a-stats\.json: statistics of "dlcv-digit-classifier-fc2-4" features, but the features in use are "face-api/);
+  await expect(saveFidStats(setA, path.join(dir, 'x.npz'), { ...SMALL, features: 'digit-classifier', digitModel: model })).rejects.toThrow(/save dlcv-digit-classifier-fc2-4 statistics as \.json/);
   const saved = process.env.DLCV_INCEPTION_ONNX;
   process.env.DLCV_INCEPTION_ONNX = path.join(dir, 'absent-inception.onnx');
   try {
-    await expect(gradeFid(setA, setB, { features: 'inception' })).rejects.toThrow(/no Inception ONNX file: pass --inception FILE/);
+    await expect(gradeFid(setA, setB, { ...SMALL, features: 'inception' })).rejects.toThrow(/no Inception ONNX file: pass --inception FILE/);
   } finally {
     if (saved === undefined) delete process.env.DLCV_INCEPTION_ONNX;
     else process.env.DLCV_INCEPTION_ONNX = saved;
@@ -106,8 +109,8 @@ test('clear errors: network mismatch, .npz for non-Inception features, missing I
   const bad = path.join(dir, 'bad');
   await writeSet(bad, 3, 3, 0);
   await fs.writeFile(path.join(bad, 'zz.png'), 'broken');
-  await expect(gradeFid(setA, bad, { features: 'digit-classifier', digitModel: model })).rejects.toThrow(/1 file: zz\.png \(not a readable image.*--skip-bad/);
-  const skipped = await gradeFid(setA, bad, { features: 'digit-classifier', digitModel: model, skipBad: true });
+  await expect(gradeFid(setA, bad, { ...SMALL, features: 'digit-classifier', digitModel: model })).rejects.toThrow(/1 file: zz\.png \(not a readable image.*--skip-bad/);
+  const skipped = await gradeFid(setA, bad, { ...SMALL, features: 'digit-classifier', digitModel: model, skipBad: true });
   expect(skipped.sets[1].n).toBe(3);
   expect(skipped.sets[1].skipped.map((s) => path.basename(s.file))).toEqual(['zz.png']);
 });
@@ -138,9 +141,14 @@ test('the Inception contract: NCHW [0, 1] input of any size, 2048-d output, labe
   };
   const fa = await feats(path.join(dir, 'ia'), 5, 7);
   const fb = await feats(path.join(dir, 'ib'), 4, 8);
-  const r = await gradeFid(path.join(dir, 'ia'), path.join(dir, 'ib'), { inception });
+  const r = await gradeFid(path.join(dir, 'ia'), path.join(dir, 'ib'), { ...SMALL, inception });
   expect(r.metric).toBe('FID');
   expect(r.network.isInception).toBe(true);
   expect(r.label).toBe('FID (Inception-V3 pool3, pytorch-fid weights)');
   close(r.value, frechetDistance({ features: featureSet(fa, 5, 2048) }, { features: featureSet(fb, 4, 2048) }).value);
+});
+
+test('a folder with fewer images than the homework set is refused unless a smaller minimum is given', async () => {
+  const err = (await gradeFid(setA, setB, { features: 'digit-classifier', digitModel: model }).catch((e: unknown) => e)) as Error;
+  expect(err.message).toMatch(new RegExp(`^${setA}: \\d+ images, fewer than the 1000 expected \\(the homework compares 1000 generated faces .*\\); pass --min-images \\d+ to grade them anyway$`));
 });

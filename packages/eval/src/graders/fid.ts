@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Rng, readImage } from '@dlcv/core';
 import { featureSet, featureStats, frechetDistance, kernelInceptionDistance, type FeatureSet, type FidSide, type KidResult } from '../fid/frechet';
 import { isStatsFile, NPZ_NETWORK, readStatsFile, writeStatsFile, type StatsFile } from '../fid/stats-file';
-import { describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from '../files';
+import { describeFiles, GradeInputError, HOMEWORK_SET_SIZE, listFolder, loadImages, requireImages, type SkippedFile } from '../files';
 import { chooseFeatureNetwork, type FeatureNetwork, type FeatureNetworkName } from '../networks/feature-networks';
 
 export interface FidSetReport {
@@ -41,6 +41,8 @@ export interface FidOptions {
   digitModel?: string;
   /** Encode the good images and list the unreadable ones instead of stopping. */
   skipBad?: boolean;
+  /** Fewest images a folder may hold (default 1000, the homework's generated set). */
+  minImages?: number;
   /** Seed of the KID subsets. */
   seed?: number;
   kidSubsets?: number;
@@ -55,9 +57,12 @@ function networkNameOfId(id: string): FeatureNetworkName | undefined {
   return undefined;
 }
 
-/** Features of every image of a folder. */
-export async function encodeFolder(folder: string, network: FeatureNetwork, skipBad = false, log?: (m: string) => void): Promise<{ features: FeatureSet; report: FidSetReport }> {
+const FID_MIN_WHY = 'the homework compares 1000 generated faces with 2,025 validation faces; FID of fewer images is biased upward';
+
+/** Features of every image of a folder, which must hold at least `minImages` readable images. */
+export async function encodeFolder(folder: string, network: FeatureNetwork, skipBad = false, log?: (m: string) => void, minImages = HOMEWORK_SET_SIZE): Promise<{ features: FeatureSet; report: FidSetReport }> {
   const listing = await listFolder(folder);
+  requireImages(listing.folder, listing.images.length, minImages, FID_MIN_WHY);
   const problems: SkippedFile[] = [];
   const chunks: Float32Array[] = [];
   let n = 0;
@@ -69,6 +74,7 @@ export async function encodeFolder(folder: string, network: FeatureNetwork, skip
   }
   if (problems.length && !skipBad) throw new GradeInputError(`${listing.folder}: ${describeFiles(problems)}. Fix them, or pass --skip-bad to leave them out and list them`);
   if (n < 2) throw new GradeInputError(`${listing.folder}: ${n} readable image(s); a distance needs at least 2`);
+  requireImages(listing.folder, n, minImages, `${FID_MIN_WHY}; ${listing.images.length - n} could not be read`);
   const data = new Float64Array(n * network.dim);
   let offset = 0;
   for (const c of chunks) {
@@ -132,7 +138,7 @@ export async function gradeFid(first: string, second: string, options: FidOption
         sides.push({ stats: s.stats });
         reports.push({ source: s.file, kind: 'statistics', n: s.stats.n, skipped: [], ignored: [] });
       } else {
-        const { features, report } = await encodeFolder(sources[i] as string, network, options.skipBad, options.log);
+        const { features, report } = await encodeFolder(sources[i] as string, network, options.skipBad, options.log, options.minImages);
         sides.push({ features });
         reports.push(report);
       }
@@ -182,7 +188,7 @@ export async function saveFidStats(folder: string, out: string, options: FidOpti
   const network = await chooseFeatureNetwork({ features: options.features, inception: options.inception, digitModel: options.digitModel, sample: await firstImageSize(folder) });
   let encoded;
   try {
-    encoded = await encodeFolder(folder, network, options.skipBad, options.log);
+    encoded = await encodeFolder(folder, network, options.skipBad, options.log, options.minImages);
   } finally {
     await network.dispose();
   }

@@ -70,6 +70,10 @@ async function trainEpoch(model: tf.LayersModel, optimizer: tf.Optimizer, train:
     assertFinite({ loss: value }, state.step);
     await run.metrics.append({ step: state.step, epoch: state.epoch + 1, loss: value });
     bar.tick(1, { loss: value.toFixed(4) });
+    if (run.stopSignal) {
+      bar.stop();
+      throw run.interrupted(state.step, await run.save({ step: state.step, epoch: state.epoch, rng: state.rngObject.getState() }));
+    }
   }
   bar.stop();
 }
@@ -134,16 +138,20 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
 
   // train, evaluate, checkpoint: epoch by epoch
   let valAccuracy = Number.NaN;
-  while (state.epoch < options.epochs) {
-    await trainEpoch(model, optimizer, train, state, run, { ...options, classes: modelConfig.classes });
-    state.epoch++;
-    valAccuracy = await accuracy(model, val);
-    await run.metrics.append({ step: state.step, epoch: state.epoch, valAccuracy });
-    log(`epoch ${state.epoch}: val accuracy ${(100 * valAccuracy).toFixed(2)}%`);
-    await run.save({ step: state.step, epoch: state.epoch, rng: rng.getState() });
+  try {
+    while (state.epoch < options.epochs) {
+      await trainEpoch(model, optimizer, train, state, run, { ...options, classes: modelConfig.classes });
+      state.epoch++;
+      valAccuracy = await accuracy(model, val);
+      await run.metrics.append({ step: state.step, epoch: state.epoch, valAccuracy });
+      log(`epoch ${state.epoch}: val accuracy ${(100 * valAccuracy).toFixed(2)}%`);
+      await run.save({ step: state.step, epoch: state.epoch, rng: rng.getState() });
+    }
+  } finally {
+    run.close();
+    await run.metrics.flush();
   }
   if (Number.isNaN(valAccuracy)) valAccuracy = await accuracy(model, val);
-  await run.metrics.flush();
   const step = state.step, epoch = state.epoch;
 
   // export, then grade the validation split through the ONNX file
