@@ -8,19 +8,10 @@
  * padding=1 for both Conv2d (64 -> 32) and ConvTranspose2d (32 -> 64); 'valid' is padding=0.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@dlcv/core';
-import { BatchNorm2d } from '@dlcv/core';
+import { BatchNorm2d, checkJson, type Rng } from '@dlcv/core';
+import { dcganConfigSchema, type DcganConfig } from './config';
 
-export interface DcganConfig {
-  /** Length of the noise vector z. Report and tutorial: 100. */
-  nz: number;
-  /** Generator width: channels before its RGB output layer (A 64, B 128); its first layer has 8x that. */
-  ngf: number;
-  /** Discriminator width: channels of its first conv (A 64, B 128), doubling at each stage. */
-  ndf: number;
-  /** Image channels: 3 for the RGB faces. */
-  channels: number;
-}
+export type { DcganConfig } from './config';
 
 /** 4x4 -> 8 -> 16 -> 32 -> 64: the architecture has exactly four stride-2 stages. */
 export const IMAGE_SIZE = 64;
@@ -33,13 +24,11 @@ export const MODEL_PRESETS = {
 } as const satisfies Record<string, DcganConfig>;
 
 export type ModelName = keyof typeof MODEL_PRESETS;
+export const MODEL_NAMES = Object.keys(MODEL_PRESETS) as ModelName[];
 
-export function checkConfig(config: DcganConfig): void {
-  for (const key of ['nz', 'ngf', 'ndf', 'channels'] as const) {
-    const v = config[key];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`DCGAN config: ${key} must be a positive integer, got ${String(v)}`);
-  }
-  if (config.channels !== 1 && config.channels !== 3) throw new Error(`DCGAN config: channels must be 1 or 3, got ${config.channels}`);
+/** Checks a DCGAN config, naming the field of each problem (`where` names the source). */
+export function checkConfig(config: DcganConfig, where = 'DCGAN config'): DcganConfig {
+  return checkJson(config, dcganConfigSchema, where);
 }
 
 // PyTorch BatchNorm2d defaults, which the report prints.
@@ -156,18 +145,6 @@ export function discriminatorLogits(d: tf.LayersModel, x: tf.Tensor4D, training:
 /** Standard-normal noise [n, 1, 1, nz] from the seeded generator (never tf.randomNormal). */
 export function noiseBatch(rng: Rng, n: number, nz: number): tf.Tensor4D {
   return tf.tensor4d(rng.normalArray(n * nz), [n, 1, 1, nz]);
-}
-
-export interface ParamCount {
-  /** Learned parameters: what PyTorch's sum(p.numel() for p in model.parameters()) counts. */
-  trainable: number;
-  /** BatchNorm running mean and variance (PyTorch buffers, not parameters). */
-  nonTrainable: number;
-}
-
-export function countParams(model: tf.LayersModel): ParamCount {
-  const size = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
-  return { trainable: size(model.trainableWeights), nonTrainable: size(model.nonTrainableWeights) };
 }
 
 /** Python's repr of a float: 1e-05, 0.1, 0.2. */
