@@ -34,35 +34,42 @@ export function checkConfig(config: DcganConfig, where = 'DCGAN config'): DcganC
 // PyTorch BatchNorm2d defaults, which the report prints.
 const BN = { eps: 1e-5, momentum: 0.1 };
 
+/**
+ * The DCGAN's convolutions: 4x4 kernels without bias, stride 2 with PyTorch's padding 1 ('same')
+ * or stride 1 with none ('valid'). `inputShape` for a network's first layer.
+ */
+function dcganConv(kind: 'conv2d' | 'conv2dTranspose', filters: number, strides: number, inputShape?: number[]): tf.layers.Layer {
+  const args = {
+    filters,
+    kernelSize: 4,
+    strides,
+    padding: strides === 1 ? ('valid' as const) : ('same' as const),
+    useBias: false,
+    // Zeros here: initDcganWeights or a checkpoint sets the weights (tfjs's default Glorot
+    // draw would cost seconds for model B and be thrown away).
+    kernelInitializer: 'zeros' as const,
+    ...(inputShape ? { inputShape } : {}),
+  };
+  return kind === 'conv2d' ? tf.layers.conv2d(args) : tf.layers.conv2dTranspose(args);
+}
+
 /** z [n, 1, 1, nz] -> image [n, 64, 64, channels] in [-1, 1]. Weights all zero: see createGenerator. */
 export function buildGenerator(config: DcganConfig): tf.Sequential {
   checkConfig(config);
   const { nz, ngf, channels } = config;
   const g = tf.sequential();
-  const convT = (filters: number, strides: number, first = false) =>
-    tf.layers.conv2dTranspose({
-      filters,
-      kernelSize: 4,
-      strides,
-      padding: strides === 1 ? 'valid' : 'same',
-      useBias: false,
-      // Zeros here: initDcganWeights or a checkpoint sets the weights (tfjs's default Glorot
-      // draw would cost seconds for model B and be thrown away).
-      kernelInitializer: 'zeros',
-      ...(first ? { inputShape: [1, 1, nz] } : {}),
-    });
   // 1x1 -> 4x4
-  g.add(convT(ngf * 8, 1, true));
+  g.add(dcganConv('conv2dTranspose', ngf * 8, 1, [1, 1, nz]));
   g.add(new BatchNorm2d({ numFeatures: ngf * 8, ...BN }));
   g.add(tf.layers.reLU());
   // 4 -> 8 -> 16 -> 32
   for (const mult of [4, 2, 1]) {
-    g.add(convT(ngf * mult, 2));
+    g.add(dcganConv('conv2dTranspose', ngf * mult, 2));
     g.add(new BatchNorm2d({ numFeatures: ngf * mult, ...BN }));
     g.add(tf.layers.reLU());
   }
   // 32 -> 64
-  g.add(convT(channels, 2));
+  g.add(dcganConv('conv2dTranspose', channels, 2));
   g.add(tf.layers.activation({ activation: 'tanh' }));
   return g;
 }
@@ -72,27 +79,17 @@ export function buildDiscriminator(config: DcganConfig): tf.Sequential {
   checkConfig(config);
   const { ndf, channels } = config;
   const d = tf.sequential();
-  const conv = (filters: number, strides: number, first = false) =>
-    tf.layers.conv2d({
-      filters,
-      kernelSize: 4,
-      strides,
-      padding: strides === 1 ? 'valid' : 'same',
-      useBias: false,
-      kernelInitializer: 'zeros',
-      ...(first ? { inputShape: [IMAGE_SIZE, IMAGE_SIZE, channels] } : {}),
-    });
   // 64 -> 32, no BatchNorm on the input stage (DCGAN paper, section 3)
-  d.add(conv(ndf, 2, true));
+  d.add(dcganConv('conv2d', ndf, 2, [IMAGE_SIZE, IMAGE_SIZE, channels]));
   d.add(tf.layers.leakyReLU({ alpha: 0.2 }));
   // 32 -> 16 -> 8 -> 4
   for (const mult of [2, 4, 8]) {
-    d.add(conv(ndf * mult, 2));
+    d.add(dcganConv('conv2d', ndf * mult, 2));
     d.add(new BatchNorm2d({ numFeatures: ndf * mult, ...BN }));
     d.add(tf.layers.leakyReLU({ alpha: 0.2 }));
   }
   // 4x4 -> 1x1
-  d.add(conv(1, 1));
+  d.add(dcganConv('conv2d', 1, 1));
   d.add(tf.layers.activation({ activation: 'sigmoid' }));
   return d;
 }
