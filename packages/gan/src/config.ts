@@ -117,8 +117,12 @@ export type TrainConfig = z.infer<typeof trainConfigSchema>;
 /** Settings a resumed run must share with its checkpoint: they change the weights it would reach. */
 const RESUME_FIXED: readonly string[] = ['gan', 'lrD', 'lrG', 'beta1', 'batchSize', 'seed', 'datasetSize'];
 
-/** Every other setting may change when a run is resumed (core's openRun `mayChange`). */
-export const RESUMABLE_CHANGES: readonly string[] = Object.keys(trainConfigFields.shape).filter((k) => !RESUME_FIXED.includes(k));
+/**
+ * Every other setting may change when a run is resumed (core's openRun `mayChange`), and so may
+ * `checkpointEvery`, saveEvery's name in checkpoints written by earlier versions of this package,
+ * so that those runs resume too.
+ */
+export const RESUMABLE_CHANGES: readonly string[] = [...Object.keys(trainConfigFields.shape).filter((k) => !RESUME_FIXED.includes(k)), 'checkpointEvery'];
 
 /** Checks a config, naming the field of each problem; returns the checked copy. */
 export function validateTrainConfig(c: TrainConfig): TrainConfig {
