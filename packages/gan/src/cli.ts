@@ -7,6 +7,8 @@ import { gridCommand } from './commands/grid';
 import { summaryCommand } from './commands/summary';
 import { trainCommand } from './commands/train';
 
-void runCli('dlcv-gan', [trainCommand, generateCommand, gridCommand, evalCommand, summaryCommand, benchCommand, infoCommand]).then((code) => {
+const { version } = require('../package.json') as { version: string };
+
+void runCli({ name: 'dlcv-gan', version }, [trainCommand, generateCommand, gridCommand, evalCommand, summaryCommand, benchCommand, infoCommand]).then((code) => {
   process.exitCode = code;
 });

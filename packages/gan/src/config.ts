@@ -1,14 +1,68 @@
-/** Training configuration: presets and the checks a resumed run makes against its checkpoint. */
-import { DEFAULT_DETECTOR, type DetectorConfig } from './detectors';
-import { checkConfig, type DcganConfig } from './models';
-import { CALIBRATION, type Calibration } from './sampling';
+/**
+ * Configuration, typed once with zod: the DCGAN's architecture, the failure detectors, the noise
+ * of the precise BatchNorm statistics and the training run; their presets and defaults; and the
+ * settings a resumed run may change.
+ */
+import { checkJson, z } from '@dlcv/core';
 
-export interface OptimPreset {
-  lrD: number;
-  lrG: number;
-  beta1: number;
-  batchSize: number;
-}
+const positiveInt = z.number().int('must be a positive integer').min(1, 'must be a positive integer');
+const positive = z.number().gt(0, 'must be a positive number');
+
+export const dcganConfigSchema = z.object({
+  /** Length of the noise vector z. Report and tutorial: 100. */
+  nz: positiveInt,
+  /** Generator width: channels before its RGB output layer (A 64, B 128); its first layer has 8x that. */
+  ngf: positiveInt,
+  /** Discriminator width: channels of its first conv (A 64, B 128), doubling at each stage. */
+  ndf: positiveInt,
+  /** Image channels: 3 for the RGB faces. */
+  channels: z.union([z.literal(1), z.literal(3)], 'must be 1 or 3'),
+});
+export type DcganConfig = z.infer<typeof dcganConfigSchema>;
+
+export const detectorConfigSchema = z.object({
+  /** Steps over which loss medians are taken (medians: a single lucky batch is not a collapse). */
+  window: positiveInt,
+  /**
+   * D collapse when median errD is below this... 0.05 ~ -ln(0.975) - ln(1 - 0.025): D gives real
+   * images >= 0.975 and fakes <= 0.025 on average. Healthy DCGAN runs stay around 0.2-1.5.
+   */
+  dLossFloor: z.number(),
+  /** ...and median errG above this: -ln D(G(z)) > 6 means D(G(z)) < 0.0025. */
+  gLossCeil: z.number(),
+  /**
+   * Mode collapse when the mean pairwise distance of a generated batch is below this fraction of
+   * a real batch's. Distinct faces differ in most pixels; a collapsed G repeats one image with
+   * small variations (ratio well under 0.1).
+   */
+  diversityRatio: z.number().min(0, 'must be >= 0'),
+  /** No mode-collapse verdict before this step: an untrained G's samples are all alike. */
+  warmupSteps: z.number().int().min(0),
+});
+export type DetectorConfig = z.infer<typeof detectorConfigSchema>;
+
+export const DEFAULT_DETECTOR: DetectorConfig = { window: 50, dLossFloor: 0.05, gLossCeil: 6, diversityRatio: 0.2, warmupSteps: 200 };
+
+/** Noise batches the precise BatchNorm statistics average over (see sampling.ts). */
+export const calibrationSchema = z.object({ batches: positiveInt, batchSize: positiveInt });
+export type Calibration = z.infer<typeof calibrationSchema>;
+
+/**
+ * Ten batches of 100, i.e. 1,000 samples (16 to 1,024 positions each, by layer) per channel,
+ * against one batch of 128 per training step.
+ */
+export const CALIBRATION: Calibration = { batches: 10, batchSize: 100 };
+
+export const optimPresetSchema = z.object({
+  /** Adam's learning rate of the discriminator. */
+  lrD: positive,
+  /** Adam's learning rate of the generator. */
+  lrG: positive,
+  /** Adam beta1: 0.5 in the DCGAN paper, the tutorial and the report. */
+  beta1: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
+  batchSize: positiveInt,
+});
+export type OptimPreset = z.infer<typeof optimPresetSchema>;
 
 export const TRAIN_PRESETS = {
   /**
@@ -21,6 +75,7 @@ export const TRAIN_PRESETS = {
 } as const satisfies Record<string, OptimPreset>;
 
 export type PresetName = keyof typeof TRAIN_PRESETS;
+export const PRESET_NAMES = Object.keys(TRAIN_PRESETS) as PresetName[];
 
 /**
  * Default epochs: 25 epochs of the 38,464 training faces at batch 128 are 7,500 steps, about the
@@ -28,70 +83,66 @@ export type PresetName = keyof typeof TRAIN_PRESETS;
  */
 export const DEFAULT_EPOCHS = 25;
 
-export interface TrainConfig extends OptimPreset {
+const trainConfigFields = optimPresetSchema.extend({
   /** 'A', 'B' or 'custom' (tests, reduced widths). */
-  model: string;
-  gan: DcganConfig;
-  preset: PresetName | 'custom';
-  epochs: number;
-  seed: number;
+  model: z.string(),
+  gan: dcganConfigSchema,
+  preset: z.enum([...PRESET_NAMES, 'custom']),
+  epochs: positiveInt,
+  seed: z.number().int('must be a non-negative integer').min(0, 'must be a non-negative integer'),
   /** Images in the training set: fixes the steps per epoch, so a resume must see the same. */
-  datasetSize: number;
+  datasetSize: positiveInt,
   /** Where the images came from, for the record. */
-  data: string;
+  data: z.string(),
   /** Save a checkpoint every this many steps (and at every epoch end). */
-  checkpointEvery: number;
+  saveEvery: positiveInt,
   /** Run the mode-collapse check every this many steps. */
-  diversityEvery: number;
-  detector: DetectorConfig;
+  diversityEvery: positiveInt,
+  detector: detectorConfigSchema,
   /** Stop at the first detected failure instead of warning and holding checkpoints back. */
-  stopOnFailure: boolean;
-  /** Noise for the precise BatchNorm statistics of the per-epoch grids (see sampling.ts). */
-  calibration: Calibration;
+  stopOnFailure: z.boolean(),
+  /** Noise for the precise BatchNorm statistics of the per-epoch grids and the saved model. */
+  calibration: calibrationSchema,
+});
+
+export const trainConfigSchema = trainConfigFields.refine((c) => c.datasetSize >= c.batchSize, {
+  path: ['datasetSize'],
+  error: (issue) => {
+    const c = issue.input as { datasetSize: number; batchSize: number };
+    return `${c.datasetSize} images are fewer than one batch of ${c.batchSize}`;
+  },
+});
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** Settings a resumed run must share with its checkpoint: they change the weights it would reach. */
+const RESUME_FIXED: readonly string[] = ['gan', 'lrD', 'lrG', 'beta1', 'batchSize', 'seed', 'datasetSize'];
+
+/**
+ * Every other setting may change when a run is resumed (core's openRun `mayChange`), and so may
+ * `checkpointEvery`, saveEvery's name in checkpoints written by earlier versions of this package,
+ * so that those runs resume too.
+ */
+export const RESUMABLE_CHANGES: readonly string[] = [...Object.keys(trainConfigFields.shape).filter((k) => !RESUME_FIXED.includes(k)), 'checkpointEvery'];
+
+/** Checks a config, naming the field of each problem; returns the checked copy. */
+export function validateTrainConfig(c: TrainConfig): TrainConfig {
+  return checkJson(c, trainConfigSchema, 'training config');
 }
 
 export function makeTrainConfig(partial: Partial<TrainConfig> & Pick<TrainConfig, 'gan' | 'datasetSize' | 'data'>): TrainConfig {
   const preset = partial.preset ?? 'report';
   const base = preset === 'custom' ? TRAIN_PRESETS.report : TRAIN_PRESETS[preset];
-  const config: TrainConfig = {
+  return validateTrainConfig({
     model: 'custom',
     preset,
     ...base,
     epochs: DEFAULT_EPOCHS,
     seed: 0,
-    checkpointEvery: 500,
+    saveEvery: 500,
     diversityEvery: 50,
     detector: DEFAULT_DETECTOR,
     stopOnFailure: false,
     calibration: CALIBRATION,
     ...partial,
-  };
-  validateTrainConfig(config);
-  return config;
-}
-
-export function validateTrainConfig(c: TrainConfig): void {
-  checkConfig(c.gan);
-  const positiveInts = {
-    batchSize: c.batchSize,
-    epochs: c.epochs,
-    checkpointEvery: c.checkpointEvery,
-    diversityEvery: c.diversityEvery,
-    datasetSize: c.datasetSize,
-    'calibration.batches': c.calibration.batches,
-    'calibration.batchSize': c.calibration.batchSize,
-  };
-  for (const [k, v] of Object.entries(positiveInts)) if (!Number.isInteger(v) || v < 1) throw new Error(`training config: ${k} must be a positive integer, got ${v}`);
-  for (const [k, v] of Object.entries({ lrD: c.lrD, lrG: c.lrG })) if (!(v > 0) || !Number.isFinite(v)) throw new Error(`training config: ${k} must be a positive number, got ${v}`);
-  if (!(c.beta1 >= 0 && c.beta1 < 1)) throw new Error(`training config: beta1 must be in [0, 1), got ${c.beta1}`);
-  if (!Number.isInteger(c.seed) || c.seed < 0) throw new Error(`training config: seed must be a non-negative integer, got ${c.seed}`);
-  if (c.datasetSize < c.batchSize) throw new Error(`training config: ${c.datasetSize} images are fewer than one batch of ${c.batchSize}`);
-}
-
-/** Fields a resumed run must share with its checkpoint: they change the weights it would reach. */
-const RESUME_FIXED = ['gan', 'lrD', 'lrG', 'beta1', 'batchSize', 'seed', 'datasetSize'] as const;
-
-/** Differences that forbid resuming, as "field: checkpoint X, now Y" strings. */
-export function resumeConflicts(saved: Partial<TrainConfig>, now: TrainConfig): string[] {
-  return RESUME_FIXED.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k])).map((k) => `${k}: checkpoint ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`);
+  });
 }

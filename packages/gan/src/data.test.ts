@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { runCli, setupEngine, writePng } from '@dlcv/core';
+import { setupEngine, UsageError, writePng } from '@dlcv/core';
 import { trainCommand } from './commands/train';
 import { openTrainingData } from './data';
 import { tempDir, writeDigitsFolder, writeImageFolder } from './test-utils/fixtures';
@@ -57,19 +57,17 @@ describe('openTrainingData', () => {
 });
 
 describe('train command', () => {
+  beforeEach(() => jest.spyOn(console, 'log').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
   it('without data exits with a usage error that explains how to get faces', async () => {
-    const errors: string[] = [];
-    jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
-    expect(await runCli('dlcv-gan', [trainCommand], ['train', '--engine', 'cpu'])).toBe(2);
-    expect(errors.join('\n')).toMatch(/dlcv-gan train: no training images given\. Problem 1 trains on faces/);
+    const run = trainCommand.invoke(['--engine', 'cpu']);
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(run).rejects.toThrow(/^no training images given\. Problem 1 trains on faces/);
   });
 
   it('rejects an unknown model or preset', async () => {
-    const errors: string[] = [];
-    jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
-    expect(await runCli('dlcv-gan', [trainCommand], ['train', '--engine', 'cpu', '--model', 'C', '--data', path.join(tmp, 'faces')])).toBe(2);
-    expect(await runCli('dlcv-gan', [trainCommand], ['train', '--engine', 'cpu', '--preset', 'fast', '--data', path.join(tmp, 'faces')])).toBe(2);
-    expect(errors.join('\n')).toMatch(/--model must be A or B, got "C"[\s\S]*--preset must be one of report, tutorial, got "fast"/);
+    await expect(trainCommand.invoke(['--engine', 'cpu', '--model', 'C', '--data', path.join(tmp, 'faces')])).rejects.toThrow('--model must be one of A, B, got "C"');
+    await expect(trainCommand.invoke(['--engine', 'cpu', '--preset', 'fast', '--data', path.join(tmp, 'faces')])).rejects.toThrow('--preset must be one of report, tutorial, got "fast"');
   });
 });

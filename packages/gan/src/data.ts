@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ensureEmbeddedDigits, openDigits, openImageFolder, UsageError, type ImageDataset } from '@dlcv/core';
-import { IMAGE_SIZE } from './models';
+import { IMAGE_SIZE } from './model';
 
 export const NO_DATA_MESSAGE = [
   'no training images given. Problem 1 trains on faces: the homework\'s hw2_data/face/train folder',

@@ -1,5 +1,6 @@
 import { Rng } from '@dlcv/core';
-import { FailureDetector, meanPairwiseDistance, median, type DetectorConfig } from './detectors';
+import type { DetectorConfig } from './config';
+import { FailureDetector, meanPairwiseDistance, median } from './detectors';
 
 const CONFIG: DetectorConfig = { window: 10, dLossFloor: 0.05, gLossCeil: 6, diversityRatio: 0.2, warmupSteps: 100 };
 

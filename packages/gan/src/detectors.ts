@@ -11,30 +11,11 @@
  * Both are pure bookkeeping over numbers the trainer already has, so they are tested on
  * constructed sequences and batches.
  */
+import { z } from '@dlcv/core';
+import { DEFAULT_DETECTOR, type DetectorConfig } from './config';
 
-export interface DetectorConfig {
-  /** Steps over which loss medians are taken (medians: a single lucky batch is not a collapse). */
-  window: number;
-  /**
-   * D collapse when median errD is below this... 0.05 ~ -ln(0.975) - ln(1 - 0.025): D gives real
-   * images >= 0.975 and fakes <= 0.025 on average. Healthy DCGAN runs stay around 0.2-1.5.
-   */
-  dLossFloor: number;
-  /** ...and median errG above this: -ln D(G(z)) > 6 means D(G(z)) < 0.0025. */
-  gLossCeil: number;
-  /**
-   * Mode collapse when the mean pairwise distance of a generated batch is below this fraction of
-   * a real batch's. Distinct faces differ in most pixels; a collapsed G repeats one image with
-   * small variations (ratio well under 0.1).
-   */
-  diversityRatio: number;
-  /** No mode-collapse verdict before this step: an untrained G's samples are all alike. */
-  warmupSteps: number;
-}
-
-export const DEFAULT_DETECTOR: DetectorConfig = { window: 50, dLossFloor: 0.05, gLossCeil: 6, diversityRatio: 0.2, warmupSteps: 200 };
-
-export type FailureKind = 'discriminator-collapse' | 'mode-collapse';
+export const FAILURE_KINDS = ['discriminator-collapse', 'mode-collapse'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface FailureEvent {
   kind: FailureKind;
@@ -44,11 +25,13 @@ export interface FailureEvent {
   message: string;
 }
 
-export interface DetectorState {
-  lossD: number[];
-  lossG: number[];
-  active: FailureKind[];
-}
+/** What a checkpoint keeps of a detector: the loss window and the failures in progress. */
+export const detectorStateSchema = z.object({
+  lossD: z.array(z.number()),
+  lossG: z.array(z.number()),
+  active: z.array(z.enum(FAILURE_KINDS)),
+});
+export type DetectorState = z.infer<typeof detectorStateSchema>;
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;

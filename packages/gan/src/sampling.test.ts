@@ -3,14 +3,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { readImage, Rng, runCli, saveCheckpoint, setupEngine } from '@dlcv/core';
+import { readImage, Rng, setupEngine } from '@dlcv/core';
 import type { BatchNorm2d } from '@dlcv/core';
-import { gridCommand } from './commands/grid';
-import { generateCommand } from './commands/generate';
-import { makeTrainConfig } from './config';
-import { loadGenerator } from './load';
-import { PRECISE_STATS } from './trainer';
-import { createGenerator, noiseBatch } from './models';
+import { createGenerator, noiseBatch } from './model';
 import { computePreciseStats, generateImages, generateToFolder, preciseStatsShapes, sampleName, STREAMS, withBatchNormStats } from './sampling';
 import { fileBytes, SMALL_CALIBRATION, tempDir, TINY, TS_REGISTER } from './test-utils/fixtures';
 
@@ -103,78 +98,5 @@ describe('precise BatchNorm statistics', () => {
     const again = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz, bn: 'running' });
     expect(Buffer.from(running[0]?.data as Uint8Array).equals(Buffer.from(precise[0]?.data as Uint8Array))).toBe(false);
     expect(Buffer.from(running[0]?.data as Uint8Array).equals(Buffer.from(again[0]?.data as Uint8Array))).toBe(true);
-  });
-});
-
-describe('loading a generator and the generate / grid commands', () => {
-  let run: string;
-  beforeAll(async () => {
-    run = path.join(tmp, 'run');
-    const g = createGenerator(TINY, new Rng(2));
-    const config = makeTrainConfig({ gan: TINY, datasetSize: 8, batchSize: 4, data: 'test' });
-    await saveCheckpoint(run, { models: { g, d: [] }, config, state: { step: 3, epoch: 0 } });
-    await generateToFolder(g, path.join(tmp, 'original'), { count: 4, seed: 0, nz: TINY.nz, calibration: SMALL_CALIBRATION });
-  });
-  const quiet = () => {
-    jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  };
-  afterEach(() => jest.restoreAllMocks());
-
-  it('loadGenerator restores the architecture from the config and the weights', async () => {
-    const { g, step, config } = await loadGenerator(run);
-    expect(step).toBe(3);
-    expect(config.gan).toEqual(TINY);
-    const files = await generateToFolder(g, path.join(tmp, 'reloaded'), { count: 4, seed: 0, nz: TINY.nz, calibration: SMALL_CALIBRATION });
-    expect(await fileBytes(files)).toEqual(await fileBytes((await fs.readdir(path.join(tmp, 'original'))).sort().map((n) => path.join(tmp, 'original', n))));
-  });
-
-  it('uses the precise statistics a checkpoint stores, which are what generate would compute', async () => {
-    const g = createGenerator(TINY, new Rng(2));
-    const stats = await computePreciseStats(g, TINY.nz, SMALL_CALIBRATION);
-    const withStats = path.join(tmp, 'run-stats');
-    const config = makeTrainConfig({ gan: TINY, datasetSize: 8, batchSize: 4, data: 'test', calibration: SMALL_CALIBRATION });
-    await saveCheckpoint(withStats, { models: { g, [PRECISE_STATS]: stats.map((t) => tf.variable(t, false)) }, config, state: { step: 1, epoch: 0 } });
-    const loaded = await loadGenerator(withStats);
-    expect(loaded.preciseStats?.map((t) => Array.from(t.dataSync()))).toEqual(stats.map((t) => Array.from(t.dataSync())));
-    expect((await loadGenerator(run)).preciseStats).toBeUndefined();
-    const stored = await generateImages(loaded.g, { count: 3, seed: 0, nz: TINY.nz, preciseStats: loaded.preciseStats });
-    const fresh = await generateImages(g, { count: 3, seed: 0, nz: TINY.nz, calibration: SMALL_CALIBRATION });
-    stored.forEach((img, i) => expect(Buffer.from(img.data).equals(Buffer.from(fresh[i]?.data as Uint8Array))).toBe(true));
-  });
-
-  it('names the folder when there is no checkpoint', async () => {
-    await expect(loadGenerator(path.join(tmp, 'nothing'))).rejects.toThrow(/nothing: no checkpoint here/);
-  });
-
-  it('`generate` twice with one seed writes identical files', async () => {
-    quiet();
-    // --bn running: the default precise statistics average 1,000 samples, slow on the cpu backend.
-    const args = (out: string) => ['generate', '--engine', 'cpu', '--checkpoint', run, '--out', out, '--count', '10', '--batch', '4', '--bn', 'running', '--runtime', 'tfjs'];
-    expect(await runCli('dlcv-gan', [generateCommand], args(path.join(tmp, 'cli1')))).toBe(0);
-    expect(await runCli('dlcv-gan', [generateCommand], args(path.join(tmp, 'cli2')))).toBe(0);
-    const names = (await fs.readdir(path.join(tmp, 'cli1'))).sort();
-    expect(names).toEqual(Array.from({ length: 10 }, (_, i) => `000${i}.png`));
-    expect(await fileBytes(names.map((n) => path.join(tmp, 'cli1', n)))).toEqual(await fileBytes(names.map((n) => path.join(tmp, 'cli2', n))));
-  });
-
-  it('`generate` without --out is a usage error', async () => {
-    quiet();
-    expect(await runCli('dlcv-gan', [generateCommand], ['generate', '--engine', 'cpu', '--checkpoint', run])).toBe(2);
-    expect(console.error).toHaveBeenCalledWith(expect.stringMatching(/--out DIR is required/));
-  });
-
-  it('`grid` lays out the first images of a folder, and of a checkpoint, identically', async () => {
-    quiet();
-    const fromFolder = path.join(tmp, 'grid-folder.png');
-    const fromCkpt = path.join(tmp, 'grid-ckpt.png');
-    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--count', '6', '--cols', '3', '--out', fromFolder])).toBe(0);
-    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--checkpoint', run, '--count', '6', '--cols', '3', '--bn', 'running', '--out', fromCkpt])).toBe(0);
-    const img = await readImage(fromFolder);
-    // torchvision layout: 2 px padding around and between 64 px tiles
-    expect([img.width, img.height]).toEqual([3 * 66 + 2, 2 * 66 + 2]);
-    expect(Buffer.from(img.data).equals(Buffer.from((await readImage(fromCkpt)).data))).toBe(true);
-    expect(await runCli('dlcv-gan', [gridCommand], ['grid', '--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--count', '64'])).toBe(2);
-    expect(console.error).toHaveBeenCalledWith(expect.stringMatching(/has 10 PNG images, the grid needs 64/));
   });
 });

@@ -15,8 +15,9 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2d, loadExported, Rng, tensorToImages, UsageError, writePng, type RawImage } from '@dlcv/core';
-import { noiseBatch } from './models';
+import { BatchNorm2d, loadExported, Rng, tensorToImages, writePng, type RawImage } from '@dlcv/core';
+import { CALIBRATION, type Calibration } from './config';
+import { noiseBatch } from './model';
 
 /** PCG32 streams: each use of randomness has its own, so they never share draws. */
 export const STREAMS = {
@@ -29,35 +30,19 @@ export const STREAMS = {
   dataOrder: 1000,
 } as const;
 
-export type BnStats = 'precise' | 'running';
+export const BN_STATS = ['precise', 'running'] as const;
+export type BnStats = (typeof BN_STATS)[number];
 
-export function parseBnStats(value: string | boolean | undefined): BnStats {
-  if (value === undefined || value === 'precise' || value === 'running') return value ?? 'precise';
-  throw new UsageError(`--bn must be precise or running, got "${String(value)}"`);
-}
-
-export type Runtime = 'tfjs' | 'onnx';
+export const RUNTIMES = ['tfjs', 'onnx'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
 
 /**
- * --runtime; by default ONNX Runtime on the pure-JS cpu engine (about 17x faster there for
+ * The runtime unless told: ONNX Runtime on the pure-JS cpu engine (about 17x faster there for
  * model A), tfjs on the faster engines.
  */
-export function parseRuntime(value: string | boolean | undefined, engine: string | undefined): Runtime {
-  if (value === undefined) return engine === 'cpu' ? 'onnx' : 'tfjs';
-  if (value === 'tfjs' || value === 'onnx') return value;
-  throw new UsageError(`--runtime must be tfjs or onnx, got "${String(value)}"`);
+export function defaultRuntime(engine: string | undefined): Runtime {
+  return engine === 'cpu' ? 'onnx' : 'tfjs';
 }
-
-export interface Calibration {
-  batches: number;
-  batchSize: number;
-}
-
-/**
- * Noise the precise statistics average over: ten batches of 100, i.e. 1,000 samples (16 to
- * 1,024 positions each, by layer) per channel, against one batch of 128 per training step.
- */
-export const CALIBRATION: Calibration = { batches: 10, batchSize: 100 };
 
 function batchNorms(g: tf.LayersModel): BatchNorm2d[] {
   return g.layers.filter((l): l is BatchNorm2d => l instanceof BatchNorm2d);

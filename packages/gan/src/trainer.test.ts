@@ -2,11 +2,13 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { findLatestCheckpoint, loadCheckpoint, readImage, readMetrics, setupEngine } from '@dlcv/core';
-import { makeTrainConfig, type TrainConfig } from './config';
-import { DEFAULT_DETECTOR } from './detectors';
-import { buildDiscriminator, buildGenerator } from './models';
-import { batchPlan, bucketMeans, type TrainRunResult } from './trainer';
+import * as tf from '@tensorflow/tfjs';
+import { bucketMeans, findLatestCheckpoint, loadCheckpoint, readImage, readMetrics, setupEngine } from '@dlcv/core';
+import { DEFAULT_DETECTOR, makeTrainConfig, type TrainConfig } from './config';
+import { buildDiscriminator, buildGenerator } from './model';
+import { loadGeneratorFolder, PRECISE_STATS } from './model-io';
+import { preciseStatsShapes } from './sampling';
+import { batchPlan, MODEL_DIR, type TrainRunResult } from './trainer';
 import type { ChildSpec } from './test-utils/train-child';
 import { tempDir, TINY, TS_REGISTER, writeImageFolder } from './test-utils/fixtures';
 
@@ -70,10 +72,11 @@ beforeAll(() => {
     return out;
   };
   runs.whole = chain({ runDir: dirs.whole }, { runDir: dirs.whole });
-  runs.split = chain({ runDir: dirs.split, stopAtStep: 3 }, { runDir: dirs.split, resume: true }, { runDir: dirs.split, resume: true, config: { lrG: 1e-3 } });
-  runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { checkpointEvery: 1 } });
-  runs.mode = chain({ runDir: dirs.mode, config: { checkpointEvery: 1, diversityEvery: 1, detector: modeDetector } });
-  runs.modeStop = chain({ runDir: dirs.modeStop, config: { checkpointEvery: 1, diversityEvery: 1, detector: modeDetector, stopOnFailure: true } });
+  // The resume changes saveEvery (a setting that may change), then lrG (one that may not).
+  runs.split = chain({ runDir: dirs.split, stopAtStep: 3 }, { runDir: dirs.split, resume: true, config: { saveEvery: 7 } }, { runDir: dirs.split, resume: true, config: { lrG: 1e-3 } });
+  runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { saveEvery: 1 } });
+  runs.mode = chain({ runDir: dirs.mode, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector } });
+  runs.modeStop = chain({ runDir: dirs.modeStop, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector, stopOnFailure: true } });
   runs.dCollapse = chain({ runDir: dirs.dCollapse, config: { epochs: 1, detector: dDetector } });
   runs.empty = chain({ runDir: dirs.empty, resume: true });
   // Each test awaits its own chain; a failing chain must not surface as an unhandled rejection.
@@ -97,7 +100,7 @@ describe('batchPlan', () => {
   });
 });
 
-describe('bucketMeans', () => {
+describe("the loss plot's bucketMeans (core's)", () => {
   it('averages consecutive points down to the limit', () => {
     expect(bucketMeans([1, 2, 3, 4, 5], [10, 20, 30, 40, 50], 2)).toEqual({ x: [3, 5], y: [20, 45] });
     expect(bucketMeans([1, 2], [1, 2], 10)).toEqual({ x: [1, 2], y: [1, 2] });
@@ -122,27 +125,45 @@ describe('a training run', () => {
     expect(await latestName(dirs.whole)).toBe('step-00000004');
   });
 
+  it("ends with a model folder: G and its precise statistics as the last checkpoint has them", async () => {
+    await runs.whole;
+    const model = await loadGeneratorFolder(path.join(dirs.whole, MODEL_DIR));
+    expect(model).toMatchObject({ model: 'custom', gan: TINY, step: 4 });
+    const g = buildGenerator(TINY);
+    const stats = preciseStatsShapes(g).map((shape) => tf.variable(tf.zeros(shape), false));
+    await loadCheckpoint(dirs.whole, { models: { g, [PRECISE_STATS]: stats } });
+    const values = (ts: readonly tf.Tensor[]) => ts.map((t) => Array.from(t.dataSync()));
+    expect(values(model.g.getWeights())).toEqual(values(g.getWeights()));
+    expect(values(model.preciseStats ?? [])).toEqual(values(stats));
+  });
+
   it('resumed from step 3, ends with the same weights and the same files as the uninterrupted run', async () => {
     await runs.whole;
     const [first, second] = await runs.split!;
     expect(ok(first)).toMatchObject({ step: 3, stoppedBy: 'stop-at-step' });
-    expect(second?.logs[0]).toMatch(/resumed from .*step-00000003 at step 3 \(epoch 2 of 2\)/);
+    expect(second?.logs[0]).toMatch(/resumed from .*step-00000003 at step 3$/);
+    expect(second?.logs[1]).toBe('continuing at epoch 2 of 2');
     expect(ok(second)).toMatchObject({ step: 4, stoppedBy: 'done' });
     expect(await weightsOf(dirs.split)).toEqual(await weightsOf(dirs.whole));
-    for (const file of ['samples/epoch-001.png', 'samples/epoch-002.png', 'progress.gif', 'loss.png', 'metrics.jsonl']) {
+    for (const file of ['samples/epoch-001.png', 'samples/epoch-002.png', 'progress.gif', 'loss.png', 'metrics.jsonl', 'model/config.json', 'model/weights.bin']) {
       const [a, b] = await Promise.all([fs.readFile(path.join(dirs.whole, file)), fs.readFile(path.join(dirs.split, file))]);
       expect([file, a.equals(b)]).toEqual([file, true]);
     }
   });
 
-  it('refuses to resume with settings that change the result, or without a checkpoint', async () => {
+  it('refuses to resume with a setting that changes the result, naming it', async () => {
     const [, , conflict] = await runs.split!;
-    expect(conflict?.error).toMatch(/cannot resume with a different setup \(lrG: checkpoint 0\.005, now 0\.001\)/);
-    const [empty] = await runs.empty!;
-    expect(empty?.error).toMatch(/--resume given but the run folder has no checkpoint/);
+    expect(conflict?.error).toMatch(/step-00000004: the run was made with other settings \(lrG: 0\.005 -> 0\.001\); resume with the same flags/);
     // A fresh run must not mix into a finished one.
     const [, again] = await runs.whole!;
-    expect(again?.error).toMatch(/whole: the run folder already has checkpoints \(step-00000004\); pass --resume to continue it/);
+    expect(again?.error).toMatch(/whole already holds checkpoints \(step-00000004\): pass --resume to continue that run/);
+  });
+
+  it('--resume without a checkpoint starts a fresh run', async () => {
+    const [empty] = await runs.empty!;
+    expect(empty?.logs[0]).toMatch(/no checkpoint in .*empty yet: starting a fresh run/);
+    expect(ok(empty)).toMatchObject({ step: 4, stoppedBy: 'done' });
+    expect(await weightsOf(dirs.empty)).toEqual(await weightsOf(dirs.whole));
   });
 });
 
@@ -173,5 +194,7 @@ describe('failures', () => {
     // Held back from step 2 (the first save, at the epoch end) on: no checkpoint was written.
     expect(run?.result?.lastCheckpoint).toBeUndefined();
     expect(await latestName(dirs.dCollapse)).toBe('none');
+    // Nor the model folder, written only beside an epoch-end checkpoint.
+    await expect(fs.access(path.join(dirs.dCollapse, MODEL_DIR))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The DCGAN training run: data order, noise, steps, checkpoints, failure detection and the
- * report's pictures (loss curves, a fixed-noise grid per epoch, a GIF of those grids).
+ * The DCGAN training run on core's run scaffold: data order, noise, steps, checkpoints, failure
+ * detection, the report's pictures (loss curves, a fixed-noise grid per epoch, a GIF of those
+ * grids) and the model folder.
  *
  * Everything random comes from PCG32 streams of the seed (sampling.ts STREAMS), and a resumed
  * run continues exactly where the uninterrupted one would be: the data order of an epoch is a
@@ -8,35 +9,39 @@
  *
  * Run folder:
  *   metrics.jsonl            one line per step (losses, D outputs), plus checks and warnings
- *   loss.png                 D and G loss curves, redrawn every epoch
+ *   loss.png                 D and G loss curves
  *   samples/epoch-001.png    64 images from the same fixed noise after every epoch
  *   progress.gif             those grids as an animation
  *   checkpoints/             core's atomic checkpoints (resume with --resume)
+ *   config.json              the run's settings
+ *   model/                   G and its precise BatchNorm statistics as of the newest epoch-end
+ *                            checkpoint (model-io.ts), what `generate` reads
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   assertFinite,
-  findLatestCheckpoint,
-  loadCheckpoint,
-  MetricsLog,
+  openRun,
+  Prefetcher,
   progress,
   readImage,
-  readMetrics,
   Rng,
-  saveCheckpoint,
+  rngStateSchema,
   writeGif,
   writeGrid,
-  writePlot,
+  writeLossPlot,
+  z,
+  type MetricsLog,
   type PixelScaling,
-  type RngState,
+  type TrainingRun,
 } from '@dlcv/core';
-import { resumeConflicts, validateTrainConfig, type TrainConfig } from './config';
-import { FailureDetector, meanPairwiseDistance, type DetectorState, type FailureEvent } from './detectors';
-import { createDiscriminator, createGenerator, noiseBatch } from './models';
+import { RESUMABLE_CHANGES, validateTrainConfig, type TrainConfig } from './config';
+import { detectorStateSchema, FailureDetector, meanPairwiseDistance, type FailureEvent } from './detectors';
+import { createDiscriminator, createGenerator, noiseBatch } from './model';
+import { PRECISE_STATS, saveGeneratorFolder } from './model-io';
 import { computePreciseStats, generatorImages, STREAMS, withStats } from './sampling';
-import { createOptimizers, trainStep, type Gan, type StepResult } from './train-step';
+import { createOptimizers, trainStep, type Gan, type StepResult } from './step';
 
 /** What the trainer needs of a dataset; core's ImageDataset is one. */
 export interface BatchSource {
@@ -48,7 +53,7 @@ export interface TrainRunOptions {
   runDir: string;
   config: TrainConfig;
   source: BatchSource;
-  /** Continue from the run folder's latest checkpoint (an error if there is none). */
+  /** Continue from the run folder's latest checkpoint (a fresh start when there is none). */
   resume?: boolean;
   /** Stop after this global step, saving a checkpoint there; default: the end of the last epoch. */
   stopAtStep?: number;
@@ -66,22 +71,30 @@ export interface TrainRunResult {
   lastCheckpoint: string | undefined;
 }
 
-interface TrainState {
-  step: number;
-  epoch: number;
-  noiseRng: RngState;
-  detector: DetectorState;
-  [key: string]: unknown;
-}
-
-/** Checkpoint group of G's precise BatchNorm statistics (see sampling.ts). */
-export const PRECISE_STATS = 'gPreciseStats';
+const stateSchema = z.object({
+  step: z.number().int().min(0),
+  epoch: z.number().int().min(0),
+  noiseRng: rngStateSchema,
+  detector: detectorStateSchema,
+});
+type TrainState = z.infer<typeof stateSchema>;
 
 /** Images in the per-epoch grid (8 x 8, the report's figure). */
 export const GRID_IMAGES = 64;
 /** At most this many images of a batch enter the pairwise-distance check (cost grows as n^2). */
 const DIVERSITY_IMAGES = 64;
 const SCALING: PixelScaling = { range: [-1, 1] };
+/** The model folder's name in the run folder. */
+export const MODEL_DIR = 'model';
+
+const LOSS_PLOT = {
+  title: 'Generator and discriminator loss during training',
+  yLabel: 'BCE loss',
+  series: [
+    { key: 'lossG', name: 'G' },
+    { key: 'lossD', name: 'D' },
+  ],
+};
 
 export function stepsPerEpoch(config: TrainConfig): number {
   // Full batches only: every step sees `batchSize` images (BatchNorm statistics alike).
@@ -103,76 +116,106 @@ export function batchPlan(config: TrainConfig): (step: number) => number[] {
   };
 }
 
+/** The networks, optimizers, noise generator and detectors, fresh or restored by core's openRun. */
+async function startRun(options: TrainRunOptions, config: TrainConfig, log: (line: string) => void) {
+  const initRng = new Rng(config.seed, STREAMS.init);
+  const gan: Gan = { g: createGenerator(config.gan, initRng.fork(1)), d: createDiscriminator(config.gan, initRng.fork(2)), ...createOptimizers(config) };
+  const noiseRng = new Rng(config.seed, STREAMS.trainNoise);
+  const detector = new FailureDetector(config.detector);
+  const run = await openRun<TrainState>({
+    runDir: options.runDir,
+    config,
+    mayChange: RESUMABLE_CHANGES,
+    resume: options.resume === true,
+    models: { g: gan.g, d: gan.d },
+    optimizers: { optD: gan.optD, optG: gan.optG },
+    initialState: { step: 0, epoch: 0, noiseRng: noiseRng.getState(), detector: detector.getState() },
+    stateSchema,
+    log,
+  });
+  noiseRng.setState(run.state.noiseRng);
+  detector.setState(run.state.detector);
+  if (run.resumedFrom) log(`continuing at epoch ${Math.floor(run.state.step / stepsPerEpoch(config)) + 1} of ${config.epochs}`);
+  return { gan, noiseRng, detector, run };
+}
+
+/**
+ * Checkpoints, held back while a failure lasts so that the last good one survives. Each carries
+ * G's precise BatchNorm statistics, so `generate` need not recompute them; at an epoch end the
+ * model folder is rewritten from the same weights and statistics.
+ */
+class Saver {
+  lastGood: string | undefined;
+  private heldBack = false;
+
+  constructor(
+    private readonly run: TrainingRun<TrainState>,
+    private readonly gan: Gan,
+    private readonly config: TrainConfig,
+    private readonly warn: (line: string) => void,
+  ) {
+    this.lastGood = run.resumedFrom;
+  }
+
+  async save(state: TrainState, detector: FailureDetector, epochEnd: boolean): Promise<void> {
+    if (detector.failing.length) {
+      if (!this.heldBack) this.warn(`checkpoints held back while ${detector.failing.join(' and ')} lasts; last good checkpoint: ${this.lastGood ?? 'none yet'}`);
+      this.heldBack = true;
+      return;
+    }
+    this.heldBack = false;
+    const { g } = this.gan;
+    const { config } = this;
+    const precise = await computePreciseStats(g, config.gan.nz, config.calibration);
+    const gPrecise = precise.map((t) => tf.variable(t, false));
+    try {
+      this.lastGood = await this.run.save(state, { extraModels: { [PRECISE_STATS]: gPrecise } });
+      if (epochEnd) {
+        const training = { step: state.step, epoch: state.epoch, preset: config.preset, seed: config.seed, data: config.data };
+        await saveGeneratorFolder(path.join(this.run.runDir, MODEL_DIR), g, gPrecise, { model: config.model, gan: config.gan, calibration: config.calibration, training });
+      }
+    } finally {
+      tf.dispose([...precise, ...gPrecise]);
+    }
+  }
+}
+
+/** The mode-collapse check: mean pairwise distances of the generated and the real batch, logged. */
+async function diversityCheck(metrics: MetricsLog, detector: FailureDetector, step: number, fake: tf.Tensor4D, real: tf.Tensor4D): Promise<FailureEvent | undefined> {
+  const n = Math.min(DIVERSITY_IMAGES, fake.shape[0]);
+  const dim = (fake.size / fake.shape[0]) | 0;
+  const fakeValues = (await fake.data()).subarray(0, n * dim);
+  const realValues = (await real.data()).subarray(0, n * dim);
+  const fakeDistance = meanPairwiseDistance(fakeValues, n, dim);
+  const realDistance = meanPairwiseDistance(realValues, n, dim);
+  await metrics.append({ step, fakeDistance, realDistance, diversity: fakeDistance / realDistance });
+  return detector.observeDiversity(step, fakeDistance, realDistance);
+}
+
 export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
-  const { runDir, config, source } = options;
+  const { runDir, source } = options;
+  const config = validateTrainConfig(options.config);
   const log = options.log ?? ((l: string) => console.log(l));
   const warn = options.warn ?? ((l: string) => console.warn(`warning: ${l}`));
-  validateTrainConfig(config);
   if (source.length !== config.datasetSize) throw new Error(`train: the config says ${config.datasetSize} images, the data source has ${source.length}`);
   const per = stepsPerEpoch(config);
   const totalSteps = per * config.epochs;
   const stopAt = Math.min(options.stopAtStep ?? totalSteps, totalSteps);
 
-  // models, optimizers and generators of randomness
-  const initRng = new Rng(config.seed, STREAMS.init);
-  const gan: Gan = { g: createGenerator(config.gan, initRng.fork(1)), d: createDiscriminator(config.gan, initRng.fork(2)), ...createOptimizers(config) };
-  const noiseRng = new Rng(config.seed, STREAMS.trainNoise);
-  const detector = new FailureDetector(config.detector);
+  // models, optimizers and generators of randomness, fresh or resumed
+  const { gan, noiseRng, detector, run } = await startRun(options, config, log);
   const fixedNoise = noiseBatch(new Rng(config.seed, STREAMS.fixedNoise), GRID_IMAGES, config.gan.nz);
-  let step = 0;
-
-  const existing = await findLatestCheckpoint(runDir);
-  if (!options.resume && existing) throw new Error(`${runDir}: the run folder already has checkpoints (${path.basename(existing)}); pass --resume to continue it, or choose another --out`);
-  if (options.resume) {
-    const latest = existing;
-    if (!latest) throw new Error(`${runDir}: --resume given but the run folder has no checkpoint`);
-    const savedConfig = JSON.parse(await fs.readFile(path.join(latest, 'checkpoint.json'), 'utf8')).config as Partial<TrainConfig>;
-    const conflicts = resumeConflicts(savedConfig, config);
-    if (conflicts.length) throw new Error(`${latest}: cannot resume with a different setup (${conflicts.join('; ')})`);
-    const loaded = await loadCheckpoint(latest, { models: { g: gan.g, d: gan.d }, optimizers: { optD: gan.optD, optG: gan.optG } });
-    const state = loaded.state as TrainState;
-    step = state.step;
-    noiseRng.setState(state.noiseRng);
-    detector.setState(state.detector);
-    log(`resumed from ${loaded.dir} at step ${step} (epoch ${Math.floor(step / per) + 1} of ${config.epochs})`);
-  }
-
-  const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
+  const saver = new Saver(run, gan, config, warn);
   const events: FailureEvent[] = [];
-  let lastGood = existing;
-  let heldBack = false;
-  const save = async () => {
-    if (detector.failing.length) {
-      if (!heldBack) warn(`checkpoints held back while ${detector.failing.join(' and ')} lasts; last good checkpoint: ${lastGood ?? 'none yet'}`);
-      heldBack = true;
-      return;
-    }
-    heldBack = false;
-    const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
-    // G's precise BatchNorm statistics travel with it, so `generate` need not recompute them.
-    const precise = await computePreciseStats(gan.g, config.gan.nz, config.calibration);
-    const gPrecise = precise.map((t) => tf.variable(t, false));
-    try {
-      const models = { g: gan.g, d: gan.d, [PRECISE_STATS]: gPrecise };
-      lastGood = await saveCheckpoint(runDir, { models, optimizers: { optD: gan.optD, optG: gan.optG }, config, state });
-    } finally {
-      tf.dispose([...precise, ...gPrecise]);
-    }
-  };
+  let step = run.state.step;
 
   const plan = batchPlan(config);
-  const load = (s: number) => {
-    const p = source.getBatch(plan(s), SCALING);
-    p.catch(() => undefined); // a prefetch abandoned by an error must not become an unhandled rejection
-    return p;
-  };
+  const batches = new Prefetcher((s) => source.getBatch(plan(s), SCALING), stopAt);
   const bar = progress({ total: stopAt, start: step, label: `train ${config.model}`, quiet: options.quiet });
-  let pending = step < stopAt ? load(step) : undefined;
   let stoppedBy: TrainRunResult['stoppedBy'] = stopAt === totalSteps ? 'done' : 'stop-at-step';
   try {
     while (step < stopAt) {
-      const { x: real } = await (pending as Promise<{ x: tf.Tensor4D }>);
-      pending = step + 1 < stopAt ? load(step + 1) : undefined;
+      const { x: real } = await batches.take(step);
       const z = noiseBatch(noiseRng, config.batchSize, config.gan.nz);
       const checkDiversity = (step + 1) % config.diversityEvery === 0;
       let fake: tf.Tensor4D | undefined;
@@ -180,28 +223,18 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
       try {
         result = await trainStep(gan, real, z, checkDiversity ? (f) => (fake = f) : undefined);
         step++;
-        const epoch = Math.floor((step - 1) / per) + 1;
-        await metrics.append({ step, epoch, ...result });
+        await run.metrics.append({ step, epoch: Math.floor((step - 1) / per) + 1, ...result });
         // termination: a NaN loss stops the run before anything is saved
         assertFinite({ 'D loss': result.lossD, 'G loss': result.lossG }, step);
 
         // failure detection
-        const found: (FailureEvent | undefined)[] = [detector.observeLosses(step, result.lossD, result.lossG)];
-        if (fake) {
-          const n = Math.min(DIVERSITY_IMAGES, config.batchSize);
-          const dim = (fake.size / fake.shape[0]) | 0;
-          const fakeValues = (await fake.data()).subarray(0, n * dim);
-          const realValues = (await real.data()).subarray(0, n * dim);
-          const fakeDistance = meanPairwiseDistance(fakeValues, n, dim);
-          const realDistance = meanPairwiseDistance(realValues, n, dim);
-          await metrics.append({ step, fakeDistance, realDistance, diversity: fakeDistance / realDistance });
-          found.push(detector.observeDiversity(step, fakeDistance, realDistance));
-        }
+        const found = [detector.observeLosses(step, result.lossD, result.lossG)];
+        if (fake) found.push(await diversityCheck(run.metrics, detector, step, fake, real));
         for (const event of found) {
           if (!event) continue;
           events.push(event);
-          await metrics.append({ step, event: event.kind, started: event.started, message: event.message });
-          if (event.started) warn(`${event.message}; last good checkpoint: ${lastGood ?? 'none yet'}`);
+          await run.metrics.append({ step, event: event.kind, started: event.started, message: event.message });
+          if (event.started) warn(`${event.message}; last good checkpoint: ${saver.lastGood ?? 'none yet'}`);
           else log(event.message);
         }
         bar.tick(1, { D: result.lossD, G: result.lossG, 'D(x)': result.dReal, 'D(G(z))': result.dFake2 });
@@ -214,20 +247,21 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
         break;
       }
 
-      // checkpoint, and the pictures at each epoch end
+      // checkpoint (and the model folder), and the pictures at each epoch end
       const epochEnd = step % per === 0;
-      if (step % config.checkpointEvery === 0 || epochEnd || step === stopAt) await save();
+      const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
+      if (step % config.saveEvery === 0 || epochEnd || step === stopAt) await saver.save(state, detector, epochEnd);
       if (epochEnd) await epochPictures(runDir, gan.g, fixedNoise, step / per, config);
     }
   } finally {
     bar.stop();
     fixedNoise.dispose();
-    await metrics.flush();
-    void pending?.then((b) => b.x.dispose());
+    await run.metrics.flush();
+    await batches.close((b) => b.x.dispose());
   }
-  await writeLossPlot(runDir);
-  if (stoppedBy === 'failure') warn(`stopped at step ${step} on ${detector.failing.join(' and ')} (--stop-on-failure); last good checkpoint: ${lastGood ?? 'none'}`);
-  return { step, stoppedBy, events, lastCheckpoint: lastGood };
+  await writeLossPlot(runDir, LOSS_PLOT);
+  if (stoppedBy === 'failure') warn(`stopped at step ${step} on ${detector.failing.join(' and ')} (--stop-on-failure); last good checkpoint: ${saver.lastGood ?? 'none'}`);
+  return { step, stoppedBy, events, lastCheckpoint: saver.lastGood };
 }
 
 /**
@@ -242,44 +276,4 @@ async function epochPictures(runDir: string, g: tf.LayersModel, fixedNoise: tf.T
   const names = (await fs.readdir(dir)).filter((n) => /^epoch-\d+\.png$/.test(n)).sort();
   const frames = await Promise.all(names.map((n) => readImage(path.join(dir, n))));
   await writeGif(path.join(runDir, 'progress.gif'), frames, { delayMs: 300, lastDelayMs: 2000, palette: 'frame' });
-}
-
-/** Loss records of metrics.jsonl, one per step (a resumed run's redone steps replace the old). */
-export async function readLossHistory(runDir: string): Promise<{ step: number; lossD: number; lossG: number }[]> {
-  const { records } = await readMetrics<Record<string, unknown>>(path.join(runDir, 'metrics.jsonl'));
-  const byStep = new Map<number, { step: number; lossD: number; lossG: number }>();
-  for (const r of records) {
-    if (typeof r.step === 'number' && typeof r.lossD === 'number' && typeof r.lossG === 'number') byStep.set(r.step, { step: r.step, lossD: r.lossD, lossG: r.lossG });
-  }
-  return [...byStep.values()].sort((a, b) => a.step - b.step);
-}
-
-/** Means over consecutive buckets so a curve has at most `maxPoints` points (x = bucket's last step). */
-export function bucketMeans(xs: readonly number[], ys: readonly number[], maxPoints: number): { x: number[]; y: number[] } {
-  const size = Math.max(1, Math.ceil(xs.length / maxPoints));
-  const out = { x: [] as number[], y: [] as number[] };
-  for (let i = 0; i < xs.length; i += size) {
-    const chunk = ys.slice(i, i + size);
-    out.x.push(xs[Math.min(i + size, xs.length) - 1] as number);
-    out.y.push(chunk.reduce((a, b) => a + b, 0) / chunk.length);
-  }
-  return out;
-}
-
-export async function writeLossPlot(runDir: string): Promise<void> {
-  const history = await readLossHistory(runDir);
-  if (history.length === 0) return;
-  const steps = history.map((h) => h.step);
-  // 1000 points per curve: a 100-epoch run has 30k steps, far more than the figure's pixels.
-  const d = bucketMeans(steps, history.map((h) => h.lossD), 1000);
-  const g = bucketMeans(steps, history.map((h) => h.lossG), 1000);
-  await writePlot(path.join(runDir, 'loss.png'), {
-    title: 'Generator and discriminator loss during training',
-    xLabel: 'step',
-    yLabel: 'BCE loss',
-    series: [
-      { name: 'G', ...g },
-      { name: 'D', ...d },
-    ],
-  });
 }

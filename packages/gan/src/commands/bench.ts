@@ -7,33 +7,27 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { intFlag, Rng, timeTorchReference, type Command } from '@dlcv/core';
+import { defineCommand, flag, Rng, timeTorchReference } from '@dlcv/core';
 import { TRAIN_PRESETS } from '../config';
-import { createDiscriminator, createGenerator, IMAGE_SIZE, MODEL_PRESETS, noiseBatch } from '../models';
-import { generateToFolder } from '../sampling';
-import { createOptimizers, trainStep, type Gan } from '../train-step';
 import { median } from '../detectors';
-import { parseModel } from './train';
+import { createDiscriminator, createGenerator, IMAGE_SIZE, MODEL_NAMES, MODEL_PRESETS, noiseBatch } from '../model';
+import { generateToFolder } from '../sampling';
+import { createOptimizers, trainStep, type Gan } from '../step';
 
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'Median training-step time (model A, batch 64) against PyTorch CPU, and the time to generate 1000 images.',
-  usage: 'bench [--model A|B] [--batch 64] [--steps 5] [--warmup 1] [--count 1000] [--python PATH] [--no-torch]',
   flags: {
-    model: { type: 'string' },
-    batch: { type: 'string' },
-    steps: { type: 'string' },
-    warmup: { type: 'string' },
-    count: { type: 'string' },
-    python: { type: 'string' },
-    'no-torch': { type: 'boolean' },
+    model: flag.choice(MODEL_NAMES, { help: 'the model to time', default: 'A' }),
+    batch: flag.int({ help: 'batch size of the timed step', default: 64, min: 1 }),
+    steps: flag.int({ help: 'timed steps', default: 5, min: 1 }),
+    warmup: flag.int({ help: 'untimed steps first', default: 1, min: 0 }),
+    count: flag.int({ help: 'images to generate', default: 1000, min: 1 }),
+    python: flag.string({ help: 'a Python with torch for the reference timing', metavar: 'PATH', shown: '$DLCV_PYTHON, python3, then /usr/bin/python3' }),
+    'no-torch': flag.bool({ help: 'skip the PyTorch timing' }),
   },
   async run({ flags, engine }) {
-    const model = parseModel(flags.model, 'A');
-    const batch = intFlag(flags.batch, 'batch', 64);
-    const steps = Math.max(1, intFlag(flags.steps, 'steps', 5));
-    const warmup = intFlag(flags.warmup, 'warmup', 1);
-    const count = intFlag(flags.count, 'count', 1000);
+    const { model, batch, steps, warmup, count } = flags;
     const config = MODEL_PRESETS[model];
     const preset = TRAIN_PRESETS.report;
     console.log(`machine: ${os.availableParallelism()} x ${os.cpus()[0]?.model ?? 'unknown cpu'}; engine threads ${engine?.threads ?? '?'}`);
@@ -62,7 +56,7 @@ export const benchCommand: Command = {
       console.log('pytorch: skipped (--no-torch)');
     } else {
       // Same thread count as the engine, so the ratio compares implementations, not core counts.
-      const torch = timeTorchReference(['dcgan_train'], { width: config.ngf, batch, steps, warmup, threads: engine?.threads, python: flags.python as string | undefined });
+      const torch = timeTorchReference(['dcgan_train'], { width: config.ngf, batch, steps, warmup, threads: engine?.threads, python: flags.python });
       const seconds = typeof torch === 'string' ? undefined : torch.cases.dcgan_train?.seconds;
       if (typeof torch === 'string' || !seconds) {
         console.log(`pytorch: ${typeof torch === 'string' ? torch : 'no timings returned'}, no ratio`);
@@ -83,4 +77,4 @@ export const benchCommand: Command = {
       await fs.rm(dir, { recursive: true, force: true });
     }
   },
-};
+});

@@ -1,4 +1,4 @@
-import { runCli } from '@dlcv/core';
+import { UsageError } from '@dlcv/core';
 import { BASELINES, evalCommand, verdict } from './eval';
 
 describe('eval verdicts against the assignment baselines', () => {
@@ -18,11 +18,9 @@ describe('eval verdicts against the assignment baselines', () => {
 describe('eval command', () => {
   afterEach(() => jest.restoreAllMocks());
   it('needs the output folder and the reference faces', async () => {
-    const errors: string[] = [];
     jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
-    expect(await runCli('dlcv-gan', [evalCommand], ['eval', '--engine', 'cpu', '--reference', 'x'])).toBe(2);
-    expect(await runCli('dlcv-gan', [evalCommand], ['eval', '--engine', 'cpu', '--out', 'x'])).toBe(2);
-    expect(errors.join('\n')).toMatch(/--out DIR is required[\s\S]*--reference is required: the validation faces \(hw2_data\/face\/val\)/);
+    await expect(evalCommand.invoke(['--engine', 'cpu', '--reference', 'x'])).rejects.toThrow(new UsageError('--out DIR is required (the generated images go there)'));
+    await expect(evalCommand.invoke(['--engine', 'cpu', '--out', 'x'])).rejects.toThrow(/^--reference is required: the validation faces \(hw2_data\/face\/val\)/);
+    await expect(evalCommand.invoke(['--engine', 'cpu', '--out', 'x', '--reference', 'y', '--features', 'pixels'])).rejects.toThrow('--features must be one of inception, face-descriptor, got "pixels"');
   });
 });

@@ -1,31 +1,26 @@
-import { intFlag, progress, UsageError, type Command } from '@dlcv/core';
-import { loadGenerator } from '../load';
-import { userPath } from '../paths';
-import { generateToFolder, parseBnStats, parseRuntime } from '../sampling';
+import { defineCommand, flag, progress, UsageError } from '@dlcv/core';
+import { defaultRuntime, generateToFolder } from '../sampling';
+import { GENERATOR_FLAGS, openGenerator, RUNTIME_FLAG } from './generator';
 
-export const DEFAULT_CHECKPOINT = 'runs/gan-B';
-
-export const generateCommand: Command = {
+export const generateCommand = defineCommand({
   name: 'generate',
   summary: 'Write N generated 64x64 faces (0000.png, ...) into a folder; the same seed writes the same bytes.',
-  usage: `generate --out DIR [--count 1000] [--checkpoint ${DEFAULT_CHECKPOINT}] [--seed 0] [--bn precise|running] [--batch 100] [--runtime tfjs|onnx]`,
-  flags: { out: { type: 'string' }, count: { type: 'string' }, checkpoint: { type: 'string' }, seed: { type: 'string' }, bn: { type: 'string' }, batch: { type: 'string' }, runtime: { type: 'string' } },
+  flags: {
+    out: flag.path({ help: 'folder the images go to (required)', metavar: 'DIR' }),
+    count: flag.int({ help: 'images to write', default: 1000, min: 1 }),
+    ...GENERATOR_FLAGS,
+    batch: flag.int({ help: 'images per forward pass (does not change the images)', default: 100, min: 1 }),
+    runtime: RUNTIME_FLAG,
+  },
   async run({ flags, engine }) {
-    if (typeof flags.out !== 'string' || flags.out === '') throw new UsageError('--out DIR is required (the folder the images go to)');
-    const count = intFlag(flags.count, 'count', 1000);
-    if (count < 1) throw new UsageError('--count must be at least 1');
-    const seed = intFlag(flags.seed, 'seed', 0);
-    const batchSize = intFlag(flags.batch, 'batch', 100);
-    const bn = parseBnStats(flags.bn);
-    const runtime = parseRuntime(flags.runtime, engine?.engine);
-    if (batchSize < 1) throw new UsageError('--batch must be at least 1');
-    const outDir = userPath(flags.out);
-    const { g, config, step, dir, preciseStats } = await loadGenerator(userPath((flags.checkpoint as string | undefined) ?? DEFAULT_CHECKPOINT));
-    console.log(`generator: model ${config.model} from ${dir} (step ${step})`);
+    if (flags.out === undefined) throw new UsageError('--out DIR is required (the folder the images go to)');
+    const { count, seed, bn, batch } = flags;
+    const runtime = flags.runtime ?? defaultRuntime(engine?.engine);
+    const { g, gan, preciseStats } = await openGenerator(flags);
     const t0 = Date.now();
     const bar = progress({ total: count, label: 'generate' });
-    await generateToFolder(g, outDir, { count, seed, nz: config.gan.nz, batchSize, bn, preciseStats, runtime, onBatch: (done) => bar.update(done) });
+    await generateToFolder(g, flags.out, { count, seed, nz: gan.nz, batchSize: batch, bn, preciseStats, runtime, onBatch: (done) => bar.update(done) });
     bar.stop();
-    console.log(`wrote ${count} images to ${outDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed}, BatchNorm statistics: ${bn}${bn === 'precise' && preciseStats ? ' (stored)' : ''}, runtime ${runtime})`);
+    console.log(`wrote ${count} images to ${flags.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed}, BatchNorm statistics: ${bn}${bn === 'precise' && preciseStats ? ' (stored)' : ''}, runtime ${runtime})`);
   },
-};
+});

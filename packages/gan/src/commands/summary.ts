@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { UsageError, type Command } from '@dlcv/core';
-import { buildDiscriminator, buildGenerator, countParams, MODEL_PRESETS, torchRepr, type ModelName } from '../models';
+import { countParams, defineCommand, flag } from '@dlcv/core';
+import { buildDiscriminator, buildGenerator, MODEL_NAMES, MODEL_PRESETS, torchRepr } from '../model';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -13,15 +13,12 @@ export function layerTable(model: tf.LayersModel): string[] {
   });
 }
 
-export const summaryCommand: Command = {
+export const summaryCommand = defineCommand({
   name: 'summary',
   summary: "Print model A and/or B as PyTorch would (compare with the report's printout), with parameter counts and output shapes.",
-  usage: 'summary [--model A|B]',
-  flags: { model: { type: 'string' } },
+  flags: { model: flag.choice(MODEL_NAMES, { help: 'the model to print', shown: 'both' }) },
   async run({ flags }) {
-    const which = flags.model === undefined ? (['A', 'B'] as ModelName[]) : [flags.model as ModelName];
-    for (const name of which) {
-      if (!(name in MODEL_PRESETS)) throw new UsageError(`--model must be A or B, got "${name}"`);
+    for (const name of flags.model === undefined ? MODEL_NAMES : [flags.model]) {
       const config = MODEL_PRESETS[name];
       console.log(`\n=== model ${name}: nz ${config.nz}, ngf ${config.ngf}, ndf ${config.ndf}`);
       for (const [label, model] of [['Generator', buildGenerator(config)], ['Discriminator', buildDiscriminator(config)]] as const) {
@@ -33,4 +30,4 @@ export const summaryCommand: Command = {
       }
     }
   },
-};
+});

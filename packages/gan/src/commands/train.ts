@@ -1,83 +1,62 @@
-import { floatFlag, intFlag, UsageError, type Command } from '@dlcv/core';
-import { makeTrainConfig, TRAIN_PRESETS, DEFAULT_EPOCHS, type PresetName } from '../config';
+import * as path from 'node:path';
+import { defineCommand, flag, userPath } from '@dlcv/core';
+import { DEFAULT_EPOCHS, makeTrainConfig, PRESET_NAMES, TRAIN_PRESETS } from '../config';
 import { openTrainingData } from '../data';
-import { MODEL_PRESETS, type DcganConfig, type ModelName } from '../models';
-import { userPath } from '../paths';
+import { MODEL_NAMES, MODEL_PRESETS, type DcganConfig } from '../model';
 import { train } from '../trainer';
 
-export function parseModel(value: string | boolean | undefined, fallback: ModelName): ModelName {
-  if (value === undefined) return fallback;
-  if (value === 'A' || value === 'B') return value;
-  throw new UsageError(`--model must be A or B, got "${String(value)}"`);
-}
-
-export const trainCommand: Command = {
+export const trainCommand = defineCommand({
   name: 'train',
   summary: 'Train DCGAN model A or B on a face folder (or, as a demo, on digits resized to 64x64).',
-  usage:
-    'train --data hw2_data/face/train | --demo-digits [--model A|B] [--preset report|tutorial] [--epochs 25] [--batch 128] ' +
-    '[--lr-d X] [--lr-g X] [--seed 0] [--out runs/gan-<model>] [--resume] [--steps N] [--limit N] [--resize] ' +
-    '[--ngf N --ndf N] [--checkpoint-every 500] [--stop-on-failure]',
   flags: {
-    data: { type: 'string' },
-    'demo-digits': { type: 'boolean' },
-    model: { type: 'string' },
-    preset: { type: 'string' },
-    epochs: { type: 'string' },
-    batch: { type: 'string' },
-    'lr-d': { type: 'string' },
-    'lr-g': { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'boolean' },
-    steps: { type: 'string' },
-    limit: { type: 'string' },
-    resize: { type: 'boolean' },
-    ngf: { type: 'string' },
-    ndf: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    'stop-on-failure': { type: 'boolean' },
+    data: flag.path({ help: 'the face folder (hw2_data/face/train), or a digits folder in the homework layout', metavar: 'DIR' }),
+    'demo-digits': flag.bool({ help: 'without --data: the embedded MNIST-M digits resized to 64x64' }),
+    model: flag.choice(MODEL_NAMES, { help: "the report's model", default: 'A' }),
+    preset: flag.choice(PRESET_NAMES, { help: "optimizer settings (report: Adam D 5e-4, G 5e-3; tutorial: 2e-4 both)", default: 'report' }),
+    epochs: flag.int({ help: 'epochs', default: DEFAULT_EPOCHS, min: 1 }),
+    batch: flag.int({ help: 'batch size', min: 1, shown: "the preset's (128)" }),
+    'lr-d': flag.float({ help: "the discriminator's learning rate", shown: "the preset's" }),
+    'lr-g': flag.float({ help: "the generator's learning rate", shown: "the preset's" }),
+    seed: flag.int({ help: 'seed of the weights, data order and noise', default: 0, min: 0 }),
+    out: flag.path({ help: 'run folder', metavar: 'DIR', shown: 'runs/gan-<model>' }),
+    resume: flag.bool({ help: 'continue the run in --out from its latest checkpoint' }),
+    'stop-at': flag.int({ help: 'stop after this step with a checkpoint (resume later)', min: 1, metavar: 'STEP' }),
+    limit: flag.int({ help: 'only the first N images', min: 1 }),
+    resize: flag.bool({ help: 'resize images of another size to 64x64 instead of rejecting them' }),
+    ngf: flag.int({ help: 'generator width (reduced widths make a custom model)', min: 1, shown: "the model's" }),
+    ndf: flag.int({ help: 'discriminator width', min: 1, shown: "the model's" }),
+    'save-every': flag.int({ help: 'checkpoint every this many steps (and at every epoch end)', default: 500, min: 1, metavar: 'STEPS' }),
+    'stop-on-failure': flag.bool({ help: 'stop at a detected collapse instead of warning and holding checkpoints back' }),
   },
   async run({ flags }) {
-    const model = parseModel(flags.model, 'A');
-    const presetName = (flags.preset ?? 'report') as string;
-    if (!(presetName in TRAIN_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}, got "${presetName}"`);
-    const preset = TRAIN_PRESETS[presetName as PresetName];
-    const base: DcganConfig = MODEL_PRESETS[model];
-    const gan: DcganConfig = { ...base, ngf: intFlag(flags.ngf, 'ngf', base.ngf), ndf: intFlag(flags.ndf, 'ndf', base.ndf) };
+    const preset = TRAIN_PRESETS[flags.preset];
+    const base: DcganConfig = MODEL_PRESETS[flags.model];
+    const gan: DcganConfig = { ...base, ngf: flags.ngf ?? base.ngf, ndf: flags.ndf ?? base.ndf };
     const custom = gan.ngf !== base.ngf || gan.ndf !== base.ndf;
-    const runDir = userPath((flags.out as string | undefined) ?? `runs/gan-${custom ? 'custom' : model}`);
+    const runDir = flags.out ?? userPath(path.join('runs', `gan-${custom ? 'custom' : flags.model}`));
 
-    const limit = flags.limit === undefined ? undefined : intFlag(flags.limit, 'limit', 0);
-    const { dataset, description } = await openTrainingData({
-      data: typeof flags.data === 'string' ? userPath(flags.data) : undefined,
-      demoDigits: flags['demo-digits'] === true,
-      limit,
-      resize: flags.resize === true,
-      log: (m) => console.log(m),
-    });
+    const { dataset, description } = await openTrainingData({ data: flags.data, demoDigits: flags['demo-digits'], limit: flags.limit, resize: flags.resize, log: (m) => console.log(m) });
     const config = makeTrainConfig({
-      model: custom ? 'custom' : model,
+      model: custom ? 'custom' : flags.model,
       gan,
-      preset: presetName as PresetName,
-      lrD: floatFlag(flags['lr-d'], 'lr-d', preset.lrD),
-      lrG: floatFlag(flags['lr-g'], 'lr-g', preset.lrG),
+      preset: flags.preset,
+      lrD: flags['lr-d'] ?? preset.lrD,
+      lrG: flags['lr-g'] ?? preset.lrG,
       beta1: preset.beta1,
-      batchSize: intFlag(flags.batch, 'batch', preset.batchSize),
-      epochs: intFlag(flags.epochs, 'epochs', DEFAULT_EPOCHS),
-      seed: intFlag(flags.seed, 'seed', 0),
-      checkpointEvery: intFlag(flags['checkpoint-every'], 'checkpoint-every', 500),
-      stopOnFailure: flags['stop-on-failure'] === true,
+      batchSize: flags.batch ?? preset.batchSize,
+      epochs: flags.epochs,
+      seed: flags.seed,
+      saveEvery: flags['save-every'],
+      stopOnFailure: flags['stop-on-failure'],
       datasetSize: dataset.length,
       data: description,
     });
-    const stopAtStep = flags.steps === undefined ? undefined : intFlag(flags.steps, 'steps', 0);
     console.log(`data: ${description}: ${dataset.length} images`);
     console.log(`model ${config.model} (ngf ${gan.ngf}, ndf ${gan.ndf}), preset ${config.preset}: Adam lr D ${config.lrD}, G ${config.lrG}, beta1 ${config.beta1}; batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}`);
     console.log(`run folder: ${runDir}`);
-    const result = await train({ runDir, config, source: dataset, resume: flags.resume === true, stopAtStep });
+    const result = await train({ runDir, config, source: dataset, resume: flags.resume, stopAtStep: flags['stop-at'] });
     console.log(`stopped at step ${result.step} (${result.stoppedBy}); last checkpoint: ${result.lastCheckpoint ?? 'none'}`);
-    console.log(`wrote ${runDir}/{metrics.jsonl, loss.png, samples/, progress.gif, checkpoints/}`);
+    console.log(`wrote ${runDir}/{metrics.jsonl, loss.png, samples/, progress.gif, checkpoints/, config.json, model/}`);
     if (result.stoppedBy === 'failure') throw new Error(`training stopped on ${result.events.filter((e) => e.started).map((e) => e.kind).join(', ')}; the last good checkpoint is ${result.lastCheckpoint ?? 'none'}`);
   },
-};
+});

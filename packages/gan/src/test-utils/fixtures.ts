@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng, writePng } from '@dlcv/core';
-import type { DcganConfig } from '../models';
+import type { DcganConfig } from '../config';
 
 /** `node -r` this to run TypeScript in a child process (the repository root's jest.ts-register.js). */
 export const TS_REGISTER = path.join(__dirname, '..', '..', '..', '..', 'jest.ts-register.js');

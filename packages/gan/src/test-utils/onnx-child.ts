@@ -3,7 +3,7 @@
 // `instanceof Float32Array`, which fails across jest's sandbox boundary.
 import * as path from 'node:path';
 import { Rng, setupEngine } from '@dlcv/core';
-import { createGenerator } from '../models';
+import { createGenerator } from '../model';
 import { generateToFolder } from '../sampling';
 import { SMALL_CALIBRATION, TINY } from './fixtures';
 

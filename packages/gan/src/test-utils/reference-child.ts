@@ -3,10 +3,10 @@
 import { promises as fs } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, setupEngine } from '@dlcv/core';
-import { createDiscriminator, createGenerator, noiseBatch } from '../models';
-import { createOptimizers, trainStep, type StepResult } from '../train-step';
+import { createDiscriminator, createGenerator, noiseBatch, type DcganConfig } from '../model';
+import { createOptimizers, trainStep, type StepResult } from '../step';
 
-export const REFERENCE = { gan: { nz: 8, ngf: 4, ndf: 4, channels: 3 }, batch: 4, steps: 2, lrD: 5e-4, lrG: 5e-3, beta1: 0.5 };
+export const REFERENCE = { gan: { nz: 8, ngf: 4, ndf: 4, channels: 3 } satisfies DcganConfig, batch: 4, steps: 2, lrD: 5e-4, lrG: 5e-3, beta1: 0.5 };
 
 async function main(): Promise<void> {
   await setupEngine({ engine: 'cpu' });

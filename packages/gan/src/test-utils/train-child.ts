@@ -12,7 +12,7 @@ export interface ChildSpec {
   config: Partial<TrainConfig>;
   stopAtStep?: number;
   resume?: boolean;
-  /** Replace the n-th batch read (1-based) by NaNs. */
+  /** Replace the n-th batch asked for (1-based) by NaNs. */
   poisonBatch?: number;
 }
 
@@ -24,8 +24,10 @@ async function main(): Promise<void> {
   const source: BatchSource = {
     length: faces.length,
     async getBatch(indices, scaling) {
+      // Counted when asked for, not when decoded: two loads may be in flight at once.
+      const n = ++reads;
       const batch = await faces.getBatch(indices, scaling);
-      if (++reads !== spec.poisonBatch) return batch;
+      if (n !== spec.poisonBatch) return batch;
       batch.x.dispose();
       return { x: tf.fill([indices.length, 64, 64, 3], NaN) as tf.Tensor4D };
     },

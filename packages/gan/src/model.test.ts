@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, setupEngine } from '@dlcv/core';
+import { countParams, Rng, setupEngine } from '@dlcv/core';
 import {
   buildDiscriminator,
   buildGenerator,
   collapseRepr,
-  countParams,
   createDiscriminator,
   createGenerator,
   discriminatorLogits,
@@ -12,7 +11,7 @@ import {
   noiseBatch,
   torchRepr,
   type DcganConfig,
-} from './models';
+} from './model';
 import * as report from './test-utils/report-printouts';
 
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, setupEngine } from '@dlcv/core';
-import { createDiscriminator, createGenerator, noiseBatch } from './models';
+import { createDiscriminator, createGenerator, noiseBatch } from './model';
 import { TINY } from './test-utils/fixtures';
-import { bceWithLogits, createOptimizers, trainStep, type Gan } from './train-step';
+import { bceWithLogits, createOptimizers, trainStep, type Gan } from './step';
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });

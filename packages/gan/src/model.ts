@@ -8,19 +8,10 @@
  * padding=1 for both Conv2d (64 -> 32) and ConvTranspose2d (32 -> 64); 'valid' is padding=0.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@dlcv/core';
-import { BatchNorm2d } from '@dlcv/core';
+import { BatchNorm2d, checkJson, type Rng } from '@dlcv/core';
+import { dcganConfigSchema, type DcganConfig } from './config';
 
-export interface DcganConfig {
-  /** Length of the noise vector z. Report and tutorial: 100. */
-  nz: number;
-  /** Generator width: channels before its RGB output layer (A 64, B 128); its first layer has 8x that. */
-  ngf: number;
-  /** Discriminator width: channels of its first conv (A 64, B 128), doubling at each stage. */
-  ndf: number;
-  /** Image channels: 3 for the RGB faces. */
-  channels: number;
-}
+export type { DcganConfig } from './config';
 
 /** 4x4 -> 8 -> 16 -> 32 -> 64: the architecture has exactly four stride-2 stages. */
 export const IMAGE_SIZE = 64;
@@ -33,47 +24,52 @@ export const MODEL_PRESETS = {
 } as const satisfies Record<string, DcganConfig>;
 
 export type ModelName = keyof typeof MODEL_PRESETS;
+export const MODEL_NAMES = Object.keys(MODEL_PRESETS) as ModelName[];
 
-export function checkConfig(config: DcganConfig): void {
-  for (const key of ['nz', 'ngf', 'ndf', 'channels'] as const) {
-    const v = config[key];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`DCGAN config: ${key} must be a positive integer, got ${String(v)}`);
-  }
-  if (config.channels !== 1 && config.channels !== 3) throw new Error(`DCGAN config: channels must be 1 or 3, got ${config.channels}`);
+/** Checks a DCGAN config, naming the field of each problem (`where` names the source). */
+export function checkConfig(config: DcganConfig, where = 'DCGAN config'): DcganConfig {
+  return checkJson(config, dcganConfigSchema, where);
 }
 
 // PyTorch BatchNorm2d defaults, which the report prints.
 const BN = { eps: 1e-5, momentum: 0.1 };
+
+/**
+ * The DCGAN's convolutions: 4x4 kernels without bias, stride 2 with PyTorch's padding 1 ('same')
+ * or stride 1 with none ('valid'). `inputShape` for a network's first layer.
+ */
+function dcganConv(kind: 'conv2d' | 'conv2dTranspose', filters: number, strides: number, inputShape?: number[]): tf.layers.Layer {
+  const args = {
+    filters,
+    kernelSize: 4,
+    strides,
+    padding: strides === 1 ? ('valid' as const) : ('same' as const),
+    useBias: false,
+    // Zeros here: initDcganWeights or a checkpoint sets the weights (tfjs's default Glorot
+    // draw would cost seconds for model B and be thrown away).
+    kernelInitializer: 'zeros' as const,
+    ...(inputShape ? { inputShape } : {}),
+  };
+  return kind === 'conv2d' ? tf.layers.conv2d(args) : tf.layers.conv2dTranspose(args);
+}
 
 /** z [n, 1, 1, nz] -> image [n, 64, 64, channels] in [-1, 1]. Weights all zero: see createGenerator. */
 export function buildGenerator(config: DcganConfig): tf.Sequential {
   checkConfig(config);
   const { nz, ngf, channels } = config;
   const g = tf.sequential();
-  const convT = (filters: number, strides: number, first = false) =>
-    tf.layers.conv2dTranspose({
-      filters,
-      kernelSize: 4,
-      strides,
-      padding: strides === 1 ? 'valid' : 'same',
-      useBias: false,
-      // Zeros here: initDcganWeights or a checkpoint sets the weights (tfjs's default Glorot
-      // draw would cost seconds for model B and be thrown away).
-      kernelInitializer: 'zeros',
-      ...(first ? { inputShape: [1, 1, nz] } : {}),
-    });
   // 1x1 -> 4x4
-  g.add(convT(ngf * 8, 1, true));
+  g.add(dcganConv('conv2dTranspose', ngf * 8, 1, [1, 1, nz]));
   g.add(new BatchNorm2d({ numFeatures: ngf * 8, ...BN }));
   g.add(tf.layers.reLU());
   // 4 -> 8 -> 16 -> 32
   for (const mult of [4, 2, 1]) {
-    g.add(convT(ngf * mult, 2));
+    g.add(dcganConv('conv2dTranspose', ngf * mult, 2));
     g.add(new BatchNorm2d({ numFeatures: ngf * mult, ...BN }));
     g.add(tf.layers.reLU());
   }
   // 32 -> 64
-  g.add(convT(channels, 2));
+  g.add(dcganConv('conv2dTranspose', channels, 2));
   g.add(tf.layers.activation({ activation: 'tanh' }));
   return g;
 }
@@ -83,27 +79,17 @@ export function buildDiscriminator(config: DcganConfig): tf.Sequential {
   checkConfig(config);
   const { ndf, channels } = config;
   const d = tf.sequential();
-  const conv = (filters: number, strides: number, first = false) =>
-    tf.layers.conv2d({
-      filters,
-      kernelSize: 4,
-      strides,
-      padding: strides === 1 ? 'valid' : 'same',
-      useBias: false,
-      kernelInitializer: 'zeros',
-      ...(first ? { inputShape: [IMAGE_SIZE, IMAGE_SIZE, channels] } : {}),
-    });
   // 64 -> 32, no BatchNorm on the input stage (DCGAN paper, section 3)
-  d.add(conv(ndf, 2, true));
+  d.add(dcganConv('conv2d', ndf, 2, [IMAGE_SIZE, IMAGE_SIZE, channels]));
   d.add(tf.layers.leakyReLU({ alpha: 0.2 }));
   // 32 -> 16 -> 8 -> 4
   for (const mult of [2, 4, 8]) {
-    d.add(conv(ndf * mult, 2));
+    d.add(dcganConv('conv2d', ndf * mult, 2));
     d.add(new BatchNorm2d({ numFeatures: ndf * mult, ...BN }));
     d.add(tf.layers.leakyReLU({ alpha: 0.2 }));
   }
   // 4x4 -> 1x1
-  d.add(conv(1, 1));
+  d.add(dcganConv('conv2d', 1, 1));
   d.add(tf.layers.activation({ activation: 'sigmoid' }));
   return d;
 }
@@ -156,18 +142,6 @@ export function discriminatorLogits(d: tf.LayersModel, x: tf.Tensor4D, training:
 /** Standard-normal noise [n, 1, 1, nz] from the seeded generator (never tf.randomNormal). */
 export function noiseBatch(rng: Rng, n: number, nz: number): tf.Tensor4D {
   return tf.tensor4d(rng.normalArray(n * nz), [n, 1, 1, nz]);
-}
-
-export interface ParamCount {
-  /** Learned parameters: what PyTorch's sum(p.numel() for p in model.parameters()) counts. */
-  trainable: number;
-  /** BatchNorm running mean and variance (PyTorch buffers, not parameters). */
-  nonTrainable: number;
-}
-
-export function countParams(model: tf.LayersModel): ParamCount {
-  const size = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
-  return { trainable: size(model.trainableWeights), nonTrainable: size(model.nonTrainableWeights) };
 }
 
 /** Python's repr of a float: 1e-05, 0.1, 0.2. */

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm2d } from '@dlcv/core';
-import { discriminatorLogits } from './models';
+import { discriminatorLogits } from './model';
 
 export interface GanOptimizerConfig {
   /** Discriminator learning rate. */

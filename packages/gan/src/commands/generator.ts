@@ -1,0 +1,28 @@
+/**
+ * What `generate`, `grid` and `eval` share: where the generator comes from (a model folder, or
+ * a run or checkpoint folder) and how it samples.
+ */
+import * as path from 'node:path';
+import { flag, UsageError, userPath } from '@dlcv/core';
+import { loadGenerator, loadGeneratorFolder, type LoadedGenerator } from '../model-io';
+import { BN_STATS, RUNTIMES } from '../sampling';
+
+/** model B's folder: the report's better FID. */
+export const DEFAULT_MODEL_DIR = path.join('runs', 'gan-B', 'model');
+
+export const GENERATOR_FLAGS = {
+  model: flag.path({ help: "model folder written by `train` (a run folder's model/)", metavar: 'DIR', shown: DEFAULT_MODEL_DIR }),
+  checkpoint: flag.path({ help: 'instead of --model: a run folder (its latest checkpoint) or one checkpoint folder', metavar: 'DIR' }),
+  seed: flag.int({ help: 'seed of the noise vectors', default: 0, min: 0 }),
+  bn: flag.choice(BN_STATS, { help: 'BatchNorm statistics to sample with: precise (stored with the weights) or the running averages', default: 'precise' }),
+};
+
+export const RUNTIME_FLAG = flag.choice(RUNTIMES, { help: 'run G through tfjs or ONNX Runtime', shown: 'onnx on the cpu engine, else tfjs' });
+
+/** Loads the generator the flags name and says which. */
+export async function openGenerator(flags: { model?: string; checkpoint?: string }): Promise<LoadedGenerator> {
+  if (flags.model !== undefined && flags.checkpoint !== undefined) throw new UsageError('give --model or --checkpoint, not both');
+  const loaded = flags.checkpoint !== undefined ? await loadGenerator(flags.checkpoint) : await loadGeneratorFolder(flags.model ?? userPath(DEFAULT_MODEL_DIR));
+  console.log(`generator: model ${loaded.model} from ${loaded.dir} (step ${loaded.step})`);
+  return loaded;
+}
