@@ -32,6 +32,7 @@ function vals(b: CpuLikeBackend, t: TensorInfo): Float32Array {
 
 export function registerFused(addon: NativeAddon, backendName: string): void {
   type KArgs = { inputs: NamedTensorInfoMap; backend: CpuLikeBackend; attrs?: Record<string, unknown> };
+  const geluCode = addon.opCodes().unary.Gelu!;
   const kernels: KernelConfig[] = [
     {
       kernelName: ACT_GRAD, backendName,
@@ -47,7 +48,7 @@ export function registerFused(addon: NativeAddon, backendName: string): void {
       kernelFunc: (({ inputs, backend }: KArgs) => {
         const x = vals(backend, inputs.x!);
         const o = outputF32(x.length);
-        addon.unary(23, x, o, 0, 0);
+        addon.unary(geluCode, x, o, 0, 0);
         return backend.makeTensorInfo(inputs.x!.shape, 'float32', o);
       }) as never,
     },
