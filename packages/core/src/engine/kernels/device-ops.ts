@@ -56,6 +56,8 @@ export interface DeviceOps {
   /** Frees a tensor a kernel made and does not return. */
   dispose(t: T): void;
   clone(x: T): T;
+  /** A float32 tensor of `shape`, every element `value`. */
+  fill(shape: number[], value: number): T;
 
   /** Convolution (filter HWIO), plus a per-output-channel bias when given. */
   conv2d(x: T, filter: T, info: Conv2DInfo, bias: T | null): T;

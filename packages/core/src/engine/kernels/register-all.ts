@@ -75,6 +75,7 @@ import { sumConfig } from './Sum';
 import { tanhConfig } from './Tanh';
 import { tileConfig } from './Tile';
 import { transposeConfig } from './Transpose';
+import { zerosLikeConfig } from './ZerosLike';
 
 export const KERNELS: readonly DeviceKernel[] = [
   // convolution and matrix products
@@ -87,7 +88,7 @@ export const KERNELS: readonly DeviceKernel[] = [
   reluConfig, relu6Config, leakyReluConfig, eluConfig, sigmoidConfig, tanhConfig, expConfig, logConfig, negConfig,
   sqrtConfig, rsqrtConfig, squareConfig, absConfig, erfConfig, reciprocalConfig, softplusConfig, stepConfig,
   log1pConfig, expm1Config, signConfig, seluConfig, clipByValueConfig,
-  eluGradConfig, selectConfig, addNConfig,
+  eluGradConfig, selectConfig, addNConfig, zerosLikeConfig,
   // reductions
   sumConfig, meanConfig, maxConfig, minConfig, prodConfig, argMaxConfig, argMinConfig,
   // layout

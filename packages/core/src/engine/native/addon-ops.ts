@@ -85,6 +85,9 @@ class AddonOps implements DeviceOps {
   clone(x: TensorInfo): TensorInfo {
     return this.out(x.shape, new Float32Array(this.f32(x)));
   }
+  fill(shape: number[], value: number): TensorInfo {
+    return this.out(shape, outputF32(size(shape)).fill(value));
+  }
 
   conv2d(x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, bias: TensorInfo | null): TensorInfo {
     const xv = this.f32(x), wv = this.f32(filter), bv = this.f32opt(bias);

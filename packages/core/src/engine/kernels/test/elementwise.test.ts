@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { rand } from '../test-utils/compare';
-import { describeEachEngine } from '../test-utils/engines';
+import { describeEachEngine, expectNoFallbacks } from '../test-utils/engines';
 
 describeEachEngine('elementwise', (engine) => {
   const pairs: [number[], number[]][] = [
@@ -43,5 +43,12 @@ describeEachEngine('elementwise', (engine) => {
     for (const cmp of [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual]) {
       engine.check('cmp', [rand([4, 6], 1), rand([6], 2)], (a, b) => tf.cast(cmp(a, b), 'float32'), { grad: false });
     }
+  });
+
+  test('zerosLike writes every element (outputs start as NaN here)', () => {
+    engine.check('zerosLike', [rand([64, 512], 3)], (x) => tf.zerosLike(x));
+    engine.check('zerosLike small', [rand([3, 5], 4)], (x) => tf.zerosLike(x));
+    expect(engine.kernelStats().get('ZerosLike')?.native).toBeGreaterThan(0);
+    expectNoFallbacks(engine, ['ZerosLike']);
   });
 });
