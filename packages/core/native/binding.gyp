@@ -2,7 +2,10 @@
   "targets": [
     {
       "target_name": "dlcv_native",
-      "sources": ["src/binding.cc", "src/dnnl_ops.cc", "src/cpu_ops.cc"],
+      "sources": [
+        "src/binding.cc", "src/dnnl_ops.cc", "src/elementwise.cc", "src/unary.cc", "src/reduce.cc",
+        "src/layout.cc", "src/pool.cc", "src/norm.cc", "src/adam.cc"
+      ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions"],
       "ldflags": ["-fopenmp"],

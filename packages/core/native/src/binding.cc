@@ -3,10 +3,12 @@
 #include <node_api.h>
 
 #include <cstdlib>
+#include <initializer_list>
 #include <malloc.h>
 #include <string>
 
 #include "napi_util.h"
+#include "op_codes.h"
 #include "ops.h"
 
 namespace dlcv {
@@ -65,6 +67,35 @@ DLCV_FN(ConvImplementations) {
       napi_set_element(env, arr, (uint32_t)i, s);
     }
     return arr;
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "DLCV_NATIVE", e.what());
+    return undef(env);
+  }
+}
+// { name: code } for one op family, codes in table order.
+static napi_value codeTable(napi_env env, std::initializer_list<const char*> names) {
+  napi_value obj;
+  check(napi_create_object(env, &obj), "create_object");
+  int32_t code = 0;
+  for (const char* name : names) {
+    napi_value v;
+    check(napi_create_int32(env, code++, &v), "create_int32");
+    check(napi_set_named_property(env, obj, name, v), "set_named_property");
+  }
+  return obj;
+}
+// The op_codes.h tables: { unary: { Relu: 0, ... }, unaryGrad, binary, compare, reduce }.
+DLCV_FN(OpCodes) {
+  try {
+    napi_value obj;
+    check(napi_create_object(env, &obj), "create_object");
+    check(napi_set_named_property(env, obj, "unary", codeTable(env, {DLCV_UNARY_OPS(DLCV_OP_NAME)})), "unary");
+    check(napi_set_named_property(env, obj, "unaryGrad", codeTable(env, {DLCV_UNARY_GRAD_OPS(DLCV_OP_NAME)})),
+          "unaryGrad");
+    check(napi_set_named_property(env, obj, "binary", codeTable(env, {DLCV_BINARY_OPS(DLCV_OP_NAME)})), "binary");
+    check(napi_set_named_property(env, obj, "compare", codeTable(env, {DLCV_COMPARE_OPS(DLCV_OP_NAME)})), "compare");
+    check(napi_set_named_property(env, obj, "reduce", codeTable(env, {DLCV_REDUCE_OPS(DLCV_OP_NAME)})), "reduce");
+    return obj;
   } catch (const std::exception& e) {
     napi_throw_error(env, "DLCV_NATIVE", e.what());
     return undef(env);
@@ -191,6 +222,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"info", Info},
       {"setThreads", SetThreads},
       {"convImplementations", ConvImplementations},
+      {"opCodes", OpCodes},
       {"conv2d", Conv2d},
       {"conv2dBackpropInput", Conv2dBackpropInput},
       {"conv2dBackpropFilter", Conv2dBackpropFilter},

@@ -27,15 +27,17 @@ void matmulBatched(int64_t batchA, int64_t batchB, int64_t m, int64_t k, int64_t
 int numThreads();
 void setThreads(int n);
 
-// Elementwise, broadcasting binary op. op codes match BINARY_OPS in the TS side.
+// Elementwise ops. `op` is a code from op_codes.h's table of the family (BinaryOp, CompareOp,
+// UnaryOp, UnaryGradOp); binary and compare broadcast a and b to the output shape.
 void binary(int op, const float* a, const Shape& sa, const float* b, const Shape& sb, float* out,
             const Shape& so);
 void compare(int op, const float* a, const Shape& sa, const float* b, const Shape& sb, uint8_t* out,
              const Shape& so);
 void unary(int op, const float* x, float* out, int64_t n, float alpha, float beta);
-void unaryGrad(int op, const float* dy, const float* y, float* out, int64_t n, float alpha);
+// saved: the forward input, or its output for Elu, Sigmoid and Tanh.
+void unaryGrad(int op, const float* dy, const float* saved, float* out, int64_t n, float alpha);
 void select(const uint8_t* cond, const float* a, const float* b, float* out, int64_t n);
-// Reduce x viewed as [A, R, B] over R. op: 0 sum, 1 mean, 2 max, 3 min, 4 prod
+// Reduce x viewed as [A, R, B] over R. op: a ReduceOp code (op_codes.h).
 void reduce3(int op, const float* x, int64_t A, int64_t R, int64_t B, float* out);
 void argReduce3(bool isMax, const float* x, int64_t A, int64_t R, int64_t B, int32_t* out);
 void transpose(const float* x, const Shape& shape, const std::vector<int64_t>& perm, float* out);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon';
 import { outputF32 } from './alloc';
-import type { CpuLikeBackend } from './kernels';
+import type { CpuLikeBackend } from './addon-ops';
 
 type VarGrads = tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[];
 interface AdamInternals {

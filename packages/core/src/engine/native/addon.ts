@@ -11,6 +11,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   /** One line per cached convolution primitive: direction, shape, and the oneDNN implementation. */
   convImplementations(): string[];
+  /** The op code tables of native/src/op_codes.h: { unary: { Relu: 0, ... }, unaryGrad, binary, compare, reduce }. */
+  opCodes(): Record<'unary' | 'unaryGrad' | 'binary' | 'compare' | 'reduce', Record<string, number>>;
   /** params: n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw */
   conv2d(x: F32, w: F32, y: F32, params: Ints, bias?: F32 | null): void;
   conv2dBackpropInput(dy: F32, w: F32, dx: F32, params: Ints): void;

@@ -1,12 +1,14 @@
 // The 'dlcv-native' tfjs backend: the cpu backend's tensor storage (a MathBackendCPU subclass),
-// every cpu kernel registered for it, then native kernels registered over the hot ones.
+// every cpu kernel registered for it, then the device kernels (../kernels) over the addon's
+// DeviceOps registered over the hot ones, each falling back to the cpu kernel it replaces.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendValues, DataId, DataType, KernelBackend, KernelFunc } from '@tensorflow/tfjs';
 
-import type { NativeAddon } from './addon';
-import { makeNativeKernels, type KernelStats } from './kernels';
+import { deviceKernelConfigs, type KernelStats } from '../kernels/kernel';
+import { KERNELS, registerGradients } from '../kernels/register-all';
 import { patchAdam } from './adam';
-import { registerFused } from './fused';
+import type { NativeAddon } from './addon';
+import { addonOpsFor } from './addon-ops';
 import { isPooled, releaseOutput, retainOutput } from './alloc';
 
 export const NATIVE_BACKEND_NAME = 'dlcv-native';
@@ -52,7 +54,10 @@ export function registerNativeBackend(addon: NativeAddon): { kernels: string[] }
   }
   const cpuKernels = tf.getKernelsForBackend('cpu');
   const cpuFuncs = new Map<string, KernelFunc>(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
-  const natives = makeNativeKernels(addon, NATIVE_BACKEND_NAME, cpuFuncs, kernelStats);
+  const { replacing: natives, fused } = deviceKernelConfigs({
+    backendName: NATIVE_BACKEND_NAME, kernels: KERNELS, opsFor: addonOpsFor(addon),
+    fallbackFor: (name) => cpuFuncs.get(name), stats: kernelStats,
+  });
   const overridden = new Set(natives.map((k) => k.kernelName));
   const already = new Set(tf.getKernelsForBackend(NATIVE_BACKEND_NAME).map((k) => k.kernelName));
   for (const k of cpuKernels) {
@@ -64,7 +69,9 @@ export function registerNativeBackend(addon: NativeAddon): { kernels: string[] }
   }
   // Priority 0: below cpu (1), so registering never changes which backend tfjs picks by itself.
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
-  registerFused(addon, NATIVE_BACKEND_NAME);
+  const registered = new Set(tf.getKernelsForBackend(NATIVE_BACKEND_NAME).map((k) => k.kernelName));
+  for (const k of fused) if (!registered.has(k.kernelName)) tf.registerKernel(k);
+  registerGradients();
   patchAdam(addon, NATIVE_BACKEND_NAME);
   return { kernels: [...overridden].sort() };
 }

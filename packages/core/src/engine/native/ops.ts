@@ -2,7 +2,7 @@
 // backward; on any other backend they are the equivalent tfjs compositions (same numbers).
 import * as tf from '@tensorflow/tfjs';
 
-import { BN_TRAIN, GELU, GROUP_NORM } from './fused';
+import { BN_TRAIN, GELU, GROUP_NORM } from '../kernels/fused/names';
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;

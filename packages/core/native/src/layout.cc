@@ -1,0 +1,157 @@
+// Layout kernels: transpose, tile, slice, constant pad and concat (OpenMP, float32, row-major).
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "ops.h"
+#include "parallel.h"
+
+namespace dlcv {
+
+void transpose(const float* x, const Shape& shape, const std::vector<int64_t>& perm, float* out) {
+  const int r = (int)shape.size();
+  std::vector<int64_t> inStride(r), outShape(r), st(r);
+  int64_t acc = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    inStride[i] = acc;
+    acc *= shape[i];
+  }
+  const int64_t n = acc;
+  for (int i = 0; i < r; ++i) {
+    outShape[i] = shape[perm[i]];
+    st[i] = inStride[perm[i]];
+  }
+  if (r == 0 || n == 0) {
+    if (n) out[0] = x[0];
+    return;
+  }
+  const int64_t D = outShape[r - 1];
+  const int64_t ls = st[r - 1];
+  const int64_t rows = n / D;
+  parallelRange(rows, 64, [&](int64_t s, int64_t e) {
+    for (int64_t row = s; row < e; ++row) {
+      int64_t off = 0, rem = row;
+      for (int k = r - 2; k >= 0; --k) {
+        int64_t ik = rem % outShape[k];
+        rem /= outShape[k];
+        off += ik * st[k];
+      }
+      const float* src = x + off;
+      float* dst = out + row * D;
+      for (int64_t i = 0; i < D; ++i) dst[i] = src[i * ls];
+    }
+  });
+}
+
+void tile(const float* x, const Shape& shape, const Shape& reps, float* out) {
+  const int r = (int)shape.size();
+  if (r == 0) {
+    out[0] = x[0];
+    return;
+  }
+  std::vector<int64_t> outShape(r), inStride(r);
+  int64_t acc = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    inStride[i] = acc;
+    acc *= shape[i];
+    outShape[i] = shape[i] * reps[i];
+  }
+  int64_t n = 1;
+  for (int i = 0; i < r; ++i) n *= outShape[i];
+  if (n == 0) return;
+  const int64_t D = shape[r - 1], OD = outShape[r - 1];
+  const int64_t rows = n / OD;
+  parallelRange(rows, 64, [&](int64_t s, int64_t e) {
+    for (int64_t row = s; row < e; ++row) {
+      int64_t off = 0, rem = row;
+      for (int k = r - 2; k >= 0; --k) {
+        int64_t ik = rem % outShape[k];
+        rem /= outShape[k];
+        off += (ik % shape[k]) * inStride[k];
+      }
+      float* dst = out + row * OD;
+      for (int64_t t = 0; t < reps[r - 1]; ++t) std::memcpy(dst + t * D, x + off, D * sizeof(float));
+    }
+  });
+}
+
+void slice(const float* x, const Shape& shape, const std::vector<int64_t>& begin, const Shape& size, float* out) {
+  const int r = (int)shape.size();
+  std::vector<int64_t> inStride(r);
+  int64_t acc = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    inStride[i] = acc;
+    acc *= shape[i];
+  }
+  int64_t n = 1;
+  for (int i = 0; i < r; ++i) n *= size[i];
+  if (n == 0) return;
+  if (r == 0) {
+    out[0] = x[0];
+    return;
+  }
+  const int64_t D = size[r - 1];
+  const int64_t rows = n / D;
+  parallelRange(rows, 64, [&](int64_t s, int64_t e) {
+    for (int64_t row = s; row < e; ++row) {
+      int64_t off = begin[r - 1], rem = row;
+      for (int k = r - 2; k >= 0; --k) {
+        int64_t ik = rem % size[k];
+        rem /= size[k];
+        off += (ik + begin[k]) * inStride[k];
+      }
+      std::memcpy(out + row * D, x + off, D * sizeof(float));
+    }
+  });
+}
+
+void padConst(const float* x, const Shape& shape, const std::vector<int64_t>& before, const Shape& outShape,
+              float value, float* out) {
+  const int r = (int)shape.size();
+  int64_t n = 1, no = 1;
+  for (int i = 0; i < r; ++i) {
+    n *= shape[i];
+    no *= outShape[i];
+  }
+  parallelRange(no, kParallelMin, [&](int64_t s, int64_t e) { std::fill(out + s, out + e, value); });
+  if (n == 0) return;
+  if (r == 0) {
+    out[0] = x[0];
+    return;
+  }
+  std::vector<int64_t> outStride(r);
+  int64_t acc = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    outStride[i] = acc;
+    acc *= outShape[i];
+  }
+  const int64_t D = shape[r - 1];
+  const int64_t rows = n / D;
+  parallelRange(rows, 64, [&](int64_t s, int64_t e) {
+    for (int64_t row = s; row < e; ++row) {
+      int64_t off = before[r - 1], rem = row;
+      for (int k = r - 2; k >= 0; --k) {
+        int64_t ik = rem % shape[k];
+        rem /= shape[k];
+        off += (ik + before[k]) * outStride[k];
+      }
+      std::memcpy(out + off, x + row * D, D * sizeof(float));
+    }
+  });
+}
+
+void concat(const std::vector<const float*>& xs, const std::vector<int64_t>& widths, int64_t outer, float* out) {
+  int64_t W = 0;
+  for (auto w : widths) W += w;
+  parallelRange(outer, 64, [&](int64_t s, int64_t e) {
+    for (int64_t row = s; row < e; ++row) {
+      float* dst = out + row * W;
+      for (size_t i = 0; i < xs.size(); ++i) {
+        std::memcpy(dst, xs[i] + row * widths[i], widths[i] * sizeof(float));
+        dst += widths[i];
+      }
+    }
+  });
+}
+
+}  // namespace dlcv

@@ -1,0 +1,5 @@
+import { Abs } from '@tensorflow/tfjs';
+
+import { unaryKernel } from './utils/elementwise';
+
+export const absConfig = unaryKernel(Abs);

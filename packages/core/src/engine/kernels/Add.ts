@@ -1,0 +1,5 @@
+import { Add } from '@tensorflow/tfjs';
+
+import { binaryKernel } from './utils/elementwise';
+
+export const addConfig = binaryKernel(Add);

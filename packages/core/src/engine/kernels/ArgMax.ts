@@ -1,0 +1,5 @@
+import { ArgMax } from '@tensorflow/tfjs';
+
+import { argReduceKernel } from './utils/reduce';
+
+export const argMaxConfig = argReduceKernel(ArgMax, true);

@@ -1,0 +1,5 @@
+import { Erf } from '@tensorflow/tfjs';
+
+import { unaryKernel } from './utils/elementwise';
+
+export const erfConfig = unaryKernel(Erf);

@@ -1,0 +1,5 @@
+import { Exp } from '@tensorflow/tfjs';
+
+import { unaryKernel } from './utils/elementwise';
+
+export const expConfig = unaryKernel(Exp);

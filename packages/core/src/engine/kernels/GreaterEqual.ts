@@ -1,0 +1,5 @@
+import { GreaterEqual } from '@tensorflow/tfjs';
+
+import { compareKernel } from './utils/elementwise';
+
+export const greaterEqualConfig = compareKernel(GreaterEqual);

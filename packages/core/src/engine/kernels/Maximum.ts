@@ -1,0 +1,5 @@
+import { Maximum } from '@tensorflow/tfjs';
+
+import { binaryKernel } from './utils/elementwise';
+
+export const maximumConfig = binaryKernel(Maximum);

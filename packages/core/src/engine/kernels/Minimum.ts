@@ -1,0 +1,5 @@
+import { Minimum } from '@tensorflow/tfjs';
+
+import { binaryKernel } from './utils/elementwise';
+
+export const minimumConfig = binaryKernel(Minimum);

@@ -1,0 +1,5 @@
+import { RealDiv } from '@tensorflow/tfjs';
+
+import { binaryKernel } from './utils/elementwise';
+
+export const realDivConfig = binaryKernel(RealDiv);

@@ -1,0 +1,5 @@
+import { Relu } from '@tensorflow/tfjs';
+
+import { unaryKernel } from './utils/elementwise';
+
+export const reluConfig = unaryKernel(Relu);

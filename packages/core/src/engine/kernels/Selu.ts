@@ -1,0 +1,5 @@
+import { Selu } from '@tensorflow/tfjs';
+
+import { unaryKernel } from './utils/elementwise';
+
+export const seluConfig = unaryKernel(Selu);

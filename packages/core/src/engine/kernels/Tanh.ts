@@ -1,0 +1,5 @@
+import { Tanh } from '@tensorflow/tfjs';
+
+import { unaryKernel } from './utils/elementwise';
+
+export const tanhConfig = unaryKernel(Tanh);

@@ -1,0 +1,8 @@
+// Names of our own fused kernels (no tfjs counterpart). ops.ts runs them where the active
+// backend has them and falls back to the equivalent tfjs compositions elsewhere.
+export const ACT_GRAD = 'DlcvActivationGrad';
+export const GELU = 'DlcvGelu';
+export const BN_TRAIN = 'DlcvBatchNormTrain';
+export const BN_TRAIN_GRAD = 'DlcvBatchNormTrainGrad';
+export const GROUP_NORM = 'DlcvGroupNorm';
+export const GROUP_NORM_GRAD = 'DlcvGroupNormGrad';

@@ -1,0 +1,85 @@
+// The engines the kernel specs run on, each compared with the tfjs cpu backend. An engine is a
+// tfjs backend whose kernels come from ../register-all.ts over its DeviceOps; a new engine runs
+// every spec by adding itself to ENGINES.
+import * as tf from '@tensorflow/tfjs';
+
+import type { KernelStats } from '../kernel';
+import { check, type Spec } from './compare';
+
+type Loaded = { ok: true; backendName: string } | { ok: false; reason: string };
+
+export interface EngineEntry {
+  /** Label in test names. */
+  name: string;
+  /** With this variable set to 1, an engine that does not load fails its specs instead of skipping them. */
+  requireEnv: string;
+  load(): Loaded;
+  /** Makes every kernel output start as NaN (so an element a kernel leaves unwritten fails the comparisons). */
+  setOutputPoison(on: boolean): void;
+  /** Per-kernel counts of device runs and fallbacks since load. */
+  kernelStats(): KernelStats;
+}
+
+// Lazy requires: a spec file only loads what its engines need.
+export const ENGINES: EngineEntry[] = [
+  {
+    name: 'native',
+    requireEnv: 'DLCV_REQUIRE_NATIVE',
+    load: () => (require('../../native') as typeof import('../../native')).loadNativeBackend(),
+    setOutputPoison: (on) => (require('../../native/alloc') as typeof import('../../native/alloc')).setOutputPoison(on),
+    kernelStats: () => (require('../../native') as typeof import('../../native')).nativeKernelStats(),
+  },
+];
+
+/** An engine that loaded, as the specs see it. */
+export interface EngineUnderTest {
+  name: string;
+  /** Its tfjs backend name. */
+  backend: string;
+  kernelStats(): KernelStats;
+  /** compare.ts's check() on this engine. */
+  check(name: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor, opts?: { grad?: boolean; tol?: number }): void;
+}
+
+/**
+ * describe(title) for one engine, with `fn` declaring its specs. Where the engine does not load,
+ * one test says why (and fails when its requireEnv is 1).
+ */
+export function describeEngine(entry: EngineEntry, title: string, fn: (engine: EngineUnderTest) => void): void {
+  const loaded = entry.load();
+  if (!loaded.ok) {
+    // eslint-disable-next-line no-console
+    console.warn(`SKIPPING ${title} on ${entry.name}: ${loaded.reason}`);
+    describe(`${title} [${entry.name}]`, () => {
+      test(`${entry.name} engine not available (kernel tests skipped)`, () => {
+        // CI sets the variable where the engine must exist, so a broken build fails loudly.
+        if (process.env[entry.requireEnv] === '1') throw new Error(`${entry.requireEnv}=1 but ${loaded.reason}`);
+        expect(loaded.ok).toBe(false);
+      });
+    });
+    return;
+  }
+  describe(`${title} [${entry.name}]`, () => {
+    beforeAll(() => entry.setOutputPoison(true));
+    afterAll(() => {
+      entry.setOutputPoison(false);
+      tf.setBackend('cpu');
+    });
+    const backend = loaded.backendName;
+    fn({
+      name: entry.name, backend, kernelStats: () => entry.kernelStats(),
+      check: (name, inputs, f, opts) => check(backend, name, inputs, f, opts),
+    });
+  });
+}
+
+/** describeEngine for every engine in ENGINES. */
+export function describeEachEngine(title: string, fn: (engine: EngineUnderTest) => void): void {
+  for (const entry of ENGINES) describeEngine(entry, title, fn);
+}
+
+/** Expects no fallbacks so far for `kernels` on the engine. */
+export function expectNoFallbacks(engine: EngineUnderTest, kernels: string[]): void {
+  const stats = engine.kernelStats();
+  for (const k of kernels) expect(stats.get(k)?.fallback ?? 0).toBe(0);
+}

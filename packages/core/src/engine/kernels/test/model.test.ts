@@ -1,0 +1,91 @@
+// Whole steps on every engine against the tfjs cpu backend: the fused Adam update, a DCGAN-style
+// model's gradients, and that the hot kernels ran on the engine (no silent fallbacks).
+import * as tf from '@tensorflow/tfjs';
+
+import { rand, relErr, runOn, TOL } from '../test-utils/compare';
+import { describeEachEngine, expectNoFallbacks } from '../test-utils/engines';
+
+describeEachEngine('registration', (engine) => {
+  test('every cpu kernel is available on the engine', () => {
+    const cpu = new Set(tf.getKernelsForBackend('cpu').map((k) => k.kernelName));
+    const got = new Set(tf.getKernelsForBackend(engine.backend).map((k) => k.kernelName));
+    for (const k of cpu) expect(got.has(k)).toBe(true);
+  });
+});
+
+describeEachEngine('optimizer and full model', (engine) => {
+  test('fused Adam matches tfjs Adam over 3 steps', () => {
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      const w = tf.variable(tf.tensor(rand([50, 40], 1).data, [50, 40]), true, `adam_w_${backend}`);
+      const b = tf.variable(tf.tensor(rand([40], 2).data, [40]), true, `adam_b_${backend}`);
+      const opt = tf.train.adam(0.01, 0.5, 0.999);
+      const x = tf.tensor(rand([8, 50], 3).data, [8, 50]);
+      for (let i = 0; i < 3; i++) opt.minimize(() => tf.sum(tf.square(tf.add(tf.matMul(x, w), b))) as tf.Scalar);
+      const r = [w.dataSync().slice(), b.dataSync().slice()] as Float32Array[];
+      tf.dispose([w, b, x]);
+      opt.dispose();
+      return r;
+    };
+    const ref = run('cpu');
+    const got = run(engine.backend);
+    expect(relErr(got[0]!, ref[0]!)).toBeLessThan(TOL);
+    expect(relErr(got[1]!, ref[1]!)).toBeLessThan(TOL);
+  });
+
+  test('full model gradient check: DCGAN-style D and G (tf.layers, training mode)', () => {
+    const build = () => {
+      const g = tf.sequential({ layers: [
+        tf.layers.conv2dTranspose({ inputShape: [1, 1, 16], filters: 32, kernelSize: 4, strides: 1, padding: 'valid', useBias: false }),
+        tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
+        tf.layers.reLU(),
+        tf.layers.conv2dTranspose({ filters: 16, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
+        tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
+        tf.layers.reLU(),
+        tf.layers.conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: 'same', useBias: false, activation: 'tanh' }),
+      ] });
+      const dm = tf.sequential({ layers: [
+        tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 16, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
+        tf.layers.leakyReLU({ alpha: 0.2 }),
+        tf.layers.conv2d({ filters: 32, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
+        tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
+        tf.layers.leakyReLU({ alpha: 0.2 }),
+        tf.layers.conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, activation: 'sigmoid' }),
+        tf.layers.flatten(),
+      ] });
+      return { g, dm };
+    };
+    const z = rand([4, 1, 1, 16], 11);
+    let weights: Float32Array[] | null = null;
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      const { g, dm } = build();
+      const vars = [...g.trainableWeights, ...dm.trainableWeights].map((w) => w.read() as tf.Variable);
+      if (!weights) weights = vars.map((v) => v.dataSync().slice() as Float32Array);
+      else vars.forEach((v, i) => v.assign(tf.tensor(weights![i]!, v.shape)));
+      const zt = tf.tensor(z.data, z.shape);
+      const { value, grads } = tf.variableGrads(() => {
+        const fake = g.apply(zt, { training: true }) as tf.Tensor;
+        const p = dm.apply(fake, { training: true }) as tf.Tensor;
+        return tf.losses.sigmoidCrossEntropy(tf.onesLike(p), p) as tf.Scalar;
+      }, vars);
+      const out = [value.dataSync().slice() as Float32Array, ...vars.map((v) => grads[v.name]!.dataSync().slice() as Float32Array)];
+      tf.dispose([zt, value, ...Object.values(grads)]);
+      g.dispose();
+      dm.dispose();
+      return out;
+    };
+    const ref = run('cpu');
+    const got = run(engine.backend);
+    ref.forEach((r, i) => expect(relErr(got[i]!, r)).toBeLessThan(TOL));
+  });
+
+  test('hot kernels ran on the engine (no silent fallbacks)', () => {
+    const stats = engine.kernelStats();
+    for (const k of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'Add', 'Multiply', 'Sum', 'Mean']) {
+      const s = stats.get(k);
+      expect(s && s.native > 0).toBe(true);
+    }
+    expectNoFallbacks(engine, ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D', 'MaxPool', 'MaxPoolGrad']);
+  });
+});
