@@ -250,10 +250,13 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
       // checkpoint (and the model folder), and the pictures at each epoch end
       const epochEnd = step % per === 0;
       const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
-      if (step % config.saveEvery === 0 || epochEnd || step === stopAt) await saver.save(state, detector, epochEnd);
+      if (step % config.saveEvery === 0 || epochEnd || step === stopAt || run.stopSignal) await saver.save(state, detector, epochEnd);
       if (epochEnd) await epochPictures(runDir, gan.g, fixedNoise, step / per, config);
+      // interrupted: stop here, this step checkpointed (unless a failure holds checkpoints back)
+      if (run.stopSignal) throw run.interrupted(step, saver.lastGood ?? 'none yet');
     }
   } finally {
+    run.close();
     bar.stop();
     fixedNoise.dispose();
     await run.metrics.flush();

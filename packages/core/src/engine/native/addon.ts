@@ -68,7 +68,6 @@ export function loadAddon(): { addon: NativeAddon; file: string } | { error: str
     return { error: `native addon not built (looked for ${candidates.join(', ')}; run \`node packages/core/scripts/build-native.js\`, needs libdnnl-dev)` };
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const addon = require(file) as NativeAddon;
     addon.info();
     return { addon, file };

@@ -48,7 +48,6 @@ export interface EngineUnderTest {
 export function describeEngine(entry: EngineEntry, title: string, fn: (engine: EngineUnderTest) => void): void {
   const loaded = entry.load();
   if (!loaded.ok) {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPING ${title} on ${entry.name}: ${loaded.reason}`);
     describe(`${title} [${entry.name}]`, () => {
       test(`${entry.name} engine not available (kernel tests skipped)`, () => {

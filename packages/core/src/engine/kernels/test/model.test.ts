@@ -2,7 +2,7 @@
 // model's gradients, and that the hot kernels ran on the engine (no silent fallbacks).
 import * as tf from '@tensorflow/tfjs';
 
-import { rand, relErr, runOn, TOL } from '../test-utils/compare';
+import { rand, relErr, TOL } from '../test-utils/compare';
 import { describeEachEngine, expectNoFallbacks } from '../test-utils/engines';
 
 describeEachEngine('registration', (engine) => {
