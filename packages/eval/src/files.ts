@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readImage, type RawImage } from '@dlcv/core';
+import { readImages, type RawImage } from '@dlcv/core';
 
 export const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;
 
@@ -71,38 +71,15 @@ export interface LoadedImage {
 
 /**
  * Loads images in order, in chunks of `chunk`; unreadable or wrong-size ones go to `problems`
- * (with the reason) instead of the chunk. The caller decides whether problems are fatal.
+ * (with the reason, in file order, worded as everywhere in the project: core's readImages)
+ * instead of the chunk. The caller decides whether problems are fatal.
  */
 export async function* loadImages(files: readonly string[], options: LoadOptions, chunk: number, problems: SkippedFile[]): AsyncGenerator<LoadedImage[]> {
-  const concurrency = options.concurrency ?? 8;
   for (let start = 0; start < files.length; start += chunk) {
     const slice = files.slice(start, start + chunk);
-    const out: (LoadedImage | undefined)[] = new Array(slice.length);
-    // Problems kept by position, so their order never depends on which decode finished first.
-    const failed: (SkippedFile | undefined)[] = new Array(slice.length);
-    let next = 0;
-    const worker = async () => {
-      for (;;) {
-        const k = next++;
-        if (k >= slice.length) return;
-        const file = slice[k] as string;
-        try {
-          const image = await readImage(file, {
-            channels: options.channels,
-            expectSize: options.size,
-            resize: options.resize ? options.size : undefined,
-          });
-          out[k] = { file, index: start + k, image };
-        } catch (err) {
-          // readImage's messages start with the file name; keep only the problem.
-          const msg = (err as Error).message;
-          failed[k] = { file, reason: msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, slice.length) }, worker));
-    for (const f of failed) if (f) problems.push(f);
-    const loaded = out.filter((x): x is LoadedImage => x !== undefined);
+    const read = await readImages(slice, { channels: options.channels, expectSize: options.size, resize: options.resize ? options.size : undefined, concurrency: options.concurrency });
+    for (const p of read.problems) problems.push({ file: p.file, reason: p.reason });
+    const loaded = read.images.flatMap((image, k) => (image ? [{ file: slice[k] as string, index: start + k, image }] : []));
     if (loaded.length) yield loaded;
   }
 }

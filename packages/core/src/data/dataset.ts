@@ -7,7 +7,7 @@
  * While the caller trains on one batch, the next is already being decoded on libuv's threads.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readImage, type RawImage } from '../image/io';
+import { ImageFileError, readImage, readImages, type RawImage } from '../image/io';
 import type { Rng } from '../rng';
 
 export interface ImageShape {
@@ -102,18 +102,35 @@ export class ImageDataset {
     return this.decode(index);
   }
 
-  /** uint8 pixels of many images, concatenated in order, [n, h, w, c]. */
+  /**
+   * uint8 pixels of many images, concatenated in order, [n, h, w, c]. A file that cannot be used
+   * fails the batch with an ImageFileError naming it; with several, the first in batch order.
+   */
   async getPixelsBatch(indices: readonly number[]): Promise<Uint8Array> {
     const out = new Uint8Array(indices.length * this.pixelsPerImage);
-    let next = 0;
-    const worker = async () => {
-      for (;;) {
-        const k = next++;
-        if (k >= indices.length) return;
-        out.set(await this.getPixels(indices[k] as number), k * this.pixelsPerImage);
+    const missing: number[] = [];
+    indices.forEach((index, k) => {
+      if (index < 0 || index >= this.files.length || !Number.isInteger(index)) throw new RangeError(`dataset: index ${index} outside 0-${this.files.length - 1}`);
+      if (this.cache && this.cached?.[index]) out.set(this.cache.subarray(index * this.pixelsPerImage, (index + 1) * this.pixelsPerImage), k * this.pixelsPerImage);
+      else missing.push(k);
+    });
+    const { height, width, channels } = this.shape;
+    const read = await readImages(
+      missing.map((k) => this.files[indices[k] as number] as string),
+      { channels, expectSize: { width, height }, resize: this.resize ? { width, height } : undefined, concurrency: this.concurrency },
+    );
+    const bad = read.problems[0];
+    if (bad) throw new ImageFileError(bad.file, bad.reason);
+    read.images.forEach((img, j) => {
+      const k = missing[j] as number;
+      const pixels = (img as RawImage).data;
+      out.set(pixels, k * this.pixelsPerImage);
+      if (this.cache && this.cached) {
+        const index = indices[k] as number;
+        this.cache.set(pixels, index * this.pixelsPerImage);
+        this.cached[index] = 1;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, indices.length) }, worker));
+    });
     return out;
   }
 

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { decodeImage, encodePng, floatToUint8, readImage, resizeImage, writePng } from './io';
+import { ImageDataset } from '../data/dataset';
+import { decodeImage, encodePng, floatToUint8, ImageFileError, readImage, readImages, resizeImage, writePng } from './io';
 
 let tmp: string;
 beforeAll(async () => {
@@ -51,5 +52,35 @@ describe('image IO', () => {
 
   it('maps floats in [-1, 1] to bytes with rounding and clipping', () => {
     expect(Array.from(floatToUint8([-1, 1, 0, -2, 2]))).toEqual([0, 255, 128, 0, 255]);
+  });
+});
+
+describe('reading many images', () => {
+  it('reports each unreadable file with the same reason as a lone read, in file order, however decodes interleave', async () => {
+    const dir = path.join(tmp, 'many');
+    await fs.mkdir(dir);
+    const img = { width: 28, height: 28, channels: 1 as const, data: Uint8Array.from({ length: 784 }, (_, i) => i % 251) };
+    const files: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      files.push(path.join(dir, `${String(i).padStart(3, '0')}.png`));
+      await writePng(files[i] as string, img);
+    }
+    // Truncated files: decoded beside others, libvips alone would call these "Unknown error".
+    for (const i of [30, 5, 17]) {
+      const bytes = await fs.readFile(files[i] as string);
+      await fs.writeFile(files[i] as string, bytes.subarray(0, bytes.length - 40));
+    }
+    const lone = await readImage(files[5] as string).catch((e: Error) => e.message.slice((files[5] as string).length + 2));
+    expect(lone).toMatch(/libpng read error/);
+    const { images, problems } = await readImages(files, { channels: 1, concurrency: 8 });
+    expect(problems).toEqual([5, 17, 30].map((index) => ({ index, file: files[index], reason: lone })));
+    expect(images.filter((x) => x !== undefined)).toHaveLength(37);
+    expect(Buffer.from((images[0] as { data: Uint8Array }).data).equals(Buffer.from(img.data))).toBe(true);
+
+    // A dataset batch fails on the first bad file of the batch, named, with the same reason.
+    const ds = new ImageDataset(files, undefined, { shape: { height: 28, width: 28, channels: 1 } });
+    const err = (await ds.getPixelsBatch([39, 30, 2, 17, 5]).catch((e: unknown) => e)) as ImageFileError;
+    expect(err).toBeInstanceOf(ImageFileError);
+    expect(err.message).toBe(`${files[30]}: ${lone}`);
   });
 });

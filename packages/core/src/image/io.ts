@@ -81,6 +81,45 @@ export async function decodeImage(buf: Buffer | Uint8Array, name: string, option
   }
 }
 
+export interface ImageReadResult {
+  /** One entry per file, undefined where it failed. */
+  images: (RawImage | undefined)[];
+  /** The files that failed, in the order given, each with its reason (readImage's message without the file name). */
+  problems: { index: number; file: string; reason: string }[];
+}
+
+/**
+ * Reads many images with `concurrency` decodes at a time. libvips reports a failed decode as
+ * "Unknown error" when other decodes run beside it, so the files that failed are read again one
+ * by one: every caller then reports the same reason for the same file, in file order.
+ */
+export async function readImages(files: readonly string[], options: ReadImageOptions & { concurrency?: number } = {}): Promise<ImageReadResult> {
+  const images: (RawImage | undefined)[] = new Array(files.length);
+  const failed: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let k = next++; k < files.length; k = next++) {
+      try {
+        images[k] = await readImage(files[k] as string, options);
+      } catch {
+        failed.push(k);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, files.length) }, worker));
+  const problems: ImageReadResult['problems'] = [];
+  for (const index of failed.sort((a, b) => a - b)) {
+    const file = files[index] as string;
+    try {
+      images[index] = await readImage(file, options);
+    } catch (err) {
+      const msg = (err as Error).message;
+      problems.push({ index, file, reason: msg.startsWith(`${file}: `) ? msg.slice(file.length + 2) : msg });
+    }
+  }
+  return { images, problems };
+}
+
 function greyToRgb(grey: Uint8Array): Uint8Array {
   const out = new Uint8Array(grey.length * 3);
   for (let i = 0; i < grey.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = grey[i] as number;

@@ -84,6 +84,20 @@ describe('predict (hw2_3.sh contract)', () => {
     await expect(cli(dir, path.join(root, 'pred', 'sizes.csv'), '--model', runDir)).rejects.toThrow(`${path.join(dir, 'big.png')}: expected 8x8 pixels, got 12x12`);
   });
 
+  it('names the first unreadable file in name order, with the graders\' wording of the decoder error', async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `${String(i).padStart(2, '0')}.png`);
+    const dir = await folderOf(names);
+    for (const n of ['21.png', '07.png', '14.png']) {
+      const bytes = await fs.readFile(path.join(dir, n));
+      await fs.writeFile(path.join(dir, n), bytes.subarray(0, bytes.length - 40));
+    }
+    const lone = await readImage(path.join(dir, '07.png')).catch((e: Error) => e.message);
+    expect(lone).toMatch(/07\.png: corrupt image data \(.*libpng read error\)/);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(cli(dir, path.join(root, 'pred', 'corrupt.csv'), '--model', runDir)).rejects.toThrow(lone);
+    }
+  });
+
   it('explains a missing model and bad arguments', async () => {
     const dir = await folderOf(['a.png']);
     await expect(cli(dir, path.join(root, 'x.csv'), '--model', path.join(root, 'nothing')))
