@@ -91,7 +91,7 @@ describe('predict (hw2_3.sh contract)', () => {
       const bytes = await fs.readFile(path.join(dir, n));
       await fs.writeFile(path.join(dir, n), bytes.subarray(0, bytes.length - 40));
     }
-    const lone = await readImage(path.join(dir, '07.png')).catch((e: Error) => e.message);
+    const lone = await readImage(path.join(dir, '07.png')).then(() => 'read', (e: Error) => e.message);
     expect(lone).toMatch(/07\.png: corrupt image data \(.*libpng read error\)/);
     for (let attempt = 0; attempt < 3; attempt++) {
       await expect(cli(dir, path.join(root, 'pred', 'corrupt.csv'), '--model', runDir)).rejects.toThrow(lone);

@@ -1,10 +1,10 @@
 // Output arrays of the native kernels, recycled through a pool.
 //
-// Every tensor a kernel returns used to be a fresh ArrayBuffer. V8 counts those as external
-// memory and collects garbage every ~64 MB of them: a DDPM training step (n_feat 64, batch 32)
-// allocates gigabytes, so V8 ran ~33 collections a step, ~90 ms of a 640 ms step (measured with
-// --trace-gc and --cpu-prof). Now the backend returns a disposed tensor's buffer to a pool keyed
-// by size, and the next output of that size reuses it: no allocation, no collection.
+// V8 counts ArrayBuffers as external memory and collects garbage every ~64 MB of them; a DDPM
+// training step (n_feat 64, batch 32) produces gigabytes of kernel outputs, so a fresh buffer per
+// output would cost ~33 collections a step (~90 ms of 640 ms, measured with --trace-gc and
+// --cpu-prof). The backend therefore returns a disposed tensor's buffer to a pool keyed by size,
+// and the next output of that size reuses it: no allocation, no collection.
 //
 // A buffer is recycled only when no tensor data entry refers to it any more (a count per buffer:
 // kernels may store views of one buffer under several entries), and reads hand out copies of
