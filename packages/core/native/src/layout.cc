@@ -75,14 +75,39 @@ void tile(const float* x, const Shape& shape, const Shape& reps, float* out) {
   });
 }
 
-void slice(const float* x, const Shape& shape, const std::vector<int64_t>& begin, const Shape& size, float* out) {
-  const int r = (int)shape.size();
-  std::vector<int64_t> inStride(r);
+// Row-major strides of `shape`.
+static std::vector<int64_t> stridesOf(const Shape& shape) {
+  std::vector<int64_t> stride(shape.size());
   int64_t acc = 1;
-  for (int i = r - 1; i >= 0; --i) {
-    inStride[i] = acc;
+  for (int i = (int)shape.size() - 1; i >= 0; --i) {
+    stride[i] = acc;
     acc *= shape[i];
   }
+  return stride;
+}
+
+// For each row (every index of all but the last axis) of a box of `dims` placed at `origin` in
+// an array of `strides`, calls f(row, offset of the row's first element in that array).
+template <class F>
+static void forEachBoxRow(const Shape& dims, const std::vector<int64_t>& origin, const std::vector<int64_t>& strides, F f) {
+  const int r = (int)dims.size();
+  int64_t rows = 1;
+  for (int i = 0; i < r - 1; ++i) rows *= dims[i];
+  parallelRange(rows, 64, [&](int64_t s, int64_t e) {
+    for (int64_t row = s; row < e; ++row) {
+      int64_t off = origin[r - 1], rem = row;
+      for (int k = r - 2; k >= 0; --k) {
+        int64_t ik = rem % dims[k];
+        rem /= dims[k];
+        off += (ik + origin[k]) * strides[k];
+      }
+      f(row, off);
+    }
+  });
+}
+
+void slice(const float* x, const Shape& shape, const std::vector<int64_t>& begin, const Shape& size, float* out) {
+  const int r = (int)shape.size();
   int64_t n = 1;
   for (int i = 0; i < r; ++i) n *= size[i];
   if (n == 0) return;
@@ -91,18 +116,7 @@ void slice(const float* x, const Shape& shape, const std::vector<int64_t>& begin
     return;
   }
   const int64_t D = size[r - 1];
-  const int64_t rows = n / D;
-  parallelRange(rows, 64, [&](int64_t s, int64_t e) {
-    for (int64_t row = s; row < e; ++row) {
-      int64_t off = begin[r - 1], rem = row;
-      for (int k = r - 2; k >= 0; --k) {
-        int64_t ik = rem % size[k];
-        rem /= size[k];
-        off += (ik + begin[k]) * inStride[k];
-      }
-      std::memcpy(out + row * D, x + off, D * sizeof(float));
-    }
-  });
+  forEachBoxRow(size, begin, stridesOf(shape), [&](int64_t row, int64_t off) { std::memcpy(out + row * D, x + off, D * sizeof(float)); });
 }
 
 void padConst(const float* x, const Shape& shape, const std::vector<int64_t>& before, const Shape& outShape,
@@ -119,25 +133,8 @@ void padConst(const float* x, const Shape& shape, const std::vector<int64_t>& be
     out[0] = x[0];
     return;
   }
-  std::vector<int64_t> outStride(r);
-  int64_t acc = 1;
-  for (int i = r - 1; i >= 0; --i) {
-    outStride[i] = acc;
-    acc *= outShape[i];
-  }
   const int64_t D = shape[r - 1];
-  const int64_t rows = n / D;
-  parallelRange(rows, 64, [&](int64_t s, int64_t e) {
-    for (int64_t row = s; row < e; ++row) {
-      int64_t off = before[r - 1], rem = row;
-      for (int k = r - 2; k >= 0; --k) {
-        int64_t ik = rem % shape[k];
-        rem /= shape[k];
-        off += (ik + before[k]) * outStride[k];
-      }
-      std::memcpy(out + off, x + row * D, D * sizeof(float));
-    }
-  });
+  forEachBoxRow(shape, before, stridesOf(outShape), [&](int64_t row, int64_t off) { std::memcpy(out + off, x + row * D, D * sizeof(float)); });
 }
 
 void concat(const std::vector<const float*>& xs, const std::vector<int64_t>& widths, int64_t outer, float* out) {

@@ -16,7 +16,11 @@ static inline void windowSpan(int64_t o, int64_t stride, int64_t pad, int64_t k,
   hi = std::min(n, lo + k);
   lo = std::max<int64_t>(0, lo);
 }
-void maxPool(const PoolParams& p, const float* x, float* y) {
+// Visits every output pixel's window: `start(m)` resets the per-channel accumulator, `add(m, px)`
+// folds in one input pixel's channels, `finish(m, py, count)` writes the output pixel (count: the
+// window's pixels inside the input).
+template <class Start, class Add, class Finish>
+static void poolWindows(const PoolParams& p, const float* x, float* y, Start start, Add add, Finish finish) {
   parallelRange(p.n * p.oh, 1, [&](int64_t s, int64_t e) {
     std::vector<float> m(p.c);
     for (int64_t i = s; i < e; ++i) {
@@ -26,40 +30,36 @@ void maxPool(const PoolParams& p, const float* x, float* y) {
       for (int64_t yc = 0; yc < p.ow; ++yc) {
         int64_t c0, c1;
         windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
-        std::fill(m.begin(), m.end(), -std::numeric_limits<float>::infinity());
+        start(m);
         for (int64_t xr = r0; xr < r1; ++xr)
-          for (int64_t xc = c0; xc < c1; ++xc) {
-            const float* px = x + ((b * p.h + xr) * p.w + xc) * p.c;
-            for (int64_t d = 0; d < p.c; ++d) m[d] = px[d] > m[d] ? px[d] : m[d];
-          }
-        std::memcpy(y + ((b * p.oh + yr) * p.ow + yc) * p.c, m.data(), p.c * sizeof(float));
+          for (int64_t xc = c0; xc < c1; ++xc) add(m.data(), x + ((b * p.h + xr) * p.w + xc) * p.c);
+        finish(m.data(), y + ((b * p.oh + yr) * p.ow + yc) * p.c, (r1 - r0) * (c1 - c0));
       }
     }
   });
 }
 
+void maxPool(const PoolParams& p, const float* x, float* y) {
+  const int64_t C = p.c;
+  poolWindows(
+      p, x, y, [](std::vector<float>& m) { std::fill(m.begin(), m.end(), -std::numeric_limits<float>::infinity()); },
+      [C](float* m, const float* px) {
+        for (int64_t d = 0; d < C; ++d) m[d] = px[d] > m[d] ? px[d] : m[d];
+      },
+      [C](const float* m, float* py, int64_t) { std::memcpy(py, m, C * sizeof(float)); });
+}
+
 void avgPool(const PoolParams& p, const float* x, float* y) {
-  parallelRange(p.n * p.oh, 1, [&](int64_t s, int64_t e) {
-    std::vector<float> m(p.c);
-    for (int64_t i = s; i < e; ++i) {
-      int64_t b = i / p.oh, yr = i % p.oh;
-      int64_t r0, r1;
-      windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
-      for (int64_t yc = 0; yc < p.ow; ++yc) {
-        int64_t c0, c1;
-        windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
-        std::fill(m.begin(), m.end(), 0.0f);
-        for (int64_t xr = r0; xr < r1; ++xr)
-          for (int64_t xc = c0; xc < c1; ++xc) {
-            const float* px = x + ((b * p.h + xr) * p.w + xc) * p.c;
-            for (int64_t d = 0; d < p.c; ++d) m[d] += px[d];
-          }
-        float count = (float)((r1 - r0) * (c1 - c0));
-        float* py = y + ((b * p.oh + yr) * p.ow + yc) * p.c;
-        for (int64_t d = 0; d < p.c; ++d) py[d] = m[d] / count;
-      }
-    }
-  });
+  const int64_t C = p.c;
+  poolWindows(
+      p, x, y, [](std::vector<float>& m) { std::fill(m.begin(), m.end(), 0.0f); },
+      [C](float* m, const float* px) {
+        for (int64_t d = 0; d < C; ++d) m[d] += px[d];
+      },
+      [C](const float* m, float* py, int64_t n) {
+        float count = (float)n;
+        for (int64_t d = 0; d < C; ++d) py[d] = m[d] / count;
+      });
 }
 
 // Windows that tile the input (stride = window, inside it, no dilation, e.g. every 2x2 pooling
