@@ -16,26 +16,35 @@ static inline void windowSpan(int64_t o, int64_t stride, int64_t pad, int64_t k,
   hi = std::min(n, lo + k);
   lo = std::max<int64_t>(0, lo);
 }
-// Visits every output pixel's window: `start(m)` resets the per-channel accumulator, `add(m, px)`
-// folds in one input pixel's channels, `finish(m, py, count)` writes the output pixel (count: the
-// window's pixels inside the input).
+// Calls f(b, yr, yc, r0, r1, c0, c1) for each output pixel of the output rows i in [s, e) of
+// the n * oh (b = i / oh, yr = i % oh), with its window's input rows [r0, r1) and columns [c0, c1).
+template <class F>
+static void forEachWindow(const PoolParams& p, int64_t s, int64_t e, F f) {
+  for (int64_t i = s; i < e; ++i) {
+    int64_t b = i / p.oh, yr = i % p.oh;
+    int64_t r0, r1;
+    windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
+    for (int64_t yc = 0; yc < p.ow; ++yc) {
+      int64_t c0, c1;
+      windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
+      f(b, yr, yc, r0, r1, c0, c1);
+    }
+  }
+}
+
+// The forward pools: `start(m)` resets the per-channel accumulator, `add(m, px)` folds in one
+// input pixel's channels, `finish(m, py, count)` writes the output pixel (count: the window's
+// pixels inside the input).
 template <class Start, class Add, class Finish>
 static void poolWindows(const PoolParams& p, const float* x, float* y, Start start, Add add, Finish finish) {
   parallelRange(p.n * p.oh, 1, [&](int64_t s, int64_t e) {
     std::vector<float> m(p.c);
-    for (int64_t i = s; i < e; ++i) {
-      int64_t b = i / p.oh, yr = i % p.oh;
-      int64_t r0, r1;
-      windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
-      for (int64_t yc = 0; yc < p.ow; ++yc) {
-        int64_t c0, c1;
-        windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
-        start(m);
-        for (int64_t xr = r0; xr < r1; ++xr)
-          for (int64_t xc = c0; xc < c1; ++xc) add(m.data(), x + ((b * p.h + xr) * p.w + xc) * p.c);
-        finish(m.data(), y + ((b * p.oh + yr) * p.ow + yc) * p.c, (r1 - r0) * (c1 - c0));
-      }
-    }
+    forEachWindow(p, s, e, [&](int64_t b, int64_t yr, int64_t yc, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      start(m);
+      for (int64_t xr = r0; xr < r1; ++xr)
+        for (int64_t xc = c0; xc < c1; ++xc) add(m.data(), x + ((b * p.h + xr) * p.w + xc) * p.c);
+      finish(m.data(), y + ((b * p.oh + yr) * p.ow + yc) * p.c, (r1 - r0) * (c1 - c0));
+    });
   });
 }
 
@@ -122,29 +131,22 @@ void maxPoolGrad(const PoolParams& p, const float* dy, const float* x, float* dx
   parallelRange(p.n, 1, [&](int64_t s, int64_t e) {
     std::vector<float> m(p.c);
     std::vector<int64_t> pos(p.c);
-    for (int64_t b = s; b < e; ++b)
-      for (int64_t yr = 0; yr < p.oh; ++yr) {
-        int64_t r0, r1;
-        windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
-        for (int64_t yc = 0; yc < p.ow; ++yc) {
-          int64_t c0, c1;
-          windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
-          std::fill(m.begin(), m.end(), -std::numeric_limits<float>::infinity());
-          std::fill(pos.begin(), pos.end(), -1);
-          for (int64_t xr = r0; xr < r1; ++xr)
-            for (int64_t xc = c0; xc < c1; ++xc) {
-              int64_t base = ((b * p.h + xr) * p.w + xc) * p.c;
-              for (int64_t d = 0; d < p.c; ++d)
-                if (x[base + d] > m[d]) {
-                  m[d] = x[base + d];
-                  pos[d] = base + d;
-                }
-            }
-          const float* pdy = dy + ((b * p.oh + yr) * p.ow + yc) * p.c;
+    forEachWindow(p, s * p.oh, e * p.oh, [&](int64_t b, int64_t yr, int64_t yc, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      std::fill(m.begin(), m.end(), -std::numeric_limits<float>::infinity());
+      std::fill(pos.begin(), pos.end(), -1);
+      for (int64_t xr = r0; xr < r1; ++xr)
+        for (int64_t xc = c0; xc < c1; ++xc) {
+          int64_t base = ((b * p.h + xr) * p.w + xc) * p.c;
           for (int64_t d = 0; d < p.c; ++d)
-            if (pos[d] >= 0) dx[pos[d]] += pdy[d];
+            if (x[base + d] > m[d]) {
+              m[d] = x[base + d];
+              pos[d] = base + d;
+            }
         }
-      }
+      const float* pdy = dy + ((b * p.oh + yr) * p.ow + yc) * p.c;
+      for (int64_t d = 0; d < p.c; ++d)
+        if (pos[d] >= 0) dx[pos[d]] += pdy[d];
+    });
   });
 }
 
@@ -152,21 +154,14 @@ void avgPoolGrad(const PoolParams& p, const float* dy, float* dx) {
   std::memset(dx, 0, sizeof(float) * p.n * p.h * p.w * p.c);
   const float mult = 1.0f / (float)(p.kh * p.kw);
   parallelRange(p.n, 1, [&](int64_t s, int64_t e) {
-    for (int64_t b = s; b < e; ++b)
-      for (int64_t yr = 0; yr < p.oh; ++yr) {
-        int64_t r0, r1;
-        windowSpan(yr, p.sh, p.pt, p.kh, p.h, r0, r1);
-        for (int64_t yc = 0; yc < p.ow; ++yc) {
-          int64_t c0, c1;
-          windowSpan(yc, p.sw, p.pl, p.kw, p.w, c0, c1);
-          const float* pdy = dy + ((b * p.oh + yr) * p.ow + yc) * p.c;
-          for (int64_t xr = r0; xr < r1; ++xr)
-            for (int64_t xc = c0; xc < c1; ++xc) {
-              float* pdx = dx + ((b * p.h + xr) * p.w + xc) * p.c;
-              for (int64_t d = 0; d < p.c; ++d) pdx[d] += pdy[d] * mult;
-            }
+    forEachWindow(p, s * p.oh, e * p.oh, [&](int64_t b, int64_t yr, int64_t yc, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      const float* pdy = dy + ((b * p.oh + yr) * p.ow + yc) * p.c;
+      for (int64_t xr = r0; xr < r1; ++xr)
+        for (int64_t xc = c0; xc < c1; ++xc) {
+          float* pdx = dx + ((b * p.h + xr) * p.w + xc) * p.c;
+          for (int64_t d = 0; d < p.c; ++d) pdx[d] += pdy[d] * mult;
         }
-      }
+    });
   });
 }
 
