@@ -48,7 +48,12 @@ async function buildCases() {
   const cases = {};
   async function onnxCase(label, model, feeds) {
     const session = await core.loadExported(model);
-    return { label, run: async () => { await session.run(feeds); } };
+    return {
+      label,
+      run: async () => {
+        await session.run(feeds);
+      },
+    };
   }
   if (ONLY.includes('dcgan')) {
     const gan = pkg('gan');
@@ -68,7 +73,11 @@ async function buildCases() {
     const z64 = rng.normalArray(64 * config.nz);
     cases.dcgan_forward = {
       label: 'DCGAN generator forward, batch 64',
-      run: async () => { const y = tf.tidy(() => g.g.predict(tf.tensor4d(z64, [64, 1, 1, config.nz]))); await y.data(); y.dispose(); },
+      run: async () => {
+        const y = tf.tidy(() => g.g.predict(tf.tensor4d(z64, [64, 1, 1, config.nz])));
+        await y.data();
+        y.dispose();
+      },
     };
     if (WITH_ONNX) cases.dcgan_forward_onnx = await onnxCase('  same, ONNX Runtime', g.g, [{ data: z64, dims: [64, 1, 1, config.nz] }]);
   }
@@ -78,9 +87,14 @@ async function buildCases() {
     const model = ddpm.createUnet(unet, 0);
     const opt = tf.train.adam(1e-4);
     const rng = new core.Rng(1);
-    const conditions = (b) => ddpm.conditionArrays(
-      Array.from({ length: b }, (_, i) => (i * 37) % 400), Array.from({ length: b }, (_, i) => i % 10),
-      Array.from({ length: b }, (_, i) => (i % 10 === 0 ? 1 : 0)), 400, 10);
+    const conditions = (b) =>
+      ddpm.conditionArrays(
+        Array.from({ length: b }, (_, i) => (i * 37) % 400),
+        Array.from({ length: b }, (_, i) => i % 10),
+        Array.from({ length: b }, (_, i) => (i % 10 === 0 ? 1 : 0)),
+        400,
+        10,
+      );
     const tr = conditions(32);
     const xt = tf.keep(tf.tensor4d(rng.normalArray(32 * 28 * 28 * 3), [32, 28, 28, 3]));
     const eps = tf.keep(tf.tensor4d(rng.normalArray(32 * 28 * 28 * 3), [32, 28, 28, 3]));
@@ -97,10 +111,18 @@ async function buildCases() {
     const sc = conditions(100);
     const sx = rng.normalArray(100 * 28 * 28 * 3);
     const net = ddpm.tfjsNoiseNet(model, unet);
-    cases.ddpm_forward = { label: 'DDPM U-Net forward, batch 100', run: async () => { await net.predict(sx, sc); } };
+    cases.ddpm_forward = {
+      label: 'DDPM U-Net forward, batch 100',
+      run: async () => {
+        await net.predict(sx, sc);
+      },
+    };
     if (WITH_ONNX) {
       cases.ddpm_forward_onnx = await onnxCase('  same, ONNX Runtime', model, [
-        { data: sx, dims: [100, 28, 28, 3] }, { data: sc.t, dims: [100, 1] }, { data: sc.c, dims: [100, 10] }, { data: sc.mask, dims: [100, 1] },
+        { data: sx, dims: [100, 28, 28, 3] },
+        { data: sc.t, dims: [100, 1] },
+        { data: sc.c, dims: [100, 10] },
+        { data: sc.mask, dims: [100, 1] },
       ]);
     }
   }
@@ -111,9 +133,19 @@ async function buildCases() {
     const opt = dann.makeOptimizer(1e-3);
     const xs = tf.keep(tf.tensor4d(rng.uniformArray(256 * 28 * 28, 0, 1), [256, 28, 28, 1]));
     const xt = tf.keep(tf.tensor4d(rng.uniformArray(256 * 28 * 28, 0, 1), [256, 28, 28, 1]));
-    const ys = tf.keep(tf.tensor1d(Int32Array.from({ length: 256 }, (_, i) => i % 10), 'int32'));
+    const ys = tf.keep(
+      tf.tensor1d(
+        Int32Array.from({ length: 256 }, (_, i) => i % 10),
+        'int32',
+      ),
+    );
     // the dann package's step: class loss on the source half, domain loss through the GRL
-    cases.dann_train = { label: 'DANN train step, batch 256+256', run: async () => { await dann.dannStep(net, opt, xs, ys, xt, 0.5, rng); } };
+    cases.dann_train = {
+      label: 'DANN train step, batch 256+256',
+      run: async () => {
+        await dann.dannStep(net, opt, xs, ys, xt, 0.5, rng);
+      },
+    };
     cases.dann_forward = {
       label: 'DANN forward, batch 256',
       run: async () => {
@@ -136,36 +168,59 @@ class Torch {
     });
     this.rl = readline.createInterface({ input: this.p.stdout });
     this.waiting = [];
-    this.rl.on('line', (l) => { const w = this.waiting.shift(); if (w) w(JSON.parse(l)); });
+    this.rl.on('line', (l) => {
+      const w = this.waiting.shift();
+      if (w) w(JSON.parse(l));
+    });
   }
   ask(cmd) {
-    return new Promise((res) => { this.waiting.push(res); this.p.stdin.write(cmd + '\n'); });
+    return new Promise((res) => {
+      this.waiting.push(res);
+      this.p.stdin.write(cmd + '\n');
+    });
   }
-  close() { this.p.stdin.write('quit\n'); this.p.stdin.end(); }
+  close() {
+    this.p.stdin.write('quit\n');
+    this.p.stdin.end();
+  }
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : NaN; };
-function now() { return Number(process.hrtime.bigint()) / 1e9; }
-function fmt(t) { return Number.isFinite(t) ? (t >= 1 ? `${t.toFixed(2)} s` : `${(t * 1000).toFixed(0)} ms`) : '-'; }
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[(s.length - 1) >> 1] : NaN;
+};
+function now() {
+  return Number(process.hrtime.bigint()) / 1e9;
+}
+function fmt(t) {
+  return Number.isFinite(t) ? (t >= 1 ? `${t.toFixed(2)} s` : `${(t * 1000).toFixed(0)} ms`) : '-';
+}
 
 async function profile(cases, name) {
   const c = cases[name];
   if (!c) throw new Error(`no case ${name} (cases: ${Object.keys(cases).join(', ')})`);
   await c.run(); // warm-up (primitive caches, optimizer state)
-  const info = await tf.profile(async () => { await c.run(); });
+  const info = await tf.profile(async () => {
+    await c.run();
+  });
   const by = new Map();
   for (const k of info.kernels) {
     const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     const e = by.get(k.name) || { ms: 0, n: 0 };
-    e.ms += t; e.n++;
+    e.ms += t;
+    e.n++;
     by.set(k.name, e);
   }
   const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const total = rows.reduce((s, [, e]) => s + e.ms, 0);
-  const t0 = now(); await c.run(); const wall = now() - t0;
-  console.log(`\nPer-kernel profile of ${name} on ${tf.getBackend()} (one step; kernel sum ${total.toFixed(0)} ms (nested ops such as fusedConv2d__op count their kernels again), wall without profiler ${(wall * 1000).toFixed(0)} ms)`);
+  const t0 = now();
+  await c.run();
+  const wall = now() - t0;
+  console.log(
+    `\nPer-kernel profile of ${name} on ${tf.getBackend()} (one step; kernel sum ${total.toFixed(0)} ms (nested ops such as fusedConv2d__op count their kernels again), wall without profiler ${(wall * 1000).toFixed(0)} ms)`,
+  );
   console.log('| kernel | calls | ms | % |\n|---|---|---|---|');
-  for (const [k, e] of rows.slice(0, 30)) console.log(`| ${k} | ${e.n} | ${e.ms.toFixed(1)} | ${(100 * e.ms / total).toFixed(1)} |`);
+  for (const [k, e] of rows.slice(0, 30)) console.log(`| ${k} | ${e.n} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)} |`);
 }
 
 async function main() {
@@ -204,23 +259,40 @@ async function main() {
   }
   for (let i = 0; i < STEPS; i++) {
     for (const n of names) {
-      const c0 = process.cpuUsage(); const t0 = now(); await cases[n].run(); ours[n].push(now() - t0);
-      const c1 = process.cpuUsage(c0); oursCpu[n].push((c1.user + c1.system) / 1e6);
+      const c0 = process.cpuUsage();
+      const t0 = now();
+      await cases[n].run();
+      ours[n].push(now() - t0);
+      const c1 = process.cpuUsage(c0);
+      oursCpu[n].push((c1.user + c1.system) / 1e6);
       const r = await askTorch(n);
-      if (r.t !== undefined) { theirs[n].push(r.t); theirsCpu[n].push(r.cpu); }
+      if (r.t !== undefined) {
+        theirs[n].push(r.t);
+        theirsCpu[n].push(r.cpu);
+      }
     }
     process.stderr.write(`round ${i + 1}/${STEPS} done\n`);
   }
   if (torch) torch.close();
   const os = require('os');
-  console.log(`\nMedians of ${STEPS} steps, interleaved; ${os.cpus().length} CPU cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ratio = ours / PyTorch (<= 1.0: we are faster); CPU = process CPU seconds per step (both threads)\n`);
+  console.log(
+    `\nMedians of ${STEPS} steps, interleaved; ${os.cpus().length} CPU cores, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}; ratio = ours / PyTorch (<= 1.0: we are faster); CPU = process CPU seconds per step (both threads)\n`,
+  );
   console.log(`| step | PyTorch CPU | ours (tfjs ${eng.engine}, or ONNX Runtime) | ratio | PyTorch CPU-time | ours CPU-time | CPU-time ratio |\n|---|---|---|---|---|---|---|`);
   for (const n of names) {
-    const a = median(ours[n]), b = median(theirs[torchName(n)]);
-    const ac = median(oursCpu[n]), bc = median(theirsCpu[torchName(n)]);
+    const a = median(ours[n]),
+      b = median(theirs[torchName(n)]);
+    const ac = median(oursCpu[n]),
+      bc = median(theirsCpu[torchName(n)]);
     const r = (x, y) => (Number.isFinite(x) && Number.isFinite(y) ? (x / y).toFixed(2) : '-');
     console.log(`| ${cases[n].label} | ${fmt(b)} | ${fmt(a)} | ${r(a, b)} | ${fmt(bc)} | ${fmt(ac)} | ${r(ac, bc)} |`);
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

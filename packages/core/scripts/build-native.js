@@ -34,7 +34,7 @@ function main() {
 
   // node-gyp: local dependency, or the copy bundled with npm.
   const execPrefix = path.resolve(path.dirname(process.execPath), '..');
-  let gyp = null;
+  let gyp;
   try {
     gyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [pkgDir] });
   } catch {
@@ -48,8 +48,7 @@ function main() {
   if (!gyp) skip('node-gyp not found (it ships with npm)');
 
   // Offline-friendly: use the Node headers installed beside the node binary when present.
-  const nodedir = firstExisting([execPrefix, '/usr', '/usr/local'].filter((d) =>
-    fs.existsSync(path.join(d, 'include', 'node', 'node_api.h'))));
+  const nodedir = firstExisting([execPrefix, '/usr', '/usr/local'].filter((d) => fs.existsSync(path.join(d, 'include', 'node', 'node_api.h'))));
   if (!nodedir) skip('Node headers (include/node/node_api.h) not found');
 
   const args = [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=max', '--silent'];
@@ -57,8 +56,11 @@ function main() {
   const r = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8', env: process.env });
   if (r.status !== 0) {
     const text = `${r.stderr || ''}\n${r.stdout || ''}`;
-    const line = text.split('\n').map((l) => l.trim()).filter((l) => /error/i.test(l))[0] ||
-      (r.error ? String(r.error.message) : `node-gyp exited with ${r.status}`);
+    const line =
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /error/i.test(l))[0] || (r.error ? String(r.error.message) : `node-gyp exited with ${r.status}`);
     skip(`compile failed: ${line.slice(0, 300)}`);
   }
   const built = path.join(nativeDir, 'build', 'Release', 'dlcv_native.node');

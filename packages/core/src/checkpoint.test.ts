@@ -47,11 +47,15 @@ describe('checkpoints', () => {
     const refLosses = await trainSteps(refModel, tf.train.adam(0.01), 8, new Rng(9));
 
     // Interrupted: 3 steps, checkpoint, then a fresh process state resumes for 3 more.
-    const m1 = smallModel(1), o1 = tf.train.adam(0.01), r1 = new Rng(9);
+    const m1 = smallModel(1),
+      o1 = tf.train.adam(0.01),
+      r1 = new Rng(9);
     const first = await trainSteps(m1, o1, 5, r1);
     await saveCheckpoint(runDir, { models: { net: m1 }, optimizers: { adam: o1 }, config: { lr: 0.01 }, state: { step: 5, epoch: 0, rng: r1.getState() } });
 
-    const m2 = smallModel(2), o2 = tf.train.adam(0.01), r2 = new Rng(0);
+    const m2 = smallModel(2),
+      o2 = tf.train.adam(0.01),
+      r2 = new Rng(0);
     const loaded = await loadCheckpoint(runDir, { models: { net: m2 }, optimizers: { adam: o2 } });
     expect(loaded.config).toEqual({ lr: 0.01 });
     expect(loaded.state.step).toBe(5);
@@ -80,7 +84,15 @@ describe('checkpoints', () => {
     await saveCheckpoint(runDir, { models: { v }, config: {}, state: { step: 1, epoch: 0 } });
     v[0]?.assign(tf.fill([10], 2));
     await expect(
-      saveCheckpoint(runDir, { models: { v }, config: {}, state: { step: 2, epoch: 0 } }, { beforeCommit: () => { throw new Error('killed'); } }),
+      saveCheckpoint(
+        runDir,
+        { models: { v }, config: {}, state: { step: 2, epoch: 0 } },
+        {
+          beforeCommit: () => {
+            throw new Error('killed');
+          },
+        },
+      ),
     ).rejects.toThrow('killed');
     const w = [tf.variable(tf.zeros([10]))];
     const loaded = await loadCheckpoint(runDir, { models: { v: w } });

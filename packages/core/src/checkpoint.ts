@@ -50,7 +50,10 @@ type CheckpointJson = z.infer<typeof checkpointJsonSchema>;
 const latestJsonSchema = z.object({ dir: z.string().regex(/^step-\d{8}$/), step: z.number().int().nonnegative() });
 
 export class CheckpointError extends Error {
-  constructor(public readonly file: string, problem: string) {
+  constructor(
+    public readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'CheckpointError';
   }
@@ -232,10 +235,7 @@ export async function findLatestCheckpoint(runDir: string): Promise<string | und
  * Restores the given models and optimizers from a checkpoint folder (or a run folder, meaning
  * its latest checkpoint) and returns the saved config and state.
  */
-export async function loadCheckpoint(
-  dirOrRun: string,
-  targets: { models: Record<string, WeightsHolder>; optimizers?: Record<string, tf.Optimizer> },
-): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(dirOrRun: string, targets: { models: Record<string, WeightsHolder>; optimizers?: Record<string, tf.Optimizer> }): Promise<LoadedCheckpoint> {
   const dir = await resolveCheckpoint(dirOrRun);
   const { json, bin } = await readCheckpointJson(dir);
   const jsonFile = path.join(dir, 'checkpoint.json');

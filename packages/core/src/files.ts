@@ -7,7 +7,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 export class OutputPathError extends Error {
-  constructor(public readonly file: string, problem: string, options?: { cause?: unknown }) {
+  constructor(
+    public readonly file: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${file}: ${problem}`, options);
     this.name = 'OutputPathError';
   }
@@ -48,7 +52,10 @@ export async function makeDir(dir: string): Promise<void> {
     try {
       await fs.mkdir(p);
     } catch (err) {
-      const isDir = await fs.stat(p).then((s) => s.isDirectory(), () => false);
+      const isDir = await fs.stat(p).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
       if (!isDir) throw new OutputPathError(p, `cannot create this folder: ${reason(err)}`, { cause: err });
     }
   }

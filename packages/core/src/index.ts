@@ -29,5 +29,14 @@ export { loadNativeBackend, nativeKernelStats, gelu, batchNormTrain, groupNorm, 
 export { BatchNorm2d, type BatchNorm2dArgs } from './layers/batch-norm';
 export { Gelu } from './layers/gelu';
 export { findTorchPython, timeTorchReference, TORCH_REFERENCE_SCRIPT, type TorchCase, type TorchTimingOptions, type TorchTimings } from './torch-python';
-export { saveModelFolder, readModelConfig, readModelFile, loadModelWeights, ModelFolderError, MODEL_FILES, type ModelFolderKind, type SaveModelFolderOptions } from './model-folder';
+export {
+  saveModelFolder,
+  readModelConfig,
+  readModelFile,
+  loadModelWeights,
+  ModelFolderError,
+  MODEL_FILES,
+  type ModelFolderKind,
+  type SaveModelFolderOptions,
+} from './model-folder';
 export * from './onnx';

@@ -22,7 +22,9 @@ describe('readJsonFile', () => {
   it('names the file and each bad field, a missing file and invalid JSON', async () => {
     const bad = path.join(tmp, 'bad.json');
     await fs.writeFile(bad, '{"n": 1.5, "unet": {"groups": [1, "x"]}}');
-    await expect(readJsonFile(bad, schema)).rejects.toThrow(new JsonFileError(bad, 'n: Invalid input: expected int, received number; unet.groups[1]: Invalid input: expected number, received string'));
+    await expect(readJsonFile(bad, schema)).rejects.toThrow(
+      new JsonFileError(bad, 'n: Invalid input: expected int, received number; unet.groups[1]: Invalid input: expected number, received string'),
+    );
     const missing = path.join(tmp, 'none.json');
     await expect(readJsonFile(missing, schema, { missing: 'not found (train first)' })).rejects.toThrow(`${missing}: not found (train first)`);
     const broken = path.join(tmp, 'broken.json');

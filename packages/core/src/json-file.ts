@@ -9,7 +9,10 @@ import { z } from 'zod';
 export { z };
 
 export class JsonFileError extends Error {
-  constructor(public readonly file: string, problem: string) {
+  constructor(
+    public readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'JsonFileError';
   }
@@ -19,7 +22,10 @@ export class JsonFileError extends Error {
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      const where = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
       return where ? `${where}: ${issue.message}` : issue.message;
     })
     .join('; ');

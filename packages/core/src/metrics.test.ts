@@ -51,7 +51,10 @@ describe('metrics JSON lines', () => {
     const file = path.join(dir, 'killed.jsonl');
     await fs.writeFile(file, '{"step":1,"loss":0.5}\n{"step":2,"loss":0.4}\n{"step":3,"lo');
     const { records, truncated } = await readMetrics(file);
-    expect(records).toEqual([{ step: 1, loss: 0.5 }, { step: 2, loss: 0.4 }]);
+    expect(records).toEqual([
+      { step: 1, loss: 0.5 },
+      { step: 2, loss: 0.4 },
+    ]);
     expect(truncated).toEqual({ line: 3, text: '{"step":3,"lo' });
   });
 

@@ -10,7 +10,11 @@ import { makeDir } from './files';
 export type MetricsRecord = Record<string, unknown>;
 
 export class MetricsFileError extends Error {
-  constructor(public readonly file: string, public readonly line: number | null, problem: string) {
+  constructor(
+    public readonly file: string,
+    public readonly line: number | null,
+    problem: string,
+  ) {
     super(`${file}${line === null ? '' : `:${line}`}: ${problem}`);
     this.name = 'MetricsFileError';
   }

@@ -32,14 +32,22 @@ afterAll(async () => {
 describe('model folders', () => {
   it('round-trips the config, the weights of several groups and further files, replacing an old folder', async () => {
     const dir = path.join(tmp, 'ok');
-    const a = net(4, 1), extra = [tf.variable(tf.tensor1d([1, 2, 3]))];
+    const a = net(4, 1),
+      extra = [tf.variable(tf.tensor1d([1, 2, 3]))];
     await saveModelFolder(dir, kind, { config: { units: 3 }, weights: { net: net(3, 9) } });
     await saveModelFolder(dir, kind, { config: { units: 4, note: 'x' }, weights: { net: a, stats: extra }, files: { 'scheduler_config.json': { steps: 10 } } });
     expect((await fs.readdir(dir)).sort()).toEqual(['config.json', 'scheduler_config.json', 'weights.bin', 'weights.json']);
-    expect(JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'))).toEqual({ _class_name: 'TestNet', format: 'dlcv-test-model', format_version: 2, units: 4, note: 'x' });
+    expect(JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'))).toEqual({
+      _class_name: 'TestNet',
+      format: 'dlcv-test-model',
+      format_version: 2,
+      units: 4,
+      note: 'x',
+    });
     const config = await readModelConfig(dir, kind);
     expect(config).toEqual({ units: 4, note: 'x' });
-    const b = net(config.units, 5), stats = [tf.variable(tf.zeros([3]))];
+    const b = net(config.units, 5),
+      stats = [tf.variable(tf.zeros([3]))];
     await loadModelWeights(dir, { net: b, stats });
     a.getWeights().forEach((w, i) => expect(Array.from(b.getWeights()[i]!.dataSync())).toEqual(Array.from(w.dataSync())));
     expect(Array.from(stats[0]!.dataSync())).toEqual([1, 2, 3]);

@@ -21,7 +21,10 @@ import { groupEntries, restoreHolder, sha256, tensorEntrySchema, TensorPacker, t
 export const MODEL_FILES = { config: 'config.json', weights: 'weights.bin', index: 'weights.json' } as const;
 
 export class ModelFolderError extends Error {
-  constructor(public readonly file: string, problem: string) {
+  constructor(
+    public readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'ModelFolderError';
   }
@@ -80,9 +83,12 @@ export async function saveModelFolder<C>(dir: string, kind: ModelFolderKind<C>, 
 export async function readModelConfig<C>(dir: string, kind: ModelFolderKind<C>): Promise<C> {
   const file = path.join(path.resolve(dir), MODEL_FILES.config);
   try {
-    const header = await readJsonFile(file, z.looseObject({ format: z.unknown(), format_version: z.unknown() }), { missing: `not found (is this a model folder written by \`${kind.writtenBy}\`?)` });
+    const header = await readJsonFile(file, z.looseObject({ format: z.unknown(), format_version: z.unknown() }), {
+      missing: `not found (is this a model folder written by \`${kind.writtenBy}\`?)`,
+    });
     if (header.format !== kind.format) throw new ModelFolderError(file, `not a ${kind.format} config (format ${JSON.stringify(header.format)})`);
-    if (header.format_version !== kind.version) throw new ModelFolderError(file, `format_version ${JSON.stringify(header.format_version)}; this version reads ${kind.version} (retrain with \`${kind.writtenBy}\`)`);
+    if (header.format_version !== kind.version)
+      throw new ModelFolderError(file, `format_version ${JSON.stringify(header.format_version)}; this version reads ${kind.version} (retrain with \`${kind.writtenBy}\`)`);
     return checkJson(header, kind.configSchema, file);
   } catch (err) {
     if (err instanceof JsonFileError) throw new ModelFolderError(err.file, err.message.slice(err.file.length + 2));

@@ -55,7 +55,15 @@ describe('plotCurves', () => {
   it('rejects bad input with the plot and series named', async () => {
     await expect(plotCurves({ ...spec, series: [] })).rejects.toThrow(/"DCGAN losses": no series/);
     await expect(plotCurves({ ...spec, series: [{ name: 'a', x: [1, 2], y: [1] }] })).rejects.toThrow(/series "a" has 2 x values but 1 y values/);
-    await expect(plotCurves({ ...spec, series: [{ name: 'a', x: [1], y: [1] }, { name: 'a', x: [1], y: [1] }] })).rejects.toThrow(/two series are named "a"/);
+    await expect(
+      plotCurves({
+        ...spec,
+        series: [
+          { name: 'a', x: [1], y: [1] },
+          { name: 'a', x: [1], y: [1] },
+        ],
+      }),
+    ).rejects.toThrow(/two series are named "a"/);
   });
 });
 
@@ -64,9 +72,12 @@ describe('plot PNG', () => {
     const png = await plotCurvesPng(spec, { scale: 1.5 });
     const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([960, 600, 3]);
-    let nonWhite = 0, coloured = 0;
+    let nonWhite = 0,
+      coloured = 0;
     for (let i = 0; i < data.length; i += 3) {
-      const r = data[i] as number, g = data[i + 1] as number, b = data[i + 2] as number;
+      const r = data[i] as number,
+        g = data[i + 1] as number,
+        b = data[i + 2] as number;
       if (r < 250 || g < 250 || b < 250) nonWhite++;
       if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
     }

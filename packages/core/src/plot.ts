@@ -90,7 +90,10 @@ export async function writePlot(file: string, spec: PlotSpec, options: PlotPngOp
 function toVegaLite(spec: PlotSpec): TopLevelSpec {
   const { title, xLabel, yLabel, series, logY = false, width = 640, height = 400 } = spec;
   if (series.length === 0) throw new Error(`plot "${title}": no series`);
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
+  for (const [name, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 100 || v > 10000) throw new Error(`plot "${title}": ${name} must be an integer in 100..10000, got ${v}`);
   }
   const seen = new Set<string>();
@@ -100,7 +103,8 @@ function toVegaLite(spec: PlotSpec): TopLevelSpec {
     seen.add(s.name);
     if (s.x.length !== s.y.length) throw new Error(`plot "${title}": series "${s.name}" has ${s.x.length} x values but ${s.y.length} y values`);
     for (let i = 0; i < s.x.length; i++) {
-      const x = s.x[i] as number, y = s.y[i] as number;
+      const x = s.x[i] as number,
+        y = s.y[i] as number;
       if (!Number.isFinite(x) || !Number.isFinite(y) || (logY && y <= 0)) continue;
       rows.push({ s: s.name, x, y, i });
     }

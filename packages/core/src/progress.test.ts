@@ -42,9 +42,7 @@ describe('progress, not a terminal', () => {
       t += 2000; // 0.5 it/s: 10% would take 200 s
       bar.tick();
     }
-    expect(out.text().trimEnd().split('\n')).toEqual([
-      '15/1000 1% | 0.50 it/s | elapsed 30s | ETA 32m50s',
-    ]);
+    expect(out.text().trimEnd().split('\n')).toEqual(['15/1000 1% | 0.50 it/s | elapsed 30s | ETA 32m50s']);
     bar.stop();
     expect(out.text().trimEnd().split('\n')[1]).toBe('25/1000 2% | 0.50 it/s | elapsed 50s | ETA 32m30s');
   });

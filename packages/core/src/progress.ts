@@ -71,7 +71,10 @@ export function formatDuration(seconds: number): string {
 class Counter implements Progress {
   value: number;
   protected metrics: ProgressMetrics = {};
-  constructor(readonly total: number, protected readonly initial: number) {
+  constructor(
+    readonly total: number,
+    protected readonly initial: number,
+  ) {
     this.value = initial;
   }
 
@@ -130,7 +133,15 @@ class PlainLines extends Counter {
   private lastPrinted: number;
   private stopped = false;
 
-  constructor(total: number, initial: number, private readonly label: string, private readonly stream: NodeJS.WritableStream, private readonly everyPercent: number, private readonly everyMs: number, private readonly now: () => number) {
+  constructor(
+    total: number,
+    initial: number,
+    private readonly label: string,
+    private readonly stream: NodeJS.WritableStream,
+    private readonly everyPercent: number,
+    private readonly everyMs: number,
+    private readonly now: () => number,
+  ) {
     super(total, initial);
     this.start = now();
     this.lastTime = this.start;

@@ -9,7 +9,9 @@ describe('Rng (PCG32)', () => {
   });
 
   it('gives the same sequence for the same seed and a different one for another seed', () => {
-    const a = new Rng(7), b = new Rng(7), c = new Rng(8);
+    const a = new Rng(7),
+      b = new Rng(7),
+      c = new Rng(8);
     const sa = Array.from({ length: 20 }, () => a.next());
     expect(Array.from({ length: 20 }, () => b.next())).toEqual(sa);
     expect(Array.from({ length: 20 }, () => c.next())).not.toEqual(sa);

@@ -43,8 +43,14 @@ export class Rng {
 
   private step(): void {
     // state = state * MULT + inc (mod 2^64), in 16-bit limbs to stay exact in doubles.
-    const a0 = this.stateLo & 0xffff, a1 = this.stateLo >>> 16, a2 = this.stateHi & 0xffff, a3 = this.stateHi >>> 16;
-    const b0 = MULT_LO & 0xffff, b1 = MULT_LO >>> 16, b2 = MULT_HI & 0xffff, b3 = MULT_HI >>> 16;
+    const a0 = this.stateLo & 0xffff,
+      a1 = this.stateLo >>> 16,
+      a2 = this.stateHi & 0xffff,
+      a3 = this.stateHi >>> 16;
+    const b0 = MULT_LO & 0xffff,
+      b1 = MULT_LO >>> 16,
+      b2 = MULT_HI & 0xffff,
+      b3 = MULT_HI >>> 16;
     let c0 = a0 * b0;
     let c1 = (c0 >>> 16) + a0 * b1 + a1 * b0;
     c0 &= 0xffff;
@@ -60,7 +66,8 @@ export class Rng {
 
   /** Uniform integer in [0, 2^32). */
   nextUint32(): number {
-    const hi = this.stateHi, lo = this.stateLo;
+    const hi = this.stateHi,
+      lo = this.stateLo;
     this.step();
     // xorshifted = ((old >> 18) ^ old) >> 27, as 32 bits; rot = old >> 59.
     const xHi = (hi >>> 18) ^ hi;
@@ -72,7 +79,8 @@ export class Rng {
 
   /** Uniform float in [0, 1) with 53 random bits. */
   next(): number {
-    const hi = this.nextUint32() >>> 5, lo = this.nextUint32() >>> 6;
+    const hi = this.nextUint32() >>> 5,
+      lo = this.nextUint32() >>> 6;
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 

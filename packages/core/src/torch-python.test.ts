@@ -17,8 +17,8 @@ maybe(`times the named cases and reports torch, threads and BLAS${note}`, () => 
     for (const s of c!.seconds) expect(s).toBeGreaterThan(0);
   }
   // The report's DANN, layer by layer: extractor, label predictor, domain classifier.
-  const extractor = (1 * 32 * 9 + 32) + 2 * 32 + (32 * 64 * 9 + 64) + 2 * 64 + (3136 * 1024 + 1024) + 2 * 1024;
-  const head = (out: number) => (1024 * 50 + 50) + 2 * 50 + (50 * out + out);
+  const extractor = 1 * 32 * 9 + 32 + 2 * 32 + (32 * 64 * 9 + 64) + 2 * 64 + (3136 * 1024 + 1024) + 2 * 1024;
+  const head = (out: number) => 1024 * 50 + 50 + 2 * 50 + (50 * out + out);
   expect(r.cases.dann_forward!.params).toBe(extractor + head(10) + head(1));
   // The DCGAN tutorial's generator at ngf 8: transposed convs (no bias) and batch norms.
   const ngf = 8;

@@ -56,9 +56,19 @@ export function timeTorchReference(cases: TorchCase[], options: TorchTimingOptio
   const { python, tried } = findTorchPython(options.python);
   if (!python) return `absent (no torch in ${tried.join(', ')}; Debian: apt-get install python3-torch libopenblas0)`;
   const flag = (name: string, v: number | undefined) => (v === undefined ? [] : [`--${name}`, String(v)]);
-  const args = ['-B', TORCH_REFERENCE_SCRIPT, 'time', ...cases, ...flag('batch', options.batch), ...flag('forward-batch', options.forwardBatch),
-    ...flag('width', options.width), ...flag('n-feat', options.nFeat), ...flag('steps', options.steps), ...flag('warmup', options.warmup),
-    ...flag('threads', options.threads)];
+  const args = [
+    '-B',
+    TORCH_REFERENCE_SCRIPT,
+    'time',
+    ...cases,
+    ...flag('batch', options.batch),
+    ...flag('forward-batch', options.forwardBatch),
+    ...flag('width', options.width),
+    ...flag('n-feat', options.nFeat),
+    ...flag('steps', options.steps),
+    ...flag('warmup', options.warmup),
+    ...flag('threads', options.threads),
+  ];
   const run = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'pipe'] });
   if (run.status !== 0) return `failed (${python}: ${(run.stderr || run.error?.message || '').trim().split('\n').pop() ?? 'no output'})`;
   try {

@@ -20,7 +20,14 @@ afterEach(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const dann = () => ({ spec: { labelled: 'mnistm' as const, unlabelled: 'svhn' as const }, config: tinyConfig(), runDir: path.join(root, 'run'), data: { root }, evalOn: ['svhn' as const], ...quiet });
+const dann = () => ({
+  spec: { labelled: 'mnistm' as const, unlabelled: 'svhn' as const },
+  config: tinyConfig(),
+  runDir: path.join(root, 'run'),
+  data: { root },
+  evalOn: ['svhn' as const],
+  ...quiet,
+});
 
 describe('bad inputs', () => {
   it('an empty target train.csv stops the run, naming the file', async () => {
@@ -70,7 +77,9 @@ describe('domains are read as grayscale and held out reproducibly', () => {
 
   it('splits a held-out part that is disjoint, seeded and sized by the fraction', async () => {
     const ds = await openDomain(await resolveDomain('mnistm', { root }), 'train', 8);
-    const a = holdOut(ds, 0.25, 1), b = holdOut(ds, 0.25, 1), c = holdOut(ds, 0.25, 2);
+    const a = holdOut(ds, 0.25, 1),
+      b = holdOut(ds, 0.25, 1),
+      c = holdOut(ds, 0.25, 2);
     expect(a.heldOut.length).toBe(10);
     expect(a.train.length).toBe(30);
     const inTrain = new Set(a.train.files);

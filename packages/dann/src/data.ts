@@ -62,7 +62,10 @@ const embeddedManifestSchema = z.looseObject({ format: z.literal('dlcv-hw2/embed
 /** A folder built by core's embedded recipes says so in its manifest.json: keep that visible. */
 async function embeddedLabel(domain: Domain, dir: string): Promise<string> {
   // No or unreadable manifest: the user's own data.
-  const value: unknown = await fs.readFile(path.join(dir, 'manifest.json'), 'utf8').then((text) => JSON.parse(text) as unknown).catch(() => undefined);
+  const value: unknown = await fs
+    .readFile(path.join(dir, 'manifest.json'), 'utf8')
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => undefined);
   const m = embeddedManifestSchema.safeParse(value);
   return m.success ? labelFor(domain, m.data.name) : domain;
 }

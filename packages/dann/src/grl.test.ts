@@ -32,7 +32,10 @@ describe('grlLambda', () => {
 
 describe('gradientReversal', () => {
   it('is the identity forward', async () => {
-    const x = tf.tensor2d([[1.5, -2, 3], [0, 4.25, -7]]);
+    const x = tf.tensor2d([
+      [1.5, -2, 3],
+      [0, 4.25, -7],
+    ]);
     const y = gradientReversal(x, 0.7);
     expect(y.shape).toEqual([2, 3]);
     expect(Array.from(await y.data())).toEqual([1.5, -2, 3, 0, 4.25, -7]);

@@ -1,7 +1,18 @@
 export { gradientReversal, grlLambda } from './grl';
 export { DannNet, REPORT_NET, dannNetConfigSchema, type DannNetConfig, type ForwardOptions } from './model';
 export {
-  DEFAULT_CONFIG, MODES, RESUMABLE_CHANGES, runName, runSpecSchema, specFor, selectionNote, trainConfigSchema, validateTrainConfig, type Mode, type RunSpec, type TrainConfig,
+  DEFAULT_CONFIG,
+  MODES,
+  RESUMABLE_CHANGES,
+  runName,
+  runSpecSchema,
+  specFor,
+  selectionNote,
+  trainConfigSchema,
+  validateTrainConfig,
+  type Mode,
+  type RunSpec,
+  type TrainConfig,
 } from './config';
 export { DOMAINS, SCENARIOS, SOURCE_DOMAIN, resolveDomain, openDomain, holdOut, withoutLabels, type DataLocation, type Domain, type Scenario } from './data';
 export { trainRun, epochOrder, targetIndices, type StoppedRun, type TrainOptions } from './trainer';

@@ -24,7 +24,12 @@ function trainedLike(seed: number): DannNet {
   const net = new DannNet(TINY, new Rng(seed));
   const rng = new Rng(seed, 1);
   for (const v of net.allVariables().slice(net.trainable(true).length)) {
-    v.assign(tf.tensor(Float32Array.from(rng.normalArray(v.size), (z) => (v.name.endsWith('running_var') ? 0.5 + Math.abs(z) : z)), v.shape));
+    v.assign(
+      tf.tensor(
+        Float32Array.from(rng.normalArray(v.size), (z) => (v.name.endsWith('running_var') ? 0.5 + Math.abs(z) : z)),
+        v.shape,
+      ),
+    );
   }
   return net;
 }
@@ -87,7 +92,9 @@ describe('DANN model folder', () => {
     await fs.mkdir(path.join(unfinished, 'checkpoints'), { recursive: true });
     const err = await loadDannModel(unfinished).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelFolderError);
-    expect((err as Error).message).toBe(`${path.join(unfinished, 'model', 'config.json')}: not found: the run has no model folder yet (it is written when training ends; finish the run with \`dlcv-dann train --resume\`)`);
+    expect((err as Error).message).toBe(
+      `${path.join(unfinished, 'model', 'config.json')}: not found: the run has no model folder yet (it is written when training ends; finish the run with \`dlcv-dann train --resume\`)`,
+    );
 
     const dir = path.join(root, 'edited');
     const net = trainedLike(5);

@@ -34,7 +34,11 @@ export async function saveDannModel(dir: string, net: DannNet, training: Record<
   await saveModelFolder(dir, DANN_MODEL, { config: { ...net.config, training }, weights: { net: net.namedVariables() } });
 }
 
-const exists = (p: string) => fs.stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * The model folder meant by `dirOrRun`: a run folder's model/ when it has one, else the folder
@@ -45,7 +49,10 @@ export async function resolveModelDir(dirOrRun: string): Promise<string> {
   const inRun = path.join(root, MODEL_DIR);
   if (await exists(inRun)) return inRun;
   if ((await exists(path.join(root, RESULT_FILE))) || (await exists(path.join(root, 'checkpoints')))) {
-    throw new ModelFolderError(path.join(inRun, MODEL_FILES.config), 'not found: the run has no model folder yet (it is written when training ends; finish the run with `dlcv-dann train --resume`)');
+    throw new ModelFolderError(
+      path.join(inRun, MODEL_FILES.config),
+      'not found: the run has no model folder yet (it is written when training ends; finish the run with `dlcv-dann train --resume`)',
+    );
   }
   return root;
 }

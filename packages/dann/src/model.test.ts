@@ -7,13 +7,13 @@ beforeAll(async () => {
 });
 
 describe('DannNet', () => {
-  it('has the report networks\' parameter count and shapes: [n, 28, 28, 1] -> 1024 features, 10 class logits, 1 domain logit', () => {
+  it("has the report networks' parameter count and shapes: [n, 28, 28, 1] -> 1024 features, 10 class logits, 1 domain logit", () => {
     // No rng: zero weights (fast); the counts and shapes do not depend on the values.
     const net = new DannNet(REPORT_NET);
     // PyTorch's count for the printed modules, layer by layer:
-    const extractor = (1 * 32 * 9 + 32) + 2 * 32 + (32 * 64 * 9 + 64) + 2 * 64 + (3136 * 1024 + 1024) + 2 * 1024;
-    const label = (1024 * 50 + 50) + 2 * 50 + (50 * 10 + 10);
-    const domain = (1024 * 50 + 50) + 2 * 50 + (50 * 1 + 1);
+    const extractor = 1 * 32 * 9 + 32 + 2 * 32 + (32 * 64 * 9 + 64) + 2 * 64 + (3136 * 1024 + 1024) + 2 * 1024;
+    const label = 1024 * 50 + 50 + 2 * 50 + (50 * 10 + 10);
+    const domain = 1024 * 50 + 50 + 2 * 50 + (50 * 1 + 1);
     expect(net.parameterCount()).toBe(extractor + label + domain);
     expect(net.trainable(false).reduce((n, v) => n + v.size, 0)).toBe(extractor + label);
     // running mean and variance of the five BatchNorms
@@ -40,7 +40,7 @@ describe('DannNet', () => {
     net.dispose();
   });
 
-  it('pools before its ReLU with the report\'s values and gradients (ReLU then pool), all-negative windows included', async () => {
+  it("pools before its ReLU with the report's values and gradients (ReLU then pool), all-negative windows included", async () => {
     // 8x8x3 values in [-1, 1] shifted down: many 2x2 windows hold only negatives
     const x = tf.tensor4d(new Rng(4).uniformArray(2 * 8 * 8 * 3, -1.5, 0.7), [2, 8, 8, 3]);
     const w = tf.tensor4d(new Rng(5).normalArray(2 * 4 * 4 * 3), [2, 4, 4, 3]);
@@ -50,7 +50,13 @@ describe('DannNet', () => {
     expect(negativeWindows[0]).toBeGreaterThan(10);
     expect(Array.from(await ours(x).data())).toEqual(Array.from(await report(x).data()));
     // equal values; only the sign of some zeros may differ (0 * a negative upstream gradient)
-    const grad = async (f: (v: tf.Tensor4D) => tf.Tensor) => Array.from(await tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v as tf.Tensor4D), w)))(x).data(), (g) => g + 0);
+    const grad = async (f: (v: tf.Tensor4D) => tf.Tensor) =>
+      Array.from(
+        await tf
+          .grad((v: tf.Tensor) => tf.sum(tf.mul(f(v as tf.Tensor4D), w)))(x)
+          .data(),
+        (g) => g + 0,
+      );
     expect(await grad(ours)).toEqual(await grad(report));
   });
 
@@ -60,13 +66,21 @@ describe('DannNet', () => {
     // The expected draws written out: one uniformArray per tensor, from one generator.
     const rng = new Rng(11, 1);
     const layers: [string, number, number, number][] = [
-      ['fe.conv1', 9 * 1 * 3, 3, 9 * 1], ['fe.conv2', 9 * 3 * 4, 4, 9 * 3], ['fe.fc', 2 * 2 * 4 * 6, 6, 2 * 2 * 4],
-      ['lp.fc1', 6 * 5, 5, 6], ['lp.fc2', 5 * 10, 10, 5], ['dc.fc1', 6 * 5, 5, 6], ['dc.fc2', 5 * 1, 1, 5],
+      ['fe.conv1', 9 * 1 * 3, 3, 9 * 1],
+      ['fe.conv2', 9 * 3 * 4, 4, 9 * 3],
+      ['fe.fc', 2 * 2 * 4 * 6, 6, 2 * 2 * 4],
+      ['lp.fc1', 6 * 5, 5, 6],
+      ['lp.fc2', 5 * 10, 10, 5],
+      ['dc.fc1', 6 * 5, 5, 6],
+      ['dc.fc2', 5 * 1, 1, 5],
     ];
     const byName = new Map(net.trainable(true).map((v) => [v.name.slice(v.name.indexOf('/') + 1), v]));
     for (const [name, weights, biases, fanIn] of layers) {
       const bound = 1 / Math.sqrt(fanIn);
-      for (const [part, size] of [['weight', weights], ['bias', biases]] as const) {
+      for (const [part, size] of [
+        ['weight', weights],
+        ['bias', biases],
+      ] as const) {
         const want = Array.from(rng.uniformArray(size, -bound, bound));
         expect([name, part, Array.from(await byName.get(`${name}.${part}`)!.data())]).toEqual([name, part, want]);
       }
@@ -84,7 +98,12 @@ describe('DannNet', () => {
     // trained-like running statistics (fresh ones are 0 and 1)
     const rng = new Rng(8);
     for (const v of net.allVariables().slice(net.trainable(true).length)) {
-      v.assign(tf.tensor(Float32Array.from(rng.normalArray(v.size), (z) => (v.name.endsWith('running_var') ? 0.5 + Math.abs(z) : z)), v.shape));
+      v.assign(
+        tf.tensor(
+          Float32Array.from(rng.normalArray(v.size), (z) => (v.name.endsWith('running_var') ? 0.5 + Math.abs(z) : z)),
+          v.shape,
+        ),
+      );
     }
     const x = tf.tensor4d(new Rng(9).uniformArray(4 * 144, -1, 1), [4, 12, 12, 1]);
     const f = net.features(x, { training: false });
@@ -95,10 +114,14 @@ describe('DannNet', () => {
       Array.from(got).forEach((v, i) => expect(v).toBeCloseTo(want[i] as number, 5));
       try {
         const ort = await loadExported(model);
-        const out = Object.values(await ort.run([{ data: await x.data() as Float32Array, dims: [4, 12, 12, 1] }]))[0]!;
+        const out = Object.values(await ort.run([{ data: (await x.data()) as Float32Array, dims: [4, 12, 12, 1] }]))[0]!;
         await ort.dispose();
-        let maxDiff = 0, maxAbs = 0;
-        Array.from(want).forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - (out.data[i] as number))); maxAbs = Math.max(maxAbs, Math.abs(v)); });
+        let maxDiff = 0,
+          maxAbs = 0;
+        Array.from(want).forEach((v, i) => {
+          maxDiff = Math.max(maxDiff, Math.abs(v - (out.data[i] as number)));
+          maxAbs = Math.max(maxAbs, Math.abs(v));
+        });
         expect(out.dims).toEqual(head === 'label' ? [4, 10] : [4, 1]);
         expect(maxAbs).toBeGreaterThan(1e-3);
         expect(maxDiff / maxAbs).toBeLessThan(1e-4);

@@ -10,8 +10,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm2d, z, type Rng } from '@dlcv/core';
 import {
-  applyBatchNorm, applyConv2d, applyLinear, batchNorm, BN_EPS, conv2d, dropout2dMask, linear,
-  type BatchMoments, type BatchNorm, type Conv2d, type Linear, type ParamStore,
+  applyBatchNorm,
+  applyConv2d,
+  applyLinear,
+  batchNorm,
+  BN_EPS,
+  conv2d,
+  dropout2dMask,
+  linear,
+  type BatchMoments,
+  type BatchNorm,
+  type Conv2d,
+  type Linear,
+  type ParamStore,
 } from './nn';
 
 const positiveInt = z.number().int().min(1);
@@ -73,7 +84,9 @@ export class DannNet {
     this.config = config;
     const p = `dann${instances++}`;
     const flat = (config.imageSize / 4) ** 2 * config.conv2;
-    const es = this.extractorStore, ls = this.labelStore, ds = this.domainStore;
+    const es = this.extractorStore,
+      ls = this.labelStore,
+      ds = this.domainStore;
     // Creation order fixes the draws from rng and the checkpoint order: keep it.
     this.fe = {
       conv1: conv2d(rng, es, `${p}/fe.conv1`, config.inChannels, config.conv1),
@@ -83,8 +96,16 @@ export class DannNet {
       fc: linear(rng, es, `${p}/fe.fc`, flat, config.features),
       bn3: batchNorm(es, `${p}/fe.bn3`, config.features),
     };
-    this.lp = { fc1: linear(rng, ls, `${p}/lp.fc1`, config.features, config.hidden), bn: batchNorm(ls, `${p}/lp.bn`, config.hidden), fc2: linear(rng, ls, `${p}/lp.fc2`, config.hidden, config.classes) };
-    this.dc = { fc1: linear(rng, ds, `${p}/dc.fc1`, config.features, config.hidden), bn: batchNorm(ds, `${p}/dc.bn`, config.hidden), fc2: linear(rng, ds, `${p}/dc.fc2`, config.hidden, 1) };
+    this.lp = {
+      fc1: linear(rng, ls, `${p}/lp.fc1`, config.features, config.hidden),
+      bn: batchNorm(ls, `${p}/lp.bn`, config.hidden),
+      fc2: linear(rng, ls, `${p}/lp.fc2`, config.hidden, config.classes),
+    };
+    this.dc = {
+      fc1: linear(rng, ds, `${p}/dc.fc1`, config.features, config.hidden),
+      bn: batchNorm(ds, `${p}/dc.bn`, config.hidden),
+      fc2: linear(rng, ds, `${p}/dc.fc2`, config.hidden, 1),
+    };
   }
 
   /** [n, size, size, inChannels] -> [n, features] */
@@ -145,7 +166,8 @@ export class DannNet {
   inferenceModel(head: 'label' | 'domain' = 'label'): tf.LayersModel {
     const { imageSize, inChannels } = this.config;
     const L = tf.layers;
-    const conv = (c: Conv2d, name: string) => L.conv2d({ filters: c.kernel.shape[3] as number, kernelSize: c.kernel.shape[0] as number, padding: 'same', name, weights: [c.kernel, c.bias] });
+    const conv = (c: Conv2d, name: string) =>
+      L.conv2d({ filters: c.kernel.shape[3] as number, kernelSize: c.kernel.shape[0] as number, padding: 'same', name, weights: [c.kernel, c.bias] });
     const dense = (l: Linear, name: string) => L.dense({ units: l.weight.shape[1] as number, name, weights: [l.weight, l.bias] });
     const norm = (b: BatchNorm, name: string) => {
       const layer = new BatchNorm2d({ numFeatures: b.gamma.shape[0] as number, eps: BN_EPS, name });

@@ -44,7 +44,8 @@ describe('batch norm (training)', () => {
     const [gx] = tf.grads((v: tf.Tensor) => lossOurs(v, bn.gamma, bn.beta))([x]);
     const [rx, rg, rb] = tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(w, reference(v, g, b))))([x, bn.gamma, bn.beta]);
     const close = async (a: tf.Tensor, b: tf.Tensor) => {
-      const av = await a.data(), bv = await b.data();
+      const av = await a.data(),
+        bv = await b.data();
       expect(av.length).toBe(bv.length);
       av.forEach((v, i) => expect(v).toBeCloseTo(bv[i] as number, 4));
     };

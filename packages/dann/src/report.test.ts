@@ -5,8 +5,16 @@ import type { Domain, RunSpec } from './index';
 
 const run = (spec: RunSpec, accuracy: Partial<Record<Domain, number>>): RunResult => ({
   name: spec.unlabelled ? `${spec.labelled}-to-${spec.unlabelled}-dann` : `${spec.labelled}-only`,
-  spec, config: tinyConfig(), data: { mnistm: 'mnistm', svhn: 'svhn (embedded syndigits stand-in)', usps: 'usps' }, selection: 'held-out', bestEpoch: 2,
-  heldOutAccuracy: 0.9, accuracy, epochs: [], steps: 8, trainSeconds: 1,
+  spec,
+  config: tinyConfig(),
+  data: { mnistm: 'mnistm', svhn: 'svhn (embedded syndigits stand-in)', usps: 'usps' },
+  selection: 'held-out',
+  bestEpoch: 2,
+  heldOutAccuracy: 0.9,
+  accuracy,
+  epochs: [],
+  steps: 8,
+  trainSeconds: 1,
 });
 
 describe('report tables', () => {

@@ -70,9 +70,17 @@ export function tablesMarkdown(t: DannTables, command: string): string {
     `|---|${DOMAINS.map(() => '---').join('|')}|`,
     ...DOMAINS.map((s) => `| ${NAMES[s]} | ${DOMAINS.map((d) => pct(t.matrix[s][d])).join(' | ')} |`),
     '',
-    'Model selection: ' + Object.entries(t.selection).map(([run, note]) => `${run}: ${note} (epoch ${t.bestEpoch[run]})`).join('; ') + '.',
+    'Model selection: ' +
+      Object.entries(t.selection)
+        .map(([run, note]) => `${run}: ${note} (epoch ${t.bestEpoch[run]})`)
+        .join('; ') +
+      '.',
     '',
   ];
-  if (t.config) lines.push(`Settings: ${t.config.epochs} epochs, batch ${t.config.batchSize}, Adam lr ${t.config.lr}, seed ${t.config.seed}${t.config.trainLimit ? `, first ${t.config.trainLimit} images of each train.csv` : ''}.`, '');
+  if (t.config)
+    lines.push(
+      `Settings: ${t.config.epochs} epochs, batch ${t.config.batchSize}, Adam lr ${t.config.lr}, seed ${t.config.seed}${t.config.trainLimit ? `, first ${t.config.trainLimit} images of each train.csv` : ''}.`,
+      '',
+    );
   return lines.join('\n');
 }

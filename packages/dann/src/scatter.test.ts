@@ -28,7 +28,8 @@ describe('scatter plots', () => {
 
   it('writes the same PNG bytes twice, at twice the CSS size', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dann-scatter-'));
-    const a = path.join(dir, 'a.png'), b = path.join(dir, 'b.png');
+    const a = path.join(dir, 'a.png'),
+      b = path.join(dir, 'b.png');
     await writeScatter(a, { ...spec, size: 300 });
     await writeScatter(b, { ...spec, size: 300 });
     expect((await fs.readFile(a)).equals(await fs.readFile(b))).toBe(true);

@@ -29,15 +29,24 @@ export function scatterSvg(spec: ScatterSpec): string {
   const n = category.length;
   if (points.length !== 2 * n) throw new Error(`scatter "${title}": ${n} categories but ${points.length / 2} points`);
   if (categories.length === 0 || categories.length > PALETTE.length) throw new Error(`scatter "${title}": 1 to ${PALETTE.length} categories, got ${categories.length}`);
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y0 = Infinity,
+    y1 = -Infinity;
   for (let i = 0; i < n; i++) {
-    const x = points[2 * i] as number, y = points[2 * i + 1] as number;
+    const x = points[2 * i] as number,
+      y = points[2 * i + 1] as number;
     if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`scatter "${title}": point ${i} is not finite`);
     const c = category[i] as number;
     if (!Number.isInteger(c) || c < 0 || c >= categories.length) throw new Error(`scatter "${title}": point ${i} has category ${c}, outside 0-${categories.length - 1}`);
-    x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
   }
-  const legendW = 130, top = 40, pad = 16;
+  const legendW = 130,
+    top = 40,
+    pad = 16;
   const side = size - legendW - 2 * pad;
   const plotH = size - top - pad;
   const span = Math.max(x1 - x0, y1 - y0) || 1;
@@ -50,7 +59,9 @@ export function scatterSvg(spec: ScatterSpec): string {
     `<rect x="${pad}" y="${top}" width="${side}" height="${plotH}" fill="none" stroke="#888888"/>`,
   ];
   for (let i = 0; i < n; i++) {
-    parts.push(`<circle cx="${fmt(sx(points[2 * i] as number))}" cy="${fmt(sy(points[2 * i + 1] as number))}" r="2.5" fill="${PALETTE[category[i] as number]}" fill-opacity="0.75"/>`);
+    parts.push(
+      `<circle cx="${fmt(sx(points[2 * i] as number))}" cy="${fmt(sy(points[2 * i + 1] as number))}" r="2.5" fill="${PALETTE[category[i] as number]}" fill-opacity="0.75"/>`,
+    );
   }
   categories.forEach((name, k) => {
     const y = top + 14 + k * 20;

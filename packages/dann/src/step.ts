@@ -42,7 +42,8 @@ export async function labelledStep(net: DannNet, optimizer: tf.Optimizer, x: tf.
 
 export async function dannStep(net: DannNet, optimizer: tf.Optimizer, xs: tf.Tensor4D, ys: tf.Tensor1D, xt: tf.Tensor4D, lambda: number, rng: Rng): Promise<StepLosses> {
   const moments: BatchMoments[] = [];
-  const ns = xs.shape[0], nt = xt.shape[0];
+  const ns = xs.shape[0],
+    nt = xt.shape[0];
   let parts: tf.Scalar[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const opts = { training: true, rng, moments };

@@ -35,7 +35,10 @@ export const ALL_RUNS: { spec: RunSpec; evalOn: Domain[] }[] = [
 async function finishedRun(runDir: string, config: TrainConfig): Promise<RunResult | undefined> {
   const done = await readResult(runDir);
   if (!done || configDifferences(done.config, config, RESUMABLE_CHANGES).length > 0) return undefined;
-  const hasModel = await fs.stat(path.join(runDir, MODEL_DIR, MODEL_FILES.config)).then(() => true, () => false);
+  const hasModel = await fs.stat(path.join(runDir, MODEL_DIR, MODEL_FILES.config)).then(
+    () => true,
+    () => false,
+  );
   return hasModel ? done : undefined;
 }
 

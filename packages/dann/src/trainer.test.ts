@@ -93,8 +93,9 @@ describe('trainRun', () => {
 
   it('refuses to resume with other settings, naming each one', async () => {
     await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ lr: 0.5 }) }))).rejects.toThrow(/made with other settings \(lr: 0\.01 -> 0\.5\)/);
-    await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ seed: 4, net: { ...tinyConfig().net, hidden: 6 } }) })))
-      .rejects.toThrow(/made with other settings \(net\.hidden: 4 -> 6; seed: 3 -> 4\)/);
+    await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ seed: 4, net: { ...tinyConfig().net, hidden: 6 } }) }))).rejects.toThrow(
+      /made with other settings \(net\.hidden: 4 -> 6; seed: 3 -> 4\)/,
+    );
     // the checkpoint interval may change; the finished run is then only scored again
     const before = await readResult(path.join(runs, 'dann-a'));
     const again = await trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ saveEvery: 3 }) }));
@@ -138,13 +139,15 @@ describe('trainRun', () => {
 
 describe('data order', () => {
   it('is a permutation per epoch, different between epochs', () => {
-    const a = epochOrder(1, 50, 0), b = epochOrder(1, 50, 1);
+    const a = epochOrder(1, 50, 0),
+      b = epochOrder(1, 50, 1);
     expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(a).not.toEqual(b);
     expect(epochOrder(1, 50, 0)).toEqual(a);
   });
   it('walks the target set in whole shuffled passes, across batch boundaries', () => {
-    const n = 10, batch = 4;
+    const n = 10,
+      batch = 4;
     const stream = Array.from({ length: 5 }, (_, s) => targetIndices(7, n, s, batch)).flat();
     expect(stream).toHaveLength(20);
     for (const pass of [stream.slice(0, 10), stream.slice(10, 20)]) expect([...pass].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));

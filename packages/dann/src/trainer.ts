@@ -110,7 +110,10 @@ async function openRunData(options: TrainOptions, config: TrainConfig, log: (m: 
   const stepsPerEpoch = Math.floor(train.length / config.batchSize);
   if (stepsPerEpoch < 1) throw new Error(`${labelledFolder.dir}: ${train.length} training images after the hold-out, fewer than one batch of ${config.batchSize}`);
   const labels: Record<string, string> = { [spec.labelled]: labelledFolder.label };
-  const toLoad = [{ name: `${spec.labelled} train`, ds: train }, { name: `${spec.labelled} held-out`, ds: heldOut }];
+  const toLoad = [
+    { name: `${spec.labelled} train`, ds: train },
+    { name: `${spec.labelled} held-out`, ds: heldOut },
+  ];
   let target: ImageDataset | undefined;
   if (spec.unlabelled) {
     const folder = await resolveDomain(spec.unlabelled, data);
@@ -155,9 +158,7 @@ const disposeBatch = (b: Batch) => tf.dispose([b.source.x, b.source.y, ...(b.tar
 /** One optimizer step on the batch (dann when it has target images), which it frees. */
 async function trainStep(net: DannNet, optimizer: tf.Optimizer, b: Batch, lambda: number, rng: Rng): Promise<StepLosses> {
   try {
-    return b.target
-      ? await dannStep(net, optimizer, b.source.x, b.source.y, b.target, lambda, rng)
-      : await labelledStep(net, optimizer, b.source.x, b.source.y, rng);
+    return b.target ? await dannStep(net, optimizer, b.source.x, b.source.y, b.target, lambda, rng) : await labelledStep(net, optimizer, b.source.x, b.source.y, rng);
   } finally {
     disposeBatch(b);
   }
@@ -182,7 +183,10 @@ async function endEpoch(net: DannNet, run: TrainingRun<RunState>, config: TrainC
 const lossPlot = (name: string) => ({
   title: `${name}: training losses`,
   yLabel: 'loss (class: cross-entropy; domain: BCE)',
-  series: [{ key: 'classLoss', name: 'class' }, { key: 'domainLoss', name: 'domain' }],
+  series: [
+    { key: 'classLoss', name: 'class' },
+    { key: 'domainLoss', name: 'domain' },
+  ],
   // Every step is drawn: a run has a few thousand.
   maxPoints: Number.POSITIVE_INFINITY,
 });
@@ -201,10 +205,27 @@ async function finishRun(net: DannNet, options: TrainOptions, config: TrainConfi
     log(`${name} (epoch ${state.bestEpoch}) on ${d.labels[domain]} val.csv: ${((acc[domain] as number) * 100).toFixed(2)}%`);
   }
   const selection = selectionNote(spec, config);
-  await saveDannModel(path.join(runDir, MODEL_DIR), net, { run: name, spec, bestEpoch: state.bestEpoch, heldOutAccuracy: state.bestHeldOut, steps: state.step, selection, data: d.labels });
+  await saveDannModel(path.join(runDir, MODEL_DIR), net, {
+    run: name,
+    spec,
+    bestEpoch: state.bestEpoch,
+    heldOutAccuracy: state.bestHeldOut,
+    steps: state.step,
+    selection,
+    data: d.labels,
+  });
   const result: RunResult = {
-    name, spec, config, data: d.labels, selection, bestEpoch: state.bestEpoch, heldOutAccuracy: state.bestHeldOut,
-    accuracy: acc, epochs: state.epochs, steps: state.step, trainSeconds: Math.round(state.trainSeconds),
+    name,
+    spec,
+    config,
+    data: d.labels,
+    selection,
+    bestEpoch: state.bestEpoch,
+    heldOutAccuracy: state.bestHeldOut,
+    accuracy: acc,
+    epochs: state.epochs,
+    steps: state.step,
+    trainSeconds: Math.round(state.trainSeconds),
   };
   await writeLossPlot(runDir, lossPlot(name));
   await writeResult(runDir, result);
@@ -217,8 +238,15 @@ async function startRun(options: TrainOptions, config: TrainConfig, log: (m: str
   const optimizer = makeOptimizer(config.lr);
   try {
     const run = await openRun({
-      runDir: options.runDir, config, mayChange: RESUMABLE_CHANGES, resume: options.resume === true, models: { net: net.allVariables() }, optimizers: { adam: optimizer },
-      initialState: { step: 0, epoch: 0, epochs: [], bestEpoch: -1, bestHeldOut: -1, trainSeconds: 0 } as RunState, stateSchema, log,
+      runDir: options.runDir,
+      config,
+      mayChange: RESUMABLE_CHANGES,
+      resume: options.resume === true,
+      models: { net: net.allVariables() },
+      optimizers: { adam: optimizer },
+      initialState: { step: 0, epoch: 0, epochs: [], bestEpoch: -1, bestHeldOut: -1, trainSeconds: 0 } as RunState,
+      stateSchema,
+      log,
     });
     return { net, optimizer, run, state: { ...run.state, epochs: [...run.state.epochs] } };
   } catch (err) {
@@ -239,7 +267,9 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
   // data
   const d = await openRunData(options, config, log);
   const { stepsPerEpoch } = d;
-  log(`run ${name}: ${d.train.length} labelled train images (${d.heldOut.length} held out), ${d.target ? `${d.target.length} unlabelled ${spec.unlabelled} images, ` : ''}${stepsPerEpoch} steps/epoch x ${config.epochs} epochs; ${selectionNote(spec, config)}`);
+  log(
+    `run ${name}: ${d.train.length} labelled train images (${d.heldOut.length} held out), ${d.target ? `${d.target.length} unlabelled ${spec.unlabelled} images, ` : ''}${stepsPerEpoch} steps/epoch x ${config.epochs} epochs; ${selectionNote(spec, config)}`,
+  );
 
   // model, optimizer, resume
   const { net, optimizer, run, state } = await startRun(options, config, (m) => log(`${name}: ${m}`));
@@ -271,7 +301,9 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
         const epochEnd = step % stepsPerEpoch === 0;
         if (epochEnd) {
           const held = await endEpoch(net, run, config, state, d.heldOut);
-          log(`${name} epoch ${state.epoch}/${config.epochs}: held-out ${spec.labelled} accuracy ${(held * 100).toFixed(2)}% (best ${(state.bestHeldOut * 100).toFixed(2)}% at epoch ${state.bestEpoch})`);
+          log(
+            `${name} epoch ${state.epoch}/${config.epochs}: held-out ${spec.labelled} accuracy ${(held * 100).toFixed(2)}% (best ${(state.bestHeldOut * 100).toFixed(2)}% at epoch ${state.bestEpoch})`,
+          );
           clock = Date.now();
         }
 

@@ -29,10 +29,11 @@ describe('tsne2d', () => {
     expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
   });
 
-  it('keeps well-separated clusters apart: every point\'s nearest embedded neighbour is from its own blob', () => {
+  it("keeps well-separated clusters apart: every point's nearest embedded neighbour is from its own blob", () => {
     const y = tsne2d(data, 60, 10, { perplexity: 10, iterations: 300, seed: 3 });
     for (let i = 0; i < 60; i++) {
-      let best = -1, bestD = Infinity;
+      let best = -1,
+        bestD = Infinity;
       for (let j = 0; j < 60; j++) {
         if (j === i) continue;
         const d = ((y[2 * i] as number) - (y[2 * j] as number)) ** 2 + ((y[2 * i + 1] as number) - (y[2 * j + 1] as number)) ** 2;

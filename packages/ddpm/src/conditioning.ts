@@ -22,7 +22,9 @@ export interface ConditionArrays {
 export function conditionArrays(timesteps: ArrayLike<number>, labels: ArrayLike<number>, drop: ArrayLike<number>, numTrainTimesteps: number, nClasses: number): ConditionArrays {
   const b = labels.length;
   if (timesteps.length !== b || drop.length !== b) throw new Error(`conditions: ${timesteps.length} timesteps, ${b} labels and ${drop.length} mask values must agree`);
-  const t = new Float32Array(b), c = new Float32Array(b * nClasses), mask = new Float32Array(b);
+  const t = new Float32Array(b),
+    c = new Float32Array(b * nClasses),
+    mask = new Float32Array(b);
   for (let i = 0; i < b; i++) {
     const label = labels[i] as number;
     if (!Number.isInteger(label) || label < 0 || label >= nClasses) throw new Error(`conditions: label ${label} outside 0..${nClasses - 1}`);
@@ -34,7 +36,13 @@ export function conditionArrays(timesteps: ArrayLike<number>, labels: ArrayLike<
 }
 
 /** conditionArrays as the model's [B, 1], [B, K] and [B, 1] input tensors. */
-export function conditionTensors(timesteps: ArrayLike<number>, labels: ArrayLike<number>, drop: ArrayLike<number>, numTrainTimesteps: number, nClasses: number): { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D } {
+export function conditionTensors(
+  timesteps: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  drop: ArrayLike<number>,
+  numTrainTimesteps: number,
+  nClasses: number,
+): { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D } {
   const a = conditionArrays(timesteps, labels, drop, numTrainTimesteps, nClasses);
   const b = labels.length;
   return { t: tf.tensor2d(a.t, [b, 1]), c: tf.tensor2d(a.c, [b, nClasses]), mask: tf.tensor2d(a.mask, [b, 1]) };

@@ -10,7 +10,10 @@ export class Ema {
   /** Shadow copies of the trainable weights, in model.trainableWeights order (a checkpointable holder). */
   readonly shadow: tf.Variable[];
 
-  constructor(private readonly model: tf.LayersModel, readonly decay: number) {
+  constructor(
+    private readonly model: tf.LayersModel,
+    readonly decay: number,
+  ) {
     if (!(decay >= 0 && decay < 1)) throw new Error(`ema: decay must be in [0, 1), got ${decay}`);
     // tf.variable shares the tensor's data until either side is assigned, which both do by replacement.
     this.shadow = model.trainableWeights.map((w) => tf.variable(w.read(), false));

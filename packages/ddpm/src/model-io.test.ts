@@ -8,7 +8,12 @@ import { tempDir } from './test-utils/fixtures';
 import { createUnet, type UnetConfig } from './model';
 
 const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 };
-const INFO: SavedModelInfo = { unet: TINY, scheduler: resolveSchedulerConfig({ num_train_timesteps: 50 }), sampling: { sampler: 'ddim', steps: 10, w: 2, eta: 0 }, training: { preset: 'test' } };
+const INFO: SavedModelInfo = {
+  unet: TINY,
+  scheduler: resolveSchedulerConfig({ num_train_timesteps: 50 }),
+  sampling: { sampler: 'ddim', steps: 10, w: 2, eta: 0 },
+  training: { preset: 'test' },
+};
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
@@ -23,7 +28,15 @@ describe('model folder', () => {
     await saveModelFolder(dir, model, INFO);
     expect((await fs.readdir(dir)).sort()).toEqual(['config.json', 'scheduler_config.json', 'weights.bin', 'weights.json']);
     const sched = JSON.parse(await fs.readFile(path.join(dir, MODEL_FILES.scheduler), 'utf8'));
-    expect(sched).toMatchObject({ _class_name: 'DDPMScheduler', num_train_timesteps: 50, beta_start: 1e-4, beta_end: 0.02, beta_schedule: 'linear', prediction_type: 'epsilon', timestep_spacing: 'trailing' });
+    expect(sched).toMatchObject({
+      _class_name: 'DDPMScheduler',
+      num_train_timesteps: 50,
+      beta_start: 1e-4,
+      beta_end: 0.02,
+      beta_schedule: 'linear',
+      prediction_type: 'epsilon',
+      timestep_spacing: 'trailing',
+    });
     const loaded = await loadModelFolder(dir);
     expect(loaded.unet).toEqual(TINY);
     expect(loaded.sampling).toEqual(INFO.sampling);

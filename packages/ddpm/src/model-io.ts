@@ -47,7 +47,15 @@ export interface SavedModelInfo {
 export async function saveModelFolder(dir: string, model: tf.LayersModel, info: SavedModelInfo): Promise<void> {
   const u = info.unet;
   await saveFolder(dir, DDPM_MODEL, {
-    config: { n_feat: u.nFeat, in_channels: u.inChannels, n_classes: u.nClasses, image_size: u.imageSize, norm_num_groups: u.groups, sampling: info.sampling, training: info.training ?? {} },
+    config: {
+      n_feat: u.nFeat,
+      in_channels: u.inChannels,
+      n_classes: u.nClasses,
+      image_size: u.imageSize,
+      norm_num_groups: u.groups,
+      sampling: info.sampling,
+      training: info.training ?? {},
+    },
     weights: { unet: model },
     files: { [MODEL_FILES.scheduler]: { _class_name: 'DDPMScheduler', ...info.scheduler } },
   });
@@ -65,7 +73,8 @@ export async function loadModelFolder(dir: string): Promise<LoadedModel> {
   const unet = validateUnetConfig({ nFeat: cfg.n_feat, inChannels: cfg.in_channels, nClasses: cfg.n_classes, imageSize: cfg.image_size, groups: cfg.norm_num_groups }, configFile);
   const schedulerFile = path.join(path.resolve(dir), MODEL_FILES.scheduler);
   const scheduler = resolveSchedulerConfig(await readModelFile(dir, MODEL_FILES.scheduler, z.record(z.string(), z.unknown())), schedulerFile);
-  if (cfg.sampling.steps > scheduler.num_train_timesteps) throw new Error(`${configFile}: sampling.steps ${cfg.sampling.steps} exceed the ${scheduler.num_train_timesteps} training timesteps`);
+  if (cfg.sampling.steps > scheduler.num_train_timesteps)
+    throw new Error(`${configFile}: sampling.steps ${cfg.sampling.steps} exceed the ${scheduler.num_train_timesteps} training timesteps`);
   const model = buildUnet(unet);
   try {
     await loadModelWeights(dir, { unet: model });

@@ -37,14 +37,35 @@ describe('ContextUnet', () => {
     const model = buildUnet({ nFeat: 128, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 });
     expect(countParams(model).trainable).toBe(total);
     // Module by module, via the PyTorch-style layer names.
-    const moduleParams = (prefix: string) => model.trainableWeights.filter((w) => w.originalName.startsWith(`${prefix}.`)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+    const moduleParams = (prefix: string) =>
+      model.trainableWeights.filter((w) => w.originalName.startsWith(`${prefix}.`)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
     for (const [name, count] of Object.entries(printout)) expect([name, moduleParams(name)]).toEqual([name, count]);
     model.dispose();
   });
 
   test('any n_feat matches the PyTorch formula', () => {
     const n = 16;
-    const expected = block(3, n) + block(n, n) + block(n, 2 * n) + lin(1, 2 * n) + lin(2 * n, 2 * n) + lin(1, n) + lin(n, n) + lin(10, 2 * n) + lin(2 * n, 2 * n) + lin(10, n) + lin(n, n) + conv(2 * n, 2 * n, 7) + 4 * n + conv(4 * n, n, 2) + 2 * block(n, n) + conv(2 * n, n, 2) + 2 * block(n, n) + conv(2 * n, n, 3) + 2 * n + conv(n, 3, 3);
+    const expected =
+      block(3, n) +
+      block(n, n) +
+      block(n, 2 * n) +
+      lin(1, 2 * n) +
+      lin(2 * n, 2 * n) +
+      lin(1, n) +
+      lin(n, n) +
+      lin(10, 2 * n) +
+      lin(2 * n, 2 * n) +
+      lin(10, n) +
+      lin(n, n) +
+      conv(2 * n, 2 * n, 7) +
+      4 * n +
+      conv(4 * n, n, 2) +
+      2 * block(n, n) +
+      conv(2 * n, n, 2) +
+      2 * block(n, n) +
+      conv(2 * n, n, 3) +
+      2 * n +
+      conv(n, 3, 3);
     const model = buildUnet({ nFeat: n, inChannels: 3, nClasses: 10, imageSize: 28, groups: 8 });
     expect(countParams(model).trainable).toBe(expected);
     expect(model.getLayer('up1.model.0').getWeights()[0]?.shape).toEqual([2, 2, n, 4 * n]);
@@ -114,7 +135,8 @@ describe('custom layers', () => {
     const x = rng.normalArray(b * h * w * c, 3, 1);
     const layer = new GroupNorm({ groups, epsilon: 1e-5 });
     layer.build([null, h, w, c]);
-    const gamma = [1, 2, 0.5, -1], beta = [0, 1, -1, 0.25];
+    const gamma = [1, 2, 0.5, -1],
+      beta = [0, 1, -1, 0.25];
     layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta)]);
     const out = (layer.apply(tf.tensor4d(x, [b, h, w, c])) as tf.Tensor).dataSync();
     const per = c / groups;
@@ -138,7 +160,17 @@ describe('custom layers', () => {
 
   test('Film computes scale * h + shift per channel; ScaledAdd (a + b) * scale', () => {
     const h = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 1, 2]);
-    const out = new Film().apply([h, tf.tensor2d([[2, 3], [-1, 0.5]]), tf.tensor2d([[10, 20], [0, 1]])]) as tf.Tensor;
+    const out = new Film().apply([
+      h,
+      tf.tensor2d([
+        [2, 3],
+        [-1, 0.5],
+      ]),
+      tf.tensor2d([
+        [10, 20],
+        [0, 1],
+      ]),
+    ]) as tf.Tensor;
     expect(Array.from(out.dataSync())).toEqual([12, 26, 16, 32, -5, 4, -7, 5]);
     const sum = new ScaledAdd({ scale: 1 / 1.414 }).apply([tf.tensor1d([1, 2]), tf.tensor1d([0.414, 0.828])]) as tf.Tensor;
     expect(Array.from(sum.dataSync()).map((v) => +v.toFixed(5))).toEqual([1, 2]);

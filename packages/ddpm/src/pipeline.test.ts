@@ -61,7 +61,14 @@ describe('DiffusionPipeline', () => {
     for (const layer of trained.layers) {
       if (layer.getClassName() !== 'DlcvBatchNorm2d' && layer.getClassName() !== 'GroupNorm') continue;
       // weights in order gamma, beta(, running mean, running var): keep variances positive
-      layer.setWeights(layer.getWeights().map((w, k) => tf.tensor(Float32Array.from(rng.normalArray(w.size), (v) => (k === 3 ? 0.5 + Math.abs(v) : v)), w.shape)));
+      layer.setWeights(
+        layer.getWeights().map((w, k) =>
+          tf.tensor(
+            Float32Array.from(rng.normalArray(w.size), (v) => (k === 3 ? 0.5 + Math.abs(v) : v)),
+            w.shape,
+          ),
+        ),
+      );
     }
     const scheduler = makeScheduler('ddim', { num_train_timesteps: 50 }, { steps: 4 });
     const viaTfjs = new DiffusionPipeline(trained, scheduler, TINY);
@@ -71,12 +78,17 @@ describe('DiffusionPipeline', () => {
       const x = imageNoiseRng(1, 0).normalArray(3 * PER);
       const a = await viaTfjs.predictNoise(x, 17, [0, 4, 9], 2);
       const b = await viaOnnx.predictNoise(x, 17, [0, 4, 9], 2);
-      let maxDiff = 0, maxAbs = 0;
-      a.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - (b[i] as number))); maxAbs = Math.max(maxAbs, Math.abs(v)); });
+      let maxDiff = 0,
+        maxAbs = 0;
+      a.forEach((v, i) => {
+        maxDiff = Math.max(maxDiff, Math.abs(v - (b[i] as number)));
+        maxAbs = Math.max(maxAbs, Math.abs(v));
+      });
       expect(maxAbs).toBeGreaterThan(0.01);
       expect(maxDiff / maxAbs).toBeLessThan(1e-4);
       const req = { labels: [2, 7], noiseIds: [0, 1], seed: 3, w: 4 };
-      const sa = await viaTfjs.sample(req), sb = await viaOnnx.sample(req);
+      const sa = await viaTfjs.sample(req),
+        sb = await viaOnnx.sample(req);
       sa.forEach((v, i) => expect(Math.abs(v - (sb[i] as number))).toBeLessThan(1e-3));
       // each path is deterministic on its own
       expect(Buffer.from((await viaOnnx.sample(req)).buffer).equals(Buffer.from(sb.buffer))).toBe(true);

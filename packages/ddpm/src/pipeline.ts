@@ -60,7 +60,12 @@ export function tfjsNoiseNet(model: tf.LayersModel, unet: UnetConfig): NoiseNet 
     async predict(x, cond) {
       const n = cond.t.length;
       const { imageSize: s, inChannels: ch, nClasses } = unet;
-      const out = tf.tidy(() => model.apply([tf.tensor4d(x, [n, s, s, ch]), tf.tensor2d(cond.t, [n, 1]), tf.tensor2d(cond.c, [n, nClasses]), tf.tensor2d(cond.mask, [n, 1])], { training: false }) as tf.Tensor);
+      const out = tf.tidy(
+        () =>
+          model.apply([tf.tensor4d(x, [n, s, s, ch]), tf.tensor2d(cond.t, [n, 1]), tf.tensor2d(cond.c, [n, nClasses]), tf.tensor2d(cond.mask, [n, 1])], {
+            training: false,
+          }) as tf.Tensor,
+      );
       const eps = (await out.data()) as Float32Array;
       out.dispose();
       return eps;
@@ -71,7 +76,11 @@ export function tfjsNoiseNet(model: tf.LayersModel, unet: UnetConfig): NoiseNet 
 export class DiffusionPipeline {
   readonly net: NoiseNet;
 
-  constructor(model: tf.LayersModel | NoiseNet, readonly scheduler: Scheduler, readonly unet: UnetConfig) {
+  constructor(
+    model: tf.LayersModel | NoiseNet,
+    readonly scheduler: Scheduler,
+    readonly unet: UnetConfig,
+  ) {
     this.net = model instanceof tf.LayersModel ? tfjsNoiseNet(model, unet) : model;
   }
 
@@ -96,7 +105,8 @@ export class DiffusionPipeline {
   /** Images in [-1, 1] (NHWC, flattened) for the requested labels. */
   async sample(req: SampleRequest): Promise<Float32Array> {
     const { labels, noiseIds, seed, w } = req;
-    if (labels.length !== noiseIds.length || labels.length === 0) throw new Error(`sample: ${labels.length} labels and ${noiseIds.length} noise ids (need the same, non-zero, count)`);
+    if (labels.length !== noiseIds.length || labels.length === 0)
+      throw new Error(`sample: ${labels.length} labels and ${noiseIds.length} noise ids (need the same, non-zero, count)`);
     const noise = new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
     const per = this.unet.imageSize * this.unet.imageSize * this.unet.inChannels;
     let x = noise.normalArray(per * labels.length);

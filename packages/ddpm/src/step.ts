@@ -15,7 +15,13 @@ import type { DDPMScheduler } from './schedulers';
  * The optimizer step on given x_t, eps and conditions: the MSE between the true noise and the
  * network's prediction, minimised by `optimizer`. Returns the loss (the caller disposes it).
  */
-export function trainingStep(model: tf.LayersModel, optimizer: tf.Optimizer, xt: tf.Tensor4D, eps: tf.Tensor4D, cond: { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D }): tf.Scalar {
+export function trainingStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  xt: tf.Tensor4D,
+  eps: tf.Tensor4D,
+  cond: { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D },
+): tf.Scalar {
   return optimizer.minimize(() => tf.losses.meanSquaredError(eps, model.apply([xt, cond.t, cond.c, cond.mask], { training: true }) as tf.Tensor), true) as tf.Scalar;
 }
 
@@ -26,7 +32,15 @@ export interface DiffusionBatch {
 }
 
 /** Draws the noise of one step from `rng`, takes the optimizer step and returns the loss. */
-export async function diffusionStep(model: tf.LayersModel, optimizer: tf.Optimizer, noiser: DDPMScheduler, rng: Rng, batch: DiffusionBatch, unet: UnetConfig, pUncond: number): Promise<number> {
+export async function diffusionStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  noiser: DDPMScheduler,
+  rng: Rng,
+  batch: DiffusionBatch,
+  unet: UnetConfig,
+  pUncond: number,
+): Promise<number> {
   const b = batch.labels.length;
   const T = noiser.config.num_train_timesteps;
   const ts = Array.from({ length: b }, () => rng.int(T));

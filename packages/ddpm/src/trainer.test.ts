@@ -71,7 +71,15 @@ describe('train', () => {
     expect(second.steps).toBe(8);
     expect(second.losses).toEqual(straight.losses);
     const same = async (rel: string) => (await fs.readFile(path.join(dir, rel))).equals(await fs.readFile(path.join(straightDir, rel)));
-    for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin', 'model/weights.json', 'model/config.json', 'metrics.jsonl', 'samples/epoch-0001.png', 'samples/epoch-0002.png']) {
+    for (const rel of [
+      'checkpoints/step-00000008/tensors.bin',
+      'model/weights.bin',
+      'model/weights.json',
+      'model/config.json',
+      'metrics.jsonl',
+      'samples/epoch-0001.png',
+      'samples/epoch-0002.png',
+    ]) {
       expect([rel, await same(rel)]).toEqual([rel, true]);
     }
   });
@@ -90,13 +98,15 @@ describe('train', () => {
     await expect(train({ runDir: straightDir, config: config(), data, quiet: true })).rejects.toThrow(/already holds checkpoints \(step-00000008\): pass --resume/);
     await expect(train({ runDir: straightDir, config: config({ lr: 1e-3 }), data, quiet: true, resume: true })).rejects.toThrow('made with other settings (lr: 0.01 -> 0.001)');
     // another width: named as a setting, not as a weight-shape mismatch
-    await expect(train({ runDir: straightDir, config: config({ unet: { nFeat: 16, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 } }), data, quiet: true, resume: true })).rejects.toThrow(/made with other settings \(unet\.nFeat: 8 -> 16\).*delete/);
+    await expect(
+      train({ runDir: straightDir, config: config({ unet: { nFeat: 16, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 } }), data, quiet: true, resume: true }),
+    ).rejects.toThrow(/made with other settings \(unet\.nFeat: 8 -> 16\).*delete/);
   });
 
   test('refuses data that does not fit the model', async () => {
-    await expect(train({ runDir: await tempDir('ddpm-x-'), config: config({ unet: { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 28, groups: 2 } }), data, quiet: true })).rejects.toThrow(
-      'data: images are 12x12x3, the model takes 28x28x3',
-    );
+    await expect(
+      train({ runDir: await tempDir('ddpm-x-'), config: config({ unet: { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 28, groups: 2 } }), data, quiet: true }),
+    ).rejects.toThrow('data: images are 12x12x3, the model takes 28x28x3');
   });
 });
 

@@ -11,7 +11,22 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assertFinite, countParams, openRun, pixelsToFloat, Prefetcher, progress, readStepSeries, Rng, rngStateSchema, tensorToImages, writeGrid, writeLossPlot, z, type ImageDataset } from '@dlcv/core';
+import {
+  assertFinite,
+  countParams,
+  openRun,
+  pixelsToFloat,
+  Prefetcher,
+  progress,
+  readStepSeries,
+  Rng,
+  rngStateSchema,
+  tensorToImages,
+  writeGrid,
+  writeLossPlot,
+  z,
+  type ImageDataset,
+} from '@dlcv/core';
 import { RESUMABLE_CHANGES, validateTrainConfig, type TrainConfig } from './config';
 import { Ema } from './ema';
 import { buildUnet, createUnet } from './model';
@@ -102,7 +117,13 @@ function checkData(data: ImageDataset, config: TrainConfig): ArrayLike<number> {
 /** The reference's progress-bar loss: an EMA (0.95) of the step losses. */
 const smoothStep = (prev: number, loss: number) => (Number.isNaN(prev) ? loss : 0.95 * prev + 0.05 * loss);
 
-const lossPlot = (config: TrainConfig) => ({ title: `DDPM (${config.preset}): noise-prediction MSE`, yLabel: 'MSE', logY: true, series: [{ key: 'loss', name: 'loss' }], emaDecay: 0.95 });
+const lossPlot = (config: TrainConfig) => ({
+  title: `DDPM (${config.preset}): noise-prediction MSE`,
+  yLabel: 'MSE',
+  logY: true,
+  series: [{ key: 'loss', name: 'loss' }],
+  emaDecay: 0.95,
+});
 
 /** The per-epoch grid (`preview.perClass` images of each class, from `model`) and the loss plot. */
 async function epochPictures(runDir: string, model: tf.LayersModel, config: TrainConfig, epoch: number): Promise<string> {
@@ -129,7 +150,18 @@ async function saveTrainedModel(runDir: string, model: tf.LayersModel, config: T
     unet: config.unet,
     scheduler: config.scheduler,
     sampling: config.sampling,
-    training: { preset: config.preset, steps: facts.steps, epochs: facts.epochs, batch_size: config.batchSize, lr: config.lr, p_uncond: config.pUncond, ema_decay: config.emaDecay, seed: config.seed, final_loss_ema: facts.final_loss_ema, data: facts.data },
+    training: {
+      preset: config.preset,
+      steps: facts.steps,
+      epochs: facts.epochs,
+      batch_size: config.batchSize,
+      lr: config.lr,
+      p_uncond: config.pUncond,
+      ema_decay: config.emaDecay,
+      seed: config.seed,
+      final_loss_ema: facts.final_loss_ema,
+      data: facts.data,
+    },
   });
   return modelDir;
 }
@@ -142,11 +174,20 @@ async function startRun(options: TrainOptions, config: TrainConfig, run: { total
   const ema = new Ema(model, config.emaDecay);
   const optimizer = tf.train.adam(config.lr);
   log(`model: ContextUnet n_feat ${unet.nFeat}, ${countParams(model).trainable.toLocaleString('en-US')} trainable parameters`);
-  log(`training: ${totalSteps} steps of batch ${batchSize} (${epochs} epoch${epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps over ${options.data.length} images), lr ${config.lr} decaying linearly per epoch, p_uncond ${config.pUncond}, EMA ${config.emaDecay}`);
+  log(
+    `training: ${totalSteps} steps of batch ${batchSize} (${epochs} epoch${epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps over ${options.data.length} images), lr ${config.lr} decaying linearly per epoch, p_uncond ${config.pUncond}, EMA ${config.emaDecay}`,
+  );
   const rng = new Rng(config.seed, STREAM_TRAIN);
   const opened = await openRun({
-    runDir: options.runDir, config, mayChange: RESUMABLE_CHANGES, resume: options.resume === true, models: { unet: model, ema: ema.shadow }, optimizers: { adam: optimizer },
-    initialState: { step: 0, epoch: 0, batch: 0, rng: rng.getState() } as TrainState, stateSchema, log,
+    runDir: options.runDir,
+    config,
+    mayChange: RESUMABLE_CHANGES,
+    resume: options.resume === true,
+    models: { unet: model, ema: ema.shadow },
+    optimizers: { adam: optimizer },
+    initialState: { step: 0, epoch: 0, batch: 0, rng: rng.getState() } as TrainState,
+    stateSchema,
+    log,
   });
   rng.setState(opened.state.rng);
   const losses = opened.resumedFrom ? ((await readStepSeries(opened.metrics.file, ['loss'])).values.loss ?? []) : [];
@@ -239,7 +280,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       return { steps: state.step, losses: s.losses, modelDir: undefined, stoppedEarly: true };
     }
     s.ema.copyTo(s.previewModel);
-    const modelDir = await saveTrainedModel(options.runDir, s.previewModel, config, { steps: state.step, epochs: length.epochs, final_loss_ema: smoothLoss, data: options.dataLabel ?? null });
+    const modelDir = await saveTrainedModel(options.runDir, s.previewModel, config, {
+      steps: state.step,
+      epochs: length.epochs,
+      final_loss_ema: smoothLoss,
+      data: options.dataLabel ?? null,
+    });
     log(`model (EMA weights): ${modelDir}`);
     return { steps: state.step, losses: s.losses, modelDir, stoppedEarly: false };
   } finally {

@@ -48,7 +48,9 @@ export async function listFolder(folder: string): Promise<FolderListing> {
     else images.push(full);
   }
   if (images.length === 0) {
-    throw new GradeInputError(`${dir}: no .png or .jpg images${ignored.length ? ` (${ignored.length} other entr${ignored.length === 1 ? 'y' : 'ies'}, e.g. ${path.basename((ignored[0] as SkippedFile).file)})` : ' (empty folder)'}`);
+    throw new GradeInputError(
+      `${dir}: no .png or .jpg images${ignored.length ? ` (${ignored.length} other entr${ignored.length === 1 ? 'y' : 'ies'}, e.g. ${path.basename((ignored[0] as SkippedFile).file)})` : ' (empty folder)'}`,
+    );
   }
   return { folder: dir, images, ignored };
 }
@@ -77,7 +79,12 @@ export interface LoadedImage {
 export async function* loadImages(files: readonly string[], options: LoadOptions, chunk: number, problems: SkippedFile[]): AsyncGenerator<LoadedImage[]> {
   for (let start = 0; start < files.length; start += chunk) {
     const slice = files.slice(start, start + chunk);
-    const read = await readImages(slice, { channels: options.channels, expectSize: options.size, resize: options.resize ? options.size : undefined, concurrency: options.concurrency });
+    const read = await readImages(slice, {
+      channels: options.channels,
+      expectSize: options.size,
+      resize: options.resize ? options.size : undefined,
+      concurrency: options.concurrency,
+    });
     for (const p of read.problems) problems.push({ file: p.file, reason: p.reason });
     const loaded = read.images.flatMap((image, k) => (image ? [{ file: slice[k] as string, index: start + k, image }] : []));
     if (loaded.length) yield loaded;
@@ -92,7 +99,8 @@ export const HOMEWORK_SET_SIZE = 1000;
  * few images left by a failed run must not pass for the set's score.
  */
 export function requireImages(folder: string, found: number, min: number, why: string): void {
-  if (found < min) throw new GradeInputError(`${folder}: ${found} image${found === 1 ? '' : 's'}, fewer than the ${min} expected (${why}); pass --min-images ${found} to grade them anyway`);
+  if (found < min)
+    throw new GradeInputError(`${folder}: ${found} image${found === 1 ? '' : 's'}, fewer than the ${min} expected (${why}); pass --min-images ${found} to grade them anyway`);
 }
 
 export function byFile(a: SkippedFile, b: SkippedFile): number {
@@ -101,7 +109,10 @@ export function byFile(a: SkippedFile, b: SkippedFile): number {
 
 /** "3 files: a.png (reason), b.png (reason), ... and 1 more" for error messages. */
 export function describeFiles(list: SkippedFile[], max = 3): string {
-  const shown = [...list].sort(byFile).slice(0, max).map((s) => `${path.basename(s.file)} (${s.reason})`);
+  const shown = [...list]
+    .sort(byFile)
+    .slice(0, max)
+    .map((s) => `${path.basename(s.file)} (${s.reason})`);
   const more = list.length > max ? `, and ${list.length - max} more` : '';
   return `${list.length} file${list.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
 }

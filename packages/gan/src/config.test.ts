@@ -30,7 +30,18 @@ describe('training presets', () => {
     expect(bad({ saveEvery: 0 })).toThrow('training config: saveEvery: must be a positive integer');
   });
   it('a resumed run may change what does not change the result, and nothing else', () => {
-    expect([...RESUMABLE_CHANGES].sort()).toEqual(['calibration', 'checkpointEvery', 'data', 'detector', 'diversityEvery', 'epochs', 'model', 'preset', 'saveEvery', 'stopOnFailure']);
+    expect([...RESUMABLE_CHANGES].sort()).toEqual([
+      'calibration',
+      'checkpointEvery',
+      'data',
+      'detector',
+      'diversityEvery',
+      'epochs',
+      'model',
+      'preset',
+      'saveEvery',
+      'stopOnFailure',
+    ]);
     const a = makeTrainConfig({ gan: MODEL_PRESETS.A, datasetSize: 1000, data: 'x' });
     expect(configDifferences(a, { ...a, epochs: 50, saveEvery: 7, data: 'moved' }, RESUMABLE_CHANGES)).toEqual([]);
     expect(configDifferences(a, { ...a, gan: MODEL_PRESETS.B, seed: 3 }, RESUMABLE_CHANGES)).toEqual(['gan.ngf: 64 -> 128', 'gan.ndf: 64 -> 128', 'seed: 0 -> 3']);
@@ -38,7 +49,7 @@ describe('training presets', () => {
 });
 
 describe('summary command', () => {
-  it("prints both printouts as the report has them, and the parameter counts", async () => {
+  it('prints both printouts as the report has them, and the parameter counts', async () => {
     await setupEngine({ engine: 'cpu' });
     const out: string[] = [];
     jest.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));

@@ -68,6 +68,8 @@ describe('train command', () => {
 
   it('rejects an unknown model or preset', async () => {
     await expect(trainCommand.invoke(['--engine', 'cpu', '--model', 'C', '--data', path.join(tmp, 'faces')])).rejects.toThrow('--model must be one of A, B, got "C"');
-    await expect(trainCommand.invoke(['--engine', 'cpu', '--preset', 'fast', '--data', path.join(tmp, 'faces')])).rejects.toThrow('--preset must be one of report, tutorial, got "fast"');
+    await expect(trainCommand.invoke(['--engine', 'cpu', '--preset', 'fast', '--data', path.join(tmp, 'faces')])).rejects.toThrow(
+      '--preset must be one of report, tutorial, got "fast"',
+    );
   });
 });

@@ -8,8 +8,8 @@ import { ensureEmbeddedDigits, openDigits, openImageFolder, UsageError, type Ima
 import { IMAGE_SIZE } from './model';
 
 export const NO_DATA_MESSAGE = [
-  'no training images given. Problem 1 trains on faces: the homework\'s hw2_data/face/train folder',
-  '(38,464 CelebA crops, 64x64 PNG; it comes with the assignment\'s hw2_data download, which this',
+  "no training images given. Problem 1 trains on faces: the homework's hw2_data/face/train folder",
+  "(38,464 CelebA crops, 64x64 PNG; it comes with the assignment's hw2_data download, which this",
   'toolkit cannot fetch for you). Pass it as --data hw2_data/face/train.',
   'To try the trainer without faces, use --demo-digits: the embedded MNIST-M digits resized to 64x64.',
 ].join('\n');

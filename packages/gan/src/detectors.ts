@@ -52,7 +52,8 @@ export function meanPairwiseDistance(values: ArrayLike<number>, n: number, dim: 
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       let s = 0;
-      const a = i * dim, b = j * dim;
+      const a = i * dim,
+        b = j * dim;
       for (let k = 0; k < dim; k++) {
         const d = (values[a + k] as number) - (values[b + k] as number);
         s += d * d;
@@ -88,10 +89,16 @@ export class FailureDetector {
       this.lossG.shift();
     }
     if (this.lossD.length < window) return undefined;
-    const mD = median(this.lossD), mG = median(this.lossG);
+    const mD = median(this.lossD),
+      mG = median(this.lossG);
     const collapsed = mD < dLossFloor && mG > gLossCeil;
     const stats = `median D loss ${mD.toPrecision(3)}, G loss ${mG.toPrecision(3)} over the last ${window} steps`;
-    return this.transition('discriminator-collapse', collapsed, step, collapsed ? `discriminator collapse at step ${step}: ${stats} (D rejects every fake, G gets no gradient)` : `discriminator collapse over at step ${step}: ${stats}`);
+    return this.transition(
+      'discriminator-collapse',
+      collapsed,
+      step,
+      collapsed ? `discriminator collapse at step ${step}: ${stats} (D rejects every fake, G gets no gradient)` : `discriminator collapse over at step ${step}: ${stats}`,
+    );
   }
 
   /**

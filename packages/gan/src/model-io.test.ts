@@ -18,7 +18,8 @@ afterAll(async () => {
 });
 
 const values = (ts: readonly tf.Tensor[]) => ts.map((t) => Array.from(t.dataSync()));
-const sameImages = (a: { data: Uint8Array }[], b: { data: Uint8Array }[]) => a.length === b.length && a.every((img, i) => Buffer.from(img.data).equals(Buffer.from(b[i]?.data as Uint8Array)));
+const sameImages = (a: { data: Uint8Array }[], b: { data: Uint8Array }[]) =>
+  a.length === b.length && a.every((img, i) => Buffer.from(img.data).equals(Buffer.from(b[i]?.data as Uint8Array)));
 
 describe('loading a generator from a run or checkpoint folder', () => {
   let run: string;
@@ -67,7 +68,13 @@ describe('the model folder', () => {
   let g: tf.LayersModel;
   let stats: tf.Tensor1D[];
   const info: SavedGeneratorInfo = { model: 'custom', gan: TINY, calibration: SMALL_CALIBRATION, training: { step: 12, epoch: 2, preset: 'report', seed: 3, data: 'fixture' } };
-  const save = (dir: string) => saveGeneratorFolder(dir, g, stats.map((t) => tf.variable(t, false)), info);
+  const save = (dir: string) =>
+    saveGeneratorFolder(
+      dir,
+      g,
+      stats.map((t) => tf.variable(t, false)),
+      info,
+    );
   beforeAll(async () => {
     g = createGenerator(TINY, new Rng(5));
     stats = await computePreciseStats(g, TINY.nz, SMALL_CALIBRATION);
@@ -78,7 +85,15 @@ describe('the model folder', () => {
     await save(dir);
     expect((await fs.readdir(dir)).sort()).toEqual(['config.json', 'weights.bin', 'weights.json']);
     const config = JSON.parse(await fs.readFile(path.join(dir, MODEL_FILES.config), 'utf8'));
-    expect(config).toEqual({ _class_name: 'Generator', format: 'dlcv-gan-model', format_version: 1, model: 'custom', ...TINY, calibration: SMALL_CALIBRATION, training: info.training });
+    expect(config).toEqual({
+      _class_name: 'Generator',
+      format: 'dlcv-gan-model',
+      format_version: 1,
+      model: 'custom',
+      ...TINY,
+      calibration: SMALL_CALIBRATION,
+      training: info.training,
+    });
     const loaded = await loadGeneratorFolder(dir);
     expect(loaded).toMatchObject({ model: 'custom', gan: TINY, step: 12, dir });
     expect(values(loaded.g.getWeights())).toEqual(values(g.getWeights()));
@@ -105,7 +120,9 @@ describe('the model folder', () => {
     await expect(withConfig(good.replace('"channels": 3', '"channels": 2'))).rejects.toThrow(`${file}: channels: must be 1 or 3`);
     await expect(withConfig(good.replace('"step": 12', '"step": "12"'))).rejects.toThrow(`${file}: training.step: Invalid input: expected number, received string`);
     await expect(withConfig(good.replace('"dlcv-gan-model"', '"dlcv-ddpm-model"'))).rejects.toThrow(`${file}: not a dlcv-gan-model config (format "dlcv-ddpm-model")`);
-    await expect(withConfig(good.replace('"format_version": 1', '"format_version": 2'))).rejects.toThrow(`${file}: format_version 2; this version reads 1 (retrain with \`dlcv-gan train\`)`);
+    await expect(withConfig(good.replace('"format_version": 1', '"format_version": 2'))).rejects.toThrow(
+      `${file}: format_version 2; this version reads 1 (retrain with \`dlcv-gan train\`)`,
+    );
     // A config that does not fit the stored weights: the index is named.
     await expect(withConfig(good.replace('"ngf": 2', '"ngf": 3'))).rejects.toThrow(ModelFolderError);
     await expect(withConfig(good.replace('"ngf": 2', '"ngf": 3'))).rejects.toThrow(`${path.join(dir, MODEL_FILES.index)}: `);

@@ -53,12 +53,20 @@ describe('layer shapes (NHWC, batch omitted)', () => {
   const shapes = (m: tf.LayersModel) => m.layers.map((l) => (l.outputShape as number[]).slice(1));
   it.each(['A', 'B'] as const)('model %s generator: 1x1 noise up to a 64x64x3 image', (name) => {
     const w = MODEL_PRESETS[name].ngf;
-    const stage = (s: number, c: number) => [[s, s, c], [s, s, c], [s, s, c]];
+    const stage = (s: number, c: number) => [
+      [s, s, c],
+      [s, s, c],
+      [s, s, c],
+    ];
     expect(shapes(buildGenerator(MODEL_PRESETS[name]))).toEqual([...stage(4, 8 * w), ...stage(8, 4 * w), ...stage(16, 2 * w), ...stage(32, w), [64, 64, 3], [64, 64, 3]]);
   });
   it.each(['A', 'B'] as const)('model %s discriminator: 64x64x3 down to one probability', (name) => {
     const w = MODEL_PRESETS[name].ndf;
-    const stage = (s: number, c: number) => [[s, s, c], [s, s, c], [s, s, c]];
+    const stage = (s: number, c: number) => [
+      [s, s, c],
+      [s, s, c],
+      [s, s, c],
+    ];
     expect(shapes(buildDiscriminator(MODEL_PRESETS[name]))).toEqual([[32, 32, w], [32, 32, w], ...stage(16, 2 * w), ...stage(8, 4 * w), ...stage(4, 8 * w), [1, 1, 1], [1, 1, 1]]);
   });
   it('weight tensors have the PyTorch sizes in tfjs layout', () => {
@@ -114,9 +122,15 @@ describe('DCGAN weight initialisation', () => {
   });
 
   it('same seed, same weights; another seed, other weights', () => {
-    const a = createDiscriminator(small, new Rng(5)).getWeights().map((w) => Array.from(w.dataSync()));
-    const b = createDiscriminator(small, new Rng(5)).getWeights().map((w) => Array.from(w.dataSync()));
-    const c = createDiscriminator(small, new Rng(6)).getWeights().map((w) => Array.from(w.dataSync()));
+    const a = createDiscriminator(small, new Rng(5))
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
+    const b = createDiscriminator(small, new Rng(5))
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
+    const c = createDiscriminator(small, new Rng(6))
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
     expect(a).toEqual(b);
     expect(a[0]).not.toEqual(c[0]);
   });

@@ -195,5 +195,8 @@ export function torchRepr(model: tf.LayersModel, className: string): string {
 
 /** PyTorch's multi-line repr on one line, the way the report prints it. */
 export function collapseRepr(repr: string): string {
-  return repr.replace(/\(\n\s*/g, '(').replace(/\n\s*\)/g, ')').replace(/\n\s*/g, ' ');
+  return repr
+    .replace(/\(\n\s*/g, '(')
+    .replace(/\n\s*\)/g, ')')
+    .replace(/\n\s*/g, ' ');
 }

@@ -65,7 +65,12 @@ export async function computePreciseStats(g: tf.LayersModel, nz: number, calibra
       const z = noiseBatch(rng, calibration.batchSize, nz);
       tf.dispose([g.apply(z, { training: true }) as tf.Tensor, z]);
     }
-    return norms.flatMap((l) => l.getWeights().slice(2).map((w) => w.clone() as tf.Tensor1D));
+    return norms.flatMap((l) =>
+      l
+        .getWeights()
+        .slice(2)
+        .map((w) => w.clone() as tf.Tensor1D),
+    );
   } finally {
     norms.forEach((l, i) => {
       l.stopCumulativeAverage();

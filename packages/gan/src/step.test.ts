@@ -75,7 +75,10 @@ describe('one training step', () => {
     const changed = (a: Float32Array, b: Float32Array) => a.some((v, i) => v !== b[i]);
     const after = { g: values(gan.g), d: values(gan.d) };
     // getWeights order per BatchNorm: gamma, beta, running mean, running var. Trainable ones:
-    for (const [net, model] of [['g', gan.g], ['d', gan.d]] as const) {
+    for (const [net, model] of [
+      ['g', gan.g],
+      ['d', gan.d],
+    ] as const) {
       model.weights.forEach((w, i) => {
         if (w.trainable) expect([net, w.originalName, changed(before[net][i] as Float32Array, after[net][i] as Float32Array)]).toEqual([net, w.originalName, true]);
       });
@@ -84,7 +87,10 @@ describe('one training step', () => {
 
   it("moves each weight by about its network's learning rate (Adam's first step is lr * g / |g|)", () => {
     const after = { g: values(gan.g), d: values(gan.d) };
-    for (const [net, lr] of [['g', LR.lrG], ['d', LR.lrD]] as const) {
+    for (const [net, lr] of [
+      ['g', LR.lrG],
+      ['d', LR.lrD],
+    ] as const) {
       const trainableIdx = (net === 'g' ? gan.g : gan.d).weights.map((w, i) => (w.trainable ? i : -1)).filter((i) => i >= 0);
       const moved = trainableIdx.flatMap((i) => Array.from(before[net][i] as Float32Array, (v, k) => Math.abs((after[net][i] as Float32Array)[k]! - v)));
       moved.sort((a, b) => a - b);

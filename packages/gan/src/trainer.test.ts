@@ -53,7 +53,8 @@ function ok(out: ChildOutput | undefined): TrainRunResult {
 const latestName = async (runDir: string) => path.basename((await findLatestCheckpoint(runDir)) ?? 'none');
 
 async function weightsOf(runDir: string): Promise<number[][]> {
-  const g = buildGenerator(TINY), d = buildDiscriminator(TINY);
+  const g = buildGenerator(TINY),
+    d = buildDiscriminator(TINY);
   await loadCheckpoint(runDir, { models: { g, d } });
   return [...g.getWeights(), ...d.getWeights()].map((w) => Array.from(w.dataSync()));
 }
@@ -73,7 +74,11 @@ beforeAll(() => {
   };
   runs.whole = chain({ runDir: dirs.whole }, { runDir: dirs.whole });
   // The resume changes saveEvery (a setting that may change), then lrG (one that may not).
-  runs.split = chain({ runDir: dirs.split, stopAtStep: 3 }, { runDir: dirs.split, resume: true, config: { saveEvery: 7 } }, { runDir: dirs.split, resume: true, config: { lrG: 1e-3 } });
+  runs.split = chain(
+    { runDir: dirs.split, stopAtStep: 3 },
+    { runDir: dirs.split, resume: true, config: { saveEvery: 7 } },
+    { runDir: dirs.split, resume: true, config: { lrG: 1e-3 } },
+  );
   runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { saveEvery: 1 } });
   runs.mode = chain({ runDir: dirs.mode, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector } });
   runs.modeStop = chain({ runDir: dirs.modeStop, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector, stopOnFailure: true } });
@@ -125,7 +130,7 @@ describe('a training run', () => {
     expect(await latestName(dirs.whole)).toBe('step-00000004');
   });
 
-  it("ends with a model folder: G and its precise statistics as the last checkpoint has them", async () => {
+  it('ends with a model folder: G and its precise statistics as the last checkpoint has them', async () => {
     await runs.whole;
     const model = await loadGeneratorFolder(path.join(dirs.whole, MODEL_DIR));
     expect(model).toMatchObject({ model: 'custom', gan: TINY, step: 4 });

@@ -19,7 +19,10 @@ describe('CLI frame', () => {
       out: flag.path({ help: 'where', metavar: 'DIR' }),
       dry: flag.bool({ help: 'do nothing' }),
     },
-    positionals: [{ name: 'word', help: 'what to say' }, { name: 'file', help: 'a file', optional: true, path: true }],
+    positionals: [
+      { name: 'word', help: 'what to say' },
+      { name: 'file', help: 'a file', optional: true, path: true },
+    ],
     needsEngine: false,
     async run({ flags, positionals }) {
       // The parsed types: number, number | undefined, 'loud' | 'soft', number[], string | undefined, boolean.

@@ -91,7 +91,14 @@ export function defineCommand<F extends FlagSpecs>(spec: CommandSpec<F>): Comman
 
 function helpText(program: string, commands: Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  return [`usage: ${program} <command> [flags]`, '', 'commands:', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', `${program} <command> --help for its flags; ${program} --version`].join('\n');
+  return [
+    `usage: ${program} <command> [flags]`,
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    `${program} <command> --help for its flags; ${program} --version`,
+  ].join('\n');
 }
 
 export interface ProgramInfo {

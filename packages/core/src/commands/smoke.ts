@@ -39,7 +39,8 @@ async function valAccuracy(model: tf.LayersModel, val: ImageDataset): Promise<{ 
   let correct = 0;
   for await (const batch of val.batches({ batchSize: 256, scaling: SCALING })) {
     const pred = tf.tidy(() => (model.predict(batch.x) as tf.Tensor2D).argMax(-1));
-    const p = await pred.data(), y = await (batch.y as tf.Tensor).data();
+    const p = await pred.data(),
+      y = await (batch.y as tf.Tensor).data();
     for (let i = 0; i < p.length; i++) if (p[i] === y[i]) correct++;
     tf.dispose([pred, batch.x, batch.y as tf.Tensor]);
   }
@@ -70,8 +71,15 @@ export const smokeCommand = defineCommand({
     const optimizer = tf.train.adam(config.lr);
     const rng = new Rng(seed);
     const run = await openRun({
-      runDir, config, mayChange: ['steps'], resume: flags.resume, models: { classifier: model }, optimizers: { adam: optimizer },
-      initialState: { step: 0, epoch: 0, rng: rng.getState() }, stateSchema, log: (m) => console.log(m),
+      runDir,
+      config,
+      mayChange: ['steps'],
+      resume: flags.resume,
+      models: { classifier: model },
+      optimizers: { adam: optimizer },
+      initialState: { step: 0, epoch: 0, rng: rng.getState() },
+      stateSchema,
+      log: (m) => console.log(m),
     });
     let step = run.state.step;
     rng.setState(run.state.rng);

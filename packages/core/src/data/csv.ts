@@ -5,7 +5,11 @@
 import { promises as fs } from 'node:fs';
 
 export class DataFileError extends Error {
-  constructor(public readonly file: string, public readonly line: number | undefined, problem: string) {
+  constructor(
+    public readonly file: string,
+    public readonly line: number | undefined,
+    problem: string,
+  ) {
     super(line === undefined ? `${file}: ${problem}` : `${file}:${line}: ${problem}`);
     this.name = 'DataFileError';
   }

@@ -21,7 +21,10 @@ async function makeDigits(root: string, n: number, channels: 1 | 3 = 3): Promise
   const rows = ['image_name,label'];
   for (let i = 0; i < n; i++) {
     const name = `${String(i).padStart(5, '0')}.png`;
-    await writePng(path.join(root, 'data', name), solid(28, 28, channels, (k) => i * 10 + k));
+    await writePng(
+      path.join(root, 'data', name),
+      solid(28, 28, channels, (k) => i * 10 + k),
+    );
     rows.push(`${name},${i % 10}`);
   }
   await fs.writeFile(path.join(root, 'train.csv'), rows.join('\n') + '\n');
@@ -106,7 +109,10 @@ describe('digits folder', () => {
     const root = path.join(tmp, 'bad-png');
     await makeDigits(root, 4);
     await fs.writeFile(path.join(root, 'data', '00001.png'), Buffer.from('this is not a png'));
-    await writePng(path.join(root, 'data', '00003.png'), solid(32, 32, 3, () => 7));
+    await writePng(
+      path.join(root, 'data', '00003.png'),
+      solid(32, 32, 3, () => 7),
+    );
     const ds = await openDigits(root, 'train');
     await expect(ds.getBatch([0, 1])).rejects.toThrow(/00001\.png: not a readable image/);
     await expect(ds.getBatch([3])).rejects.toThrow(/00003\.png: expected 28x28 pixels, got 32x32/);
@@ -151,7 +157,11 @@ describe('batches', () => {
   it('gives the same pixels with and without the pixel cache', async () => {
     const root = path.join(tmp, 'faces');
     await fs.mkdir(root, { recursive: true });
-    for (let i = 0; i < 5; i++) await writePng(path.join(root, `${String(i).padStart(5, '0')}.png`), solid(64, 64, 3, (k) => k * 7 + i));
+    for (let i = 0; i < 5; i++)
+      await writePng(
+        path.join(root, `${String(i).padStart(5, '0')}.png`),
+        solid(64, 64, 3, (k) => k * 7 + i),
+      );
     await fs.writeFile(path.join(root, 'notes.txt'), 'not an image');
     const cached = await openImageFolder(root);
     const uncached = await openImageFolder(root, { maxCacheBytes: 0 });

@@ -150,7 +150,12 @@ export class ImageDataset {
     const { height, width, channels } = this.shape;
     const values = pixelsToFloat(pixels, channels, scaling);
     const x = tf.tensor4d(values, [indices.length, height, width, channels], 'float32');
-    const y = this.labels ? tf.tensor1d(Int32Array.from(indices, (i) => this.labels?.[i] as number), 'int32') : undefined;
+    const y = this.labels
+      ? tf.tensor1d(
+          Int32Array.from(indices, (i) => this.labels?.[i] as number),
+          'int32',
+        )
+      : undefined;
     return { x, y, indices: [...indices] };
   }
 
@@ -190,7 +195,8 @@ export class ImageDataset {
 
 export function pixelsToFloat(pixels: Uint8Array, channels: number, scaling: PixelScaling = {}): Float32Array {
   const [lo, hi] = scaling.range ?? [-1, 1];
-  const mean = scaling.mean, std = scaling.std;
+  const mean = scaling.mean,
+    std = scaling.std;
   if (mean && mean.length !== channels) throw new Error(`scaling.mean has ${mean.length} values for ${channels} channels`);
   if (std && std.length !== channels) throw new Error(`scaling.std has ${std.length} values for ${channels} channels`);
   const out = new Float32Array(pixels.length);

@@ -14,7 +14,13 @@ async function treeHash(dir: string): Promise<Map<string, string>> {
     for (const e of (await fs.readdir(d, { withFileTypes: true })).sort((x, y) => (x.name < y.name ? -1 : 1))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(await fs.readFile(p)).digest('hex'));
+      else
+        out.set(
+          path.relative(dir, p),
+          createHash('sha256')
+            .update(await fs.readFile(p))
+            .digest('hex'),
+        );
     }
   }
   await walk(dir);
@@ -24,7 +30,13 @@ async function treeHash(dir: string): Promise<Map<string, string>> {
 function parseCsv(text: string): { header: string; rows: Array<[string, number]> } {
   expect(text.endsWith('\n')).toBe(true);
   const lines = text.slice(0, -1).split('\n');
-  return { header: lines[0]!, rows: lines.slice(1).map((l) => { const [n, lab] = l.split(','); return [n!, Number(lab)]; }) };
+  return {
+    header: lines[0]!,
+    rows: lines.slice(1).map((l) => {
+      const [n, lab] = l.split(',');
+      return [n!, Number(lab)];
+    }),
+  };
 }
 
 describe('embedded digit sets on disk', () => {
@@ -73,7 +85,8 @@ describe('embedded digit sets on disk', () => {
     const d2 = await ensureEmbeddedDigits('mnistm', { cacheDir: other, seed: 9, limit: LIMIT });
     expect(await treeHash(d2)).toEqual(await treeHash(d1));
     const d3 = await ensureEmbeddedDigits('mnistm', { cacheDir: path.join(cache, 'seed10'), seed: 10, limit: LIMIT });
-    const h1 = await treeHash(d1), h3 = await treeHash(d3);
+    const h1 = await treeHash(d1),
+      h3 = await treeHash(d3);
     expect(h3.get('data/00000.png')).not.toBe(h1.get('data/00000.png'));
   });
 

@@ -19,9 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeDir, writeFileAtomic } from '../files';
 import { z } from '../json-file';
-import {
-  fontsDir, labelHistogram, listPhotoFiles, mnistPackageVersion, photosDir, sha256File, USPS_HOLDOUT_FRACTION, VAL_FRACTION, type WrittenSet,
-} from './common';
+import { fontsDir, labelHistogram, listPhotoFiles, mnistPackageVersion, photosDir, sha256File, USPS_HOLDOUT_FRACTION, VAL_FRACTION, type WrittenSet } from './common';
 import { MNISTM_RECIPE_VERSION, writeMnistm } from './mnistm';
 import { readFontPack, SYNDIGITS_DEFAULT_COUNT, SYNDIGITS_RECIPE_VERSION, writeSyndigits } from './syndigits';
 import { USPS_LIKE_RECIPE_VERSION, writeUspsLike } from './usps-like';
@@ -38,7 +36,8 @@ const MANIFEST_FORMAT = 'dlcv-hw2/embedded-digits';
 /** What each embedded set stands for, for logs and docs. */
 export const EMBEDDED_DESCRIPTIONS: Record<EmbeddedDigitSet, string> = {
   mnistm: 'MNIST-M (Ganin & Lempitsky recipe): real MNIST digits blended as |photo patch - digit| with crops of real colour photos; 28x28x3.',
-  syndigits: 'Stand-in for SVHN (the "Syn Numbers" recipe): 1-3 digit numbers rendered from many fonts with varied colours, backgrounds, pose and blur, label = centre digit; 32x32 resized to 28x28x3. Synthetic, not SVHN.',
+  syndigits:
+    'Stand-in for SVHN (the "Syn Numbers" recipe): 1-3 digit numbers rendered from many fonts with varied colours, backgrounds, pose and blur, label = centre digit; 32x32 resized to 28x28x3. Synthetic, not SVHN.',
   'usps-like': 'Stand-in for USPS: real MNIST digits held out of mnistm, tightly cropped and size-normalised to 16x16 as USPS was, stored upscaled to 28x28x1. Not USPS.',
 };
 
@@ -163,14 +162,22 @@ async function sourcesOf(name: EmbeddedDigitSet): Promise<Record<string, unknown
   const dir = fontsDir();
   const fonts = readFontPack(dir);
   return {
-    fonts: { pack: 'assets/fonts (see SOURCES.md there)', files: await Promise.all(fonts.map(async (f) => ({ file: f.file, style: f.style, package: f.package, sha256: await sha256File(path.join(dir, f.file)) }))) },
+    fonts: {
+      pack: 'assets/fonts (see SOURCES.md there)',
+      files: await Promise.all(fonts.map(async (f) => ({ file: f.file, style: f.style, package: f.package, sha256: await sha256File(path.join(dir, f.file)) }))),
+    },
     photos: await photos(),
     split,
   };
 }
 
 async function buildInto(
-  tmp: string, name: EmbeddedDigitSet, seed: number, limit: number | undefined, sources: Record<string, unknown>, log: (m: string) => void,
+  tmp: string,
+  name: EmbeddedDigitSet,
+  seed: number,
+  limit: number | undefined,
+  sources: Record<string, unknown>,
+  log: (m: string) => void,
 ): Promise<EmbeddedManifest> {
   const started = Date.now();
   let lastLog = started;
@@ -224,9 +231,11 @@ export function ensureEmbeddedDigits(name: EmbeddedDigitSet, options: EnsureEmbe
   const running = inProcess.get(key);
   const next = (running ?? Promise.resolve('')).catch(() => '').then(() => ensureOnce(name, dir, options));
   inProcess.set(key, next);
-  void next.finally(() => {
-    if (inProcess.get(key) === next) inProcess.delete(key);
-  }).catch(() => undefined);
+  void next
+    .finally(() => {
+      if (inProcess.get(key) === next) inProcess.delete(key);
+    })
+    .catch(() => undefined);
   return next;
 }
 

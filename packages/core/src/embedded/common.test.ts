@@ -28,7 +28,11 @@ describe('embedded helpers', () => {
 
   it('resizeBilinear keeps flat images flat and same-size images unchanged', () => {
     const flat = { width: 9, height: 7, channels: 3 as const, data: new Uint8Array(9 * 7 * 3).fill(77) };
-    for (const [w, h] of [[4, 3], [20, 30], [9, 7]] as const) {
+    for (const [w, h] of [
+      [4, 3],
+      [20, 30],
+      [9, 7],
+    ] as const) {
       const out = resizeBilinear(flat, w, h);
       expect(out.data.length).toBe(w * h * 3);
       expect(out.data.every((v) => v === 77)).toBe(true);
@@ -37,6 +41,9 @@ describe('embedded helpers', () => {
     expect(Array.from(resizeBilinear(ramp, 4, 1).data)).toEqual([0, 100, 200, 255]);
     // Halving uses PIL's antialiased triangle filter (support 2 input pixels): weights
     // .75/.75/.25 over pixels 0-2 and .25/.75/.75 over pixels 1-3, normalised.
-    expect(Array.from(resizeBilinear(ramp, 2, 1).data)).toEqual([Math.floor((0.75 * 0 + 0.75 * 100 + 0.25 * 200) / 1.75), Math.floor((0.25 * 100 + 0.75 * 200 + 0.75 * 255) / 1.75)]);
+    expect(Array.from(resizeBilinear(ramp, 2, 1).data)).toEqual([
+      Math.floor((0.75 * 0 + 0.75 * 100 + 0.25 * 200) / 1.75),
+      Math.floor((0.25 * 100 + 0.75 * 200 + 0.75 * 255) / 1.75),
+    ]);
   });
 });

@@ -199,7 +199,9 @@ export function cropRgb(img: RawImage, x: number, y: number, size: number): Uint
 // Files.
 
 export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 }
 
 /** `00000.png`, `00001.png`, ... as the homework names its digit images. */

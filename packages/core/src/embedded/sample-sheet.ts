@@ -52,14 +52,17 @@ export async function makeSampleSheet(dir: string, options: SampleSheetOptions =
   const first = rows[0];
   if (!first) throw new Error(`${dir}: no images`);
   const probe = await readImage(path.join(dir, 'data', first.name), { channels: 3 });
-  const cw = probe.width * scale, ch = probe.height * scale;
-  const W = gap + perDigit * (cw + gap), H = gap + 10 * (ch + gap);
+  const cw = probe.width * scale,
+    ch = probe.height * scale;
+  const W = gap + perDigit * (cw + gap),
+    H = gap + 10 * (ch + gap);
   const data = new Uint8Array(W * H * 3).fill(40);
   for (let d = 0; d < 10; d++) {
     const names = picked[d] as string[];
     for (let j = 0; j < names.length; j++) {
       const img = await readImage(path.join(dir, 'data', names[j] as string), { channels: 3, expectSize: { width: probe.width, height: probe.height } });
-      const ox = gap + j * (cw + gap), oy = gap + d * (ch + gap);
+      const ox = gap + j * (cw + gap),
+        oy = gap + d * (ch + gap);
       for (let y = 0; y < ch; y++) {
         for (let x = 0; x < cw; x++) {
           const s = (Math.floor(y / scale) * img.width + Math.floor(x / scale)) * 3;

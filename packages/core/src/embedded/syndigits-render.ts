@@ -112,7 +112,8 @@ function drawBackground(ctx: SKRSContext2D, bg: SynBackground, env: SynEnv, mask
     ctx.fillRect(0, 0, S, S);
   } else if (bg.kind === 'gradient') {
     const r = (S / 2) * (Math.abs(Math.cos(bg.angle)) + Math.abs(Math.sin(bg.angle)));
-    const dx = Math.cos(bg.angle) * r, dy = Math.sin(bg.angle) * r;
+    const dx = Math.cos(bg.angle) * r,
+      dy = Math.sin(bg.angle) * r;
     const g = ctx.createLinearGradient(S / 2 - dx, S / 2 - dy, S / 2 + dx, S / 2 + dy);
     g.addColorStop(0, css(bg.from));
     g.addColorStop(1, css(bg.to));
@@ -127,7 +128,6 @@ function drawBackground(ctx: SKRSContext2D, bg: SynBackground, env: SynEnv, mask
       ctx.fillRect(0, 0, S, S);
     }
   }
-
 }
 
 /** Renders one 32x32 RGB image from its parameters (deterministic). */

@@ -10,7 +10,9 @@ async function collect(seed: number, limit: number): Promise<SyndigitsSample[]> 
 
 /** Grey ink mass (channel 0 of a white-on-black mask) and its centroid. */
 function inkStats(img: RawImage): { mass: number; cx: number; cy: number } {
-  let mass = 0, sx = 0, sy = 0;
+  let mass = 0,
+    sx = 0,
+    sy = 0;
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < img.width; x++) {
       const v = img.data[(y * img.width + x) * img.channels]!;
@@ -24,12 +26,17 @@ function inkStats(img: RawImage): { mass: number; cx: number; cy: number } {
 
 /** Centre of the bounding box of the ink (channel 0 above half grey). */
 function inkBoxCentre(img: RawImage): { x: number; y: number } {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < img.width; x++) {
       if (img.data[(y * img.width + x) * img.channels]! > 127) {
-        x0 = Math.min(x0, x); x1 = Math.max(x1, x + 1);
-        y0 = Math.min(y0, y); y1 = Math.max(y1, y + 1);
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x + 1);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y + 1);
       }
     }
   }
@@ -38,7 +45,8 @@ function inkBoxCentre(img: RawImage): { x: number; y: number } {
 
 /** Share of the ink of `part` that is also ink in `whole`. */
 function containment(part: RawImage, whole: RawImage): number {
-  let inter = 0, total = 0;
+  let inter = 0,
+    total = 0;
   for (let i = 0; i < part.data.length; i += 3) {
     inter += Math.min(part.data[i]!, whole.data[i]!);
     total += part.data[i]!;
@@ -94,7 +102,8 @@ describe('syndigits recipe', () => {
       if (p.digits.length > 1) {
         const n = inkStats(renderSyn(p, env, { only: 'neighbours', mask: true }));
         if (n.mass > 255 * 10) {
-          const leftOnly = p.centre === p.digits.length - 1, rightOnly = p.centre === 0;
+          const leftOnly = p.centre === p.digits.length - 1,
+            rightOnly = p.centre === 0;
           if (rightOnly) expect(n.cx).toBeGreaterThan(c.cx + 2);
           if (leftOnly) expect(n.cx).toBeLessThan(c.cx - 2);
         }

@@ -135,8 +135,17 @@ export interface SynEnv {
 function hsvToRgb(h: number, s: number, v: number): Rgb {
   const i = Math.floor(h * 6) % 6;
   const f = h * 6 - Math.floor(h * 6);
-  const p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
-  const [r, g, b] = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i] as [number, number, number];
+  const p = v * (1 - s),
+    q = v * (1 - f * s),
+    t = v * (1 - (1 - f) * s);
+  const [r, g, b] = [
+    [v, t, p],
+    [q, v, p],
+    [p, v, t],
+    [p, q, v],
+    [t, p, v],
+    [v, p, q],
+  ][i] as [number, number, number];
   return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
 }
 
@@ -168,7 +177,8 @@ function jitterColor(rng: Rng, c: Rgb, amount: number): Rgb {
 }
 
 function photoMeanLuminance(img: RawImage, sx: number, sy: number, size: number): number {
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   const step = Math.max(1, Math.floor(size / 8));
   for (let y = sy; y < sy + size; y += step) {
     for (let x = sx; x < sx + size; x += step) {
@@ -193,15 +203,48 @@ function pickWeighted<T>(rng: Rng, items: ReadonlyArray<[T, number]>): T {
 // ---------------------------------------------------------------------------------------
 // Sampling.
 
+/** Draws the background and its mean luminance (what the ink colour must stand out from). */
+function sampleBackground(rng: Rng, env: SynEnv): { background: SynBackground; bgLum: number } {
+  const kind = pickWeighted<SynBackground['kind']>(rng, [
+    ['flat', 0.45],
+    ['gradient', 0.25],
+    ['photo', 0.3],
+  ]);
+  if (kind === 'photo' && env.photos.length > 0) {
+    const photo = env.photos[rng.int(env.photos.length)] as Photo;
+    const size = Math.min(photo.image.width, photo.image.height, 32 + rng.int(97));
+    const sx = rng.int(photo.image.width - size + 1);
+    const sy = rng.int(photo.image.height - size + 1);
+    const tint = randomColor(rng);
+    const tintAlpha = rng.uniform(0, 0.4);
+    const bgLum = (1 - tintAlpha) * photoMeanLuminance(photo.image, sx, sy, size) + tintAlpha * luminance(tint);
+    return { background: { kind: 'photo', photo: photo.file, sx, sy, size, tint, tintAlpha }, bgLum };
+  }
+  if (kind === 'gradient') {
+    const from = randomColor(rng);
+    const to = jitterColor(rng, from, 90);
+    return { background: { kind: 'gradient', from, to, angle: rng.uniform(0, 2 * Math.PI) }, bgLum: (luminance(from) + luminance(to)) / 2 };
+  }
+  const color = randomColor(rng);
+  return { background: { kind: 'flat', color }, bgLum: luminance(color) };
+}
+
 /** Draws the parameters of one image. */
 export function sampleSynParams(rng: Rng, env: SynEnv): SynParams {
-  const length = pickWeighted<number>(rng, [[1, 0.25], [2, 0.4], [3, 0.35]]);
+  const length = pickWeighted<number>(rng, [
+    [1, 0.25],
+    [2, 0.4],
+    [3, 0.35],
+  ]);
   const centre = rng.int(length);
   const label = rng.int(10);
   const digits: number[] = [];
   for (let i = 0; i < length; i++) digits.push(i === centre ? label : i === 0 ? 1 + rng.int(9) : rng.int(10));
 
-  const style = pickWeighted(rng, STYLE_WEIGHTS.filter(([s]) => env.fonts.some((f) => f.style === s)));
+  const style = pickWeighted(
+    rng,
+    STYLE_WEIGHTS.filter(([s]) => env.fonts.some((f) => f.style === s)),
+  );
   const ofStyle = env.fonts.filter((f) => f.style === style);
   const font = ofStyle[rng.int(ofStyle.length)] as FontEntry;
 
@@ -214,33 +257,26 @@ export function sampleSynParams(rng: Rng, env: SynEnv): SynParams {
   const scaleX = rng.uniform(0.8, 1.2);
   const skewX = rng.next() < 0.2 ? rng.uniform(-0.25, 0.25) : 0;
 
-  let background: SynBackground;
-  let bgLum: number;
-  const kind = pickWeighted<SynBackground['kind']>(rng, [['flat', 0.45], ['gradient', 0.25], ['photo', 0.3]]);
-  if (kind === 'photo' && env.photos.length > 0) {
-    const photo = env.photos[rng.int(env.photos.length)] as Photo;
-    const size = Math.min(photo.image.width, photo.image.height, 32 + rng.int(97));
-    const sx = rng.int(photo.image.width - size + 1);
-    const sy = rng.int(photo.image.height - size + 1);
-    const tint = randomColor(rng);
-    const tintAlpha = rng.uniform(0, 0.4);
-    background = { kind: 'photo', photo: photo.file, sx, sy, size, tint, tintAlpha };
-    bgLum = (1 - tintAlpha) * photoMeanLuminance(photo.image, sx, sy, size) + tintAlpha * luminance(tint);
-  } else if (kind === 'gradient') {
-    const from = randomColor(rng);
-    const to = jitterColor(rng, from, 90);
-    background = { kind: 'gradient', from, to, angle: rng.uniform(0, 2 * Math.PI) };
-    bgLum = (luminance(from) + luminance(to)) / 2;
-  } else {
-    const color = randomColor(rng);
-    background = { kind: 'flat', color };
-    bgLum = luminance(color);
-  }
+  const { background, bgLum } = sampleBackground(rng, env);
   const fg = contrastingColor(rng, bgLum, rng.uniform(0.25, 0.6));
 
   const params: SynParams = {
-    digits, centre, font: font.family, fontFile: font.file, digitHeight, spacing, cx, cy, rotation, scaleX, skewX,
-    background, fg, blur: 0, noise: 0, noiseSeed: 0,
+    digits,
+    centre,
+    font: font.family,
+    fontFile: font.file,
+    digitHeight,
+    spacing,
+    cx,
+    cy,
+    rotation,
+    scaleX,
+    skewX,
+    background,
+    fg,
+    blur: 0,
+    noise: 0,
+    noiseSeed: 0,
   };
   if (rng.next() < 0.12) params.outline = { color: contrastingColor(rng, luminance(fg), 0.3), width: rng.uniform(0.6, 1.6) };
   if (rng.next() < 0.12) {
@@ -253,7 +289,6 @@ export function sampleSynParams(rng: Rng, env: SynEnv): SynParams {
   return params;
 }
 
-// ---------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------
 // The set.
 

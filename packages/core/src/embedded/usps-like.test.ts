@@ -14,10 +14,14 @@ function bilinearUp(src: Uint8Array, n: number, m: number): Float64Array {
   const coord = (i: number) => Math.max(0, Math.min(n - 1, ((i + 0.5) * n) / m - 0.5));
   for (let y = 0; y < m; y++) {
     for (let x = 0; x < m; x++) {
-      const sy = coord(y), sx = coord(x);
-      const y0 = Math.floor(sy), x0 = Math.floor(sx);
-      const y1 = Math.min(n - 1, y0 + 1), x1 = Math.min(n - 1, x0 + 1);
-      const fy = sy - y0, fx = sx - x0;
+      const sy = coord(y),
+        sx = coord(x);
+      const y0 = Math.floor(sy),
+        x0 = Math.floor(sx);
+      const y1 = Math.min(n - 1, y0 + 1),
+        x1 = Math.min(n - 1, x0 + 1);
+      const fy = sy - y0,
+        fx = sx - x0;
       out[y * m + x] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
     }
   }
@@ -51,7 +55,8 @@ describe('usps-like recipe', () => {
       expect(maxDiff).toBeLessThanOrEqual(1 + 1e-9);
       // USPS-style size normalisation: the long side of the ink spans the 16 px, contrast full.
       const box = inkBox(s.small.data, 16, 0);
-      const w = box.x1 - box.x0 + 1, h = box.y1 - box.y0 + 1;
+      const w = box.x1 - box.x0 + 1,
+        h = box.y1 - box.y0 + 1;
       expect(Math.max(w, h)).toBe(16);
       expect(Math.max(...s.small.data)).toBe(255);
     }

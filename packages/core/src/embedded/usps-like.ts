@@ -39,7 +39,10 @@ export interface UspsLikeOptions {
 
 /** Tight bounding box of the ink of a 28x28 grey digit. */
 export function inkBox(pixels: Uint8Array, size = 28, threshold = INK_THRESHOLD): { x0: number; y0: number; x1: number; y1: number } {
-  let x0 = size, y0 = size, x1 = -1, y1 = -1;
+  let x0 = size,
+    y0 = size,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       if ((pixels[y * size + x] as number) > threshold) {
@@ -60,7 +63,8 @@ export function inkBox(pixels: Uint8Array, size = 28, threshold = INK_THRESHOLD)
  */
 export function toUsps16(pixels: Uint8Array, widen: number): RawImage {
   const { x0, y0, x1, y1 } = inkBox(pixels);
-  const w = x1 - x0 + 1, h = y1 - y0 + 1;
+  const w = x1 - x0 + 1,
+    h = y1 - y0 + 1;
   const crop = new Uint8Array(w * h);
   for (let r = 0; r < h; r++) crop.set(pixels.subarray((y0 + r) * 28 + x0, (y0 + r) * 28 + x0 + w), r * w);
   const S = USPS_NATIVE_SIZE;
@@ -74,7 +78,8 @@ export function toUsps16(pixels: Uint8Array, widen: number): RawImage {
   }
   const scaled = resizeBilinear({ width: w, height: h, channels: 1, data: crop }, tw, th);
   const out = new Uint8Array(S * S);
-  const ox = Math.floor((S - tw) / 2), oy = Math.floor((S - th) / 2);
+  const ox = Math.floor((S - tw) / 2),
+    oy = Math.floor((S - th) / 2);
   let max = 0;
   for (let r = 0; r < th; r++) {
     for (let c = 0; c < tw; c++) {

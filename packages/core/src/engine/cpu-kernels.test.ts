@@ -21,7 +21,8 @@ function reference(x: Float32Array, xShape: number[], dy: Float32Array, dyShape:
           for (let b = 0; b < B; b++)
             for (let oh = 0; oh < OH; oh++)
               for (let ow = 0; ow < OW; ow++) {
-                const ih = oh * s + kh - top, iw = ow * s + kw - left;
+                const ih = oh * s + kh - top,
+                  iw = ow * s + kw - left;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                 sum += (x[((b * H + ih) * W + iw) * C + ci] as number) * (dy[((b * OH + oh) * OW + ow) * O + co] as number);
               }
@@ -52,7 +53,16 @@ describe('fast Conv2DBackpropFilter', () => {
     const x = tf.tensor4d(rng.normalArray(2 * 7 * 7 * 3), [2, 7, 7, 3]);
     const f = tf.tensor4d(rng.normalArray(3 * 3 * 3 * 4), [3, 3, 3, 4]);
     const g = tf.tensor4d(rng.normalArray(2 * 4 * 4 * 4), [2, 4, 4, 4]);
-    const gradF = () => tf.grad((filter) => tf.conv2d(x, filter as tf.Tensor4D, 2, 'same').mul(g).sum())(f).dataSync().slice();
+    const gradF = () =>
+      tf
+        .grad((filter) =>
+          tf
+            .conv2d(x, filter as tf.Tensor4D, 2, 'same')
+            .mul(g)
+            .sum(),
+        )(f)
+        .dataSync()
+        .slice();
     const stock = gradF();
     useFastCpuKernels();
     useFastCpuKernels(); // idempotent

@@ -27,9 +27,19 @@ type KernelArgs = { inputs: { x: tf.TensorInfo; dy: tf.TensorInfo }; backend: Cp
 
 /** dW[kh, kw, ci, co] = sum over (b, oh, ow) of x[b, oh*sh + kh - top, ow*sw + kw - left, ci] * dy[b, oh, ow, co]. */
 export function conv2dBackpropFilterNhwc(x: tf.TypedArray, xShape: number[], dy: tf.TypedArray, attrs: Conv2DBackpropFilterAttrs): Float32Array {
-  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
+  const top = info.padInfo.top,
+    left = info.padInfo.left;
   const acc = new Float64Array(filterHeight * filterWidth * inChannels * outChannels);
   for (let b = 0; b < batchSize; b++) {
     for (let yR = 0; yR < outHeight; yR++) {

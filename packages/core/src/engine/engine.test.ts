@@ -29,5 +29,4 @@ describe('engine selection', () => {
     expect(tf.getBackend()).toBe('cpu');
     expect(describeEngine(info)).toMatch(/^engine: cpu \[tfjs backend "cpu"\], 1 thread, /);
   });
-
 });

@@ -17,7 +17,8 @@ interface GifBlocks {
 function walkGif(b: Uint8Array): GifBlocks {
   const u16 = (o: number) => (b[o] as number) | ((b[o + 1] as number) << 8);
   expect(Buffer.from(b.subarray(0, 6)).toString('latin1')).toBe('GIF89a');
-  const width = u16(6), height = u16(8);
+  const width = u16(6),
+    height = u16(8);
   const flags = b[10] as number;
   let o = 13 + (flags & 0x80 ? 3 * (1 << ((flags & 7) + 1)) : 0);
   const skipSubBlocks = () => {
@@ -110,7 +111,8 @@ describe('encodeGif', () => {
 
   it('quantises many-colour frames to something close, and takes grey frames', async () => {
     const rng = new Rng(3);
-    const w = 32, h = 32;
+    const w = 32,
+      h = 32;
     const noisy: RawImage = { width: w, height: h, channels: 3, data: Uint8Array.from({ length: w * h * 3 }, () => rng.int(256)) };
     const grey: RawImage = { width: w, height: h, channels: 1, data: Uint8Array.from({ length: w * h }, (_, i) => i % 256) };
     const decoded = await decodeFrames(encodeGif([noisy, grey]));

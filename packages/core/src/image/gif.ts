@@ -40,7 +40,10 @@ export function encodeGif(frames: RawImage[], options: GifOptions = {}): Uint8Ar
   const { delayMs = 200, loop = true, palette: mode = 'frame', maxColors = 256 } = options;
   const lastDelayMs = options.lastDelayMs ?? delayMs;
   if (frames.length === 0) throw new Error('encodeGif: no frames');
-  for (const [name, v] of [['delayMs', delayMs], ['lastDelayMs', lastDelayMs]] as const) {
+  for (const [name, v] of [
+    ['delayMs', delayMs],
+    ['lastDelayMs', lastDelayMs],
+  ] as const) {
     if (!Number.isFinite(v) || v < 0 || v > 655350) throw new Error(`encodeGif: ${name} must be in 0..655350 ms, got ${v}`);
   }
   if (!Number.isInteger(maxColors) || maxColors < 2 || maxColors > 256) throw new Error(`encodeGif: maxColors must be an integer in 2..256, got ${maxColors}`);
@@ -89,7 +92,8 @@ function toRgba(img: RawImage, i: number): Uint8Array {
   const src = img.data;
   const out = new Uint8Array(n * 4);
   for (let p = 0; p < n; p++) {
-    const s = p * c, d = p * 4;
+    const s = p * c,
+      d = p * 4;
     if (c === 1) {
       const v = src[s] as number;
       out[d] = v;

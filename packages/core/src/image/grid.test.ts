@@ -31,7 +31,15 @@ describe('makeGrid', () => {
     expect(px(g, 5, 5)).toEqual([40]);
     expect(px(g, 1, 7)).toEqual([50]);
     // Padding: border, gaps between tiles, and the empty last slot.
-    for (const [x, y] of [[0, 0], [4, 1], [1, 3], [8, 9], [5, 7], [7, 8]] as const) expect(px(g, x, y)).toEqual([7]);
+    for (const [x, y] of [
+      [0, 0],
+      [4, 1],
+      [1, 3],
+      [8, 9],
+      [5, 7],
+      [7, 8],
+    ] as const)
+      expect(px(g, x, y)).toEqual([7]);
   });
 
   it('copies pixel content (not just colour) into place', () => {

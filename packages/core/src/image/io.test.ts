@@ -70,7 +70,10 @@ describe('reading many images', () => {
       const bytes = await fs.readFile(files[i] as string);
       await fs.writeFile(files[i] as string, bytes.subarray(0, bytes.length - 40));
     }
-    const lone = await readImage(files[5] as string).then(() => 'read', (e: Error) => e.message.slice((files[5] as string).length + 2));
+    const lone = await readImage(files[5] as string).then(
+      () => 'read',
+      (e: Error) => e.message.slice((files[5] as string).length + 2),
+    );
     expect(lone).toMatch(/libpng read error/);
     const { images, problems } = await readImages(files, { channels: 1, concurrency: 8 });
     expect(problems).toEqual([5, 17, 30].map((index) => ({ index, file: files[index], reason: lone })));

@@ -20,7 +20,10 @@ export interface RawImage {
 }
 
 export class ImageFileError extends Error {
-  constructor(public readonly file: string, problem: string) {
+  constructor(
+    public readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'ImageFileError';
   }
@@ -136,9 +139,7 @@ export async function encodePng(img: RawImage): Promise<Buffer> {
     raw: { width: img.width, height: img.height, channels: img.channels },
   });
   // Without this sharp widens one raw band to sRGB and writes an RGB file.
-  return (img.channels === 1 ? pipeline.toColourspace('b-w') : pipeline)
-    .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
-    .toBuffer();
+  return (img.channels === 1 ? pipeline.toColourspace('b-w') : pipeline).png({ compressionLevel: 6, adaptiveFiltering: false, palette: false }).toBuffer();
 }
 
 /** Writes a PNG atomically (temp file + rename), creating parent folders. */

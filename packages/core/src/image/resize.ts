@@ -69,7 +69,9 @@ export function resizeBilinear(img: RawImage, width: number, height: number): Ra
     const out = new Uint8Array(width * h * C);
     for (let y = 0; y < h; y++) {
       for (let xx = 0; xx < width; xx++) {
-        const x0 = c.start[xx] as number, n = c.taps[xx] as number, kb = xx * c.maxTaps;
+        const x0 = c.start[xx] as number,
+          n = c.taps[xx] as number,
+          kb = xx * c.maxTaps;
         for (let ch = 0; ch < C; ch++) {
           let acc = half;
           for (let x = 0; x < n; x++) acc += (src[(y * w + x0 + x) * C + ch] as number) * (c.k[kb + x] as number);
@@ -84,7 +86,9 @@ export function resizeBilinear(img: RawImage, width: number, height: number): Ra
     const c = bilinearCoeffs(h, height);
     const out = new Uint8Array(w * height * C);
     for (let yy = 0; yy < height; yy++) {
-      const y0 = c.start[yy] as number, n = c.taps[yy] as number, kb = yy * c.maxTaps;
+      const y0 = c.start[yy] as number,
+        n = c.taps[yy] as number,
+        kb = yy * c.maxTaps;
       for (let x = 0; x < w; x++) {
         for (let ch = 0; ch < C; ch++) {
           let acc = half;
@@ -97,4 +101,3 @@ export function resizeBilinear(img: RawImage, width: number, height: number): Ra
   }
   return { width, height, channels: C, data: src === img.data ? img.data.slice() : src };
 }
-

@@ -11,7 +11,11 @@ beforeAll(async () => {
 const N = 8;
 const ch0 = Array.from({ length: N }, (_, i) => i);
 const ch1 = ch0.map((v) => 10 * v + 1);
-const x = () => tf.tensor4d(ch0.flatMap((v, i) => [v, ch1[i] as number]), [2, 2, 2, 2]);
+const x = () =>
+  tf.tensor4d(
+    ch0.flatMap((v, i) => [v, ch1[i] as number]),
+    [2, 2, 2, 2],
+  );
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 const biasedVar = (a: number[]) => mean(a.map((v) => (v - mean(a)) ** 2));
 
@@ -63,10 +67,13 @@ describe('BatchNorm2d (PyTorch semantics)', () => {
     const w = tf.tensor4d(rng.uniformArray(16, -1, 1), [2, 2, 2, 2]);
     // A weighted sum, so the gradient is not the trivial zero of sum(BN(x)).
     const f = (xs: tf.Tensor) => tf.sum(tf.mul(bn.apply(xs, { training: true }) as tf.Tensor, w)) as tf.Scalar;
-    const grad = tf.grad(f)(tf.tensor4d(x0, [2, 2, 2, 2])).dataSync();
+    const grad = tf
+      .grad(f)(tf.tensor4d(x0, [2, 2, 2, 2]))
+      .dataSync();
     const h = 1e-2;
     for (let i = 0; i < 16; i++) {
-      const plus = Float32Array.from(x0), minus = Float32Array.from(x0);
+      const plus = Float32Array.from(x0),
+        minus = Float32Array.from(x0);
       plus[i] = (plus[i] as number) + h;
       minus[i] = (minus[i] as number) - h;
       const numeric = (f(tf.tensor4d(plus, [2, 2, 2, 2])).dataSync()[0]! - f(tf.tensor4d(minus, [2, 2, 2, 2])).dataSync()[0]!) / (2 * h);

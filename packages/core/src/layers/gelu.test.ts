@@ -19,7 +19,12 @@ describe('Gelu layer', () => {
   it('round-trips through a saved model topology', async () => {
     const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 }), new Gelu({ name: 'act' })] });
     const saved: tf.io.ModelArtifacts[] = [];
-    await m.save(tf.io.withSaveHandler(async (a) => { saved.push(a); return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await m.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved.push(a);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved[0]!));
     expect(loaded.getLayer('act').getClassName()).toBe('DlcvGelu');
     const x = tf.tensor2d([[1, -2, 0.5]]);

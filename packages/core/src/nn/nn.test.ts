@@ -16,20 +16,32 @@ describe('initTorchDefault', () => {
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
     const out = tf.layers.dense({ units: 7, name: 'fc' }).apply(h) as tf.SymbolicTensor; // Linear(320, 7)
     const model = tf.model({ inputs: input, outputs: out });
-    const bnBefore = model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()));
+    const bnBefore = model
+      .getLayer('bn')
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
     initTorchDefault(model, new Rng(3, 7));
 
     // PyTorch: Conv2d fan_in = in * kh * kw; ConvTranspose2d fan_in = weight.size(1) * kh * kw = out * kh * kw; Linear fan_in = in.
     const expected = new Rng(3, 7);
     const draw = (size: number, fanIn: number) => Array.from(expected.uniformArray(size, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
-    const plan: [string, number, number, number][] = [['conv', 3 * 3 * 3 * 4, 4, 3 * 3 * 3], ['up', 2 * 2 * 5 * 4, 5, 5 * 2 * 2], ['fc', 320 * 7, 7, 320]];
+    const plan: [string, number, number, number][] = [
+      ['conv', 3 * 3 * 3 * 4, 4, 3 * 3 * 3],
+      ['up', 2 * 2 * 5 * 4, 5, 5 * 2 * 2],
+      ['fc', 320 * 7, 7, 320],
+    ];
     for (const [name, kernelSize, biasSize, fanIn] of plan) {
       const [kernel, bias] = model.getLayer(name).getWeights() as [tf.Tensor, tf.Tensor];
       expect(Array.from(kernel.dataSync())).toEqual(draw(kernelSize, fanIn));
       expect(Array.from(bias.dataSync())).toEqual(draw(biasSize, fanIn));
       expect(Math.max(...Array.from(kernel.dataSync()).map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(fanIn));
     }
-    expect(model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()))).toEqual(bnBefore);
+    expect(
+      model
+        .getLayer('bn')
+        .getWeights()
+        .map((w) => Array.from(w.dataSync())),
+    ).toEqual(bnBefore);
     model.dispose();
   });
 });

@@ -22,8 +22,10 @@ export async function onnxRelativeError(model: tf.LayersModel, inputs: tf.Tensor
       want.forEach((w, i) => {
         const o = got[i] as tf.Tensor;
         if (o.shape.join() !== w.shape.join()) throw new Error(`${model.name}: output ${i} is [${o.shape.join(', ')}] in ONNX Runtime, [${w.shape.join(', ')}] in tfjs`);
-        const a = w.dataSync(), b = o.dataSync();
-        let maxAbs = 0, maxDiff = 0;
+        const a = w.dataSync(),
+          b = o.dataSync();
+        let maxAbs = 0,
+          maxDiff = 0;
         for (let k = 0; k < a.length; k++) {
           maxAbs = Math.max(maxAbs, Math.abs(a[k] as number));
           maxDiff = Math.max(maxDiff, Math.abs((a[k] as number) - (b[k] as number)));

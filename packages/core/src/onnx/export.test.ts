@@ -159,10 +159,29 @@ test('Embedding on integer input, Permute, ZeroPadding2D, GlobalMaxPooling2D', a
   const p = tf.layers.permute({ dims: [2, 1] }).apply(e) as tf.SymbolicTensor;
   const m1 = tf.model({ inputs: ids, outputs: p });
   randomizeWeights(m1, 16);
-  expect(await onnxRelativeError(m1, [tf.tensor2d([[1, 9, 0], [4, 4, 2]], [2, 3], 'int32')])).toBeLessThan(TOL);
+  expect(
+    await onnxRelativeError(m1, [
+      tf.tensor2d(
+        [
+          [1, 9, 0],
+          [4, 4, 2],
+        ],
+        [2, 3],
+        'int32',
+      ),
+    ]),
+  ).toBeLessThan(TOL);
 
   const m2 = tf.sequential();
-  m2.add(tf.layers.zeroPadding2d({ inputShape: [4, 5, 2], padding: [[1, 2], [0, 3]] }));
+  m2.add(
+    tf.layers.zeroPadding2d({
+      inputShape: [4, 5, 2],
+      padding: [
+        [1, 2],
+        [0, 3],
+      ],
+    }),
+  );
   m2.add(tf.layers.conv2d({ filters: 2, kernelSize: 2 }));
   m2.add(tf.layers.globalMaxPooling2d({}));
   randomizeWeights(m2, 17);

@@ -68,7 +68,9 @@ function convertLayer(g: OnnxGraph, layer: tf.layers.Layer, inputs: Val[], node:
   const className = layer.getClassName();
   const converter = findConverter(className);
   if (!converter) {
-    throw new Error(`layer "${layer.name}" of class ${className} has no ONNX conversion (supported: ${supportedLayers().join(', ')}; packages add theirs with registerOnnxConverter)`);
+    throw new Error(
+      `layer "${layer.name}" of class ${className} has no ONNX conversion (supported: ${supportedLayers().join(', ')}; packages add theirs with registerOnnxConverter)`,
+    );
   }
   const outputShapes = node.outputTensors.map((t) => t.shape);
   const outs = converter({ g, layer, config: layer.getConfig() as Record<string, unknown>, inputs, outputShapes, weight: layerWeights(layer) });

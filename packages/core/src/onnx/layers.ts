@@ -94,7 +94,8 @@ function windowAttrs(args: ConvertArgs, input: Val, kernel: [number, number], st
   const padding = args.config.padding ?? 'valid';
   if (padding === 'valid') return { pads: [0, 0, 0, 0] };
   if (padding !== 'same') throw new Error(`layer "${args.layer.name}": padding "${String(padding)}" is not supported`);
-  const h = input.shape[1], w = input.shape[2];
+  const h = input.shape[1],
+    w = input.shape[2];
   // Unknown spatial size: ONNX computes the same TF padding itself.
   if (typeof h !== 'number' || typeof w !== 'number') return { auto_pad: 'SAME_UPPER' };
   const [t, b] = samePads(h, kernel[0], stride[0], dilation[0]);
@@ -135,7 +136,8 @@ registerOnnxConverter('Conv2DTranspose', (args) => {
   const pads: number[] = [0, 0, 0, 0];
   const outputPadding = [0, 0];
   for (let a = 0; a < 2; a++) {
-    const inSize = x.shape[1 + a], outSize = out[1 + a];
+    const inSize = x.shape[1 + a],
+      outSize = out[1 + a];
     if (typeof inSize !== 'number' || typeof outSize !== 'number') throw new Error(`layer "${layer.name}": Conv2DTranspose needs static spatial sizes`);
     // tfjs output size is fixed by its padding rule; crop (or extend) the full transposed
     // convolution (in-1)*s + k to it, as TF's gradient of a 'same' conv does: the smaller half
@@ -348,7 +350,15 @@ function elementwise(op: 'Add' | 'Mul' | 'Max' | 'Min' | 'Sum', mean = false): L
   return (args) => {
     const xs = sameLayout(args);
     const { g, layer } = args;
-    let y = op === 'Max' || op === 'Min' ? g.op(op, xs.map((v) => v.name), {}, layer.name) : (xs[0] as Val).name;
+    let y =
+      op === 'Max' || op === 'Min'
+        ? g.op(
+            op,
+            xs.map((v) => v.name),
+            {},
+            layer.name,
+          )
+        : (xs[0] as Val).name;
     if (op === 'Add' || op === 'Mul' || op === 'Sum') {
       for (const v of xs.slice(1)) y = g.op(op === 'Mul' ? 'Mul' : 'Add', [y, v.name], {}, layer.name);
     }
@@ -366,7 +376,18 @@ registerOnnxConverter('Concatenate', (args) => {
   const xs = sameLayout(args);
   const first = xs[0] as Val;
   const axis = onnxAxis(first, (args.config.axis ?? -1) as number);
-  return [{ name: args.g.op('Concat', xs.map((v) => v.name), { axis }, args.layer.name), shape: outputShapeOf(args), nchw: first.nchw }];
+  return [
+    {
+      name: args.g.op(
+        'Concat',
+        xs.map((v) => v.name),
+        { axis },
+        args.layer.name,
+      ),
+      shape: outputShapeOf(args),
+      nchw: first.nchw,
+    },
+  ];
 });
 
 // --- shapes ----------------------------------------------------------------------------------

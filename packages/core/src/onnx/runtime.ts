@@ -104,7 +104,8 @@ export class OnnxModel {
     const results = await this.session.run(feeds, outputNames ?? this.outputNames);
     const out: Record<string, OnnxTensor> = {};
     for (const [name, t] of Object.entries(results)) {
-      if (!(t.data instanceof Float32Array) && !(t.data instanceof Int32Array)) throw new Error(`${this.file}: output "${name}" has type ${t.type}; only float32 and int32 are read`);
+      if (!(t.data instanceof Float32Array) && !(t.data instanceof Int32Array))
+        throw new Error(`${this.file}: output "${name}" has type ${t.type}; only float32 and int32 are read`);
       out[name] = { data: t.data, dims: [...t.dims] };
       t.dispose();
     }

@@ -1,7 +1,11 @@
 /** Guards shared by the trainers. */
 
 export class NonFiniteLossError extends Error {
-  constructor(public readonly what: string, public readonly step: number, public readonly value: number) {
+  constructor(
+    public readonly what: string,
+    public readonly step: number,
+    public readonly value: number,
+  ) {
     super(`${what} became ${value} at step ${step}: training stopped; the last good checkpoint is kept`);
     this.name = 'NonFiniteLossError';
   }

@@ -8,7 +8,10 @@ export class InterruptedError extends Error {
   /** The shell's convention: 128 + the signal number (SIGINT 2, SIGTERM 15). */
   readonly exitCode: number;
 
-  constructor(readonly signal: NodeJS.Signals, message: string) {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    message: string,
+  ) {
     super(message);
     this.name = 'InterruptedError';
     this.exitCode = signal === 'SIGTERM' ? 143 : 130;

@@ -14,7 +14,15 @@ export async function readStepSeries(metricsFile: string, keys: readonly string[
     if (typeof r.step === 'number' && keys.some((k) => typeof r[k] === 'number')) byStep.set(r.step, r);
   }
   const steps = [...byStep.keys()].sort((a, b) => a - b);
-  const values = Object.fromEntries(keys.map((k) => [k, steps.map((s) => { const v = byStep.get(s)?.[k]; return typeof v === 'number' ? v : NaN; })]));
+  const values = Object.fromEntries(
+    keys.map((k) => [
+      k,
+      steps.map((s) => {
+        const v = byStep.get(s)?.[k];
+        return typeof v === 'number' ? v : NaN;
+      }),
+    ]),
+  );
   return { steps, values };
 }
 
@@ -51,7 +59,10 @@ export interface LossPlotSpec {
 
 /** Writes `<runDir>/loss.png`; nothing when no step has a loss yet. */
 export async function writeLossPlot(runDir: string, spec: LossPlotSpec): Promise<void> {
-  const { steps, values } = await readStepSeries(path.join(runDir, 'metrics.jsonl'), spec.series.map((s) => s.key));
+  const { steps, values } = await readStepSeries(
+    path.join(runDir, 'metrics.jsonl'),
+    spec.series.map((s) => s.key),
+  );
   if (steps.length === 0) return;
   const series: PlotSeries[] = [];
   for (const { key, name } of spec.series) {

@@ -75,7 +75,10 @@ export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Pr
     // that does not say which setting changed.
     const saved = await readCheckpointInfo(existing);
     const changed = configDifferences(saved.config, config, setup.mayChange);
-    if (changed.length) throw new Error(`${existing}: the run was made with other settings (${changed.join('; ')}); resume with the same flags, choose another --out, or delete ${runDir} to start over`);
+    if (changed.length)
+      throw new Error(
+        `${existing}: the run was made with other settings (${changed.join('; ')}); resume with the same flags, choose another --out, or delete ${runDir} to start over`,
+      );
     state = checkJson(saved.state, setup.stateSchema, path.join(existing, 'checkpoint.json'));
     const loaded = await loadCheckpoint(existing, { models, optimizers });
     await keepCoveredMetrics(metricsFile, state.step);
@@ -97,7 +100,10 @@ export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Pr
     },
     save: (s, options = {}) => saveCheckpoint(runDir, { models: { ...models, ...options.extraModels }, optimizers, config, state: s }, options),
     interrupted: (step, checkpoint) =>
-      new InterruptedError(stop.signal ?? 'SIGINT', `interrupted by ${stop.signal ?? 'a signal'} after step ${step}; checkpoint ${checkpoint}; continue with the same command and --resume`),
+      new InterruptedError(
+        stop.signal ?? 'SIGINT',
+        `interrupted by ${stop.signal ?? 'a signal'} after step ${step}; checkpoint ${checkpoint}; continue with the same command and --resume`,
+      ),
     close: () => stop.release(),
   };
 }

@@ -6,7 +6,10 @@ export class Prefetcher<B> {
   private pending: { step: number; batch: Promise<B> } | undefined;
 
   /** `load(step)` makes the batch of a step; `end` is the first step not to load. */
-  constructor(private readonly load: (step: number) => Promise<B>, private readonly end: number) {}
+  constructor(
+    private readonly load: (step: number) => Promise<B>,
+    private readonly end: number,
+  ) {}
 
   /** The batch of `step` (loaded now unless it was prefetched), and starts loading step + 1. */
   async take(step: number): Promise<B> {

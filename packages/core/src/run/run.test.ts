@@ -28,8 +28,19 @@ function net(seed: number): tf.LayersModel {
 
 /** A tiny trainer on the scaffold: `steps` steps of batch 4 from `rng`, a checkpoint every `every`. */
 async function trainer(runDir: string, config: { lr: number; steps: number; every: number }, resume: boolean, stopAt = config.steps): Promise<number[]> {
-  const model = net(1), optimizer = tf.train.sgd(config.lr), rng = new Rng(5);
-  const run = await openRun<State>({ runDir, config, mayChange: ['every'], resume, models: { net: model }, optimizers: { sgd: optimizer }, initialState: { step: 0, epoch: 0, rng: rng.getState() }, stateSchema });
+  const model = net(1),
+    optimizer = tf.train.sgd(config.lr),
+    rng = new Rng(5);
+  const run = await openRun<State>({
+    runDir,
+    config,
+    mayChange: ['every'],
+    resume,
+    models: { net: model },
+    optimizers: { sgd: optimizer },
+    initialState: { step: 0, epoch: 0, rng: rng.getState() },
+    stateSchema,
+  });
   rng.setState(run.state.rng);
   const losses: number[] = [];
   for (let step = run.state.step + 1; step <= stopAt; step++) {
@@ -126,7 +137,13 @@ describe('loss curves', () => {
   it('reads the last record of each step, buckets long curves and adds an EMA', async () => {
     const dir = path.join(tmp, 'plot');
     await fs.mkdir(dir, { recursive: true });
-    const lines = [{ step: 1, loss: 4 }, { step: 2, loss: 9 }, { step: 1, event: 'x' }, { step: 2, loss: 2 }, { step: 3, loss: 1, aux: 5 }];
+    const lines = [
+      { step: 1, loss: 4 },
+      { step: 2, loss: 9 },
+      { step: 1, event: 'x' },
+      { step: 2, loss: 2 },
+      { step: 3, loss: 1, aux: 5 },
+    ];
     await fs.writeFile(path.join(dir, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const { steps, values } = await readStepSeries(path.join(dir, 'metrics.jsonl'), ['loss', 'aux']);
     expect(steps).toEqual([1, 2, 3]);

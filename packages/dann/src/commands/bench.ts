@@ -20,7 +20,10 @@ export const benchCommand = defineCommand({
     const size = REPORT_NET.imageSize;
     const xs = tf.tensor4d(rng.uniformArray(batch * size * size, -1, 1), [batch, size, size, 1]);
     const xt = tf.tensor4d(rng.uniformArray(batch * size * size, -1, 1), [batch, size, size, 1]);
-    const ys = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
+    const ys = tf.tensor1d(
+      Int32Array.from({ length: batch }, (_, i) => i % 10),
+      'int32',
+    );
     await dannStep(net, optimizer, xs, ys, xt, 0.5, rng); // warm-up: kernel setup, first allocations
     const ms: number[] = [];
     for (let s = 0; s < steps; s++) {
@@ -32,7 +35,9 @@ export const benchCommand = defineCommand({
     net.dispose();
     const ours = median(ms);
     const threads = engine?.threads ?? 1;
-    console.log(`tfjs ${engine?.engine ?? '?'} (${threads} thread${threads === 1 ? '' : 's'}): median ${ours.toFixed(0)} ms/step over ${steps} steps [${ms.map((v) => v.toFixed(0)).join(', ')}]`);
+    console.log(
+      `tfjs ${engine?.engine ?? '?'} (${threads} thread${threads === 1 ? '' : 's'}): median ${ours.toFixed(0)} ms/step over ${steps} steps [${ms.map((v) => v.toFixed(0)).join(', ')}]`,
+    );
     // Same thread count as the engine, so the ratio compares implementations, not core counts.
     const torch = timeTorchReference(['dann_train'], { batch, steps, warmup: 1, threads });
     const seconds = typeof torch === 'string' ? undefined : torch.cases.dann_train?.seconds;
@@ -42,7 +47,9 @@ export const benchCommand = defineCommand({
     }
     const torchMs = seconds.map((sec) => sec * 1000);
     const theirs = median(torchMs);
-    console.log(`PyTorch ${torch.torch} CPU (${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.python}): median ${theirs.toFixed(0)} ms/step [${torchMs.map((v) => v.toFixed(0)).join(', ')}]`);
+    console.log(
+      `PyTorch ${torch.torch} CPU (${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.python}): median ${theirs.toFixed(0)} ms/step [${torchMs.map((v) => v.toFixed(0)).join(', ')}]`,
+    );
     console.log(`ratio tfjs / PyTorch: ${(ours / theirs).toFixed(2)}x (batch ${batch} + ${batch}, same networks, same thread count)`);
   },
 });

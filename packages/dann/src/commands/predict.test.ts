@@ -15,7 +15,15 @@ beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
   root = await makeDigitsRoot();
   runDir = path.join(root, 'runs', 'mnistm-to-usps-dann');
-  await trainRun({ spec: { labelled: 'mnistm', unlabelled: 'usps' }, config: tinyConfig({ epochs: 1 }), runDir, data: { root }, evalOn: ['usps'], log: () => undefined, quiet: true });
+  await trainRun({
+    spec: { labelled: 'mnistm', unlabelled: 'usps' },
+    config: tinyConfig({ epochs: 1 }),
+    runDir,
+    data: { root },
+    evalOn: ['usps'],
+    log: () => undefined,
+    quiet: true,
+  });
 });
 
 beforeEach(() => {
@@ -51,7 +59,10 @@ describe('predict (hw2_3.sh contract)', () => {
     const { net } = await loadDannModel(runDir);
     for (const [name, label] of rows) {
       const img = await readImage(path.join(dir, name as string), { channels: 1 });
-      const x = tf.tensor4d(Float32Array.from(img.data, (v) => (v / 255) * 2 - 1), [1, 8, 8, 1]);
+      const x = tf.tensor4d(
+        Float32Array.from(img.data, (v) => (v / 255) * 2 - 1),
+        [1, 8, 8, 1],
+      );
       const want = tf.tidy(() => tf.argMax(net.classify(net.features(x, { training: false }), { training: false }), -1));
       expect(Number(label)).toBe((await want.data())[0]);
       tf.dispose([x, want]);
@@ -84,14 +95,17 @@ describe('predict (hw2_3.sh contract)', () => {
     await expect(cli(dir, path.join(root, 'pred', 'sizes.csv'), '--model', runDir)).rejects.toThrow(`${path.join(dir, 'big.png')}: expected 8x8 pixels, got 12x12`);
   });
 
-  it('names the first unreadable file in name order, with the graders\' wording of the decoder error', async () => {
+  it("names the first unreadable file in name order, with the graders' wording of the decoder error", async () => {
     const names = Array.from({ length: 30 }, (_, i) => `${String(i).padStart(2, '0')}.png`);
     const dir = await folderOf(names);
     for (const n of ['21.png', '07.png', '14.png']) {
       const bytes = await fs.readFile(path.join(dir, n));
       await fs.writeFile(path.join(dir, n), bytes.subarray(0, bytes.length - 40));
     }
-    const lone = await readImage(path.join(dir, '07.png')).then(() => 'read', (e: Error) => e.message);
+    const lone = await readImage(path.join(dir, '07.png')).then(
+      () => 'read',
+      (e: Error) => e.message,
+    );
     expect(lone).toMatch(/07\.png: corrupt image data \(.*libpng read error\)/);
     for (let attempt = 0; attempt < 3; attempt++) {
       await expect(cli(dir, path.join(root, 'pred', 'corrupt.csv'), '--model', runDir)).rejects.toThrow(lone);
@@ -100,8 +114,9 @@ describe('predict (hw2_3.sh contract)', () => {
 
   it('explains a missing model and bad arguments', async () => {
     const dir = await folderOf(['a.png']);
-    await expect(cli(dir, path.join(root, 'x.csv'), '--model', path.join(root, 'nothing')))
-      .rejects.toThrow(`${path.join(root, 'nothing', 'config.json')}: not found (is this a model folder written by \`dlcv-dann train\`?)`);
+    await expect(cli(dir, path.join(root, 'x.csv'), '--model', path.join(root, 'nothing'))).rejects.toThrow(
+      `${path.join(root, 'nothing', 'config.json')}: not found (is this a model folder written by \`dlcv-dann train\`?)`,
+    );
     await expect(cli(dir)).rejects.toThrow(UsageError);
     await expect(cli(dir)).rejects.toThrow(/expected <image folder> <out\.csv>, got 1 argument/);
     const noScenario = await cli(dir, path.join(root, 'x.csv')).catch((e: unknown) => e);

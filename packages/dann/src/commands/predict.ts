@@ -26,7 +26,7 @@ export const predictCommand = defineCommand({
   summary: 'Label every image of a folder with a trained DANN model; writes the hw2_3.sh CSV (image_name,label, sorted by name).',
   // The image folder is resolved in run(): scenarioFromPath looks at the path as the user typed it.
   positionals: [
-    { name: 'image folder', help: 'the images to label (.png/.jpg); a path naming svhn or usps picks that scenario\'s DANN run' },
+    { name: 'image folder', help: "the images to label (.png/.jpg); a path naming svhn or usps picks that scenario's DANN run" },
     { name: 'out.csv', help: 'the CSV to write', path: true },
   ],
   flags: {

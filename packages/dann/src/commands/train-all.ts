@@ -4,7 +4,8 @@ import { dataLocation, runsDir, TRAIN_FLAGS, trainConfig } from './common';
 
 export const trainAllCommand = defineCommand({
   name: 'train-all',
-  summary: 'All 3 modes x 2 scenarios (5 distinct runs: mnistm, svhn, usps alone; DANN to svhn and to usps), then the report table and the source x target matrix (markdown + JSON). Finished runs are reused, unfinished ones resumed.',
+  summary:
+    'All 3 modes x 2 scenarios (5 distinct runs: mnistm, svhn, usps alone; DANN to svhn and to usps), then the report table and the source x target matrix (markdown + JSON). Finished runs are reused, unfinished ones resumed.',
   flags: TRAIN_FLAGS,
   async run({ flags }) {
     const out = runsDir(flags);

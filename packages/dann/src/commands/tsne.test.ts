@@ -13,7 +13,15 @@ beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
   root = await makeDigitsRoot();
   for (const s of SCENARIOS) {
-    await trainRun({ spec: { labelled: 'mnistm', unlabelled: s }, config: tinyConfig({ epochs: 1 }), runDir: path.join(root, 'runs', `mnistm-to-${s}-dann`), data: { root }, evalOn: [s], log: () => undefined, quiet: true });
+    await trainRun({
+      spec: { labelled: 'mnistm', unlabelled: s },
+      config: tinyConfig({ epochs: 1 }),
+      runDir: path.join(root, 'runs', `mnistm-to-${s}-dann`),
+      data: { root },
+      evalOn: [s],
+      log: () => undefined,
+      quiet: true,
+    });
   }
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
@@ -23,11 +31,13 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const tsne = (figures: string) => tsneCommand.invoke(['--engine', 'cpu', '--out', path.join(root, 'runs'), '--figures', figures, '--data', root, '--per-domain', '12', '--perplexity', '5', '--iterations', '100']);
+const tsne = (figures: string) =>
+  tsneCommand.invoke(['--engine', 'cpu', '--out', path.join(root, 'runs'), '--figures', figures, '--data', root, '--per-domain', '12', '--perplexity', '5', '--iterations', '100']);
 
 describe('tsne command', () => {
   it('writes 4 figures (class and domain, both scenarios) and the coordinates, identically twice', async () => {
-    const a = path.join(root, 'tsne-a'), b = path.join(root, 'tsne-b');
+    const a = path.join(root, 'tsne-a'),
+      b = path.join(root, 'tsne-b');
     await tsne(a);
     await tsne(b);
     const files = (await fs.readdir(a)).sort();
@@ -44,8 +54,9 @@ describe('tsne command', () => {
 
   it('names the missing model file of a runs folder without the DANN runs', async () => {
     const empty = path.join(root, 'no-runs');
-    await expect(tsneCommand.invoke(['--engine', 'cpu', '--out', empty, '--data', root, '--scenario', 'usps']))
-      .rejects.toThrow(`${path.join(empty, 'mnistm-to-usps-dann', 'config.json')}: not found (is this a model folder written by \`dlcv-dann train\`?)`);
+    await expect(tsneCommand.invoke(['--engine', 'cpu', '--out', empty, '--data', root, '--scenario', 'usps'])).rejects.toThrow(
+      `${path.join(empty, 'mnistm-to-usps-dann', 'config.json')}: not found (is this a model folder written by \`dlcv-dann train\`?)`,
+    );
   });
 });
 

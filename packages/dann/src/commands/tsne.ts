@@ -84,7 +84,13 @@ export const tsneCommand = defineCommand({
       const byDomain = path.join(out, `tsne-${scenario}-domain.png`);
       await writeScatter(byClass, { title: `${title} by class`, points: xy, category: s.labels, categories: Array.from({ length: 10 }, (_, d) => `digit ${d}`) });
       await writeScatter(byDomain, { title: `${title} by domain`, points: xy, category: s.domains, categories: [`source: ${SOURCE_DOMAIN}`, `target: ${scenario}`] });
-      const csv = ['image,domain,label,x,y', ...s.names.map((nm, i) => `${nm},${s.domains[i] === 0 ? SOURCE_DOMAIN : scenario},${s.labels[i]},${(xy[2 * i] as number).toFixed(6)},${(xy[2 * i + 1] as number).toFixed(6)}`)].join('\n') + '\n';
+      const csv =
+        [
+          'image,domain,label,x,y',
+          ...s.names.map(
+            (nm, i) => `${nm},${s.domains[i] === 0 ? SOURCE_DOMAIN : scenario},${s.labels[i]},${(xy[2 * i] as number).toFixed(6)},${(xy[2 * i + 1] as number).toFixed(6)}`,
+          ),
+        ].join('\n') + '\n';
       await writeFileAtomic(path.join(out, `tsne-${scenario}.csv`), csv);
       console.log(`wrote ${byClass}, ${byDomain} and tsne-${scenario}.csv`);
     }

@@ -26,6 +26,35 @@ async function timeIt(fn: () => Promise<void>, repeats: number, warmup: number):
   return median(times);
 }
 
+/** Our times beside PyTorch's (when it ran), with the ratios. */
+function printTable(
+  log: (m: string) => void,
+  engineName: string,
+  torch: ReturnType<typeof timeTorchReference> | string,
+  ours: { trainBatch: number; sampleBatch: number; trainStep: number; forward: number; onnxForward: number },
+): void {
+  const { trainBatch, sampleBatch, trainStep, forward, onnxForward } = ours;
+  const rows: [string, string, string, string][] = [['', `tfjs (${engineName})`, 'PyTorch CPU', 'ratio tfjs/PyTorch']];
+  const fmt = (x: number) => `${x.toFixed(3)} s`;
+  const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? '-' : `${(ours / theirs).toFixed(2)}x`);
+  const theirs = (name: 'ddpm_train' | 'ddpm_forward') => {
+    const seconds = typeof torch === 'string' ? undefined : torch.cases[name]?.seconds;
+    return seconds?.length ? median(seconds) : undefined;
+  };
+  const [tTrain, tForward] = [theirs('ddpm_train'), theirs('ddpm_forward')];
+  rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), tTrain ? fmt(tTrain) : '-', ratio(trainStep, tTrain)]);
+  rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), tForward ? fmt(tForward) : '-', ratio(forward, tForward)]);
+  rows.push([`  same, ONNX Runtime`, fmt(onnxForward), tForward ? fmt(tForward) : '-', ratio(onnxForward, tForward)]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  log('');
+  for (const r of rows) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  log(
+    typeof torch === 'string'
+      ? `PyTorch: ${torch}`
+      : `PyTorch ${torch.torch} (${torch.python}), ${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.cases.ddpm_train?.params.toLocaleString('en-US') ?? '?'} parameters`,
+  );
+}
+
 export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'Median seconds per training step (batch 32) and per sampling forward (batch 100, tfjs and ONNX Runtime) of the n_feat 128 U-Net, beside PyTorch CPU when available.',
@@ -46,51 +75,63 @@ export const benchCommand = defineCommand({
     const model = createUnet(unet, 0);
     log(`ContextUnet n_feat ${nFeat}: ${countParams(model).trainable.toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
     const optimizer = tf.train.adam(1e-4);
-    const inputs = (b: number) => [tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1), tf.randomUniform([b, 1], 0, 1, 'float32', 2), tf.oneHot(tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i % 10), 'int32'), 10).toFloat(), tf.zeros([b, 1])];
+    const inputs = (b: number) => [
+      tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1),
+      tf.randomUniform([b, 1], 0, 1, 'float32', 2),
+      tf
+        .oneHot(
+          tf.tensor1d(
+            Int32Array.from({ length: b }, (_, i) => i % 10),
+            'int32',
+          ),
+          10,
+        )
+        .toFloat(),
+      tf.zeros([b, 1]),
+    ];
     const tIn = inputs(trainBatch);
     const target = tf.randomNormal([trainBatch, 28, 28, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const trainStep = await timeIt(async () => {
-      const [x, t, c, mask] = tIn as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const loss = trainingStep(model, optimizer, x, target, { t, c, mask });
-      await loss.data();
-      loss.dispose();
-    }, repeats, warmup);
+    const trainStep = await timeIt(
+      async () => {
+        const [x, t, c, mask] = tIn as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const loss = trainingStep(model, optimizer, x, target, { t, c, mask });
+        await loss.data();
+        loss.dispose();
+      },
+      repeats,
+      warmup,
+    );
     log(`tfjs train step (batch ${trainBatch}): ${trainStep.toFixed(3)} s`);
     const sIn = inputs(sampleBatch);
-    const forward = await timeIt(async () => {
-      const y = model.apply(sIn, { training: false }) as tf.Tensor;
-      await y.data();
-      y.dispose();
-    }, repeats, warmup);
+    const forward = await timeIt(
+      async () => {
+        const y = model.apply(sIn, { training: false }) as tf.Tensor;
+        await y.data();
+        y.dispose();
+      },
+      repeats,
+      warmup,
+    );
     log(`tfjs sampling forward (batch ${sampleBatch}): ${forward.toFixed(3)} s`);
     // The same forward through ONNX Runtime (sample --runtime onnx): the exported model.
     const net = await onnxNoiseNet(model, unet);
     // Float32Array.from: the cpu backend's int32 -> float32 cast keeps the Int32Array storage.
     const [sx, st, sc, sm] = await Promise.all(sIn.map(async (t) => Float32Array.from(await t.data())));
-    const onnxForward = await timeIt(async () => {
-      await net.predict(sx!, { t: st!, c: sc!, mask: sm! });
-    }, repeats, warmup);
+    const onnxForward = await timeIt(
+      async () => {
+        await net.predict(sx!, { t: st!, c: sc!, mask: sm! });
+      },
+      repeats,
+      warmup,
+    );
     await net.dispose();
     log(`ONNX Runtime sampling forward (batch ${sampleBatch}): ${onnxForward.toFixed(3)} s`);
     tf.dispose([...tIn, ...sIn, target]);
 
     // Same thread count as the engine, so the ratio compares implementations, not core counts.
-    const torch = flags['no-torch'] ? 'skipped (--no-torch)'
+    const torch = flags['no-torch']
+      ? 'skipped (--no-torch)'
       : timeTorchReference(['ddpm_train', 'ddpm_forward'], { nFeat, batch: trainBatch, forwardBatch: sampleBatch, steps: repeats, warmup, threads: engine?.threads });
-    const rows: [string, string, string, string][] = [['', `tfjs (${engine?.engine ?? tf.getBackend()})`, 'PyTorch CPU', 'ratio tfjs/PyTorch']];
-    const fmt = (x: number) => `${x.toFixed(3)} s`;
-    const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? '-' : `${(ours / theirs).toFixed(2)}x`);
-    const theirs = (name: 'ddpm_train' | 'ddpm_forward') => {
-      const seconds = typeof torch === 'string' ? undefined : torch.cases[name]?.seconds;
-      return seconds?.length ? median(seconds) : undefined;
-    };
-    const [tTrain, tForward] = [theirs('ddpm_train'), theirs('ddpm_forward')];
-    rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), tTrain ? fmt(tTrain) : '-', ratio(trainStep, tTrain)]);
-    rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), tForward ? fmt(tForward) : '-', ratio(forward, tForward)]);
-    rows.push([`  same, ONNX Runtime`, fmt(onnxForward), tForward ? fmt(tForward) : '-', ratio(onnxForward, tForward)]);
-    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-    log('');
-    for (const r of rows) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-    log(typeof torch === 'string' ? `PyTorch: ${torch}` : `PyTorch ${torch.torch} (${torch.python}), ${torch.threads} threads, BLAS ${torch.blas.info}, ${torch.cases.ddpm_train?.params.toLocaleString('en-US') ?? '?'} parameters`);
+    printTable(log, engine?.engine ?? tf.getBackend(), torch, { trainBatch, sampleBatch, trainStep, forward, onnxForward });
   },
 });

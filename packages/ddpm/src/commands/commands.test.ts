@@ -74,14 +74,18 @@ describe('sample', () => {
 });
 
 describe('grid', () => {
-  test('rows are digits and column k is every digit\'s k-th sample (shared noise)', async () => {
+  test("rows are digits and column k is every digit's k-th sample (shared noise)", async () => {
     const out = path.join(root, 'a');
     const file = path.join(root, 'grid.png');
     await run(gridCommand, [file], { cols: '2' });
     const grid = await readImage(file);
     // torchvision layout: 2 px padding around and between 12 px tiles.
     expect([grid.width, grid.height]).toEqual([2 * 14 + 2, 10 * 14 + 2]);
-    for (const [d, k] of [[0, 0], [3, 1], [9, 0]] as const) {
+    for (const [d, k] of [
+      [0, 0],
+      [3, 1],
+      [9, 0],
+    ] as const) {
       const tile = await readImage(path.join(out, sampleFileName(d, k + 1)));
       for (let y = 0; y < 12; y++) {
         const start = ((2 + d * 14 + y) * grid.width + 2 + k * 14) * 3;

@@ -5,7 +5,7 @@ const OUT = outputArgument('out.png', 'the grid PNG to write', 'FILE');
 
 export const gridCommand = defineCommand({
   name: 'grid',
-  summary: 'The report\'s 10x10 grid: rows are digits 0-9, columns are noises (column k shares the noise of every digit\'s k-th sample).',
+  summary: "The report's 10x10 grid: rows are digits 0-9, columns are noises (column k shares the noise of every digit's k-th sample).",
   positionals: [OUT.positional],
   flags: { ...SAMPLING_FLAGS, out: OUT.flag, cols: flag.int({ help: 'columns: noises per digit', default: 10, min: 1 }) },
   async run({ flags, positionals }) {
@@ -15,7 +15,8 @@ export const gridCommand = defineCommand({
     const s = await openSampling(flags);
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
     console.log(`sampling a ${nClasses}x${cols} grid: ${s.describe}`);
-    const labels: number[] = [], noiseIds: number[] = [];
+    const labels: number[] = [],
+      noiseIds: number[] = [];
     for (let d = 0; d < nClasses; d++) {
       for (let k = 0; k < cols; k++) {
         labels.push(d);

@@ -17,7 +17,8 @@ export function nearestStates(labels: readonly number[], wanted: readonly number
   return wanted.map((t) => {
     let best = 0;
     labels.forEach((l, i) => {
-      const d = Math.abs(l - t), bd = Math.abs((labels[best] as number) - t);
+      const d = Math.abs(l - t),
+        bd = Math.abs((labels[best] as number) - t);
       if (d < bd || (d === bd && l > (labels[best] as number))) best = i;
     });
     return best;
@@ -63,7 +64,11 @@ export const reverseCommand = defineCommand({
 
     const picks = nearestStates(labels, wanted);
     const shown = picks.map((i) => labels[i] as number);
-    await writeGrid(path.join(outDir, 'reverse.png'), picks.map((i) => states[i]!), { cols: picks.length });
+    await writeGrid(
+      path.join(outDir, 'reverse.png'),
+      picks.map((i) => states[i]!),
+      { cols: picks.length },
+    );
     await Promise.all(picks.map((i) => writePng(path.join(outDir, `reverse_t${String(labels[i]).padStart(3, '0')}.png`), states[i]!)));
     await writeGif(path.join(outDir, 'reverse.gif'), states, { delayMs: Math.max(20, Math.round(6000 / states.length / 10) * 10), lastDelayMs: 2000 });
     const note = shown.some((t, i) => t !== wanted[i]) ? ` (nearest states of this ${s.steps}-step schedule to t = ${wanted.join(', ')})` : '';

@@ -20,7 +20,8 @@ interface Finished {
 
 function start(args: string[], options: { env?: Record<string, string>; nodeArgs?: string[] } = {}) {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<Finished>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
@@ -38,7 +39,24 @@ async function metricsSteps(runDir: string): Promise<number[]> {
 let data: string;
 let root: string;
 // 40 images of 28x28, batch 8: 5 steps an epoch; n_feat 8 keeps a step short on any engine.
-const trainArgs = (out: string, more: string[] = []) => ['train', '--data', data, '--out', out, '--n-feat', '8', '--batch', '8', '--steps', '20', '--timesteps', '50', '--save-every', '100', ...more];
+const trainArgs = (out: string, more: string[] = []) => [
+  'train',
+  '--data',
+  data,
+  '--out',
+  out,
+  '--n-feat',
+  '8',
+  '--batch',
+  '8',
+  '--steps',
+  '20',
+  '--timesteps',
+  '50',
+  '--save-every',
+  '100',
+  ...more,
+];
 
 beforeAll(async () => {
   data = await makeDigitsFixture({ size: 28, perClass: 4 });

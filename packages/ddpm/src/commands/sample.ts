@@ -43,7 +43,10 @@ export const sampleCommand = defineCommand({
         await Promise.all(ids.map((g, i) => writePng(path.join(outDir, sampleFileName(Math.floor(g / perDigit), (g % perDigit) + 1)), images[i]!)));
         // A signal stops sampling between batches: every file written so far is complete.
         if (stop.signal && start + ids.length < total) {
-          throw new InterruptedError(stop.signal, `interrupted by ${stop.signal} after ${start + ids.length} of ${total} images in ${outDir}; run the same command again to write them all`);
+          throw new InterruptedError(
+            stop.signal,
+            `interrupted by ${stop.signal} after ${start + ids.length} of ${total} images in ${outDir}; run the same command again to write them all`,
+          );
         }
       }
     } finally {

@@ -10,7 +10,7 @@ export const trainCommand = defineCommand({
   name: 'train',
   summary: 'Train the class-conditional DDPM on MNIST-M (default: the cpu preset on the embedded MNIST-M).',
   flags: {
-    preset: flag.choice(PRESET_NAMES, { help: 'settings to start from (report: the report\'s GPU job)', default: 'cpu' }),
+    preset: flag.choice(PRESET_NAMES, { help: "settings to start from (report: the report's GPU job)", default: 'cpu' }),
     data: flag.path({ help: 'an MNIST-M folder in the homework layout', metavar: 'DIR', shown: 'the embedded MNIST-M' }),
     out: flag.path({ help: 'run folder', metavar: 'DIR', shown: 'runs/ddpm-<preset>' }),
     resume: flag.bool({ help: 'continue the run in --out from its latest checkpoint' }),

@@ -14,7 +14,17 @@ beforeAll(async () => {
 /** Every weight from N(0, 0.5) of a seeded Rng, so gamma/beta and biases are not the trivial 1/0. */
 function seededWeights(model: tf.LayersModel, seed: number): void {
   const rng = new Rng(seed);
-  model.setWeights(model.weights.map((w) => tf.tensor(rng.normalArray(w.shape.reduce((a: number, b) => a * (b as number), 1), 0.5), w.shape as number[])));
+  model.setWeights(
+    model.weights.map((w) =>
+      tf.tensor(
+        rng.normalArray(
+          w.shape.reduce((a: number, b) => a * (b as number), 1),
+          0.5,
+        ),
+        w.shape as number[],
+      ),
+    ),
+  );
 }
 
 function normalInput(shape: number[], seed: number): tf.Tensor {

@@ -44,7 +44,8 @@ tf.serialization.registerClass(ScaledAdd);
 registerOnnxConverter(ScaledAdd.className, (args) => {
   const { g, layer } = args;
   const [a0, b0] = inputsOf(args, 2) as [Val, Val];
-  const a = asNchw(g, a0), b = asNchw(g, b0);
+  const a = asNchw(g, a0),
+    b = asNchw(g, b0);
   const y = g.op('Mul', [g.op('Add', [a.name, b.name]), g.scalar((layer as ScaledAdd).scale)], {}, layer.name);
   return [{ name: y, shape: outputShapeOf(args), nchw: a.nchw }];
 });

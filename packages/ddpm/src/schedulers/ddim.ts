@@ -31,8 +31,11 @@ export class DDIMScheduler extends SchedulerBase {
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
     this.checkStep(modelOutput, sample);
     const prev = this.previousTimestep(t);
-    const a = this.alphaBar(t), aPrev = this.alphaBar(prev);
-    const sqrtA = Math.sqrt(a), sqrt1mA = Math.sqrt(1 - a), sqrtAPrev = Math.sqrt(aPrev);
+    const a = this.alphaBar(t),
+      aPrev = this.alphaBar(prev);
+    const sqrtA = Math.sqrt(a),
+      sqrt1mA = Math.sqrt(1 - a),
+      sqrtAPrev = Math.sqrt(aPrev);
     const sigma = this.eta * Math.sqrt(((1 - aPrev) / (1 - a)) * (1 - a / aPrev));
     const dirCoef = Math.sqrt(Math.max(1 - aPrev - sigma * sigma, 0));
     const z = sigma > 0 ? drawNoise(noise, sample.length, 'DDIMScheduler.step') : undefined;

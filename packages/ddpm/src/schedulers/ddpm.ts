@@ -17,9 +17,12 @@ export class DDPMScheduler extends SchedulerBase {
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
     this.checkStep(modelOutput, sample);
     const prev = this.previousTimestep(t);
-    const a = this.alphaBar(t), aPrev = this.alphaBar(prev);
-    const alpha = a / aPrev, beta = 1 - alpha;
-    const sqrtA = Math.sqrt(a), sqrt1mA = Math.sqrt(1 - a);
+    const a = this.alphaBar(t),
+      aPrev = this.alphaBar(prev);
+    const alpha = a / aPrev,
+      beta = 1 - alpha;
+    const sqrtA = Math.sqrt(a),
+      sqrt1mA = Math.sqrt(1 - a);
     const cX0 = (Math.sqrt(aPrev) * beta) / (1 - a);
     const cXt = (Math.sqrt(alpha) * (1 - aPrev)) / (1 - a);
     const variance = this.config.variance_type === 'fixed_large' ? beta : Math.max(((1 - aPrev) / (1 - a)) * beta, 1e-20);
@@ -39,7 +42,8 @@ export class DDPMScheduler extends SchedulerBase {
   /** The posterior q(x_prev | x_t, x0) of this step: its mean coefficients and variance (for tests and plots). */
   posterior(t: number): { coefX0: number; coefXt: number; variance: number } {
     const prev = this.previousTimestep(t);
-    const a = this.alphaBar(t), aPrev = this.alphaBar(prev);
+    const a = this.alphaBar(t),
+      aPrev = this.alphaBar(prev);
     const beta = 1 - a / aPrev;
     return {
       coefX0: (Math.sqrt(aPrev) * beta) / (1 - a),

@@ -75,7 +75,8 @@ export function betasFor(c: SchedulerConfig): Float64Array {
       for (let t = 0; t < T; t++) out[t] = c.beta_start + ((c.beta_end - c.beta_start) * t) / (T - 1);
       break;
     case 'scaled_linear': {
-      const a = Math.sqrt(c.beta_start), b = Math.sqrt(c.beta_end);
+      const a = Math.sqrt(c.beta_start),
+        b = Math.sqrt(c.beta_end);
       for (let t = 0; t < T; t++) out[t] = (a + ((b - a) * t) / (T - 1)) ** 2;
       break;
     }
@@ -208,7 +209,8 @@ export abstract class SchedulerBase implements Scheduler {
     const out = new Float32Array(x0.length);
     for (let i = 0; i < b; i++) {
       const a = this.alphaBar(timesteps[i] as number);
-      const sa = Math.sqrt(a), s1 = Math.sqrt(1 - a);
+      const sa = Math.sqrt(a),
+        s1 = Math.sqrt(1 - a);
       for (let j = i * per, end = j + per; j < end; j++) out[j] = sa * (x0[j] as number) + s1 * (noise[j] as number);
     }
     return out;

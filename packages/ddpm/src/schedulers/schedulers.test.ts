@@ -123,11 +123,13 @@ describe('DDPM step', () => {
   test('with every timestep, fixed_large and no clipping it is the reference update 1/sqrt(alpha) (x - beta / sqrt(1 - a) eps) + sqrt(beta) z', () => {
     const s = new DDPMScheduler({ variance_type: 'fixed_large', clip_sample: false });
     const rng = new Rng(3);
-    const xt = rng.normalArray(16), eps = rng.normalArray(16);
+    const xt = rng.normalArray(16),
+      eps = rng.normalArray(16);
     for (const t of [399, 200, 1]) {
       const z = new FixedNoise([0.7, -1.1, 0.2]);
       const out = s.step(eps, t, xt, z).prevSample;
-      const beta = s.betas[t] as number, a = s.alphasCumprod[t] as number;
+      const beta = s.betas[t] as number,
+        a = s.alphasCumprod[t] as number;
       for (let i = 0; i < 16; i++) {
         const ref = (1 / Math.sqrt(1 - beta)) * ((xt[i] as number) - (beta / Math.sqrt(1 - a)) * (eps[i] as number)) + Math.sqrt(beta) * [0.7, -1.1, 0.2][i % 3]!;
         expect(out[i]).toBeCloseTo(ref, 4);
@@ -205,7 +207,9 @@ describe('config', () => {
   });
 
   test('a bad field is named with the file it came from', () => {
-    expect(() => resolveSchedulerConfig({ beta_schedule: 'cosine' as never }, 'm/scheduler_config.json')).toThrow(/^m\/scheduler_config\.json: beta_schedule: Invalid option: expected one of "linear"\|"scaled_linear"\|"squaredcos_cap_v2"$/);
+    expect(() => resolveSchedulerConfig({ beta_schedule: 'cosine' as never }, 'm/scheduler_config.json')).toThrow(
+      /^m\/scheduler_config\.json: beta_schedule: Invalid option: expected one of "linear"\|"scaled_linear"\|"squaredcos_cap_v2"$/,
+    );
     expect(() => resolveSchedulerConfig({ beta_start: 0.5, beta_end: 0.1 })).toThrow(/beta_start <= beta_end/);
     expect(() => resolveSchedulerConfig({ num_train_timesteps: 1.5 })).toThrow(/^scheduler config: num_train_timesteps: Invalid input: expected int, received number$/);
     expect(() => resolveSchedulerConfig({ clip_sample: 'yes' })).toThrow(/clip_sample: Invalid input: expected boolean, received string/);

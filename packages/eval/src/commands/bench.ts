@@ -81,7 +81,11 @@ async function benchGeneration(dir: string, rows: BenchRow[]): Promise<void> {
   g.dispose();
 }
 
-const exists = (f: string) => fs.stat(f).then(() => true, () => false);
+const exists = (f: string) =>
+  fs.stat(f).then(
+    () => true,
+    () => false,
+  );
 
 export const benchCommand = defineCommand({
   name: 'bench',
@@ -93,7 +97,10 @@ export const benchCommand = defineCommand({
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dlcv-eval-bench-'));
     const rows: BenchRow[] = [];
     try {
-      const digits = path.join(dir, 'digits'), digits2 = path.join(dir, 'digits2'), faces = path.join(dir, 'faces'), faces2 = path.join(dir, 'faces2');
+      const digits = path.join(dir, 'digits'),
+        digits2 = path.join(dir, 'digits2'),
+        faces = path.join(dir, 'faces'),
+        faces2 = path.join(dir, 'faces2');
       const digitName = (i: number) => `${i % 10}_${String(Math.floor(i / 10) + 1).padStart(3, '0')}.png`;
       await randomImages(digits, n, 28, digitName, 1);
       await randomImages(digits2, n, 28, digitName, 2);
@@ -101,7 +108,8 @@ export const benchCommand = defineCommand({
       await randomImages(faces2, n, 64, (i) => `${String(i).padStart(5, '0')}.png`, 4);
       const names = Array.from({ length: n }, (_, i) => `${String(i).padStart(5, '0')}.png`);
       const rng = new Rng(5);
-      const truth = path.join(dir, 'truth.csv'), pred = path.join(dir, 'pred.csv');
+      const truth = path.join(dir, 'truth.csv'),
+        pred = path.join(dir, 'pred.csv');
       await fs.writeFile(truth, formatLabelCsv(names.map((imageName) => ({ imageName, label: rng.int(10) }))));
       await fs.writeFile(pred, formatLabelCsv(names.map((imageName) => ({ imageName, label: rng.int(10) }))));
 
@@ -111,7 +119,9 @@ export const benchCommand = defineCommand({
       };
       rows.push(await time('digits', n, haveDigitModel ? () => gradeDigits(digits, { allowPartial: true }) : noModel));
       rows.push(await time('dann', n, () => gradeDann(pred, truth)));
-      rows.push(await time('fid (digit-classifier features, 2 folders)', 2 * n, haveDigitModel ? () => gradeFid(digits, digits2, { features: 'digit-classifier', minImages: n }) : noModel));
+      rows.push(
+        await time('fid (digit-classifier features, 2 folders)', 2 * n, haveDigitModel ? () => gradeFid(digits, digits2, { features: 'digit-classifier', minImages: n }) : noModel),
+      );
       rows.push(
         await time('fid (inception, 2 folders)', 2 * n, async () => {
           if (!findInception()) throw new Error('no Inception ONNX file (tools/eval-export-inception.py)');
@@ -128,7 +138,10 @@ export const benchCommand = defineCommand({
     const machine = `${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}`;
     emit({ machine, n, rows }, flags.json, () => [
       `bench on ${machine}, ${n} images per set`,
-      ...rows.map((r) => `  ${r.grader.padEnd(44)} ${r.imagesPerSecond === null ? (r.note ?? '') : `${r.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${r.images} in ${(r.seconds as number).toFixed(2)} s)`}`),
+      ...rows.map(
+        (r) =>
+          `  ${r.grader.padEnd(44)} ${r.imagesPerSecond === null ? (r.note ?? '') : `${r.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${r.images} in ${(r.seconds as number).toFixed(2)} s)`}`,
+      ),
     ]);
   },
 });

@@ -24,7 +24,8 @@ afterEach(async () => {
 const cli = (...argv: string[]) => runCli({ name: 'dlcv-eval', version: '0.0.0-test' }, [digitsCommand, dannCommand, fidCommand], argv);
 
 test('dann --json prints the result as JSON; without it, a summary', async () => {
-  const truth = path.join(dir, 't.csv'), pred = path.join(dir, 'p.csv');
+  const truth = path.join(dir, 't.csv'),
+    pred = path.join(dir, 'p.csv');
   await fs.writeFile(truth, 'image_name,label\na.png,1\nb.png,2\n');
   await fs.writeFile(pred, 'image_name,label\na.png,1\nb.png,3\n');
   expect(await cli('dann', pred, truth, '--json')).toBe(0);

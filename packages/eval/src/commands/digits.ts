@@ -27,7 +27,9 @@ export const digitsCommand = defineCommand({
       `digits: ${r.folder}`,
       `classifier: ${r.model.file} (${r.model.layout} input)`,
       `accuracy: ${pct(r.accuracy)} (${r.correct}/${r.total})`,
-      ...(r.shortfall.length ? [`PARTIAL SET (--allow-partial): expected ${r.expected.classes} classes x ${r.expected.perClass} images, graded ${r.total}; ${r.shortfall.join(', ')}`] : []),
+      ...(r.shortfall.length
+        ? [`PARTIAL SET (--allow-partial): expected ${r.expected.classes} classes x ${r.expected.perClass} images, graded ${r.total}; ${r.shortfall.join(', ')}`]
+        : []),
       'per class:',
       ...perClassLines(r.perClass),
       ...fileListLines('skipped images (not graded)', r.skipped),

@@ -19,7 +19,17 @@ export const trainClassifierCommand = defineCommand({
   async run({ flags }) {
     const log = (m: string) => console.log(m);
     const data = flags.data ?? (await ensureEmbeddedDigits('mnistm', { log }));
-    const result = await trainDigitClassifier({ data, runDir: flags.out, epochs: flags.epochs, batchSize: flags.batch, lr: flags.lr, seed: flags.seed, limit: flags.limit, resume: flags.resume, log });
+    const result = await trainDigitClassifier({
+      data,
+      runDir: flags.out,
+      epochs: flags.epochs,
+      batchSize: flags.batch,
+      lr: flags.lr,
+      seed: flags.seed,
+      limit: flags.limit,
+      resume: flags.resume,
+      log,
+    });
     console.log(`val accuracy: ${(100 * result.valAccuracy).toFixed(2)}% (tfjs), ${(100 * result.onnxValAccuracy).toFixed(2)}% (exported ONNX) on ${result.valImages} images`);
     console.log(`wrote ${result.onnxFile} and ${result.summaryFile}`);
     if (flags.install) {

@@ -30,7 +30,8 @@ const close = (got: number, want: number, rel = 1e-9) => expect(Math.abs(got - w
 
 test('eigen-decomposition: A = V^T diag(l) V, orthonormal V, on a singular matrix', () => {
   const rng = new Rng(3);
-  const n = 40, r = 7;
+  const n = 40,
+    r = 7;
   const b = Float64Array.from({ length: n * r }, () => rng.normal());
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < r; k++) a[i * n + j] = (a[i * n + j] as number) + (b[i * r + k] as number) * (b[j * r + k] as number);
@@ -38,7 +39,8 @@ test('eigen-decomposition: A = V^T diag(l) V, orthonormal V, on a singular matri
   const v = vectors as Float64Array;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      let s = 0, o = 0;
+      let s = 0,
+        o = 0;
       for (let k = 0; k < n; k++) {
         s += (v[k * n + i] as number) * (values[k] as number) * (v[k * n + j] as number);
         o += (v[i * n + k] as number) * (v[j * n + k] as number);
@@ -85,8 +87,16 @@ test('symmetric, zero on identical sets, and |shift|^2 for a translated set', ()
     const self = frechetDistance({ features: a }, { features: a });
     expect(Math.abs(self.value)).toBeLessThan(1e-12 * featureStats(a).sigma.reduce((s, v) => s + Math.abs(v), 0));
     const shift = Array.from({ length: c.dim }, (_, j) => (j % 3) - 1 + 0.25);
-    const moved = featureSet(a.data.map((v, i) => v + (shift[i % c.dim] as number)), a.n, a.dim);
-    close(frechetDistance({ features: a }, { features: moved }).value, shift.reduce((s, v) => s + v * v, 0), 1e-9);
+    const moved = featureSet(
+      a.data.map((v, i) => v + (shift[i % c.dim] as number)),
+      a.n,
+      a.dim,
+    );
+    close(
+      frechetDistance({ features: a }, { features: moved }).value,
+      shift.reduce((s, v) => s + v * v, 0),
+      1e-9,
+    );
   }
 });
 
@@ -97,7 +107,8 @@ test('KID (polynomial-kernel unbiased MMD^2) matches numpy; subsets are seeded',
   }
   // Equal-size sets with subsets as large as the sets: one subset, the plain MMD^2.
   const [a0, b0] = sets(cases[0] as Case);
-  const b30 = featureSet(b0.data, b0.n, b0.dim), a30 = featureSet(a0.data.subarray(0, 30 * a0.dim), 30, a0.dim);
+  const b30 = featureSet(b0.data, b0.n, b0.dim),
+    a30 = featureSet(a0.data.subarray(0, 30 * a0.dim), 30, a0.dim);
   const whole = kernelInceptionDistance(a30, b30);
   expect(whole.subsets).toBe(1);
   close(whole.mean, polynomialMmd2(a30, b30), 1e-12);
@@ -112,11 +123,20 @@ test('KID (polynomial-kernel unbiased MMD^2) matches numpy; subsets are seeded',
   expect(r1.subsetSize).toBe(20);
   expect(() => kernelInceptionDistance(a, b, { subsets: 10, subsetSize: 20 })).toThrow(/pick/);
   // Each subset's value is the plain MMD^2 of those rows (the numpy-checked function above).
-  const chosen = [[0, 5, 9, 29], [3, 1, 22, 17], [2, 4, 6, 8]];
+  const chosen = [
+    [0, 5, 9, 29],
+    [3, 1, 22, 17],
+    [2, 4, 6, 8],
+  ];
   let call = 0;
   const fixed = () => chosen[call++ % 3] as number[];
   const kid = kernelInceptionDistance(a, b, { subsets: 3, subsetSize: 4, pick: fixed });
-  const sub = (f: FeatureSet, idx: number[]) => featureSet(idx.flatMap((r) => Array.from(f.data.subarray(r * f.dim, (r + 1) * f.dim))), idx.length, f.dim);
+  const sub = (f: FeatureSet, idx: number[]) =>
+    featureSet(
+      idx.flatMap((r) => Array.from(f.data.subarray(r * f.dim, (r + 1) * f.dim))),
+      idx.length,
+      f.dim,
+    );
   // Calls alternate x, y: subset 1 = (x rows chosen[0], y rows chosen[1]), subset 2 = (chosen[2], chosen[0]), ...
   const want = [0, 1, 2].map((s) => polynomialMmd2(sub(a, chosen[(2 * s) % 3] as number[]), sub(b, chosen[(2 * s + 1) % 3] as number[])));
   close(kid.mean, want.reduce((p, q) => p + q, 0) / 3, 1e-12);

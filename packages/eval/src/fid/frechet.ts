@@ -83,7 +83,8 @@ export function featureStats(f: FeatureSet): GaussianStats {
   const sigma = matmul(transpose(xc, f.n, f.dim), xc, f.dim, f.n, f.dim);
   for (let i = 0; i < sigma.length; i++) sigma[i] = (sigma[i] as number) / (f.n - 1);
   // Exact symmetry (the blocked product may differ in the last bit between (i,j) and (j,i)).
-  for (let i = 0; i < f.dim; i++) for (let j = 0; j < i; j++) sigma[i * f.dim + j] = sigma[j * f.dim + i] = 0.5 * ((sigma[i * f.dim + j] as number) + (sigma[j * f.dim + i] as number));
+  for (let i = 0; i < f.dim; i++)
+    for (let j = 0; j < i; j++) sigma[i * f.dim + j] = sigma[j * f.dim + i] = 0.5 * ((sigma[i * f.dim + j] as number) + (sigma[j * f.dim + i] as number));
   return { dim: f.dim, n: f.n, mu, sigma };
 }
 
@@ -130,11 +131,13 @@ function sumSqrtEigen(m: Float64Array, n: number, scale: number): number {
 /** tr sqrt(S1 S2), choosing the cheapest exact route for what each side provides. */
 function traceSqrtProduct(a: FidSide, b: FidSide): { value: number; method: FrechetResult['method'] } {
   const d = sideDim(a);
-  const fa = a.features, fb = b.features;
+  const fa = a.features,
+    fb = b.features;
   if (fa && fb && Math.min(fa.n, fb.n) <= d) {
     // C = X1c X2c^T; eig(C C^T) (or C^T C, whichever is smaller).
     const [p, q] = fa.n <= fb.n ? [fa, fb] : [fb, fa];
-    const pc = centered(p), qc = centered(q);
+    const pc = centered(p),
+      qc = centered(q);
     const c = matmulTransB(pc, qc, p.n, d, q.n); // p.n x q.n
     const g = matmul(c, transpose(c, p.n, q.n), p.n, q.n, p.n);
     return { value: sumSqrtEigen(g, p.n, 1 / ((p.n - 1) * (q.n - 1))), method: 'cross-gram' };
@@ -150,7 +153,8 @@ function traceSqrtProduct(a: FidSide, b: FidSide): { value: number; method: Frec
     return { value: sumSqrtEigen(g, f.n, 1 / (f.n - 1)), method: 'projected' };
   }
   // Statistics only (or more images than dimensions): W = V L^1/2 over the positive eigenvalues.
-  const s1 = sideSigma(a), s2 = sideSigma(b);
+  const s1 = sideSigma(a),
+    s2 = sideSigma(b);
   const { values, vectors } = symmetricEigen(s1.sigma, d, { vectors: true });
   const top = values[d - 1] as number;
   const keep: number[] = [];
@@ -177,7 +181,8 @@ export function frechetDistance(a: FidSide, b: FidSide): FrechetResult {
   const d = sideDim(a);
   if (d === 0 || d !== sideDim(b)) throw new Error(`feature dimensions differ: ${sideDim(a)} vs ${sideDim(b)}`);
   for (const s of [a, b]) if (s.features && s.features.n < 2) throw new Error(`a feature set has ${s.features.n} vector(s); at least 2 are needed`);
-  const mu1 = sideMean(a), mu2 = sideMean(b);
+  const mu1 = sideMean(a),
+    mu2 = sideMean(b);
   let meanTerm = 0;
   for (let j = 0; j < d; j++) meanTerm += ((mu1[j] as number) - (mu2[j] as number)) ** 2;
   const { value: trSqrt, method } = traceSqrtProduct(a, b);
@@ -205,7 +210,8 @@ export interface KidResult {
 export function polynomialMmd2(x: FeatureSet, y: FeatureSet): number {
   const d = x.dim;
   if (y.dim !== d) throw new Error(`feature dimensions differ: ${x.dim} vs ${y.dim}`);
-  const m = x.n, n = y.n;
+  const m = x.n,
+    n = y.n;
   if (m < 2 || n < 2) throw new Error('KID needs at least 2 vectors per set');
   const k = (g: Float64Array) => g.map((v) => (v / d + 1) ** 3);
   const kxx = k(matmulTransB(x.data, x.data, m, d, m));
@@ -239,15 +245,19 @@ export function kernelInceptionDistance(x: FeatureSet, y: FeatureSet, options: K
   const all = (n: number) => Array.from({ length: n }, (_, i) => i);
   // Subsets that are the whole sets are the same every time: one is enough.
   const whole = size === x.n && size === y.n;
-  const subsets = whole ? 1 : options.subsets ?? 100;
+  const subsets = whole ? 1 : (options.subsets ?? 100);
   if (!whole && !options.pick) throw new Error('kernelInceptionDistance: subsets smaller than the sets need a `pick` function (seeded)');
-  const kxx = polyKernel(x, x), kyy = polyKernel(y, y), kxy = polyKernel(x, y);
+  const kxx = polyKernel(x, x),
+    kyy = polyKernel(y, y),
+    kxy = polyKernel(x, y);
   const m = size;
   const values: number[] = [];
   for (let s = 0; s < subsets; s++) {
     const xi = size === x.n ? all(x.n) : (options.pick as NonNullable<KidOptions['pick']>)(x.n, size);
     const yi = size === y.n ? all(y.n) : (options.pick as NonNullable<KidOptions['pick']>)(y.n, size);
-    let sxx = 0, syy = 0, sxy = 0;
+    let sxx = 0,
+      syy = 0,
+      sxy = 0;
     for (const i of xi) for (const j of xi) if (i !== j) sxx += kxx[i * x.n + j] as number;
     for (const i of yi) for (const j of yi) if (i !== j) syy += kyy[i * y.n + j] as number;
     for (const i of xi) for (const j of yi) sxy += kxy[i * y.n + j] as number;

@@ -35,7 +35,9 @@ export function readNpz(buf: Buffer, file: string): Record<string, NpyArray> {
     if (buf.readUInt32LE(p) !== 0x02014b50) throw new NpzError(file, 'damaged zip central directory');
     const method = buf.readUInt16LE(p + 10);
     const compSize = buf.readUInt32LE(p + 20);
-    const nameLen = buf.readUInt16LE(p + 28), extraLen = buf.readUInt16LE(p + 30), commentLen = buf.readUInt16LE(p + 32);
+    const nameLen = buf.readUInt16LE(p + 28),
+      extraLen = buf.readUInt16LE(p + 30),
+      commentLen = buf.readUInt16LE(p + 32);
     const local = buf.readUInt32LE(p + 42);
     const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
     p += 46 + nameLen + extraLen + commentLen;
@@ -63,7 +65,11 @@ function parseNpy(b: Buffer, where: string): NpyArray {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new NpzError(where, `unreadable .npy header ${header.trim()}`);
   if (fortran === 'True') throw new NpzError(where, 'Fortran-order arrays are not supported');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
   const count = shape.reduce((a, c) => a * c, 1);
   const off = headerStart + headerLen;
   const data = new Float64Array(count);

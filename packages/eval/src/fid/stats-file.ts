@@ -43,7 +43,10 @@ export async function readStatsFile(file: string): Promise<StatsFile> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(`${file}: ${code === 'ENOENT' ? 'statistics file not found' : `cannot read (${code ?? String(err)})`}`, { cause: err });
   }
-  let mu: Float64Array, sigma: Float64Array, network: string, n = 0;
+  let mu: Float64Array,
+    sigma: Float64Array,
+    network: string,
+    n = 0;
   let muShape: number[], sigmaShape: number[];
   if (/\.npz$/i.test(file)) {
     const arrays = readNpz(buf, file);
@@ -70,7 +73,10 @@ export async function readStatsFile(file: string): Promise<StatsFile> {
   if (muShape.length !== 1 || sigmaShape.length !== 2 || sigmaShape[0] !== dim || sigmaShape[1] !== dim || sigma.length !== dim * dim) {
     throw new Error(`${file}: mu has shape [${muShape}] and sigma [${sigmaShape}]; expected [d] and [d, d]`);
   }
-  for (const [name, a] of [['mu', mu], ['sigma', sigma]] as const) {
+  for (const [name, a] of [
+    ['mu', mu],
+    ['sigma', sigma],
+  ] as const) {
     const bad = a.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new Error(`${file}: ${name} has a non-finite value at ${bad}`);
   }

@@ -39,7 +39,8 @@ export interface GradeDannOptions {
 const EXAMPLES = 5;
 
 export async function gradeDann(predCsv: string, truthCsv: string, options: GradeDannOptions = {}): Promise<DannResult> {
-  const predFile = path.resolve(predCsv), truthFile = path.resolve(truthCsv);
+  const predFile = path.resolve(predCsv),
+    truthFile = path.resolve(truthCsv);
   const [pred, truth] = await Promise.all([readLabelCsv(predFile, { numClasses: DIGIT_CLASSES }), readLabelCsv(truthFile, { numClasses: DIGIT_CLASSES })]);
   const predicted = new Map(pred.map((r) => [r.imageName, r.label]));
   const truthNames = new Set(truth.map((r) => r.imageName));

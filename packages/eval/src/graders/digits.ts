@@ -49,8 +49,10 @@ export const HOMEWORK_DIGITS: DigitSetShape = { classes: DIGIT_CLASSES, perClass
 /** `--expect 10x100`. */
 export function parseDigitSetShape(text: string): DigitSetShape {
   const m = /^(\d+)x(\d+)$/.exec(text);
-  const classes = Number(m?.[1]), perClass = Number(m?.[2]);
-  if (!m || classes < 1 || classes > DIGIT_CLASSES || perClass < 1) throw new GradeInputError(`--expect must be CLASSESxPER_CLASS with 1..${DIGIT_CLASSES} classes, e.g. 10x100; got "${text}"`);
+  const classes = Number(m?.[1]),
+    perClass = Number(m?.[2]);
+  if (!m || classes < 1 || classes > DIGIT_CLASSES || perClass < 1)
+    throw new GradeInputError(`--expect must be CLASSESxPER_CLASS with 1..${DIGIT_CLASSES} classes, e.g. 10x100; got "${text}"`);
   return { classes, perClass };
 }
 
@@ -107,7 +109,10 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
   };
   stop();
   const expected = options.expect ?? HOMEWORK_DIGITS;
-  const shortfall = digitSetShortfall(labelled.map((l) => l.label), expected);
+  const shortfall = digitSetShortfall(
+    labelled.map((l) => l.label),
+    expected,
+  );
   if (shortfall.length && !options.allowPartial) {
     throw new GradeInputError(
       `${listing.folder}: not the expected set of ${expected.classes} classes x ${expected.perClass} images (found ${labelled.length}; ${shortfall.join(', ')}). ` +
@@ -123,7 +128,10 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
     for await (const chunk of loadImages(files, { channels: 3, size, resize: options.resize }, options.batchSize ?? 256, problems)) {
       // Fail before spending time on the rest when a problem is fatal anyway.
       stop();
-      const { predictions: pred } = await classifyDigits(classifier, chunk.map((c) => c.image));
+      const { predictions: pred } = await classifyDigits(
+        classifier,
+        chunk.map((c) => c.image),
+      );
       chunk.forEach((c, i) => {
         labels.push((labelled[c.index] as { label: number }).label);
         predictions.push(pred[i] as number);

@@ -28,7 +28,15 @@ test('padding puts the image in the middle of a grey canvas twice its size', () 
 test('real 64x64 faces count, photos of other things do not; unreadable files leave the denominator', async () => {
   const folder = path.join(dir, 'mixed');
   await fs.mkdir(folder);
-  for (const f of ['faces/astronaut.png', 'faces/grace_hopper.png', 'nonfaces/coffee.png', 'nonfaces/rocket.png', 'nonfaces/brick.png', 'nonfaces/grass.png', 'nonfaces/gravel.png']) {
+  for (const f of [
+    'faces/astronaut.png',
+    'faces/grace_hopper.png',
+    'nonfaces/coffee.png',
+    'nonfaces/rocket.png',
+    'nonfaces/brick.png',
+    'nonfaces/grass.png',
+    'nonfaces/gravel.png',
+  ]) {
     await fs.copyFile(path.join(FIXTURES, f), path.join(folder, path.basename(f)));
   }
   await fs.writeFile(path.join(folder, 'broken.png'), 'not a png');
@@ -63,5 +71,7 @@ test('a folder with fewer images than the homework set is refused unless a small
   const folder = path.join(dir, 'few');
   await fs.mkdir(folder, { recursive: true });
   await writePng(path.join(folder, 'a.png'), { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3) });
-  await expect(gradeFaces(folder)).rejects.toThrow(`${folder}: 1 image, fewer than the 1000 expected (the homework generates 1000 faces); pass --min-images 1 to grade them anyway`);
+  await expect(gradeFaces(folder)).rejects.toThrow(
+    `${folder}: 1 image, fewer than the 1000 expected (the homework generates 1000 faces); pass --min-images 1 to grade them anyway`,
+  );
 });

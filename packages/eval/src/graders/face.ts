@@ -22,7 +22,8 @@ const GREY = 128;
 export function padForDetector(img: RawImage): RawImage {
   if (img.channels !== 3) throw new Error('padForDetector: RGB images only');
   const p = Math.round(Math.max(img.width, img.height) / 2);
-  const width = img.width + 2 * p, height = img.height + 2 * p;
+  const width = img.width + 2 * p,
+    height = img.height + 2 * p;
   const data = new Uint8Array(width * height * 3).fill(GREY);
   for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((y + p) * width + p) * 3);
   return { width, height, channels: 3, data };
@@ -61,7 +62,10 @@ export async function gradeFaces(folder: string, options: GradeFacesOptions = {}
   const rt = await loadFaceApi();
   const problems: SkippedFile[] = [];
   const counts: Record<string, number> = {};
-  let exactlyOne = 0, noFace = 0, moreThanOne = 0, total = 0;
+  let exactlyOne = 0,
+    noFace = 0,
+    moreThanOne = 0,
+    total = 0;
   const wrongSize: SkippedFile[] = [];
   for await (const chunk of loadImages(listing.images, { channels: 3 }, 64, problems)) {
     for (const { file, image } of chunk) {

@@ -96,8 +96,12 @@ test('--save-stats then folder vs statistics gives the same distance; KID is the
 test('clear errors: network mismatch, .npz for non-Inception features, missing Inception file, unreadable images', async () => {
   const statsFile = path.join(dir, 'a-stats.json');
   await saveFidStats(setA, statsFile, { ...SMALL, features: 'digit-classifier', digitModel: model });
-  await expect(gradeFid(setB, statsFile, { ...SMALL, features: 'face-descriptor' })).rejects.toThrow(/a-stats\.json: statistics of "dlcv-digit-classifier-fc2-4" features, but the features in use are "face-api/);
-  await expect(saveFidStats(setA, path.join(dir, 'x.npz'), { ...SMALL, features: 'digit-classifier', digitModel: model })).rejects.toThrow(/save dlcv-digit-classifier-fc2-4 statistics as \.json/);
+  await expect(gradeFid(setB, statsFile, { ...SMALL, features: 'face-descriptor' })).rejects.toThrow(
+    /a-stats\.json: statistics of "dlcv-digit-classifier-fc2-4" features, but the features in use are "face-api/,
+  );
+  await expect(saveFidStats(setA, path.join(dir, 'x.npz'), { ...SMALL, features: 'digit-classifier', digitModel: model })).rejects.toThrow(
+    /save dlcv-digit-classifier-fc2-4 statistics as \.json/,
+  );
   const saved = process.env.DLCV_INCEPTION_ONNX;
   process.env.DLCV_INCEPTION_ONNX = path.join(dir, 'absent-inception.onnx');
   try {
@@ -150,5 +154,7 @@ test('the Inception contract: NCHW [0, 1] input of any size, 2048-d output, labe
 
 test('a folder with fewer images than the homework set is refused unless a smaller minimum is given', async () => {
   const err = (await gradeFid(setA, setB, { features: 'digit-classifier', digitModel: model }).catch((e: unknown) => e)) as Error;
-  expect(err.message).toMatch(new RegExp(`^${setA}: \\d+ images, fewer than the 1000 expected \\(the homework compares 1000 generated faces .*\\); pass --min-images \\d+ to grade them anyway$`));
+  expect(err.message).toMatch(
+    new RegExp(`^${setA}: \\d+ images, fewer than the 1000 expected \\(the homework compares 1000 generated faces .*\\); pass --min-images \\d+ to grade them anyway$`),
+  );
 });

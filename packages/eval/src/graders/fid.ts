@@ -60,7 +60,13 @@ function networkNameOfId(id: string): FeatureNetworkName | undefined {
 const FID_MIN_WHY = 'the homework compares 1000 generated faces with 2,025 validation faces; FID of fewer images is biased upward';
 
 /** Features of every image of a folder, which must hold at least `minImages` readable images. */
-export async function encodeFolder(folder: string, network: FeatureNetwork, skipBad = false, log?: (m: string) => void, minImages = HOMEWORK_SET_SIZE): Promise<{ features: FeatureSet; report: FidSetReport }> {
+export async function encodeFolder(
+  folder: string,
+  network: FeatureNetwork,
+  skipBad = false,
+  log?: (m: string) => void,
+  minImages = HOMEWORK_SET_SIZE,
+): Promise<{ features: FeatureSet; report: FidSetReport }> {
   const listing = await listFolder(folder);
   requireImages(listing.folder, listing.images.length, minImages, FID_MIN_WHY);
   const problems: SkippedFile[] = [];

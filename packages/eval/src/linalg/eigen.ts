@@ -145,7 +145,6 @@ function accumulateTransform(vt: Float64Array, d: Float64Array, n: number): void
   setV(n - 1, n - 1, 1);
 }
 
-
 /** Implicit QL iterations on the tridiagonal (d, e); rotations are applied to vt's rows. */
 function qlImplicit(vt: Float64Array, d: Float64Array, e: Float64Array, n: number, accumulate: boolean): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i] as number;
@@ -178,9 +177,12 @@ function qlImplicit(vt: Float64Array, d: Float64Array, e: Float64Array, n: numbe
         f += h;
         // Implicit QL transformation.
         p = d[m] as number;
-        let c = 1, c2 = 1, c3 = 1;
+        let c = 1,
+          c2 = 1,
+          c3 = 1;
         const el1 = e[l + 1] as number;
-        let s = 0, s2 = 0;
+        let s = 0,
+          s2 = 0;
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
           c2 = c;
@@ -194,7 +196,8 @@ function qlImplicit(vt: Float64Array, d: Float64Array, e: Float64Array, n: numbe
           p = c * (d[i] as number) - s * g;
           d[i + 1] = h + s * (c * g + s * (d[i] as number));
           if (accumulate) {
-            const a = i * n, b = (i + 1) * n;
+            const a = i * n,
+              b = (i + 1) * n;
             for (let k = 0; k < n; k++) {
               const hk = vt[b + k] as number;
               const vk = vt[a + k] as number;
@@ -225,9 +228,15 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n
     const j1 = Math.min(n, j0 + JB);
     let i = 0;
     for (; i + 3 < m; i += 4) {
-      const r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      const r0 = i * n,
+        r1 = r0 + n,
+        r2 = r1 + n,
+        r3 = r2 + n;
       for (let p = 0; p < k; p++) {
-        const a0 = a[i * k + p] as number, a1 = a[(i + 1) * k + p] as number, a2 = a[(i + 2) * k + p] as number, a3 = a[(i + 3) * k + p] as number;
+        const a0 = a[i * k + p] as number,
+          a1 = a[(i + 1) * k + p] as number,
+          a2 = a[(i + 2) * k + p] as number,
+          a3 = a[(i + 3) * k + p] as number;
         const bp = p * n;
         for (let j = j0; j < j1; j++) {
           const bv = b[bp + j] as number;

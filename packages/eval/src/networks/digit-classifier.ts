@@ -36,7 +36,9 @@ export async function loadDigitClassifier(file = defaultDigitModel()): Promise<D
   }
   const input = model.inputs[0];
   if (model.inputs.length !== 1 || !input || input.shape.length !== 4) {
-    throw new GradeInputError(`${file}: a digit classifier takes one image batch [N, 28, 28, 3] or [N, 3, 28, 28]; this file's inputs: ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join('; ')}`);
+    throw new GradeInputError(
+      `${file}: a digit classifier takes one image batch [N, 28, 28, 3] or [N, 3, 28, 28]; this file's inputs: ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join('; ')}`,
+    );
   }
   const layout = input.shape[3] === 3 ? 'NHWC' : input.shape[1] === 3 ? 'NCHW' : undefined;
   if (!layout) throw new GradeInputError(`${file}: input ${input.name} [${input.shape.join(', ')}] has no axis of 3 colour channels`);
@@ -51,7 +53,8 @@ export function digitBatch(images: RawImage[], layout: 'NHWC' | 'NCHW'): Float32
   const hw = DIGIT_SIZE * DIGIT_SIZE;
   const out = new Float32Array(images.length * hw * 3);
   images.forEach((img, n) => {
-    if (img.width !== DIGIT_SIZE || img.height !== DIGIT_SIZE || img.channels !== 3) throw new Error(`digitBatch: image ${n} is ${img.width}x${img.height}x${img.channels}, not 28x28x3`);
+    if (img.width !== DIGIT_SIZE || img.height !== DIGIT_SIZE || img.channels !== 3)
+      throw new Error(`digitBatch: image ${n} is ${img.width}x${img.height}x${img.channels}, not 28x28x3`);
     const base = n * hw * 3;
     for (let p = 0; p < hw; p++) {
       for (let c = 0; c < 3; c++) {

@@ -16,7 +16,11 @@ interface FaceApi {
   tf: typeof tf;
   nets: {
     tinyFaceDetector: { loadFromDisk(dir: string): Promise<void>; isLoaded: boolean };
-    faceRecognitionNet: { loadFromDisk(dir: string): Promise<void>; isLoaded: boolean; computeFaceDescriptor(input: tf.Tensor3D | tf.Tensor3D[]): Promise<Float32Array | Float32Array[]> };
+    faceRecognitionNet: {
+      loadFromDisk(dir: string): Promise<void>;
+      isLoaded: boolean;
+      computeFaceDescriptor(input: tf.Tensor3D | tf.Tensor3D[]): Promise<Float32Array | Float32Array[]>;
+    };
   };
   TinyFaceDetectorOptions: new (o: { inputSize: number; scoreThreshold: number }) => unknown;
   detectAllFaces(input: tf.Tensor3D, options: unknown): Promise<FaceDetection[]>;

@@ -50,7 +50,9 @@ async function inceptionNetwork(file: string): Promise<FeatureNetwork> {
   const model = await OnnxModel.load(file);
   const input = model.inputs[0];
   if (model.inputs.length !== 1 || !input || input.shape.length !== 4 || input.shape[1] !== 3) {
-    throw new GradeInputError(`${file}: expected one input [N, 3, H, W] (see tools/eval-export-inception.py), got ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join('; ')}`);
+    throw new GradeInputError(
+      `${file}: expected one input [N, 3, H, W] (see tools/eval-export-inception.py), got ${model.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join('; ')}`,
+    );
   }
   const output = model.outputNames[0] as string;
   return {

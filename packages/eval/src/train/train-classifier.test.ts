@@ -8,10 +8,12 @@ import { trainDigitClassifier, type TrainClassifierOptions } from './train-class
 /** Every float initializer of an ONNX file, concatenated. */
 async function loadDigitClassifierWeights(file: string): Promise<number[]> {
   const m = onnx.ModelProto.decode(await fs.readFile(file));
-  return (m.graph?.initializer ?? []).filter((t) => t.dataType === onnx.TensorProto.DataType.FLOAT).flatMap((t) => {
-    const b = Buffer.from(t.rawData ?? new Uint8Array());
-    return Array.from(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)));
-  });
+  return (m.graph?.initializer ?? [])
+    .filter((t) => t.dataType === onnx.TensorProto.DataType.FLOAT)
+    .flatMap((t) => {
+      const b = Buffer.from(t.rawData ?? new Uint8Array());
+      return Array.from(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)));
+    });
 }
 
 let dir: string;
@@ -46,7 +48,15 @@ afterAll(async () => {
 });
 
 const opts = (runDir: string, epochs: number, extra: Partial<TrainClassifierOptions> = {}): TrainClassifierOptions => ({
-  data, runDir, epochs, batchSize: 8, lr: 0.01, seed: 3, config: TINY, quietProgress: true, ...extra,
+  data,
+  runDir,
+  epochs,
+  batchSize: 8,
+  lr: 0.01,
+  seed: 3,
+  config: TINY,
+  quietProgress: true,
+  ...extra,
 });
 
 test('same command, same ONNX bytes; a resumed run ends where a straight one does; ONNX agrees with tfjs', async () => {
@@ -59,7 +69,7 @@ test('same command, same ONNX bytes; a resumed run ends where a straight one doe
   expect(straight.steps).toBe(15);
   // Not bit-identical: tfjs's Adam recomputes beta^t with pow() when its state is restored, where
   // the uninterrupted run multiplies beta in step by step (a float32 rounding apart).
-  const weights = async (f: string) => (await loadDigitClassifierWeights(f));
+  const weights = async (f: string) => await loadDigitClassifierWeights(f);
   const [w1, w2] = [await weights(straight.onnxFile), await weights(resumed.onnxFile)];
   expect(w2.length).toBe(w1.length);
   w1.forEach((v, i) => expect(Math.abs(v - (w2[i] as number))).toBeLessThan(1e-5));

@@ -44,7 +44,8 @@ async function accuracy(model: tf.LayersModel, set: ImageDataset): Promise<numbe
   let correct = 0;
   for await (const batch of set.batches({ batchSize: 256, scaling: DIGIT_SCALING })) {
     const pred = tf.tidy(() => (model.predict(batch.x) as tf.Tensor2D).argMax(-1));
-    const p = await pred.data(), y = await (batch.y as tf.Tensor).data();
+    const p = await pred.data(),
+      y = await (batch.y as tf.Tensor).data();
     for (let i = 0; i < p.length; i++) if (p[i] === y[i]) correct++;
     tf.dispose([pred, batch.x, batch.y as tf.Tensor]);
   }
@@ -55,7 +56,14 @@ const stateSchema = z.object({ step: z.number().int().min(0), epoch: z.number().
 type State = z.infer<typeof stateSchema>;
 
 /** One epoch of cross-entropy steps in the order `rng` draws. */
-async function trainEpoch(model: tf.LayersModel, optimizer: tf.Optimizer, train: ImageDataset, state: State & { rngObject: Rng }, run: TrainingRun<State>, options: TrainClassifierOptions & { classes: number }): Promise<void> {
+async function trainEpoch(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  train: ImageDataset,
+  state: State & { rngObject: Rng },
+  run: TrainingRun<State>,
+  options: TrainClassifierOptions & { classes: number },
+): Promise<void> {
   const stepsPerEpoch = Math.floor(train.length / options.batchSize);
   const bar = progress({ total: stepsPerEpoch, label: `epoch ${state.epoch + 1}/${options.epochs}`, quiet: options.quietProgress });
   for await (const batch of train.batches({ batchSize: options.batchSize, rng: state.rngObject, dropLast: true, scaling: DIGIT_SCALING })) {
@@ -81,7 +89,10 @@ async function trainEpoch(model: tf.LayersModel, optimizer: tf.Optimizer, train:
 /** What the embedded sets' manifest says of their recipe; undefined for a user's folder (it has none). */
 async function embeddedManifest(folder: string): Promise<Record<string, unknown> | undefined> {
   const file = path.join(folder, 'manifest.json');
-  const exists = await fs.stat(file).then(() => true, () => false);
+  const exists = await fs.stat(file).then(
+    () => true,
+    () => false,
+  );
   if (!exists) return undefined;
   const m = await readJsonFile(file, z.looseObject({ format: z.string(), name: z.string(), recipeVersion: z.unknown(), seed: z.unknown(), description: z.unknown() }));
   return m.format === 'dlcv-hw2/embedded-digits' ? { embedded: m.name, recipeVersion: m.recipeVersion, seed: m.seed, description: m.description } : undefined;
@@ -130,8 +141,14 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
   const optimizer = tf.train.adam(options.lr);
   const rng = new Rng(options.seed);
   const run = await openRun({
-    runDir: options.runDir, config, resume: options.resume === true, models: { classifier: model }, optimizers: { adam: optimizer },
-    initialState: { step: 0, epoch: 0, rng: rng.getState() }, stateSchema, log,
+    runDir: options.runDir,
+    config,
+    resume: options.resume === true,
+    models: { classifier: model },
+    optimizers: { adam: optimizer },
+    initialState: { step: 0, epoch: 0, rng: rng.getState() },
+    stateSchema,
+    log,
   });
   rng.setState(run.state.rng);
   const state = { ...run.state, rngObject: rng };
@@ -152,7 +169,8 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
     await run.metrics.flush();
   }
   if (Number.isNaN(valAccuracy)) valAccuracy = await accuracy(model, val);
-  const step = state.step, epoch = state.epoch;
+  const step = state.step,
+    epoch = state.epoch;
 
   // export, then grade the validation split through the ONNX file
   const onnxFile = path.join(options.runDir, 'digit-classifier.onnx');

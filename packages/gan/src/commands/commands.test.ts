@@ -25,7 +25,12 @@ beforeAll(async () => {
   modelDir = path.join(tmp, 'model');
   const stats = await computePreciseStats(g, TINY.nz, SMALL_CALIBRATION);
   const training = { step: 3, epoch: 0, preset: 'report', seed: 0, data: 'test' };
-  await saveGeneratorFolder(modelDir, g, stats.map((t) => tf.variable(t, false)), { model: 'custom', gan: TINY, calibration: SMALL_CALIBRATION, training });
+  await saveGeneratorFolder(
+    modelDir,
+    g,
+    stats.map((t) => tf.variable(t, false)),
+    { model: 'custom', gan: TINY, calibration: SMALL_CALIBRATION, training },
+  );
   await generateToFolder(g, path.join(tmp, 'direct'), { count: 5, seed: 2, nz: TINY.nz, calibration: SMALL_CALIBRATION });
 });
 afterAll(async () => {
@@ -61,13 +66,19 @@ describe('generate', () => {
 
   it('usage errors: no --out, both --model and --checkpoint, a bad --bn', async () => {
     await expect(generateCommand.invoke(['--engine', 'cpu', '--checkpoint', run])).rejects.toThrow(/--out DIR is required/);
-    await expect(generateCommand.invoke(['--engine', 'cpu', '--checkpoint', run, '--model', modelDir, '--out', path.join(tmp, 'x')])).rejects.toThrow(new UsageError('give --model or --checkpoint, not both'));
-    await expect(generateCommand.invoke(['--engine', 'cpu', '--model', modelDir, '--out', path.join(tmp, 'x'), '--bn', 'batch'])).rejects.toThrow('--bn must be one of precise, running, got "batch"');
+    await expect(generateCommand.invoke(['--engine', 'cpu', '--checkpoint', run, '--model', modelDir, '--out', path.join(tmp, 'x')])).rejects.toThrow(
+      new UsageError('give --model or --checkpoint, not both'),
+    );
+    await expect(generateCommand.invoke(['--engine', 'cpu', '--model', modelDir, '--out', path.join(tmp, 'x'), '--bn', 'batch'])).rejects.toThrow(
+      '--bn must be one of precise, running, got "batch"',
+    );
   });
 
   it('names the file of a missing model folder', async () => {
     const none = path.join(tmp, 'no-model');
-    await expect(generateCommand.invoke(['--engine', 'cpu', '--model', none, '--out', path.join(tmp, 'x')])).rejects.toThrow(`${path.join(none, 'config.json')}: not found (is this a model folder written by \`dlcv-gan train\`?)`);
+    await expect(generateCommand.invoke(['--engine', 'cpu', '--model', none, '--out', path.join(tmp, 'x')])).rejects.toThrow(
+      `${path.join(none, 'config.json')}: not found (is this a model folder written by \`dlcv-gan train\`?)`,
+    );
   });
 });
 
@@ -90,7 +101,9 @@ describe('grid', () => {
 
   it('usage errors: too few images, a generator and --images together', async () => {
     await expect(gridCommand.invoke(['--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--count', '64'])).rejects.toThrow(/has 10 PNG images, the grid needs 64/);
-    await expect(gridCommand.invoke(['--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--model', modelDir])).rejects.toThrow(new UsageError('give --model/--checkpoint or --images, not both'));
+    await expect(gridCommand.invoke(['--engine', 'cpu', '--images', path.join(tmp, 'cli1'), '--model', modelDir])).rejects.toThrow(
+      new UsageError('give --model/--checkpoint or --images, not both'),
+    );
     await expect(gridCommand.invoke(['--engine', 'cpu', '--count', '0'])).rejects.toThrow('--count must be >= 1, got 0');
   });
 });

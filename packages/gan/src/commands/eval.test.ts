@@ -21,6 +21,8 @@ describe('eval command', () => {
     jest.spyOn(console, 'log').mockImplementation(() => undefined);
     await expect(evalCommand.invoke(['--engine', 'cpu', '--reference', 'x'])).rejects.toThrow(new UsageError('--out is required'));
     await expect(evalCommand.invoke(['--engine', 'cpu', '--out', 'x'])).rejects.toThrow(/^--reference is required$/);
-    await expect(evalCommand.invoke(['--engine', 'cpu', '--out', 'x', '--reference', 'y', '--features', 'pixels'])).rejects.toThrow('--features must be one of inception, face-descriptor, got "pixels"');
+    await expect(evalCommand.invoke(['--engine', 'cpu', '--out', 'x', '--reference', 'y', '--features', 'pixels'])).rejects.toThrow(
+      '--features must be one of inception, face-descriptor, got "pixels"',
+    );
   });
 });

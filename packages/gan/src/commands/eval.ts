@@ -42,7 +42,15 @@ export const evalCommand = defineCommand({
       const { count, seed, bn } = flags;
       const { g, gan, preciseStats } = await openGenerator(flags);
       const bar = progress({ total: count, label: 'generate' });
-      await generateToFolder(g, outDir, { count, seed, nz: gan.nz, bn, preciseStats, runtime: flags.runtime ?? defaultRuntime(engine?.engine), onBatch: (done) => bar.update(done) });
+      await generateToFolder(g, outDir, {
+        count,
+        seed,
+        nz: gan.nz,
+        bn,
+        preciseStats,
+        runtime: flags.runtime ?? defaultRuntime(engine?.engine),
+        onBatch: (done) => bar.update(done),
+      });
       bar.stop();
       console.log(`wrote ${count} images to ${outDir} (seed ${seed})`);
     }

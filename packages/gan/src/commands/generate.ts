@@ -21,6 +21,8 @@ export const generateCommand = defineCommand({
     const bar = progress({ total: count, label: 'generate' });
     await generateToFolder(g, flags.out, { count, seed, nz: gan.nz, batchSize: batch, bn, preciseStats, runtime, onBatch: (done) => bar.update(done) });
     bar.stop();
-    console.log(`wrote ${count} images to ${flags.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed}, BatchNorm statistics: ${bn}${bn === 'precise' && preciseStats ? ' (stored)' : ''}, runtime ${runtime})`);
+    console.log(
+      `wrote ${count} images to ${flags.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed}, BatchNorm statistics: ${bn}${bn === 'precise' && preciseStats ? ' (stored)' : ''}, runtime ${runtime})`,
+    );
   },
 });

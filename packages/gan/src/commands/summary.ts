@@ -21,7 +21,10 @@ export const summaryCommand = defineCommand({
     for (const name of flags.model === undefined ? MODEL_NAMES : [flags.model]) {
       const config = MODEL_PRESETS[name];
       console.log(`\n=== model ${name}: nz ${config.nz}, ngf ${config.ngf}, ndf ${config.ndf}`);
-      for (const [label, model] of [['Generator', buildGenerator(config)], ['Discriminator', buildDiscriminator(config)]] as const) {
+      for (const [label, model] of [
+        ['Generator', buildGenerator(config)],
+        ['Discriminator', buildDiscriminator(config)],
+      ] as const) {
         const { trainable, nonTrainable } = countParams(model);
         console.log(torchRepr(model, label));
         console.log(layerTable(model).join('\n'));

@@ -12,7 +12,7 @@ export const trainCommand = defineCommand({
     data: flag.path({ help: 'the face folder (hw2_data/face/train), or a digits folder in the homework layout', metavar: 'DIR' }),
     'demo-digits': flag.bool({ help: 'without --data: the embedded MNIST-M digits resized to 64x64' }),
     model: flag.choice(MODEL_NAMES, { help: "the report's model", default: 'A' }),
-    preset: flag.choice(PRESET_NAMES, { help: "optimizer settings (report: Adam D 5e-4, G 5e-3; tutorial: 2e-4 both)", default: 'report' }),
+    preset: flag.choice(PRESET_NAMES, { help: 'optimizer settings (report: Adam D 5e-4, G 5e-3; tutorial: 2e-4 both)', default: 'report' }),
     epochs: flag.int({ help: 'epochs', default: DEFAULT_EPOCHS, min: 1 }),
     batch: flag.int({ help: 'batch size', min: 1, shown: "the preset's (128)" }),
     'lr-d': flag.float({ help: "the discriminator's learning rate", shown: "the preset's" }),
@@ -35,7 +35,13 @@ export const trainCommand = defineCommand({
     const custom = gan.ngf !== base.ngf || gan.ndf !== base.ndf;
     const runDir = flags.out ?? userPath(path.join('runs', `gan-${custom ? 'custom' : flags.model}`));
 
-    const { dataset, description } = await openTrainingData({ data: flags.data, demoDigits: flags['demo-digits'], limit: flags.limit, resize: flags.resize, log: (m) => console.log(m) });
+    const { dataset, description } = await openTrainingData({
+      data: flags.data,
+      demoDigits: flags['demo-digits'],
+      limit: flags.limit,
+      resize: flags.resize,
+      log: (m) => console.log(m),
+    });
     const config = makeTrainConfig({
       model: custom ? 'custom' : flags.model,
       gan,
@@ -52,11 +58,19 @@ export const trainCommand = defineCommand({
       data: description,
     });
     console.log(`data: ${description}: ${dataset.length} images`);
-    console.log(`model ${config.model} (ngf ${gan.ngf}, ndf ${gan.ndf}), preset ${config.preset}: Adam lr D ${config.lrD}, G ${config.lrG}, beta1 ${config.beta1}; batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}`);
+    console.log(
+      `model ${config.model} (ngf ${gan.ngf}, ndf ${gan.ndf}), preset ${config.preset}: Adam lr D ${config.lrD}, G ${config.lrG}, beta1 ${config.beta1}; batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}`,
+    );
     console.log(`run folder: ${runDir}`);
     const result = await train({ runDir, config, source: dataset, resume: flags.resume, stopAtStep: flags['stop-at'] });
     console.log(`stopped at step ${result.step} (${result.stoppedBy}); last checkpoint: ${result.lastCheckpoint ?? 'none'}`);
     console.log(`wrote ${runDir}/{metrics.jsonl, loss.png, samples/, progress.gif, checkpoints/, config.json, model/}`);
-    if (result.stoppedBy === 'failure') throw new Error(`training stopped on ${result.events.filter((e) => e.started).map((e) => e.kind).join(', ')}; the last good checkpoint is ${result.lastCheckpoint ?? 'none'}`);
+    if (result.stoppedBy === 'failure')
+      throw new Error(
+        `training stopped on ${result.events
+          .filter((e) => e.started)
+          .map((e) => e.kind)
+          .join(', ')}; the last good checkpoint is ${result.lastCheckpoint ?? 'none'}`,
+      );
   },
 });

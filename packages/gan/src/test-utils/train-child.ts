@@ -36,7 +36,16 @@ async function main(): Promise<void> {
   const warnings: string[] = [];
   const logs: string[] = [];
   try {
-    const result = await train({ runDir: spec.runDir, config, source, resume: spec.resume, stopAtStep: spec.stopAtStep, quiet: true, log: (l) => logs.push(l), warn: (l) => warnings.push(l) });
+    const result = await train({
+      runDir: spec.runDir,
+      config,
+      source,
+      resume: spec.resume,
+      stopAtStep: spec.stopAtStep,
+      quiet: true,
+      log: (l) => logs.push(l),
+      warn: (l) => warnings.push(l),
+    });
     process.stdout.write(`${JSON.stringify({ result, warnings, logs })}\n`);
   } catch (err) {
     process.stdout.write(`${JSON.stringify({ error: (err as Error).message, warnings, logs })}\n`);

@@ -13,6 +13,13 @@ export const concatConfig: DeviceKernel = {
     const nonEmpty = list.filter((t) => util.sizeFromShape(t.shape) > 0);
     if (nonEmpty.length < 2) throw new Unsupported('fewer than two non-empty inputs');
     ops.accept(...nonEmpty);
-    return ops.concat(nonEmpty, axis, backend_util.computeOutShape(nonEmpty.map((t) => t.shape), axis));
+    return ops.concat(
+      nonEmpty,
+      axis,
+      backend_util.computeOutShape(
+        nonEmpty.map((t) => t.shape),
+        axis,
+      ),
+    );
   },
 };

@@ -9,6 +9,11 @@ export const padV2Config: DeviceKernel = {
     const x = inputs.x!;
     const { paddings, constantValue } = attrs as unknown as PadV2Attrs;
     const shape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
-    return ops.pad(x, paddings.map((p) => p[0]), shape, constantValue ?? 0);
+    return ops.pad(
+      x,
+      paddings.map((p) => p[0]),
+      shape,
+      constantValue ?? 0,
+    );
   },
 };

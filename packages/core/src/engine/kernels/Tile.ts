@@ -8,6 +8,10 @@ export const tileConfig: DeviceKernel = {
     const x = inputs.x!;
     const { reps } = attrs as unknown as TileAttrs;
     if (reps.length !== x.shape.length) throw new Unsupported('reps rank');
-    return ops.tile(x, reps, x.shape.map((d, i) => d * reps[i]!));
+    return ops.tile(
+      x,
+      reps,
+      x.shape.map((d, i) => d * reps[i]!),
+    );
   },
 };

@@ -7,6 +7,10 @@ export const transposeConfig: DeviceKernel = {
   run: ({ inputs, attrs, ops }) => {
     const x = inputs.x!;
     const { perm } = attrs as unknown as TransposeAttrs;
-    return ops.transpose(x, perm, perm.map((p) => x.shape[p]!));
+    return ops.transpose(
+      x,
+      perm,
+      perm.map((p) => x.shape[p]!),
+    );
   },
 };

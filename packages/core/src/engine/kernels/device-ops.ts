@@ -13,15 +13,34 @@ import type { TensorInfo, backend_util } from '@tensorflow/tfjs';
 
 /** Elementwise unary ops, by tfjs kernel name (Gelu: exact, erf-based). */
 export const UNARY_OPS = [
-  'Relu', 'Relu6', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg', 'Sqrt', 'Rsqrt', 'Square', 'Abs', 'Erf',
-  'Reciprocal', 'Softplus', 'Step', 'Log1p', 'Expm1', 'Sign', 'Selu', 'ClipByValue', 'Gelu',
+  'Relu',
+  'Relu6',
+  'LeakyRelu',
+  'Elu',
+  'Sigmoid',
+  'Tanh',
+  'Exp',
+  'Log',
+  'Neg',
+  'Sqrt',
+  'Rsqrt',
+  'Square',
+  'Abs',
+  'Erf',
+  'Reciprocal',
+  'Softplus',
+  'Step',
+  'Log1p',
+  'Expm1',
+  'Sign',
+  'Selu',
+  'ClipByValue',
+  'Gelu',
 ] as const;
 /** Activation gradients, by forward op: saved is the forward input, or output for Elu, Sigmoid, Tanh. */
 export const UNARY_GRAD_OPS = ['Elu', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Gelu'] as const;
 /** Broadcasting binary ops (Prelu: x < 0 ? alpha * x : x). */
-export const BINARY_OPS = [
-  'Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'SquaredDifference', 'Pow', 'Prelu',
-] as const;
+export const BINARY_OPS = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum', 'SquaredDifference', 'Pow', 'Prelu'] as const;
 /** Broadcasting comparisons (bool results). */
 export const COMPARE_OPS = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual'] as const;
 export const REDUCE_OPS = ['Sum', 'Mean', 'Max', 'Min', 'Prod'] as const;

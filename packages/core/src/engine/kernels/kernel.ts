@@ -48,8 +48,7 @@ export function deviceKernelConfigs(reg: DeviceRegistration): { replacing: Kerne
   for (const kernel of reg.kernels) {
     const { kernelName } = kernel;
     if (kernel.fused) {
-      const kernelFunc = (({ inputs, backend, attrs }: TfjsKernelArgs) =>
-        kernel.run({ inputs, attrs: attrs ?? NO_ATTRS, ops: opsFor(backend) })) as unknown as KernelFunc;
+      const kernelFunc = (({ inputs, backend, attrs }: TfjsKernelArgs) => kernel.run({ inputs, attrs: attrs ?? NO_ATTRS, ops: opsFor(backend) })) as unknown as KernelFunc;
       fused.push({ kernelName, backendName, kernelFunc });
       continue;
     }

@@ -38,8 +38,7 @@ export function patchAdam(addon: NativeAddon, backendName: string): void {
     };
     const isArray = Array.isArray(variableGradients);
     const names = isArray ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
-    const grads = names.map((name, i) =>
-      isArray ? variableGradients[i]!.tensor : (variableGradients as tf.NamedTensorMap)[name]);
+    const grads = names.map((name, i) => (isArray ? variableGradients[i]!.tensor : (variableGradients as tf.NamedTensorMap)[name]));
     const registered = tf.engine().registeredVariables;
     // Everything float32 on our backend, or the original implementation does the whole step.
     for (let i = 0; i < names.length; i++) {
@@ -47,28 +46,34 @@ export function patchAdam(addon: NativeAddon, backendName: string): void {
       const g = grads[i];
       if (!value || (g != null && (!vals(g) || !vals(value)))) return original.call(this, variableGradients);
     }
-    const accB1 = this.accBeta1.dataSync()[0]!, accB2 = this.accBeta2.dataSync()[0]!;
-    const omb1 = Math.fround(1 - accB1), omb2 = Math.fround(1 - accB2);
+    const accB1 = this.accBeta1.dataSync()[0]!,
+      accB2 = this.accBeta2.dataSync()[0]!;
+    const omb1 = Math.fround(1 - accB1),
+      omb2 = Math.fround(1 - accB2);
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = registered[name]!;
         if (this.accumulatedFirstMoment[i] == null) {
           this.accumulatedFirstMoment[i] = {
-            originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+            originalName: `${name}/m`,
+            variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
           };
         }
         if (this.accumulatedSecondMoment[i] == null) {
           this.accumulatedSecondMoment[i] = {
-            originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+            originalName: `${name}/v`,
+            variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
           };
         }
         const g = grads[i];
         if (g == null) return;
-        const m = this.accumulatedFirstMoment[i]!.variable, v = this.accumulatedSecondMoment[i]!.variable;
+        const m = this.accumulatedFirstMoment[i]!.variable,
+          v = this.accumulatedSecondMoment[i]!.variable;
         const n = value.size;
-        const newValue = outputF32(n), newM = outputF32(n), newV = outputF32(n);
-        addon.adam(vals(value)!, vals(g)!, vals(m)!, vals(v)!, this.learningRate, this.beta1, this.beta2,
-          this.epsilon, omb1, omb2, newValue, newM, newV);
+        const newValue = outputF32(n),
+          newM = outputF32(n),
+          newV = outputF32(n);
+        addon.adam(vals(value)!, vals(g)!, vals(m)!, vals(v)!, this.learningRate, this.beta1, this.beta2, this.epsilon, omb1, omb2, newValue, newM, newV);
         m.assign(tf.tensor(newM, m.shape, 'float32'));
         v.assign(tf.tensor(newV, v.shape, 'float32'));
         value.assign(tf.tensor(newValue, value.shape, 'float32'));

@@ -5,8 +5,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 
 import {
-  BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_GRAD_OPS, UNARY_OPS,
-  type BinaryOp, type CompareOp, type Conv2DInfo, type DeviceOps, type MatMulGeometry, type ReduceOp, type UnaryGradOp,
+  BINARY_OPS,
+  COMPARE_OPS,
+  REDUCE_OPS,
+  UNARY_GRAD_OPS,
+  UNARY_OPS,
+  type BinaryOp,
+  type CompareOp,
+  type Conv2DInfo,
+  type DeviceOps,
+  type MatMulGeometry,
+  type ReduceOp,
+  type UnaryGradOp,
   type UnaryOp,
 } from '../kernels/device-ops';
 import { Unsupported } from '../kernels/kernel';
@@ -47,20 +57,52 @@ function opCodes(addon: NativeAddon): OpCodes {
 /** [n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw]: the addon's convolution parameters. */
 function convParams(ci: Conv2DInfo): number[] {
   return [
-    ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.filterHeight, ci.filterWidth, ci.outChannels,
-    ci.outHeight, ci.outWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.bottom,
-    ci.padInfo.left, ci.padInfo.right, ci.dilationHeight, ci.dilationWidth,
+    ci.batchSize,
+    ci.inHeight,
+    ci.inWidth,
+    ci.inChannels,
+    ci.filterHeight,
+    ci.filterWidth,
+    ci.outChannels,
+    ci.outHeight,
+    ci.outWidth,
+    ci.strideHeight,
+    ci.strideWidth,
+    ci.padInfo.top,
+    ci.padInfo.bottom,
+    ci.padInfo.left,
+    ci.padInfo.right,
+    ci.dilationHeight,
+    ci.dilationWidth,
   ];
 }
 
 /** [n,h,w,c, oh,ow, kh,kw, sh,sw, pt,pl, dh,dw]: the addon's pooling parameters. */
 function poolParams(ci: Conv2DInfo): number[] {
-  return [ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, ci.filterHeight,
-    ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.left, 1, 1];
+  return [
+    ci.batchSize,
+    ci.inHeight,
+    ci.inWidth,
+    ci.inChannels,
+    ci.outHeight,
+    ci.outWidth,
+    ci.filterHeight,
+    ci.filterWidth,
+    ci.strideHeight,
+    ci.strideWidth,
+    ci.padInfo.top,
+    ci.padInfo.left,
+    1,
+    1,
+  ];
 }
 
 class AddonOps implements DeviceOps {
-  constructor(private readonly addon: NativeAddon, private readonly codes: OpCodes, private readonly b: CpuLikeBackend) {}
+  constructor(
+    private readonly addon: NativeAddon,
+    private readonly codes: OpCodes,
+    private readonly b: CpuLikeBackend,
+  ) {}
 
   private f32(t: TensorInfo | undefined | null): Float32Array {
     if (t == null) throw new Unsupported('missing input');
@@ -90,25 +132,30 @@ class AddonOps implements DeviceOps {
   }
 
   conv2d(x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, bias: TensorInfo | null): TensorInfo {
-    const xv = this.f32(x), wv = this.f32(filter), bv = this.f32opt(bias);
+    const xv = this.f32(x),
+      wv = this.f32(filter),
+      bv = this.f32opt(bias);
     const y = outputF32(size(info.outShape));
     this.addon.conv2d(xv, wv, y, convParams(info), bv);
     return this.out(info.outShape, y);
   }
   conv2dBackpropInput(dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
-    const dyv = this.f32(dy), wv = this.f32(filter);
+    const dyv = this.f32(dy),
+      wv = this.f32(filter);
     const dx = outputF32(size(info.inShape));
     this.addon.conv2dBackpropInput(dyv, wv, dx, convParams(info));
     return this.out([...info.inShape], dx);
   }
   conv2dBackpropFilter(x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
-    const xv = this.f32(x), dyv = this.f32(dy);
+    const xv = this.f32(x),
+      dyv = this.f32(dy);
     const dw = outputF32(size(info.filterShape));
     this.addon.conv2dBackpropFilter(xv, dyv, dw, convParams(info));
     return this.out([...info.filterShape], dw);
   }
   matMul(a: TensorInfo, b: TensorInfo, g: MatMulGeometry): TensorInfo {
-    const av = this.f32(a), bv = this.f32(b);
+    const av = this.f32(a),
+      bv = this.f32(b);
     const n = size(g.outShape);
     // k = 0: a zero product, so the zero-filled array is the result
     const o = g.k > 0 ? outputF32(n) : new Float32Array(n);
@@ -119,7 +166,8 @@ class AddonOps implements DeviceOps {
   }
 
   binary(op: BinaryOp, a: TensorInfo, b: TensorInfo, outShape: number[]): TensorInfo {
-    const av = this.f32(a), bv = this.f32(b);
+    const av = this.f32(a),
+      bv = this.f32(b);
     const o = outputF32(size(outShape));
     this.addon.binary(this.codes.binary[op], av, a.shape, bv, b.shape, o, outShape);
     return this.out(outShape, o);
@@ -129,7 +177,8 @@ class AddonOps implements DeviceOps {
     this.addon.binary(this.codes.binary[op], tv, target.shape, this.f32(b), b.shape, tv, target.shape);
   }
   compare(op: CompareOp, a: TensorInfo, b: TensorInfo, outShape: number[]): TensorInfo {
-    const av = this.f32(a), bv = this.f32(b);
+    const av = this.f32(a),
+      bv = this.f32(b);
     const o = new Uint8Array(size(outShape));
     this.addon.compare(this.codes.compare[op], av, a.shape, bv, b.shape, o, outShape);
     return this.out(outShape, o, 'bool');
@@ -145,7 +194,8 @@ class AddonOps implements DeviceOps {
     this.addon.unary(this.codes.unary[op], v, v, alpha, beta);
   }
   unaryGrad(op: UnaryGradOp, dy: TensorInfo, saved: TensorInfo, alpha: number): TensorInfo {
-    const dyv = this.f32(dy), sv = this.f32(saved);
+    const dyv = this.f32(dy),
+      sv = this.f32(saved);
     const o = outputF32(dyv.length);
     this.addon.unaryGrad(this.codes.unaryGrad[op], dyv, sv, o, alpha);
     return this.out(dy.shape, o);
@@ -153,7 +203,8 @@ class AddonOps implements DeviceOps {
   select(condition: TensorInfo, a: TensorInfo, b: TensorInfo): TensorInfo {
     const cv = this.b.data.get(condition.dataId).values;
     if (!(cv instanceof Uint8Array)) throw new Unsupported('condition values');
-    const av = this.f32(a), bv = this.f32(b);
+    const av = this.f32(a),
+      bv = this.f32(b);
     if (cv.length !== av.length || bv.length !== av.length) throw new Unsupported('broadcast select');
     const o = outputF32(av.length);
     this.addon.select(cv, av, bv, o);
@@ -181,7 +232,9 @@ class AddonOps implements DeviceOps {
   }
   argReduce(isMax: boolean, x: TensorInfo, axis: number, outShape: number[]): TensorInfo {
     const xv = this.f32(x);
-    const A = size(x.shape.slice(0, axis)), R = x.shape[axis]!, B = size(x.shape.slice(axis + 1));
+    const A = size(x.shape.slice(0, axis)),
+      R = x.shape[axis]!,
+      B = size(x.shape.slice(axis + 1));
     const o = new Int32Array(A * B);
     this.addon.argReduce(isMax ? 1 : 0, xv, A, R, B, o);
     return this.out(outShape, o, 'int32');
@@ -233,7 +286,8 @@ class AddonOps implements DeviceOps {
     return this.out(info.outShape, y);
   }
   maxPoolGrad(dy: TensorInfo, x: TensorInfo, info: Conv2DInfo): TensorInfo {
-    const dyv = this.f32(dy), xv = this.f32(x);
+    const dyv = this.f32(dy),
+      xv = this.f32(x);
     const dx = outputF32(xv.length);
     this.addon.maxPoolGrad(dyv, xv, dx, poolParams(info));
     return this.out(x.shape, dx);
@@ -245,44 +299,50 @@ class AddonOps implements DeviceOps {
     return this.out(input.shape, dx);
   }
 
-  batchNorm(x: TensorInfo, mean: TensorInfo, variance: TensorInfo, scale: TensorInfo | null, offset: TensorInfo | null,
-    eps: number): TensorInfo {
+  batchNorm(x: TensorInfo, mean: TensorInfo, variance: TensorInfo, scale: TensorInfo | null, offset: TensorInfo | null, eps: number): TensorInfo {
     const xv = this.f32(x);
     const c = x.shape[x.shape.length - 1] ?? 1;
     const o = outputF32(xv.length);
-    this.addon.batchNorm(xv, xv.length / c, c, this.f32(mean), this.f32(variance), this.f32opt(scale), this.f32opt(offset),
-      eps, o);
+    this.addon.batchNorm(xv, xv.length / c, c, this.f32(mean), this.f32(variance), this.f32opt(scale), this.f32opt(offset), eps, o);
     return this.out(x.shape, o);
   }
   batchNormTrain(x: TensorInfo, scale: TensorInfo, offset: TensorInfo, eps: number): TensorInfo[] {
     const xv = this.f32(x);
     const c = x.shape[x.shape.length - 1]!;
-    const y = outputF32(xv.length), mean = new Float32Array(c), variance = new Float32Array(c), invStd = new Float32Array(c);
+    const y = outputF32(xv.length),
+      mean = new Float32Array(c),
+      variance = new Float32Array(c),
+      invStd = new Float32Array(c);
     this.addon.batchNormTrain(xv, xv.length / c, c, this.f32(scale), this.f32(offset), eps, y, mean, variance, invStd);
     return [this.out(x.shape, y), this.out([c], mean), this.out([c], variance), this.out([c], invStd)];
   }
   batchNormTrainGrad(dy: TensorInfo, x: TensorInfo, scale: TensorInfo, mean: TensorInfo, invStd: TensorInfo): TensorInfo[] {
     const xv = this.f32(x);
     const c = x.shape[x.shape.length - 1]!;
-    const dx = outputF32(xv.length), ds = new Float32Array(c), doff = new Float32Array(c);
-    this.addon.batchNormTrainGrad(this.f32(dy), xv, xv.length / c, c, this.f32(scale), this.f32(mean), this.f32(invStd),
-      dx, ds, doff);
+    const dx = outputF32(xv.length),
+      ds = new Float32Array(c),
+      doff = new Float32Array(c);
+    this.addon.batchNormTrainGrad(this.f32(dy), xv, xv.length / c, c, this.f32(scale), this.f32(mean), this.f32(invStd), dx, ds, doff);
     return [this.out(x.shape, dx), this.out([c], ds), this.out([c], doff)];
   }
   groupNorm(x: TensorInfo, scale: TensorInfo, offset: TensorInfo, groups: number, eps: number): TensorInfo[] {
     const xv = this.f32(x);
-    const c = x.shape[x.shape.length - 1]!, n = x.shape[0]!;
-    const y = outputF32(xv.length), mean = new Float32Array(n * groups), invStd = new Float32Array(n * groups);
+    const c = x.shape[x.shape.length - 1]!,
+      n = x.shape[0]!;
+    const y = outputF32(xv.length),
+      mean = new Float32Array(n * groups),
+      invStd = new Float32Array(n * groups);
     this.addon.groupNorm(xv, n, xv.length / (n * c), c, groups, this.f32(scale), this.f32(offset), eps, y, mean, invStd);
     return [this.out(x.shape, y), this.out([n, groups], mean), this.out([n, groups], invStd)];
   }
-  groupNormGrad(dy: TensorInfo, x: TensorInfo, scale: TensorInfo, mean: TensorInfo, invStd: TensorInfo,
-    groups: number): TensorInfo[] {
+  groupNormGrad(dy: TensorInfo, x: TensorInfo, scale: TensorInfo, mean: TensorInfo, invStd: TensorInfo, groups: number): TensorInfo[] {
     const xv = this.f32(x);
-    const c = x.shape[x.shape.length - 1]!, n = x.shape[0]!;
-    const dx = outputF32(xv.length), ds = new Float32Array(c), doff = new Float32Array(c);
-    this.addon.groupNormGrad(this.f32(dy), xv, n, xv.length / (n * c), c, groups, this.f32(scale), this.f32(mean),
-      this.f32(invStd), dx, ds, doff);
+    const c = x.shape[x.shape.length - 1]!,
+      n = x.shape[0]!;
+    const dx = outputF32(xv.length),
+      ds = new Float32Array(c),
+      doff = new Float32Array(c);
+    this.addon.groupNormGrad(this.f32(dy), xv, n, xv.length / (n * c), c, groups, this.f32(scale), this.f32(mean), this.f32(invStd), dx, ds, doff);
     return [this.out(x.shape, dx), this.out([c], ds), this.out([c], doff)];
   }
 }

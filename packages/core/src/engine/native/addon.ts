@@ -17,8 +17,7 @@ export interface NativeAddon {
   conv2d(x: F32, w: F32, y: F32, params: Ints, bias?: F32 | null): void;
   conv2dBackpropInput(dy: F32, w: F32, dx: F32, params: Ints): void;
   conv2dBackpropFilter(x: F32, dy: F32, dw: F32, params: Ints): void;
-  matmul(a: F32, b: F32, out: F32, batchA: number, batchB: number, m: number, k: number, n: number,
-    transA: number, transB: number): void;
+  matmul(a: F32, b: F32, out: F32, batchA: number, batchB: number, m: number, k: number, n: number, transA: number, transB: number): void;
   binary(op: number, a: F32, aShape: Ints, b: F32, bShape: Ints, out: F32, outShape: Ints): void;
   compare(op: number, a: F32, aShape: Ints, b: F32, bShape: Ints, out: Uint8Array, outShape: Ints): void;
   unary(op: number, x: F32, out: F32, alpha: number, beta: number): void;
@@ -37,18 +36,26 @@ export interface NativeAddon {
   avgPool(x: F32, y: F32, params: Ints): void;
   maxPoolGrad(dy: F32, x: F32, dx: F32, params: Ints): void;
   avgPoolGrad(dy: F32, dx: F32, params: Ints): void;
-  batchNorm(x: F32, rows: number, c: number, mean: F32, variance: F32, scale: F32 | null, offset: F32 | null,
-    eps: number, out: F32): void;
-  batchNormTrain(x: F32, rows: number, c: number, scale: F32 | null, offset: F32 | null, eps: number, y: F32,
-    mean: F32, variance: F32, invStd: F32): void;
-  batchNormTrainGrad(dy: F32, x: F32, rows: number, c: number, scale: F32 | null, mean: F32, invStd: F32,
-    dx: F32, dscale: F32, doffset: F32): void;
-  groupNorm(x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, offset: F32 | null,
-    eps: number, y: F32, mean: F32, invStd: F32): void;
-  groupNormGrad(dy: F32, x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, mean: F32,
-    invStd: F32, dx: F32, dscale: F32, doffset: F32): void;
-  adam(v: F32, g: F32, m: F32, s: F32, lr: number, beta1: number, beta2: number, eps: number,
-    oneMinusAccBeta1: number, oneMinusAccBeta2: number, outV: F32, outM: F32, outS: F32): void;
+  batchNorm(x: F32, rows: number, c: number, mean: F32, variance: F32, scale: F32 | null, offset: F32 | null, eps: number, out: F32): void;
+  batchNormTrain(x: F32, rows: number, c: number, scale: F32 | null, offset: F32 | null, eps: number, y: F32, mean: F32, variance: F32, invStd: F32): void;
+  batchNormTrainGrad(dy: F32, x: F32, rows: number, c: number, scale: F32 | null, mean: F32, invStd: F32, dx: F32, dscale: F32, doffset: F32): void;
+  groupNorm(x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, offset: F32 | null, eps: number, y: F32, mean: F32, invStd: F32): void;
+  groupNormGrad(dy: F32, x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, mean: F32, invStd: F32, dx: F32, dscale: F32, doffset: F32): void;
+  adam(
+    v: F32,
+    g: F32,
+    m: F32,
+    s: F32,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    oneMinusAccBeta1: number,
+    oneMinusAccBeta2: number,
+    outV: F32,
+    outM: F32,
+    outS: F32,
+  ): void;
 }
 
 /** Where the addon may be: $DLCV_NATIVE_PATH, then build/Release of the core package. */

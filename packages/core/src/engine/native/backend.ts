@@ -55,8 +55,11 @@ export function registerNativeBackend(addon: NativeAddon): { kernels: string[] }
   const cpuKernels = tf.getKernelsForBackend('cpu');
   const cpuFuncs = new Map<string, KernelFunc>(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
   const { replacing: natives, fused } = deviceKernelConfigs({
-    backendName: NATIVE_BACKEND_NAME, kernels: KERNELS, opsFor: addonOpsFor(addon),
-    fallbackFor: (name) => cpuFuncs.get(name), stats: kernelStats,
+    backendName: NATIVE_BACKEND_NAME,
+    kernels: KERNELS,
+    opsFor: addonOpsFor(addon),
+    fallbackFor: (name) => cpuFuncs.get(name),
+    stats: kernelStats,
   });
   const overridden = new Set(natives.map((k) => k.kernelName));
   const already = new Set(tf.getKernelsForBackend(NATIVE_BACKEND_NAME).map((k) => k.kernelName));

@@ -2,9 +2,7 @@
 // loads the addon, registers the 'dlcv-native' backend (without selecting it) and never throws.
 import type { NativeAddon } from './addon';
 
-export type NativeBackendResult =
-  | { ok: true; backendName: string; threads: number; detail: string }
-  | { ok: false; reason: string };
+export type NativeBackendResult = { ok: true; backendName: string; threads: number; detail: string } | { ok: false; reason: string };
 
 let cached: NativeBackendResult | null = null;
 let cachedAddon: NativeAddon | null = null;

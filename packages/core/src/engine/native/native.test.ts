@@ -58,7 +58,7 @@ describeEngine(NATIVE_ENGINE, 'output pool', (engine) => {
   const input = (seed: number) => tf.tensor2d(rand([64, 512], seed).data, [64, 512]);
   beforeEach(() => tf.setBackend(engine.backend));
 
-  test('a disposed output\'s buffer is the next same-size output\'s, and holds its new values', () => {
+  test("a disposed output's buffer is the next same-size output's, and holds its new values", () => {
     const x = input(1);
     const y1 = tf.relu(x);
     const buffer = valuesOf(y1).buffer;
@@ -73,7 +73,7 @@ describeEngine(NATIVE_ENGINE, 'output pool', (engine) => {
     tf.dispose([x, y2]);
   });
 
-  test('what dataSync returned survives its tensor\'s disposal and the buffer\'s reuse', async () => {
+  test("what dataSync returned survives its tensor's disposal and the buffer's reuse", async () => {
     const x = input(2);
     const y = tf.relu(x);
     const kept = y.dataSync();

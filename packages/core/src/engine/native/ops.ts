@@ -21,8 +21,7 @@ export function gelu<T extends tf.Tensor>(x: T): T {
  * statistics; those two are treated as constants by the gradient (use them only for the running
  * averages, not in the loss).
  */
-export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, eps = 1e-5):
-  { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, eps = 1e-5): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   if (hasKernel(BN_TRAIN) && x.dtype === 'float32') {
     const [y, mean, variance, invStd] = tf.engine().runKernel(BN_TRAIN, { x, scale, offset } as never, { eps } as never) as tf.Tensor[];
     invStd!.dispose();
@@ -58,7 +57,10 @@ export function groupNorm<T extends tf.Tensor>(x: T, scale: tf.Tensor1D, offset:
     const n = x.shape[0]!;
     const grouped = x.reshape([n, -1, groups, c / groups]);
     const { mean, variance } = tf.moments(grouped, [1, 3], true);
-    const normed = grouped.sub(mean).mul(tf.rsqrt(variance.add(eps))).reshape(x.shape);
+    const normed = grouped
+      .sub(mean)
+      .mul(tf.rsqrt(variance.add(eps)))
+      .reshape(x.shape);
     return normed.mul(scale).add(offset);
   }) as T;
 }

@@ -9,8 +9,7 @@ import { ACT_GRAD } from './names';
 export const dlcvActivationGradConfig: DeviceKernel = {
   kernelName: ACT_GRAD,
   fused: true,
-  run: ({ inputs, attrs, ops }) =>
-    ops.unaryGrad(attrs.op as UnaryGradOp, inputs.dy!, inputs.saved!, (attrs.alpha as number) ?? 0),
+  run: ({ inputs, attrs, ops }) => ops.unaryGrad(attrs.op as UnaryGradOp, inputs.dy!, inputs.saved!, (attrs.alpha as number) ?? 0),
 };
 
 /** Runs the activation gradient kernel on the active backend. */

@@ -5,6 +5,5 @@ import { BN_TRAIN_GRAD } from './names';
 export const dlcvBatchNormTrainGradConfig: DeviceKernel = {
   kernelName: BN_TRAIN_GRAD,
   fused: true,
-  run: ({ inputs, ops }) =>
-    ops.batchNormTrainGrad(inputs.dy!, inputs.x!, inputs.scale!, inputs.mean!, inputs.invStd!),
+  run: ({ inputs, ops }) => ops.batchNormTrainGrad(inputs.dy!, inputs.x!, inputs.scale!, inputs.mean!, inputs.invStd!),
 };

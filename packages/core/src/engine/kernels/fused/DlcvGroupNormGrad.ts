@@ -6,6 +6,5 @@ import { GROUP_NORM_GRAD } from './names';
 export const dlcvGroupNormGradConfig: DeviceKernel = {
   kernelName: GROUP_NORM_GRAD,
   fused: true,
-  run: ({ inputs, attrs, ops }) =>
-    ops.groupNormGrad(inputs.dy!, inputs.x!, inputs.scale!, inputs.mean!, inputs.invStd!, attrs.groups as number),
+  run: ({ inputs, attrs, ops }) => ops.groupNormGrad(inputs.dy!, inputs.x!, inputs.scale!, inputs.mean!, inputs.invStd!, attrs.groups as number),
 };

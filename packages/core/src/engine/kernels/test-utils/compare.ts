@@ -37,7 +37,8 @@ export function runOn(backend: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) 
 /** max |a - b| / max |b|; Infinity for differing lengths or any NaN. */
 export function relErr(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < a.length; i++) {
     num = Math.max(num, Math.abs(a[i]! - b[i]!));
     den = Math.max(den, Math.abs(b[i]!));
@@ -50,8 +51,7 @@ export function relErr(a: Float32Array, b: Float32Array): number {
  * Compares fn's forward and the gradients of sum(out * w) w.r.t. all inputs on `backend` with the
  * cpu backend's.
  */
-export function check(backend: string, name: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor,
-  opts: { grad?: boolean; tol?: number } = {}): void {
+export function check(backend: string, name: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor, opts: { grad?: boolean; tol?: number } = {}): void {
   const tol = opts.tol ?? TOL;
   const wrapped = (...xs: tf.Tensor[]) => {
     const y = fn(...xs);

@@ -66,7 +66,9 @@ export function describeEngine(entry: EngineEntry, title: string, fn: (engine: E
     });
     const backend = loaded.backendName;
     fn({
-      name: entry.name, backend, kernelStats: () => entry.kernelStats(),
+      name: entry.name,
+      backend,
+      kernelStats: () => entry.kernelStats(),
       check: (name, inputs, f, opts) => check(backend, name, inputs, f, opts),
     });
   });

@@ -21,8 +21,7 @@ describeEachEngine('convolutions', (engine) => {
   for (const [name, xs, ws, s, p, dil] of cases) {
     test(`conv2d ${name}`, () => {
       // tfjs has no conv2d gradient for dilation > 1: forward only there
-      engine.check(name, [rand(xs, 1), rand(ws, 2)], (x, w) =>
-        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, p, 'NHWC', dil), { grad: dil === 1 });
+      engine.check(name, [rand(xs, 1), rand(ws, 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, p, 'NHWC', dil), { grad: dil === 1 });
     });
   }
   const tcases: [string, number[], number[], number[], number, 'same' | 'valid'][] = [
@@ -35,8 +34,7 @@ describeEachEngine('convolutions', (engine) => {
   ];
   for (const [name, xs, ws, os, s, p] of tcases) {
     test(`conv2dTranspose ${name}`, () => {
-      engine.check(name, [rand(xs, 3), rand(ws, 4)], (x, w) =>
-        tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, os as [number, number, number, number], s, p));
+      engine.check(name, [rand(xs, 3), rand(ws, 4)], (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, os as [number, number, number, number], s, p));
     });
   }
   // 3x3 stride-1 layers with >= 16 channels each way take oneDNN's Winograd F(4x4,3x3) kernels:
@@ -51,14 +49,16 @@ describeEachEngine('convolutions', (engine) => {
     test(`conv2d Winograd ${name}`, () => {
       engine.check(name, [rand(xs, 11), rand(ws, 12)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, p));
       engine.check(`${name} + bias`, [rand(xs, 13), rand(ws, 14), rand([ws[3]!], 15)], (x, w, b) =>
-        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: p, bias: b }));
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: p, bias: b }),
+      );
     });
   }
 
   test('fused conv2d + bias + relu / leakyrelu / sigmoid', () => {
     for (const activation of ['relu', 'leakyrelu', 'sigmoid', 'linear'] as const) {
       engine.check(`fused ${activation}`, [rand([2, 8, 8, 4], 5), rand([3, 3, 4, 6], 6), rand([6], 7)], (x, w, b) =>
-        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation, leakyreluAlpha: 0.2 }));
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation, leakyreluAlpha: 0.2 }),
+      );
     }
   });
 

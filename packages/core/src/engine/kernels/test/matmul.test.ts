@@ -17,7 +17,8 @@ describeEachEngine('matmul', (engine) => {
   test('fused matmul with bias and activations (dense layers)', () => {
     for (const activation of ['relu', 'linear', 'sigmoid'] as const) {
       engine.check(`fmm ${activation}`, [rand([32, 100], 1), rand([100, 50], 2), rand([50], 3)], (a, b, c) =>
-        tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c, activation }));
+        tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c, activation }),
+      );
     }
   });
 });

@@ -35,24 +35,28 @@ describeEachEngine('optimizer and full model', (engine) => {
 
   test('full model gradient check: DCGAN-style D and G (tf.layers, training mode)', () => {
     const build = () => {
-      const g = tf.sequential({ layers: [
-        tf.layers.conv2dTranspose({ inputShape: [1, 1, 16], filters: 32, kernelSize: 4, strides: 1, padding: 'valid', useBias: false }),
-        tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
-        tf.layers.reLU(),
-        tf.layers.conv2dTranspose({ filters: 16, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
-        tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
-        tf.layers.reLU(),
-        tf.layers.conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: 'same', useBias: false, activation: 'tanh' }),
-      ] });
-      const dm = tf.sequential({ layers: [
-        tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 16, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
-        tf.layers.leakyReLU({ alpha: 0.2 }),
-        tf.layers.conv2d({ filters: 32, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
-        tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
-        tf.layers.leakyReLU({ alpha: 0.2 }),
-        tf.layers.conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, activation: 'sigmoid' }),
-        tf.layers.flatten(),
-      ] });
+      const g = tf.sequential({
+        layers: [
+          tf.layers.conv2dTranspose({ inputShape: [1, 1, 16], filters: 32, kernelSize: 4, strides: 1, padding: 'valid', useBias: false }),
+          tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
+          tf.layers.reLU(),
+          tf.layers.conv2dTranspose({ filters: 16, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
+          tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
+          tf.layers.reLU(),
+          tf.layers.conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: 'same', useBias: false, activation: 'tanh' }),
+        ],
+      });
+      const dm = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 16, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
+          tf.layers.leakyReLU({ alpha: 0.2 }),
+          tf.layers.conv2d({ filters: 32, kernelSize: 4, strides: 2, padding: 'same', useBias: false }),
+          tf.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 }),
+          tf.layers.leakyReLU({ alpha: 0.2 }),
+          tf.layers.conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, activation: 'sigmoid' }),
+          tf.layers.flatten(),
+        ],
+      });
       return { g, dm };
     };
     const z = rand([4, 1, 1, 16], 11);

@@ -15,8 +15,7 @@ describeEachEngine('normalization', (engine) => {
     };
     engine.check('bn2d', [rand([4, 6, 6, 8], 1), rand([8], 2, 0.5, 1.5), rand([8], 3)], bn);
     engine.check('bn1d', [rand([32, 50], 1), rand([50], 2, 0.5, 1.5), rand([50], 3)], bn);
-    engine.check('bn inference', [rand([4, 6, 6, 8], 1), rand([8], 2), rand([8], 3, 0.5, 1.5)], (x, m, v) =>
-      tf.batchNorm(x, m, v, undefined, undefined, 1e-3), { grad: false });
+    engine.check('bn inference', [rand([4, 6, 6, 8], 1), rand([8], 2), rand([8], 3, 0.5, 1.5)], (x, m, v) => tf.batchNorm(x, m, v, undefined, undefined, 1e-3), { grad: false });
   });
   test('GroupNorm pieces (reshape + moments over non-contiguous axes)', () => {
     const gn = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -30,32 +29,50 @@ describeEachEngine('normalization', (engine) => {
     engine.check('groupnorm', [rand([2, 7, 7, 16], 1), rand([16], 2, 0.5, 1.5), rand([16], 3)], gn);
   });
   test('fused batchNormTrain (native kernel) against moments + batchNorm on cpu, with grads', () => {
-    for (const shape of [[4, 6, 6, 8], [64, 50], [3, 5, 5, 130]]) {
+    for (const shape of [
+      [4, 6, 6, 8],
+      [64, 50],
+      [3, 5, 5, 130],
+    ]) {
       const c = shape[shape.length - 1]!;
       engine.check(`bnTrain ${shape}`, [rand(shape, 1, -2, 3), rand([c], 2, 0.5, 1.5), rand([c], 3)], (x, g, b) => {
         const r = batchNormTrain(x, g, b, 1e-5);
         return r.y;
       });
-      engine.check(`bnTrain stats ${shape}`, [rand(shape, 1, -2, 3), rand([c], 2, 0.5, 1.5), rand([c], 3)], (x, g, b) => {
-        const r = batchNormTrain(x, g, b, 1e-5);
-        return tf.concat([r.mean, r.variance]);
-      }, { grad: false });
+      engine.check(
+        `bnTrain stats ${shape}`,
+        [rand(shape, 1, -2, 3), rand([c], 2, 0.5, 1.5), rand([c], 3)],
+        (x, g, b) => {
+          const r = batchNormTrain(x, g, b, 1e-5);
+          return tf.concat([r.mean, r.variance]);
+        },
+        { grad: false },
+      );
     }
   });
   test('fused groupNorm (native kernel) against an independent reshape + moments GroupNorm on cpu, with grads', () => {
     // reference: written out here, not the op's own fallback
     const ref = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, groups: number) => {
-      const n = x.shape[0]!, c = x.shape[x.shape.length - 1]!;
+      const n = x.shape[0]!,
+        c = x.shape[x.shape.length - 1]!;
       const xr = tf.reshape(x, [n, -1, groups, c / groups]);
       const { mean, variance } = tf.moments(xr, [1, 3], true);
       return tf.add(tf.mul(tf.reshape(tf.div(tf.sub(xr, mean), tf.sqrt(tf.add(variance, 1e-5))), x.shape), g), b);
     };
     // U-Net shapes (n_feat 16 stand-ins: 28x28, 14x14, 7x7), a group of one channel, rank 2, batch 1
-    const cases: [number[], number][] = [[[3, 28, 28, 16], 8], [[2, 14, 14, 32], 8], [[4, 7, 7, 64], 8], [[2, 5, 5, 6], 6], [[5, 24], 4], [[1, 3, 3, 8], 2]];
+    const cases: [number[], number][] = [
+      [[3, 28, 28, 16], 8],
+      [[2, 14, 14, 32], 8],
+      [[4, 7, 7, 64], 8],
+      [[2, 5, 5, 6], 6],
+      [[5, 24], 4],
+      [[1, 3, 3, 8], 2],
+    ];
     for (const [shape, groups] of cases) {
       const c = shape[shape.length - 1]!;
       engine.check(`groupNorm ${shape} / ${groups}`, [rand(shape, 1, -2, 3), rand([c], 2, 0.5, 1.5), rand([c], 3)], (x, g, b) =>
-        tf.getBackend() === 'cpu' ? ref(x, g, b, groups) : groupNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, groups, 1e-5));
+        tf.getBackend() === 'cpu' ? ref(x, g, b, groups) : groupNorm(x, g as tf.Tensor1D, b as tf.Tensor1D, groups, 1e-5),
+      );
     }
     // the native side above really ran the fused kernels, not the op's tfjs fallback
     expect(tf.getKernel('DlcvGroupNorm', engine.backend)).toBeDefined();
@@ -65,7 +82,6 @@ describeEachEngine('normalization', (engine) => {
     engine.check('gelu op', [rand([2, 7, 7, 16], 1, -4, 4)], (x) => gelu(x));
   });
   test('GELU (exact, via erf) as in the U-Net', () => {
-    engine.check('gelu', [rand([2, 7, 7, 16], 1, -3, 3)], (x) =>
-      tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))));
+    engine.check('gelu', [rand([2, 7, 7, 16], 1, -3, 3)], (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))));
   });
 });

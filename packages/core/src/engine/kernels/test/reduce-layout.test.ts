@@ -7,7 +7,12 @@ import { describeEachEngine } from '../test-utils/engines';
 describeEachEngine('reductions and layout', (engine) => {
   const shape = [4, 5, 6, 7];
   const axesList: (number | number[])[] = [0, 1, 3, -1, [0, 1, 2], [1, 2], [0, 2], [1, 3], [0, 1, 2, 3]];
-  for (const [name, op] of [['sum', tf.sum], ['mean', tf.mean], ['max', tf.max], ['min', tf.min]] as const) {
+  for (const [name, op] of [
+    ['sum', tf.sum],
+    ['mean', tf.mean],
+    ['max', tf.max],
+    ['min', tf.min],
+  ] as const) {
     test(`${name} over many axes (+ keepDims, grads)`, () => {
       for (const ax of axesList) {
         engine.check(`${name} ${ax}`, [rand(shape, 3)], (x) => op(x, ax));
@@ -31,7 +36,17 @@ describeEachEngine('reductions and layout', (engine) => {
     engine.check('slice', [rand([2, 6, 6, 8], 1)], (x) => tf.slice(x, [0, 1, 2, 3], [2, 3, 3, 4]));
     engine.check('concat -1', [rand([2, 4, 4, 3], 1), rand([2, 4, 4, 5], 2)], (a, b) => tf.concat([a, b], -1));
     engine.check('concat 0', [rand([2, 4], 1), rand([3, 4], 2)], (a, b) => tf.concat([a, b], 0));
-    engine.check('pad', [rand([2, 3, 4], 1)], (x) => tf.pad(x, [[1, 0], [0, 2], [3, 1]], 0.5));
+    engine.check('pad', [rand([2, 3, 4], 1)], (x) =>
+      tf.pad(
+        x,
+        [
+          [1, 0],
+          [0, 2],
+          [3, 1],
+        ],
+        0.5,
+      ),
+    );
     engine.check('slice grad (pad)', [rand([8, 6], 1)], (x) => tf.slice(x, [0, 0], [4, 6]));
     engine.check('split -1', [rand([2, 4, 4, 7], 1)], (x) => tf.split(x, [3, 4], -1)[1]!);
     engine.check('split 1 even', [rand([2, 6, 3], 1)], (x) => tf.split(x, 3, 1)[2]!);

@@ -13,8 +13,7 @@ export function conv2DInfo(attrs: ConvAttrs, inShape: number[], filterShape: num
   const { strides, pad, dataFormat, dimRoundingMode } = attrs;
   const fmt = dataFormat as string | undefined;
   if (fmt != null && fmt !== 'NHWC' && fmt !== 'channelsLast') throw new Unsupported(`dataFormat ${String(fmt)}`);
-  return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, strides, dilations, pad as never,
-    dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, strides, dilations, pad as never, dimRoundingMode, false, 'channelsLast');
 }
 
 /** The geometry of a 2-D pooling of an input of `shape`. */

@@ -12,7 +12,8 @@ export function binaryKernel(kernelName: BinaryOp): DeviceKernel {
   return {
     kernelName,
     run: ({ inputs, ops }) => {
-      const a = inputs.a!, b = inputs.b!;
+      const a = inputs.a!,
+        b = inputs.b!;
       return ops.binary(kernelName, a, b, backend_util.assertAndGetBroadcastShape(a.shape, b.shape));
     },
   };
@@ -23,7 +24,8 @@ export function compareKernel(kernelName: CompareOp): DeviceKernel {
   return {
     kernelName,
     run: ({ inputs, ops }) => {
-      const a = inputs.a!, b = inputs.b!;
+      const a = inputs.a!,
+        b = inputs.b!;
       return ops.compare(kernelName, a, b, backend_util.assertAndGetBroadcastShape(a.shape, b.shape));
     },
   };

@@ -13,7 +13,10 @@ export function reduceKernel(kernelName: ReduceOp, axisAttr: 'axis' | 'reduction
     run: ({ inputs, attrs, ops }) => {
       const x = inputs.x!;
       const rank = x.shape.length;
-      const axes = util.parseAxisParam(attrs[axisAttr] as number | number[], x.shape).slice().sort((p, q) => p - q);
+      const axes = util
+        .parseAxisParam(attrs[axisAttr] as number | number[], x.shape)
+        .slice()
+        .sort((p, q) => p - q);
       if (axes.length === 0 || rank === 0) throw new Unsupported('empty axes');
       if (util.sizeFromShape(x.shape) === 0) throw new Unsupported('empty tensor');
       const outShape = x.shape.filter((_, i) => !axes.includes(i));
@@ -33,7 +36,12 @@ export function argReduceKernel(kernelName: 'ArgMax' | 'ArgMin', isMax: boolean)
       if (axes.length !== 1) throw new Unsupported('multi-axis arg reduce');
       const axis = axes[0]!;
       if (x.shape[axis] === 0) throw new Unsupported('empty axis');
-      return ops.argReduce(isMax, x, axis, x.shape.filter((_, i) => i !== axis));
+      return ops.argReduce(
+        isMax,
+        x,
+        axis,
+        x.shape.filter((_, i) => i !== axis),
+      );
     },
   };
 }
