@@ -1,6 +1,5 @@
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { defineCommand, flag, Rng, writeFileAtomic } from '@dlcv/core';
+import { defineCommand, flag, makeDir, Rng, writeFileAtomic } from '@dlcv/core';
 import { runName, specFor } from '../config';
 import { openDomain, resolveDomain, SCENARIOS, SOURCE_DOMAIN, type DataLocation, type Scenario } from '../data';
 import { extractFeatures } from '../evaluate';
@@ -72,7 +71,7 @@ export const tsneCommand = defineCommand({
     const out = flags.figures ?? path.join(runs, 'tsne');
     const { perplexity, iterations, seed } = flags;
     const data = dataLocation(flags);
-    await fs.mkdir(out, { recursive: true });
+    await makeDir(out);
     for (const scenario of scenarios) {
       const s = await sampleFeatures(path.join(runs, runName(specFor(scenario, 'dann'))), scenario, data, flags['per-domain'], seed);
       const n = s.labels.length;

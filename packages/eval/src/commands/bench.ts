@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { defineCommand, exportOnnx, flag, formatLabelCsv, OnnxModel, Rng, writePng } from '@dlcv/core';
+import { defineCommand, exportOnnx, flag, formatLabelCsv, makeDir, OnnxModel, Rng, writePng } from '@dlcv/core';
 import { gradeDann } from '../graders/dann';
 import { gradeDigits } from '../graders/digits';
 import { gradeFaces } from '../graders/face';
@@ -25,7 +25,7 @@ interface BenchRow {
 }
 
 async function randomImages(dir: string, n: number, size: number, name: (i: number) => string, seed: number): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
+  await makeDir(dir);
   const rng = new Rng(seed);
   for (let i = 0; i < n; i++) {
     const data = new Uint8Array(size * size * 3);

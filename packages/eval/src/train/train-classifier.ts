@@ -7,7 +7,21 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assertFinite, exportOnnx, openDigits, openRun, progress, readJsonFile, Rng, rngStateSchema, writeFileAtomic, z, type ImageDataset, type TrainingRun } from '@dlcv/core';
+import {
+  assertFinite,
+  exportOnnx,
+  makeDir,
+  openDigits,
+  openRun,
+  progress,
+  readJsonFile,
+  Rng,
+  rngStateSchema,
+  writeFileAtomic,
+  z,
+  type ImageDataset,
+  type TrainingRun,
+} from '@dlcv/core';
 import { classifyDigits, loadDigitClassifier } from '../networks/digit-classifier';
 import { buildDigitClassifier, DIGIT_SCALING, HOMEWORK_CLASSIFIER, type DigitClassifierConfig } from '../networks/digit-classifier-model';
 
@@ -196,7 +210,7 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
 
 /** Copies a trained network and its summary into this package's assets (the default grader). */
 export async function installClassifier(result: TrainClassifierResult, assets: string): Promise<string[]> {
-  await fs.mkdir(assets, { recursive: true });
+  await makeDir(assets);
   const targets = [path.join(assets, 'digit-classifier.onnx'), path.join(assets, 'digit-classifier.json')];
   await writeFileAtomic(targets[0] as string, await fs.readFile(result.onnxFile));
   await writeFileAtomic(targets[1] as string, await fs.readFile(result.summaryFile));
