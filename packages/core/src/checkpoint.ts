@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { makeDir, writeFileAtomic, writeFileSynced } from './files';
-import { checkJson, JsonFileError, z } from './json-file';
+import { checkJson, z } from './json-file';
 import { entryTensor, groupEntries, restoreHolder, sha256, tensorEntrySchema, TensorPacker, type WeightsHolder } from './tensor-file';
 
 export type { WeightsHolder } from './tensor-file';
@@ -173,11 +173,7 @@ async function readCheckpointDescription(dir: string): Promise<CheckpointJson> {
   if (format !== CHECKPOINT_FORMAT || version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(jsonFile, `not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file (format ${String(format)}, version ${String(version)})`);
   }
-  try {
-    return checkJson(value, checkpointJsonSchema, jsonFile);
-  } catch (err) {
-    throw new CheckpointError(jsonFile, (err as JsonFileError).message.slice(jsonFile.length + 2));
-  }
+  return checkJson(value, checkpointJsonSchema, jsonFile, (file, problem) => new CheckpointError(file, problem));
 }
 
 async function readCheckpointJson(dir: string): Promise<{ json: CheckpointJson; bin: Buffer }> {

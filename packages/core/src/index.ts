@@ -16,7 +16,7 @@ export * from './checkpoint';
 export * from './run';
 export * from './cli-kit';
 export * from './nn';
-export { readJsonFile, checkJson, describeIssues, JsonFileError, z, type ReadJsonOptions } from './json-file';
+export { readJsonFile, checkJson, describeIssues, JsonFileError, z, type FileErrorFactory, type ReadJsonOptions } from './json-file';
 export { infoCommand } from './commands/info';
 export { resizeBilinear } from './image/resize';
 export * from './embedded/build';

@@ -15,7 +15,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { makeDir, writeFileSynced } from './files';
-import { checkJson, JsonFileError, readJsonFile, z } from './json-file';
+import { checkJson, readJsonFile, z } from './json-file';
 import { groupEntries, restoreHolder, sha256, tensorEntrySchema, TensorPacker, type WeightsHolder } from './tensor-file';
 
 export const MODEL_FILES = { config: 'config.json', weights: 'weights.bin', index: 'weights.json' } as const;
@@ -79,31 +79,24 @@ export async function saveModelFolder<C>(dir: string, kind: ModelFolderKind<C>, 
   if (hadOld) await fs.rm(aside, { recursive: true, force: true });
 }
 
+const modelFolderError = (file: string, problem: string) => new ModelFolderError(file, problem);
+
 /** Reads a model folder's config.json, checked against the package's schema. */
 export async function readModelConfig<C>(dir: string, kind: ModelFolderKind<C>): Promise<C> {
   const file = path.join(path.resolve(dir), MODEL_FILES.config);
-  try {
-    const header = await readJsonFile(file, z.looseObject({ format: z.unknown(), format_version: z.unknown() }), {
-      missing: `not found (is this a model folder written by \`${kind.writtenBy}\`?)`,
-    });
-    if (header.format !== kind.format) throw new ModelFolderError(file, `not a ${kind.format} config (format ${JSON.stringify(header.format)})`);
-    if (header.format_version !== kind.version)
-      throw new ModelFolderError(file, `format_version ${JSON.stringify(header.format_version)}; this version reads ${kind.version} (retrain with \`${kind.writtenBy}\`)`);
-    return checkJson(header, kind.configSchema, file);
-  } catch (err) {
-    if (err instanceof JsonFileError) throw new ModelFolderError(err.file, err.message.slice(err.file.length + 2));
-    throw err;
-  }
+  const header = await readJsonFile(file, z.looseObject({ format: z.unknown(), format_version: z.unknown() }), {
+    missing: `not found (is this a model folder written by \`${kind.writtenBy}\`?)`,
+    makeError: modelFolderError,
+  });
+  if (header.format !== kind.format) throw new ModelFolderError(file, `not a ${kind.format} config (format ${JSON.stringify(header.format)})`);
+  if (header.format_version !== kind.version)
+    throw new ModelFolderError(file, `format_version ${JSON.stringify(header.format_version)}; this version reads ${kind.version} (retrain with \`${kind.writtenBy}\`)`);
+  return checkJson(header, kind.configSchema, file, modelFolderError);
 }
 
 /** Reads one further JSON file of the folder against its schema. */
 export async function readModelFile<S extends z.ZodType>(dir: string, name: string, schema: S): Promise<z.output<S>> {
-  try {
-    return await readJsonFile(path.join(path.resolve(dir), name), schema);
-  } catch (err) {
-    if (err instanceof JsonFileError) throw new ModelFolderError(err.file, err.message.slice(err.file.length + 2));
-    throw err;
-  }
+  return readJsonFile(path.join(path.resolve(dir), name), schema, { makeError: modelFolderError });
 }
 
 /** Restores the folder's weights into networks built from its config (same group names as saved). */

@@ -8,14 +8,14 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { loadModelWeights, readModelConfig, readModelFile, saveModelFolder as saveFolder, z, type ModelFolderKind } from '@dlcv/core';
+import { loadModelWeights, MODEL_FILES as FOLDER_FILES, readModelConfig, readModelFile, saveModelFolder as saveFolder, z, type ModelFolderKind } from '@dlcv/core';
 import { samplingDefaultsSchema, type SamplingDefaults } from './config';
 import { buildUnet, validateUnetConfig, type UnetConfig } from './model';
 import { resolveSchedulerConfig, type SchedulerConfig } from './schedulers';
 
 export { ModelFolderError } from '@dlcv/core';
 
-export const MODEL_FILES = { config: 'config.json', weights: 'weights.bin', index: 'weights.json', scheduler: 'scheduler_config.json' } as const;
+export const MODEL_FILES = { ...FOLDER_FILES, scheduler: 'scheduler_config.json' } as const;
 
 const configSchema = z.object({
   n_feat: z.number(),
