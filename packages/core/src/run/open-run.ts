@@ -57,8 +57,16 @@ export interface TrainingRun<S extends CheckpointState> {
 export const METRICS_FILE = 'metrics.jsonl';
 export const RUN_CONFIG_FILE = 'config.json';
 
+/** Cuts metrics.jsonl back to the records of steps up to `step` (a corrupt file is an error naming its line, never emptied). */
 async function keepCoveredMetrics(file: string, step: number): Promise<void> {
-  const { records } = await readMetrics<Record<string, unknown>>(file).catch(() => ({ records: [] as Record<string, unknown>[] }));
+  if (
+    !(await fs.stat(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
+  const { records } = await readMetrics<Record<string, unknown>>(file);
   const kept = records.filter((r) => typeof r.step !== 'number' || r.step <= step);
   await writeFileAtomic(file, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }

@@ -90,6 +90,17 @@ describe('openRun', () => {
     expect(losses).toHaveLength(2);
   });
 
+  it('refuses to resume over a corrupt metrics file, naming its line, rather than emptying it', async () => {
+    const dir = path.join(tmp, 'badmetrics');
+    await trainer(dir, { lr: 0.1, steps: 3, every: 3 }, false);
+    const file = path.join(dir, 'metrics.jsonl');
+    const lines = (await fs.readFile(file, 'utf8')).split('\n');
+    lines[1] = '{"step": 2, "loss"';
+    await fs.writeFile(file, lines.join('\n'));
+    await expect(trainer(dir, { lr: 0.1, steps: 3, every: 3 }, true)).rejects.toThrow(new RegExp(`^${file}:2: corrupt line`));
+    expect((await fs.readFile(file, 'utf8')).split('\n')[1]).toBe('{"step": 2, "loss"');
+  });
+
   it('names the checkpoint file and the field when the saved state does not fit', async () => {
     const dir = path.join(tmp, 'badstate');
     await trainer(dir, { lr: 0.1, steps: 3, every: 3 }, false);
