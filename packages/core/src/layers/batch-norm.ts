@@ -4,7 +4,7 @@
  * generator runs in eval mode (as `generate` does): its running variance is the biased batch
  * variance (PyTorch keeps the unbiased one), its `momentum` is the weight of the old value
  * (PyTorch's is the weight of the new), and it cannot be told to leave the running statistics
- * alone for a second forward pass of the same batch (gan's trainer needs that, see its train-step.ts).
+ * alone for a second forward pass of the same batch (gan's trainer needs that, see its step.ts).
  * In training mode it is one fused native kernel forward and backward on the native engine.
  * Exported to ONNX as BatchNormalization with the running statistics (eval mode).
  */
