@@ -1,7 +1,8 @@
 /**
  * Engine (tfjs backend) selection, in one place. Order of preference:
- *   tfjs-node-gpu (when it loads and sees a CUDA device) > tfjs-node > dlcv-native (our
- *   oneDNN addon, see engine/native) > tfjs cpu (pure JS, slow but always there).
+ *   tfjs-node-gpu (when it loads and sees a CUDA device) > libtorch (our ATen addon, see
+ *   engine/torch; only when it sees a CUDA device) > tfjs-node > dlcv-native (our oneDNN addon,
+ *   see engine/native) > tfjs cpu (pure JS, slow but always there).
  * `DLCV_ENGINE` (or the CLIs' `--engine`) forces one; a forced engine that cannot load is an
  * error, never a silent fallback. Every CLI prints `describeEngine()` once at start.
  */
@@ -9,7 +10,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { useFastCpuKernels } from './cpu-kernels';
 
-export const ENGINE_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'native', 'cpu'] as const;
+export const ENGINE_NAMES = ['tfjs-node-gpu', 'libtorch', 'tfjs-node', 'native', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface EngineInfo {
@@ -58,10 +59,26 @@ function tryNative(): Attempt {
   return res.ok ? { ok: true, backend: res.backendName, threads: res.threads, detail: res.detail } : res;
 }
 
-function attempt(engine: EngineName): Attempt {
+/** The libtorch engine; unless forced, only on CUDA (on a CPU the native engine is faster). */
+function tryTorch(forced: boolean): Attempt {
+  const torch = require('./torch') as typeof import('./torch');
+  if (!forced) {
+    const found = (require('./torch/addon') as typeof import('./torch/addon')).findTorchAddon();
+    if ('error' in found) return { ok: false, reason: found.error };
+    if (!torch.cudaDeviceVisible()) return { ok: false, reason: 'no CUDA device visible (DLCV_ENGINE=libtorch runs it on the CPU)' };
+  }
+  const res = torch.loadTorchBackend();
+  if (!res.ok) return res;
+  if (!forced && !res.onCuda) return { ok: false, reason: 'libtorch sees no CUDA device (DLCV_ENGINE=libtorch runs it on the CPU)' };
+  return { ok: true, backend: res.backendName, threads: res.threads, detail: res.detail };
+}
+
+function attempt(engine: EngineName, forced: boolean): Attempt {
   switch (engine) {
     case 'tfjs-node-gpu':
       return tryTfjsNode('@tensorflow/tfjs-node-gpu', true);
+    case 'libtorch':
+      return tryTorch(forced);
     case 'tfjs-node':
       return tryTfjsNode('@tensorflow/tfjs-node', false);
     case 'native':
@@ -85,7 +102,7 @@ export async function setupEngine(options: SetupEngineOptions = {}): Promise<Eng
   const skipped: EngineInfo['skipped'] = [];
   const candidates: readonly EngineName[] = forced ? [forced] : ENGINE_NAMES;
   for (const engine of candidates) {
-    const res = attempt(engine);
+    const res = attempt(engine, forced !== undefined);
     if (!res.ok) {
       if (forced) throw new Error(`engine "${forced}" was requested but cannot be used: ${res.reason}`);
       skipped.push({ engine, reason: res.reason });

@@ -32,7 +32,7 @@ export interface CpuLikeBackend {
   disposeIntermediateTensorInfo(t: TensorInfo): void;
 }
 
-interface OpCodes {
+export interface OpCodes {
   unary: Record<UnaryOp, number>;
   unaryGrad: Record<UnaryGradOp, number>;
   binary: Record<BinaryOp, number>;
@@ -40,22 +40,22 @@ interface OpCodes {
   reduce: Record<ReduceOp, number>;
 }
 
-/** The addon's op code tables, checked to hold every op the kernels use. */
-function opCodes(addon: NativeAddon): OpCodes {
+/** An addon's op code tables (op_codes.h), checked to hold every op the kernels use. */
+export function opCodes(addon: Pick<NativeAddon, 'opCodes'>, build = 'node packages/core/scripts/build-native.js'): OpCodes {
   const table = addon.opCodes();
   const families = { unary: UNARY_OPS, unaryGrad: UNARY_GRAD_OPS, binary: BINARY_OPS, compare: COMPARE_OPS, reduce: REDUCE_OPS };
   for (const [family, names] of Object.entries(families)) {
     for (const name of names) {
       if (typeof table[family as keyof OpCodes]?.[name] !== 'number') {
-        throw new Error(`the native addon has no ${family} op ${name} (rebuild it: node packages/core/scripts/build-native.js)`);
+        throw new Error(`the addon has no ${family} op ${name} (rebuild it: ${build})`);
       }
     }
   }
   return table as unknown as OpCodes;
 }
 
-/** [n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw]: the addon's convolution parameters. */
-function convParams(ci: Conv2DInfo): number[] {
+/** [n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw]: the addons' convolution parameters. */
+export function convParams(ci: Conv2DInfo): number[] {
   return [
     ci.batchSize,
     ci.inHeight,
@@ -77,8 +77,8 @@ function convParams(ci: Conv2DInfo): number[] {
   ];
 }
 
-/** [n,h,w,c, oh,ow, kh,kw, sh,sw, pt,pl, dh,dw]: the addon's pooling parameters. */
-function poolParams(ci: Conv2DInfo): number[] {
+/** [n,h,w,c, oh,ow, kh,kw, sh,sw, pt,pl, dh,dw]: the addons' pooling parameters. */
+export function poolParams(ci: Conv2DInfo): number[] {
   return [
     ci.batchSize,
     ci.inHeight,

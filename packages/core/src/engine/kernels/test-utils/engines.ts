@@ -14,8 +14,11 @@ export interface EngineEntry {
   /** With this variable set to 1, an engine that does not load fails its specs instead of skipping them. */
   requireEnv: string;
   load(): Loaded;
-  /** Makes every kernel output start as NaN (so an element a kernel leaves unwritten fails the comparisons). */
-  setOutputPoison(on: boolean): void;
+  /**
+   * Makes every kernel output start as NaN (so an element a kernel leaves unwritten fails the
+   * comparisons); for engines whose kernels write into outputs they allocate or recycle.
+   */
+  setOutputPoison?(on: boolean): void;
   /** Per-kernel counts of device runs and fallbacks since load. */
   kernelStats(): KernelStats;
 }
@@ -28,6 +31,13 @@ export const ENGINES: EngineEntry[] = [
     load: () => (require('../../native') as typeof import('../../native')).loadNativeBackend(),
     setOutputPoison: (on) => (require('../../native/alloc') as typeof import('../../native/alloc')).setOutputPoison(on),
     kernelStats: () => (require('../../native') as typeof import('../../native')).nativeKernelStats(),
+  },
+  {
+    // Every output is a tensor ATen made (no buffers are recycled): nothing to poison.
+    name: 'libtorch',
+    requireEnv: 'DLCV_REQUIRE_TORCH',
+    load: () => (require('../../torch') as typeof import('../../torch')).loadTorchBackend(),
+    kernelStats: () => (require('../../torch') as typeof import('../../torch')).torchKernelStats(),
   },
 ];
 
@@ -59,9 +69,9 @@ export function describeEngine(entry: EngineEntry, title: string, fn: (engine: E
     return;
   }
   describe(`${title} [${entry.name}]`, () => {
-    beforeAll(() => entry.setOutputPoison(true));
+    beforeAll(() => entry.setOutputPoison?.(true));
     afterAll(() => {
-      entry.setOutputPoison(false);
+      entry.setOutputPoison?.(false);
       tf.setBackend('cpu');
     });
     const backend = loaded.backendName;

@@ -1,0 +1,279 @@
+// N-API entry points of the libtorch addon: handles (upload, download, views, casts, free), the
+// device and precision settings, version info, and the op code tables; each op family registers
+// its own functions (conv.cc, elementwise.cc, ...).
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
+
+#include <cstdlib>
+#include <initializer_list>
+
+#include "op_codes.h"
+#include "torch_util.h"
+
+namespace dlcv_torch {
+
+at::Device& device() {
+  static at::Device d(at::kCPU);
+  return d;
+}
+
+napi_value undefinedValue(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+static void finalize(napi_env, void* data, void*) { delete static_cast<Holder*>(data); }
+
+napi_value wrap(napi_env env, const at::Tensor& t) {
+  auto* h = new Holder{t.contiguous()};
+  napi_value v;
+  napi_status s = napi_create_external(env, h, finalize, nullptr, &v);
+  if (s != napi_ok) {
+    delete h;
+    throw JsError("napi_create_external failed");
+  }
+  return v;
+}
+
+napi_value wrapAll(napi_env env, const std::vector<at::Tensor>& ts) {
+  napi_value arr;
+  check(napi_create_array_with_length(env, ts.size(), &arr), "create_array");
+  for (size_t i = 0; i < ts.size(); ++i) check(napi_set_element(env, arr, (uint32_t)i, wrap(env, ts[i])), "set_element");
+  return arr;
+}
+
+static at::Tensor unwrap(napi_env env, napi_value v, const std::string& what) {
+  napi_valuetype type;
+  check(napi_typeof(env, v, &type), "typeof");
+  if (type != napi_external) throw JsError(what + " is not a tensor handle");
+  void* p;
+  check(napi_get_value_external(env, v, &p), "get_value_external");
+  const at::Tensor& t = static_cast<Holder*>(p)->t;
+  if (!t.defined()) throw JsError(what + " was freed");
+  return t;
+}
+
+at::Tensor tensorAt(const Args& a, size_t i, bool optional) {
+  if (optional && a.isNull(i)) return at::Tensor();
+  return unwrap(a.env, a.at(i), "argument " + std::to_string(i));
+}
+
+std::vector<at::Tensor> tensorsAt(const Args& a, size_t i) {
+  uint32_t n;
+  check(napi_get_array_length(a.env, a.at(i), &n), "array_length");
+  std::vector<at::Tensor> out;
+  out.reserve(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    napi_value e;
+    check(napi_get_element(a.env, a.at(i), k, &e), "get_element");
+    out.push_back(unwrap(a.env, e, "element " + std::to_string(k)));
+  }
+  return out;
+}
+
+at::ScalarType scalarType(int64_t code) {
+  switch (code) {
+    case 0: return at::kFloat;
+    case 1: return at::kInt;
+    case 2: return at::kBool;
+  }
+  throw JsError("unknown dtype code " + std::to_string(code));
+}
+
+napi_value guarded(napi_env env, napi_callback_info info, const std::function<napi_value(const Args&)>& f) {
+  try {
+    Args a(env, info);
+    return f(a);
+  } catch (const c10::Error& e) {
+    std::string m = e.what_without_backtrace();
+    napi_throw_error(env, "DLCV_TORCH", m.substr(0, m.find('\n')).c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "DLCV_TORCH", e.what());
+  }
+  return undefinedValue(env);
+}
+
+void define(napi_env env, napi_value exports, const std::vector<Fn>& fns) {
+  for (const auto& f : fns) {
+    napi_value fn;
+    check(napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn), "create_function");
+    check(napi_set_named_property(env, exports, f.name, fn), "set_named_property");
+  }
+}
+
+// --- storage -------------------------------------------------------------------------------
+
+// upload(values: TypedArray, shape, dtype): a new tensor on the device holding a copy of values.
+static napi_value Upload(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    size_t len;
+    void* data = a.typed<void>(0, &len);
+    std::vector<int64_t> shape = a.ints(1);
+    at::ScalarType dtype = scalarType(a.i64(2));
+    int64_t numel = 1;
+    for (int64_t d : shape) numel *= d;
+    if ((size_t)numel != len) throw JsError("upload: " + std::to_string(len) + " values for " + std::to_string(numel) + " elements");
+    if (numel == 0) return wrap(a.env, at::empty(shape, options(dtype)));
+    at::Tensor host = at::from_blob(data, shape, at::TensorOptions().dtype(dtype));
+    return wrap(a.env, host.to(device(), dtype, /*non_blocking=*/false, /*copy=*/true));
+  });
+}
+
+// download(handle, out: TypedArray of the tensor's dtype and size): copies the tensor into out.
+static napi_value Download(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::Tensor t = tensorAt(a, 0);
+    size_t len;
+    void* data = a.typed<void>(1, &len);
+    if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
+    if (len > 0) at::from_blob(data, {t.numel()}, at::TensorOptions().dtype(t.scalar_type())).copy_(t.reshape({-1}));
+    return undefinedValue(a.env);
+  });
+}
+
+// free(handle): releases the tensor now (the handle then refuses to be used).
+static napi_value Free(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    void* p;
+    check(napi_get_value_external(a.env, a.at(0), &p), "get_value_external");
+    static_cast<Holder*>(p)->t.reset();
+    return undefinedValue(a.env);
+  });
+}
+
+static napi_value View(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) { return wrap(a.env, tensorAt(a, 0).view(a.ints(1))); });
+}
+static napi_value Cast(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) { return wrap(a.env, tensorAt(a, 0).to(scalarType(a.i64(1)))); });
+}
+static napi_value Clone(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) { return wrap(a.env, tensorAt(a, 0).clone()); });
+}
+// fill(shape, value, dtype)
+static napi_value Fill(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) { return wrap(a.env, at::full(a.ints(0), a.num(1), options(scalarType(a.i64(2))))); });
+}
+// Waits for the device's queued work (a one-element copy to the host).
+static napi_value Sync(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::zeros({1}, options()).to(at::kCPU);
+    return undefinedValue(a.env);
+  });
+}
+
+// --- settings and info -----------------------------------------------------------------------
+
+// setDevice("cpu" | "cuda"): the device of every tensor made from now on.
+static napi_value SetDevice(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    char name[16];
+    size_t n;
+    check(napi_get_value_string_utf8(a.env, a.at(0), name, sizeof name, &n), "device name");
+    std::string s(name, n);
+    if (s == "cuda" && !at::hasCUDA()) throw JsError("no CUDA device visible to libtorch");
+    if (s != "cuda" && s != "cpu") throw JsError("unknown device " + s);
+    device() = s == "cuda" ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    return undefinedValue(a.env);
+  });
+}
+
+// setTf32(on): TF32 tensor cores for cuBLAS matmuls and cuDNN convolutions (PyTorch's
+// torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32).
+static napi_value SetTf32(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    bool on = a.num(0) != 0;
+    at::globalContext().setAllowTF32CuBLAS(on);
+    at::globalContext().setAllowTF32CuDNN(on);
+    return undefinedValue(a.env);
+  });
+}
+
+static napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::set_num_threads((int)a.i64(0));
+    return undefinedValue(a.env);
+  });
+}
+
+static void setString(napi_env env, napi_value obj, const char* key, const std::string& value) {
+  napi_value v;
+  check(napi_create_string_utf8(env, value.c_str(), value.size(), &v), "create_string");
+  check(napi_set_named_property(env, obj, key, v), "set_named_property");
+}
+static void setNumber(napi_env env, napi_value obj, const char* key, double value) {
+  napi_value v;
+  check(napi_create_double(env, value, &v), "create_double");
+  check(napi_set_named_property(env, obj, key, v), "set_named_property");
+}
+
+// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32 } (CUDA fields 0 without CUDA).
+static napi_value Info(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    napi_value obj;
+    check(napi_create_object(a.env, &obj), "create_object");
+    setString(a.env, obj, "torch", TORCH_VERSION);
+    setNumber(a.env, obj, "threads", at::get_num_threads());
+    setString(a.env, obj, "device", device().is_cuda() ? "cuda" : "cpu");
+    const auto& hooks = at::detail::getCUDAHooks();
+    bool cuda = at::hasCUDA();
+    setNumber(a.env, obj, "gpus", cuda ? hooks.getNumGPUs() : 0);
+    setNumber(a.env, obj, "cudaRuntime", cuda ? (double)hooks.versionCUDART() : 0);
+    setNumber(a.env, obj, "cudnn", cuda && hooks.hasCuDNN() ? (double)hooks.versionCuDNN() : 0);
+    setNumber(a.env, obj, "tf32", at::globalContext().allowTF32CuBLAS() ? 1 : 0);
+    return obj;
+  });
+}
+
+// { name: code } for one op family, codes in table order (the native addon's tables).
+static napi_value codeTable(napi_env env, std::initializer_list<const char*> names) {
+  napi_value obj;
+  check(napi_create_object(env, &obj), "create_object");
+  int32_t code = 0;
+  for (const char* name : names) setNumber(env, obj, name, code++);
+  return obj;
+}
+static napi_value OpCodes(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    napi_value obj;
+    check(napi_create_object(a.env, &obj), "create_object");
+    check(napi_set_named_property(a.env, obj, "unary", codeTable(a.env, {DLCV_UNARY_OPS(DLCV_OP_NAME)})), "unary");
+    check(napi_set_named_property(a.env, obj, "unaryGrad", codeTable(a.env, {DLCV_UNARY_GRAD_OPS(DLCV_OP_NAME)})), "unaryGrad");
+    check(napi_set_named_property(a.env, obj, "binary", codeTable(a.env, {DLCV_BINARY_OPS(DLCV_OP_NAME)})), "binary");
+    check(napi_set_named_property(a.env, obj, "compare", codeTable(a.env, {DLCV_COMPARE_OPS(DLCV_OP_NAME)})), "compare");
+    check(napi_set_named_property(a.env, obj, "reduce", codeTable(a.env, {DLCV_REDUCE_OPS(DLCV_OP_NAME)})), "reduce");
+    return obj;
+  });
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  // fp32 unless asked (PyTorch allows TF32 in cuDNN convolutions by default).
+  at::globalContext().setAllowTF32CuBLAS(false);
+  at::globalContext().setAllowTF32CuDNN(false);
+  if (const char* t = std::getenv("DLCV_THREADS")) {
+    int n = std::atoi(t);
+    if (n > 0) at::set_num_threads(n);
+  }
+  try {
+    define(env, exports,
+           {{"upload", Upload}, {"download", Download}, {"free", Free}, {"view", View}, {"cast", Cast},
+            {"clone", Clone}, {"fill", Fill}, {"sync", Sync}, {"setDevice", SetDevice}, {"setTf32", SetTf32},
+            {"setThreads", SetThreads}, {"info", Info}, {"opCodes", OpCodes}});
+    registerConv(env, exports);
+    registerElementwise(env, exports);
+    registerReduce(env, exports);
+    registerLayout(env, exports);
+    registerPool(env, exports);
+    registerNorm(env, exports);
+    registerAdam(env, exports);
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "DLCV_TORCH", e.what());
+  }
+  return exports;
+}
+
+}  // namespace dlcv_torch
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, dlcv_torch::Init)

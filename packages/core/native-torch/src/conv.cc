@@ -1,0 +1,101 @@
+// Convolutions (forward, input gradient, filter gradient) and matrix products on ATen. Tensors
+// are tfjs's NHWC / HWIO; ATen sees them as NCHW / OIHW through permuted views (channels-last
+// strides, which cuDNN takes without copies), and results are permuted back to NHWC.
+#include "torch_util.h"
+
+namespace dlcv_torch {
+
+// tfjs's convolution geometry: the native addon's 17 parameters
+// [n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw].
+struct ConvGeometry {
+  int64_t n, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pb, pl, pr, dh, dw;
+  // ATen pads symmetrically: the common part goes to ATen, the rest is padded explicitly.
+  int64_t padH() const { return std::min(pt, pb); }
+  int64_t padW() const { return std::min(pl, pr); }
+  bool asymmetric() const { return pt != pb || pl != pr; }
+  // [left, right, top, bottom] of the explicit padding, for constant_pad_nd on NCHW.
+  std::vector<int64_t> extra() const { return {pl - padW(), pr - padW(), pt - padH(), pb - padH()}; }
+};
+
+static ConvGeometry geometry(const Args& a, size_t i) {
+  auto v = a.ints(i);
+  if (v.size() != 17) throw JsError("conv params must have 17 entries");
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]};
+}
+
+static at::Tensor nchw(const at::Tensor& x) { return x.permute({0, 3, 1, 2}); }
+static at::Tensor nhwc(const at::Tensor& y) { return y.permute({0, 2, 3, 1}); }
+// HWIO -> OIHW
+static at::Tensor oihw(const at::Tensor& w) { return w.permute({3, 2, 0, 1}); }
+
+// x (NCHW view) with the asymmetric part of the padding applied.
+static at::Tensor padded(const at::Tensor& x, const ConvGeometry& g) {
+  return g.asymmetric() ? at::constant_pad_nd(x, g.extra(), 0) : x;
+}
+
+// conv2d(x, filter, params, bias | null)
+static napi_value Conv2d(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    ConvGeometry g = geometry(a, 2);
+    at::Tensor bias = tensorAt(a, 3, true);
+    at::Tensor y = at::convolution(padded(nchw(tensorAt(a, 0)), g), oihw(tensorAt(a, 1)), bias, {g.sh, g.sw},
+                                   {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1);
+    return wrap(a.env, nhwc(y));
+  });
+}
+
+// conv2dBackpropInput(dy, filter, params): the transposed convolution, cut to the input's size.
+static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    ConvGeometry g = geometry(a, 2);
+    int64_t eh = g.pt - g.padH() + g.pb - g.padH(), ew = g.pl - g.padW() + g.pr - g.padW();
+    // Rows and columns the forward's strides skipped at the end come back as output padding.
+    int64_t fullH = (g.oh - 1) * g.sh - 2 * g.padH() + g.dh * (g.kh - 1) + 1;
+    int64_t fullW = (g.ow - 1) * g.sw - 2 * g.padW() + g.dw * (g.kw - 1) + 1;
+    int64_t opH = g.h + eh - fullH, opW = g.w + ew - fullW;
+    if (opH < 0 || opW < 0) throw JsError("conv2dBackpropInput: inconsistent geometry");
+    at::Tensor dx = at::convolution(nchw(tensorAt(a, 0)), oihw(tensorAt(a, 1)), {}, {g.sh, g.sw}, {g.padH(), g.padW()},
+                                    {g.dh, g.dw}, true, {opH, opW}, 1);
+    if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);
+    return wrap(a.env, nhwc(dx));
+  });
+}
+
+// conv2dBackpropFilter(x, dy, params)
+static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    ConvGeometry g = geometry(a, 2);
+    at::Tensor x = padded(nchw(tensorAt(a, 0)), g);
+    at::Tensor dy = nchw(tensorAt(a, 1));
+    // Only the weight's shape is read; empty_like-style storage, never filled.
+    at::Tensor w = at::empty({g.o, g.c, g.kh, g.kw}, x.options());
+    auto grads = at::convolution_backward(dy, x, w, c10::nullopt, {g.sh, g.sw}, {g.padH(), g.padW()}, {g.dh, g.dw},
+                                          false, {0, 0}, 1, {false, true, false});
+    return wrap(a.env, std::get<1>(grads).permute({2, 3, 1, 0}));
+  });
+}
+
+// matmul(a, b, batchA, batchB, m, k, n, transA, transB, outShape): a is [batchA, m, k] (or
+// [batchA, k, m] when transA), b [batchB, k, n] (or [batchB, n, k]); a batch of 1 broadcasts.
+static napi_value MatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t batchA = a.i64(2), batchB = a.i64(3), m = a.i64(4), k = a.i64(5), n = a.i64(6);
+    bool transA = a.num(7) != 0, transB = a.num(8) != 0;
+    at::Tensor A = tensorAt(a, 0).reshape(transA ? std::vector<int64_t>{batchA, k, m} : std::vector<int64_t>{batchA, m, k});
+    at::Tensor B = tensorAt(a, 1).reshape(transB ? std::vector<int64_t>{batchB, n, k} : std::vector<int64_t>{batchB, k, n});
+    if (transA) A = A.transpose(1, 2);
+    if (transB) B = B.transpose(1, 2);
+    at::Tensor out = batchA == 1 && batchB == 1 ? at::mm(A[0], B[0]) : at::matmul(A, B);
+    return wrap(a.env, out.reshape(a.ints(9)));
+  });
+}
+
+void registerConv(napi_env env, napi_value exports) {
+  define(env, exports,
+         {{"conv2d", Conv2d},
+          {"conv2dBackpropInput", Conv2dBackpropInput},
+          {"conv2dBackpropFilter", Conv2dBackpropFilter},
+          {"matmul", MatMul}});
+}
+
+}  // namespace dlcv_torch

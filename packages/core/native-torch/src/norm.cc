@@ -1,0 +1,82 @@
+// Batch norm (inference form, training form and its backward) and GroupNorm (forward and
+// backward) on ATen's native kernels. Channels are the last axis (NHWC, or [N, C]).
+#include "torch_util.h"
+
+namespace dlcv_torch {
+
+static at::Tensor perChannel(const at::Tensor& t) { return t.defined() ? t.reshape({-1}) : t; }
+
+// batchNorm(x, mean, variance, scale | null, offset | null, eps): the given statistics.
+static napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::Tensor x = tensorAt(a, 0), scale = tensorAt(a, 3, true), offset = tensorAt(a, 4, true);
+    at::Tensor y = (x - perChannel(tensorAt(a, 1))) * at::rsqrt(perChannel(tensorAt(a, 2)) + a.num(5));
+    if (scale.defined()) y.mul_(perChannel(scale));
+    if (offset.defined()) y.add_(perChannel(offset));
+    return wrap(a.env, y);
+  });
+}
+
+// batchNormTrain(x, scale, offset, eps): [y, mean, biased variance, 1 / std] over all but the last axis.
+static napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::Tensor x = tensorAt(a, 0);
+    double eps = a.num(3);
+    at::Tensor rows = x.reshape({-1, x.size(-1)});
+    auto r = at::native_batch_norm(rows, perChannel(tensorAt(a, 1)), perChannel(tensorAt(a, 2)), {}, {}, true, 0.0, eps);
+    const at::Tensor& invStd = std::get<2>(r);
+    at::Tensor variance = invStd.pow(-2) - eps;
+    return wrapAll(a.env, {std::get<0>(r).view(x.sizes()), std::get<1>(r), variance, invStd});
+  });
+}
+
+// batchNormTrainGrad(dy, x, scale, mean, invStd): [dx, dscale, doffset]
+static napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::Tensor dy = tensorAt(a, 0), x = tensorAt(a, 1);
+    int64_t c = x.size(-1);
+    auto r = at::native_batch_norm_backward(dy.reshape({-1, c}), x.reshape({-1, c}), perChannel(tensorAt(a, 2)), {}, {},
+                                            tensorAt(a, 3), tensorAt(a, 4), true, 0.0, {true, true, true});
+    return wrapAll(a.env, {std::get<0>(r).view(x.sizes()), std::get<1>(r), std::get<2>(r)});
+  });
+}
+
+// [n, ..., c] as the contiguous [n, c, s] that ATen's GroupNorm kernels take.
+static at::Tensor channelsFirst(const at::Tensor& x) {
+  return x.reshape({x.size(0), -1, x.size(-1)}).permute({0, 2, 1}).contiguous();
+}
+static at::Tensor channelsLast(const at::Tensor& t, at::IntArrayRef shape) { return t.permute({0, 2, 1}).reshape(shape); }
+
+// groupNorm(x, scale, offset, groups, eps): [y, mean, 1 / std], the statistics [n, groups].
+static napi_value GroupNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::Tensor x = tensorAt(a, 0);
+    at::Tensor X = channelsFirst(x);
+    int64_t n = X.size(0), c = X.size(1), s = X.size(2);
+    auto r = at::native_group_norm(X, perChannel(tensorAt(a, 1)), perChannel(tensorAt(a, 2)), n, c, s, a.i64(3), a.num(4));
+    return wrapAll(a.env, {channelsLast(std::get<0>(r), x.sizes()), std::get<1>(r).view({n, -1}), std::get<2>(r).view({n, -1})});
+  });
+}
+
+// groupNormGrad(dy, x, scale, mean, invStd, groups): [dx, dscale, doffset]
+static napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    at::Tensor x = tensorAt(a, 1);
+    at::Tensor X = channelsFirst(x), DY = channelsFirst(tensorAt(a, 0));
+    int64_t n = X.size(0), c = X.size(1), s = X.size(2);
+    auto r = at::native_group_norm_backward(DY, X, tensorAt(a, 3), tensorAt(a, 4), perChannel(tensorAt(a, 2)), n, c, s,
+                                            a.i64(5), {true, true, true});
+    return wrapAll(a.env, {channelsLast(std::get<0>(r), x.sizes()), std::get<1>(r), std::get<2>(r)});
+  });
+}
+
+void registerNorm(napi_env env, napi_value exports) {
+  define(env, exports,
+         {{"batchNorm", BatchNorm},
+          {"batchNormTrain", BatchNormTrain},
+          {"batchNormTrainGrad", BatchNormTrainGrad},
+          {"groupNorm", GroupNorm},
+          {"groupNormGrad", GroupNormGrad}});
+}
+
+}  // namespace dlcv_torch

@@ -1,0 +1,110 @@
+// Locating and loading the libtorch addon (packages/core/build/Release/dlcv_torch.node), and its
+// N-API surface. Tensors are opaque handles (napi externals owning an at::Tensor on the engine's
+// device); every op returns new handles, except the *InPlace ones.
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** An at::Tensor owned by the addon; `free` releases it, the GC collects the handle itself. */
+export type Handle = { readonly __torchHandle: unique symbol };
+type H = Handle;
+type Ints = number[];
+type Values = Float32Array | Int32Array | Uint8Array;
+
+/** tfjs dtypes the addon stores, by code. */
+export const DTYPE_CODES = { float32: 0, int32: 1, bool: 2 } as const;
+export type TorchDtype = keyof typeof DTYPE_CODES;
+
+export interface TorchInfo {
+  torch: string;
+  threads: number;
+  device: 'cpu' | 'cuda';
+  gpus: number;
+  /** CUDA runtime and cuDNN versions as integers (e.g. 12080, 91000); 0 without CUDA. */
+  cudaRuntime: number;
+  cudnn: number;
+  tf32: number;
+}
+
+export interface TorchAddon {
+  info(): TorchInfo;
+  setDevice(device: 'cpu' | 'cuda'): void;
+  setTf32(on: number): void;
+  setThreads(n: number): void;
+  /** The native addon's op code tables (op_codes.h). */
+  opCodes(): Record<'unary' | 'unaryGrad' | 'binary' | 'compare' | 'reduce', Record<string, number>>;
+  upload(values: Values, shape: Ints, dtype: number): H;
+  download(h: H, out: Values): void;
+  free(h: H): void;
+  view(h: H, shape: Ints): H;
+  cast(h: H, dtype: number): H;
+  clone(h: H): H;
+  fill(shape: Ints, value: number, dtype: number): H;
+  /** Waits for the device's queued work. */
+  sync(): void;
+  /** params: n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw (the native addon's) */
+  conv2d(x: H, w: H, params: Ints, bias: H | null): H;
+  conv2dBackpropInput(dy: H, w: H, params: Ints): H;
+  conv2dBackpropFilter(x: H, dy: H, params: Ints): H;
+  matmul(a: H, b: H, batchA: number, batchB: number, m: number, k: number, n: number, transA: number, transB: number, outShape: Ints): H;
+  binary(op: number, a: H, b: H): H;
+  binaryInPlace(op: number, target: H, b: H): void;
+  compare(op: number, a: H, b: H): H;
+  unary(op: number, x: H, alpha: number, beta: number): H;
+  unaryInPlace(op: number, x: H, alpha: number, beta: number): void;
+  unaryGrad(op: number, dy: H, saved: H, alpha: number): H;
+  select(cond: H, a: H, b: H): H;
+  reduce(op: number, x: H, axes: Ints, outShape: Ints): H;
+  argReduce(isMax: number, x: H, axis: number, outShape: Ints): H;
+  transpose(x: H, perm: Ints): H;
+  tile(x: H, reps: Ints): H;
+  slice(x: H, begin: Ints, size: Ints): H;
+  pad(x: H, before: Ints, outShape: Ints, value: number): H;
+  concat(xs: H[], axis: number): H;
+  /** params: n,h,w,c, oh,ow, kh,kw, sh,sw, pt,pl, dh,dw (the native addon's) */
+  maxPool(x: H, params: Ints): H;
+  maxPoolGrad(dy: H, x: H, params: Ints): H;
+  avgPool(x: H, params: Ints): H;
+  avgPoolGrad(dy: H, params: Ints): H;
+  batchNorm(x: H, mean: H, variance: H, scale: H | null, offset: H | null, eps: number): H;
+  batchNormTrain(x: H, scale: H, offset: H, eps: number): H[];
+  batchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invStd: H): H[];
+  groupNorm(x: H, scale: H, offset: H, groups: number, eps: number): H[];
+  groupNormGrad(dy: H, x: H, scale: H, mean: H, invStd: H, groups: number): H[];
+  /** [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2] */
+  adam(values: H[], grads: H[], ms: H[], vs: H[], accBeta1: H, accBeta2: H, lr: number, beta1: number, beta2: number, eps: number): H[];
+}
+
+const releaseDir = path.resolve(__dirname, '..', '..', '..', 'build', 'Release');
+
+/** Where the addon may be: $DLCV_TORCH_PATH, then build/Release of the core package. */
+export function torchAddonCandidates(): string[] {
+  const out: string[] = [];
+  if (process.env.DLCV_TORCH_PATH) out.push(path.resolve(process.env.DLCV_TORCH_PATH));
+  // src/engine/torch (jest, ts) and dist/engine/torch (built) are both three levels below core.
+  out.push(path.join(releaseDir, 'dlcv_torch.node'));
+  return out;
+}
+
+/** The addon file, or why there is none (the build step's reason when it skipped), without loading it. */
+export function findTorchAddon(): { file: string } | { error: string } {
+  if (process.env.DLCV_TORCH === '0') return { error: 'libtorch engine disabled (DLCV_TORCH=0)' };
+  const candidates = torchAddonCandidates();
+  const file = candidates.find((p) => fs.existsSync(p));
+  if (file) return { file };
+  // The build step leaves its one-line reason beside where the addon would be.
+  const skipped = path.join(releaseDir, 'dlcv_torch.skipped.txt');
+  const why = fs.existsSync(skipped) ? fs.readFileSync(skipped, 'utf8').trim() : 'run `node packages/core/scripts/build-torch.js`';
+  return { error: `not built (${why})` };
+}
+
+export function loadTorchAddon(): { addon: TorchAddon; file: string } | { error: string } {
+  const found = findTorchAddon();
+  if ('error' in found) return found;
+  try {
+    const addon = require(found.file) as TorchAddon;
+    addon.info();
+    return { addon, file: found.file };
+  } catch (e) {
+    return { error: `addon at ${found.file} failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+}

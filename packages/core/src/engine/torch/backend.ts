@@ -1,0 +1,136 @@
+// The 'dlcv-torch' tfjs backend's tensor storage: every tensor's data is one libtorch tensor on
+// the engine's device (CPU, or CUDA), held by a handle. Data is uploaded once when written and
+// downloaded only when read (dataSync, data, array); kernels pass handles to the addon. A tfjs
+// Reshape shares the data under another shape: ops then get a cached view of the same tensor.
+import * as tf from '@tensorflow/tfjs';
+import { DataStorage, KernelBackend, type BackendValues, type DataId, type DataType, type TensorInfo } from '@tensorflow/tfjs';
+
+import { Unsupported } from '../kernels/kernel';
+import { DTYPE_CODES, type Handle, type TorchAddon, type TorchDtype } from './addon';
+
+export const TORCH_BACKEND_NAME = 'dlcv-torch';
+
+interface Entry {
+  /** The tensor; null for strings, which stay on the host (no kernel here takes them). */
+  handle: Handle | null;
+  /** The handle's shape. */
+  shape: number[];
+  dtype: DataType;
+  refCount: number;
+  /** The handle under other shapes (Reshape'd tensors), by shape. */
+  views?: Map<string, Handle>;
+  strings?: Uint8Array[];
+}
+
+const size = (shape: number[]) => tf.util.sizeFromShape(shape);
+
+function typedValues(values: BackendValues, dtype: TorchDtype): Float32Array | Int32Array | Uint8Array {
+  const ctor = dtype === 'float32' ? Float32Array : dtype === 'int32' ? Int32Array : Uint8Array;
+  return values instanceof ctor ? values : ctor.from(values as ArrayLike<number>);
+}
+
+function torchDtype(dtype: DataType): TorchDtype {
+  if (dtype in DTYPE_CODES) return dtype as TorchDtype;
+  throw new Error(`the libtorch engine has no ${dtype} tensors`);
+}
+
+export class TorchBackend extends KernelBackend {
+  private readonly data: DataStorage<Entry>;
+
+  constructor(
+    readonly addon: TorchAddon,
+    /** On CUDA a kernel without an ATen implementation is an error (see host-kernels.ts). */
+    readonly onCuda: boolean,
+  ) {
+    super();
+    this.data = new DataStorage(this, tf.engine());
+  }
+
+  private entryFor(values: BackendValues | null, shape: number[], dtype: DataType, refCount: number): Entry {
+    if (dtype === 'string') return { handle: null, shape, dtype, refCount, strings: (values ?? []) as Uint8Array[] };
+    const t = torchDtype(dtype);
+    const handle = values == null ? this.addon.fill(shape, 0, DTYPE_CODES[t]) : this.addon.upload(typedValues(values, t), shape, DTYPE_CODES[t]);
+    return { handle, shape, dtype, refCount };
+  }
+
+  override write(values: BackendValues | null, shape: number[], dtype: DataType): DataId {
+    const dataId = {};
+    this.data.set(dataId, this.entryFor(values, shape, dtype, 1));
+    return dataId;
+  }
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+    this.data.set(dataId, this.entryFor(values, shape, dtype, refCount));
+  }
+  override readSync(dataId: DataId): BackendValues {
+    const e = this.data.get(dataId);
+    if (e.strings) return e.strings;
+    const t = torchDtype(e.dtype);
+    const n = size(e.shape);
+    const out = t === 'float32' ? new Float32Array(n) : t === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+    this.addon.download(e.handle!, out);
+    return out;
+  }
+  override async read(dataId: DataId): Promise<BackendValues> {
+    return this.readSync(dataId);
+  }
+  override refCount(dataId: DataId): number {
+    return this.data.has(dataId) ? this.data.get(dataId).refCount : 0;
+  }
+  override incRef(dataId: DataId): void {
+    this.data.get(dataId).refCount++;
+  }
+  decRef(dataId: DataId): void {
+    if (this.data.has(dataId)) this.data.get(dataId).refCount--;
+  }
+  override disposeData(dataId: DataId, force = false): boolean {
+    if (!this.data.has(dataId)) return true;
+    const e = this.data.get(dataId);
+    e.refCount--;
+    if (!force && e.refCount > 0) return false;
+    if (e.handle) this.addon.free(e.handle);
+    for (const v of e.views?.values() ?? []) this.addon.free(v);
+    this.data.delete(dataId);
+    return true;
+  }
+  disposeIntermediateTensorInfo(t: TensorInfo): void {
+    this.disposeData(t.dataId);
+  }
+  override numDataIds(): number {
+    return this.data.numDataIds();
+  }
+  override async time(f: () => void): Promise<{ kernelMs: number }> {
+    const start = tf.util.now();
+    f();
+    if (this.onCuda) this.addon.sync();
+    return { kernelMs: tf.util.now() - start };
+  }
+  override memory(): { unreliable: boolean; reasons: string[] } {
+    return { unreliable: true, reasons: ['libtorch allocates the tensors; its caching allocator is not reported here'] };
+  }
+  override floatPrecision(): 16 | 32 {
+    return 32;
+  }
+  override dispose(): void {}
+
+  /** The handle of a tensor, as a tensor of t's shape; Unsupported for strings. */
+  handle(t: TensorInfo): Handle {
+    const e = this.data.get(t.dataId);
+    if (!e.handle) throw new Unsupported(`dtype ${e.dtype}`);
+    if (tf.util.arraysEqual(e.shape, t.shape)) return e.handle;
+    const key = t.shape.join(',');
+    e.views ??= new Map();
+    let v = e.views.get(key);
+    if (!v) e.views.set(key, (v = this.addon.view(e.handle, t.shape)));
+    return v;
+  }
+  /** A new tensor owning `handle` (whose shape is `shape`). */
+  fromHandle(handle: Handle, shape: number[], dtype: DataType): TensorInfo {
+    const dataId = {};
+    this.data.set(dataId, { handle, shape, dtype, refCount: 1 });
+    return { dataId, shape, dtype };
+  }
+  /** A new tensor holding host values (uploaded). */
+  fromValues(values: BackendValues, shape: number[], dtype: DataType): TensorInfo {
+    return { dataId: this.write(values, shape, dtype), shape, dtype };
+  }
+}

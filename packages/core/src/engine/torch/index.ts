@@ -1,0 +1,83 @@
+// Entry point of the libtorch engine. Importing this module does nothing; loadTorchBackend()
+// loads the addon, picks the device (CUDA when libtorch sees one, unless DLCV_TORCH_DEVICE=cpu),
+// registers the 'dlcv-torch' backend (without selecting it) and never throws.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+
+import type { KernelStats } from '../kernels/kernel';
+import type { TorchAddon, TorchInfo } from './addon';
+
+export type TorchBackendResult = { ok: true; backendName: string; threads: number; onCuda: boolean; detail: string } | { ok: false; reason: string };
+
+let cached: TorchBackendResult | null = null;
+let cachedAddon: TorchAddon | null = null;
+
+/** Whether a CUDA device may be visible, without loading libtorch (the engine order asks this first). */
+export function cudaDeviceVisible(): boolean {
+  const visible = process.env.CUDA_VISIBLE_DEVICES;
+  if (visible !== undefined && (visible.trim() === '' || visible.trim() === '-1')) return false;
+  return fs.existsSync('/dev/nvidiactl') || fs.existsSync('/proc/driver/nvidia/version');
+}
+
+/** 12080 -> 12.8; cuDNN 90100 -> 9.1.0 and 8902 -> 8.9.2. */
+function cudaVersions(info: TorchInfo): string {
+  const rt = `CUDA ${Math.floor(info.cudaRuntime / 1000)}.${Math.floor((info.cudaRuntime % 1000) / 10)}`;
+  const v = info.cudnn;
+  const major = v >= 90000 ? Math.floor(v / 10000) : Math.floor(v / 1000);
+  const rest = v >= 90000 ? v % 10000 : v % 1000;
+  return `${rt}, ${v ? `cuDNN ${major}.${Math.floor(rest / 100)}.${rest % 100}` : 'no cuDNN'}`;
+}
+
+function gpuName(): string {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader', '-i', '0'], { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.trim().split('\n')[0] || 'GPU 0';
+  } catch {
+    return 'GPU 0';
+  }
+}
+
+function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
+  const wanted = process.env.DLCV_TORCH_DEVICE;
+  if (wanted && wanted !== 'cpu' && wanted !== 'cuda') throw new Error(`DLCV_TORCH_DEVICE must be cpu or cuda, not "${wanted}"`);
+  const onCuda = wanted ? wanted === 'cuda' : addon.info().gpus > 0;
+  if (onCuda) addon.setDevice('cuda');
+  // TF32 (cuBLAS and cuDNN) only when asked: fp32 results by default, as on the CPU.
+  addon.setTf32(process.env.DLCV_TF32 === '1' ? 1 : 0);
+  const threads = Number(process.env.DLCV_THREADS) > 0 ? Number(process.env.DLCV_THREADS) : os.availableParallelism();
+  addon.setThreads(threads);
+  return { onCuda, threads };
+}
+
+export function loadTorchBackend(): TorchBackendResult {
+  if (cached) return cached;
+  try {
+    // Lazy requires: nothing (not even tfjs) is loaded until asked for.
+    const { loadTorchAddon } = require('./addon') as typeof import('./addon');
+    const loaded = loadTorchAddon();
+    if ('error' in loaded) return (cached = { ok: false, reason: loaded.error });
+    const { onCuda, threads } = settleDevice(loaded.addon);
+    const { registerTorchBackend } = require('./register') as typeof import('./register');
+    const { TORCH_BACKEND_NAME } = require('./backend') as typeof import('./backend');
+    const { kernels } = registerTorchBackend(loaded.addon, onCuda);
+    const info = loaded.addon.info();
+    cachedAddon = loaded.addon;
+    const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}` : 'on CPU';
+    const detail = `libtorch ${info.torch} ${where}, ${kernels.length} ATen kernels (${loaded.file})`;
+    return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads: onCuda ? 1 : threads, onCuda, detail });
+  } catch (e) {
+    return (cached = { ok: false, reason: `libtorch backend failed to register: ${(e as Error).message}` });
+  }
+}
+
+/** The loaded addon (after a successful loadTorchBackend), for benchmarks and diagnostics. */
+export function torchAddon(): TorchAddon | null {
+  return cachedAddon;
+}
+
+/** Per-kernel counts of ATen runs and host trips since load. */
+export function torchKernelStats(): KernelStats {
+  if (!cached || !cached.ok) return new Map();
+  return (require('./register') as typeof import('./register')).torchKernelStats;
+}
