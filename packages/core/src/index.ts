@@ -26,6 +26,7 @@ export { mnistmSamples, type MnistmSample } from './embedded/mnistm';
 export { syndigitsSamples, type SyndigitsSample } from './embedded/syndigits';
 export { uspsLikeSamples, type UspsLikeSample } from './embedded/usps-like';
 export { loadNativeBackend, nativeKernelStats, gelu, batchNormTrain, groupNorm, NATIVE_BACKEND } from './engine/native';
+export { loadTorchBackend, torchKernelStats } from './engine/torch';
 export { BatchNorm2d, type BatchNorm2dArgs } from './layers/batch-norm';
 export { Gelu } from './layers/gelu';
 export { findTorchPython, timeTorchReference, TORCH_REFERENCE_SCRIPT, type TorchCase, type TorchTimingOptions, type TorchTimings } from './torch-python';

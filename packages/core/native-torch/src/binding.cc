@@ -5,6 +5,8 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <initializer_list>
 
@@ -249,6 +251,14 @@ static napi_value OpCodes(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  // CPU tensors are large, short-lived malloc blocks; with glibc's defaults each is a fresh mmap
+  // whose pages fault in on first touch (a ReLU over 32 MB took 100 ms here, nearly all page
+  // faults). As in the native addon: keep such blocks in the heap and the freed memory mapped.
+  if (!std::getenv("DLCV_NATIVE_KEEP_MALLOC")) {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+    mallopt(M_TOP_PAD, 64 * 1024 * 1024);
+  }
   // fp32 unless asked (PyTorch allows TF32 in cuDNN convolutions by default).
   at::globalContext().setAllowTF32CuBLAS(false);
   at::globalContext().setAllowTF32CuDNN(false);

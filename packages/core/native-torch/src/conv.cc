@@ -25,12 +25,19 @@ static ConvGeometry geometry(const Args& a, size_t i) {
 
 static at::Tensor nchw(const at::Tensor& x) { return x.permute({0, 3, 1, 2}); }
 static at::Tensor nhwc(const at::Tensor& y) { return y.permute({0, 2, 3, 1}); }
-// HWIO -> OIHW
-static at::Tensor oihw(const at::Tensor& w) { return w.permute({3, 2, 0, 1}); }
+// HWIO -> OIHW, stored channels-last (OHWI): the layout oneDNN and cuDNN take with NHWC inputs
+// (measured on libtorch 1.13 CPU: 49 instead of 73 ms for a 3x3 128->128 layer at 32x28x28).
+static at::Tensor oihw(const at::Tensor& w) { return w.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast); }
 
 // x (NCHW view) with the asymmetric part of the padding applied.
 static at::Tensor padded(const at::Tensor& x, const ConvGeometry& g) {
   return g.asymmetric() ? at::constant_pad_nd(x, g.extra(), 0) : x;
+}
+
+// An uninitialised NCHW tensor in channels-last layout: the operand of convolution_backward
+// whose values the requested gradient does not read (only its shape and layout).
+static at::Tensor shapeOnly(std::vector<int64_t> sizes, const at::Tensor& like) {
+  return at::empty(sizes, like.options().memory_format(at::MemoryFormat::ChannelsLast));
 }
 
 // conv2d(x, filter, params, bias | null)
@@ -44,18 +51,18 @@ static napi_value Conv2d(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2dBackpropInput(dy, filter, params): the transposed convolution, cut to the input's size.
+// conv2dBackpropInput(dy, filter, params): the input gradient of the forward convolution (also
+// tfjs's transposed convolution). convolution_backward, not a transposed convolution: on
+// libtorch 1.13 CPU the latter has no oneDNN path (3.4 s instead of 0.11 s for a DCGAN layer).
 static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     ConvGeometry g = geometry(a, 2);
-    int64_t eh = g.pt - g.padH() + g.pb - g.padH(), ew = g.pl - g.padW() + g.pr - g.padW();
-    // Rows and columns the forward's strides skipped at the end come back as output padding.
-    int64_t fullH = (g.oh - 1) * g.sh - 2 * g.padH() + g.dh * (g.kh - 1) + 1;
-    int64_t fullW = (g.ow - 1) * g.sw - 2 * g.padW() + g.dw * (g.kw - 1) + 1;
-    int64_t opH = g.h + eh - fullH, opW = g.w + ew - fullW;
-    if (opH < 0 || opW < 0) throw JsError("conv2dBackpropInput: inconsistent geometry");
-    at::Tensor dx = at::convolution(nchw(tensorAt(a, 0)), oihw(tensorAt(a, 1)), {}, {g.sh, g.sw}, {g.padH(), g.padW()},
-                                    {g.dh, g.dw}, true, {opH, opW}, 1);
+    at::Tensor dy = nchw(tensorAt(a, 0));
+    int64_t eh = g.pt + g.pb - 2 * g.padH(), ew = g.pl + g.pr - 2 * g.padW();
+    at::Tensor input = shapeOnly({g.n, g.c, g.h + eh, g.w + ew}, dy);
+    auto grads = at::convolution_backward(dy, input, oihw(tensorAt(a, 1)), c10::nullopt, {g.sh, g.sw}, {g.padH(), g.padW()},
+                                          {g.dh, g.dw}, false, {0, 0}, 1, {true, false, false});
+    at::Tensor dx = std::get<0>(grads);
     if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);
     return wrap(a.env, nhwc(dx));
   });
@@ -67,10 +74,8 @@ static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     ConvGeometry g = geometry(a, 2);
     at::Tensor x = padded(nchw(tensorAt(a, 0)), g);
     at::Tensor dy = nchw(tensorAt(a, 1));
-    // Only the weight's shape is read; empty_like-style storage, never filled.
-    at::Tensor w = at::empty({g.o, g.c, g.kh, g.kw}, x.options());
-    auto grads = at::convolution_backward(dy, x, w, c10::nullopt, {g.sh, g.sw}, {g.padH(), g.padW()}, {g.dh, g.dw},
-                                          false, {0, 0}, 1, {false, true, false});
+    auto grads = at::convolution_backward(dy, x, shapeOnly({g.o, g.c, g.kh, g.kw}, x), c10::nullopt, {g.sh, g.sw},
+                                          {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1, {false, true, false});
     return wrap(a.env, std::get<1>(grads).permute({2, 3, 1, 0}));
   });
 }

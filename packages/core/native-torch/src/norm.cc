@@ -17,16 +17,24 @@ static napi_value BatchNorm(napi_env env, napi_callback_info info) {
   });
 }
 
+// [n, h, w, c] as an NCHW view (channels-last strides: ATen's vectorised channels-last batch
+// norm kernels), anything else as [rows, c].
+static at::Tensor channelsAxis1(const at::Tensor& x) {
+  return x.dim() == 4 ? x.permute({0, 3, 1, 2}) : x.reshape({-1, x.size(-1)});
+}
+static at::Tensor channelsAxisLast(const at::Tensor& t, at::IntArrayRef shape) {
+  return t.dim() == 4 ? t.permute({0, 2, 3, 1}) : t.view(shape);
+}
+
 // batchNormTrain(x, scale, offset, eps): [y, mean, biased variance, 1 / std] over all but the last axis.
 static napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     at::Tensor x = tensorAt(a, 0);
     double eps = a.num(3);
-    at::Tensor rows = x.reshape({-1, x.size(-1)});
-    auto r = at::native_batch_norm(rows, perChannel(tensorAt(a, 1)), perChannel(tensorAt(a, 2)), {}, {}, true, 0.0, eps);
+    auto r = at::native_batch_norm(channelsAxis1(x), perChannel(tensorAt(a, 1)), perChannel(tensorAt(a, 2)), {}, {}, true, 0.0, eps);
     const at::Tensor& invStd = std::get<2>(r);
     at::Tensor variance = invStd.pow(-2) - eps;
-    return wrapAll(a.env, {std::get<0>(r).view(x.sizes()), std::get<1>(r), variance, invStd});
+    return wrapAll(a.env, {channelsAxisLast(std::get<0>(r), x.sizes()), std::get<1>(r), variance, invStd});
   });
 }
 
@@ -34,10 +42,9 @@ static napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
 static napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     at::Tensor dy = tensorAt(a, 0), x = tensorAt(a, 1);
-    int64_t c = x.size(-1);
-    auto r = at::native_batch_norm_backward(dy.reshape({-1, c}), x.reshape({-1, c}), perChannel(tensorAt(a, 2)), {}, {},
+    auto r = at::native_batch_norm_backward(channelsAxis1(dy), channelsAxis1(x), perChannel(tensorAt(a, 2)), {}, {},
                                             tensorAt(a, 3), tensorAt(a, 4), true, 0.0, {true, true, true});
-    return wrapAll(a.env, {std::get<0>(r).view(x.sizes()), std::get<1>(r), std::get<2>(r)});
+    return wrapAll(a.env, {channelsAxisLast(std::get<0>(r), x.sizes()), std::get<1>(r), std::get<2>(r)});
   });
 }
 

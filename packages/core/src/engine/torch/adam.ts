@@ -6,6 +6,7 @@
 // getWeights/setWeights and checkpoints are unchanged.
 import * as tf from '@tensorflow/tfjs';
 
+import type { KernelStats } from '../kernels/kernel';
 import type { TorchAddon } from './addon';
 import type { TorchBackend } from './backend';
 
@@ -32,9 +33,12 @@ function moments(opt: AdamInternals, i: number, name: string, value: tf.Variable
   return [opt.accumulatedFirstMoment[i]!.variable, opt.accumulatedSecondMoment[i]!.variable];
 }
 
-export function patchTorchAdam(addon: TorchAddon, backendName: string): void {
+/** `stats` gets an 'Adam' entry: steps in one addon call (native), steps left to tfjs (fallback). */
+export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: KernelStats): void {
   if (patched) return;
   patched = true;
+  const st = { native: 0, fallback: 0 };
+  stats.set('Adam', st);
   const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients(g: VarGrads): void };
   const original = proto.applyGradients;
   proto.applyGradients = function (this: AdamInternals, variableGradients: VarGrads) {
@@ -47,8 +51,12 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string): void {
     for (let i = 0; i < names.length; i++) {
       const value = registered[names[i]!];
       const g = grads[i];
-      if (!value || (g != null && (g.dtype !== 'float32' || value.dtype !== 'float32'))) return original.call(this, variableGradients);
+      if (!value || (g != null && (g.dtype !== 'float32' || value.dtype !== 'float32'))) {
+        st.fallback++;
+        return original.call(this, variableGradients);
+      }
     }
+    st.native++;
     const live = names.map((name, i) => ({ value: registered[name]!, g: grads[i], mv: moments(this, i, name, registered[name]!) })).filter((e) => e.g != null);
     const h = (t: tf.Tensor) => backend.handle(t);
     const n = live.length;

@@ -35,6 +35,8 @@ export function hostKernel(kernelName: string, func: KernelFunc, stats: KernelSt
       stats.set(kernelName, st);
     }
     const cpu = tf.findBackend('cpu') as unknown as CpuBackend;
+    // The cpu backend's "install tfjs-node" banner would name the wrong engine.
+    (cpu as { firstUse?: boolean }).firstUse = false;
     const temps: TensorInfo[] = [];
     const toHost = (t: TensorInfo | undefined) => {
       if (t == null) return t;

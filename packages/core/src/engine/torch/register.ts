@@ -41,6 +41,6 @@ export function registerTorchBackend(addon: TorchAddon, onCuda: boolean): { kern
   // Priority 0: below cpu (1), so registering never changes which backend tfjs picks by itself.
   tf.registerBackend(TORCH_BACKEND_NAME, () => new TorchBackend(addon, onCuda), 0);
   registerGradients();
-  patchTorchAdam(addon, TORCH_BACKEND_NAME);
+  patchTorchAdam(addon, TORCH_BACKEND_NAME, stats);
   return { kernels: [...ownNames].filter((n) => !fused.some((f) => f.kernelName === n)).sort() };
 }

@@ -2,6 +2,7 @@
 // model's gradients, and that the hot kernels ran on the engine (no silent fallbacks).
 import * as tf from '@tensorflow/tfjs';
 
+import { gelu, groupNorm } from '../../native';
 import { rand, relErr, TOL } from '../test-utils/compare';
 import { describeEachEngine, expectNoFallbacks } from '../test-utils/engines';
 
@@ -77,6 +78,37 @@ describeEachEngine('optimizer and full model', (engine) => {
       tf.dispose([zt, value, ...Object.values(grads)]);
       g.dispose();
       dm.dispose();
+      return out;
+    };
+    const ref = run('cpu');
+    const got = run(engine.backend);
+    ref.forEach((r, i) => expect(relErr(got[i]!, r)).toBeLessThan(TOL));
+  });
+
+  test('full model gradient check: U-Net-style block (conv, GroupNorm, GELU, max and avg pool, transposed conv, dense)', () => {
+    const shapes: Record<string, number[]> = { w1: [3, 3, 3, 16], g: [16], b: [16], w2: [3, 3, 16, 16], wt: [2, 2, 8, 16], wd: [8, 10], bd: [10] };
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      const vars = Object.entries(shapes).map(([name, shape], i) => tf.variable(tf.tensor(rand(shape, 20 + i, -0.4, 0.4).data, shape), true, `unet_${name}_${backend}`));
+      const [w1, g, b, w2, wt, wd, bd] = vars as [
+        tf.Variable<tf.Rank.R4>,
+        tf.Variable<tf.Rank.R1>,
+        tf.Variable<tf.Rank.R1>,
+        tf.Variable<tf.Rank.R4>,
+        tf.Variable<tf.Rank.R4>,
+        tf.Variable<tf.Rank.R2>,
+        tf.Variable<tf.Rank.R1>,
+      ];
+      const x = tf.tensor4d(rand([2, 14, 14, 3], 30).data, [2, 14, 14, 3]);
+      const { value, grads } = tf.variableGrads(() => {
+        const h = gelu(groupNorm(tf.conv2d(x, w1, 1, 'same'), g, b, 4)) as tf.Tensor4D;
+        const down = tf.maxPool(tf.conv2d(h, w2, 1, 'same'), 2, 2, 'valid');
+        const up = tf.relu(tf.conv2dTranspose(down, wt, [2, 14, 14, 8], 2, 'valid'));
+        const v = tf.avgPool(up, 7, 7, 'valid').reshape([8, 8]);
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 3, 9, 1, 2, 5, 7, 4], 'int32'), 10), tf.add(tf.matMul(v, wd), bd)) as tf.Scalar;
+      }, vars);
+      const out = [value.dataSync().slice() as Float32Array, ...vars.map((v) => grads[v.name]!.dataSync().slice() as Float32Array)];
+      tf.dispose([x, value, ...Object.values(grads), ...vars]);
       return out;
     };
     const ref = run('cpu');

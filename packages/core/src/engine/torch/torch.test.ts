@@ -1,0 +1,99 @@
+// The libtorch engine beyond the shared kernel specs: its storage (upload once, download on read,
+// Reshape sharing data, refcounts), the host trips of kernels without an ATen version (counted on
+// the CPU, an error naming the kernel on CUDA), determinism, and the engine order.
+import * as tf from '@tensorflow/tfjs';
+import type { KernelFunc } from '@tensorflow/tfjs';
+
+import { batchNormTrain, gelu, groupNorm } from '../native';
+import { rand } from '../kernels/test-utils/compare';
+import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
+import { hostKernel } from './host-kernels';
+import { setupEngine } from '../engine';
+import { cudaDeviceVisible } from './index';
+
+const entry = ENGINES.find((e) => e.name === 'libtorch')!;
+
+describe('host trips on CUDA', () => {
+  test('a kernel without an ATen version is an error that names it, never a silent host trip', () => {
+    const stats = new Map([['OneHot', { native: 0, fallback: 0, lastReason: undefined }]]);
+    const cpuKernel = (() => {
+      throw new Error('the cpu kernel must not run');
+    }) as unknown as KernelFunc;
+    const k = hostKernel('OneHot', cpuKernel, stats, true) as unknown as (args: object) => unknown;
+    expect(() => k({ inputs: {}, backend: { onCuda: true }, attrs: {} })).toThrow(/libtorch engine on CUDA: kernel OneHot has no ATen implementation/);
+    expect(stats.get('OneHot')!.fallback).toBe(0);
+  });
+});
+
+describeEngine(entry, 'libtorch storage and host trips', (engine) => {
+  beforeEach(() => tf.setBackend(engine.backend));
+
+  test('values round-trip per dtype; Reshape shares the data; dispose frees every tensor', () => {
+    const backend = tf.backend();
+    const before = backend.numDataIds();
+    tf.tidy(() => {
+      const f = tf.tensor2d([1.5, -2, 3, 4.25, 5, 6], [2, 3]);
+      expect(Array.from(f.dataSync())).toEqual([1.5, -2, 3, 4.25, 5, 6]);
+      expect(tf.tensor1d([7, -8, 9], 'int32').dataSync()).toEqual(new Int32Array([7, -8, 9]));
+      expect(tf.tensor1d([true, false, true], 'bool').dataSync()).toEqual(new Uint8Array([1, 0, 1]));
+      const r = f.reshape([3, 2]);
+      expect(r.dataId).toBe(f.dataId);
+      // an op on the reshaped tensor sees the [3, 2] shape (a view of the same data)
+      expect(Array.from(tf.sum(r, 1).dataSync())).toEqual([-0.5, 7.25, 11]);
+      expect(Array.from(tf.cast(f, 'int32').dataSync())).toEqual([1, -2, 3, 4, 5, 6]);
+      expect(Array.from(tf.greater(f, tf.scalar(2)).dataSync())).toEqual([0, 0, 1, 1, 1, 1]);
+    });
+    expect(backend.numDataIds()).toBe(before);
+  });
+
+  test('a kernel without an ATen version runs on the host, counted as a fallback', () => {
+    const stats = engine.kernelStats();
+    const before = stats.get('OneHot')?.fallback ?? 0;
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([2, 0, 1], 'int32'), 3).dataSync());
+    expect(Array.from(y)).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0]);
+    expect(stats.get('OneHot')!.fallback).toBe(before + 1);
+  });
+
+  test('the same training steps twice give the same bytes', () => {
+    // conv, GroupNorm, GELU, transposed conv, batch norm, avg pool, dense; Adam
+    const run = () =>
+      tf.tidy(() => {
+        const w1 = tf.variable(tf.tensor(rand([3, 3, 3, 8], 1, -0.3, 0.3).data, [3, 3, 3, 8]));
+        const w2 = tf.variable(tf.tensor(rand([2, 2, 4, 8], 2, -0.3, 0.3).data, [2, 2, 4, 8]));
+        const wd = tf.variable(tf.tensor(rand([4, 5], 3).data, [4, 5]));
+        const g = tf.variable(tf.ones([8]) as tf.Tensor1D);
+        const b = tf.variable(tf.zeros([8]) as tf.Tensor1D);
+        const x = tf.tensor(rand([4, 6, 6, 3], 4).data, [4, 6, 6, 3]) as tf.Tensor4D;
+        const opt = tf.train.adam(0.01);
+        const losses: number[] = [];
+        for (let step = 0; step < 3; step++) {
+          const loss = opt.minimize(() => {
+            let h = gelu(groupNorm(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'), g as tf.Tensor1D, b as tf.Tensor1D, 2));
+            h = tf.conv2dTranspose(h as tf.Tensor4D, w2 as tf.Tensor4D, [4, 12, 12, 4], 2, 'valid');
+            h = batchNormTrain(h, tf.ones([4]), tf.zeros([4])).y;
+            const pooled = tf.avgPool(h as tf.Tensor4D, 12, 12, 'valid').reshape([4, 4]);
+            return tf.mean(tf.square(tf.matMul(pooled, wd))) as tf.Scalar;
+          }, true)!;
+          losses.push(loss.dataSync()[0]!);
+        }
+        opt.dispose();
+        return { losses, weights: [w1, w2, wd, g, b].map((v) => Array.from(v.dataSync())) };
+      });
+    const adamSteps = engine.kernelStats().get('Adam')?.native ?? 0;
+    const first = run();
+    const second = run();
+    expect(engine.kernelStats().get('Adam')!.native).toBe(adamSteps + 6); // the one-call Adam ran
+    expect(first.losses.every(Number.isFinite)).toBe(true);
+    expect(second).toEqual(first);
+  });
+});
+
+describe('engine order', () => {
+  test('without a CUDA device libtorch is passed over with its reason (the native engine stays the default)', async () => {
+    if (cudaDeviceVisible()) return; // a GPU machine picks libtorch: checked by tools/device/gpu-check.sh
+    const info = await setupEngine({ engine: undefined });
+    const torch = info.skipped.find((s) => s.engine === 'libtorch');
+    expect(info.engine).not.toBe('libtorch');
+    expect(torch?.reason).toMatch(/no CUDA device visible|not built|disabled/);
+  });
+});
