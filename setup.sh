@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# One-time setup on Debian/Ubuntu with Node >= 20: the oneDNN library for the fast native CPU
-# engine (when apt is usable), pnpm, and the workspace's npm packages. Safe to re-run.
+# One-time setup on Debian/Ubuntu with Node >= 20: the system libraries of the native engines
+# (when apt is usable), pnpm, and the workspace's npm packages. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The native engine links Debian's oneDNN (the library PyTorch and ONNX Runtime use on CPU).
-# Without it everything still works, on tfjs's slower pure-JS backend.
-if [ ! -e /usr/include/oneapi/dnnl/dnnl.hpp ] && [ "${DLCV_SKIP_NATIVE:-0}" != 1 ] && command -v apt-get >/dev/null 2>&1; then
-  sudo=""
+# apt_install PACKAGE HEADER SKIP_VAR WHAT: installs a Debian package unless its header is there
+# or $SKIP_VAR is 1; only with root or password-less sudo, otherwise it says how.
+apt_install() {
+  local package=$1 header=$2 skip_var=$3 what=$4
+  if [ -e "$header" ] || [ "${!skip_var:-0}" = 1 ] || ! command -v apt-get >/dev/null 2>&1; then return 0; fi
+  local sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
   if $sudo true 2>/dev/null; then
-    echo "setup: installing libdnnl-dev (oneDNN) for the native engine"
-    $sudo apt-get install -y -q libdnnl-dev >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q libdnnl-dev >/dev/null; } ||
-      echo "setup: could not install libdnnl-dev; continuing without the native engine"
+    echo "setup: installing $package for $what"
+    $sudo apt-get install -y -q "$package" >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "$package" >/dev/null; } ||
+      echo "setup: could not install $package; continuing without $what"
   else
-    echo "setup: no root or password-less sudo; to get the fast engine run: sudo apt-get install libdnnl-dev"
+    echo "setup: no root or password-less sudo; for $what run: sudo apt-get install $package"
   fi
+}
+
+# The native engine links Debian's oneDNN (the library PyTorch and ONNX Runtime use on CPU).
+# Without it everything still works, on tfjs's slower pure-JS backend.
+apt_install libdnnl-dev /usr/include/oneapi/dnnl/dnnl.hpp DLCV_SKIP_NATIVE "the native engine (oneDNN)"
+# The libtorch engine (ATen; CUDA with a torch wheel, see README "Engines") builds and is tested
+# on the CPU against Debian's libtorch-dev; a TORCH_DIR needs nothing from apt.
+if [ -z "${TORCH_DIR:-}" ]; then
+  apt_install libtorch-dev /usr/include/ATen/ATen.h DLCV_SKIP_TORCH "the libtorch engine (ATen)"
 fi
 
 command -v pnpm >/dev/null 2>&1 || npm install -g pnpm@10
