@@ -157,6 +157,17 @@ static napi_value Select(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) { return wrap(a.env, at::where(tensorAt(a, 0), tensorAt(a, 1), tensorAt(a, 2))); });
 }
 
+// logical(op, a, b | null): 0 and, 1 or, 2 not (a only); bool tensors.
+static napi_value Logical(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t op = a.i64(0);
+    at::Tensor x = tensorAt(a, 1);
+    if (op == 2) return wrap(a.env, at::logical_not(x));
+    at::Tensor y = tensorAt(a, 2);
+    return wrap(a.env, op == 0 ? at::logical_and(x, y) : at::logical_or(x, y));
+  });
+}
+
 void registerElementwise(napi_env env, napi_value exports) {
   define(env, exports,
          {{"binary", Binary},
@@ -165,7 +176,8 @@ void registerElementwise(napi_env env, napi_value exports) {
           {"unary", Unary},
           {"unaryInPlace", UnaryInPlace},
           {"unaryGrad", UnaryGrad},
-          {"select", Select}});
+          {"select", Select},
+          {"logical", Logical}});
 }
 
 }  // namespace dlcv_torch

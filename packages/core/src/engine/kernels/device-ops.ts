@@ -97,7 +97,7 @@ export interface DeviceOps {
   /** condition (bool) ? a : b, all three the same size. */
   select(condition: T, a: T, b: T): T;
 
-  /** Reduces x over `axes` (ascending); the result has outShape (kept dims or not). */
+  /** Reduces x over `axes` (ascending, possibly none: x itself); the result has outShape (kept dims or not). */
   reduce(op: ReduceOp, x: T, axes: number[], outShape: number[]): T;
   /** Index (int32) of the first maximum or minimum along `axis`. */
   argReduce(isMax: boolean, x: T, axis: number, outShape: number[]): T;

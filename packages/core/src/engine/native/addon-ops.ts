@@ -212,6 +212,7 @@ class AddonOps implements DeviceOps {
   }
 
   reduce(op: ReduceOp, x: TensorInfo, axes: number[], outShape: number[]): TensorInfo {
+    if (axes.length === 0) throw new Unsupported('empty axes');
     const xv = this.f32(x);
     const code = this.codes.reduce[op];
     const o = outputF32(size(outShape));

@@ -53,6 +53,10 @@ export interface TorchAddon {
   unaryInPlace(op: number, x: H, alpha: number, beta: number): void;
   unaryGrad(op: number, dy: H, saved: H, alpha: number): H;
   select(cond: H, a: H, b: H): H;
+  /** op: 0 and, 1 or, 2 not (b null) */
+  logical(op: number, a: H, b: H | null): H;
+  gather(x: H, indices: H, axis: number): H;
+  oneHot(indices: H, depth: number, on: number, off: number, dtype: number): H;
   reduce(op: number, x: H, axes: Ints, outShape: Ints): H;
   argReduce(isMax: number, x: H, axis: number, outShape: Ints): H;
   transpose(x: H, perm: Ints): H;

@@ -39,8 +39,9 @@ export class TorchBackend extends KernelBackend {
 
   constructor(
     readonly addon: TorchAddon,
-    /** On CUDA a kernel without an ATen implementation is an error (see host-kernels.ts). */
     readonly onCuda: boolean,
+    /** A kernel without an ATen implementation is an error, not a host trip (host-kernels.ts). */
+    readonly noHostTrips: boolean,
   ) {
     super();
     this.data = new DataStorage(this, tf.engine());

@@ -2,8 +2,9 @@
 // Identity, Cast) on handles, and the host trip that runs any other tfjs cpu kernel: its inputs
 // are downloaded into the tfjs cpu backend, the cpu kernel runs there, and its outputs are
 // uploaded as new tensors. The host trip is counted as a fallback in the kernel stats; on CUDA
-// it is an error that names the kernel instead (a silent device -> host -> device round trip
-// would hide a missing ATen kernel behind a slow step).
+// (and on the CPU with DLCV_TORCH_STRICT=1, to check coverage without a GPU) it is an error that
+// names the kernel instead: a silent device -> host -> device round trip would hide a missing
+// ATen kernel behind a slow step.
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
@@ -26,9 +27,10 @@ export function hostKernel(kernelName: string, func: KernelFunc, stats: KernelSt
   return ((args: Args) => {
     const backend = args.backend as TorchBackend;
     const st = stats.get(kernelName) ?? { native: 0, fallback: 0 };
-    if (backend.onCuda) {
+    if (backend.noHostTrips) {
       const why = st.lastReason ? ` for these inputs (${st.lastReason})` : '';
-      throw new Error(`libtorch engine on CUDA: kernel ${kernelName} has no ATen implementation${why}; it would run on the host`);
+      const where = backend.onCuda ? 'on CUDA' : '(DLCV_TORCH_STRICT=1)';
+      throw new Error(`libtorch engine ${where}: kernel ${kernelName} has no ATen implementation${why}; it would run on the host`);
     }
     if (count) {
       st.fallback++;

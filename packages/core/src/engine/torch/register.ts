@@ -9,6 +9,7 @@ import { KERNELS, registerGradients } from '../kernels/register-all';
 import { patchTorchAdam } from './adam';
 import type { TorchAddon } from './addon';
 import { TORCH_BACKEND_NAME, TorchBackend } from './backend';
+import { atenKernels } from './aten-kernels';
 import { hostKernel, storageKernels } from './host-kernels';
 import { torchOpsFor } from './torch-ops';
 
@@ -29,7 +30,7 @@ export function registerTorchBackend(addon: TorchAddon, onCuda: boolean): { kern
     },
     stats,
   });
-  const own: KernelConfig[] = [...replacing, ...storageKernels(TORCH_BACKEND_NAME, stats, cpuFuncs.get('Cast')!), ...fused];
+  const own: KernelConfig[] = [...replacing, ...storageKernels(TORCH_BACKEND_NAME, stats, cpuFuncs.get('Cast')!), ...atenKernels(TORCH_BACKEND_NAME, stats, cpuFuncs), ...fused];
   const ownNames = new Set(own.map((k) => k.kernelName));
   const host = cpuKernels
     .filter((k) => !ownNames.has(k.kernelName))
@@ -39,7 +40,7 @@ export function registerTorchBackend(addon: TorchAddon, onCuda: boolean): { kern
     tf.registerKernel(k);
   }
   // Priority 0: below cpu (1), so registering never changes which backend tfjs picks by itself.
-  tf.registerBackend(TORCH_BACKEND_NAME, () => new TorchBackend(addon, onCuda), 0);
+  tf.registerBackend(TORCH_BACKEND_NAME, () => new TorchBackend(addon, onCuda, onCuda || process.env.DLCV_TORCH_STRICT === '1'), 0);
   registerGradients();
   patchTorchAdam(addon, TORCH_BACKEND_NAME, stats);
   return { kernels: [...ownNames].filter((n) => !fused.some((f) => f.kernelName === n)).sort() };

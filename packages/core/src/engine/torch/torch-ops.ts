@@ -90,6 +90,8 @@ class TorchOps implements DeviceOps {
   }
 
   reduce(op: ReduceOp, x: T, axes: number[], outShape: number[]): T {
+    // over no axes: x itself (ATen would read an empty axis list as all of them)
+    if (axes.length === 0) return this.out(this.addon.clone(this.f32(x)), outShape);
     return this.out(this.addon.reduce(this.codes.reduce[op], this.f32(x), axes, outShape), outShape);
   }
   argReduce(isMax: boolean, x: T, axis: number, outShape: number[]): T {

@@ -20,7 +20,7 @@ describe('host trips on CUDA', () => {
       throw new Error('the cpu kernel must not run');
     }) as unknown as KernelFunc;
     const k = hostKernel('OneHot', cpuKernel, stats, true) as unknown as (args: object) => unknown;
-    expect(() => k({ inputs: {}, backend: { onCuda: true }, attrs: {} })).toThrow(/libtorch engine on CUDA: kernel OneHot has no ATen implementation/);
+    expect(() => k({ inputs: {}, backend: { onCuda: true, noHostTrips: true }, attrs: {} })).toThrow(/libtorch engine on CUDA: kernel OneHot has no ATen implementation/);
     expect(stats.get('OneHot')!.fallback).toBe(0);
   });
 });
@@ -46,12 +46,34 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
     expect(backend.numDataIds()).toBe(before);
   });
 
-  test('a kernel without an ATen version runs on the host, counted as a fallback', () => {
+  test('a kernel without an ATen version runs on the host, counted as a fallback (an error on CUDA or with DLCV_TORCH_STRICT=1)', () => {
     const stats = engine.kernelStats();
-    const before = stats.get('OneHot')?.fallback ?? 0;
-    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([2, 0, 1], 'int32'), 3).dataSync());
-    expect(Array.from(y)).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0]);
-    expect(stats.get('OneHot')!.fallback).toBe(before + 1);
+    const before = stats.get('Floor')?.fallback ?? 0;
+    const floor = () => tf.tidy(() => tf.floor(tf.tensor1d([1.5, -0.5, 2])).dataSync());
+    if ((tf.backend() as unknown as { noHostTrips: boolean }).noHostTrips) {
+      expect(floor).toThrow(/kernel Floor has no ATen implementation/);
+      return;
+    }
+    expect(Array.from(floor())).toEqual([1, -1, 2]);
+    expect(stats.get('Floor')!.fallback).toBe(before + 1);
+  });
+
+  test('ATen kernels beyond the shared list: one-hot (an index out of range gives a row of zeros), gather, logical ops, onesLike', () => {
+    const stats = engine.kernelStats();
+    tf.tidy(() => {
+      expect(Array.from(tf.oneHot(tf.tensor1d([2, 0, 5], 'int32'), 3).dataSync())).toEqual([0, 0, 1, 1, 0, 0, 0, 0, 0]);
+      expect(Array.from(tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor1d([2, 0], 'int32')).dataSync())).toEqual([5, 6, 1, 2]);
+      expect(Array.from(tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor2d([1, 1, 0, 1], [2, 2], 'int32'), 1).dataSync())).toEqual([
+        2, 2, 1, 2, 4, 4, 3, 4, 6, 6, 5, 6,
+      ]);
+      const p = tf.tensor1d([true, true, false]);
+      const q = tf.tensor1d([true, false, false]);
+      expect(Array.from(tf.logicalAnd(p, q).dataSync())).toEqual([1, 0, 0]);
+      expect(Array.from(tf.logicalOr(p, q).dataSync())).toEqual([1, 1, 0]);
+      expect(Array.from(tf.logicalNot(q).dataSync())).toEqual([0, 1, 1]);
+      expect(Array.from(tf.onesLike(tf.tensor1d([4, 5], 'int32')).dataSync())).toEqual([1, 1]);
+    });
+    for (const k of ['OneHot', 'GatherV2', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'OnesLike']) expect(stats.get(k)).toMatchObject({ fallback: 0 });
   });
 
   test('the same training steps twice give the same bytes', () => {

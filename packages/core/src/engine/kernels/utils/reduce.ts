@@ -12,12 +12,10 @@ export function reduceKernel(kernelName: ReduceOp, axisAttr: 'axis' | 'reduction
     kernelName,
     run: ({ inputs, attrs, ops }) => {
       const x = inputs.x!;
-      const rank = x.shape.length;
       const axes = util
         .parseAxisParam(attrs[axisAttr] as number | number[], x.shape)
         .slice()
         .sort((p, q) => p - q);
-      if (axes.length === 0 || rank === 0) throw new Unsupported('empty axes');
       if (util.sizeFromShape(x.shape) === 0) throw new Unsupported('empty tensor');
       const outShape = x.shape.filter((_, i) => !axes.includes(i));
       const shape = attrs.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
