@@ -60,7 +60,7 @@ static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     at::Tensor dy = nchw(tensorAt(a, 0));
     int64_t eh = g.pt + g.pb - 2 * g.padH(), ew = g.pl + g.pr - 2 * g.padW();
     at::Tensor input = shapeOnly({g.n, g.c, g.h + eh, g.w + ew}, dy);
-    auto grads = at::convolution_backward(dy, input, oihw(tensorAt(a, 1)), c10::nullopt, {g.sh, g.sw}, {g.padH(), g.padW()},
+    auto grads = at::convolution_backward(dy, input, oihw(tensorAt(a, 1)), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()},
                                           {g.dh, g.dw}, false, {0, 0}, 1, {true, false, false});
     at::Tensor dx = std::get<0>(grads);
     if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);
@@ -74,7 +74,7 @@ static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     ConvGeometry g = geometry(a, 2);
     at::Tensor x = padded(nchw(tensorAt(a, 0)), g);
     at::Tensor dy = nchw(tensorAt(a, 1));
-    auto grads = at::convolution_backward(dy, x, shapeOnly({g.o, g.c, g.kh, g.kw}, x), c10::nullopt, {g.sh, g.sw},
+    auto grads = at::convolution_backward(dy, x, shapeOnly({g.o, g.c, g.kh, g.kw}, x), DLCV_NULLOPT, {g.sh, g.sw},
                                           {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1, {false, true, false});
     return wrap(a.env, std::get<1>(grads).permute({2, 3, 1, 0}));
   });

@@ -69,7 +69,7 @@ static napi_value AvgPool(napi_env env, napi_callback_info info) {
     PoolGeometry g = geometry(a, 1);
     at::Tensor x = nchw(tensorAt(a, 0));
     std::vector<int64_t> k{g.kh, g.kw}, s{g.sh, g.sw};
-    if (g.atenPads()) return wrap(a.env, nhwc(at::avg_pool2d(x, k, s, {g.pt, g.pl}, false, false, c10::nullopt)));
+    if (g.atenPads()) return wrap(a.env, nhwc(at::avg_pool2d(x, k, s, {g.pt, g.pl}, false, false, DLCV_NULLOPT)));
     at::Tensor sums = at::avg_pool2d(at::constant_pad_nd(x, g.pads(), 0), k, s, {0, 0}, false, true, 1);
     return wrap(a.env, nhwc(sums / windowCounts(g, x.options())));
   });
@@ -86,7 +86,7 @@ static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
     // The input's values are not read, only its shape and layout.
     at::Tensor input = at::empty({g.n, g.c, h, w}, dy.options().memory_format(at::MemoryFormat::ChannelsLast));
     std::vector<int64_t> p{own ? g.pt : 0, own ? g.pl : 0};
-    at::Tensor dx = at::avg_pool2d_backward(dy, input, {g.kh, g.kw}, {g.sh, g.sw}, p, false, true, c10::nullopt);
+    at::Tensor dx = at::avg_pool2d_backward(dy, input, {g.kh, g.kw}, {g.sh, g.sw}, p, false, true, DLCV_NULLOPT);
     return wrap(a.env, nhwc(own ? dx : unpad(dx, g)));
   });
 }

@@ -4,12 +4,21 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <node_api.h>
+#include <torch/version.h>
 
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "napi_util.h"
+
+// An absent optional argument. c10::optional became std::optional in libtorch 2.4 (c10's names
+// stay as deprecated aliases); before that only c10::nullopt converts to it.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define DLCV_NULLOPT std::nullopt
+#else
+#define DLCV_NULLOPT c10::nullopt
+#endif
 
 namespace dlcv_torch {
 

@@ -65,7 +65,7 @@ export function loadTorchBackend(): TorchBackendResult {
     cachedAddon = loaded.addon;
     const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}` : 'on CPU';
     const detail = `libtorch ${info.torch} ${where}, ${kernels.length} ATen kernels (${loaded.file})`;
-    return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads: onCuda ? 1 : threads, onCuda, detail });
+    return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads, onCuda, detail });
   } catch (e) {
     return (cached = { ok: false, reason: `libtorch backend failed to register: ${(e as Error).message}` });
   }
