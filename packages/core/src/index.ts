@@ -41,3 +41,4 @@ export {
   type SaveModelFolderOptions,
 } from './model-folder';
 export * from './onnx';
+export * from './report';

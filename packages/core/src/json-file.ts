@@ -4,9 +4,9 @@
  * `runs/x/checkpoints/latest.json: step: expected number, received string`.
  */
 import { promises as fs } from 'node:fs';
-import { z } from 'zod';
+import { describeIssues, z } from './zod-issues';
 
-export { z };
+export { describeIssues, z };
 
 export class JsonFileError extends Error {
   constructor(
@@ -16,19 +16,6 @@ export class JsonFileError extends Error {
     super(`${file}: ${problem}`);
     this.name = 'JsonFileError';
   }
-}
-
-/** "a.b[2]: message" for each problem, joined. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const where = issue.path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-        .join('')
-        .replace(/^\./, '');
-      return where ? `${where}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
 }
 
 /** Makes the error for a file that does not fit (a module's own error class, say). */

@@ -87,7 +87,8 @@ export async function writePlot(file: string, spec: PlotSpec, options: PlotPngOp
   else throw new Error(`writePlot: ${file}: extension must be .svg or .png`);
 }
 
-function toVegaLite(spec: PlotSpec): TopLevelSpec {
+/** The Vega-Lite spec of the curves, with its data inlined (the report page draws the same spec interactively). */
+export function toVegaLite(spec: PlotSpec): TopLevelSpec {
   const { title, xLabel, yLabel, series, logY = false, width = 640, height = 400 } = spec;
   if (series.length === 0) throw new Error(`plot "${title}": no series`);
   for (const [name, v] of [

@@ -8,7 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ImageFileError, readImage, readImages, type RawImage } from '../image/io';
+import { pixelsToFloat, type PixelScaling } from '../image/pixels';
 import type { Rng } from '../rng';
+
+export { pixelsToFloat, type PixelScaling } from '../image/pixels';
 
 export interface ImageShape {
   height: number;
@@ -25,13 +28,6 @@ export interface ImageDatasetOptions {
   maxCacheBytes?: number;
   /** Parallel decodes (default 8: sharp runs them on libuv's pool). */
   concurrency?: number;
-}
-
-/** How uint8 pixels become floats: x/255 * (hi - lo) + lo, then (x - mean) / std per channel. */
-export interface PixelScaling {
-  range?: [number, number];
-  mean?: number[];
-  std?: number[];
 }
 
 export interface Batch {
@@ -191,23 +187,4 @@ export class ImageDataset {
     const labels = this.labels ? Int32Array.from(indices, (i) => this.labels?.[i] as number) : undefined;
     return new ImageDataset(files, labels, { shape: this.shape, resize: this.resize, concurrency: this.concurrency });
   }
-}
-
-export function pixelsToFloat(pixels: Uint8Array, channels: number, scaling: PixelScaling = {}): Float32Array {
-  const [lo, hi] = scaling.range ?? [-1, 1];
-  const mean = scaling.mean,
-    std = scaling.std;
-  if (mean && mean.length !== channels) throw new Error(`scaling.mean has ${mean.length} values for ${channels} channels`);
-  if (std && std.length !== channels) throw new Error(`scaling.std has ${std.length} values for ${channels} channels`);
-  const out = new Float32Array(pixels.length);
-  const scale = (hi - lo) / 255;
-  for (let i = 0; i < pixels.length; i++) {
-    let v = (pixels[i] as number) * scale + lo;
-    if (mean || std) {
-      const c = i % channels;
-      v = (v - (mean?.[c] ?? 0)) / (std?.[c] ?? 1);
-    }
-    out[i] = v;
-  }
-  return out;
 }

@@ -2,7 +2,10 @@
  * Image grids as torchvision's `make_grid`/`save_image` draw them, so sample sheets from this
  * toolkit line up pixel for pixel with the ones the homework's reference code produces.
  */
-import { floatToUint8, writePng, type RawImage } from './io';
+import { writePng } from './io';
+import type { RawImage } from './pixels';
+
+export { tensorToImages } from './pixels';
 
 export interface GridOptions {
   /** Tiles per row (torchvision's `nrow`). */
@@ -88,22 +91,4 @@ export function makeGrid(images: RawImage[], options: GridOptions): RawImage {
 /** `makeGrid` and write the result as a PNG (atomically). */
 export async function writeGrid(file: string, images: RawImage[], options: GridOptions): Promise<void> {
   await writePng(file, makeGrid(images, options));
-}
-
-/**
- * Splits a float NHWC batch into uint8 images, mapping `range` to 0..255 with rounding and
- * clipping as torchvision's `save_image` does (values outside the range saturate).
- */
-export function tensorToImages(values: ArrayLike<number>, shape: readonly [number, number, number, number], range: readonly [number, number] = [-1, 1]): RawImage[] {
-  const [n, h, w, c] = shape;
-  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`tensorToImages: bad shape [${shape.join(', ')}]`);
-  if (c !== 1 && c !== 3 && c !== 4) throw new Error(`tensorToImages: channels (last dim) must be 1, 3 or 4, got ${c} in shape [${shape.join(', ')}]`);
-  const size = h * w * c;
-  if (values.length !== n * size) throw new Error(`tensorToImages: shape [${shape.join(', ')}] needs ${n * size} values, got ${values.length}`);
-  const [lo, hi] = range;
-  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`tensorToImages: range must be finite with lo < hi, got [${lo}, ${hi}]`);
-  const all = floatToUint8(values, lo, hi);
-  const out: RawImage[] = [];
-  for (let i = 0; i < n; i++) out.push({ width: w, height: h, channels: c, data: all.slice(i * size, (i + 1) * size) });
-  return out;
 }

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../files';
+import type { RawImage } from './pixels';
 import { resizeBilinear } from './resize';
 
 // Decoding is the bottleneck of loaders; one libvips thread per core is what we have.
@@ -12,12 +13,8 @@ sharp.concurrency(1);
 // Determinism over speed: no cross-call cache of decoded images.
 sharp.cache(false);
 
-export interface RawImage {
-  width: number;
-  height: number;
-  channels: 1 | 3 | 4;
-  data: Uint8Array;
-}
+export type { RawImage } from './pixels';
+export { floatToUint8 } from './pixels';
 
 export class ImageFileError extends Error {
   constructor(
@@ -156,15 +153,4 @@ export async function resizeImage(img: RawImage, width: number, height: number):
 function checkRaw(img: RawImage): void {
   const need = img.width * img.height * img.channels;
   if (img.data.length !== need) throw new Error(`raw image: ${img.width}x${img.height}x${img.channels} needs ${need} bytes, got ${img.data.length}`);
-}
-
-/** Float pixels in [lo, hi] (HWC, any channel count) to uint8, rounding and clipping. */
-export function floatToUint8(values: ArrayLike<number>, lo = -1, hi = 1): Uint8Array {
-  const out = new Uint8Array(values.length);
-  const scale = 255 / (hi - lo);
-  for (let i = 0; i < values.length; i++) {
-    const v = Math.round(((values[i] as number) - lo) * scale);
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-  }
-  return out;
 }

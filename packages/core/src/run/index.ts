@@ -4,3 +4,4 @@ export { Prefetcher } from './prefetch';
 export { writeLossPlot, readStepSeries, bucketMeans, emaSeries, type LossPlotSpec } from './loss-plot';
 export { assertFinite, NonFiniteLossError } from './guards';
 export { InterruptedError, watchStopSignals, type StopRequest } from './interrupt';
+export { COMMAND_LOG_FILE, commandRecordSchema, currentCommandLine, type CommandRecord } from './command-log';

@@ -8,7 +8,8 @@
  *   weights and optimizer state load, and the saved state (step, RNG states...) comes back.
  * - `resume` with no checkpoint yet starts a fresh run, so a script can always pass it.
  * - metrics.jsonl keeps exactly the steps the checkpoint covers (a crash may have logged more);
- *   a fresh run starts it empty. config.json records the run's config.
+ *   a fresh run starts it empty. config.json records the run's config, commands.jsonl the
+ *   commands that worked in the folder (command-log.ts).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { findLatestCheckpoint, loadCheckpoint, readCheckpointInfo, saveCheckpoin
 import { makeDir, writeFileAtomic } from '../files';
 import { checkJson, type z } from '../json-file';
 import { MetricsLog, readMetrics } from '../metrics';
+import { logCommandStart } from './command-log';
 import { configDifferences } from './config-diff';
 import { InterruptedError, watchStopSignals } from './interrupt';
 
@@ -97,6 +99,7 @@ export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Pr
     await fs.rm(metricsFile, { force: true });
   }
   await writeFileAtomic(path.join(runDir, RUN_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  const logEnd = await logCommandStart(runDir, state.step);
   const stop = watchStopSignals('training');
   return {
     runDir,
@@ -112,6 +115,13 @@ export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Pr
         stop.signal ?? 'SIGINT',
         `interrupted by ${stop.signal ?? 'a signal'} after step ${step}; checkpoint ${checkpoint}; continue with the same command and --resume`,
       ),
-    close: () => stop.release(),
+    close: () => {
+      stop.release();
+      try {
+        logEnd();
+      } catch {
+        // The end line is a record for reports; failing to write it must not fail the run.
+      }
+    },
   };
 }
