@@ -1,7 +1,7 @@
 /**
- * The model's inputs besides the image, built the same way in training and in sampling.
+ * The model's inputs besides the image, built the same way in training and in sampling (as
+ * tensors: condition-tensors.ts). No TensorFlow.js here: the report page builds them too.
  */
-import * as tf from '@tensorflow/tfjs';
 
 /**
  * The time input of the network for 0-based timestep t: (t + 1) / T, i.e. the reference's
@@ -33,17 +33,4 @@ export function conditionArrays(timesteps: ArrayLike<number>, labels: ArrayLike<
     mask[i] = drop[i] as number;
   }
   return { t, c, mask };
-}
-
-/** conditionArrays as the model's [B, 1], [B, K] and [B, 1] input tensors. */
-export function conditionTensors(
-  timesteps: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  drop: ArrayLike<number>,
-  numTrainTimesteps: number,
-  nClasses: number,
-): { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D } {
-  const a = conditionArrays(timesteps, labels, drop, numTrainTimesteps, nClasses);
-  const b = labels.length;
-  return { t: tf.tensor2d(a.t, [b, 1]), c: tf.tensor2d(a.c, [b, nClasses]), mask: tf.tensor2d(a.mask, [b, 1]) };
 }

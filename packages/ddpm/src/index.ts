@@ -2,6 +2,7 @@ export * from './model';
 export * from './schedulers';
 export * from './guidance';
 export * from './conditioning';
+export * from './condition-tensors';
 export * from './pipeline';
 export * from './ema';
 export * from './model-io';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { setupEngine } from '@dlcv/core';
-import { conditionTensors } from './conditioning';
+import { conditionTensors } from './condition-tensors';
 import { onnxNoiseNet } from './onnx-net';
 import { DiffusionPipeline, imageNoiseRng } from './pipeline';
 import { makeScheduler } from './schedulers';

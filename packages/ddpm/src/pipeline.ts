@@ -1,58 +1,13 @@
 /**
- * Sampling: a model and a scheduler wired together, with classifier-free guidance. The
- * conditional and unconditional halves go through the network as one batch of 2B (the
- * reference's trick); with w = 0 the unconditional half is skipped, which gives the same numbers.
- *
- * Every image draws its noise (the initial x_T and each step's z) from its own generator,
- * seeded by (seed, noise id), so an image does not depend on the batch it was made in, and
- * 0_001.png, the grid's first column and the reverse strip can share one noise.
+ * The sampler (sampler.ts) with the U-Net run by tfjs, or by anything else that predicts noise
+ * (ONNX Runtime: onnx-net.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@dlcv/core';
-import { conditionArrays, type ConditionArrays } from './conditioning';
-import { guide } from './guidance';
-import type { NoiseSource, Scheduler } from './schedulers';
 import type { UnetConfig } from './model';
+import { DiffusionSampler, type NoiseNet } from './sampler';
+import type { Scheduler } from './schedulers';
 
-/** The generator of image `noiseId`'s noise. Stream offset keeps it apart from training's streams. */
-export function imageNoiseRng(seed: number, noiseId: number): Rng {
-  if (!Number.isInteger(noiseId) || noiseId < 0) throw new Error(`noise id must be a non-negative integer, got ${noiseId}`);
-  return new Rng(seed, 100_000 + noiseId);
-}
-
-/** Noise for a batch: item i's share of each draw comes from item i's own generator. */
-export class BatchNoise implements NoiseSource {
-  constructor(private readonly rngs: Rng[]) {}
-
-  normalArray(length: number): Float32Array {
-    const n = this.rngs.length;
-    if (length % n !== 0) throw new Error(`BatchNoise: ${length} values cannot be split over ${n} images`);
-    const per = length / n;
-    const out = new Float32Array(length);
-    this.rngs.forEach((rng, i) => out.set(rng.normalArray(per), i * per));
-    return out;
-  }
-}
-
-export interface SampleRequest {
-  /** One class per image. */
-  labels: number[];
-  /** One noise id per image (see imageNoiseRng). */
-  noiseIds: number[];
-  seed: number;
-  /** Guidance weight. */
-  w: number;
-  /** Called with the initial noise x_T, before the first step. */
-  onStart?: (sample: Float32Array) => void | Promise<void>;
-  /** Called after every step with the timestep just taken and the new sample (x at the next timestep). */
-  onStep?: (t: number, sample: Float32Array) => void | Promise<void>;
-}
-
-/** What runs the U-Net for sampling: tfjs (tfjsNoiseNet) or ONNX Runtime (onnx-net.ts). */
-export interface NoiseNet {
-  /** The noise prediction for n images: x is [n, S, S, C] flattened, cond holds n conditions. */
-  predict(x: Float32Array, cond: ConditionArrays): Promise<Float32Array>;
-}
+export { imageNoiseRng, BatchNoise, DiffusionSampler, type SampleRequest, type NoiseNet } from './sampler';
 
 /** The U-Net through tfjs, in inference mode, on the active engine. */
 export function tfjsNoiseNet(model: tf.LayersModel, unet: UnetConfig): NoiseNet {
@@ -73,48 +28,8 @@ export function tfjsNoiseNet(model: tf.LayersModel, unet: UnetConfig): NoiseNet 
   };
 }
 
-export class DiffusionPipeline {
-  readonly net: NoiseNet;
-
-  constructor(
-    model: tf.LayersModel | NoiseNet,
-    readonly scheduler: Scheduler,
-    readonly unet: UnetConfig,
-  ) {
-    this.net = model instanceof tf.LayersModel ? tfjsNoiseNet(model, unet) : model;
-  }
-
-  /** The guided noise prediction for a batch at timestep t. */
-  async predictNoise(sample: Float32Array, t: number, labels: number[], w: number): Promise<Float32Array> {
-    const b = labels.length;
-    const both = w !== 0;
-    const n = both ? 2 * b : b;
-    let xs = sample;
-    if (both) {
-      xs = new Float32Array(2 * sample.length);
-      xs.set(sample);
-      xs.set(sample, sample.length);
-    }
-    const drop = new Float32Array(n);
-    if (both) drop.fill(1, b);
-    const cond = conditionArrays(new Array<number>(n).fill(t), both ? [...labels, ...labels] : labels, drop, this.scheduler.config.num_train_timesteps, this.unet.nClasses);
-    const eps = await this.net.predict(xs, cond);
-    return both ? guide(eps, w) : eps;
-  }
-
-  /** Images in [-1, 1] (NHWC, flattened) for the requested labels. */
-  async sample(req: SampleRequest): Promise<Float32Array> {
-    const { labels, noiseIds, seed, w } = req;
-    if (labels.length !== noiseIds.length || labels.length === 0)
-      throw new Error(`sample: ${labels.length} labels and ${noiseIds.length} noise ids (need the same, non-zero, count)`);
-    const noise = new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
-    const per = this.unet.imageSize * this.unet.imageSize * this.unet.inChannels;
-    let x = noise.normalArray(per * labels.length);
-    await req.onStart?.(x);
-    for (const t of this.scheduler.timesteps) {
-      x = this.scheduler.step(await this.predictNoise(x, t, labels, w), t, x, noise).prevSample;
-      await req.onStep?.(t, x);
-    }
-    return x;
+export class DiffusionPipeline extends DiffusionSampler {
+  constructor(model: tf.LayersModel | NoiseNet, scheduler: Scheduler, unet: UnetConfig) {
+    super(model instanceof tf.LayersModel ? tfjsNoiseNet(model, unet) : model, scheduler, unet);
   }
 }

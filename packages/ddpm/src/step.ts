@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@dlcv/core';
-import { conditionTensors } from './conditioning';
+import { conditionTensors } from './condition-tensors';
 import type { UnetConfig } from './model';
 import type { DDPMScheduler } from './schedulers';
 

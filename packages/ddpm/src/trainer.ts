@@ -26,6 +26,7 @@ import {
   writeLossPlot,
   z,
   type ImageDataset,
+  type LossPlotSpec,
 } from '@dlcv/core';
 import { RESUMABLE_CHANGES, validateTrainConfig, type TrainConfig } from './config';
 import { Ema } from './ema';
@@ -117,7 +118,8 @@ function checkData(data: ImageDataset, config: TrainConfig): ArrayLike<number> {
 /** The reference's progress-bar loss: an EMA (0.95) of the step losses. */
 const smoothStep = (prev: number, loss: number) => (Number.isNaN(prev) ? loss : 0.95 * prev + 0.05 * loss);
 
-const lossPlot = (config: TrainConfig) => ({
+/** The loss curves of a run (loss.png, and the report's chart). */
+export const lossPlot = (config: Pick<TrainConfig, 'preset'>): LossPlotSpec => ({
   title: `DDPM (${config.preset}): noise-prediction MSE`,
   yLabel: 'MSE',
   logY: true,

@@ -18,17 +18,9 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchNorm2d, loadExported, Rng, tensorToImages, writePng, type RawImage } from '@dlcv/core';
 import { CALIBRATION, type Calibration } from './config';
 import { noiseBatch } from './model';
+import { STREAMS } from './streams';
 
-/** PCG32 streams: each use of randomness has its own, so they never share draws. */
-export const STREAMS = {
-  init: 1,
-  trainNoise: 2,
-  fixedNoise: 3,
-  generate: 4,
-  calibrate: 5,
-  /** Data order of epoch e uses stream dataOrder + e: a pure function of (seed, epoch). */
-  dataOrder: 1000,
-} as const;
+export { STREAMS } from './streams';
 
 export const BN_STATS = ['precise', 'running'] as const;
 export type BnStats = (typeof BN_STATS)[number];

@@ -32,6 +32,7 @@ import {
   writeGrid,
   writeLossPlot,
   z,
+  type LossPlotSpec,
   type MetricsLog,
   type PixelScaling,
   type TrainingRun,
@@ -87,7 +88,8 @@ const SCALING: PixelScaling = { range: [-1, 1] };
 /** The model folder's name in the run folder. */
 export const MODEL_DIR = 'model';
 
-const LOSS_PLOT = {
+/** The loss curves of a run (loss.png, and the report's chart). */
+export const LOSS_PLOT: LossPlotSpec = {
   title: 'Generator and discriminator loss during training',
   yLabel: 'BCE loss',
   series: [

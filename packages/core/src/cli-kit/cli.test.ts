@@ -42,6 +42,23 @@ describe('CLI frame', () => {
     err.mockRestore();
   });
 
+  it('gives a variadic last positional every remaining argument, resolved as paths, and wants at least one', async () => {
+    const many = defineCommand({
+      name: 'many',
+      summary: 'takes folders',
+      flags: {},
+      positionals: [{ name: 'dir', help: 'folders', path: true, variadic: true }],
+      needsEngine: false,
+      async run({ positionals }) {
+        seen.push(positionals);
+      },
+    });
+    expect(await runCli(PROGRAM, [many], ['many', 'a', 'b', 'c'])).toBe(0);
+    expect(seen[0]).toEqual(['a', 'b', 'c'].map((p) => userPath(p)));
+    expect(await runCli(PROGRAM, [many], ['many'])).toBe(2);
+    expect(printed(err)).toContain('usage: prog many <dir>...');
+  });
+
   it('parses each flag to its type, with defaults for the absent ones', async () => {
     expect(await runCli(PROGRAM, [echo], ['echo', '--times', '3', '--scale=-0.5', '--mode', 'loud', '--t', '1,20', '--dry', 'hi'])).toBe(0);
     expect(seen).toEqual([{ times: 3, scale: -0.5, mode: 'loud', t: [1, 20], out: undefined, dry: true, positionals: ['hi'] }]);

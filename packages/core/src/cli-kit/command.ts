@@ -17,6 +17,8 @@ export interface PositionalSpec {
   optional?: boolean;
   /** Resolve it as a path the user typed (paths.ts). */
   path?: boolean;
+  /** The last positional only: takes every remaining argument (one or more; none when optional). */
+  variadic?: boolean;
 }
 
 export interface CommandSpec<F extends FlagSpecs> {
@@ -46,16 +48,18 @@ const ENGINE_FLAG = {
 };
 
 function positionalUsage(p: PositionalSpec): string {
-  return p.optional ? `[<${p.name}>]` : `<${p.name}>`;
+  const name = `<${p.name}>${p.variadic ? '...' : ''}`;
+  return p.optional ? `[${name}]` : name;
 }
 
 function checkPositionals(specs: readonly PositionalSpec[], given: string[]): string[] {
   const required = specs.filter((p) => !p.optional).length;
-  if (given.length < required || given.length > specs.length) {
+  const most = specs[specs.length - 1]?.variadic ? Infinity : specs.length;
+  if (given.length < required || given.length > most) {
     const want = specs.map(positionalUsage).join(' ') || 'no arguments';
     throw new UsageError(`expected ${want}, got ${given.length} argument${given.length === 1 ? '' : 's'}${given.length ? ` (${given.join(' ')})` : ''}`);
   }
-  return given.map((v, i) => (specs[i]?.path ? userPath(v) : v));
+  return given.map((v, i) => ((specs[i] ?? specs[specs.length - 1])?.path ? userPath(v) : v));
 }
 
 export function defineCommand<F extends FlagSpecs>(spec: CommandSpec<F>): Command {

@@ -94,3 +94,10 @@ export async function lastStep(runDir: string): Promise<number | undefined> {
 export function runLabel(dir: string): string {
   return path.basename(path.resolve(dir));
 }
+
+/** A path as a command shown in a report should spell it: relative when inside the working folder, else absolute. */
+export function displayPath(p: string): string {
+  const abs = path.resolve(p);
+  const rel = path.relative(process.cwd(), abs);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
+}

@@ -84,3 +84,12 @@ export async function writeReport(outDir: string, input: ReportInput): Promise<s
   await writeFileAtomic(index, html);
   return index;
 }
+
+/** Where a report goes unless told: <folder>/report for one folder, report/ in the common parent folder of several. */
+export function defaultReportDir(dirs: readonly string[]): string {
+  const abs = dirs.map((d) => path.resolve(d));
+  if (abs.length === 1) return path.join(abs[0] as string, 'report');
+  let common = path.dirname(abs[0] as string);
+  while (!abs.every((d) => d.startsWith(common.endsWith(path.sep) ? common : common + path.sep))) common = path.dirname(common);
+  return path.join(common, 'report');
+}

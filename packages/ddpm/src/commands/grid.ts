@@ -1,5 +1,5 @@
-import { defineCommand, flag, tensorToImages, UsageError, writeGrid } from '@dlcv/core';
-import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS } from './sampling';
+import { defineCommand, flag, tensorToImages, UsageError, writeGrid, type RawImage } from '@dlcv/core';
+import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS, type SamplingSetup } from './sampling';
 
 const OUT = outputArgument('out.png', 'the grid PNG to write', 'FILE');
 
@@ -13,23 +13,10 @@ export const gridCommand = defineCommand({
     if (!file.toLowerCase().endsWith('.png')) throw new UsageError(`the grid is written as PNG: give a .png file name, got ${file}`);
     const { cols } = flags;
     const s = await openSampling(flags);
-    const { nClasses, imageSize, inChannels } = s.pipe.unet;
-    console.log(`sampling a ${nClasses}x${cols} grid: ${s.describe}`);
-    const labels: number[] = [],
-      noiseIds: number[] = [];
-    for (let d = 0; d < nClasses; d++) {
-      for (let k = 0; k < cols; k++) {
-        labels.push(d);
-        noiseIds.push(k);
-      }
-    }
-    const images = [];
+    console.log(`sampling a ${s.pipe.unet.nClasses}x${cols} grid: ${s.describe}`);
+    let images: RawImage[];
     try {
-      for (let start = 0; start < labels.length; start += s.batch) {
-        const end = Math.min(labels.length, start + s.batch);
-        const x = await s.pipe.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w });
-        images.push(...tensorToImages(x, [end - start, imageSize, imageSize, inChannels]));
-      }
+      images = await gridImages(s, cols);
     } finally {
       await s.close();
     }
@@ -37,3 +24,23 @@ export const gridCommand = defineCommand({
     console.log(`wrote ${file}`);
   },
 });
+
+/** The grid's images, row by row: digit d's row holds noises 0..cols-1 (the first `cols` images of each digit of `sample`). */
+export async function gridImages(s: SamplingSetup, cols: number): Promise<RawImage[]> {
+  const { nClasses, imageSize, inChannels } = s.pipe.unet;
+  const labels: number[] = [],
+    noiseIds: number[] = [];
+  for (let d = 0; d < nClasses; d++) {
+    for (let k = 0; k < cols; k++) {
+      labels.push(d);
+      noiseIds.push(k);
+    }
+  }
+  const images: RawImage[] = [];
+  for (let start = 0; start < labels.length; start += s.batch) {
+    const end = Math.min(labels.length, start + s.batch);
+    const x = await s.pipe.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w });
+    images.push(...tensorToImages(x, [end - start, imageSize, imageSize, inChannels]));
+  }
+  return images;
+}

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { defineCommand, flag, tensorToImages, UsageError, writeGif, writeGrid, writePng, type RawImage } from '@dlcv/core';
-import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS } from './sampling';
+import { openSampling, outputArgument, outputFrom, SAMPLING_FLAGS, type SamplingSetup } from './sampling';
 
 const OUT = outputArgument('out_dir', 'folder for the strip, its frames and the GIF', 'DIR');
 
@@ -38,7 +38,7 @@ export const reverseCommand = defineCommand({
   async run({ flags, positionals }) {
     const outDir = outputFrom(flags.out, positionals, 'output folder');
     const s = await openSampling(flags);
-    const { nClasses, imageSize, inChannels } = s.pipe.unet;
+    const { nClasses } = s.pipe.unet;
     const { digit } = flags;
     if (digit >= nClasses) throw new UsageError(`--digit must be an integer in 0..${nClasses - 1}`);
     const T = s.pipe.scheduler.config.num_train_timesteps;
@@ -46,32 +46,43 @@ export const reverseCommand = defineCommand({
     for (const t of wanted) if (t > T) throw new UsageError(`--t: ${t} is beyond the model's ${T} timesteps`);
     console.log(`reverse process of digit ${digit}: ${s.describe}`);
 
-    const toImage = (x: Float32Array): RawImage => tensorToImages(x, [1, imageSize, imageSize, inChannels])[0]!;
-    const labels = reverseLabels(s.pipe.scheduler.timesteps);
-    const states: RawImage[] = [];
+    let written: { shown: number[]; states: number };
     try {
-      await s.pipe.sample({
-        labels: [digit],
-        noiseIds: [0],
-        seed: s.seed,
-        w: s.w,
-        onStart: (x) => void states.push(toImage(x)),
-        onStep: (_t, x) => void states.push(toImage(x)),
-      });
+      written = await writeReverse(outDir, s, digit, wanted);
     } finally {
       await s.close();
     }
-
-    const picks = nearestStates(labels, wanted);
-    const shown = picks.map((i) => labels[i] as number);
-    await writeGrid(
-      path.join(outDir, 'reverse.png'),
-      picks.map((i) => states[i]!),
-      { cols: picks.length },
-    );
-    await Promise.all(picks.map((i) => writePng(path.join(outDir, `reverse_t${String(labels[i]).padStart(3, '0')}.png`), states[i]!)));
-    await writeGif(path.join(outDir, 'reverse.gif'), states, { delayMs: Math.max(20, Math.round(6000 / states.length / 10) * 10), lastDelayMs: 2000 });
+    const { shown } = written;
     const note = shown.some((t, i) => t !== wanted[i]) ? ` (nearest states of this ${s.steps}-step schedule to t = ${wanted.join(', ')})` : '';
-    console.log(`wrote ${outDir}/reverse.png with t = ${shown.join(', ')}${note}, its frames and reverse.gif (${states.length} states)`);
+    console.log(`wrote ${outDir}/reverse.png with t = ${shown.join(', ')}${note}, its frames and reverse.gif (${written.states} states)`);
   },
 });
+
+/**
+ * Runs the reverse process of `digit` from noise 0 and writes reverse.png (the states nearest to
+ * the `wanted` time labels), their frames and reverse.gif into `outDir`. Returns the time labels
+ * shown and the number of states.
+ */
+export async function writeReverse(outDir: string, s: SamplingSetup, digit: number, wanted: readonly number[]): Promise<{ shown: number[]; states: number }> {
+  const { imageSize, inChannels } = s.pipe.unet;
+  const toImage = (x: Float32Array): RawImage => tensorToImages(x, [1, imageSize, imageSize, inChannels])[0]!;
+  const labels = reverseLabels(s.pipe.scheduler.timesteps);
+  const states: RawImage[] = [];
+  await s.pipe.sample({
+    labels: [digit],
+    noiseIds: [0],
+    seed: s.seed,
+    w: s.w,
+    onStart: (x) => void states.push(toImage(x)),
+    onStep: (_t, x) => void states.push(toImage(x)),
+  });
+  const picks = nearestStates(labels, wanted);
+  await writeGrid(
+    path.join(outDir, 'reverse.png'),
+    picks.map((i) => states[i]!),
+    { cols: picks.length },
+  );
+  await Promise.all(picks.map((i) => writePng(path.join(outDir, `reverse_t${String(labels[i]).padStart(3, '0')}.png`), states[i]!)));
+  await writeGif(path.join(outDir, 'reverse.gif'), states, { delayMs: Math.max(20, Math.round(6000 / states.length / 10) * 10), lastDelayMs: 2000 });
+  return { shown: picks.map((i) => labels[i] as number), states: states.length };
+}
