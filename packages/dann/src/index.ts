@@ -21,6 +21,6 @@ export { accuracy, predictLabels, extractFeatures } from './evaluate';
 export { DANN_MODEL, MODEL_DIR, loadDannModel, resolveModelDir, saveDannModel, type LoadedDannModel } from './model-io';
 export { tsne2d, type TsneOptions } from './tsne';
 export { scatterSvg, writeScatter, type ScatterSpec } from './scatter';
-export { buildTables, tablesMarkdown, BASELINES, type DannTables } from './report';
+export { buildTables, tablesMarkdown, BASELINES, type DannTables } from './report/tables';
 export { trainAll, ALL_RUNS, type TrainAllOptions } from './train-all';
 export { dannStep, labelledStep, makeOptimizer, type StepLosses } from './step';

@@ -12,7 +12,7 @@ import { configDifferences, MODEL_FILES, writeFileAtomic } from '@dlcv/core';
 import { RESUMABLE_CHANGES, runName, type RunSpec, type TrainConfig } from './config';
 import { DOMAINS, SCENARIOS, SOURCE_DOMAIN, type DataLocation, type Domain } from './data';
 import { MODEL_DIR } from './model-io';
-import { buildTables, tablesMarkdown, type DannTables } from './report';
+import { buildTables, tablesMarkdown, type DannTables } from './report/tables';
 import { readResult, RESULT_FILE, type RunResult } from './result';
 import { trainRun } from './trainer';
 

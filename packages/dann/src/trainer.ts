@@ -18,7 +18,20 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assertFinite, loadCheckpoint, openRun, Prefetcher, progress, Rng, saveCheckpoint, writeLossPlot, z, type ImageDataset, type TrainingRun } from '@dlcv/core';
+import {
+  assertFinite,
+  loadCheckpoint,
+  openRun,
+  Prefetcher,
+  progress,
+  Rng,
+  saveCheckpoint,
+  writeLossPlot,
+  z,
+  type ImageDataset,
+  type LossPlotSpec,
+  type TrainingRun,
+} from '@dlcv/core';
 import { RESUMABLE_CHANGES, runName, selectionNote, validateTrainConfig, type RunSpec, type TrainConfig } from './config';
 import { holdOut, openDomain, preloadAll, resolveDomain, SCALING, withoutLabels, type DataLocation, type Domain } from './data';
 import { accuracy } from './evaluate';
@@ -180,7 +193,8 @@ async function endEpoch(net: DannNet, run: TrainingRun<RunState>, config: TrainC
   return held;
 }
 
-const lossPlot = (name: string) => ({
+/** The loss curves of a run (loss.png, and the report's chart). */
+export const lossPlot = (name: string): LossPlotSpec => ({
   title: `${name}: training losses`,
   yLabel: 'loss (class: cross-entropy; domain: BCE)',
   series: [

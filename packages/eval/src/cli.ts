@@ -5,10 +5,11 @@ import { dannCommand } from './commands/dann';
 import { digitsCommand } from './commands/digits';
 import { faceCommand } from './commands/face';
 import { fidCommand } from './commands/fid';
+import { reportCommand } from './commands/report';
 import { trainClassifierCommand } from './commands/train-classifier';
 
 const { version } = require('../package.json') as { version: string };
 
-void runCli({ name: 'dlcv-eval', version }, [digitsCommand, dannCommand, fidCommand, faceCommand, trainClassifierCommand, benchCommand]).then((code) => {
+void runCli({ name: 'dlcv-eval', version }, [digitsCommand, dannCommand, fidCommand, faceCommand, reportCommand, trainClassifierCommand, benchCommand]).then((code) => {
   process.exitCode = code;
 });

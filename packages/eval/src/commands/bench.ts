@@ -14,7 +14,7 @@ import { gradeFaces } from '../graders/face';
 import { gradeFid } from '../graders/fid';
 import { defaultDigitModel } from '../networks/digit-classifier';
 import { findInception } from '../networks/feature-networks';
-import { emit, JSON_FLAG } from './report';
+import { emit, JSON_FLAG } from './output';
 
 interface BenchRow {
   grader: string;

@@ -5,6 +5,7 @@ import { runCli, writePng } from '@dlcv/core';
 import { dannCommand } from './dann';
 import { digitsCommand } from './digits';
 import { fidCommand } from './fid';
+import { reportCommand } from './report';
 
 let dir: string;
 let out: string[];
@@ -21,7 +22,7 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const cli = (...argv: string[]) => runCli({ name: 'dlcv-eval', version: '0.0.0-test' }, [digitsCommand, dannCommand, fidCommand], argv);
+const cli = (...argv: string[]) => runCli({ name: 'dlcv-eval', version: '0.0.0-test' }, [digitsCommand, dannCommand, fidCommand, reportCommand], argv);
 
 test('dann --json prints the result as JSON; without it, a summary', async () => {
   const truth = path.join(dir, 't.csv'),
@@ -58,4 +59,25 @@ test('digits on an incomplete set (25 images of 2 classes) exits non-zero naming
   expect(out.join('\n')).toMatch(/accuracy: [\d.]+% \(\d+\/25\)/);
   expect(out.join('\n')).toMatch(/PARTIAL SET \(--allow-partial\): expected 10 classes x 100 images, graded 25; 0: 12 of 100, 1: 13 of 100, 2: missing/);
   expect(await cli('digits', folder, '--expect', 'ten')).toBe(2);
+});
+
+test('dann --save writes the result with its command and the homework baseline of the target named by the truth path; report shows it', async () => {
+  const truth = path.join(dir, 'usps', 'val.csv'),
+    pred = path.join(dir, 'p.csv');
+  await fs.mkdir(path.dirname(truth));
+  await fs.writeFile(truth, 'image_name,label\na.png,1\nb.png,2\nc.png,3\nd.png,4\n');
+  await fs.writeFile(pred, 'image_name,label\na.png,1\nb.png,2\nc.png,3\nd.png,5\n');
+  const saved = path.join(dir, 'results', 'dann-usps.json');
+  expect(await cli('dann', pred, truth, '--save', saved)).toBe(0);
+  const result = JSON.parse(await fs.readFile(saved, 'utf8')) as Record<string, unknown>;
+  expect(result).toMatchObject({ grader: 'dann', accuracy: 0.75, homework: { problem: '3', value: 0.75, simple: 0.76, strong: 0.76, higherIsBetter: true } });
+  expect(typeof result.command).toBe('string');
+  out = [];
+  expect(await cli('report', path.join(dir, 'results'))).toBe(0);
+  const index = path.join(dir, 'results', 'report', 'index.html');
+  expect(out.join('\n')).toContain(`report: ${index}`);
+  const data = await fs.readFile(path.join(dir, 'results', 'report', 'data.js'), 'utf8');
+  expect(data).toContain('"below simple"');
+  expect(await cli('report', pred)).toBe(1);
+  expect(err.join('\n')).toContain(`${pred}: not valid JSON`);
 });

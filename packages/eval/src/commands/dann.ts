@@ -1,6 +1,7 @@
 import { defineCommand, flag } from '@dlcv/core';
 import { gradeDann } from '../graders/dann';
-import { emit, JSON_FLAG, pct, perClassLines } from './report';
+import { dannScore } from '../homework';
+import { emit, GRADER_FLAGS, saveResult, pct, perClassLines } from './output';
 
 export const dannCommand = defineCommand({
   name: 'dann',
@@ -9,10 +10,11 @@ export const dannCommand = defineCommand({
     { name: 'pred.csv', help: 'the predictions (image_name,label)', path: true },
     { name: 'truth.csv', help: 'the truth, e.g. val.csv', path: true },
   ],
-  flags: { 'allow-missing': flag.bool({ help: 'count images without a prediction as wrong instead of refusing' }), ...JSON_FLAG },
+  flags: { 'allow-missing': flag.bool({ help: 'count images without a prediction as wrong instead of refusing' }), ...GRADER_FLAGS },
   needsEngine: false,
   async run({ flags, positionals: [pred, truth] }) {
     const r = await gradeDann(pred as string, truth as string, { allowMissing: flags['allow-missing'] });
+    await saveResult(flags.save, r, dannScore(r));
     emit(r, flags.json, () => [
       `dann: ${r.predictions} vs ${r.truth}`,
       `accuracy: ${pct(r.accuracy)} (${r.correct}/${r.total})`,

@@ -1,6 +1,7 @@
 import { defineCommand, flag, UsageError } from '@dlcv/core';
 import { gradeDigits, parseDigitSetShape } from '../graders/digits';
-import { emit, fileListLines, JSON_FLAG, pct, perClassLines } from './report';
+import { digitsScore } from '../homework';
+import { emit, GRADER_FLAGS, saveResult, fileListLines, pct, perClassLines } from './output';
 
 export const digitsCommand = defineCommand({
   name: 'digits',
@@ -12,7 +13,7 @@ export const digitsCommand = defineCommand({
     resize: flag.bool({ help: 'resize images that are not 28x28 instead of refusing them' }),
     expect: flag.string({ help: 'the set the homework writes: CLASSESxPER_CLASS; another is refused', default: '10x100', metavar: 'CxN' }),
     'allow-partial': flag.bool({ help: 'grade a set of another shape (missing classes or images), saying how it differs' }),
-    ...JSON_FLAG,
+    ...GRADER_FLAGS,
   },
   needsEngine: false,
   async run({ flags, positionals: [folder] }) {
@@ -23,6 +24,7 @@ export const digitsCommand = defineCommand({
       throw new UsageError((err as Error).message);
     }
     const r = await gradeDigits(folder as string, { model: flags.model, skipBad: flags['skip-bad'], resize: flags.resize, expect, allowPartial: flags['allow-partial'] });
+    await saveResult(flags.save, r, digitsScore(r));
     emit(r, flags.json, () => [
       `digits: ${r.folder}`,
       `classifier: ${r.model.file} (${r.model.layout} input)`,

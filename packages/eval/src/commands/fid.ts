@@ -1,7 +1,8 @@
 import { defineCommand, flag } from '@dlcv/core';
 import { FEATURE_NETWORKS } from '../networks/feature-networks';
 import { gradeFid, saveFidStats } from '../graders/fid';
-import { emit, fileListLines, JSON_FLAG } from './report';
+import { fidScore } from '../homework';
+import { emit, GRADER_FLAGS, saveResult, fileListLines } from './output';
 
 export const fidCommand = defineCommand({
   name: 'fid',
@@ -21,7 +22,7 @@ export const fidCommand = defineCommand({
     seed: flag.int({ help: "seed of KID's subsets", default: 0, min: 0 }),
     'kid-subsets': flag.int({ help: 'KID subsets', default: 100, min: 1 }),
     'kid-subset-size': flag.int({ help: 'images per KID subset', default: 1000, min: 2 }),
-    ...JSON_FLAG,
+    ...GRADER_FLAGS,
   },
   needsEngine: false,
   async run({ flags, positionals: [a, b] }) {
@@ -39,6 +40,7 @@ export const fidCommand = defineCommand({
       return;
     }
     const r = await gradeFid(a as string, b as string, { ...common, seed: flags.seed, kidSubsets: flags['kid-subsets'], kidSubsetSize: flags['kid-subset-size'] });
+    await saveResult(flags.save, r, fidScore(r));
     emit(r, flags.json, () => [
       `${r.label}: ${r.value.toFixed(4)}`,
       `features: ${r.network.description}`,

@@ -3,8 +3,8 @@
  * for MNIST-M -> SVHN and MNIST-M -> USPS, with MNIST-M -> MNIST-M beside them as in the report)
  * and the full source x target matrix (rows: the domain trained on, columns: the val.csv scored).
  */
-import { DOMAINS, SCENARIOS, type Domain } from './data';
-import type { RunResult } from './result';
+import { DOMAINS, SCENARIOS, type Domain } from '../data';
+import type { RunResult } from '../result';
 
 /** SPEC.md's DANN baselines (target val accuracy). */
 export const BASELINES: Record<'svhn' | 'usps', number> = { svhn: 0.4, usps: 0.76 };
@@ -45,8 +45,8 @@ export function buildTables(results: RunResult[]): DannTables {
   };
 }
 
-const pct = (v: number | null) => (v === null ? 'x' : `${(v * 100).toFixed(2)}%`);
-const NAMES: Record<Domain, string> = { mnistm: 'MNIST-M', svhn: 'SVHN', usps: 'USPS' };
+export const pct = (v: number | null) => (v === null ? 'x' : `${(v * 100).toFixed(2)}%`);
+export const NAMES: Record<Domain, string> = { mnistm: 'MNIST-M', svhn: 'SVHN', usps: 'USPS' };
 
 export function tablesMarkdown(t: DannTables, command: string): string {
   const head = DOMAINS.map((d) => `MNIST-M -> ${NAMES[d]}`);

@@ -1,7 +1,7 @@
-import { buildTables, tablesMarkdown } from './report';
-import { tinyConfig } from './test-utils/fixtures';
-import type { RunResult } from './result';
-import type { Domain, RunSpec } from './index';
+import { buildTables, tablesMarkdown } from './tables';
+import { tinyConfig } from '../test-utils/fixtures';
+import type { RunResult } from '../result';
+import type { Domain, RunSpec } from '../index';
 
 const run = (spec: RunSpec, accuracy: Partial<Record<Domain, number>>): RunResult => ({
   name: spec.unlabelled ? `${spec.labelled}-to-${spec.unlabelled}-dann` : `${spec.labelled}-only`,
