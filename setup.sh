@@ -29,5 +29,15 @@ if [ -z "${TORCH_DIR:-}" ]; then
   apt_install libtorch-dev /usr/include/ATen/ATen.h DLCV_SKIP_TORCH "the libtorch engine (ATen)"
 fi
 
+# The report pages' browser tests drive Debian's Chromium with playwright-core (which downloads
+# nothing). Installed on request (CI sets DLCV_BROWSER=1); without it those tests skip.
+if [ "${DLCV_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
+  echo "setup: installing chromium for the report pages' browser tests"
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; } ||
+    echo "setup: could not install chromium; the browser tests will fail under DLCV_REQUIRE_BROWSER=1"
+fi
+
 command -v pnpm >/dev/null 2>&1 || npm install -g pnpm@10
 pnpm install --frozen-lockfile

@@ -3,7 +3,8 @@
 # packages (so it lives here, not in either of them):
 #   1. train ddpm's cpu preset (resumes the run if a checkpoint is there; a finished run is kept),
 #   2. sample the 1000 graded digits 0_001.png ... 9_100.png (fixed seed: same bytes each time),
-#   3. grade them with eval's digit classifier.
+#   3. grade them with eval's digit classifier (the result saved in eval/digits.json),
+#   4. write the run's report page (report/index.html: curves, grids, the grade, live sampling).
 # Run folder: $DLCV_DEMO_RUN, else runs/ddpm-cpu of the repository (where `pnpm --filter
 # @dlcv/ddpm train` run from the root writes too; the 1000 digits go to its
 # generated/ folder). Extra flags go to `train`. The root `pnpm demo` builds, then runs this.
@@ -22,5 +23,8 @@ node "$ddpm/bin/dlcv-ddpm.js" train --out "$run" "${resume[@]}" "$@"
 trained=$SECONDS
 node "$ddpm/bin/dlcv-ddpm.js" sample "$run/generated" --model "$run/model"
 sampled=$SECONDS
-node "$evalpkg/bin/dlcv-eval.js" digits "$run/generated"
-echo "demo: train $(( trained - start )) s, sample $(( sampled - trained )) s, grade $(( SECONDS - sampled )) s, total $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s; run folder $run"
+node "$evalpkg/bin/dlcv-eval.js" digits "$run/generated" --save "$run/eval/digits.json"
+graded=$SECONDS
+node "$ddpm/bin/dlcv-ddpm.js" report "$run" --out "$run/report"
+echo "demo: train $(( trained - start )) s, sample $(( sampled - trained )) s, grade $(( graded - sampled )) s, report $(( SECONDS - graded )) s, total $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s; run folder $run"
+echo "demo: report $run/report/index.html (open it in a browser; it works offline)"

@@ -65,6 +65,14 @@ export function formatSeconds(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+/** The engine line without what the facts table needs not repeat: the prefix, the addon's path, the engines passed over. */
+export function shortEngine(line: string): string {
+  return line
+    .replace(/^engine: /, '')
+    .replace(/; passed over:.*$/, '')
+    .replace(/ \([^()]*\.node\)$/, '');
+}
+
 /** Facts about the commands that trained the run: engine, wall time, time per step. */
 export function timingFacts(commands: readonly ReportCommand[], finalStep: number | undefined): [string, string][] {
   const facts: [string, string][] = [];
@@ -76,7 +84,7 @@ export function timingFacts(commands: readonly ReportCommand[], finalStep: numbe
     if (finalStep !== undefined && finalStep > first && timed.length === commands.length) facts.push(['time per step', `${(total / (finalStep - first)).toFixed(3)} s`]);
   }
   const engine = commands[commands.length - 1]?.engine;
-  if (engine) facts.push(['engine', engine.replace(/^engine: /, '').replace(/; passed over:.*$/, '')]);
+  if (engine) facts.push(['engine', shortEngine(engine)]);
   return facts;
 }
 

@@ -38,7 +38,7 @@ describe('dann report', () => {
     expect(report.runs.map((r) => r.name)).toEqual(['mnistm-only', 'svhn-only', 'usps-only', 'mnistm-to-svhn-dann', 'mnistm-to-usps-dann']);
     expect(report.tables.map((t) => t.title)).toEqual(['Accuracy on the target val.csv', 'Source x target (rows: trained on; columns: val.csv scored)']);
     expect(report.tables[0]!.rows[3]).toEqual(['Homework baseline (DANN)', null, '40.00%', '76.00%']);
-    expect(report.live.models).toHaveLength(5);
+    expect(report.live.models).toEqual(['mnistm-only', 'mnistm-to-svhn-dann', 'mnistm-to-usps-dann']);
   });
 
   (chromiumPath() !== undefined || browserRequired() ? it : it.skip)(

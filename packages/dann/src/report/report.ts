@@ -13,6 +13,7 @@ import {
   metricsChart,
   readCommandLog,
   readJsonIfAny,
+  shortEngine,
   toOnnxBytes,
   writeReport,
   type Cell,
@@ -88,7 +89,7 @@ async function reportRun(found: FoundRun): Promise<ReportRun> {
       ['training steps', r.steps.toLocaleString('en-US')],
       ['training time', formatSeconds(r.trainSeconds)],
       ['data', Object.values(r.data).join('; ')],
-      ...(engine ? [['engine', engine.replace(/^engine: /, '').replace(/; passed over:.*$/, '')] as [string, string]] : []),
+      ...(engine ? [['engine', shortEngine(engine)] as [string, string]] : []),
     ],
     config: (await readJsonIfAny(path.join(found.dir, 'config.json'))) ?? r.config,
     images: await tsneImages(found),
@@ -151,7 +152,11 @@ async function liveNet(found: FoundRun): Promise<{ net: LiveNet; onnx: Uint8Arra
 export async function writeDannReport(dirs: readonly string[], outDir: string): Promise<string> {
   const found = (await Promise.all(dirs.map(findRuns))).flat();
   const runs = await Promise.all(found.map(reportRun));
-  const live = await Promise.all(found.filter((f) => existsSync(path.join(f.dir, 'model'))).map(liveNet));
+  // Live: the networks trained on MNIST-M (source only and DANN), what the question is
+  // about; each is ~13 MB of float32 weights, so the target-only ones stay out unless alone.
+  const withModel = found.filter((f) => existsSync(path.join(f.dir, 'model')));
+  const fromSource = withModel.filter((f) => f.result.spec.labelled === 'mnistm');
+  const live = await Promise.all((fromSource.length ? fromSource : withModel).map(liveNet));
   const tableFile = dirs.length === 1 && !existsSync(path.join(dirs[0] as string, 'result.json')) ? path.join(dirs[0] as string, 'table.md') : undefined;
   const config: LiveConfig = { nets: live.map((l) => l.net), range: SCALING.range ?? [-1, 1] };
   return writeReport(outDir, {

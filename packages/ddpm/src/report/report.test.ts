@@ -77,6 +77,9 @@ async function liveSample(opened: OpenedReport, r: LiveRequest): Promise<{ pixel
   return (await page.evaluate(() => window.dlcvPage?.live)) as { pixels: number[][]; samples: number; firstSampleAt: number };
 }
 
+/** Where DLCV_REPORT_SCREENSHOT asks for the README's screenshot (relative to the repository root), if it does. */
+const SCREENSHOT = process.env.DLCV_REPORT_SCREENSHOT ? path.resolve(__dirname, '..', '..', '..', '..', process.env.DLCV_REPORT_SCREENSHOT) : undefined;
+
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 
 describe('ddpm report', () => {
@@ -110,8 +113,6 @@ describe('ddpm report', () => {
           expect(live.pixels).toHaveLength(r.count);
           live.pixels.forEach((px, i) => expect(maxDiff(px, want[i]!)).toBeLessThanOrEqual(1));
         }
-        const shot = process.env.DLCV_REPORT_SCREENSHOT;
-        if (shot) await opened.page.screenshot({ path: shot, fullPage: false });
         expect(opened.errors).toEqual([]);
         expect((await opened.page.evaluate(() => window.dlcvPage))?.errors).toEqual([]);
       } finally {
@@ -119,4 +120,19 @@ describe('ddpm report', () => {
       }
     },
   );
+
+  // The README's picture: the report of DLCV_REPORT_SCREENSHOT_RUN (a real run, e.g. the demo's
+  // runs/ddpm-cpu; else this test's first run) after one live sample, only when asked.
+  (SCREENSHOT ? it : it.skip)('takes the README screenshot of a report after a live sample (DLCV_REPORT_SCREENSHOT)', async () => {
+    const run = process.env.DLCV_REPORT_SCREENSHOT_RUN ? path.resolve(__dirname, '..', '..', '..', '..', process.env.DLCV_REPORT_SCREENSHOT_RUN) : runs[0]!;
+    const opened = await openReport(await writeDdpmReport([run], path.join(root, 'screenshot')), { width: 1200, height: 1000 });
+    try {
+      const live = await liveSample(opened, { model: path.basename(run), digit: 7, first: 1, count: 8, sampler: 'ddim', steps: 10, w: 4, eta: 0, seed: 0 });
+      expect(live.pixels).toHaveLength(8);
+      await opened.page.screenshot({ path: SCREENSHOT as string });
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
 });

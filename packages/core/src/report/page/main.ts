@@ -10,8 +10,10 @@ import type { LiveApi, PageState } from './live-api';
 import { session } from './ort';
 import { commandList, configBlock, factsTable, imageSet, table } from './sections';
 
+/** The runs side by side, each with `body`; runs with nothing to show are left out. */
 function runColumns(runs: readonly ReportRun[], body: (run: ReportRun) => (HTMLElement | null)[]): HTMLElement {
-  return el('div', { class: 'runs' }, ...runs.map((r) => el('div', { class: 'run' }, el('h3', {}, r.name), el('div', { class: 'note' }, r.dir), ...body(r))));
+  const columns = runs.map((run) => ({ run, parts: body(run) })).filter((c) => c.parts.length > 0);
+  return el('div', { class: 'runs' }, ...columns.map(({ run, parts }) => el('div', { class: 'run' }, el('h3', {}, run.name), el('div', { class: 'note' }, run.dir), ...parts)));
 }
 
 async function mountLive(root: HTMLElement, data: ReportData, state: PageState): Promise<void> {
