@@ -9,11 +9,10 @@ import type { Browser, Page } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
-/** The Chromium executable: $DLCV_CHROMIUM, else the first of Debian's and Google's usual paths; undefined when none. */
+/** The Chromium executable: $DLCV_CHROMIUM, else the first of Debian's and Google's usual paths that exists; undefined when none. */
 export function chromiumPath(): string | undefined {
   const env = process.env.DLCV_CHROMIUM;
-  if (env) return env;
-  return CANDIDATES.find((p) => existsSync(p));
+  return [...(env ? [env] : []), ...CANDIDATES].find((p) => existsSync(p));
 }
 
 /** DLCV_REQUIRE_BROWSER=1 (CI): browser tests fail instead of skipping when Chromium is missing. */
@@ -34,7 +33,10 @@ export interface OpenedReport {
 /** Opens `indexHtml` in headless Chromium and waits until the page has built its sections and drawn its charts. */
 export async function openReport(indexHtml: string, options: { width?: number; height?: number; timeoutMs?: number } = {}): Promise<OpenedReport> {
   const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('no Chromium found (apt-get install chromium, or set DLCV_CHROMIUM)');
+  if (!executablePath) {
+    const env = process.env.DLCV_CHROMIUM ? ` (DLCV_CHROMIUM=${process.env.DLCV_CHROMIUM} does not exist)` : '';
+    throw new Error(`no Chromium found${env}: apt-get install chromium (or DLCV_BROWSER=1 ./setup.sh), or set DLCV_CHROMIUM`);
+  }
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   // Chromium's sandbox refuses to run as root (containers, CI).
   const args = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
