@@ -7,6 +7,9 @@ import { trainAll } from '../train-all';
 import { softmax, toGrey } from './live-config';
 import { writeDannReport } from './report';
 
+// Training and a browser: minutes on a busy 2-core machine.
+jest.setTimeout(600_000);
+
 let root: string;
 let runs: string;
 

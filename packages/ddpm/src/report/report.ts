@@ -52,27 +52,31 @@ function defaultSampling(modelDir: string): Promise<SamplingSetup> {
   return openSampling({ model: modelDir, seed: 0, batch: 100, runtime: 'tfjs', sampler: undefined, steps: undefined, w: undefined, eta: undefined });
 }
 
-/** The 10x10 grid and the reverse strip of a run, into `dir`; returns the commands that write the same files. */
-async function sampleFigures(loaded: LoadedModel, dir: string, log: (m: string) => void): Promise<ReportCommand[]> {
+/** The 10x10 grid and the reverse strip of a run, into `dir`; returns the commands that write the same files and the strip's time labels. */
+async function sampleFigures(loaded: LoadedModel, dir: string, log: (m: string) => void): Promise<{ commands: ReportCommand[]; shown: number[] }> {
   const s = await defaultSampling(loaded.dir);
   log(`${loaded.dir}: the 10x10 grid and the reverse process (${s.describe})`);
+  let shown: number[];
   try {
     await writeGrid(path.join(dir, 'grid.png'), await gridImages(s, 10), { cols: 10 });
     const T = s.pipe.scheduler.config.num_train_timesteps;
-    await writeReverse(
-      dir,
-      s,
-      0,
-      [0, 5, 20, 80, 160, 400].filter((t) => t <= T),
-    );
+    shown = (
+      await writeReverse(
+        dir,
+        s,
+        0,
+        [0, 5, 20, 80, 160, 400].filter((t) => t <= T),
+      )
+    ).shown;
   } finally {
     await s.close();
   }
   const model = displayPath(loaded.dir);
-  return [
+  const commands = [
     { what: 'the 10x10 grid', command: `dlcv-ddpm grid grid.png --model ${model}` },
     { what: 'the reverse-process strip and GIF', command: `dlcv-ddpm reverse reverse --model ${model}` },
   ];
+  return { commands, shown };
 }
 
 function modelFacts(loaded: LoadedModel): Fact[] {
@@ -106,18 +110,13 @@ async function runParts(runDir: string, name: string, scratch: string, log: (m: 
     const figures = path.join(scratch, name);
     await fs.mkdir(figures, { recursive: true });
     const sampled = await sampleFigures(loaded, figures, log);
+    const strip = `The first 0 (the noise of 0_001.png) at t = ${sampled.shown.join(', ')}: the schedule's states nearest to t = 0, 5, 20, 80, 160, 400.`;
     const training = await readCommandLog(runDir);
     const results = await readEvalResults(path.join(runDir, 'eval'));
     const images = [
       await epochGrids(path.join(runDir, 'samples'), 'Per-epoch grids', 'EMA weights after each epoch; rows are digits 0-9.'),
       singleImage(path.join(figures, 'grid.png'), '10x10 grid', 'grid.png', "Rows: digits 0-9; column k: every digit's k-th noise (the files <digit>_00k.png of `sample`).", 2),
-      singleImage(
-        path.join(figures, 'reverse.png'),
-        'Reverse process',
-        'reverse.png',
-        'The first 0 (the noise of 0_001.png) at t = 400, 160, 80, 20, 5, 0 (nearest states of the schedule).',
-        4,
-      ),
+      singleImage(path.join(figures, 'reverse.png'), 'Reverse process', 'reverse.png', strip, 4),
       singleImage(path.join(figures, 'reverse.gif'), 'Reverse process, every step', 'reverse.gif', undefined, 4),
     ].filter((x) => x !== undefined);
     const run: ReportRun = {
@@ -126,7 +125,7 @@ async function runParts(runDir: string, name: string, scratch: string, log: (m: 
       facts: [...modelFacts(loaded), ...timingFacts(training, loaded.training?.steps as number | undefined)],
       config: (await readJsonIfAny(path.join(runDir, 'config.json'))) ?? null,
       images,
-      commands: [...training, ...sampled, ...evalCommands(results)],
+      commands: [...training, ...sampled.commands, ...evalCommands(results)],
     };
     const live: LiveModel = { name, modelDir: displayPath(loaded.dir), unet: loaded.unet, scheduler: loaded.scheduler, sampling: loaded.sampling };
     return { run, live, onnx: toOnnxBytes(loaded.model), results };
@@ -140,13 +139,10 @@ export interface DdpmReportParts {
   live: LiveModel[];
   models: Record<string, Uint8Array>;
   results: SavedEvalResult[];
-  /** Folder of the sampled figures; remove it once the report is written. */
-  scratch: string;
 }
 
-/** Everything the report of `runDirs` shows; the sampled figures go to a temporary folder. */
-export async function ddpmReportParts(runDirs: readonly string[], log: (m: string) => void): Promise<DdpmReportParts> {
-  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'ddpm-report-'));
+/** Everything the report of `runDirs` shows; the sampled figures go to `scratch`. */
+export async function ddpmReportParts(runDirs: readonly string[], scratch: string, log: (m: string) => void): Promise<DdpmReportParts> {
   const parts: RunParts[] = [];
   const names = new Set<string>();
   for (const dir of runDirs) {
@@ -160,7 +156,6 @@ export async function ddpmReportParts(runDirs: readonly string[], log: (m: strin
     live: parts.map((p) => p.live),
     models: Object.fromEntries(parts.map((p) => [p.live.name, p.onnx])),
     results: parts.flatMap((p) => p.results),
-    scratch,
   };
 }
 
@@ -169,8 +164,9 @@ export const LIVE_SCRIPT = path.join(__dirname, '..', '..', 'dist', 'report', 'l
 
 /** Writes the report of `runDirs` into `outDir`; returns the path of its index.html. */
 export async function writeDdpmReport(runDirs: readonly string[], outDir: string, log: (m: string) => void = () => undefined): Promise<string> {
-  const parts = await ddpmReportParts(runDirs, log);
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'ddpm-report-'));
   try {
+    const parts = await ddpmReportParts(runDirs, scratch, log);
     const chartRuns = parts.runs.map((r) => ({ name: r.name, dir: r.dir }));
     const preset = (parts.runs[0]?.config as { preset?: string } | null)?.preset ?? 'custom';
     const chart = await metricsChart(chartRuns, lossPlot({ preset }));
@@ -186,6 +182,6 @@ export async function writeDdpmReport(runDirs: readonly string[], outDir: string
       live: { script: LIVE_SCRIPT, models: parts.models, config: { models: parts.live } satisfies LiveConfig },
     });
   } finally {
-    await fs.rm(parts.scratch, { recursive: true, force: true });
+    await fs.rm(scratch, { recursive: true, force: true });
   }
 }

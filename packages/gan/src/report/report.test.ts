@@ -9,6 +9,9 @@ import { train } from '../trainer';
 import { slerp } from './live-config';
 import { writeGanReport } from './report';
 
+// Training and a browser: minutes on a busy 2-core machine.
+jest.setTimeout(600_000);
+
 let root: string;
 let runDir: string;
 
