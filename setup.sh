@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# apt_install PACKAGE HEADER SKIP_VAR WHAT: installs a Debian package unless its header is there
+# apt_install PACKAGE FILE SKIP_VAR WHAT: installs a Debian package unless FILE (one it installs) is there
 # or $SKIP_VAR is 1; only with root or password-less sudo, otherwise it says how.
 apt_install() {
-  local package=$1 header=$2 skip_var=$3 what=$4
-  if [ -e "$header" ] || [ "${!skip_var:-0}" = 1 ] || ! command -v apt-get >/dev/null 2>&1; then return 0; fi
+  local package=$1 file=$2 skip_var=$3 what=$4
+  if [ -e "$file" ] || [ "${!skip_var:-0}" = 1 ] || ! command -v apt-get >/dev/null 2>&1; then return 0; fi
   local sudo=""
   if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
   if $sudo true 2>/dev/null; then
@@ -31,12 +31,8 @@ fi
 
 # The report pages' browser tests drive Debian's Chromium with playwright-core (which downloads
 # nothing). Installed on request (CI sets DLCV_BROWSER=1); without it those tests skip.
-if [ "${DLCV_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
-  echo "setup: installing chromium for the report pages' browser tests"
-  $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; } ||
-    echo "setup: could not install chromium; the browser tests will fail under DLCV_REQUIRE_BROWSER=1"
+if [ "${DLCV_BROWSER:-0}" = 1 ]; then
+  apt_install chromium /usr/bin/chromium DLCV_SKIP_BROWSER "the report pages' browser tests"
 fi
 
 command -v pnpm >/dev/null 2>&1 || npm install -g pnpm@10
