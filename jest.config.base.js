@@ -10,5 +10,7 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
-  testTimeout: 120000,
+  // Training tests spawn trainers and share 2 cores with the other packages' suites (turbo runs
+  // them in parallel): minutes, not seconds, before a test counts as hung.
+  testTimeout: 300000,
 };
