@@ -84,6 +84,15 @@ async function liveSample(opened: OpenedReport, r: LiveRequest): Promise<{ pixel
 /** Where DLCV_REPORT_SCREENSHOT asks for the README's screenshot (relative to the repository root), if it does. */
 const SCREENSHOT = process.env.DLCV_REPORT_SCREENSHOT ? path.resolve(__dirname, '..', '..', '..', '..', process.env.DLCV_REPORT_SCREENSHOT) : undefined;
 
+/** Bytes of every file under `dir`. */
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await fs.stat(path.join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 
 describe('ddpm report', () => {
@@ -129,10 +138,18 @@ describe('ddpm report', () => {
   // runs/ddpm-cpu; else this test's first run) after one live sample, only when asked.
   (SCREENSHOT ? it : it.skip)('takes the README screenshot of a report after a live sample (DLCV_REPORT_SCREENSHOT)', async () => {
     const run = process.env.DLCV_REPORT_SCREENSHOT_RUN ? path.resolve(__dirname, '..', '..', '..', '..', process.env.DLCV_REPORT_SCREENSHOT_RUN) : runs[0]!;
-    const opened = await openReport(await writeDdpmReport([run], path.join(root, 'screenshot')), { width: 1200, height: 1000 });
+    const index = await writeDdpmReport([run], path.join(root, 'screenshot'));
+    const opened = await openReport(index, { width: 1200, height: 1000 });
     try {
       const live = await liveSample(opened, { model: path.basename(run), digit: 7, first: 1, count: 8, sampler: 'ddim', steps: 10, w: 4, eta: 0, seed: 0 });
       expect(live.pixels).toHaveLength(8);
+      const size = await folderBytes(path.dirname(index));
+      const ms = (await opened.page.evaluate(() => window.dlcvPage?.live.ms)) as number;
+      // The README's figures for this page: its size on disk, and when the first live sample
+      // was drawn (ms since navigation: page load, the click, loading the model, sampling).
+      console.log(
+        `report of ${run}: ${(size / 2 ** 20).toFixed(1)} MiB; page ready ${opened.loadMs} ms, first live sample (8 images, DDIM 10 steps) at ${Math.round(live.firstSampleAt)} ms after navigation, sampling itself ${Math.round(ms)} ms`,
+      );
       await opened.page.screenshot({ path: SCREENSHOT as string });
       expect(opened.errors).toEqual([]);
     } finally {
