@@ -9,29 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelStats } from '../kernels/kernel';
 import type { TorchAddon } from './addon';
 import type { TorchBackend } from './backend';
-
-type VarGrads = tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[];
-interface AdamInternals {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-  incrementIterations(): void;
-}
+import { adamMoments, namedGradients, patchAdamApply } from '../adam-internals';
 
 let patched = false;
-
-/** The optimizer's moment variables for variable i, made (zeros) on first use. */
-function moments(opt: AdamInternals, i: number, name: string, value: tf.Variable): [tf.Variable, tf.Variable] {
-  const zeros = () => tf.tidy(() => tf.zerosLike(value).variable(false));
-  opt.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: zeros() };
-  opt.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: zeros() };
-  return [opt.accumulatedFirstMoment[i]!.variable, opt.accumulatedSecondMoment[i]!.variable];
-}
 
 /** `stats` gets an 'Adam' entry: steps in one addon call (native), steps left to tfjs (fallback). */
 export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: KernelStats): void {
@@ -39,25 +19,21 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
   patched = true;
   const st = { native: 0, fallback: 0 };
   stats.set('Adam', st);
-  const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients(g: VarGrads): void };
-  const original = proto.applyGradients;
-  proto.applyGradients = function (this: AdamInternals, variableGradients: VarGrads) {
-    if (tf.getBackend() !== backendName) return original.call(this, variableGradients);
+  patchAdamApply((opt, variableGradients) => {
+    if (tf.getBackend() !== backendName) return false;
     const backend = tf.backend() as unknown as TorchBackend;
-    const isArray = Array.isArray(variableGradients);
-    const names = isArray ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
-    const grads = names.map((name, i) => (isArray ? variableGradients[i]!.tensor : (variableGradients as tf.NamedTensorMap)[name]));
+    const { names, grads } = namedGradients(variableGradients);
     const registered = tf.engine().registeredVariables;
     for (let i = 0; i < names.length; i++) {
       const value = registered[names[i]!];
       const g = grads[i];
       if (!value || (g != null && (g.dtype !== 'float32' || value.dtype !== 'float32'))) {
         st.fallback++;
-        return original.call(this, variableGradients);
+        return false;
       }
     }
     st.native++;
-    const live = names.map((name, i) => ({ value: registered[name]!, g: grads[i], mv: moments(this, i, name, registered[name]!) })).filter((e) => e.g != null);
+    const live = names.map((name, i) => ({ value: registered[name]!, g: grads[i], mv: adamMoments(opt, i, name, registered[name]!) })).filter((e) => e.g != null);
     const h = (t: tf.Tensor) => backend.handle(t);
     const n = live.length;
     const out = addon.adam(
@@ -65,12 +41,12 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
       live.map((e) => h(e.g!)),
       live.map((e) => h(e.mv[0])),
       live.map((e) => h(e.mv[1])),
-      h(this.accBeta1),
-      h(this.accBeta2),
-      this.learningRate,
-      this.beta1,
-      this.beta2,
-      this.epsilon,
+      h(opt.accBeta1),
+      h(opt.accBeta2),
+      opt.learningRate,
+      opt.beta1,
+      opt.beta2,
+      opt.epsilon,
     );
     // Each new tensor is assigned (the variable takes a reference) and the local one released.
     const assign = (v: tf.Variable, k: number) => {
@@ -83,8 +59,9 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
       assign(e.mv[0], n + i);
       assign(e.mv[1], 2 * n + i);
     });
-    assign(this.accBeta1, 3 * n);
-    assign(this.accBeta2, 3 * n + 1);
-    this.incrementIterations();
-  };
+    assign(opt.accBeta1, 3 * n);
+    assign(opt.accBeta2, 3 * n + 1);
+    opt.incrementIterations();
+    return true;
+  });
 }
