@@ -6,6 +6,12 @@
 //   node tools/bench/bench.js [--steps 5] [--only dcgan,dann,ddpm] [--no-torch] [--no-onnx]
 //     [--profile dcgan_train]   (per-kernel profile of one case instead)
 //     [--engine cpu]            (any engine name of @dlcv/core; cpu is very slow)
+//     [--device cuda|cpu]       (GPU rows, see gpu-cases.js: the libtorch engine on that device
+//                                against PyTorch on the same device; they are also what the
+//                                libtorch engine runs when it sees CUDA. Sizes: --ddpm-batch 256
+//                                --ddpm-forward-batch 2000 --n-feat 128 --gan-batch 128
+//                                --gan-models A,B --dann-batch 256)
+// On CUDA both sides run fp32, or TF32 in cuBLAS and cuDNN when DLCV_TF32=1.
 // Needs the packages built (`pnpm bench` builds them); PyTorch is used when core's
 // findTorchPython finds a Python with torch (Debian: apt-get install python3-torch libopenblas-dev).
 'use strict';
@@ -27,7 +33,11 @@ const ONLY = String(arg('only', 'dcgan,ddpm,dann')).split(',');
 const WITH_TORCH = !arg('no-torch', false);
 const WITH_ONNX = !arg('no-onnx', false);
 const PROFILE = arg('profile', null);
-const ENGINE = String(arg('engine', 'native'));
+const DEVICE = arg('device', null);
+if (DEVICE !== null && DEVICE !== 'cuda' && DEVICE !== 'cpu') throw new Error(`bench: --device must be cuda or cpu, got ${DEVICE}`);
+// --device picks the libtorch engine's device (read when the engine loads)
+if (DEVICE !== null) process.env.DLCV_TORCH_DEVICE = DEVICE;
+const ENGINE = String(arg('engine', DEVICE !== null ? 'libtorch' : 'native'));
 
 // The project's packages, built (pnpm bench builds them first).
 function pkg(name) {
@@ -39,6 +49,7 @@ function pkg(name) {
   }
 }
 const core = pkg('core');
+const { buildGpuCases, gpuSizes } = require('./gpu-cases');
 
 // ------------------------------------------------------------------ our cases
 // Each case runs one step of the packages' own models and training code (async: the trainers
@@ -161,8 +172,8 @@ async function buildCases() {
 
 // ------------------------------------------------------------------ PyTorch child
 class Torch {
-  constructor(py) {
-    this.p = spawn(py, ['-B', core.TORCH_REFERENCE_SCRIPT, 'serve', '--threads', process.env.DLCV_THREADS || '2'], {
+  constructor(py, device) {
+    this.p = spawn(py, ['-B', core.TORCH_REFERENCE_SCRIPT, 'serve', '--threads', process.env.DLCV_THREADS || '2', '--device', device], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, OMP_NUM_THREADS: process.env.DLCV_THREADS || '2' },
     });
@@ -223,10 +234,19 @@ async function profile(cases, name) {
   for (const [k, e] of rows.slice(0, 30)) console.log(`| ${k} | ${e.n} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)} |`);
 }
 
+/** 'cuda' or 'cpu' for the GPU rows (--device, or the libtorch engine on CUDA), else null. */
+function gpuRowsDevice(eng) {
+  if (DEVICE !== null) return DEVICE;
+  const t = eng.engine === 'libtorch' ? core.loadTorchBackend() : null;
+  return t && t.ok && t.onCuda ? 'cuda' : null;
+}
+
 async function main() {
   const eng = await core.setupEngine({ engine: ENGINE });
   console.log(core.describeEngine(eng));
-  const cases = await buildCases();
+  const device = gpuRowsDevice(eng);
+  if (device !== null && eng.engine !== 'libtorch') throw new Error(`bench: --device needs the libtorch engine, not ${eng.engine}`);
+  const cases = device === null ? await buildCases() : buildGpuCases({ tf, core, pkg, only: ONLY, sizes: gpuSizes(arg) });
   if (PROFILE) {
     await profile(cases, String(PROFILE));
     return;
@@ -235,10 +255,12 @@ async function main() {
   if (WITH_TORCH) {
     const { python: py, tried } = core.findTorchPython();
     if (py) {
-      torch = new Torch(py);
+      torch = new Torch(py, device ?? 'cpu');
       const tinfo = await torch.ask('info');
+      if (tinfo.error) throw new Error(`PyTorch: ${tinfo.error}`);
       const libs = (tinfo.blas.libraries || []).map((l) => path.basename(path.dirname(l)) + '/' + path.basename(l)).join(', ') || 'none loaded';
-      console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blas.info}, BLAS library: ${libs}, oneDNN ${tinfo.blas.onednn}`);
+      const gpu = tinfo.device === 'cuda' ? `, on CUDA (${tinfo.gpu}), CUDA ${tinfo.cuda}, cuDNN ${tinfo.cudnn}, TF32 ${tinfo.tf32 ? 'on' : 'off'}` : '';
+      console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blas.info}, BLAS library: ${libs}, oneDNN ${tinfo.blas.onednn}${gpu}`);
     } else {
       console.log(`PyTorch: not found (no torch in ${tried.join(', ')}); ours only`);
     }
@@ -250,7 +272,7 @@ async function main() {
   const theirs = Object.fromEntries(names.map((n) => [n, []]));
   const oursCpu = Object.fromEntries(names.map((n) => [n, []]));
   const theirsCpu = Object.fromEntries(names.map((n) => [n, []]));
-  const askTorch = async (n) => (torch && torchName(n) === n ? torch.ask(`run ${n}`) : {});
+  const askTorch = async (n) => (torch && torchName(n) === n ? torch.ask(`run ${cases[n].torch ?? n}`) : {});
   // warm-up: one untimed step each
   for (const n of names) {
     await cases[n].run();
@@ -281,7 +303,8 @@ async function main() {
       .map((x) => x.toFixed(1))
       .join(' ')}; ratio = ours / PyTorch (<= 1.0: we are faster); CPU = process CPU seconds per step (both threads)\n`,
   );
-  console.log(`| step | PyTorch CPU | ours (tfjs ${eng.engine}, or ONNX Runtime) | ratio | PyTorch CPU-time | ours CPU-time | CPU-time ratio |\n|---|---|---|---|---|---|---|`);
+  const where = (device ?? 'cpu') === 'cuda' ? 'CUDA' : 'CPU';
+  console.log(`| step | PyTorch ${where} | ours (tfjs ${eng.engine}, or ONNX Runtime) | ratio | PyTorch CPU-time | ours CPU-time | CPU-time ratio |\n|---|---|---|---|---|---|---|`);
   for (const n of names) {
     const a = median(ours[n]),
       b = median(theirs[torchName(n)]);

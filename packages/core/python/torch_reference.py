@@ -1,16 +1,23 @@
-"""PyTorch CPU mirrors of the project's three networks and training steps, as the report prints
-them, for the benchmarks (the gan, ddpm and dann `bench` commands and the root `pnpm bench`) and
+"""PyTorch mirrors of the project's three networks and training steps, as the report prints
+them, on the CPU or a CUDA device, for the benchmarks (the gan, ddpm and dann `bench` commands and the root `pnpm bench`) and
 the gan package's step-for-step reference test. One module, so every benchmark times the same
 PyTorch code.
 
   torch_reference.py time <case> [<case> ...] [--batch N] [--forward-batch N] [--width 64]
-                          [--n-feat 128] [--steps 5] [--warmup 1] [--threads N]
+                          [--n-feat 128] [--steps 5] [--warmup 1] [--threads N] [--device cpu]
       -> one JSON line: {"torch", "threads", "blas": {...}, "cases": {<case>: {"params", "seconds": [...]}}}
-  torch_reference.py serve [--threads N]
+  torch_reference.py serve [--threads N] [--device cpu]
       reads commands from stdin, one JSON line back for each:
-        info         -> {"torch", "threads", "blas": {...}}
-        run <case>   -> {"t": wall seconds, "cpu": process CPU seconds}  (its family is built on first use)
+        info         -> {"torch", "threads", "blas": {...}}, with "device", "gpu", "cuda", "cudnn",
+                        "tf32" on CUDA
+        run <case> [batch=N] [width=N] [n_feat=N]
+                     -> {"t": wall seconds, "cpu": process CPU seconds}  (its family is built on first
+                        use, once for each batch, width and n_feat: batch is the case's own batch)
         quit
+
+--device cuda runs the networks and their inputs on the first CUDA device, timed between two
+torch.cuda.synchronize() calls, fp32 unless DLCV_TF32=1 (then TF32 in cuBLAS and cuDNN, as the
+libtorch engine sets it from the same variable).
 
 Cases: dcgan_train, dcgan_forward, ddpm_train, ddpm_forward, dann_train, dann_forward. Default
 batches are the root benchmark's: DCGAN 64, DDPM 32 (train) and 100 (forward), DANN 256 + 256.
@@ -57,21 +64,22 @@ def dcgan_init(m):
         nn.init.zeros_(m.bias)
 
 
-def dcgan_cases(batch, forward_batch, width):
+def dcgan_cases(batch, forward_batch, width, dev="cpu"):
     nz, nc = 100, 3
     g, d = generator(nz, width, nc), discriminator(width, nc)
     g.apply(dcgan_init)
     d.apply(dcgan_init)
+    g, d = g.to(dev), d.to(dev)
     # the gan package's report preset: Adam beta1 0.5, lr 5e-4 (D) and 5e-3 (G), BCELoss
     opt_d = torch.optim.Adam(d.parameters(), lr=5e-4, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(g.parameters(), lr=5e-3, betas=(0.5, 0.999))
     bce = nn.BCELoss()
-    real = torch.rand(batch, nc, 64, 64) * 2 - 1
-    ones, zeros = torch.ones(batch), torch.zeros(batch)
+    real = torch.rand(batch, nc, 64, 64).to(dev) * 2 - 1
+    ones, zeros = torch.ones(batch, device=dev), torch.zeros(batch, device=dev)
 
     def train():
         # the tutorial's step: D on a real and a fake batch, then G through the updated D
-        z = torch.randn(batch, nz, 1, 1)
+        z = torch.randn(batch, nz, 1, 1, device=dev)
         d.zero_grad()
         bce(d(real).view(-1), ones).backward()
         fake = g(z)
@@ -86,7 +94,7 @@ def dcgan_cases(batch, forward_batch, width):
     def forward():
         g.eval()
         with torch.no_grad():
-            g(torch.randn(forward_batch, nz, 1, 1))
+            g(torch.randn(forward_batch, nz, 1, 1, device=dev))
         g.train()
 
     params = sum(p.numel() for p in list(g.parameters()) + list(d.parameters()))
@@ -158,29 +166,29 @@ class ContextUnet(nn.Module):
         return self.out(torch.cat((up3, x), 1))
 
 
-def ddpm_cases(train_batch, forward_batch, n_feat):
-    net = ContextUnet(3, n_feat, 10)
+def ddpm_cases(train_batch, forward_batch, n_feat, dev="cpu"):
+    net = ContextUnet(3, n_feat, 10).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     params = sum(p.numel() for p in net.parameters())
 
     def train():
         # the trainer's step: noise a batch at random timesteps, MSE on the predicted noise, Adam
-        x = torch.rand(train_batch, 3, 28, 28)
+        x = torch.rand(train_batch, 3, 28, 28, device=dev)
         noise = torch.randn_like(x)
-        a = torch.rand(train_batch, 1, 1, 1)
+        a = torch.rand(train_batch, 1, 1, 1, device=dev)
         xt = a.sqrt() * x + (1 - a).sqrt() * noise
-        c = F.one_hot(torch.randint(0, 10, (train_batch,)), 10).float()
-        mask = torch.bernoulli(torch.full((train_batch, 1), 0.1))
-        t = torch.rand(train_batch, 1)
+        c = F.one_hot(torch.randint(0, 10, (train_batch,), device=dev), 10).float()
+        mask = torch.bernoulli(torch.full((train_batch, 1), 0.1, device=dev))
+        t = torch.rand(train_batch, 1, device=dev)
         opt.zero_grad()
         loss = F.mse_loss(net(xt, c, t, mask), noise)
         loss.backward()
         opt.step()
         float(loss)
 
-    xs = torch.randn(forward_batch, 3, 28, 28)
-    cs = F.one_hot(torch.arange(forward_batch) % 10, 10).float()
-    ts, ms = torch.rand(forward_batch, 1), torch.zeros(forward_batch, 1)
+    xs = torch.randn(forward_batch, 3, 28, 28).to(dev)
+    cs = F.one_hot(torch.arange(forward_batch, device=dev) % 10, 10).float()
+    ts, ms = torch.rand(forward_batch, 1).to(dev), torch.zeros(forward_batch, 1, device=dev)
 
     def forward():
         net.eval()
@@ -214,13 +222,13 @@ def dann_nets():
     return fe, lp, dc
 
 
-def dann_cases(batch, forward_batch):
-    fe, lp, dc = dann_nets()
+def dann_cases(batch, forward_batch, dev="cpu"):
+    fe, lp, dc = (m.to(dev) for m in dann_nets())
     params = list(fe.parameters()) + list(lp.parameters()) + list(dc.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
-    xs, xt = torch.rand(batch, 1, 28, 28) * 2 - 1, torch.rand(batch, 1, 28, 28) * 2 - 1
-    ys = torch.arange(batch) % 10
-    dom = torch.cat([torch.zeros(batch, 1), torch.ones(batch, 1)])
+    xs, xt = torch.rand(batch, 1, 28, 28).to(dev) * 2 - 1, torch.rand(batch, 1, 28, 28).to(dev) * 2 - 1
+    ys = torch.arange(batch, device=dev) % 10
+    dom = torch.cat([torch.zeros(batch, 1, device=dev), torch.ones(batch, 1, device=dev)])
 
     def train():
         # the dann package's step: class loss on the source half, domain loss through the GRL
@@ -231,7 +239,7 @@ def dann_cases(batch, forward_batch):
         opt.step()
         float(loss)
 
-    xf = torch.rand(forward_batch, 1, 28, 28) * 2 - 1
+    xf = torch.rand(forward_batch, 1, 28, 28).to(dev) * 2 - 1
 
     def forward():
         fe.eval()
@@ -253,24 +261,31 @@ class Cases:
     """Each family (networks, optimizer, inputs) built once, on first use, for both its cases.
     Batches None: the family's defaults (DCGAN 64, DDPM 32 / 100, DANN 256)."""
 
-    def __init__(self, batch=None, forward_batch=None, width=64, n_feat=128):
+    def __init__(self, batch=None, forward_batch=None, width=64, n_feat=128, device="cpu"):
         self.batch, self.forward_batch, self.width, self.n_feat = batch, forward_batch or batch, width, n_feat
+        self.device = device
         self.families = {}
 
-    def get(self, name):
-        """The (step function, parameter count) pair of a case."""
+    def get(self, name, batch=None, width=None, n_feat=None):
+        """The (step function, parameter count) pair of a case. batch, width, n_feat: a family
+        built for them (batch is this case's: the train batch of a _train case, else the forward's)."""
         if name not in CASES:
             raise KeyError(f"unknown case {name} (cases: {', '.join(CASES)})")
         family = name.split("_")[0]
-        if family not in self.families:
-            b, fb = self.batch, self.forward_batch
+        b, fb = self.batch, self.forward_batch
+        if batch is not None:
+            b, fb = (batch, fb) if name.endswith("_train") else (b, batch)
+        width, n_feat = width or self.width, n_feat or self.n_feat
+        key = (family, b, fb, width, n_feat)
+        if key not in self.families:
+            dev = self.device
             if family == "dcgan":
-                self.families[family] = dcgan_cases(b or 64, fb or 64, self.width)
+                self.families[key] = dcgan_cases(b or 64, fb or 64, width, dev)
             elif family == "ddpm":
-                self.families[family] = ddpm_cases(b or 32, fb or 100, self.n_feat)
+                self.families[key] = ddpm_cases(b or 32, fb or 100, n_feat, dev)
             else:
-                self.families[family] = dann_cases(b or 256, fb or 256)
-        return self.families[family][name]
+                self.families[key] = dann_cases(b or 256, fb or 256, dev)
+        return self.families[key][name]
 
 
 def blas_info():
@@ -291,40 +306,74 @@ def blas_info():
     return {"info": m.group(1) if m else "unknown", "libraries": sorted(libs), "onednn": onednn.group(2) if onednn else None}
 
 
-def header():
-    return {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info()}
+def set_device(device):
+    """Checks the device; on CUDA sets TF32 in cuBLAS and cuDNN from DLCV_TF32 (fp32 unless 1)."""
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("torch_reference.py: --device cuda, but torch sees no CUDA device")
+        tf32 = os.environ.get("DLCV_TF32") == "1"
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+
+
+def sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def header(device="cpu"):
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info(), "device": device}
+    if device == "cuda":
+        out.update(gpu=torch.cuda.get_device_name(0), cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(),
+                   tf32=torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32)
+    return out
 
 
 def time_cases(a):
     torch.manual_seed(0)
-    cases = Cases(a.batch, a.forward_batch, a.width, a.n_feat)
+    cases = Cases(a.batch, a.forward_batch, a.width, a.n_feat, a.device)
     out = {}
     for name in a.cases:
         fn, params = cases.get(name)
         seconds = []
         for i in range(a.warmup + a.steps):
+            sync(a.device)
             t0 = time.perf_counter()
             fn()
+            sync(a.device)
             if i >= a.warmup:
                 seconds.append(time.perf_counter() - t0)
         out[name] = {"params": params, "seconds": seconds}
-    print(json.dumps({**header(), "cases": out}))
+    print(json.dumps({**header(a.device), "cases": out}))
 
 
-def serve():
+def case_options(words):
+    """`batch=256 n_feat=128` -> {"batch": 256, "n_feat": 128}."""
+    out = {}
+    for w in words:
+        k, _, v = w.partition("=")
+        if k not in ("batch", "width", "n_feat") or not v.isdigit() or int(v) < 1:
+            raise ValueError(f"bad option {w!r} (batch=N, width=N, n_feat=N)")
+        out[k] = int(v)
+    return out
+
+
+def serve(device="cpu"):
     torch.manual_seed(0)
-    cases = Cases()
+    cases = Cases(device=device)
     for line in sys.stdin:
         cmd = line.strip().split()
         if not cmd:
             continue
         try:
             if cmd[0] == "info":
-                out = header()
+                out = header(device)
             elif cmd[0] == "run":
-                step = cases.get(cmd[1])[0]
+                step = cases.get(cmd[1], **case_options(cmd[2:]))[0]
+                sync(device)
                 c0, t0 = time.process_time(), time.perf_counter()
                 step()
+                sync(device)
                 out = {"t": time.perf_counter() - t0, "cpu": time.process_time() - c0}
             elif cmd[0] == "quit":
                 break
@@ -348,11 +397,14 @@ def main():
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=int(os.environ.get("DLCV_THREADS", "0")),
                    help="intra-op threads (default $DLCV_THREADS, else torch's choice)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where the networks and inputs live (cuda: TF32 when DLCV_TF32=1)")
     a = p.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
+    set_device(a.device)
     if a.mode == "serve":
-        serve()
+        serve(a.device)
     else:
         if not a.cases:
             p.error("time: name at least one case")

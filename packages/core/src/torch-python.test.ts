@@ -31,3 +31,21 @@ maybe(`names an unknown case in its error${note}`, () => {
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(/unknown case ddpm_sideways/);
 });
+
+maybe(`serve mode builds a family for each case's batch, width and n_feat, and names a bad option${note}`, () => {
+  const commands = ['info', 'run ddpm_train batch=2 n_feat=8', 'run ddpm_forward batch=3 n_feat=8', 'run dcgan_forward batch=2 width=8', 'run dann_train batch=2 widht=3', 'quit'];
+  const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'serve', '--threads', '1', '--device', 'cpu'], { input: commands.join('\n') + '\n', encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const [info, train, forward, dcgan, bad] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(info).toMatchObject({ device: 'cpu', threads: 1 });
+  for (const step of [train, forward, dcgan]) expect(step!.t).toBeGreaterThan(0);
+  expect(bad!.error).toMatch(/bad option 'widht=3'/);
+});
+
+maybe(`--device cuda without a CUDA device is an error that says so${note}`, () => {
+  const seen = spawnSync(python as string, ['-c', 'import torch; print(torch.cuda.is_available())'], { encoding: 'utf8' });
+  if (seen.stdout.trim() === 'True') return; // a CUDA machine: the bench's GPU rows cover it
+  const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'time', 'dann_forward', '--device', 'cuda'], { encoding: 'utf8' });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/--device cuda, but torch sees no CUDA device/);
+});

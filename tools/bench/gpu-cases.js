@@ -1,0 +1,142 @@
+// The bench's GPU rows: each package's training step and forward at the sizes the report trains
+// with on a GPU (issue 13's targets), on the libtorch engine, beside the same networks in
+// PyTorch on the same device (core's python/torch_reference.py, `run <case> batch=N ...`).
+// Every size is a flag, so the rows also run on a CPU (libtorch's CPU build) at tiny sizes:
+//   --ddpm-batch 256 --ddpm-forward-batch 2000 --n-feat 128 --gan-batch 128 --gan-models A,B
+//   --dann-batch 256
+'use strict';
+
+/** Sizes from the command line (`arg(name, default)` is bench.js's flag reader). */
+function gpuSizes(arg) {
+  const int = (name, def) => {
+    const v = Number(arg(name, def));
+    if (!Number.isInteger(v) || v < 1) throw new Error(`bench: --${name} must be a positive integer, got ${arg(name, def)}`);
+    return v;
+  };
+  return {
+    ddpmBatch: int('ddpm-batch', 256),
+    // 2000: one guided sampling step for the 1000 graded digits (conditional and unconditional halves)
+    ddpmForwardBatch: int('ddpm-forward-batch', 2000),
+    nFeat: int('n-feat', 128),
+    ganBatch: int('gan-batch', 128),
+    dannBatch: int('dann-batch', 256),
+    ganModels: String(arg('gan-models', 'A,B')).split(','),
+  };
+}
+
+/** A batch of DDPM conditions: timesteps, classes and a 10% dropped-class mask, as host arrays. */
+function ddpmConditions(ddpm, b) {
+  return ddpm.conditionArrays(
+    Array.from({ length: b }, (_, i) => (i * 37) % 400),
+    Array.from({ length: b }, (_, i) => i % 10),
+    Array.from({ length: b }, (_, i) => (i % 10 === 0 ? 1 : 0)),
+    400,
+    10,
+  );
+}
+
+function dcganCases(tf, core, gan, s, cases) {
+  for (const model of s.ganModels) {
+    if (!gan.MODEL_PRESETS[model]) throw new Error(`bench: --gan-models: no model ${model} (${Object.keys(gan.MODEL_PRESETS).join(', ')})`);
+    const rng = new core.Rng(0);
+    const config = gan.MODEL_PRESETS[model];
+    const g = { g: gan.createGenerator(config, rng.fork(1)), d: gan.createDiscriminator(config, rng.fork(2)), ...gan.createOptimizers({ ...gan.TRAIN_PRESETS.report }) };
+    const b = s.ganBatch;
+    const real = tf.keep(tf.tensor4d(rng.uniformArray(b * 64 * 64 * 3, -1, 1), [b, 64, 64, 3]));
+    cases[`dcgan_${model}_train`] = {
+      label: `DCGAN model ${model} train step, batch ${b}`,
+      torch: `dcgan_train batch=${b} width=${config.ngf}`,
+      // the gan package's step: D on real and fake, then G; it reads the losses back
+      run: async () => {
+        const z = gan.noiseBatch(rng, b, config.nz);
+        await gan.trainStep(g, real, z);
+        z.dispose();
+      },
+    };
+    const z = tf.keep(tf.tensor4d(rng.normalArray(b * config.nz), [b, 1, 1, config.nz]));
+    cases[`dcgan_${model}_forward`] = {
+      label: `DCGAN model ${model} generator forward, batch ${b}`,
+      torch: `dcgan_forward batch=${b} width=${config.ngf}`,
+      run: async () => {
+        const y = tf.tidy(() => g.g.predict(z));
+        await y.data();
+        y.dispose();
+      },
+    };
+  }
+}
+
+function ddpmCases(tf, core, ddpm, s, cases) {
+  const unet = { ...ddpm.DEFAULT_UNET_CONFIG, nFeat: s.nFeat };
+  const model = ddpm.createUnet(unet, 0);
+  const opt = tf.train.adam(1e-4);
+  const rng = new core.Rng(1);
+  const b = s.ddpmBatch;
+  const tr = ddpmConditions(ddpm, b);
+  const xt = tf.keep(tf.tensor4d(rng.normalArray(b * 28 * 28 * 3), [b, 28, 28, 3]));
+  const eps = tf.keep(tf.tensor4d(rng.normalArray(b * 28 * 28 * 3), [b, 28, 28, 3]));
+  const cond = { t: tf.keep(tf.tensor2d(tr.t, [b, 1])), c: tf.keep(tf.tensor2d(tr.c, [b, 10])), mask: tf.keep(tf.tensor2d(tr.mask, [b, 1])) };
+  cases.ddpm_train = {
+    label: `DDPM U-Net (n_feat ${s.nFeat}) train step, batch ${b}`,
+    torch: `ddpm_train batch=${b} n_feat=${s.nFeat}`,
+    // the trainer's step: MSE between the noise and the prediction, Adam; it reads the loss back
+    run: async () => {
+      const loss = ddpm.trainingStep(model, opt, xt, eps, cond);
+      await loss.data();
+      loss.dispose();
+    },
+  };
+  const fb = s.ddpmForwardBatch;
+  const sc = ddpmConditions(ddpm, fb);
+  const sx = rng.normalArray(fb * 28 * 28 * 3);
+  const net = ddpm.tfjsNoiseNet(model, unet);
+  cases.ddpm_forward = {
+    // the sampler's call: host arrays in, the noise prediction back on the host
+    label: `DDPM U-Net forward, batch ${fb} (host in and out, as the sampler)`,
+    torch: `ddpm_forward batch=${fb} n_feat=${s.nFeat}`,
+    run: async () => {
+      await net.predict(sx, sc);
+    },
+  };
+}
+
+function dannCases(tf, core, dann, s, cases) {
+  const rng = new core.Rng(2);
+  const net = new dann.DannNet(dann.REPORT_NET, rng);
+  const opt = dann.makeOptimizer(1e-3);
+  const b = s.dannBatch;
+  const xs = tf.keep(tf.tensor4d(rng.uniformArray(b * 28 * 28, 0, 1), [b, 28, 28, 1]));
+  const xt = tf.keep(tf.tensor4d(rng.uniformArray(b * 28 * 28, 0, 1), [b, 28, 28, 1]));
+  const ys = tf.keep(tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i % 10), 'int32'));
+  cases.dann_train = {
+    label: `DANN train step, batch ${b}+${b}`,
+    torch: `dann_train batch=${b}`,
+    // the dann package's step: class loss on the source half, domain loss through the GRL
+    run: async () => {
+      await dann.dannStep(net, opt, xs, ys, xt, 0.5, rng);
+    },
+  };
+  cases.dann_forward = {
+    label: `DANN forward, batch ${b}`,
+    torch: `dann_forward batch=${b}`,
+    run: async () => {
+      const y = tf.tidy(() => net.classify(net.features(xs, { training: false }), { training: false }));
+      await y.data();
+      y.dispose();
+    },
+  };
+}
+
+/**
+ * The GPU rows of the families in `only` (dcgan, ddpm, dann): { name: { label, torch, run } },
+ * `torch` being the reference script's serve command for the same network and batch.
+ */
+function buildGpuCases({ tf, core, pkg, only, sizes }) {
+  const cases = {};
+  if (only.includes('dcgan')) dcganCases(tf, core, pkg('gan'), sizes, cases);
+  if (only.includes('ddpm')) ddpmCases(tf, core, pkg('ddpm'), sizes, cases);
+  if (only.includes('dann')) dannCases(tf, core, pkg('dann'), sizes, cases);
+  return cases;
+}
+
+module.exports = { buildGpuCases, gpuSizes };
