@@ -1,6 +1,6 @@
 import { configDifferences, setupEngine } from '@dlcv/core';
 import { summaryCommand } from './commands/summary';
-import { DEFAULT_DETECTOR, makeTrainConfig, RESUMABLE_CHANGES, TRAIN_PRESETS, validateTrainConfig } from './config';
+import { DEFAULT_DETECTOR, GPU_RUN, makeTrainConfig, RESUMABLE_CHANGES, TRAIN_PRESETS, validateTrainConfig } from './config';
 import { collapseRepr, MODEL_PRESETS } from './model';
 import * as report from './test-utils/report-printouts';
 
@@ -10,6 +10,13 @@ describe('training presets', () => {
   });
   it('tutorial: 2e-4 for both, beta1 0.5, batch 128', () => {
     expect(TRAIN_PRESETS.tutorial).toEqual({ lrD: 2e-4, lrG: 2e-4, beta1: 0.5, batchSize: 128 });
+  });
+  it("the GPU run: the report's model B and optimizer, batch 128, 20 epochs of the faces (6,000 steps)", () => {
+    expect(GPU_RUN).toEqual({ model: 'B', preset: 'report', epochs: 20 });
+    const c = makeTrainConfig({ model: GPU_RUN.model, gan: MODEL_PRESETS[GPU_RUN.model], preset: GPU_RUN.preset, epochs: GPU_RUN.epochs, datasetSize: 38464, data: 'faces' });
+    expect(validateTrainConfig(c)).toEqual(c);
+    expect(c).toMatchObject({ model: 'B', gan: { nz: 100, ngf: 128, ndf: 128, channels: 3 }, lrD: 5e-4, lrG: 5e-3, beta1: 0.5, batchSize: 128, epochs: 20 });
+    expect(c.epochs * Math.floor(c.datasetSize / c.batchSize)).toBe(6000);
   });
   it('makeTrainConfig takes the preset, then explicit values, and validates', () => {
     const c = makeTrainConfig({ gan: MODEL_PRESETS.A, datasetSize: 38464, data: 'faces', preset: 'tutorial', lrG: 1e-3 });

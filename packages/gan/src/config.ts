@@ -83,6 +83,16 @@ export const PRESET_NAMES = Object.keys(TRAIN_PRESETS) as PresetName[];
  */
 export const DEFAULT_EPOCHS = 25;
 
+/**
+ * The GPU run (`train --gpu`): the report's model B and optimizer (its table, batch 128) for 20
+ * epochs of the 38,464 training faces, 6,000 steps. Budget on an H200 from issue 13's PyTorch
+ * CUDA times there (model B's step at batch 128: 12.9 ms with TF32, 45.9 ms fp32), ours held to
+ * <= 1.25x of them: training 6,000 x 16-57 ms = 97-344 s; an epoch's grid, diversity checks and
+ * checkpoint well under a second each (20 epochs); generating the 1,000 graded faces and grading
+ * them about half a minute: under 8 minutes in all.
+ */
+export const GPU_RUN = { model: 'B', preset: 'report', epochs: 20 } as const satisfies { model: string; preset: PresetName; epochs: number };
+
 const trainConfigFields = optimPresetSchema.extend({
   /** 'A', 'B' or 'custom' (tests, reduced widths). */
   model: z.string(),

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { defineCommand, flag, userPath } from '@dlcv/core';
-import { DEFAULT_EPOCHS, makeTrainConfig, PRESET_NAMES, TRAIN_PRESETS } from '../config';
+import { DEFAULT_EPOCHS, GPU_RUN, makeTrainConfig, PRESET_NAMES, TRAIN_PRESETS } from '../config';
 import { openTrainingData } from '../data';
 import { MODEL_NAMES, MODEL_PRESETS, type DcganConfig } from '../model';
 import { train } from '../trainer';
@@ -11,9 +11,10 @@ export const trainCommand = defineCommand({
   flags: {
     data: flag.path({ help: 'the face folder (hw2_data/face/train), or a digits folder in the homework layout', metavar: 'DIR' }),
     'demo-digits': flag.bool({ help: 'without --data: the embedded MNIST-M digits resized to 64x64' }),
-    model: flag.choice(MODEL_NAMES, { help: "the report's model", default: 'A' }),
+    model: flag.choice(MODEL_NAMES, { help: "the report's model", shown: `A (${GPU_RUN.model} with --gpu)` }),
     preset: flag.choice(PRESET_NAMES, { help: 'optimizer settings (report: Adam D 5e-4, G 5e-3; tutorial: 2e-4 both)', default: 'report' }),
-    epochs: flag.int({ help: 'epochs', default: DEFAULT_EPOCHS, min: 1 }),
+    epochs: flag.int({ help: 'epochs', min: 1, shown: `${DEFAULT_EPOCHS} (${GPU_RUN.epochs} with --gpu)` }),
+    gpu: flag.bool({ help: `the GPU run: model ${GPU_RUN.model}, the ${GPU_RUN.preset} preset, ${GPU_RUN.epochs} epochs (under 8 minutes on an H200 with the libtorch engine)` }),
     batch: flag.int({ help: 'batch size', min: 1, shown: "the preset's (128)" }),
     'lr-d': flag.float({ help: "the discriminator's learning rate", shown: "the preset's" }),
     'lr-g': flag.float({ help: "the generator's learning rate", shown: "the preset's" }),
@@ -30,10 +31,11 @@ export const trainCommand = defineCommand({
   },
   async run({ flags }) {
     const preset = TRAIN_PRESETS[flags.preset];
-    const base: DcganConfig = MODEL_PRESETS[flags.model];
+    const model = flags.model ?? (flags.gpu ? GPU_RUN.model : 'A');
+    const base: DcganConfig = MODEL_PRESETS[model];
     const gan: DcganConfig = { ...base, ngf: flags.ngf ?? base.ngf, ndf: flags.ndf ?? base.ndf };
     const custom = gan.ngf !== base.ngf || gan.ndf !== base.ndf;
-    const runDir = flags.out ?? userPath(path.join('runs', `gan-${custom ? 'custom' : flags.model}`));
+    const runDir = flags.out ?? userPath(path.join('runs', `gan-${custom ? 'custom' : model}`));
 
     const { dataset, description } = await openTrainingData({
       data: flags.data,
@@ -43,14 +45,14 @@ export const trainCommand = defineCommand({
       log: (m) => console.log(m),
     });
     const config = makeTrainConfig({
-      model: custom ? 'custom' : flags.model,
+      model: custom ? 'custom' : model,
       gan,
       preset: flags.preset,
       lrD: flags['lr-d'] ?? preset.lrD,
       lrG: flags['lr-g'] ?? preset.lrG,
       beta1: preset.beta1,
       batchSize: flags.batch ?? preset.batchSize,
-      epochs: flags.epochs,
+      epochs: flags.epochs ?? (flags.gpu ? GPU_RUN.epochs : DEFAULT_EPOCHS),
       seed: flags.seed,
       saveEvery: flags['save-every'],
       stopOnFailure: flags['stop-on-failure'],
