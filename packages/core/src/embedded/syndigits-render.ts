@@ -2,7 +2,7 @@
  * Rendering of one syndigits image (see syndigits.ts for the recipe): a pure function of its
  * drawn parameters, on a 32x32 canvas.
  */
-import { createCanvas, ImageData, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
 import type { RawImage } from '../image/io';
 import { Rng } from '../rng';
 import { STREAM, type Photo } from './common';
@@ -20,6 +20,14 @@ export interface SynRenderOptions {
   replaceCentre?: number;
 }
 
+/**
+ * @napi-rs/canvas, loaded on first use: only the syndigits build draws, so importing core (and
+ * building the other embedded sets) does not load it.
+ */
+export function canvasLib(): typeof import('@napi-rs/canvas') {
+  return require('@napi-rs/canvas') as typeof import('@napi-rs/canvas');
+}
+
 let canvas: Canvas | undefined;
 const photoCanvases = new Map<string, Canvas>();
 
@@ -27,7 +35,7 @@ function photoCanvas(photo: Photo): Canvas {
   let c = photoCanvases.get(photo.file);
   if (!c) {
     const { width, height, data } = photo.image;
-    c = createCanvas(width, height);
+    c = canvasLib().createCanvas(width, height);
     const rgba = new Uint8ClampedArray(width * height * 4);
     for (let i = 0, j = 0; i < width * height; i++, j += 3) {
       rgba[4 * i] = data[j] as number;
@@ -35,7 +43,7 @@ function photoCanvas(photo: Photo): Canvas {
       rgba[4 * i + 2] = data[j + 2] as number;
       rgba[4 * i + 3] = 255;
     }
-    c.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
+    c.getContext('2d').putImageData(new (canvasLib().ImageData)(rgba, width, height), 0, 0);
     photoCanvases.set(photo.file, c);
   }
   return c;
@@ -135,7 +143,7 @@ export function renderSyn(params: SynParams, env: SynEnv, options: SynRenderOpti
   const S = SYNDIGITS_RENDER_SIZE;
   const only = options.only ?? 'all';
   const mask = options.mask ?? false;
-  canvas ??= createCanvas(S, S);
+  canvas ??= canvasLib().createCanvas(S, S);
   const ctx = canvas.getContext('2d');
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.globalAlpha = 1;

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { loadSynEnv, readFontPack, renderSyn, sampleSynParams, syndigitsSamples, type SynEnv, type SyndigitsSample, type SynParams } from './syndigits';
 import { itemRng, STREAM } from './common';
 import type { RawImage } from '../image/io';
@@ -131,4 +133,19 @@ describe('syndigits recipe', () => {
       }
     }
   });
+});
+
+test('importing core does not load @napi-rs/canvas; drawing the first syndigits sample does', () => {
+  const register = path.join(__dirname, '..', '..', '..', '..', 'jest.ts-register.js');
+  const index = JSON.stringify(path.join(__dirname, '..', 'index.ts'));
+  const loaded = String.raw`Object.keys(require.cache).some((k) => /[\\/]@napi-rs[\\/]canvas[\\/]/.test(k))`;
+  const run = (script: string) => {
+    const r = spawnSync(process.execPath, ['-r', register, '-e', script], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+    return r.stdout.trim().split('\n').pop();
+  };
+  expect(run(`require(${index}); console.log(${loaded})`)).toBe('false');
+  const drawn = `const c = require(${index});
+    (async () => { for await (const s of c.syndigitsSamples({ seed: 0, limit: 1 })) break; console.log(${loaded}); })();`;
+  expect(run(drawn)).toBe('true');
 });

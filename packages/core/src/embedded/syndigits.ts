@@ -21,11 +21,10 @@
  */
 import * as fsSync from 'node:fs';
 import * as path from 'node:path';
-import { GlobalFonts } from '@napi-rs/canvas';
 import type { RawImage } from '../image/io';
 import { Rng } from '../rng';
 import { fontsDir, itemRng, loadPhotos, resizeBilinear, STREAM, writeDigitFolder, type DigitSample, type Photo, type WrittenSet } from './common';
-import { renderSyn, SYNDIGITS_RENDER_SIZE } from './syndigits-render';
+import { canvasLib, renderSyn, SYNDIGITS_RENDER_SIZE } from './syndigits-render';
 
 export { renderSyn, SYNDIGITS_RENDER_SIZE, type SynRenderOptions } from './syndigits-render';
 
@@ -80,6 +79,7 @@ export function registerFontPack(fonts: readonly FontEntry[], dir = fontsDir()):
     const prev = registeredFonts.get(f.family);
     if (prev === file) continue;
     if (prev !== undefined) throw new Error(`syndigits: font family ${f.family} already registered from ${prev}`);
+    const { GlobalFonts } = canvasLib();
     if (!GlobalFonts.registerFromPath(file, f.family) || !GlobalFonts.has(f.family)) {
       throw new Error(`syndigits: cannot load font ${file}`);
     }
