@@ -304,7 +304,9 @@ async function main() {
       .join(' ')}; ratio = ours / PyTorch (<= 1.0: we are faster); CPU = process CPU seconds per step (both threads)\n`,
   );
   const where = (device ?? 'cpu') === 'cuda' ? 'CUDA' : 'CPU';
-  console.log(`| step | PyTorch ${where} | ours (tfjs ${eng.engine}, or ONNX Runtime) | ratio | PyTorch CPU-time | ours CPU-time | CPU-time ratio |\n|---|---|---|---|---|---|---|`);
+  console.log(
+    `| step | PyTorch ${where} | ours (tfjs ${eng.engine}, or ONNX Runtime) | ratio | PyTorch CPU-time | ours CPU-time | CPU-time ratio |\n|---|---|---|---|---|---|---|`,
+  );
   for (const n of names) {
     const a = median(ours[n]),
       b = median(theirs[torchName(n)]);

@@ -107,7 +107,12 @@ function dannCases(tf, core, dann, s, cases) {
   const b = s.dannBatch;
   const xs = tf.keep(tf.tensor4d(rng.uniformArray(b * 28 * 28, 0, 1), [b, 28, 28, 1]));
   const xt = tf.keep(tf.tensor4d(rng.uniformArray(b * 28 * 28, 0, 1), [b, 28, 28, 1]));
-  const ys = tf.keep(tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i % 10), 'int32'));
+  const ys = tf.keep(
+    tf.tensor1d(
+      Int32Array.from({ length: b }, (_, i) => i % 10),
+      'int32',
+    ),
+  );
   cases.dann_train = {
     label: `DANN train step, batch ${b}+${b}`,
     torch: `dann_train batch=${b}`,

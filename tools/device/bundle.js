@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Packs what a lent GPU machine needs for gpu-check.sh: it has g++, python3 with a CUDA torch
 // wheel and nvidia-smi, but no node and no network. Writes build/device/ (git-ignored):
-//   node.xz          this machine's node binary (it needs only glibc >= 2.28 and libstdc++)
+//   node.xz          this machine's node binary, stripped (it needs only glibc >= 2.28 and libstdc++)
 //   node-include/    the four N-API headers the addon is compiled against
 //   modules.tar.xz   the packages' built dist folders, the node_modules links and the packages
-//                    that the kernel suite (jest, swc)
-//                    and the bench (@dlcv/* and their dependencies) load, without source maps,
-//                    type declarations and browser bundles; the packages only other commands
-//                    load (ONNX Runtime, the MNIST and face-detector packages, plots) stay out
+//                    that the kernel suite (jest, swc), the bench and the ddpm training run
+//                    (@dlcv/* and their dependencies: the loss plot's vega, the digit grader's
+//                    ONNX Runtime, the `mnist` digits the embedded MNIST-M is built from) load,
+//                    without source maps, type declarations, browser bundles and the files
+//                    no node process loads (see keepFile); the packages only other commands
+//                    load (the face detector, the WASM backend) stay out
 // Run it after `pnpm build`, then hand the device tool carry ["build/device"] (the working tree
-// and it must stay under 64 MiB) and the command `bash tools/device/gpu-check.sh`.
+// and it must stay under 64 MiB: it prints the total) and the command `bash tools/device/gpu-check.sh`.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -17,9 +19,40 @@ const { execFileSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..', '..');
 const out = path.join(root, 'build', 'device');
-// Loaded lazily by commands the device run does not use (ONNX export and runtime, data sets,
-// graders, plots): 300+ MiB that would not fit the 64 MiB a device call carries.
-const LEFT_OUT = new Set(['onnxruntime-node', 'onnx-proto', 'mnist', '@vladmandic/face-api', 'vega', 'vega-lite', 'core-js', '@tensorflow/tfjs-backend-wasm']);
+// Loaded only by commands the device run does not use: the face grader, the WASM backend, the
+// canvas the syndigits build draws with (embedded/syndigits-render.ts loads it on first use).
+const LEFT_OUT = new Set(['@vladmandic/face-api', 'core-js', '@tensorflow/tfjs-backend-wasm', '@napi-rs/canvas']);
+const DROPPED = /(\.map|\.ts|\.min\.js|\.es2017\.js|\.fesm\.js|\.md|\.markdown)$/;
+
+/**
+ * Whether a file of package `name` (`rel`: its path inside the package) travels. tfjs packages
+ * are loaded through their node bundle alone (dist/*.node.js, which requires only package roots);
+ * the mnist package through its digits (embedded/common.ts reads src/digits/*.json); ONNX Runtime
+ * through its linux-x64 binding (the only one there).
+ */
+function keepFile(name, rel) {
+  if (rel === 'package.json') return true;
+  if (DROPPED.test(rel)) return false;
+  if (name.startsWith('@tensorflow/')) return /^dist\/[^/]+\.node\.js$/.test(rel);
+  if (name === 'mnist') return rel.startsWith('src/digits/');
+  if (name === 'onnxruntime-node') return !rel.startsWith('bin/') || rel.includes('/linux/x64/');
+  return true;
+}
+
+/** Every file and link of the package folder `dir` that keepFile keeps, relative to the root. */
+function packageFiles(name, dir) {
+  const out = [];
+  const walk = (sub) => {
+    for (const e of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules') walk(rel);
+      } else if (keepFile(name, rel)) out.push(path.relative(root, path.join(dir, rel)));
+    }
+  };
+  walk('');
+  return out;
+}
 
 /** The real folder of package `name` as node would resolve it from `from` (pnpm's links). */
 function locate(name, from) {
@@ -30,29 +63,41 @@ function locate(name, from) {
   }
 }
 
-/** The node_modules/.pnpm/<id> folders of every package reachable from the roots. */
+/**
+ * The files of every package reachable from the roots (keepFile's), and the links inside their
+ * node_modules/.pnpm/<id>/node_modules folders through which they find their dependencies.
+ */
 function closure(roots) {
   const seen = new Set();
-  const stores = new Set();
+  const files = [];
+  const storeLinks = new Set();
   const visit = (name, from) => {
     if (LEFT_OUT.has(name)) return;
     const dir = locate(name, from);
     if (!dir || seen.has(dir)) return; // an optional dependency for another platform, or done
     seen.add(dir);
     const rel = path.relative(root, dir).split(path.sep);
-    if (rel[0] === 'node_modules' && rel[1] === '.pnpm') stores.add(rel.slice(0, 3).join('/'));
+    const nm = path.join(root, ...rel.slice(0, 4));
+    // the workspace's own packages travel as the working tree and their dist folders (below)
+    if (rel[0] === 'node_modules' && rel[1] === '.pnpm') {
+      files.push(...packageFiles(name, dir));
+      for (const e of fs.readdirSync(nm, { withFileTypes: true })) {
+        const scoped = e.name.startsWith('@') && e.isDirectory() ? fs.readdirSync(path.join(nm, e.name)).map((n) => `${e.name}/${n}`) : [e.name];
+        for (const n of scoped) if (fs.lstatSync(path.join(nm, n)).isSymbolicLink()) storeLinks.add(path.relative(root, path.join(nm, n)));
+      }
+    }
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies })) visit(dep, dir);
   };
   for (const [from, names] of roots) for (const n of names) visit(n, from);
-  return [...stores].sort();
+  return { files: files.sort(), storeLinks: [...storeLinks].sort(), packages: seen.size };
 }
 
 function main() {
   const pkgDirs = ['core', 'eval', 'gan', 'ddpm', 'dann'].map((p) => path.join(root, 'packages', p));
   const toolsLinks = path.join('tools', 'node_modules'); // the bench resolves @dlcv/* through it
   const deps = (dir) => Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies ?? {});
-  const stores = closure([[root, ['jest', 'jest-environment-node', '@swc/jest', '@swc/core']], ...pkgDirs.map((d) => [d, deps(d)])]);
+  const { files, storeLinks, packages } = closure([[root, ['jest', 'jest-environment-node', '@swc/jest', '@swc/core']], ...pkgDirs.map((d) => [d, deps(d)])]);
   // the links node resolves through: the root's, the hoisted ones, each package's
   const links = [
     'node_modules/.pnpm/node_modules',
@@ -62,18 +107,32 @@ function main() {
       .map((n) => `node_modules/${n}`),
   ];
   const pkgLinks = pkgDirs.flatMap((d) => ['node_modules', 'dist'].map((sub) => path.relative(root, path.join(d, sub)))).filter((p) => fs.existsSync(path.join(root, p)));
-  fs.rmSync(out, { recursive: true, force: true });
+  // node.xz is kept from an earlier run when it is newer than the node binary (xz -9e of node takes minutes)
+  const nodeXz = path.join(out, 'node.xz');
+  const keepNode = fs.existsSync(nodeXz) && fs.statSync(nodeXz).mtimeMs > fs.statSync(process.execPath).mtimeMs;
+  for (const f of ['modules.tar.xz', 'modules.txt', 'node-include', ...(keepNode ? [] : ['node.xz'])]) fs.rmSync(path.join(out, f), { recursive: true, force: true });
   fs.mkdirSync(path.join(out, 'node-include'), { recursive: true });
   const list = path.join(out, 'modules.txt');
-  fs.writeFileSync(list, [...links, ...pkgLinks, toolsLinks, ...stores].join('\n') + '\n');
+  fs.writeFileSync(list, [...links, ...pkgLinks, toolsLinks, ...storeLinks, ...files].join('\n') + '\n');
   const xz = { ...process.env, XZ_OPT: '-9e -T0' };
   const excludes = ['*.map', '*.ts', '*.min.js', '*.es2017.js', '*.fesm.js'].map((p) => `--exclude=${p}`);
   execFileSync('tar', ['-cJf', path.join(out, 'modules.tar.xz'), ...excludes, '-C', root, '-T', list], { env: xz, stdio: 'inherit' });
-  execFileSync('sh', ['-c', `xz -9e -T0 -c "${process.execPath}" > "${path.join(out, 'node.xz')}"`], { stdio: 'inherit' });
+  if (!keepNode) {
+    execFileSync('sh', ['-c', `strip -o "${nodeXz}.bin" "${process.execPath}" && xz -9e -T0 -c "${nodeXz}.bin" > "${nodeXz}.tmp" && rm "${nodeXz}.bin"`], { stdio: 'inherit' });
+    fs.renameSync(`${nodeXz}.tmp`, nodeXz);
+  }
   const inc = ['/usr/include/node', path.join(path.dirname(process.execPath), '..', 'include', 'node')].find((d) => fs.existsSync(path.join(d, 'node_api.h')));
   for (const h of ['node_api.h', 'node_api_types.h', 'js_native_api.h', 'js_native_api_types.h']) fs.copyFileSync(path.join(inc, h), path.join(out, 'node-include', h));
-  const mb = (f) => (fs.statSync(path.join(out, f)).size / 2 ** 20).toFixed(1);
-  console.log(`bundle: ${stores.length} packages; build/device/modules.tar.xz ${mb('modules.tar.xz')} MiB, node.xz ${mb('node.xz')} MiB (node ${process.version})`);
+  const size = (f) => fs.statSync(path.join(out, f)).size;
+  const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => f && fs.existsSync(path.join(root, f)))
+    .reduce((sum, f) => sum + fs.lstatSync(path.join(root, f)).size, 0);
+  const total = size('modules.tar.xz') + size('node.xz') + tracked;
+  console.log(
+    `bundle: ${packages} packages; build/device/modules.tar.xz ${mb(size('modules.tar.xz'))} MiB, node.xz ${mb(size('node.xz'))} MiB (node ${process.version}); with the tracked files (${mb(tracked)} MiB) ${mb(total)} MiB of the 64 MiB a device call carries`,
+  );
 }
 
 main();

@@ -4,41 +4,112 @@
 #
 # Prepare on the CPU machine:  pnpm build && node tools/device/bundle.js
 # Device call:                 carry ["build/device"], command `bash tools/device/gpu-check.sh`,
-#                              timeout_s 590 (each step below has its own time limit)
+#                              timeout_s 600 (each step has its own limit, all of them 560 s)
 #
 # There: unpacks node (the device has none) and node_modules, builds the addon against the
 # python3 torch package (a CUDA wheel), runs the kernel suite on the libtorch engine (on CUDA a
-# kernel without ATen code fails, see engine/torch/host-kernels.ts), then the bench rows in fp32
-# and TF32. Logs go to $OUT (the device tool brings them back). Exit status: the kernel suite's.
+# kernel without ATen code fails, see engine/torch/host-kernels.ts), the bench's GPU rows against
+# PyTorch CUDA in fp32 and TF32, then trains the ddpm gpu preset on the embedded MNIST-M, samples
+# the 1,000 graded digits with its (the report's) sampler in one batch and grades them with
+# `dlcv-eval digits`. $OUT (the device tool brings back at most 8 files) gets kernels.log,
+# bench-tf32-0.log, bench-tf32-1.log, ddpm-train.log, ddpm-gpu.json (steps/s, images/s, accuracy)
+# and steps.log (the other steps' logs, one after another). Exit status: the kernel suite's, else
+# the ddpm run's.
+#
+# Dry run on a CPU machine (no nvidia-smi, Debian's libtorch and python3-torch), from a copy of
+# the tracked files and build/device, with a python3 that has torch first on PATH:
+#   OUT=/tmp/out GPU_CHECK_BUDGET=1500 BENCH_DEVICE=cpu BENCH_STEPS=1 \
+#   BENCH_SIZES='--ddpm-batch 2 --ddpm-forward-batch 4 --n-feat 8 --gan-batch 2 --gan-models A --dann-batch 4' \
+#   DDPM_TRAIN_FLAGS='--steps 3 --n-feat 8 --batch 16' DDPM_SAMPLE_FLAGS='--sampler ddim --steps 2' \
+#   bash tools/device/gpu-check.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 dev=$root/build/device
 out=${OUT:-$dev/out}
+budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-5}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
-mkdir -p "$out" "$dev/bin"
+device=${BENCH_DEVICE:-cuda}
+# empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
+read -r -a sizes <<<"${BENCH_SIZES:-}"
+read -r -a train_flags <<<"${DDPM_TRAIN_FLAGS:-}"
+read -r -a sample_flags <<<"${DDPM_SAMPLE_FLAGS:-}"
+kernel_tests=${KERNEL_TESTS:-src/engine/kernels src/engine/torch}
+logs=$dev/logs
+rm -rf "$logs"
+mkdir -p "$out" "$dev/bin" "$logs"
 xz -dc "$dev/node.xz" >"$dev/bin/node" && chmod +x "$dev/bin/node"
 tar -xJf "$dev/modules.tar.xz"
 # DLCV_NATIVE=0: no oneDNN there, so the native engine's specs skip at once
-export PATH="$dev/bin:$PATH" DLCV_NATIVE=0
+export PATH="$dev/bin:$PATH" DLCV_NATIVE=0 DLCV_CACHE_DIR="$dev/cache"
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# limit SECONDS: SECONDS, or less when the budget has less left (0: none left)
+limit() {
+  local left=$((budget - SECONDS - 5))
+  ((left < $1)) && echo $((left > 0 ? left : 0)) || echo "$1"
+}
+# step NAME SECONDS CMD...: CMD under timeout, its output to $logs/NAME.log, then to $OUT: its
+# own file for the measured steps, else appended to steps.log; returns CMD's exit status
+step() {
+  local name=$1 t rc log=$logs/$1.log
+  t=$(limit "$2")
+  shift 2
+  if ((t < 10)); then
+    echo "gpu-check: no time left for $name" | tee "$log"
+    rc=124
+  else
+    echo "gpu-check: $name (at most $t s, $SECONDS s used)"
+    timeout "$t" "$@" >"$log" 2>&1
+    rc=$?
+    tail -n 25 "$log"
+  fi
+  case $name in
+    kernels | bench-* | ddpm-train) cp "$log" "$out/" ;;
+    *) { echo "=== $name: exit $rc"; cat "$log"; } >>"$out/steps.log" ;;
+  esac
+  return $rc
+}
 
 {
   node --version
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   python3 -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version(), "cuda available", torch.cuda.is_available())'
-} 2>&1 | tee "$out/env.log"
+} 2>&1 | tee "$logs/env.log"
+{ echo "=== env"; cat "$logs/env.log"; } >"$out/steps.log"
 
-DLCV_NODE_INCLUDE="$dev/node-include" timeout 240 node packages/core/scripts/build-torch.js 2>&1 | tee "$out/build.log"
+step build 240 env DLCV_NODE_INCLUDE="$dev/node-include" node packages/core/scripts/build-torch.js
 if [ ! -f packages/core/build/Release/dlcv_torch.node ]; then
   echo "gpu-check: the addon was not built (see build.log)"
   exit 1
 fi
 
-(cd packages/core && DLCV_REQUIRE_TORCH=1 timeout 300 node "$root/node_modules/jest/bin/jest.js" src/engine/kernels src/engine/torch) 2>&1 | tee "$out/kernels.log"
-kernels=${PIPESTATUS[0]}
+# shellcheck disable=SC2086  # the test paths are words
+(cd packages/core && DLCV_REQUIRE_TORCH=1 step kernels 150 node "$root/node_modules/jest/bin/jest.js" $kernel_tests)
+kernels=$?
 
 for tf32 in 0 1; do
-  DLCV_TF32=$tf32 timeout 150 node tools/bench/bench.js --engine libtorch --no-torch --no-onnx --steps "$steps" --only "$only" 2>&1 | tee "$out/bench-tf32-$tf32.log"
+  DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
 done
-exit "$kernels"
+
+# the ddpm gpu preset: train, sample the 1,000 graded digits in one batch, grade (TF32 unless DDPM_TF32=0)
+export DLCV_ENGINE=libtorch DLCV_TORCH_DEVICE=$device DLCV_TF32=${DDPM_TF32:-1}
+run=$dev/ddpm-gpu
+rm -rf "$run"
+step data 60 node packages/core/bin/dlcv-core.js data --only mnistm
+t0=$(now)
+step ddpm-train $((budget - SECONDS - 80)) node packages/ddpm/bin/dlcv-ddpm.js train --preset gpu --out "$run" "${train_flags[@]}"
+ddpm=$?
+train_s=$(since "$t0")
+t0=$(now)
+((ddpm == 0)) && step ddpm-sample 60 node packages/ddpm/bin/dlcv-ddpm.js sample "$run/samples-graded" --model "$run/model" --batch 1000 "${sample_flags[@]}"
+ddpm=$((ddpm || $?))
+sample_s=$(since "$t0")
+((ddpm == 0)) && step grade 15 node packages/eval/bin/dlcv-eval.js digits "$run/samples-graded" --json
+ddpm=$((ddpm || $?))
+node tools/device/ddpm-summary.js "$run" "$logs" "$train_s" "$sample_s" | tee "$out/ddpm-gpu.json"
+echo "gpu-check: done in $SECONDS s; kernel suite exit $kernels, ddpm run exit $ddpm"
+((kernels != 0)) && exit "$kernels"
+exit "$ddpm"

@@ -36,7 +36,10 @@ maybe(`serve mode builds a family for each case's batch, width and n_feat, and n
   const commands = ['info', 'run ddpm_train batch=2 n_feat=8', 'run ddpm_forward batch=3 n_feat=8', 'run dcgan_forward batch=2 width=8', 'run dann_train batch=2 widht=3', 'quit'];
   const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'serve', '--threads', '1', '--device', 'cpu'], { input: commands.join('\n') + '\n', encoding: 'utf8' });
   expect(r.status).toBe(0);
-  const [info, train, forward, dcgan, bad] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const [info, train, forward, dcgan, bad] = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(info).toMatchObject({ device: 'cpu', threads: 1 });
   for (const step of [train, forward, dcgan]) expect(step!.t).toBeGreaterThan(0);
   expect(bad!.error).toMatch(/bad option 'widht=3'/);

@@ -16,8 +16,8 @@ describe('presets', () => {
     expect(gpu.batchSize).toBe(report.batchSize);
     expect(gpu.sampling).toEqual(report.sampling);
     expect(gpu.sampling).toEqual({ sampler: 'ddpm', steps: 400, w: 2, eta: 0 });
-    expect(gpu).toMatchObject({ steps: 4000, lr: 5e-4, emaDecay: 0.999, pUncond: 0.1, seed: 0, saveEvery: 1000 });
-    // epochs is what 4,000 steps of 256 make of the homework's 44,800 digits: 175 steps each
+    expect(gpu).toMatchObject({ steps: 3000, lr: 5e-4, emaDecay: 0.999, pUncond: 0.1, seed: 0, saveEvery: 1000 });
+    // epochs is what 3,000 steps of 256 make of the homework's 44,800 digits: 175 steps each
     expect(gpu.epochs).toBe(Math.ceil(gpu.steps / Math.floor(44800 / gpu.batchSize)));
     expect(gpu.preview).toEqual({ perClass: 4, sampler: 'ddim', steps: 10, w: 2 });
   });

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// gpu-check.sh's record of the ddpm gpu preset's run, one JSON object on stdout:
+//   node tools/device/ddpm-summary.js RUN_DIR LOG_DIR TRAIN_SECONDS SAMPLE_SECONDS
+// steps (metrics.jsonl's lines), steps/s over the whole train command (start-up, data, per-epoch
+// grids and checkpoints included) and the trainer's own s/step of its last epoch, the images
+// written and images/s over the whole sample command, and the grader's accuracy (from
+// LOG_DIR/grade.log, `dlcv-eval digits --json`; the trainer's lines from LOG_DIR/ddpm-train.log).
+// For the sampling target, PyTorch's time for the same chain: the sampler's steps (ddpm-sample.log)
+// times PyTorch's U-Net forward at the sample batch from the bench run of the same precision
+// (bench-tf32-<0|1>.log), and our whole sample command over it. Missing pieces are null.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const [runDir, logDir, trainS, sampleS] = process.argv.slice(2);
+if (!sampleS) {
+  console.error('usage: ddpm-summary.js RUN_DIR LOG_DIR TRAIN_SECONDS SAMPLE_SECONDS');
+  process.exit(2);
+}
+
+const read = (file) => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+};
+const rate = (n, s) => (n && Number(s) > 0 ? Number((n / Number(s)).toFixed(3)) : null);
+
+const metrics = read(path.join(runDir, 'metrics.jsonl'));
+const steps = metrics === null ? null : metrics.split('\n').filter((l) => l.trim()).length;
+const trainLog = read(path.join(logDir, 'ddpm-train.log')) ?? '';
+const perStep = [...trainLog.matchAll(/epoch \d+\/\d+: .*?([\d.]+) s\/step/g)].map((m) => Number(m[1]));
+const engine = /^engine: .*$/m.exec(trainLog)?.[0] ?? null;
+let images = null;
+try {
+  images = fs.readdirSync(path.join(runDir, 'samples-graded')).filter((f) => f.endsWith('.png')).length;
+} catch {
+  // not sampled
+}
+const gradeLog = read(path.join(logDir, 'grade.log')) ?? '';
+let accuracy = null;
+try {
+  accuracy = JSON.parse(gradeLog.slice(gradeLog.indexOf('{'))).accuracy ?? null;
+} catch {
+  // not graded
+}
+
+const chain = /: (ddpm|ddim) (\d+) steps/.exec(read(path.join(logDir, 'ddpm-sample.log')) ?? '');
+const benchLog = read(path.join(logDir, `bench-tf32-${process.env.DLCV_TF32 === '1' ? 1 : 0}.log`)) ?? '';
+const row = /^\| DDPM U-Net forward, batch (\d+)[^|]*\| ([\d.]+) (ms|s) \|/m.exec(benchLog);
+const torchForward = row ? Number(row[2]) / (row[3] === 'ms' ? 1000 : 1) : null;
+const torchSample = chain && torchForward !== null ? Number(chain[2]) * torchForward : null;
+
+const summary = {
+  preset: 'gpu',
+  engine,
+  tf32: process.env.DLCV_TF32 === '1',
+  steps,
+  train_s: Number(trainS),
+  steps_per_s: rate(steps, trainS),
+  last_epoch_s_per_step: perStep.length ? perStep[perStep.length - 1] : null,
+  images,
+  sample_s: Number(sampleS),
+  images_per_s: rate(images, sampleS),
+  accuracy,
+  sampler: chain ? `${chain[1]} ${chain[2]} steps` : null,
+  pytorch_forward_batch: row ? Number(row[1]) : null,
+  pytorch_forward_s: torchForward,
+  pytorch_sample_s: torchSample === null ? null : Number(torchSample.toFixed(2)),
+  sample_ratio: torchSample ? Number((Number(sampleS) / torchSample).toFixed(3)) : null,
+};
+console.log(JSON.stringify(summary, null, 2));
