@@ -183,6 +183,10 @@ class Torch {
       const w = this.waiting.shift();
       if (w) w(JSON.parse(l));
     });
+    // an exit (e.g. --device cuda where torch sees no GPU) answers what is still waiting
+    this.p.on('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w({ error: `the PyTorch process exited (status ${code})` });
+    });
   }
   ask(cmd) {
     return new Promise((res) => {

@@ -28,7 +28,7 @@ root=$PWD
 dev=$root/build/device
 out=${OUT:-$dev/out}
 budget=${GPU_CHECK_BUDGET:-560}
-steps=${BENCH_STEPS:-5}
+steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
