@@ -14,7 +14,7 @@ export const trainCommand = defineCommand({
     model: flag.choice(MODEL_NAMES, { help: "the report's model", shown: `A (${GPU_RUN.model} with --gpu)` }),
     preset: flag.choice(PRESET_NAMES, { help: 'optimizer settings (report: Adam D 5e-4, G 5e-3; tutorial: 2e-4 both)', default: 'report' }),
     epochs: flag.int({ help: 'epochs', min: 1, shown: `${DEFAULT_EPOCHS} (${GPU_RUN.epochs} with --gpu)` }),
-    gpu: flag.bool({ help: `the GPU run: model ${GPU_RUN.model}, the ${GPU_RUN.preset} preset, ${GPU_RUN.epochs} epochs (under 8 minutes on an H200 with the libtorch engine)` }),
+    gpu: flag.bool({ help: `the GPU run: model ${GPU_RUN.model}, the ${GPU_RUN.preset} preset, ${GPU_RUN.epochs} epochs (sized for under 8 minutes on an H200; see GPU_RUN)` }),
     batch: flag.int({ help: 'batch size', min: 1, shown: "the preset's (128)" }),
     'lr-d': flag.float({ help: "the discriminator's learning rate", shown: "the preset's" }),
     'lr-g': flag.float({ help: "the generator's learning rate", shown: "the preset's" }),
