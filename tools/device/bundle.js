@@ -20,8 +20,9 @@ const { execFileSync } = require('child_process');
 const root = path.resolve(__dirname, '..', '..');
 const out = path.join(root, 'build', 'device');
 // Loaded only by commands the device run does not use: the face grader, the WASM backend, the
-// canvas the syndigits build draws with (embedded/syndigits-render.ts loads it on first use).
-const LEFT_OUT = new Set(['@vladmandic/face-api', 'core-js', '@tensorflow/tfjs-backend-wasm', '@napi-rs/canvas']);
+// canvas the syndigits build draws with (embedded/syndigits-render.ts loads it on first use), and
+// the report pages' browser side: ONNX Runtime Web (113 MiB alone), vega-embed, playwright-core.
+const LEFT_OUT = new Set(['@vladmandic/face-api', 'core-js', '@tensorflow/tfjs-backend-wasm', '@napi-rs/canvas', 'onnxruntime-web', 'vega-embed', 'playwright-core']);
 const DROPPED = /(\.map|\.ts|\.min\.js|\.es2017\.js|\.fesm\.js|\.md|\.markdown)$/;
 
 /**
