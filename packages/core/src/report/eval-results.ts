@@ -51,6 +51,11 @@ function beats(score: HomeworkScore, baseline: number | null): boolean | null {
 }
 
 /** The graders' numbers against the homework's baselines, one row per result; `runOf` names the run each came from. */
+/** Names a saved result by the run folder it lies in (its file name where it lies in none of them). */
+export function resultInRuns(runs: readonly { name: string; dir: string }[]): (r: SavedEvalResult) => string {
+  return (r) => runs.find((run) => r.file.startsWith(run.dir + path.sep))?.name ?? path.basename(r.file);
+}
+
 export function evalTable(results: readonly SavedEvalResult[], runOf: (r: SavedEvalResult) => string): ReportTable | undefined {
   const scored = results.filter((r) => r.homework);
   if (scored.length === 0) return undefined;

@@ -7,7 +7,7 @@ import { openRun } from '../run/open-run';
 import { z } from '../zod-issues';
 import { metricsChart } from './charts';
 import { browserRequired, chromiumPath, openReport } from './chromium';
-import { evalTable, readEvalResults } from './eval-results';
+import { evalTable, readEvalResults, resultInRuns } from './eval-results';
 import { epochGrids, readCommandLog, timingFacts } from './run-folder';
 import { fillTemplate } from './template';
 import type { ReportInput } from './types';
@@ -78,6 +78,15 @@ describe('report', () => {
     );
     expect(() => fillTemplate('{{a}}', {})).toThrow('no value for {{a}}');
     expect(() => fillTemplate('x', { text: { a: '1' } })).toThrow('no slot for {{a}}');
+  });
+
+  it('names a saved result by the run folder holding it, else by its file', () => {
+    const runOf = resultInRuns([
+      { name: 'a', dir: '/r/a' },
+      { name: 'ab', dir: '/r/ab' },
+    ]);
+    const result = (file: string) => ({ file, grader: 'digits', command: '' }) as unknown as Parameters<typeof runOf>[0];
+    expect([runOf(result('/r/ab/eval/digits.json')), runOf(result('/r/a/eval/x.json')), runOf(result('/elsewhere/fid.json'))]).toEqual(['ab', 'a', 'fid.json']);
   });
 
   it('quotes the command line as a shell would need it', () => {

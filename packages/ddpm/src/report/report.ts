@@ -19,6 +19,7 @@ import {
   readCommandLog,
   readEvalResults,
   readJsonIfAny,
+  resultInRuns,
   runLabel,
   singleImage,
   timingFacts,
@@ -170,7 +171,7 @@ export async function writeDdpmReport(runDirs: readonly string[], outDir: string
     const chartRuns = parts.runs.map((r) => ({ name: r.name, dir: r.dir }));
     const preset = (parts.runs[0]?.config as { preset?: string } | null)?.preset ?? 'custom';
     const chart = await metricsChart(chartRuns, lossPlot({ preset }));
-    const scores = evalTable(parts.results, (r) => parts.runs.find((run) => r.file.startsWith(run.dir + path.sep))?.name ?? path.basename(r.file));
+    const scores = evalTable(parts.results, resultInRuns(parts.runs));
     const several = parts.runs.length > 1;
     return await writeReport(outDir, {
       title: several ? `DDPM runs: ${parts.runs.map((r) => r.name).join(' vs ')}` : `DDPM run ${parts.runs[0]?.name ?? ''}`,

@@ -19,6 +19,7 @@ import {
   readEvalResults,
   readJsonIfAny,
   readMetrics,
+  resultInRuns,
   runLabel,
   singleImage,
   timingFacts,
@@ -144,7 +145,7 @@ export async function writeGanReport(runDirs: readonly string[], outDir: string)
     const runs = parts.map((p) => p.run);
     const scores = evalTable(
       parts.flatMap((p) => p.results),
-      (r) => runs.find((run) => r.file.startsWith(run.dir + path.sep))?.name ?? path.basename(r.file),
+      resultInRuns(runs),
     );
     return await writeReport(outDir, {
       title: runs.length > 1 ? `DCGAN runs: ${runs.map((r) => r.name).join(' vs ')}` : `DCGAN run ${runs[0]?.name ?? ''}`,
