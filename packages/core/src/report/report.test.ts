@@ -8,7 +8,7 @@ import { z } from '../zod-issues';
 import { metricsChart } from './charts';
 import { browserRequired, chromiumPath, openReport } from './chromium';
 import { evalTable, readEvalResults, resultInRuns } from './eval-results';
-import { epochGrids, readCommandLog, timingFacts } from './run-folder';
+import { epochGrids, readCommandLog, runLabels, timingFacts } from './run-folder';
 import { fillTemplate } from './template';
 import type { ReportInput } from './types';
 import { writeReport } from './write';
@@ -78,6 +78,10 @@ describe('report', () => {
     );
     expect(() => fillTemplate('{{a}}', {})).toThrow('no value for {{a}}');
     expect(() => fillTemplate('x', { text: { a: '1' } })).toThrow('no slot for {{a}}');
+  });
+
+  it('names runs by their folders, priming a name an earlier run has', () => {
+    expect(runLabels(['runs/a', '/x/b/', 'other/a', 'third/a'])).toEqual(['a', 'b', "a'", "a''"]);
   });
 
   it('names a saved result by the run folder holding it, else by its file', () => {

@@ -98,9 +98,15 @@ export async function lastStep(runDir: string): Promise<number | undefined> {
   return last;
 }
 
-/** A short name for a run folder: its last path part (its parent's too when several runs share it). */
-export function runLabel(dir: string): string {
-  return path.basename(path.resolve(dir));
+/** The runs' names on a page: each folder's name, with a prime added where an earlier run has it. */
+export function runLabels(dirs: readonly string[]): string[] {
+  const names: string[] = [];
+  for (const dir of dirs) {
+    let name = path.basename(path.resolve(dir));
+    while (names.includes(name)) name = `${name}'`;
+    names.push(name);
+  }
+  return names;
 }
 
 /** A path as a command shown in a report should spell it: relative when inside the working folder, else absolute. */

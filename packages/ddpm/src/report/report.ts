@@ -20,7 +20,7 @@ import {
   readEvalResults,
   readJsonIfAny,
   resultInRuns,
-  runLabel,
+  runLabels,
   singleImage,
   timingFacts,
   toOnnxBytes,
@@ -145,13 +145,8 @@ export interface DdpmReportParts {
 /** Everything the report of `runDirs` shows; the sampled figures go to `scratch`. */
 export async function ddpmReportParts(runDirs: readonly string[], scratch: string, log: (m: string) => void): Promise<DdpmReportParts> {
   const parts: RunParts[] = [];
-  const names = new Set<string>();
-  for (const dir of runDirs) {
-    let name = runLabel(dir);
-    while (names.has(name)) name = `${name}'`;
-    names.add(name);
-    parts.push(await runParts(dir, name, scratch, log));
-  }
+  const names = runLabels(runDirs);
+  for (const [i, dir] of runDirs.entries()) parts.push(await runParts(dir, names[i]!, scratch, log));
   return {
     runs: parts.map((p) => p.run),
     live: parts.map((p) => p.live),

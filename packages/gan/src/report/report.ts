@@ -20,7 +20,7 @@ import {
   readJsonIfAny,
   readMetrics,
   resultInRuns,
-  runLabel,
+  runLabels,
   singleImage,
   timingFacts,
   toOnnxBytes,
@@ -135,13 +135,8 @@ export async function writeGanReport(runDirs: readonly string[], outDir: string)
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'gan-report-'));
   try {
     const parts: RunParts[] = [];
-    const names = new Set<string>();
-    for (const dir of runDirs) {
-      let name = runLabel(dir);
-      while (names.has(name)) name = `${name}'`;
-      names.add(name);
-      parts.push(await runParts(dir, name, scratch));
-    }
+    const names = runLabels(runDirs);
+    for (const [i, dir] of runDirs.entries()) parts.push(await runParts(dir, names[i]!, scratch));
     const runs = parts.map((p) => p.run);
     const scores = evalTable(
       parts.flatMap((p) => p.results),
