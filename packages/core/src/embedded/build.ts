@@ -38,7 +38,7 @@ export const EMBEDDED_DESCRIPTIONS: Record<EmbeddedDigitSet, string> = {
   mnistm: 'MNIST-M (Ganin & Lempitsky recipe): real MNIST digits blended as |photo patch - digit| with crops of real colour photos; 28x28x3.',
   syndigits:
     'Stand-in for SVHN (the "Syn Numbers" recipe): 1-3 digit numbers rendered from many fonts with varied colours, backgrounds, pose and blur, label = centre digit; 32x32 resized to 28x28x3. Synthetic, not SVHN.',
-  'usps-like': 'Stand-in for USPS: real MNIST digits held out of mnistm, tightly cropped and size-normalised to 16x16 as USPS was, stored upscaled to 28x28x1. Not USPS.',
+  'usps-like': 'Stand-in for USPS: real MNIST digits held out of mnistm, deslanted and size-normalised to 16x16 as USPS was (larger side fills 16 px, aspect kept), stored upscaled to 28x28x1. Not USPS.',
 };
 
 export const embeddedManifestSchema = z.object({
