@@ -22,5 +22,6 @@ export { DANN_MODEL, MODEL_DIR, loadDannModel, resolveModelDir, saveDannModel, t
 export { tsne2d, type TsneOptions } from './tsne';
 export { scatterSvg, writeScatter, type ScatterSpec } from './scatter';
 export { buildTables, tablesMarkdown, BASELINES, type DannTables } from './report/tables';
-export { trainAll, ALL_RUNS, type TrainAllOptions } from './train-all';
+export { trainAll, sourceWithTargetBn, ALL_RUNS, type TrainAllOptions } from './train-all';
+export { reestimateBatchNorm, type BnAdaptOptions } from './bn-adapt';
 export { dannStep, labelledStep, makeOptimizer, type StepLosses } from './step';

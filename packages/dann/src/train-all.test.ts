@@ -27,6 +27,10 @@ describe('trainAll', () => {
     expect(first.tables.table.lowerBound).toEqual([mnistm?.mnistm, mnistm?.svhn, mnistm?.usps]);
     expect(first.tables.matrix.mnistm).toEqual(mnistm);
     expect(first.tables.table.dann[1]).toBe(first.results[3]?.accuracy.svhn);
+    // the fourth row: the source model with target BatchNorm statistics, one accuracy per scenario
+    expect(first.tables.table.sourceBn[0]).toBeNull();
+    for (const v of first.tables.table.sourceBn.slice(1)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(logs.filter((l) => l.includes('BatchNorm statistics'))).toHaveLength(2);
     const md = await fs.readFile(path.join(out, 'table.md'), 'utf8');
     expect(md).toBe(first.markdown);
     const json = JSON.parse(await fs.readFile(path.join(out, 'table.json'), 'utf8')) as { table: unknown; runs: unknown[] };

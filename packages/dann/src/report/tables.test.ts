@@ -27,8 +27,9 @@ describe('report tables', () => {
   ];
 
   it('puts every accuracy in its cell', () => {
-    const t = buildTables(results);
+    const t = buildTables(results, { usps: 0.75 });
     expect(t.table.lowerBound).toEqual([0.9, 0.35, 0.7]);
+    expect(t.table.sourceBn).toEqual([null, null, 0.75]);
     expect(t.table.dann).toEqual([null, 0.42, 0.8]);
     expect(t.table.upperBound).toEqual([0.9, 0.91, 0.98]);
     expect(t.matrix.svhn).toEqual({ mnistm: 0.5, svhn: 0.91, usps: 0.6 });
@@ -42,8 +43,9 @@ describe('report tables', () => {
   });
 
   it('renders markdown as the report lays it out', () => {
-    const md = tablesMarkdown(buildTables(results), 'dlcv-dann train-all --epochs 2');
+    const md = tablesMarkdown(buildTables(results, { svhn: 0.4, usps: 0.75 }), 'dlcv-dann train-all --epochs 2');
     expect(md).toContain('| Trained on source (lower bound) | 90.00% | 35.00% | 70.00% |');
+    expect(md).toContain('| Source, BN statistics re-estimated on target (no labels) | x | 40.00% | 75.00% |');
     expect(md).toContain('| Adaptation (DANN) | x | 42.00% | 80.00% |');
     expect(md).toContain('| Trained on target (upper bound) | 90.00% | 91.00% | 98.00% |');
     expect(md).toContain('| Homework baseline (DANN) | x | 40.00% | 76.00% |');
