@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Shrinks photographs for the embedded photo pack: centre crop to 3:2, resize to 480x320
+ * Shrinks photographs for the embedded photo pack: centre crop to 3:2, resize to 360x240
  * (Lanczos), baseline JPEG without metadata. Used by tools/build-photo-pack.sh.
  *
  * Usage: node tools/shrink-photos.js OUT_DIR SRC=DEST_NAME [SRC=DEST_NAME ...]
@@ -15,9 +15,9 @@ const sharp = coreRequire('sharp');
 sharp.concurrency(1);
 sharp.cache(false);
 
-const WIDTH = 480;
-const HEIGHT = 320;
-const QUALITY = 90;
+const WIDTH = 360;
+const HEIGHT = 240;
+const QUALITY = 85;
 
 async function main() {
   const [outDir, ...pairs] = process.argv.slice(2);

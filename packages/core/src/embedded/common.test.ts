@@ -1,4 +1,4 @@
-import { imageName, itemRng, resizeBilinear, splitTrainVal, STREAM } from './common';
+import { imageName, itemRng, resizeBilinear, splitByFlags, splitTrainVal, STREAM } from './common';
 
 describe('embedded helpers', () => {
   it('itemRng depends on (seed, stream, index) only', () => {
@@ -10,6 +10,11 @@ describe('embedded helpers', () => {
     expect(draw(1, STREAM.mnistm, 5)).not.toBe(draw(2, STREAM.mnistm, 5));
     expect(draw(1, STREAM.mnistm, 5)).not.toBe(draw(1, STREAM.syndigits, 5));
     expect(draw(2 ** 40 + 1, STREAM.mnistm, 5)).not.toBe(draw(1, STREAM.mnistm, 5));
+  });
+
+  it('splitByFlags puts item i in val exactly when its flag is set', () => {
+    expect(splitByFlags(5, [false, true, true, false, false, true])).toEqual({ train: [0, 3, 4], val: [1, 2] });
+    expect(() => splitByFlags(3, [true])).toThrow(/3 items, 1 flags/);
   });
 
   it('splits 80/20, disjoint and complete, the same for the same seed', () => {

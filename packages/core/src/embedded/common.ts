@@ -122,9 +122,9 @@ export const USPS_HOLDOUT_FRACTION = 0.2;
 
 /**
  * Disjoint split of the 10,000 digits: per class, a seeded shuffle; the first 20% (rounded)
- * go to `usps-like`, the rest to `mnistm` (8,000 / 2,000 in all). Both lists come back in a
- * seeded random order, classes mixed. The same seed must be used for both sets to keep them
- * disjoint (the builders do).
+ * go to `usps-like` (2,000 in all), the other 8,000 to `mnistm`'s train.csv (mnistm's val.csv
+ * holds the 2,000 of usps-like). Both lists come back in a seeded random order, classes mixed.
+ * The same seed must be used for both sets to keep them apart (the builders do).
  */
 export function mnistSplit(seed: number): { mnistm: number[]; uspsLike: number[] } {
   const digits = loadMnist();
@@ -221,6 +221,15 @@ export function splitTrainVal(n: number, seed: number, stream: number): { train:
   return { train, val };
 }
 
+/** Items 0..n-1 split by a flag per item (true: val); both lists sorted. */
+export function splitByFlags(n: number, isVal: readonly boolean[]): { train: number[]; val: number[] } {
+  if (isVal.length < n) throw new Error(`splitByFlags: ${n} items, ${isVal.length} flags`);
+  const train: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < n; i++) (isVal[i] ? val : train).push(i);
+  return { train, val };
+}
+
 export const CSV_HEADER = 'image_name,label';
 
 export interface WrittenSet {
@@ -234,6 +243,12 @@ export interface WrittenSet {
 }
 
 /**
+ * How a written set is split into train.csv and val.csv: a seeded 80/20 split (splitTrainVal),
+ * or item k goes to val.csv exactly when `isVal[k]`.
+ */
+export type FolderSplit = { seed: number; stream: number } | { isVal: readonly boolean[] };
+
+/**
  * Writes samples in the homework layout: `<dir>/data/00000.png ...`, `train.csv`,
  * `val.csv` (header `image_name,label`). The folder is meant to be a private temporary
  * one (the builder renames it into place), so files are written plainly, not atomically.
@@ -241,7 +256,7 @@ export interface WrittenSet {
 export async function writeDigitFolder(
   dir: string,
   samples: AsyncIterable<DigitSample> | Iterable<DigitSample>,
-  split: { seed: number; stream: number },
+  split: FolderSplit,
   onProgress?: (done: number) => void,
 ): Promise<WrittenSet> {
   const dataDir = path.join(dir, 'data');
@@ -273,7 +288,7 @@ export async function writeDigitFolder(
   // Every job is awaited here, so a failed write is never lost.
   await Promise.all(jobs);
   if (!shape) throw new Error('writeDigitFolder: no samples');
-  const { train, val } = splitTrainVal(labels.length, split.seed, split.stream);
+  const { train, val } = 'isVal' in split ? splitByFlags(labels.length, split.isVal) : splitTrainVal(labels.length, split.seed, split.stream);
   const csv = (ids: number[]) => [CSV_HEADER, ...ids.map((i) => `${imageName(i)},${labels[i]}`)].join('\n') + '\n';
   await fs.writeFile(path.join(dir, 'train.csv'), csv(train));
   await fs.writeFile(path.join(dir, 'val.csv'), csv(val));

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { loadMnist, mnistSplit, photosDir, USPS_HOLDOUT_FRACTION } from './common';
-import { blendMnistm, mnistmSamples, type MnistmSample } from './mnistm';
+import { blendMnistm, mnistmCount, mnistmOrder, mnistmSamples, type MnistmSample } from './mnistm';
 
 async function collect(seed: number, limit: number): Promise<MnistmSample[]> {
   const out: MnistmSample[] = [];
@@ -66,6 +66,18 @@ describe('mnistm recipe', () => {
     const out = blendMnistm(digit, patch);
     expect(out.data[0]).toBe(55);
     expect(out.data[1]).toBe(150);
+  });
+
+  it('uses all 10,000 digits; val.csv holds exactly the digits usps-like is made from', () => {
+    const { order, isVal } = mnistmOrder(2022);
+    expect(mnistmCount(2022)).toBe(10000);
+    expect([...order].sort((x, y) => x - y)).toEqual(Array.from({ length: 10000 }, (_, i) => i));
+    const held = new Set(mnistSplit(2022).uspsLike);
+    order.forEach((digit, k) => expect(isVal[k]).toBe(held.has(digit)));
+    expect(isVal.filter(Boolean)).toHaveLength(2000);
+    // val items are spread through the order, so a limited build has both splits
+    expect(isVal.slice(0, 100).filter(Boolean).length).toBeGreaterThan(5);
+    expect(mnistmOrder(2023).order).not.toEqual(order);
   });
 
   it('mnistm and usps-like use disjoint, class-stratified shares of the 10,000 digits', () => {

@@ -120,7 +120,7 @@ describe('usps-like recipe', () => {
     for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(same.data[y * same.width + x + (same.width - 28) / 2]).toBe(bar[y * 28 + x]);
   });
 
-  it('ink fraction: about twice MNIST\'s, as USPS digits fill their frame', async () => {
+  it("ink fraction: about twice MNIST's, as USPS digits fill their frame", async () => {
     // The source digits' mean grey level, read straight from the mnist package's JSON files
     // (not through loadMnist), and the stand-in's over the same 300 digits.
     const dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
