@@ -9,6 +9,11 @@ export const digitsCommand = defineCommand({
   positionals: [{ name: 'folder', help: 'the generated images, named <label>_<nnn>.png', path: true }],
   flags: {
     model: flag.path({ help: 'the classifier (ONNX)', metavar: 'FILE', shown: "this package's digit-classifier.onnx" }),
+    'strict-model': flag.path({
+      help: 'the strict grader (ONNX), scored beside --model',
+      metavar: 'FILE',
+      shown: "this package's digit-classifier-strict.onnx, unless --model is given",
+    }),
     'skip-bad': flag.bool({ help: 'grade the readable images and list the others, instead of refusing' }),
     resize: flag.bool({ help: 'resize images that are not 28x28 instead of refusing them' }),
     expect: flag.string({ help: 'the set the homework writes: CLASSESxPER_CLASS; another is refused', default: '10x100', metavar: 'CxN' }),
@@ -23,7 +28,14 @@ export const digitsCommand = defineCommand({
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const r = await gradeDigits(folder as string, { model: flags.model, skipBad: flags['skip-bad'], resize: flags.resize, expect, allowPartial: flags['allow-partial'] });
+    const r = await gradeDigits(folder as string, {
+      model: flags.model,
+      strictModel: flags['strict-model'],
+      skipBad: flags['skip-bad'],
+      resize: flags.resize,
+      expect,
+      allowPartial: flags['allow-partial'],
+    });
     await saveResult(flags.save, r, digitsScore(r));
     emit(r, flags.json, () => [
       `digits: ${r.folder}`,
@@ -34,6 +46,9 @@ export const digitsCommand = defineCommand({
         : []),
       'per class:',
       ...perClassLines(r.perClass),
+      ...(r.strict
+        ? [`strict accuracy: ${pct(r.strict.accuracy)} (${r.strict.correct}/${r.total}) with ${r.strict.model.file}`, 'per class:', ...perClassLines(r.strict.perClass)]
+        : []),
       ...fileListLines('skipped images (not graded)', r.skipped),
       ...fileListLines('ignored entries (not images)', r.ignored),
     ]);

@@ -1,11 +1,15 @@
 import { defineCommand, ensureEmbeddedDigits, flag } from '@dlcv/core';
 import { assetsDir } from '../files';
-import { installClassifier, trainDigitClassifier } from '../train/train-classifier';
+import { ARCHITECTURES, installClassifier, trainDigitClassifier } from '../train/train-classifier';
 
 export const trainClassifierCommand = defineCommand({
   name: 'train-classifier',
-  summary: 'Train the homework digit classifier (MNIST-M; embedded set by default), export ONNX; --install makes it the default grader network.',
+  summary:
+    'Train a digit classifier (MNIST-M; embedded set by default): the homework network, or --arch strict for the strict grader; export ONNX; --install makes it the default network of its kind.',
   flags: {
+    arch: flag.choice(ARCHITECTURES, { help: "the homework's network, or the strict grader's", default: 'homework' }),
+    augment: flag.bool({ help: 'shift (up to 2 px) and colour-channel permutation of the training images' }),
+    cosine: flag.bool({ help: 'cosine decay of the learning rate to 0 over the epochs' }),
     data: flag.path({ help: 'digits folder in the homework layout', metavar: 'DIR', shown: 'the embedded MNIST-M' }),
     epochs: flag.int({ help: 'epochs', default: 20, min: 1 }),
     batch: flag.int({ help: 'batch size', default: 64, min: 1 }),
@@ -27,10 +31,14 @@ export const trainClassifierCommand = defineCommand({
       lr: flags.lr,
       seed: flags.seed,
       limit: flags.limit,
+      architecture: flags.arch,
+      augment: flags.augment,
+      cosine: flags.cosine,
       resume: flags.resume,
       log,
     });
     console.log(`val accuracy: ${(100 * result.valAccuracy).toFixed(2)}% (tfjs), ${(100 * result.onnxValAccuracy).toFixed(2)}% (exported ONNX) on ${result.valImages} images`);
+    console.log(`per digit 0-9: ${result.valPerDigit.map((a) => (100 * a).toFixed(1)).join(' ')}`);
     console.log(`wrote ${result.onnxFile} and ${result.summaryFile}`);
     if (flags.install) {
       const files = await installClassifier(result, assetsDir());

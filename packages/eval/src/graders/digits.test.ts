@@ -13,6 +13,7 @@ const PARTIAL = { allowPartial: true };
 let dir: string;
 let nhwcModel: string;
 let nchwModel: string;
+let shiftedModel: string;
 
 /**
  * A "classifier" whose answer is known without running it: the class is the column of the
@@ -27,6 +28,12 @@ async function writeModels(): Promise<void> {
   m.setWeights([tf.tensor2d(w, [28 * 28 * 3, 10])]);
   nhwcModel = path.join(dir, 'nhwc.onnx');
   await exportOnnx(m, nhwcModel, { outputNames: ['logits'] });
+  // A network that answers the column plus one (mod 10): it never agrees with the one above.
+  const ws = new Float32Array(28 * 28 * 3 * 10);
+  for (let k = 0; k < 10; k++) ws[3 * k * 10 + ((k + 1) % 10)] = 1;
+  m.setWeights([tf.tensor2d(ws, [28 * 28 * 3, 10])]);
+  shiftedModel = path.join(dir, 'shifted.onnx');
+  await exportOnnx(m, shiftedModel, { outputNames: ['logits'] });
   // The same rule for an NCHW network (as exported from PyTorch): CHW index of (red, 0, k) = k.
   const g = new OnnxGraph();
   g.addInput({ name: 'input', type: 'float32', shape: [null, 3, 28, 28] });
@@ -101,6 +108,21 @@ test('accuracy overall and per class, with NHWC and NCHW networks', async () => 
     expect(r.ignored).toEqual([{ file: path.join(folder, 'notes.txt'), reason: 'not a .png/.jpg file' }]);
     expect(r.skipped).toEqual([]);
   }
+});
+
+test('a strict network grades the same images beside the homework one', async () => {
+  const folder = await makeFolder('strict');
+  const r = await gradeDigits(folder, { ...PARTIAL, model: nhwcModel, strictModel: shiftedModel });
+  expect(r.accuracy).toBe(0.75);
+  expect(r.strict?.model).toEqual({ file: shiftedModel, layout: 'NHWC' });
+  expect(r.strict?.correct).toBe(0);
+  expect(r.strict?.accuracy).toBe(0);
+  expect(r.strict?.perClass[5]).toEqual({ label: 5, total: 3, correct: 0, accuracy: 0 });
+  const same = await gradeDigits(folder, { ...PARTIAL, model: nhwcModel, strictModel: nchwModel });
+  expect(same.strict?.perClass).toEqual(same.perClass);
+  // A --model of one's own alone: no strict score.
+  expect((await gradeDigits(folder, { ...PARTIAL, model: nhwcModel })).strict).toBeUndefined();
+  await expect(gradeDigits(folder, { ...PARTIAL, model: nhwcModel, strictModel: path.join(dir, 'missing.onnx') })).rejects.toThrow(/missing\.onnx/);
 });
 
 test('bad names, wrong sizes and unreadable images stop grading, or are skipped and listed', async () => {

@@ -1,11 +1,12 @@
 /**
  * Problem 2's grader: accuracy of the homework's digit classifier (networks/digit-classifier.ts)
  * on images named `<label>_<nnn>.png`, the label being the first character, as the official
- * script reads it.
+ * script reads it; beside it, by default, the accuracy of the strict grader's stronger network
+ * on the same images (a generator that only fools the small network scores lower there).
  */
 import * as path from 'node:path';
 import { byFile, describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from '../files';
-import { classifyDigits, DIGIT_CLASSES, DIGIT_SIZE, loadDigitClassifier } from '../networks/digit-classifier';
+import { classifyDigits, defaultStrictDigitModel, DIGIT_CLASSES, DIGIT_SIZE, loadDigitClassifier, type DigitClassifier } from '../networks/digit-classifier';
 
 /** The label of a file name `<label>_<anything>.png`, or undefined. */
 export function digitLabelOf(fileName: string): number | undefined {
@@ -36,6 +37,8 @@ export interface DigitsResult {
   /** The set the homework expects and, when the folder differs from it (graded with allowPartial), how. */
   expected: DigitSetShape;
   shortfall: string[];
+  /** The same images through the strict grader's network, when one was used. */
+  strict?: { model: { file: string; layout: 'NHWC' | 'NCHW' }; correct: number; accuracy: number; perClass: ClassAccuracy[] };
 }
 
 /** The homework's digit set: `classes` labels 0.., `perClass` images of each. */
@@ -71,6 +74,8 @@ export function digitSetShortfall(labels: readonly number[], shape: DigitSetShap
 export interface GradeDigitsOptions {
   /** ONNX classifier (default: the shipped reference network). */
   model?: string;
+  /** The strict grader's ONNX network; default: the shipped one unless `model` is given; null: none. */
+  strictModel?: string | null;
   /** Grade the good images and report the bad ones instead of stopping. */
   skipBad?: boolean;
   /** Resize images that are not 28x28 instead of treating them as bad. */
@@ -119,31 +124,17 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
         'Regenerate the missing images, pass --expect CxN for another shape, or --allow-partial to grade these anyway',
     );
   }
-  const classifier = await loadDigitClassifier(options.model);
-  const labels: number[] = [];
-  const predictions: number[] = [];
-  try {
-    const files = labelled.map((l) => l.file);
-    const size = { width: DIGIT_SIZE, height: DIGIT_SIZE };
-    for await (const chunk of loadImages(files, { channels: 3, size, resize: options.resize }, options.batchSize ?? 256, problems)) {
-      // Fail before spending time on the rest when a problem is fatal anyway.
-      stop();
-      const { predictions: pred } = await classifyDigits(
-        classifier,
-        chunk.map((c) => c.image),
-      );
-      chunk.forEach((c, i) => {
-        labels.push((labelled[c.index] as { label: number }).label);
-        predictions.push(pred[i] as number);
-      });
-    }
-    stop();
-  } finally {
-    await classifier.model.dispose();
-  }
+  const strictFile = options.strictModel === undefined ? (options.model === undefined ? defaultStrictDigitModel() : null) : options.strictModel;
+  const classifiers = [await loadDigitClassifier(options.model)];
+  const { labels, predictions } = await predictAll(classifiers, labelled, options, problems, stop, strictFile);
   if (labels.length === 0) throw new GradeInputError(`${listing.folder}: no image could be graded (${describeFiles(problems)})`);
-  const perClass = perClassAccuracy(labels, predictions);
-  const correct = perClass.reduce((s, r) => s + r.correct, 0);
+  const score = (p: number[]) => {
+    const perClass = perClassAccuracy(labels, p);
+    const correct = perClass.reduce((s, r) => s + r.correct, 0);
+    return { perClass, correct, accuracy: correct / labels.length };
+  };
+  const { perClass, correct } = score(predictions[0] as number[]);
+  const [classifier, strict] = classifiers as [DigitClassifier, DigitClassifier | undefined];
   return {
     grader: 'digits',
     folder: listing.folder,
@@ -156,5 +147,42 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
     ignored: listing.ignored,
     expected,
     shortfall,
+    ...(strict ? { strict: { model: { file: strict.file, layout: strict.layout }, ...score(predictions[1] as number[]) } } : {}),
   };
+}
+
+/**
+ * Labels and the predictions of each classifier (the strict one, from `strictFile`, is loaded
+ * and appended to `classifiers` here), image by image; the models are released at the end.
+ */
+async function predictAll(
+  classifiers: DigitClassifier[],
+  labelled: { file: string; label: number }[],
+  options: GradeDigitsOptions,
+  problems: SkippedFile[],
+  stop: () => void,
+  strictFile: string | null,
+): Promise<{ labels: number[]; predictions: number[][] }> {
+  const labels: number[] = [];
+  const predictions: number[][] = [];
+  try {
+    if (strictFile) classifiers.push(await loadDigitClassifier(strictFile));
+    for (const _ of classifiers) predictions.push([]);
+    const files = labelled.map((l) => l.file);
+    const size = { width: DIGIT_SIZE, height: DIGIT_SIZE };
+    for await (const chunk of loadImages(files, { channels: 3, size, resize: options.resize }, options.batchSize ?? 256, problems)) {
+      // Fail before spending time on the rest when a problem is fatal anyway.
+      stop();
+      const images = chunk.map((c) => c.image);
+      for (const [k, c] of classifiers.entries()) {
+        const { predictions: pred } = await classifyDigits(c, images);
+        (predictions[k] as number[]).push(...pred);
+      }
+      for (const c of chunk) labels.push((labelled[c.index] as { label: number }).label);
+    }
+    stop();
+  } finally {
+    for (const c of classifiers) await c.model.dispose();
+  }
+  return { labels, predictions };
 }

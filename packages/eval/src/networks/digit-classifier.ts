@@ -16,6 +16,11 @@ export function defaultDigitModel(): string {
   return path.join(assetsDir(), 'digit-classifier.onnx');
 }
 
+/** The strict grader's network (train/train-classifier.ts with --arch strict). */
+export function defaultStrictDigitModel(): string {
+  return path.join(assetsDir(), 'digit-classifier-strict.onnx');
+}
+
 export interface DigitClassifier {
   model: OnnxModel;
   file: string;

@@ -19,6 +19,7 @@ async function loadDigitClassifierWeights(file: string): Promise<number[]> {
 let dir: string;
 let data: string;
 const TINY = { size: 28, conv1: 2, conv2: 2, fc1: 8, fc2: 4, classes: 10 };
+const TINY_STRICT = { size: 28, c1: 2, c2: 2, c3: 4, features: 4, classes: 10 };
 
 /** A homework-layout digits folder whose classes are easy: a bright bar at column 2 + 2 * label. */
 async function writeDigits(root: string, train: number, val: number): Promise<void> {
@@ -100,4 +101,22 @@ test('a non-finite loss stops the run before saving; the last good checkpoint st
   await expect(trainDigitClassifier(opts(path.join(dir, 'nan2'), 1, { lr: 1e38 }))).rejects.toThrow(NonFiniteLossError);
   expect(await findLatestCheckpoint(path.join(dir, 'nan2'))).toBeUndefined();
   expect(await findLatestCheckpoint(run)).toBe(good);
+});
+
+test('the strict network with augmentation and cosine decay: deterministic, exported with features, per-digit accuracy', async () => {
+  const a = await trainDigitClassifier(opts(path.join(dir, 's1'), 2, { architecture: 'strict', augment: true, cosine: true, strictConfig: TINY_STRICT, limit: 16 }));
+  const b = await trainDigitClassifier(opts(path.join(dir, 's2'), 2, { architecture: 'strict', augment: true, cosine: true, strictConfig: TINY_STRICT, limit: 16 }));
+  expect(path.basename(a.onnxFile)).toBe('digit-classifier-strict.onnx');
+  expect((await fs.readFile(b.onnxFile)).equals(await fs.readFile(a.onnxFile))).toBe(true);
+  expect(a.onnxValAccuracy).toBe(a.valAccuracy);
+  expect(a.valPerDigit).toHaveLength(10);
+  // 20 val images, 2 of each digit: the overall accuracy is the mean of the per-digit ones.
+  expect(a.valPerDigit.reduce((s, v) => s + v, 0) / 10).toBeCloseTo(a.valAccuracy, 10);
+  const summary = JSON.parse(await fs.readFile(a.summaryFile, 'utf8'));
+  expect(summary.training).toMatchObject({ augment: true, cosine: true });
+  expect(summary.outputs.features).toBe('[N, 4] (fc1 after ReLU)');
+  // The cosine schedule is part of the run: more epochs on resume are refused.
+  await expect(
+    trainDigitClassifier(opts(path.join(dir, 's1'), 3, { architecture: 'strict', augment: true, cosine: true, strictConfig: TINY_STRICT, limit: 16, resume: true })),
+  ).rejects.toThrow(/other settings \(epochs: 2 -> 3\)/);
 });

@@ -1,8 +1,11 @@
 /**
- * Trains the homework's digit classifier on a digits folder (MNIST-M by default), then exports
- * it to ONNX with two outputs, `logits` and `features` (fc2, 64-d), and checks the ONNX file
- * against the trained model on the validation split. Checkpoints every epoch (atomic, resumable);
- * a non-finite loss stops the run and keeps the last good checkpoint.
+ * Trains a digit classifier on a digits folder (MNIST-M by default): the homework's network, or
+ * the strict grader's stronger one (networks/strict-digit-classifier-model.ts); optionally with
+ * augmentation (train/augment.ts) and a cosine learning-rate decay. Exports it to ONNX with two
+ * outputs, `logits` and `features` (the penultimate layer), and checks the ONNX file against the
+ * trained model on the validation split; the summary holds the validation accuracy per digit.
+ * Checkpoints every epoch (atomic, resumable); a non-finite loss stops the run and keeps the
+ * last good checkpoint.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +16,7 @@ import {
   makeDir,
   openDigits,
   openRun,
+  pixelsToFloat,
   progress,
   readJsonFile,
   Rng,
@@ -24,6 +28,35 @@ import {
 } from '@dlcv/core';
 import { classifyDigits, loadDigitClassifier } from '../networks/digit-classifier';
 import { buildDigitClassifier, DIGIT_SCALING, HOMEWORK_CLASSIFIER, type DigitClassifierConfig } from '../networks/digit-classifier-model';
+import { buildStrictClassifier, STRICT_CLASSIFIER, STRICT_FEATURES_LAYER, type StrictClassifierConfig } from '../networks/strict-digit-classifier-model';
+import { augmentDigits } from './augment';
+
+/** The homework's network (what the assignment grades with) or the strict grader's. */
+export const ARCHITECTURES = ['homework', 'strict'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+interface NetworkKind {
+  build: (seed: number, options: TrainClassifierOptions) => tf.Sequential;
+  features: string;
+  description: string;
+  asset: string;
+}
+
+const NETWORKS: Record<Architecture, NetworkKind> = {
+  homework: {
+    build: (seed, options) => buildDigitClassifier(options.config ?? HOMEWORK_CLASSIFIER, seed),
+    features: 'fc2',
+    description: 'DLCV HW2 digit classifier (Conv 3->6 k5, ReLU, MaxPool 2, Conv 6->16 k5, ReLU, MaxPool 2, FC 256->128->64->10)',
+    asset: 'digit-classifier',
+  },
+  strict: {
+    build: (seed, options) => buildStrictClassifier(options.strictConfig ?? STRICT_CLASSIFIER, seed),
+    features: STRICT_FEATURES_LAYER,
+    description:
+      'strict grader (VGG-style: Conv 3x3 32, BN, ReLU, MaxPool, [Conv 3x3 64, BN, ReLU] x2, MaxPool, Conv 3x3 128, BN, ReLU, global average pool, FC 128->128->10)',
+    asset: 'digit-classifier-strict',
+  },
+};
 
 export interface TrainClassifierOptions {
   /** Digits folder in the homework layout (data/, train.csv, val.csv). */
@@ -37,6 +70,14 @@ export interface TrainClassifierOptions {
   /** Train on at most this many images (the first of train.csv), for quick runs. */
   limit?: number;
   config?: DigitClassifierConfig;
+  /** The strict network's widths (default STRICT_CLASSIFIER; tests shrink it). */
+  strictConfig?: StrictClassifierConfig;
+  /** Default 'homework'. */
+  architecture?: Architecture;
+  /** Shift and channel-permutation augmentation of the training images. */
+  augment?: boolean;
+  /** Cosine decay of the learning rate from `lr` to 0 over the epochs. */
+  cosine?: boolean;
   log?: (message: string) => void;
   quietProgress?: boolean;
 }
@@ -52,18 +93,52 @@ export interface TrainClassifierResult {
   valAccuracy: number;
   /** The same, through the exported ONNX file (checks the export). */
   onnxValAccuracy: number;
+  /** Validation accuracy of each digit 0-9 (tfjs model). */
+  valPerDigit: number[];
 }
 
-async function accuracy(model: tf.LayersModel, set: ImageDataset): Promise<number> {
-  let correct = 0;
+async function accuracy(model: tf.LayersModel, set: ImageDataset): Promise<{ accuracy: number; perDigit: number[] }> {
+  const correct = new Array<number>(10).fill(0);
+  const total = new Array<number>(10).fill(0);
   for await (const batch of set.batches({ batchSize: 256, scaling: DIGIT_SCALING })) {
     const pred = tf.tidy(() => (model.predict(batch.x) as tf.Tensor2D).argMax(-1));
     const p = await pred.data(),
       y = await (batch.y as tf.Tensor).data();
-    for (let i = 0; i < p.length; i++) if (p[i] === y[i]) correct++;
+    for (let i = 0; i < p.length; i++) {
+      const label = y[i] as number;
+      total[label] = (total[label] as number) + 1;
+      if (p[i] === label) correct[label] = (correct[label] as number) + 1;
+    }
     tf.dispose([pred, batch.x, batch.y as tf.Tensor]);
   }
-  return correct / set.length;
+  const all = correct.reduce((a, b) => a + b, 0);
+  return { accuracy: all / set.length, perDigit: correct.map((c, d) => (total[d] ? c / (total[d] as number) : Number.NaN)) };
+}
+
+/**
+ * One epoch of augmented batches in the order `rng` draws (full batches only); the augmentation
+ * draws from the same rng, after the order.
+ */
+async function* augmentedBatches(set: ImageDataset, batchSize: number, rng: Rng): AsyncGenerator<{ x: tf.Tensor4D; y: tf.Tensor1D }> {
+  const order = rng.permutation(set.length);
+  const { height, width, channels } = set.shape;
+  for (let s = 0; s + batchSize <= order.length; s += batchSize) {
+    const idx = order.slice(s, s + batchSize);
+    const pixels = augmentDigits(await set.getPixelsBatch(idx), idx.length, height, channels, rng);
+    const x = tf.tensor4d(pixelsToFloat(pixels, channels, DIGIT_SCALING), [idx.length, height, width, channels]);
+    yield {
+      x,
+      y: tf.tensor1d(
+        Int32Array.from(idx, (i) => set.labels?.[i] as number),
+        'int32',
+      ),
+    };
+  }
+}
+
+/** Cosine decay from `lr` at step 0 to 0 at `total` steps. */
+export function cosineLr(lr: number, step: number, total: number): number {
+  return 0.5 * lr * (1 + Math.cos((Math.PI * Math.min(step, total)) / total));
 }
 
 const stateSchema = z.object({ step: z.number().int().min(0), epoch: z.number().int().min(0), rng: rngStateSchema });
@@ -80,8 +155,13 @@ async function trainEpoch(
 ): Promise<void> {
   const stepsPerEpoch = Math.floor(train.length / options.batchSize);
   const bar = progress({ total: stepsPerEpoch, label: `epoch ${state.epoch + 1}/${options.epochs}`, quiet: options.quietProgress });
-  for await (const batch of train.batches({ batchSize: options.batchSize, rng: state.rngObject, dropLast: true, scaling: DIGIT_SCALING })) {
+  const batches = options.augment
+    ? augmentedBatches(train, options.batchSize, state.rngObject)
+    : train.batches({ batchSize: options.batchSize, rng: state.rngObject, dropLast: true, scaling: DIGIT_SCALING });
+  for await (const batch of batches) {
     const labels = batch.y as tf.Tensor1D;
+    // tfjs's Adam reads its learning rate at every step.
+    if (options.cosine) (optimizer as unknown as { learningRate: number }).learningRate = cosineLr(options.lr, state.step, options.epochs * stepsPerEpoch);
     const loss = optimizer.minimize(() => {
       const logits = model.apply(batch.x, { training: true }) as tf.Tensor2D;
       return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, options.classes), logits);
@@ -113,12 +193,12 @@ async function embeddedManifest(folder: string): Promise<Record<string, unknown>
 }
 
 /** Exports the classifier with its `features` output, then returns its accuracy on `val` through ONNX Runtime. */
-async function exportAndCheck(model: tf.LayersModel, onnxFile: string, val: ImageDataset, size: number): Promise<number> {
+async function exportAndCheck(model: tf.LayersModel, onnxFile: string, val: ImageDataset, size: number, featuresLayer: string): Promise<number> {
   await exportOnnx(model, onnxFile, {
     inputNames: ['image'],
     outputNames: ['logits'],
-    extraOutputs: { features: 'fc2' },
-    metadata: { 'dlcv.input': 'NHWC float32, (x/255 - 0.5) / 0.5', 'dlcv.features': 'fc2 after ReLU' },
+    extraOutputs: { features: featuresLayer },
+    metadata: { 'dlcv.input': 'NHWC float32, (x/255 - 0.5) / 0.5', 'dlcv.features': `${featuresLayer} after ReLU` },
   });
   const classifier = await loadDigitClassifier(onnxFile);
   let correct = 0;
@@ -139,19 +219,43 @@ async function exportAndCheck(model: tf.LayersModel, onnxFile: string, val: Imag
   return correct / val.length;
 }
 
+/** The summary file written beside the ONNX file (and installed with it). */
+async function writeSummary(file: string, options: TrainClassifierOptions, arch: Architecture, facts: Record<string, unknown>): Promise<void> {
+  const features = arch === 'homework' ? '[N, 64] (fc2 after ReLU)' : `[N, ${(options.strictConfig ?? STRICT_CLASSIFIER).features}] (${STRICT_FEATURES_LAYER} after ReLU)`;
+  const summary = {
+    network: NETWORKS[arch].description,
+    input: 'image: [N, 28, 28, 3] float32 NHWC, (x/255 - 0.5) / 0.5',
+    outputs: { logits: '[N, 10]', features },
+    ...facts,
+  };
+  await writeFileAtomic(file, `${JSON.stringify(summary, null, 2)}\n`);
+}
+
+/**
+ * What a resumed run must share with the saved one: more epochs may be asked for later, except
+ * with the cosine decay, whose schedule depends on them. `recipe`: the non-default choices.
+ */
+function runConfig(options: TrainClassifierOptions, arch: Architecture) {
+  const recipe = arch === 'homework' && !options.augment && !options.cosine ? {} : { architecture: arch, augment: options.augment === true, cosine: options.cosine === true };
+  const model = arch === 'homework' ? (options.config ?? HOMEWORK_CLASSIFIER) : (options.strictConfig ?? STRICT_CLASSIFIER);
+  const base = { data: path.resolve(options.data), batchSize: options.batchSize, lr: options.lr, seed: options.seed, limit: options.limit ?? null, model };
+  return { config: { ...base, ...recipe, ...(options.cosine ? { epochs: options.epochs } : {}) }, recipe };
+}
+
 export async function trainDigitClassifier(options: TrainClassifierOptions): Promise<TrainClassifierResult> {
   const log = options.log ?? (() => {});
+  const arch = options.architecture ?? 'homework';
   const modelConfig = options.config ?? HOMEWORK_CLASSIFIER;
-  // What a resumed run must share with the saved one (more epochs may be asked for later).
-  const config = { data: path.resolve(options.data), batchSize: options.batchSize, lr: options.lr, seed: options.seed, limit: options.limit ?? null, model: modelConfig };
-  let train = await openDigits(options.data, 'train', { channels: 3, size: modelConfig.size });
+  const size = arch === 'homework' ? modelConfig.size : (options.strictConfig ?? STRICT_CLASSIFIER).size;
+  const { config, recipe } = runConfig(options, arch);
+  let train = await openDigits(options.data, 'train', { channels: 3, size });
   if (options.limit !== undefined && options.limit < train.length) train = train.subset(Array.from({ length: options.limit }, (_, i) => i));
-  const val = await openDigits(options.data, 'val', { channels: 3, size: modelConfig.size });
+  const val = await openDigits(options.data, 'val', { channels: 3, size });
   log(`data: ${config.data} (train ${train.length}, val ${val.length})`);
   if (train.length < options.batchSize) throw new Error(`${config.data}: ${train.length} training images are fewer than one batch of ${options.batchSize}`);
 
   // model, optimizer, run
-  const model = buildDigitClassifier(modelConfig, options.seed);
+  const model = NETWORKS[arch].build(options.seed, options);
   const optimizer = tf.train.adam(options.lr);
   const rng = new Rng(options.seed);
   const run = await openRun({
@@ -168,50 +272,53 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
   const state = { ...run.state, rngObject: rng };
 
   // train, evaluate, checkpoint: epoch by epoch
-  let valAccuracy = Number.NaN;
+  let val0: { accuracy: number; perDigit: number[] } | undefined;
   try {
     while (state.epoch < options.epochs) {
       await trainEpoch(model, optimizer, train, state, run, { ...options, classes: modelConfig.classes });
       state.epoch++;
-      valAccuracy = await accuracy(model, val);
-      await run.metrics.append({ step: state.step, epoch: state.epoch, valAccuracy });
-      log(`epoch ${state.epoch}: val accuracy ${(100 * valAccuracy).toFixed(2)}%`);
+      val0 = await accuracy(model, val);
+      await run.metrics.append({ step: state.step, epoch: state.epoch, valAccuracy: val0.accuracy });
+      log(`epoch ${state.epoch}: val accuracy ${(100 * val0.accuracy).toFixed(2)}%`);
       await run.save({ step: state.step, epoch: state.epoch, rng: rng.getState() });
     }
   } finally {
     run.close();
     await run.metrics.flush();
   }
-  if (Number.isNaN(valAccuracy)) valAccuracy = await accuracy(model, val);
-  const step = state.step,
-    epoch = state.epoch;
+  const { accuracy: valAccuracy, perDigit: valPerDigit } = val0 ?? (await accuracy(model, val));
 
   // export, then grade the validation split through the ONNX file
-  const onnxFile = path.join(options.runDir, 'digit-classifier.onnx');
-  const onnxValAccuracy = await exportAndCheck(model, onnxFile, val, modelConfig.size);
+  const onnxFile = path.join(options.runDir, `${NETWORKS[arch].asset}.onnx`);
+  const onnxValAccuracy = await exportAndCheck(model, onnxFile, val, size, NETWORKS[arch].features);
   model.dispose();
   optimizer.dispose();
 
   // Which data: the embedded sets carry a manifest naming their recipe and seed.
   const manifest = await embeddedManifest(config.data);
-  const summaryFile = path.join(options.runDir, 'digit-classifier.json');
-  const summary = {
-    network: 'DLCV HW2 digit classifier (Conv 3->6 k5, ReLU, MaxPool 2, Conv 6->16 k5, ReLU, MaxPool 2, FC 256->128->64->10)',
-    input: 'image: [N, 28, 28, 3] float32 NHWC, (x/255 - 0.5) / 0.5',
-    outputs: { logits: '[N, 10]', features: '[N, 64] (fc2 after ReLU)' },
+  const summaryFile = path.join(options.runDir, `${NETWORKS[arch].asset}.json`);
+  await writeSummary(summaryFile, options, arch, {
     trainedOn: { folder: path.basename(config.data), ...manifest, trainImages: train.length, valImages: val.length },
-    training: { epochs: options.epochs, batchSize: options.batchSize, lr: options.lr, optimizer: 'adam', seed: options.seed, steps: step },
+    training: {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      lr: options.lr,
+      optimizer: 'adam',
+      seed: options.seed,
+      steps: state.step,
+      ...(Object.keys(recipe).length ? { augment: options.augment === true, cosine: options.cosine === true } : {}),
+    },
     valAccuracy,
     onnxValAccuracy,
-  };
-  await writeFileAtomic(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
-  return { onnxFile, summaryFile, epochs: epoch, steps: step, trainImages: train.length, valImages: val.length, valAccuracy, onnxValAccuracy };
+    valPerDigit,
+  });
+  return { onnxFile, summaryFile, epochs: state.epoch, steps: state.step, trainImages: train.length, valImages: val.length, valAccuracy, onnxValAccuracy, valPerDigit };
 }
 
-/** Copies a trained network and its summary into this package's assets (the default grader). */
+/** Copies a trained network and its summary into this package's assets (as the default grader of its kind). */
 export async function installClassifier(result: TrainClassifierResult, assets: string): Promise<string[]> {
   await makeDir(assets);
-  const targets = [path.join(assets, 'digit-classifier.onnx'), path.join(assets, 'digit-classifier.json')];
+  const targets = [path.join(assets, path.basename(result.onnxFile)), path.join(assets, path.basename(result.summaryFile))];
   await writeFileAtomic(targets[0] as string, await fs.readFile(result.onnxFile));
   await writeFileAtomic(targets[1] as string, await fs.readFile(result.summaryFile));
   return targets;
