@@ -52,8 +52,7 @@ const NETWORKS: Record<Architecture, NetworkKind> = {
   strict: {
     build: (seed, options) => buildStrictClassifier(options.strictConfig ?? STRICT_CLASSIFIER, seed),
     features: STRICT_FEATURES_LAYER,
-    description:
-      'strict grader (VGG-style: Conv 3x3 32, BN, ReLU, MaxPool, [Conv 3x3 64, BN, ReLU] x2, MaxPool, Conv 3x3 128, BN, ReLU, global average pool, FC 128->128->10)',
+    description: 'strict grader (VGG-style: Conv 3x3 32, BN, ReLU, MaxPool, [Conv 3x3 64, BN, ReLU] x2, MaxPool, Conv 3x3 128, BN, ReLU, global average pool, FC 128->128->10)',
     asset: 'digit-classifier-strict',
   },
 };
