@@ -4,6 +4,7 @@
  * script reads it; beside it, by default, the accuracy of the strict grader's stronger network
  * on the same images (a generator that only fools the small network scores lower there).
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { byFile, describeFiles, GradeInputError, listFolder, loadImages, type SkippedFile } from '../files';
 import { classifyDigits, defaultStrictDigitModel, DIGIT_CLASSES, DIGIT_SIZE, loadDigitClassifier, type DigitClassifier } from '../networks/digit-classifier';
@@ -74,7 +75,7 @@ export function digitSetShortfall(labels: readonly number[], shape: DigitSetShap
 export interface GradeDigitsOptions {
   /** ONNX classifier (default: the shipped reference network). */
   model?: string;
-  /** The strict grader's ONNX network; default: the shipped one unless `model` is given; null: none. */
+  /** The strict grader's ONNX network; default: the shipped one, if present, unless `model` is given; null: none. */
   strictModel?: string | null;
   /** Grade the good images and report the bad ones instead of stopping. */
   skipBad?: boolean;
@@ -124,7 +125,8 @@ export async function gradeDigits(folder: string, options: GradeDigitsOptions = 
         'Regenerate the missing images, pass --expect CxN for another shape, or --allow-partial to grade these anyway',
     );
   }
-  const strictFile = options.strictModel === undefined ? (options.model === undefined ? defaultStrictDigitModel() : null) : options.strictModel;
+  const shipped = options.model === undefined && existsSync(defaultStrictDigitModel()) ? defaultStrictDigitModel() : null;
+  const strictFile = options.strictModel === undefined ? shipped : options.strictModel;
   const classifiers = [await loadDigitClassifier(options.model)];
   const { labels, predictions } = await predictAll(classifiers, labelled, options, problems, stop, strictFile);
   if (labels.length === 0) throw new GradeInputError(`${listing.folder}: no image could be graded (${describeFiles(problems)})`);
