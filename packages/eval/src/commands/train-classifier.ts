@@ -10,6 +10,7 @@ export const trainClassifierCommand = defineCommand({
     arch: flag.choice(ARCHITECTURES, { help: "the homework's network, or the strict grader's", default: 'homework' }),
     augment: flag.bool({ help: 'shift (up to 2 px) and colour-channel permutation of the training images' }),
     cosine: flag.bool({ help: 'cosine decay of the learning rate to 0 over the epochs' }),
+    'label-smoothing': flag.float({ help: 'label smoothing of the cross-entropy targets', default: 0 }),
     data: flag.path({ help: 'digits folder in the homework layout', metavar: 'DIR', shown: 'the embedded MNIST-M' }),
     epochs: flag.int({ help: 'epochs', default: 20, min: 1 }),
     batch: flag.int({ help: 'batch size', default: 64, min: 1 }),
@@ -34,6 +35,7 @@ export const trainClassifierCommand = defineCommand({
       architecture: flags.arch,
       augment: flags.augment,
       cosine: flags.cosine,
+      labelSmoothing: flags['label-smoothing'],
       resume: flags.resume,
       log,
     });

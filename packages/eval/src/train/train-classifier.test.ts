@@ -120,3 +120,14 @@ test('the strict network with augmentation and cosine decay: deterministic, expo
     trainDigitClassifier(opts(path.join(dir, 's1'), 3, { architecture: 'strict', augment: true, cosine: true, strictConfig: TINY_STRICT, limit: 16, resume: true })),
   ).rejects.toThrow(/other settings \(epochs: 2 -> 3\)/);
 });
+
+test('label smoothing changes the trained weights, is recorded, and is part of the run', async () => {
+  const strict = { architecture: 'strict' as const, augment: true, cosine: true, strictConfig: TINY_STRICT, limit: 16 };
+  const plain = await trainDigitClassifier(opts(path.join(dir, 'ls0'), 1, strict));
+  const smooth = await trainDigitClassifier(opts(path.join(dir, 'ls1'), 1, { ...strict, labelSmoothing: 0.1 }));
+  expect((await fs.readFile(smooth.onnxFile)).equals(await fs.readFile(plain.onnxFile))).toBe(false);
+  const summary = JSON.parse(await fs.readFile(smooth.summaryFile, 'utf8'));
+  expect(summary.training.labelSmoothing).toBe(0.1);
+  expect(JSON.parse(await fs.readFile(plain.summaryFile, 'utf8')).training.labelSmoothing).toBe(0);
+  await expect(trainDigitClassifier(opts(path.join(dir, 'ls0'), 1, { ...strict, labelSmoothing: 0.1, resume: true }))).rejects.toThrow(/other settings \(labelSmoothing/);
+});

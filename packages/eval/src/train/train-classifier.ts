@@ -52,7 +52,7 @@ const NETWORKS: Record<Architecture, NetworkKind> = {
   strict: {
     build: (seed, options) => buildStrictClassifier(options.strictConfig ?? STRICT_CLASSIFIER, seed),
     features: STRICT_FEATURES_LAYER,
-    description: 'strict grader (VGG-style: Conv 3x3 32, BN, ReLU, MaxPool, [Conv 3x3 64, BN, ReLU] x2, MaxPool, Conv 3x3 128, BN, ReLU, global average pool, FC 128->128->10)',
+    description: 'strict grader (VGG-style: Conv 3x3 32, BN, ReLU, MaxPool, [Conv 3x3 64, BN, ReLU] x2, MaxPool, Conv 3x3 128, BN, ReLU, MaxPool, flatten, FC 2048->256->10)',
     asset: 'digit-classifier-strict',
   },
 };
@@ -77,6 +77,8 @@ export interface TrainClassifierOptions {
   augment?: boolean;
   /** Cosine decay of the learning rate from `lr` to 0 over the epochs. */
   cosine?: boolean;
+  /** Label smoothing of the cross-entropy targets (default 0: none). */
+  labelSmoothing?: number;
   log?: (message: string) => void;
   quietProgress?: boolean;
 }
@@ -163,7 +165,7 @@ async function trainEpoch(
     if (options.cosine) (optimizer as unknown as { learningRate: number }).learningRate = cosineLr(options.lr, state.step, options.epochs * stepsPerEpoch);
     const loss = optimizer.minimize(() => {
       const logits = model.apply(batch.x, { training: true }) as tf.Tensor2D;
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, options.classes), logits);
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, options.classes), logits, undefined, options.labelSmoothing ?? 0);
     }, true) as tf.Scalar;
     const value = (await loss.data())[0] as number;
     tf.dispose([batch.x, labels, loss]);
@@ -235,7 +237,9 @@ async function writeSummary(file: string, options: TrainClassifierOptions, arch:
  * with the cosine decay, whose schedule depends on them. `recipe`: the non-default choices.
  */
 function runConfig(options: TrainClassifierOptions, arch: Architecture) {
-  const recipe = arch === 'homework' && !options.augment && !options.cosine ? {} : { architecture: arch, augment: options.augment === true, cosine: options.cosine === true };
+  const smoothing = options.labelSmoothing ? { labelSmoothing: options.labelSmoothing } : {};
+  const plain = arch === 'homework' && !options.augment && !options.cosine;
+  const recipe = plain ? smoothing : { architecture: arch, augment: options.augment === true, cosine: options.cosine === true, ...smoothing };
   const model = arch === 'homework' ? (options.config ?? HOMEWORK_CLASSIFIER) : (options.strictConfig ?? STRICT_CLASSIFIER);
   const base = { data: path.resolve(options.data), batchSize: options.batchSize, lr: options.lr, seed: options.seed, limit: options.limit ?? null, model };
   return { config: { ...base, ...recipe, ...(options.cosine ? { epochs: options.epochs } : {}) }, recipe };
@@ -305,7 +309,7 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
       optimizer: 'adam',
       seed: options.seed,
       steps: state.step,
-      ...(Object.keys(recipe).length ? { augment: options.augment === true, cosine: options.cosine === true } : {}),
+      ...(Object.keys(recipe).length ? { augment: options.augment === true, cosine: options.cosine === true, labelSmoothing: options.labelSmoothing ?? 0 } : {}),
     },
     valAccuracy,
     onnxValAccuracy,
