@@ -25,8 +25,8 @@ describe('presets', () => {
   test('the report and cpu presets keep their settings', () => {
     expect(PRESETS.report).toMatchObject({ epochs: 100, batchSize: 256, lr: 1e-4, emaDecay: 0.9995, saveEvery: 1000 });
     expect(PRESETS.report).not.toHaveProperty('steps');
-    expect(PRESETS.cpu).toMatchObject({ unet: { nFeat: 64 }, epochs: 12, steps: 2400, batchSize: 32, lr: 1e-3, emaDecay: 0.999, saveEvery: 200 });
-    expect(PRESETS.cpu.sampling).toEqual({ sampler: 'ddim', steps: 10, w: 4, eta: 0 });
+    expect(PRESETS.cpu).toMatchObject({ unet: { nFeat: 64 }, epochs: 8, steps: 4000, batchSize: 16, lr: 5e-4, emaDecay: 0.999, saveEvery: 200 });
+    expect(PRESETS.cpu.sampling).toEqual({ sampler: 'ddim', steps: 10, w: 4, eta: 1 });
   });
 
   test('presetConfig returns a copy and names an unknown preset', () => {
