@@ -15,6 +15,23 @@ export function digitsScore(r: DigitsResult): HomeworkScore {
   return { problem: '2', metric: 'digit-classifier accuracy', value: r.accuracy, simple: 0.8, strong: 0.88, higherIsBetter: true, unit: '%' };
 }
 
+/** The strict network's accuracy: not the homework's grader, so the homework's baselines do not apply. */
+export function strictDigitsScore(r: DigitsResult): HomeworkScore[] {
+  return r.strict
+    ? [
+        {
+          problem: '2',
+          metric: 'strict digit-classifier accuracy (not the homework grader)',
+          value: r.strict.accuracy,
+          simple: null,
+          strong: null,
+          higherIsBetter: true,
+          unit: '%',
+        },
+      ]
+    : [];
+}
+
 /** FID's baselines hold only for Inception features; another network's distance is shown without them. */
 export function fidScore(r: FidResult): HomeworkScore {
   const inception = r.network.isInception;

@@ -27,6 +27,8 @@ export const savedEvalResultSchema = z.looseObject({
   command: z.string().optional(),
   total: z.number().optional(),
   homework: homeworkScoreSchema.optional(),
+  /** More numbers of the same result, each a row of its own (e.g. the digits grader's strict network). */
+  otherScores: z.array(homeworkScoreSchema).optional(),
 });
 export type SavedEvalResult = z.infer<typeof savedEvalResultSchema> & { file: string };
 
@@ -62,12 +64,13 @@ export function evalTable(results: readonly SavedEvalResult[], runOf: (r: SavedE
   const rows: Cell[][] = [];
   const marks: ('pass' | 'fail' | null)[][] = [];
   for (const r of scored) {
-    const h = r.homework as HomeworkScore;
-    const strong = beats(h, h.strong),
-      simple = beats(h, h.simple);
-    const verdict = strong ? 'above strong' : simple ? 'above simple' : simple === false ? 'below simple' : 'no baseline';
-    rows.push([runOf(r), `problem ${h.problem}: ${r.grader}`, h.metric, show(h.value, h.unit), show(h.simple, h.unit), show(h.strong, h.unit), verdict, r.total ?? null]);
-    marks.push([null, null, null, strong ? 'pass' : simple === false ? 'fail' : null, null, null, null, null]);
+    for (const h of [r.homework as HomeworkScore, ...(r.otherScores ?? [])]) {
+      const strong = beats(h, h.strong),
+        simple = beats(h, h.simple);
+      const verdict = strong ? 'above strong' : simple ? 'above simple' : simple === false ? 'below simple' : 'no baseline';
+      rows.push([runOf(r), `problem ${h.problem}: ${r.grader}`, h.metric, show(h.value, h.unit), show(h.simple, h.unit), show(h.strong, h.unit), verdict, r.total ?? null]);
+      marks.push([null, null, null, strong ? 'pass' : simple === false ? 'fail' : null, null, null, null, null]);
+    }
   }
   return {
     title: "Graders against the homework's baselines",

@@ -32,7 +32,11 @@ async function fakeRun(root: string, name: string, slope: number): Promise<strin
   }
   await fs.mkdir(path.join(dir, 'eval'));
   const homework = { problem: '2', metric: 'accuracy', value: 0.5 + slope / 10, simple: 0.8, strong: 0.88, higherIsBetter: true, unit: '%' };
-  await fs.writeFile(path.join(dir, 'eval', 'digits.json'), JSON.stringify({ grader: 'digits', total: 1000, command: 'dlcv-eval digits x --save y', homework }));
+  const strict = { problem: '2', metric: 'strict accuracy', value: 0.4 + slope / 10, simple: null, strong: null, higherIsBetter: true, unit: '%' };
+  await fs.writeFile(
+    path.join(dir, 'eval', 'digits.json'),
+    JSON.stringify({ grader: 'digits', total: 1000, command: 'dlcv-eval digits x --save y', homework, otherScores: [strict] }),
+  );
   return dir;
 }
 
@@ -114,7 +118,13 @@ describe('report', () => {
     // Two runs overlaid: each run's curve and its EMA in one chart.
     const domain = (input.charts[0]!.spec.encoding as { color: { scale: { domain: string[] } } }).color.scale.domain;
     expect(domain).toEqual(['a: loss', 'a: loss EMA 0.9', 'b: loss', 'b: loss EMA 0.9']);
-    expect(input.tables[0]!.rows.map((r) => r[6])).toEqual(['below simple', 'above simple']);
+    // Each run's result gives a row per score: the homework's, then the other (no baseline).
+    expect(input.tables[0]!.rows.map((r) => [r[0], r[2], r[3], r[6]])).toEqual([
+      ['a', 'accuracy', '60.00%', 'below simple'],
+      ['a', 'strict accuracy', '50.00%', 'no baseline'],
+      ['b', 'accuracy', '85.00%', 'above simple'],
+      ['b', 'strict accuracy', '75.00%', 'no baseline'],
+    ]);
   });
 
   (chromiumPath() !== undefined || browserRequired() ? it : it.skip)('opens from file:// in Chromium with no errors and every chart drawn', async () => {

@@ -141,14 +141,18 @@ describe('ddpm report', () => {
     const index = await writeDdpmReport([run], path.join(root, 'screenshot'));
     const opened = await openReport(index, { width: 1200, height: 1000 });
     try {
-      const live = await liveSample(opened, { model: path.basename(run), digit: 7, first: 1, count: 8, sampler: 'ddim', steps: 10, w: 4, eta: 0, seed: 0 });
+      // The model's own sampling defaults, as the panel opens with them.
+      const { sampling } = JSON.parse(await fs.readFile(path.join(run, 'model', 'config.json'), 'utf8')) as {
+        sampling: { sampler: 'ddpm' | 'ddim'; steps: number; w: number; eta: number };
+      };
+      const live = await liveSample(opened, { model: path.basename(run), digit: 7, first: 1, count: 8, ...sampling, seed: 0 });
       expect(live.pixels).toHaveLength(8);
       const size = await folderBytes(path.dirname(index));
       const ms = (await opened.page.evaluate(() => window.dlcvPage?.live.ms)) as number;
       // The README's figures for this page: its size on disk, and when the first live sample
       // was drawn (ms since navigation: page load, the click, loading the model, sampling).
       console.log(
-        `report of ${run}: ${(size / 2 ** 20).toFixed(1)} MiB; page ready ${opened.loadMs} ms, first live sample (8 images, DDIM 10 steps) at ${Math.round(live.firstSampleAt)} ms after navigation, sampling itself ${Math.round(ms)} ms`,
+        `report of ${run}: ${(size / 2 ** 20).toFixed(1)} MiB; page ready ${opened.loadMs} ms, first live sample (8 images, ${sampling.sampler} ${sampling.steps} steps, eta ${sampling.eta}) at ${Math.round(live.firstSampleAt)} ms after navigation, sampling itself ${Math.round(ms)} ms`,
       );
       await opened.page.screenshot({ path: SCREENSHOT as string });
       expect(opened.errors).toEqual([]);

@@ -1,6 +1,6 @@
 import { defineCommand, flag, UsageError } from '@dlcv/core';
 import { gradeDigits, parseDigitSetShape } from '../graders/digits';
-import { digitsScore } from '../homework';
+import { digitsScore, strictDigitsScore } from '../homework';
 import { emit, GRADER_FLAGS, saveResult, fileListLines, pct, perClassLines } from './output';
 
 export const digitsCommand = defineCommand({
@@ -36,7 +36,7 @@ export const digitsCommand = defineCommand({
       expect,
       allowPartial: flags['allow-partial'],
     });
-    await saveResult(flags.save, r, digitsScore(r));
+    await saveResult(flags.save, r, digitsScore(r), strictDigitsScore(r));
     emit(r, flags.json, () => [
       `digits: ${r.folder}`,
       `classifier: ${r.model.file} (${r.model.layout} input)`,

@@ -13,10 +13,11 @@ export const GRADER_FLAGS = {
 };
 
 /** Writes `result` with this command line and its homework score to `file` (the --save flag). */
-export async function saveResult(file: string | undefined, result: object, homework: HomeworkScore): Promise<void> {
+export async function saveResult(file: string | undefined, result: object, homework: HomeworkScore, otherScores: HomeworkScore[] = []): Promise<void> {
   if (file === undefined) return;
   await makeDir(path.dirname(path.resolve(file)));
-  await writeFileAtomic(file, `${JSON.stringify({ ...result, command: currentCommandLine(), homework }, null, 2)}\n`);
+  const others = otherScores.length ? { otherScores } : {};
+  await writeFileAtomic(file, `${JSON.stringify({ ...result, command: currentCommandLine(), homework, ...others }, null, 2)}\n`);
 }
 
 export function emit(result: unknown, json: boolean | string | undefined, summary: () => string[]): void {

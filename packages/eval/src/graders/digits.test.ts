@@ -6,6 +6,7 @@ import { exportOnnx, OnnxGraph, setupEngine, writePng, type RawImage } from '@dl
 import { digitLabelOf, digitSetShortfall, gradeDigits, parseDigitSetShape } from './digits';
 import { gradeDann } from './dann';
 import { GradeInputError } from '../files';
+import { strictDigitsScore } from '../homework';
 
 /** These tests' sets are small: the homework's 10 x 100 shape is tested on its own. */
 const PARTIAL = { allowPartial: true };
@@ -118,10 +119,16 @@ test('a strict network grades the same images beside the homework one', async ()
   expect(r.strict?.correct).toBe(0);
   expect(r.strict?.accuracy).toBe(0);
   expect(r.strict?.perClass[5]).toEqual({ label: 5, total: 3, correct: 0, accuracy: 0 });
+  // What `digits --save` adds for the report: the strict score as a row of its own, without the homework's baselines.
+  expect(strictDigitsScore(r)).toEqual([
+    { problem: '2', metric: 'strict digit-classifier accuracy (not the homework grader)', value: 0, simple: null, strong: null, higherIsBetter: true, unit: '%' },
+  ]);
   const same = await gradeDigits(folder, { ...PARTIAL, model: nhwcModel, strictModel: nchwModel });
   expect(same.strict?.perClass).toEqual(same.perClass);
   // A --model of one's own alone: no strict score.
-  expect((await gradeDigits(folder, { ...PARTIAL, model: nhwcModel })).strict).toBeUndefined();
+  const alone = await gradeDigits(folder, { ...PARTIAL, model: nhwcModel });
+  expect(alone.strict).toBeUndefined();
+  expect(strictDigitsScore(alone)).toEqual([]);
   await expect(gradeDigits(folder, { ...PARTIAL, model: nhwcModel, strictModel: path.join(dir, 'missing.onnx') })).rejects.toThrow(/missing\.onnx/);
 });
 
