@@ -3,7 +3,8 @@
 # packages (so it lives here, not in either of them):
 #   1. train ddpm's cpu preset (resumes the run if a checkpoint is there; a finished run is kept),
 #   2. sample the 1000 graded digits 0_001.png ... 9_100.png (fixed seed: same bytes each time),
-#   3. grade them with eval's digit classifier (the result saved in eval/digits.json),
+#   3. grade them with eval's two digit classifiers, the homework's network and the strict one
+#      (the result saved in eval/digits.json),
 #   4. write the run's report page (report/index.html: curves, grids, the grade, live sampling).
 # Run folder: $DLCV_DEMO_RUN, else runs/ddpm-cpu of the repository (where `pnpm --filter
 # @dlcv/ddpm train` run from the root writes too; the 1000 digits go to its

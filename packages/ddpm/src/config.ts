@@ -111,12 +111,12 @@ export const PRESETS = {
     // 50 / 89 ms a forward of batch 2,000), ours held to <= 1.25x of them:
     //   train   3,000 steps x 27-44 ms (x 1.25: 34-55 ms)                        101-165 s
     //   host    batches, noise, metrics, about 15 ms a step (an estimate)          ~45 s
-    //   grids   one per epoch (120 on the embedded 6,400 digits), DDIM 10, ~0.3 s    ~36 s
+    //   grids   one per epoch (96 on the embedded 8,000 digits), DDIM 10, ~0.3 s     ~29 s
     //   sample  1,000 digits in one batch: 400 guided steps x 50-89 ms (x 1.25)    25-45 s
-    //   grade   1,000 digits through eval's ONNX classifier                          ~5 s
-    //   total                                                                     212-296 s < 480 s
+    //   grade   1,000 digits through eval's two ONNX classifiers                     ~5 s
+    //   total                                                                     205-289 s < 480 s
     // so that it also fits, in TF32, after the kernel suite and the bench in gpu-check.sh's one
-    // device call. 3,000 x 256 images are 18 epochs of the homework's 44,800 (ten times the cpu
+    // device call. 3,000 x 256 images are 18 epochs of the homework's 44,800 (twelve times the cpu
     // preset's images, at twice its width); lr and EMA decay are raised from the report's 1e-4
     // and 0.9995 for the shorter run (the first cpu preset's 1e-3 and 0.999 at batch 32). The report's
     // sampler: the full DDPM chain, w 2.
