@@ -66,18 +66,12 @@ const PUBLISHED = { mean: 0.752, sd: 0.016 };
 
 /** Accuracy of an exported digit classifier on every image of a digits folder (train and val). */
 async function scoreOnnx(onnxFile, digitsDir) {
-  const classifier = await evalPkg.loadDigitClassifier(onnxFile);
   let correct = 0;
   let total = 0;
   for (const split of ['train', 'val']) {
-    const ds = await core.openDigits(digitsDir, split, { channels: 3, size: 28 });
-    const idx = Array.from({ length: ds.length }, (_, i) => i);
-    const pixels = await ds.getPixelsBatch(idx);
-    const per = 28 * 28 * 3;
-    const images = idx.map((i) => ({ width: 28, height: 28, channels: 3, data: pixels.subarray(i * per, (i + 1) * per) }));
-    const { predictions } = await evalPkg.classifyDigits(classifier, images);
-    idx.forEach((i) => (correct += predictions[i] === ds.labels[i] ? 1 : 0));
-    total += ds.length;
+    const r = await evalPkg.datasetAccuracy(onnxFile, await core.openDigits(digitsDir, split, { channels: 3, size: 28 }));
+    correct += r.correct;
+    total += r.total;
   }
   return { accuracy: correct / total, total };
 }

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { browserRequired, chromiumPath, openDigits, openReport, setupEngine, tensorToImages, type OpenedReport } from '@dlcv/core';
+import { browserRequired, chromiumPath, openDigits, openReport, readModelConfig, setupEngine, tensorToImages, type OpenedReport } from '@dlcv/core';
 import { openSampling } from '../commands/sampling';
+import { DDPM_MODEL } from '../model-io';
 import type { TrainConfig } from '../config';
 import { resolveSchedulerConfig } from '../schedulers';
 import { makeDigitsFixture, tempDir } from '../test-utils/fixtures';
@@ -142,9 +143,7 @@ describe('ddpm report', () => {
     const opened = await openReport(index, { width: 1200, height: 1000 });
     try {
       // The model's own sampling defaults, as the panel opens with them.
-      const { sampling } = JSON.parse(await fs.readFile(path.join(run, 'model', 'config.json'), 'utf8')) as {
-        sampling: { sampler: 'ddpm' | 'ddim'; steps: number; w: number; eta: number };
-      };
+      const { sampling } = await readModelConfig(path.join(run, 'model'), DDPM_MODEL);
       const live = await liveSample(opened, { model: path.basename(run), digit: 7, first: 1, count: 8, ...sampling, seed: 0 });
       expect(live.pixels).toHaveLength(8);
       const size = await folderBytes(path.dirname(index));

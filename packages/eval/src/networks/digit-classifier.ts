@@ -6,7 +6,7 @@
  * (NCHW input). The digits grader reads its classes, the digit FD its penultimate features.
  */
 import * as path from 'node:path';
-import { OnnxModel, type RawImage } from '@dlcv/core';
+import { OnnxModel, type ImageDataset, type RawImage } from '@dlcv/core';
 import { assetsDir, GradeInputError } from '../files';
 
 export const DIGIT_SIZE = 28;
@@ -93,4 +93,30 @@ export async function classifyDigits(c: DigitClassifier, images: RawImage[], wit
   if (!withFeatures) return { predictions };
   const f = outs[c.features as string] as { data: Float32Array; dims: number[] };
   return { predictions, features: f.data, featureDim: f.data.length / images.length };
+}
+
+/**
+ * Accuracy of the ONNX digit classifier in `file` on a labelled dataset of 28x28 RGB images,
+ * classified 512 at a time (the session is closed afterwards).
+ */
+export async function datasetAccuracy(file: string, set: ImageDataset): Promise<{ correct: number; total: number; accuracy: number }> {
+  if (!set.labels) throw new Error(`datasetAccuracy: the dataset graded with ${file} has no labels`);
+  const { height, width, channels } = set.shape;
+  const classifier = await loadDigitClassifier(file);
+  let correct = 0;
+  try {
+    for (let start = 0; start < set.length; start += 512) {
+      const idx = Array.from({ length: Math.min(512, set.length - start) }, (_, i) => start + i);
+      const pixels = await set.getPixelsBatch(idx);
+      const px = height * width * channels;
+      const images = idx.map((_, i) => ({ width, height, channels, data: pixels.subarray(i * px, (i + 1) * px) }));
+      const { predictions } = await classifyDigits(classifier, images);
+      idx.forEach((v, i) => {
+        if (predictions[i] === set.labels?.[v]) correct++;
+      });
+    }
+  } finally {
+    await classifier.model.dispose();
+  }
+  return { correct, total: set.length, accuracy: correct / set.length };
 }

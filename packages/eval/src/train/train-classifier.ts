@@ -26,7 +26,7 @@ import {
   type ImageDataset,
   type TrainingRun,
 } from '@dlcv/core';
-import { classifyDigits, loadDigitClassifier } from '../networks/digit-classifier';
+import { datasetAccuracy } from '../networks/digit-classifier';
 import { buildDigitClassifier, DIGIT_SCALING, HOMEWORK_CLASSIFIER, type DigitClassifierConfig } from '../networks/digit-classifier-model';
 import { buildStrictClassifier, STRICT_CLASSIFIER, STRICT_FEATURES_LAYER, type StrictClassifierConfig } from '../networks/strict-digit-classifier-model';
 import { augmentDigits } from './augment';
@@ -194,30 +194,14 @@ async function embeddedManifest(folder: string): Promise<Record<string, unknown>
 }
 
 /** Exports the classifier with its `features` output, then returns its accuracy on `val` through ONNX Runtime. */
-async function exportAndCheck(model: tf.LayersModel, onnxFile: string, val: ImageDataset, size: number, featuresLayer: string): Promise<number> {
+async function exportAndCheck(model: tf.LayersModel, onnxFile: string, val: ImageDataset, featuresLayer: string): Promise<number> {
   await exportOnnx(model, onnxFile, {
     inputNames: ['image'],
     outputNames: ['logits'],
     extraOutputs: { features: featuresLayer },
     metadata: { 'dlcv.input': 'NHWC float32, (x/255 - 0.5) / 0.5', 'dlcv.features': `${featuresLayer} after ReLU` },
   });
-  const classifier = await loadDigitClassifier(onnxFile);
-  let correct = 0;
-  try {
-    for (let start = 0; start < val.length; start += 512) {
-      const idx = Array.from({ length: Math.min(512, val.length - start) }, (_, i) => start + i);
-      const pixels = await val.getPixelsBatch(idx);
-      const px = size * size * 3;
-      const images = idx.map((_, i) => ({ width: size, height: size, channels: 3 as const, data: pixels.subarray(i * px, (i + 1) * px) }));
-      const { predictions } = await classifyDigits(classifier, images);
-      idx.forEach((v, i) => {
-        if (predictions[i] === val.labels?.[v]) correct++;
-      });
-    }
-  } finally {
-    await classifier.model.dispose();
-  }
-  return correct / val.length;
+  return (await datasetAccuracy(onnxFile, val)).accuracy;
 }
 
 /** The summary file written beside the ONNX file (and installed with it). */
@@ -293,7 +277,7 @@ export async function trainDigitClassifier(options: TrainClassifierOptions): Pro
 
   // export, then grade the validation split through the ONNX file
   const onnxFile = path.join(options.runDir, `${NETWORKS[arch].asset}.onnx`);
-  const onnxValAccuracy = await exportAndCheck(model, onnxFile, val, size, NETWORKS[arch].features);
+  const onnxValAccuracy = await exportAndCheck(model, onnxFile, val, NETWORKS[arch].features);
   model.dispose();
   optimizer.dispose();
 
