@@ -175,7 +175,7 @@ class Torch {
   constructor(py, device) {
     this.p = spawn(py, ['-B', core.TORCH_REFERENCE_SCRIPT, 'serve', '--threads', process.env.DLCV_THREADS || '2', '--device', device], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, OMP_NUM_THREADS: process.env.DLCV_THREADS || '2' },
+      env: core.torchPythonEnv({ ...process.env, OMP_NUM_THREADS: process.env.DLCV_THREADS || '2' }),
     });
     this.rl = readline.createInterface({ input: this.p.stdout });
     this.waiting = [];

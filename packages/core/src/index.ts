@@ -29,7 +29,16 @@ export { loadNativeBackend, nativeKernelStats, gelu, batchNormTrain, groupNorm, 
 export { loadTorchBackend, torchKernelStats } from './engine/torch';
 export { BatchNorm2d, type BatchNorm2dArgs } from './layers/batch-norm';
 export { Gelu } from './layers/gelu';
-export { findTorchPython, timeTorchReference, TORCH_REFERENCE_SCRIPT, type TorchCase, type TorchTimingOptions, type TorchTimings } from './torch-python';
+export {
+  findTorchPython,
+  timeTorchReference,
+  torchPythonEnv,
+  TORCH_MALLOC_ENV,
+  TORCH_REFERENCE_SCRIPT,
+  type TorchCase,
+  type TorchTimingOptions,
+  type TorchTimings,
+} from './torch-python';
 export {
   saveModelFolder,
   readModelConfig,

@@ -1,6 +1,6 @@
 // core's PyTorch mirrors (python/torch_reference.py), where a Python with torch exists.
 import { spawnSync } from 'node:child_process';
-import { findTorchPython, timeTorchReference, TORCH_REFERENCE_SCRIPT } from './torch-python';
+import { findTorchPython, timeTorchReference, TORCH_MALLOC_ENV, TORCH_REFERENCE_SCRIPT, torchPythonEnv } from './torch-python';
 
 const { python } = findTorchPython();
 const maybe = python ? test : test.skip;
@@ -51,4 +51,21 @@ maybe(`--device cuda without a CUDA device is an error that says so${note}`, () 
   const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'time', 'dann_forward', '--device', 'cuda'], { encoding: 'utf8' });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(/--device cuda, but torch sees no CUDA device/);
+});
+
+test('PyTorch processes get the malloc settings the caller has not set, and keep those it has', () => {
+  const env = torchPythonEnv({ PATH: '/bin', MALLOC_TOP_PAD_: '4096' });
+  expect(env).toEqual({
+    PATH: '/bin',
+    MALLOC_TOP_PAD_: '4096',
+    MALLOC_MMAP_THRESHOLD_: TORCH_MALLOC_ENV.MALLOC_MMAP_THRESHOLD_,
+    MALLOC_TRIM_THRESHOLD_: TORCH_MALLOC_ENV.MALLOC_TRIM_THRESHOLD_,
+  });
+  // glibc reads the values as byte counts
+  for (const v of Object.values(TORCH_MALLOC_ENV)) expect(v).toMatch(/^[1-9][0-9]*$/);
+});
+
+maybe(`the settings reach the PyTorch process${note}`, () => {
+  const r = spawnSync(python as string, ['-c', 'import os; print(os.environ.get("MALLOC_TRIM_THRESHOLD_"))'], { encoding: 'utf8', env: torchPythonEnv() });
+  expect(r.stdout.trim()).toBe(process.env.MALLOC_TRIM_THRESHOLD_ ?? TORCH_MALLOC_ENV.MALLOC_TRIM_THRESHOLD_);
 });

@@ -71,14 +71,15 @@ def schedule(device):
     return torch.cumprod(1 - betas, 0).to(device)
 
 
-def train_ddpm(xtr, ytr, n_feat, steps, batch, lr, ema_decay, seed, p_uncond=0.1):
+def train_ddpm(xtr, ytr, n_feat, steps, batch, lr, ema_decay, seed, p_uncond=0.1, adam_eps=1e-8):
+    """The package's trainer in PyTorch; adam_eps 1e-7 is tfjs's Adam epsilon, which the package's trainer uses."""
     device = xtr.device
     torch.manual_seed(seed)
     ab = schedule(device).float()
     model = ContextUnet(n=n_feat).to(device)
     ema = ContextUnet(n=n_feat).to(device)
     ema.load_state_dict(model.state_dict())
-    opt = torch.optim.Adam(model.parameters(), lr)
+    opt = torch.optim.Adam(model.parameters(), lr, eps=adam_eps)
     spe = len(xtr) // batch
     epochs = math.ceil(steps / spe)
     step, losses = 0, []

@@ -8,7 +8,7 @@ export * from './fid/frechet';
 export { readNpz, writeNpz, type NpyArray } from './fid/npz';
 export { readStatsFile, writeStatsFile, STATS_FORMAT, type StatsFile } from './fid/stats-file';
 export { chooseFeatureNetwork, findInception, FEATURE_NETWORKS, type FeatureNetwork, type FeatureNetworkName } from './networks/feature-networks';
-export { loadDigitClassifier, classifyDigits, datasetAccuracy, defaultDigitModel, type DigitClassifier } from './networks/digit-classifier';
+export { loadDigitClassifier, classifyDigits, datasetAccuracy, defaultDigitModel, defaultStrictDigitModel, type DigitClassifier } from './networks/digit-classifier';
 export { buildDigitClassifier, HOMEWORK_CLASSIFIER, DIGIT_SCALING, type DigitClassifierConfig } from './networks/digit-classifier-model';
 export { gradeDigits, digitLabelOf, type DigitsResult, type ClassAccuracy } from './graders/digits';
 export { gradeDann, type DannResult } from './graders/dann';

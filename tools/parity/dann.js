@@ -1,0 +1,81 @@
+/**
+ * Problem 3's parity check: `dlcv-dann train-all` (the project) against torch/dann_parity.py
+ * (the same networks and training rules in PyTorch), on the embedded digits, compared on the
+ * report table's rows.
+ */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { percent } = require('./stats');
+const { REPO, run, runJson, toolsRequire, torchEnv, torchPython } = require('./runner');
+
+const DOMAINS = ['mnistm', 'svhn', 'usps'];
+const NAMES = { mnistm: 'MNIST-M', svhn: 'SVHN', usps: 'USPS' };
+const ROWS = { lowerBound: 'source only', sourceBn: 'source + target BN statistics', dann: 'DANN', upperBound: 'target only' };
+
+/** One metric per cell of the report's table: `lowerBound.svhn` = MNIST-M -> SVHN, source only. */
+const metrics = [];
+for (const [row, rowLabel] of Object.entries(ROWS)) {
+  for (const d of DOMAINS) {
+    if ((row === 'sourceBn' || row === 'dann') && d === 'mnistm') continue;
+    if (row === 'upperBound' && d === 'mnistm') continue; // the lower bound's cell: the same run
+    metrics.push({ key: `${row}.${d}`, label: `MNIST-M -> ${NAMES[d]}, ${rowLabel}`, format: percent });
+  }
+}
+
+const recipe = (ctx) => ({ epochs: ctx.epochs ?? 10, batch: 256, lr: 1e-3 });
+
+function flatten(table) {
+  const out = {};
+  for (const row of Object.keys(ROWS)) {
+    DOMAINS.forEach((d, i) => {
+      const v = table[row][i];
+      if (v !== null && v !== undefined) out[`${row}.${d}`] = v;
+    });
+  }
+  return out;
+}
+
+/** The images exactly as the package feeds them (grayscale 28x28 in [-1, 1]), as raw float32 and uint8 labels. */
+async function prepare(ctx) {
+  const dir = path.join(ctx.out, 'data', 'dann');
+  const done = path.join(dir, 'manifest.json');
+  if (fs.existsSync(done)) return;
+  const dann = toolsRequire('@dlcv/dann');
+  fs.mkdirSync(dir, { recursive: true });
+  const counts = {};
+  for (const d of DOMAINS) {
+    const folder = await dann.resolveDomain(d, { cacheDir: ctx.cacheDir, log: console.log });
+    for (const split of ['train', 'val']) {
+      const ds = await dann.openDomain(folder, split, 28);
+      const { x, y } = await ds.getBatch(
+        Array.from({ length: ds.length }, (_, i) => i),
+        { range: [-1, 1] },
+      );
+      fs.writeFileSync(path.join(dir, `${d}-${split}-x.f32`), Buffer.from((await x.data()).buffer));
+      fs.writeFileSync(path.join(dir, `${d}-${split}-y.u8`), Buffer.from(Uint8Array.from(await y.data())));
+      x.dispose();
+      y.dispose();
+      counts[`${d}-${split}`] = ds.length;
+    }
+  }
+  fs.writeFileSync(done, JSON.stringify({ source: "the dann package's openDomain, scaled to [-1, 1]", counts }, null, 2) + '\n');
+}
+
+async function runSeed(ctx, side, seed) {
+  const r = recipe(ctx);
+  if (side === 'ours') {
+    const dir = path.join(ctx.out, 'dann', `ours-seed${seed}-runs`);
+    const args = ['train-all', '--out', dir, '--epochs', r.epochs, '--batch', r.batch, '--lr', r.lr, '--seed', seed, '--save-every', 1000];
+    if (ctx.cacheDir) args.push('--cache-dir', ctx.cacheDir);
+    run(process.execPath, [path.join(REPO, 'packages/dann/bin/dlcv-dann.js'), ...args.map(String)]);
+    const t = JSON.parse(fs.readFileSync(path.join(dir, 'table.json'), 'utf8'));
+    return { metrics: flatten(t.table), detail: { bestEpoch: t.bestEpoch, matrix: t.matrix, runs: dir } };
+  }
+  const script = path.join(__dirname, 'torch', 'dann_parity.py');
+  const args = ['-B', script, '--data', path.join(ctx.out, 'data', 'dann'), '--seed', seed, '--epochs', r.epochs, '--batch', r.batch, '--lr', r.lr, '--threads', ctx.threads];
+  const t = runJson(torchPython(), args.map(String), { env: torchEnv() });
+  return { metrics: flatten(t.table), detail: { bestEpoch: t.bestEpoch, matrix: t.matrix, torch: t.torch, threads: t.threads } };
+}
+
+module.exports = { name: 'dann', metrics, recipe, prepare, runSeed };

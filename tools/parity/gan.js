@@ -1,0 +1,163 @@
+/**
+ * Problem 1's parity check on the embedded MNIST-M digits resized to 64x64: `dlcv-gan train`
+ * then `generate` (the project) against torch/gan_parity.py (the same DCGAN and loop in
+ * PyTorch). Both sides' 1000 images are measured by the same code here:
+ *   - FD and KID on the homework digit classifier's features against the 2,000 val.csv digits;
+ *   - the class histogram of the images as the strict digit grader reads them (mode coverage):
+ *     the largest class's share, the classes holding at least 2% of the images, and the
+ *     histogram's effective number of classes, exp(entropy);
+ *   - the collapse detectors: steps with D collapse as a share of all, mode-collapse episodes,
+ *     and the last epoch's diversity ratio (fake over real mean pairwise distance).
+ */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { REPO, run, runJson, toolsRequire, torchEnv, torchPython } = require('./runner');
+
+const fixed = (digits) => (v) => v.toFixed(digits);
+const metrics = [
+  { key: 'fd', label: 'FD, digit-classifier features, vs 2,000 val digits', format: fixed(1) },
+  { key: 'kid', label: 'KID, same features', format: fixed(1) },
+  { key: 'maxClassShare', label: 'largest class share (strict grader)', format: fixed(3) },
+  { key: 'classesAbove2pct', label: 'classes with >= 2% of the images', format: fixed(1) },
+  { key: 'effectiveClasses', label: 'effective classes, exp(entropy)', format: fixed(2) },
+  { key: 'dCollapseShare', label: 'share of steps in D collapse (detector)', format: fixed(3) },
+  { key: 'modeCollapseStarts', label: 'mode-collapse episodes (detector)', format: fixed(1) },
+  { key: 'lastEpochDiversity', label: 'last epoch diversity ratio, fake / real', format: fixed(3) },
+];
+
+/** The gan package's optimizer preset (default: the report's) at width ngf = ndf, batch 64. */
+function recipe(ctx) {
+  const name = ctx.preset ?? 'report';
+  const preset = toolsRequire('@dlcv/gan').TRAIN_PRESETS[name];
+  if (!preset) throw new Error(`--preset: the gan package has no preset "${name}"`);
+  return { preset: name, width: ctx.width ?? 32, batch: 64, lrD: preset.lrD, lrG: preset.lrG, beta1: preset.beta1, epochs: ctx.epochs ?? 10, images: 1000 };
+}
+
+const dataDir = (ctx) => path.join(ctx.out, 'data', 'gan');
+
+/** The training images as the gan package feeds them (float32 NHWC in [-1, 1]), and the val digits as PNGs. */
+async function prepare(ctx) {
+  const dir = dataDir(ctx);
+  const done = path.join(dir, 'manifest.json');
+  if (fs.existsSync(done)) return;
+  const core = toolsRequire('@dlcv/core');
+  const gan = toolsRequire('@dlcv/gan');
+  fs.mkdirSync(path.join(dir, 'val'), { recursive: true });
+  const { dataset } = await gan.openTrainingData({ demoDigits: true, log: console.log });
+  const out = fs.openSync(path.join(dir, 'train-x.f32'), 'w');
+  for (let from = 0; from < dataset.length; from += 500) {
+    const idx = Array.from({ length: Math.min(500, dataset.length - from) }, (_, i) => from + i);
+    const { x } = await dataset.getBatch(idx, { range: [-1, 1] });
+    fs.writeSync(out, Buffer.from((await x.data()).buffer));
+    x.dispose();
+  }
+  fs.closeSync(out);
+  const digits = await core.ensureEmbeddedDigits('mnistm', {});
+  const val = await core.openDigits(digits, 'val', { channels: 3 });
+  for (const f of val.files) fs.copyFileSync(f, path.join(dir, 'val', path.basename(f)));
+  fs.writeFileSync(done, JSON.stringify({ train: dataset.length, val: val.length, digits }, null, 2) + '\n');
+}
+
+/** The detectors' numbers from a gan run's metrics.jsonl, as gan_parity.py reports them. */
+function detectorSummary(file, perEpoch, total) {
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  let dActive = false;
+  let dSteps = 0;
+  let modeStarts = 0;
+  const events = new Map(lines.filter((l) => l.event === 'discriminator-collapse').map((l) => [l.step, l.started]));
+  for (let step = 1; step <= total; step++) {
+    if (events.has(step)) dActive = events.get(step);
+    if (dActive) dSteps++;
+  }
+  for (const l of lines) if (l.event === 'mode-collapse' && l.started) modeStarts++;
+  const last = lines.filter((l) => l.diversity !== undefined && l.step > total - perEpoch).map((l) => l.diversity);
+  return { dCollapseShare: dSteps / total, modeCollapseStarts: modeStarts, lastEpochDiversity: last.reduce((a, b) => a + b, 0) / last.length };
+}
+
+/** FD, KID and the class histogram of a folder of generated images. */
+async function imageMetrics(ctx, folder) {
+  const evalPkg = toolsRequire('@dlcv/eval');
+  const core = toolsRequire('@dlcv/core');
+  const fid = await evalPkg.gradeFid(folder, path.join(dataDir(ctx), 'val'), { features: 'digit-classifier', seed: 0 });
+  const files = fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => path.join(folder, f));
+  const classifier = await evalPkg.loadDigitClassifier(evalPkg.defaultStrictDigitModel());
+  const counts = new Array(10).fill(0);
+  try {
+    for (let from = 0; from < files.length; from += 200) {
+      const images = await Promise.all(files.slice(from, from + 200).map(async (f) => core.resizeImage(await core.readImage(f, { channels: 3 }), 28, 28)));
+      for (const p of (await evalPkg.classifyDigits(classifier, images)).predictions) counts[p]++;
+    }
+  } finally {
+    await classifier.model.dispose();
+  }
+  const shares = counts.map((c) => c / files.length);
+  const entropy = -shares.filter((s) => s > 0).reduce((a, s) => a + s * Math.log(s), 0);
+  return {
+    metrics: {
+      fd: fid.value,
+      kid: fid.kid.mean,
+      maxClassShare: Math.max(...shares),
+      classesAbove2pct: shares.filter((s) => s >= 0.02).length,
+      effectiveClasses: Math.exp(entropy),
+    },
+    histogram: counts,
+  };
+}
+
+async function runSeed(ctx, side, seed) {
+  const r = recipe(ctx);
+  const dir = path.join(ctx.out, 'gan', `${side}-seed${seed}-run`);
+  const images = path.join(dir, 'images');
+  const trainImages = JSON.parse(fs.readFileSync(path.join(dataDir(ctx), 'manifest.json'), 'utf8')).train;
+  const perEpoch = Math.floor(trainImages / r.batch);
+  let detectors;
+  if (side === 'ours') {
+    const bin = path.join(REPO, 'packages/gan/bin/dlcv-gan.js');
+    const train = [
+      'train',
+      '--demo-digits',
+      '--preset',
+      r.preset,
+      '--ngf',
+      r.width,
+      '--ndf',
+      r.width,
+      '--batch',
+      r.batch,
+      '--lr-d',
+      r.lrD,
+      '--lr-g',
+      r.lrG,
+      '--epochs',
+      r.epochs,
+      '--seed',
+      seed,
+      '--out',
+      dir,
+      '--save-every',
+      100000,
+    ];
+    run(process.execPath, [bin, ...train.map(String)]);
+    run(process.execPath, [bin, 'generate', '--model', path.join(dir, 'model'), '--out', images, '--count', String(r.images), '--seed', String(seed)]);
+    detectors = detectorSummary(path.join(dir, 'metrics.jsonl'), perEpoch, perEpoch * r.epochs);
+  } else {
+    const script = path.join(__dirname, 'torch', 'gan_parity.py');
+    const args = ['-B', script, '--data', path.join(dataDir(ctx), 'train-x.f32'), '--out', images, '--seed', seed, '--epochs', r.epochs, '--batch', r.batch, '--width', r.width];
+    args.push('--lr-d', r.lrD, '--lr-g', r.lrG, '--beta1', r.beta1, '--count', r.images, '--threads', ctx.threads);
+    const t = runJson(torchPython(), args.map(String), { env: torchEnv() });
+    detectors = { dCollapseShare: t.dCollapseShare, modeCollapseStarts: t.modeCollapseStarts, lastEpochDiversity: t.lastEpochDiversity };
+  }
+  const measured = await imageMetrics(ctx, images);
+  return { metrics: { ...measured.metrics, ...detectors }, detail: { histogram: measured.histogram, images } };
+}
+
+module.exports = { name: 'gan', metrics, recipe, prepare, runSeed, detectorSummary, imageMetrics };

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * Results parity with PyTorch: trains one problem's recipe several times in the project and in
+ * PyTorch (the networks of core's python/torch_reference.py, in a loop that mirrors the
+ * package's trainer: torch/<problem>_parity.py), on the same embedded data, then tabulates the
+ * outcome metrics of both sides with their seed spread and a verdict (stats.js).
+ *
+ * Usage: node tools/parity/parity.js <problem> [--seeds 0,1,2] [--torch-seeds LIST] [--side both|ours|torch|none]
+ *                                    [--out runs/parity] [--cache-dir DIR] [--epochs N] [--width N] [--preset NAME] [--threads 2]
+ *   problem: dann (train-all's table), ddpm (the cpu preset), gan (a DCGAN on the 64x64 digits)
+ *   --cache-dir: the embedded data's cache (sets DLCV_CACHE_DIR for everything this runs)
+ *   --epochs: dann's and gan's (ddpm runs its preset); --width, --preset: the DCGAN's ngf = ndf and
+ *   optimizer preset (gan only; default 32 and report)
+ *   --side: which side's missing seeds to run now (none: only redraw the table from the results there)
+ * Needs a built workspace (`pnpm build`) and, for the PyTorch side, a python3 with torch.
+ */
+'use strict';
+const path = require('node:path');
+const { runParity } = require('./runner');
+
+const PROBLEMS = { dann: require('./dann'), ddpm: require('./ddpm'), gan: require('./gan') };
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+function seedList(flag, text) {
+  const seeds = text.split(',').map((s) => s.trim());
+  if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--${flag}: expected non-negative integers separated by commas, got "${text}"`);
+  return seeds.map(Number);
+}
+
+function positive(flag, text) {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag}: expected a positive integer, got "${text}"`);
+  return v;
+}
+
+async function main() {
+  const name = process.argv[2];
+  const problem = PROBLEMS[name];
+  if (!problem) throw new Error(`usage: parity.js <${Object.keys(PROBLEMS).join('|')}> [flags] (got ${name ?? 'nothing'})`);
+  const side = arg('side', 'both');
+  const sides = { both: ['ours', 'torch'], ours: ['ours'], torch: ['torch'], none: [] }[side];
+  if (!sides) throw new Error(`--side: expected both, ours, torch or none, got "${side}"`);
+  const seeds = seedList('seeds', arg('seeds', '0,1,2'));
+  const cacheDir = arg('cache-dir');
+  if (cacheDir) process.env.DLCV_CACHE_DIR = path.resolve(cacheDir);
+  const ctx = {
+    out: path.resolve(arg('out', 'runs/parity')),
+    cacheDir,
+    width: positive('width', arg('width')),
+    preset: arg('preset'),
+    epochs: positive('epochs', arg('epochs')),
+    threads: positive('threads', arg('threads', '2')),
+    sides,
+    seeds: { ours: seeds, torch: seedList('torch-seeds', arg('torch-seeds', seeds.join(','))) },
+  };
+  const { verdicts } = await runParity(problem, ctx);
+  const outside = Object.entries(verdicts).filter(([, v]) => !v.within);
+  console.log(`parity ${name}: ${Object.keys(verdicts).length - outside.length} of ${Object.keys(verdicts).length} metrics within PyTorch's spread`);
+}
+
+main().catch((err) => {
+  console.error(`parity: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+/* global describe, it, expect, afterAll */
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { summarize, verdict, parityTable, percent } = require('./stats');
+const { readResult, writeResult, resultFile } = require('./runner');
+const { detectorSummary } = require('./gan');
+
+describe('summarize', () => {
+  it('gives the mean, the sample standard deviation (n - 1) and the range', () => {
+    // values 2, 4, 9: mean 5, squared deviations 9 + 1 + 16 = 26, / 2 = 13
+    const s = summarize([2, 4, 9]);
+    expect(s).toMatchObject({ n: 3, mean: 5, min: 2, max: 9 });
+    expect(s.sd).toBeCloseTo(Math.sqrt(13), 12);
+    expect(summarize([7]).sd).toBe(0);
+  });
+
+  it('refuses an empty list and non-finite values', () => {
+    expect(() => summarize([])).toThrow(/no values/);
+    expect(() => summarize([1, NaN])).toThrow(/NaN is not a finite number/);
+  });
+});
+
+describe('verdict', () => {
+  it('is within when the project mean lies inside PyTorch mean +- 2 sd', () => {
+    // PyTorch 0.70, 0.72, 0.74: mean 0.72, sd 0.02, band 0.68 - 0.76
+    const v = verdict([0.75, 0.76, 0.755], [0.7, 0.72, 0.74]);
+    expect(v.low).toBeCloseTo(0.68, 12);
+    expect(v.high).toBeCloseTo(0.76, 12);
+    expect(v.within).toBe(true);
+    expect(verdict([0.77, 0.77], [0.7, 0.72, 0.74]).within).toBe(false);
+    expect(verdict([0.6], [0.7, 0.72, 0.74]).within).toBe(false);
+  });
+
+  it('needs two PyTorch seeds for a spread', () => {
+    expect(() => verdict([0.5, 0.6], [0.5])).toThrow(/PyTorch has 1 seed/);
+  });
+});
+
+describe('parityTable', () => {
+  const metrics = [
+    { key: 'a', label: 'metric a', format: percent },
+    { key: 'b', label: 'metric b', format: percent },
+  ];
+  it('writes a row per metric both sides have and names the others', () => {
+    const results = {
+      ours: [
+        { seed: 0, metrics: { a: 0.5, b: 0.1 } },
+        { seed: 1, metrics: { a: 0.52, b: 0.2 } },
+      ],
+      torch: [
+        { seed: 0, metrics: { a: 0.51 } },
+        { seed: 1, metrics: { a: 0.49 } },
+      ],
+    };
+    const t = parityTable(metrics, results);
+    expect(t.missing).toEqual(['b']);
+    expect(Object.keys(t.verdicts)).toEqual(['a']);
+    expect(t.markdown).toContain('| metric a | 51.00% +- 1.41% (50.00%, 52.00%) | 50.00% +- 1.41% (51.00%, 49.00%) | 47.17% - 52.83% | within |');
+  });
+});
+
+describe('result files', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reuses a result of the same recipe only', () => {
+    const file = resultFile(dir, 'dann', 'torch', 2);
+    expect(path.relative(dir, file)).toBe(path.join('dann', 'torch-seed2.json'));
+    expect(readResult(file, { epochs: 10 })).toBeUndefined();
+    writeResult(file, { seed: 2, recipe: { epochs: 10 }, metrics: { x: 1 } });
+    expect(readResult(file, { epochs: 10 })).toMatchObject({ seed: 2, metrics: { x: 1 } });
+    expect(readResult(file, { epochs: 5 })).toBeUndefined();
+  });
+
+  it('names a damaged result file', () => {
+    const file = path.join(dir, 'bad.json');
+    fs.writeFileSync(file, '{"seed": ');
+    expect(() => readResult(file, {})).toThrow(/bad\.json: not a parity result/);
+  });
+});
+
+describe("the gan run's detector summary", () => {
+  it('counts D-collapse steps, mode-collapse episodes and the last epoch diversity from metrics.jsonl', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-gan-'));
+    const lines = [
+      ...Array.from({ length: 20 }, (_, i) => ({ step: i + 1, lossD: 1, lossG: 1 })),
+      { step: 5, event: 'discriminator-collapse', started: true },
+      { step: 9, event: 'discriminator-collapse', started: false },
+      { step: 10, fakeDistance: 1, realDistance: 2, diversity: 0.5 },
+      { step: 10, event: 'mode-collapse', started: true },
+      { step: 12, event: 'mode-collapse', started: false },
+      { step: 15, event: 'mode-collapse', started: true },
+      { step: 15, fakeDistance: 1, realDistance: 4, diversity: 0.25 },
+      { step: 20, fakeDistance: 3, realDistance: 4, diversity: 0.75 },
+    ];
+    const file = path.join(dir, 'metrics.jsonl');
+    fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    // 10 steps an epoch, 20 in all: D collapse active over steps 5-8 (4 of 20)
+    expect(detectorSummary(file, 10, 20)).toEqual({ dCollapseShare: 0.2, modeCollapseStarts: 2, lastEpochDiversity: 0.5 });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * What every problem's parity check shares: the seeds' result files, running a command and
+ * reading its output, finding PyTorch, and the table with its verdicts.
+ *
+ * One result file per side and seed, `<out>/<problem>/<side>-seed<N>.json`: { problem, side,
+ * seed, recipe, metrics: { key: number }, seconds, detail }. A file whose recipe equals the
+ * current one is reused, so a check can be spread over several sessions (or machines: the
+ * PyTorch seeds on a GPU, the project's on a CPU) and the table drawn from whatever is there.
+ */
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { createRequire } = require('node:module');
+const { parityTable } = require('./stats');
+
+const toolsRequire = createRequire(path.join(__dirname, '..', 'package.json'));
+const REPO = path.join(__dirname, '..', '..');
+const SIDES = ['ours', 'torch'];
+
+const resultFile = (out, problem, side, seed) => path.join(out, problem, `${side}-seed${seed}.json`);
+
+/** The stored result of this side and seed when it was made with `recipe`; otherwise undefined. */
+function readResult(file, recipe) {
+  if (!fs.existsSync(file)) return undefined;
+  let r;
+  try {
+    r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not a parity result (${err.message}); delete it to run this seed again`, { cause: err });
+  }
+  return JSON.stringify(r.recipe) === JSON.stringify(recipe) ? r : undefined;
+}
+
+function writeResult(file, result) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+/** Runs a command with the output shown live (stdio inherited) or captured; throws on failure. */
+function run(command, args, { capture = false, env } = {}) {
+  console.log(`$ ${[command, ...args].join(' ')}`);
+  const r = spawnSync(command, args, { cwd: REPO, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit status ${r.status}${r.signal ? ` (${r.signal})` : ''}`);
+  return capture ? r.stdout.toString() : '';
+}
+
+/** The last line of a command's stdout, parsed as JSON. */
+function runJson(command, args, options) {
+  const lines = run(command, args, { ...options, capture: true })
+    .trim()
+    .split('\n');
+  const last = lines[lines.length - 1];
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new Error(`${command} ${args.join(' ')}: its last output line is not JSON: ${last.slice(0, 200)}`);
+  }
+}
+
+/** A python3 with torch (core's search: DLCV_PYTHON, python3, /usr/bin/python3), or an error saying where it looked. Run it with torchEnv(). */
+function torchPython() {
+  const { python, tried } = toolsRequire('@dlcv/core').findTorchPython();
+  if (!python) throw new Error(`no python3 with torch (tried ${tried.join(', ')}; Debian: apt-get install python3-torch libopenblas0, or set DLCV_PYTHON)`);
+  return python;
+}
+
+/**
+ * Runs the seeds of each side that lack a result for this recipe, then writes
+ * `<out>/<problem>/parity.{md,json}`. `problem`: { name, recipe, metrics, prepare(ctx),
+ * runSeed(ctx, side, seed) -> { metrics, seconds, detail } }.
+ */
+async function runParity(problem, ctx) {
+  const { out, sides, seeds } = ctx;
+  const recipe = problem.recipe(ctx);
+  const results = { ours: [], torch: [] };
+  let prepared = false;
+  for (const side of SIDES) {
+    for (const seed of seeds[side]) {
+      const file = resultFile(out, problem.name, side, seed);
+      let r = readResult(file, recipe);
+      if (!r && sides.includes(side)) {
+        if (!prepared) await problem.prepare(ctx);
+        prepared = true;
+        console.log(`parity ${problem.name}: ${side} seed ${seed}`);
+        const started = Date.now();
+        const made = await problem.runSeed(ctx, side, seed);
+        r = { problem: problem.name, side, seed, recipe, seconds: Math.round((Date.now() - started) / 1000), ...made };
+        writeResult(file, r);
+      }
+      if (r) results[side].push(r);
+      else console.log(`parity ${problem.name}: no ${side} result for seed ${seed} with this recipe (${file})`);
+    }
+  }
+  return writeTable(problem, ctx, recipe, results);
+}
+
+function writeTable(problem, ctx, recipe, results) {
+  const { markdown, verdicts, missing } = parityTable(problem.metrics, results);
+  const dir = path.join(ctx.out, problem.name);
+  fs.mkdirSync(dir, { recursive: true });
+  const lines = [`recipe: ${JSON.stringify(recipe)}`, '', markdown];
+  if (missing.length > 0) lines.push('', `not compared (a side has too few seeds): ${missing.join(', ')}`);
+  fs.writeFileSync(path.join(dir, 'parity.md'), lines.join('\n') + '\n');
+  const seconds = (side) => results[side].map((r) => r.seconds);
+  fs.writeFileSync(path.join(dir, 'parity.json'), JSON.stringify({ recipe, verdicts, missing, seconds: { ours: seconds('ours'), torch: seconds('torch') } }, null, 2) + '\n');
+  console.log(lines.join('\n'));
+  return { verdicts, missing };
+}
+
+const torchEnv = () => toolsRequire('@dlcv/core').torchPythonEnv();
+
+module.exports = { REPO, torchEnv, SIDES, toolsRequire, resultFile, readResult, writeResult, run, runJson, torchPython, runParity };
