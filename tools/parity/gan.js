@@ -26,12 +26,12 @@ const metrics = [
   { key: 'lastEpochDiversity', label: 'last epoch diversity ratio, fake / real', format: fixed(3) },
 ];
 
-/** The gan package's optimizer preset (default: the report's) at width ngf = ndf, batch 64. */
+/** The gan README's digits recipe: the package's optimizer preset (default: the report's) at width ngf = ndf (32), batch 64, 20 epochs. */
 function recipe(ctx) {
   const name = ctx.preset ?? 'report';
   const preset = toolsRequire('@dlcv/gan').TRAIN_PRESETS[name];
   if (!preset) throw new Error(`--preset: the gan package has no preset "${name}"`);
-  return { preset: name, width: ctx.width ?? 32, batch: 64, lrD: preset.lrD, lrG: preset.lrG, beta1: preset.beta1, epochs: ctx.epochs ?? 10, images: 1000 };
+  return { preset: name, width: ctx.width ?? 32, batch: 64, lrD: preset.lrD, lrG: preset.lrG, beta1: preset.beta1, epochs: ctx.epochs ?? 20, images: 1000 };
 }
 
 const dataDir = (ctx) => path.join(ctx.out, 'data', 'gan');
