@@ -63,7 +63,8 @@ async function runSeed(ctx, side, seed) {
   let detail;
   if (side === 'ours') {
     const bin = path.join(REPO, 'packages/ddpm/bin/dlcv-ddpm.js');
-    run(process.execPath, [bin, 'train', '--preset', 'cpu', '--seed', String(seed), '--out', dir, '--save-every', '1000']);
+    // --resume: an interrupted seed continues from its last checkpoint (a fresh folder starts fresh)
+    run(process.execPath, [bin, 'train', '--preset', 'cpu', '--seed', String(seed), '--out', dir, '--save-every', '1000', '--resume']);
     run(process.execPath, [bin, 'sample', '--model', path.join(dir, 'model'), '--out', images, '--seed', String(seed)]);
   } else {
     const script = path.join(__dirname, 'torch', 'ddpm_parity.py');

@@ -144,7 +144,9 @@ async function runSeed(ctx, side, seed) {
       '--out',
       dir,
       '--save-every',
-      100000,
+      500,
+      // an interrupted seed continues from its last checkpoint (a fresh folder starts fresh)
+      '--resume',
     ];
     run(process.execPath, [bin, ...train.map(String)]);
     run(process.execPath, [bin, 'generate', '--model', path.join(dir, 'model'), '--out', images, '--count', String(r.images), '--seed', String(seed)]);
