@@ -7,7 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { percent } = require('./stats');
-const { REPO, run, runJson, toolsRequire, torchEnv, torchPython } = require('./runner');
+const { REPO, run, runTorchMirror, toolsRequire } = require('./runner');
 
 const DOMAINS = ['mnistm', 'svhn', 'usps'];
 const NAMES = { mnistm: 'MNIST-M', svhn: 'SVHN', usps: 'USPS' };
@@ -45,7 +45,7 @@ async function prepare(ctx) {
   fs.mkdirSync(dir, { recursive: true });
   const counts = {};
   for (const d of DOMAINS) {
-    const folder = await dann.resolveDomain(d, { cacheDir: ctx.cacheDir, log: console.log });
+    const folder = await dann.resolveDomain(d, { log: console.log });
     for (const split of ['train', 'val']) {
       const ds = await dann.openDomain(folder, split, 28);
       const { x, y } = await ds.getBatch(
@@ -67,14 +67,24 @@ async function runSeed(ctx, side, seed) {
   if (side === 'ours') {
     const dir = path.join(ctx.out, 'dann', `ours-seed${seed}-runs`);
     const args = ['train-all', '--out', dir, '--epochs', r.epochs, '--batch', r.batch, '--lr', r.lr, '--seed', seed, '--save-every', 1000];
-    if (ctx.cacheDir) args.push('--cache-dir', ctx.cacheDir);
     run(process.execPath, [path.join(REPO, 'packages/dann/bin/dlcv-dann.js'), ...args.map(String)]);
     const t = JSON.parse(fs.readFileSync(path.join(dir, 'table.json'), 'utf8'));
     return { metrics: flatten(t.table), detail: { bestEpoch: t.bestEpoch, matrix: t.matrix, runs: dir } };
   }
-  const script = path.join(__dirname, 'torch', 'dann_parity.py');
-  const args = ['-B', script, '--data', path.join(ctx.out, 'data', 'dann'), '--seed', seed, '--epochs', r.epochs, '--batch', r.batch, '--lr', r.lr, '--threads', ctx.threads];
-  const t = runJson(torchPython(), args.map(String), { env: torchEnv() });
+  const t = runTorchMirror('dann_parity.py', [
+    '--data',
+    path.join(ctx.out, 'data', 'dann'),
+    '--seed',
+    seed,
+    '--epochs',
+    r.epochs,
+    '--batch',
+    r.batch,
+    '--lr',
+    r.lr,
+    '--threads',
+    ctx.threads,
+  ]);
   return { metrics: flatten(t.table), detail: { bestEpoch: t.bestEpoch, matrix: t.matrix, torch: t.torch, threads: t.threads } };
 }
 

@@ -8,55 +8,55 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { percent } = require('./stats');
-const { REPO, run, runJson, toolsRequire, torchEnv, torchPython } = require('./runner');
+const { REPO, run, runTorchMirror, toolsRequire } = require('./runner');
 
 const metrics = [
   { key: 'accuracy', label: 'accuracy, homework grader', format: percent },
   { key: 'strictAccuracy', label: 'accuracy, strict grader', format: percent },
 ];
 
-/** The cpu preset as packages/ddpm/src/config.ts has it (the project's side reads it from there). */
-const recipe = () => ({ preset: 'cpu', nFeat: 64, steps: 4000, batch: 16, lr: 5e-4, emaDecay: 0.999, sampler: 'ddim', samplingSteps: 10, eta: 1, w: 4 });
+/**
+ * Timesteps and class-drop probability torch/ddpm_parity.py has built in (through
+ * recipe_check.py's T and train_ddpm); the rest of the preset reaches it as flags.
+ */
+const MIRROR_BUILT_IN = { timesteps: 400, pUncond: 0.1 };
 
-const dataDir = (ctx) => path.join(ctx.out, 'data', 'ddpm');
-
-/** The embedded MNIST-M as raw uint8 arrays (N x 28 x 28 x 3, labels), as scripts/export-raw-digits.js writes them. */
-async function prepare(ctx) {
-  const dir = dataDir(ctx);
-  if (fs.existsSync(path.join(dir, 'val_y.u8'))) return;
-  const core = toolsRequire('@dlcv/core');
-  fs.mkdirSync(dir, { recursive: true });
-  const digits = await core.ensureEmbeddedDigits('mnistm', {});
-  for (const split of ['train', 'val']) {
-    const ds = await core.openDigits(digits, split);
-    fs.writeFileSync(path.join(dir, `${split}_x.u8`), await ds.getPixelsBatch(Array.from({ length: ds.length }, (_, i) => i)));
-    fs.writeFileSync(path.join(dir, `${split}_y.u8`), Uint8Array.from(ds.labels));
-  }
-}
-
-/** Checks that the preset the project trains is the recipe the PyTorch side mirrors. */
-function checkPreset() {
-  const { presetConfig } = toolsRequire('@dlcv/ddpm');
-  const p = presetConfig('cpu');
-  const r = recipe();
-  const seen = {
+/** The ddpm package's cpu preset, read from the package, in the terms the PyTorch mirror takes. */
+function recipe() {
+  const p = toolsRequire('@dlcv/ddpm').presetConfig('cpu');
+  const r = {
+    preset: 'cpu',
     nFeat: p.unet.nFeat,
     steps: p.steps,
     batch: p.batchSize,
     lr: p.lr,
     emaDecay: p.emaDecay,
+    timesteps: p.scheduler.num_train_timesteps,
+    pUncond: p.pUncond,
     sampler: p.sampling.sampler,
     samplingSteps: p.sampling.steps,
     eta: p.sampling.eta,
     w: p.sampling.w,
   };
-  const differs = Object.entries(seen).filter(([k, v]) => r[k] !== v);
-  if (differs.length > 0)
-    throw new Error(`the ddpm cpu preset changed (${differs.map(([k, v]) => `${k} ${v}, mirror ${r[k]}`).join('; ')}): update tools/parity/ddpm.js and torch/ddpm_parity.py`);
+  const differs = Object.entries(MIRROR_BUILT_IN).filter(([k, v]) => r[k] !== v);
+  if (differs.length > 0 || r.sampler !== 'ddim')
+    throw new Error(
+      `the ddpm cpu preset (sampler ${r.sampler}${differs.map(([k]) => `, ${k} ${r[k]}`).join('')}) is not what torch/ddpm_parity.py mirrors (ddim, ${JSON.stringify(MIRROR_BUILT_IN)}): update the mirror`,
+    );
+  return r;
+}
+
+const dataDir = (ctx) => path.join(ctx.out, 'data', 'ddpm');
+
+/** The embedded MNIST-M as raw uint8 arrays, written by the ddpm package's scripts/export-raw-digits.js. */
+async function prepare(ctx) {
+  const dir = dataDir(ctx);
+  if (fs.existsSync(path.join(dir, 'val_y.u8'))) return;
+  const digits = await toolsRequire('@dlcv/core').ensureEmbeddedDigits('mnistm', {});
+  run(process.execPath, [path.join(REPO, 'packages/ddpm/scripts/export-raw-digits.js'), digits, dir]);
 }
 
 async function runSeed(ctx, side, seed) {
-  checkPreset();
   const r = recipe();
   const dir = path.join(ctx.out, 'ddpm', `${side}-seed${seed}-run`);
   const images = path.join(dir, 'images');
@@ -67,10 +67,9 @@ async function runSeed(ctx, side, seed) {
     run(process.execPath, [bin, 'train', '--preset', 'cpu', '--seed', String(seed), '--out', dir, '--save-every', '1000', '--resume']);
     run(process.execPath, [bin, 'sample', '--model', path.join(dir, 'model'), '--out', images, '--seed', String(seed)]);
   } else {
-    const script = path.join(__dirname, 'torch', 'ddpm_parity.py');
-    const args = ['-B', script, '--data', dataDir(ctx), '--out', images, '--seed', seed, '--n-feat', r.nFeat, '--steps', r.steps, '--batch', r.batch, '--lr', r.lr];
+    const args = ['--data', dataDir(ctx), '--out', images, '--seed', seed, '--n-feat', r.nFeat, '--steps', r.steps, '--batch', r.batch, '--lr', r.lr];
     args.push('--ema-decay', r.emaDecay, '--ddim-steps', r.samplingSteps, '--eta', r.eta, '--w', r.w, '--threads', ctx.threads);
-    detail = runJson(torchPython(), args.map(String), { env: torchEnv() });
+    detail = runTorchMirror('ddpm_parity.py', args);
   }
   const graded = await toolsRequire('@dlcv/eval').gradeDigits(images);
   return { metrics: { accuracy: graded.accuracy, strictAccuracy: graded.strict?.accuracy }, detail: { ...detail, images, perClass: graded.perClass.map((c) => c.accuracy) } };

@@ -12,7 +12,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { REPO, run, runJson, toolsRequire, torchEnv, torchPython } = require('./runner');
+const { REPO, run, runTorchMirror, toolsRequire } = require('./runner');
 
 const fixed = (digits) => (v) => v.toFixed(digits);
 const metrics = [
@@ -152,10 +152,9 @@ async function runSeed(ctx, side, seed) {
     run(process.execPath, [bin, 'generate', '--model', path.join(dir, 'model'), '--out', images, '--count', String(r.images), '--seed', String(seed)]);
     detectors = detectorSummary(path.join(dir, 'metrics.jsonl'), perEpoch, perEpoch * r.epochs);
   } else {
-    const script = path.join(__dirname, 'torch', 'gan_parity.py');
-    const args = ['-B', script, '--data', path.join(dataDir(ctx), 'train-x.f32'), '--out', images, '--seed', seed, '--epochs', r.epochs, '--batch', r.batch, '--width', r.width];
+    const args = ['--data', path.join(dataDir(ctx), 'train-x.f32'), '--out', images, '--seed', seed, '--epochs', r.epochs, '--batch', r.batch, '--width', r.width];
     args.push('--lr-d', r.lrD, '--lr-g', r.lrG, '--beta1', r.beta1, '--count', r.images, '--threads', ctx.threads);
-    const t = runJson(torchPython(), args.map(String), { env: torchEnv() });
+    const t = runTorchMirror('gan_parity.py', args);
     detectors = { dCollapseShare: t.dCollapseShare, modeCollapseStarts: t.modeCollapseStarts, lastEpochDiversity: t.lastEpochDiversity };
   }
   const measured = await imageMetrics(ctx, images);

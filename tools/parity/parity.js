@@ -50,7 +50,6 @@ async function main() {
   if (cacheDir) process.env.DLCV_CACHE_DIR = path.resolve(cacheDir);
   const ctx = {
     out: path.resolve(arg('out', 'runs/parity')),
-    cacheDir,
     width: positive('width', arg('width')),
     preset: arg('preset'),
     epochs: positive('epochs', arg('epochs')),

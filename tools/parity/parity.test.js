@@ -65,11 +65,11 @@ describe('result files', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('reuses a result of the same recipe only', () => {
+  it('reuses a result of the same recipe only', async () => {
     const file = resultFile(dir, 'dann', 'torch', 2);
     expect(path.relative(dir, file)).toBe(path.join('dann', 'torch-seed2.json'));
     expect(readResult(file, { epochs: 10 })).toBeUndefined();
-    writeResult(file, { seed: 2, recipe: { epochs: 10 }, metrics: { x: 1 } });
+    await writeResult(file, { seed: 2, recipe: { epochs: 10 }, metrics: { x: 1 } });
     expect(readResult(file, { epochs: 10 })).toMatchObject({ seed: 2, metrics: { x: 1 } });
     expect(readResult(file, { epochs: 5 })).toBeUndefined();
   });

@@ -32,12 +32,10 @@ function readResult(file, recipe) {
   return JSON.stringify(r.recipe) === JSON.stringify(recipe) ? r : undefined;
 }
 
-function writeResult(file, result) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n');
-  fs.renameSync(tmp, file);
-}
+const writeJson = (file, value) => toolsRequire('@dlcv/core').writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+
+/** Writes a seed's result, atomically (core's writeFileAtomic). */
+const writeResult = (file, result) => writeJson(file, result);
 
 /** Runs a command with the output shown live (stdio inherited) or captured; throws on failure. */
 function run(command, args, { capture = false, env } = {}) {
@@ -61,11 +59,16 @@ function runJson(command, args, options) {
   }
 }
 
-/** A python3 with torch (core's search: DLCV_PYTHON, python3, /usr/bin/python3), or an error saying where it looked. Run it with torchEnv(). */
-function torchPython() {
-  const { python, tried } = toolsRequire('@dlcv/core').findTorchPython();
+/**
+ * Runs torch/<script> (a PyTorch mirror) with a python3 that has torch (core's search:
+ * DLCV_PYTHON, python3, /usr/bin/python3) and core's malloc settings for PyTorch; returns the
+ * JSON of its last output line.
+ */
+function runTorchMirror(script, args) {
+  const core = toolsRequire('@dlcv/core');
+  const { python, tried } = core.findTorchPython();
   if (!python) throw new Error(`no python3 with torch (tried ${tried.join(', ')}; Debian: apt-get install python3-torch libopenblas0, or set DLCV_PYTHON)`);
-  return python;
+  return runJson(python, ['-B', path.join(__dirname, 'torch', script), ...args].map(String), { env: core.torchPythonEnv() });
 }
 
 /**
@@ -89,7 +92,7 @@ async function runParity(problem, ctx) {
         const started = Date.now();
         const made = await problem.runSeed(ctx, side, seed);
         r = { problem: problem.name, side, seed, recipe, seconds: Math.round((Date.now() - started) / 1000), ...made };
-        writeResult(file, r);
+        await writeResult(file, r);
       }
       if (r) results[side].push(r);
       else console.log(`parity ${problem.name}: no ${side} result for seed ${seed} with this recipe (${file})`);
@@ -98,19 +101,16 @@ async function runParity(problem, ctx) {
   return writeTable(problem, ctx, recipe, results);
 }
 
-function writeTable(problem, ctx, recipe, results) {
+async function writeTable(problem, ctx, recipe, results) {
   const { markdown, verdicts, missing } = parityTable(problem.metrics, results);
   const dir = path.join(ctx.out, problem.name);
-  fs.mkdirSync(dir, { recursive: true });
   const lines = [`recipe: ${JSON.stringify(recipe)}`, '', markdown];
   if (missing.length > 0) lines.push('', `not compared (a side has too few seeds): ${missing.join(', ')}`);
-  fs.writeFileSync(path.join(dir, 'parity.md'), lines.join('\n') + '\n');
+  await toolsRequire('@dlcv/core').writeFileAtomic(path.join(dir, 'parity.md'), lines.join('\n') + '\n');
   const seconds = (side) => results[side].map((r) => r.seconds);
-  fs.writeFileSync(path.join(dir, 'parity.json'), JSON.stringify({ recipe, verdicts, missing, seconds: { ours: seconds('ours'), torch: seconds('torch') } }, null, 2) + '\n');
+  await writeJson(path.join(dir, 'parity.json'), { recipe, verdicts, missing, seconds: { ours: seconds('ours'), torch: seconds('torch') } });
   console.log(lines.join('\n'));
   return { verdicts, missing };
 }
 
-const torchEnv = () => toolsRequire('@dlcv/core').torchPythonEnv();
-
-module.exports = { REPO, torchEnv, SIDES, toolsRequire, resultFile, readResult, writeResult, run, runJson, torchPython, runParity };
+module.exports = { REPO, toolsRequire, resultFile, readResult, writeResult, run, runTorchMirror, runParity };
