@@ -7,7 +7,9 @@
  *
  * Usage: node tools/parity/parity.js <problem> [--seeds 0,1,2] [--torch-seeds LIST] [--side both|ours|torch|none]
  *                                    [--out runs/parity] [--cache-dir DIR] [--epochs N] [--width N] [--preset NAME] [--threads 2]
+ *                                    [--cell ROW.SCENARIO]
  *   problem: dann (train-all's table), ddpm (the cpu preset), gan (a DCGAN on the 64x64 digits)
+ *   --cell: dann only: one cell of the table (e.g. dann.usps), trained alone, for more seeds on a row
  *   --cache-dir: the embedded data's cache (sets DLCV_CACHE_DIR for everything this runs)
  *   --epochs: dann's and gan's (ddpm runs its preset); --width, --preset: the DCGAN's ngf = ndf and
  *   optimizer preset (gan only; default 32 and report)
@@ -40,8 +42,10 @@ function positive(flag, text) {
 
 async function main() {
   const name = process.argv[2];
-  const problem = PROBLEMS[name];
-  if (!problem) throw new Error(`usage: parity.js <${Object.keys(PROBLEMS).join('|')}> [flags] (got ${name ?? 'nothing'})`);
+  if (!PROBLEMS[name]) throw new Error(`usage: parity.js <${Object.keys(PROBLEMS).join('|')}> [flags] (got ${name ?? 'nothing'})`);
+  const cell = arg('cell');
+  if (cell !== undefined && !PROBLEMS[name].cell) throw new Error(`--cell: only dann has cells (got ${name})`);
+  const problem = cell === undefined ? PROBLEMS[name] : PROBLEMS[name].cell(cell);
   const side = arg('side', 'both');
   const sides = { both: ['ours', 'torch'], ours: ['ours'], torch: ['torch'], none: [] }[side];
   if (!sides) throw new Error(`--side: expected both, ours, torch or none, got "${side}"`);
@@ -59,7 +63,7 @@ async function main() {
   };
   const { verdicts } = await runParity(problem, ctx);
   const outside = Object.entries(verdicts).filter(([, v]) => !v.within);
-  console.log(`parity ${name}: ${Object.keys(verdicts).length - outside.length} of ${Object.keys(verdicts).length} metrics within PyTorch's spread`);
+  console.log(`parity ${problem.name}: ${Object.keys(verdicts).length - outside.length} of ${Object.keys(verdicts).length} metrics within PyTorch's spread`);
 }
 
 main().catch((err) => {

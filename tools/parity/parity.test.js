@@ -6,6 +6,7 @@ const path = require('node:path');
 const { summarize, verdict, parityTable, percent } = require('./stats');
 const { readResult, writeResult, resultFile } = require('./runner');
 const { detectorSummary } = require('./gan');
+const dann = require('./dann');
 
 describe('summarize', () => {
   it('gives the mean, the sample standard deviation (n - 1) and the range', () => {
@@ -100,5 +101,22 @@ describe("the gan run's detector summary", () => {
     // 10 steps an epoch, 20 in all: D collapse active over steps 5-8 (4 of 20)
     expect(detectorSummary(file, 10, 20)).toEqual({ dCollapseShare: 0.2, modeCollapseStarts: 2, lastEpochDiversity: 0.5 });
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("dann's single cells", () => {
+  it('makes one cell of the table a problem of its own, with its own folder and recipe', () => {
+    const cell = dann.cell('dann.usps');
+    expect(cell.name).toBe('dann-dann.usps');
+    expect(cell.metrics.map((m) => m.key)).toEqual(['dann.usps']);
+    expect(cell.recipe({ epochs: 4 })).toEqual({ ...dann.recipe({ epochs: 4 }), cell: 'dann.usps' });
+    expect(dann.cell('upperBound.svhn').metrics.map((m) => m.label)).toEqual(['MNIST-M -> SVHN, target only']);
+  });
+
+  it('refuses a cell that no single train run fills', () => {
+    // AdaBN is not a train run, and MNIST-M is no scenario
+    expect(() => dann.cell('sourceBn.usps')).toThrow(/--cell: expected one of lowerBound\.svhn, .*upperBound\.usps, got "sourceBn\.usps"/);
+    expect(() => dann.cell('dann.mnistm')).toThrow(/got "dann\.mnistm"/);
+    expect(() => dann.cell('dann')).toThrow(/got "dann"/);
   });
 });

@@ -15,6 +15,8 @@ export const epochRecordSchema = z.object({
   epoch: z.number().int().min(1),
   step: z.number().int().min(1),
   heldOutAccuracy: z.number(),
+  /** With `trace`: each eval domain's val.csv accuracy at this epoch end (never used to choose the epoch). */
+  valAccuracy: z.partialRecord(z.enum(DOMAINS), z.number()).optional(),
 });
 export type EpochRecord = z.infer<typeof epochRecordSchema>;
 

@@ -25,6 +25,8 @@ export interface TrainAllOptions {
   data: DataLocation;
   /** The command line, recorded in the tables. */
   command: string;
+  /** Score each run's eval domains at every epoch end too (trainRun's `trace`). */
+  trace?: boolean;
   log?: (message: string) => void;
   quiet?: boolean;
 }
@@ -78,7 +80,7 @@ export async function trainAll(options: TrainAllOptions): Promise<{ results: Run
       results.push(done);
       continue;
     }
-    results.push(await trainRun({ spec, config, runDir, data, evalOn, resume: true, log, quiet: options.quiet }));
+    results.push(await trainRun({ spec, config, runDir, data, evalOn, resume: true, trace: options.trace, log, quiet: options.quiet }));
   }
   const sourceBn = await sourceWithTargetBn(path.join(out, runName({ labelled: SOURCE_DOMAIN })), config, data, log);
   const tables = buildTables(results, sourceBn);

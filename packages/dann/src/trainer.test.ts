@@ -91,6 +91,20 @@ describe('trainRun', () => {
     expect(await lines(dir)).toEqual(await lines(path.join(runs, 'dann-a')));
   });
 
+  it('traces the val accuracies per epoch without changing the run', async () => {
+    const result = await trainRun(dannRun('dann-trace', { trace: true }));
+    expect((await bestWeights(path.join(runs, 'dann-trace'))).equals(await bestWeights(path.join(runs, 'dann-a')))).toBe(true);
+    const plain = await readResult(path.join(runs, 'dann-a'));
+    expect(plain?.epochs.every((e) => e.valAccuracy === undefined)).toBe(true);
+    for (const e of result.epochs) expect(Object.keys(e.valAccuracy ?? {})).toEqual(['usps', 'mnistm']);
+    const withoutTrace = result.epochs.map((e) => ({ epoch: e.epoch, step: e.step, heldOutAccuracy: e.heldOutAccuracy }));
+    expect(withoutTrace).toEqual(plain?.epochs);
+    // the chosen epoch's trace is the final score: the same weights on the same val.csv
+    expect(result.epochs.find((e) => e.epoch === result.bestEpoch)?.valAccuracy).toEqual(result.accuracy);
+    const { records } = await readMetrics<{ epoch?: number; heldOutAccuracy?: number; valAccuracy?: Record<string, number> }>(path.join(runs, 'dann-trace', 'metrics.jsonl'));
+    expect(records.filter((r) => r.heldOutAccuracy !== undefined).map((r) => r.valAccuracy)).toEqual(result.epochs.map((e) => e.valAccuracy));
+  });
+
   it('refuses to resume with other settings, naming each one', async () => {
     await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ lr: 0.5 }) }))).rejects.toThrow(/made with other settings \(lr: 0\.01 -> 0\.5\)/);
     await expect(trainRun(dannRun('dann-a', { resume: true, config: tinyConfig({ seed: 4, net: { ...tinyConfig().net, hidden: 6 } }) }))).rejects.toThrow(

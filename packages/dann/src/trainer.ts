@@ -11,7 +11,8 @@
  *   checkpoints/   latest weights + Adam state (every `saveEvery` steps and each epoch end)
  *   best/          checkpoint of the epoch with the best held-out accuracy
  *   config.json    the run's settings
- *   metrics.jsonl  one line per step (losses, lambda) and per epoch (held-out accuracy)
+ *   metrics.jsonl  one line per step (losses, lambda) and per epoch (held-out accuracy; with
+ *                  `trace`, the eval domains' val.csv accuracies too, which choose nothing)
  *   loss.png       loss curves
  *   model/         the chosen epoch's network as a model folder (model-io.ts), once training ends
  *   result.json    written last: accuracies on the val.csv files asked for, chosen epoch
@@ -56,6 +57,12 @@ export interface TrainOptions {
   evalOn: Domain[];
   /** Continue from the run folder's latest checkpoint (a fresh start when there is none). */
   resume?: boolean;
+  /**
+   * Also score the `evalOn` val.csv files at each epoch end, into metrics.jsonl and result.json's
+   * epochs: how the target accuracy moves over training. The epoch is still chosen on held-out
+   * source images alone, and the trace draws nothing from the run's random streams.
+   */
+  trace?: boolean;
   /** Stop with a checkpoint once this many steps are done; resume later with `resume`. */
   stopAtStep?: number;
   log?: (message: string) => void;
@@ -180,11 +187,19 @@ async function trainStep(net: DannNet, optimizer: tf.Optimizer, b: Batch, lambda
 /** The losses a step logs and checks (the domain loss in dann mode only). */
 const stepLosses = (l: StepLosses): Record<string, number> => ({ classLoss: l.classLoss, ...(l.domainLoss !== undefined ? { domainLoss: l.domainLoss } : {}) });
 
-/** Held-out accuracy at an epoch end; the best epoch's weights go to best/. */
-async function endEpoch(net: DannNet, run: TrainingRun<RunState>, config: TrainConfig, state: RunState, heldOut: ImageDataset): Promise<number> {
+/**
+ * Held-out accuracy at an epoch end (and the val.csv accuracies of `traced`); the best epoch's
+ * weights go to best/.
+ */
+async function endEpoch(net: DannNet, run: TrainingRun<RunState>, config: TrainConfig, state: RunState, heldOut: ImageDataset, traced: RunData['evalSets']): Promise<number> {
   const held = await accuracy(net, heldOut);
-  state.epochs.push({ epoch: state.epoch, step: state.step, heldOutAccuracy: held });
-  await run.metrics.append({ step: state.step, epoch: state.epoch, heldOutAccuracy: held });
+  const record: RunState['epochs'][number] = { epoch: state.epoch, step: state.step, heldOutAccuracy: held };
+  if (traced.length > 0) {
+    record.valAccuracy = {};
+    for (const { domain, ds } of traced) record.valAccuracy[domain] = await accuracy(net, ds);
+  }
+  state.epochs.push(record);
+  await run.metrics.append({ step: state.step, epoch: state.epoch, heldOutAccuracy: held, ...(record.valAccuracy ? { valAccuracy: record.valAccuracy } : {}) });
   if (held > state.bestHeldOut) {
     state.bestHeldOut = held;
     state.bestEpoch = state.epoch;
@@ -314,9 +329,10 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
         // evaluate: held-out accuracy at each epoch end, the best epoch's weights kept
         const epochEnd = step % stepsPerEpoch === 0;
         if (epochEnd) {
-          const held = await endEpoch(net, run, config, state, d.heldOut);
+          const held = await endEpoch(net, run, config, state, d.heldOut, options.trace === true ? d.evalSets : []);
+          const traced = Object.entries(state.epochs[state.epochs.length - 1]?.valAccuracy ?? {}).map(([domain, acc]) => `, ${domain} val ${(acc * 100).toFixed(2)}%`);
           log(
-            `${name} epoch ${state.epoch}/${config.epochs}: held-out ${spec.labelled} accuracy ${(held * 100).toFixed(2)}% (best ${(state.bestHeldOut * 100).toFixed(2)}% at epoch ${state.bestEpoch})`,
+            `${name} epoch ${state.epoch}/${config.epochs}: held-out ${spec.labelled} accuracy ${(held * 100).toFixed(2)}% (best ${(state.bestHeldOut * 100).toFixed(2)}% at epoch ${state.bestEpoch})${traced.join('')}`,
           );
           clock = Date.now();
         }

@@ -17,11 +17,16 @@ own random draws in place of the package's PCG32 streams:
     replaced by their average over one pass of the target's train images in training mode
     (floor(n / batch) batches, dropout on, no label read; AdaBN), scored on the target's val set.
 
+With --only MODE:SCENARIO (source|dann|target, svhn|usps) the script trains that one run (the
+package's `dlcv-dann train --mode MODE --scenario SCENARIO`) and prints its accuracy on the
+scenario's val set, the chosen epoch, and per epoch the held-out accuracy and, as a trace that
+selects nothing, the scenario's val accuracy.
+
 Input: the float32 arrays `tools/parity/parity.js dann` exports (the images exactly as the
 package feeds them: grayscale, 28x28, in [-1, 1]). Output: one JSON line with the report table's
 rows (the package's `table.json` shape) and the chosen epochs.
 
-usage: python3 dann_parity.py --data DIR --seed N [--epochs 10] [--batch 256] [--lr 1e-3] [--threads 2]
+usage: python3 dann_parity.py --data DIR --seed N [--epochs 10] [--batch 256] [--lr 1e-3] [--threads 2] [--only MODE:SCENARIO]
 """
 import argparse
 import copy
@@ -103,8 +108,12 @@ class TargetStream:
         return torch.cat(out)
 
 
-def train_run(data, labelled, unlabelled, evals, args):
-    """One run of the package's trainer; returns (accuracies on the eval domains, best epoch, net)."""
+def train_run(data, labelled, unlabelled, evals, args, trace=None):
+    """One run of the package's trainer; returns (accuracies on the eval domains, best epoch, net).
+
+    `trace`: a list that gets, per epoch, the held-out accuracy and the accuracy on the first
+    eval domain's val set (not used for selection).
+    """
     gen = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
     net = Net()
@@ -138,6 +147,8 @@ def train_run(data, labelled, unlabelled, evals, args):
             opt.step()
             step += 1
         held = accuracy(net, xh, yh)
+        if trace is not None:
+            trace.append({'epoch': epoch, 'heldOutAccuracy': held, 'valAccuracy': accuracy(net, *data[(evals[0], 'val')])})
         if held > best:
             best, best_epoch, best_state = held, epoch, net.state()
     net.load(best_state)
@@ -167,10 +178,21 @@ def main():
     ap.add_argument('--batch', type=int, default=256)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--only', help='MODE:SCENARIO: train that one run')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     started = time.time()
     data = {(d, s): load(args.data, d, s) for d in DOMAINS for s in ('train', 'val')}
+    if args.only:
+        mode, _, scenario = args.only.partition(':')
+        labelled = {'source': 'mnistm', 'dann': 'mnistm', 'target': scenario}.get(mode)
+        if labelled is None or scenario not in SCENARIOS:
+            raise SystemExit(f'--only: expected MODE:SCENARIO with MODE source|dann|target and SCENARIO {"|".join(SCENARIOS)}, got {args.only}')
+        trace = []
+        acc, best_epoch, _ = train_run(data, labelled, scenario if mode == 'dann' else None, (scenario,), args, trace)
+        print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'accuracy': acc, 'bestEpoch': best_epoch,
+                          'epochs': trace, 'seconds': round(time.time() - started, 1)}))
+        return
     only, best_epochs = {}, {}
     source_net = None
     for d in DOMAINS:

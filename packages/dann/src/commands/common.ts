@@ -30,6 +30,10 @@ export const TRAIN_FLAGS = {
   'save-every': flag.int({ help: 'checkpoint every this many steps (and at each epoch end)', default: DEFAULT_CONFIG.saveEvery, min: 1, metavar: 'STEPS' }),
 };
 
+export const TRACE_FLAG = {
+  trace: flag.bool({ help: "also score the val.csv files at each epoch end (metrics.jsonl, result.json's epochs); the epoch is still chosen on held-out source images" }),
+};
+
 interface DataFlags {
   data: string | undefined;
   'cache-dir': string | undefined;

@@ -3,7 +3,7 @@ import { defineCommand, flag } from '@dlcv/core';
 import { MODES, runName, specFor } from '../config';
 import { SCENARIOS, SOURCE_DOMAIN } from '../data';
 import { trainRun } from '../trainer';
-import { dataLocation, runsDir, TRAIN_FLAGS, trainConfig } from './common';
+import { dataLocation, runsDir, TRACE_FLAG, TRAIN_FLAGS, trainConfig } from './common';
 
 export const trainCommand = defineCommand({
   name: 'train',
@@ -12,6 +12,7 @@ export const trainCommand = defineCommand({
     scenario: flag.required(flag.choice(SCENARIOS, { help: 'the target domain' })),
     mode: flag.required(flag.choice(MODES, { help: 'what the run trains on: source only, DANN, or target only' })),
     ...TRAIN_FLAGS,
+    ...TRACE_FLAG,
     resume: flag.bool({ help: 'continue the run from its latest checkpoint (a fresh start when there is none)' }),
     'stop-at': flag.int({ help: 'stop after this step with a checkpoint (resume later)', min: 1, metavar: 'STEP' }),
   },
@@ -20,7 +21,16 @@ export const trainCommand = defineCommand({
     const spec = specFor(scenario, mode);
     const runDir = path.join(runsDir(flags), runName(spec));
     const evalOn = [...new Set([scenario, SOURCE_DOMAIN])];
-    const outcome = await trainRun({ spec, config: trainConfig(flags), runDir, data: dataLocation(flags), evalOn, resume: flags.resume, stopAtStep: flags['stop-at'] });
+    const outcome = await trainRun({
+      spec,
+      config: trainConfig(flags),
+      runDir,
+      data: dataLocation(flags),
+      evalOn,
+      resume: flags.resume,
+      trace: flags.trace,
+      stopAtStep: flags['stop-at'],
+    });
     if ('stopped' in outcome) {
       console.log(`run folder: ${runDir}`);
       return;
