@@ -66,29 +66,24 @@ async function prepare(ctx) {
   fs.writeFileSync(done, JSON.stringify({ source: "the dann package's openDomain, scaled to [-1, 1]", counts }, null, 2) + '\n');
 }
 
+/** The training flags both sides take from the recipe. */
+const recipeFlags = (r, seed) => ['--epochs', r.epochs, '--batch', r.batch, '--lr', r.lr, '--seed', seed];
+
+/** The package's CLI with these arguments. */
+const dlcvDann = (args) => run(process.execPath, [path.join(REPO, 'packages/dann/bin/dlcv-dann.js'), ...args.map(String)]);
+
+/** The PyTorch mirror on the exported data, with these extra arguments. */
+const mirror = (ctx, seed, extra = []) =>
+  runTorchMirror('dann_parity.py', ['--data', path.join(ctx.out, 'data', 'dann'), ...recipeFlags(recipe(ctx), seed), '--threads', ctx.threads, ...extra]);
+
 async function runSeed(ctx, side, seed) {
-  const r = recipe(ctx);
   if (side === 'ours') {
     const dir = path.join(ctx.out, 'dann', `ours-seed${seed}-runs`);
-    const args = ['train-all', '--out', dir, '--epochs', r.epochs, '--batch', r.batch, '--lr', r.lr, '--seed', seed, '--save-every', 1000];
-    run(process.execPath, [path.join(REPO, 'packages/dann/bin/dlcv-dann.js'), ...args.map(String)]);
+    dlcvDann(['train-all', '--out', dir, ...recipeFlags(recipe(ctx), seed), '--save-every', 1000]);
     const t = JSON.parse(fs.readFileSync(path.join(dir, 'table.json'), 'utf8'));
     return { metrics: flatten(t.table), detail: { bestEpoch: t.bestEpoch, matrix: t.matrix, runs: dir } };
   }
-  const t = runTorchMirror('dann_parity.py', [
-    '--data',
-    path.join(ctx.out, 'data', 'dann'),
-    '--seed',
-    seed,
-    '--epochs',
-    r.epochs,
-    '--batch',
-    r.batch,
-    '--lr',
-    r.lr,
-    '--threads',
-    ctx.threads,
-  ]);
+  const t = mirror(ctx, seed);
   return { metrics: flatten(t.table), detail: { bestEpoch: t.bestEpoch, matrix: t.matrix, torch: t.torch, threads: t.threads } };
 }
 
@@ -111,32 +106,15 @@ function cell(key) {
     recipe: (ctx) => ({ ...recipe(ctx), cell: key }),
     prepare,
     async runSeed(ctx, side, seed) {
-      const r = recipe(ctx);
       if (side === 'ours') {
         const dir = path.join(ctx.out, `dann-${key}`, `ours-seed${seed}-runs`);
-        const args = ['train', '--scenario', scenario, '--mode', mode, '--out', dir, '--epochs', r.epochs, '--batch', r.batch, '--lr', r.lr, '--seed', seed, '--save-every', 1000, '--trace'];
-        run(process.execPath, [path.join(REPO, 'packages/dann/bin/dlcv-dann.js'), ...args.map(String)]);
+        dlcvDann(['train', '--scenario', scenario, '--mode', mode, '--out', dir, ...recipeFlags(recipe(ctx), seed), '--save-every', 1000, '--trace']);
         const runDir = fs.readdirSync(dir).find((d) => fs.existsSync(path.join(dir, d, 'result.json')));
         if (!runDir) throw new Error(`${dir}: no run folder with a result.json`);
         const result = JSON.parse(fs.readFileSync(path.join(dir, runDir, 'result.json'), 'utf8'));
         return { metrics: { [key]: result.accuracy[scenario] }, detail: { bestEpoch: result.bestEpoch, epochs: result.epochs, runs: dir } };
       }
-      const t = runTorchMirror('dann_parity.py', [
-        '--data',
-        path.join(ctx.out, 'data', 'dann'),
-        '--seed',
-        seed,
-        '--epochs',
-        r.epochs,
-        '--batch',
-        r.batch,
-        '--lr',
-        r.lr,
-        '--threads',
-        ctx.threads,
-        '--only',
-        `${mode}:${scenario}`,
-      ]);
+      const t = mirror(ctx, seed, ['--only', `${mode}:${scenario}`]);
       return { metrics: { [key]: t.accuracy[scenario] }, detail: { bestEpoch: t.bestEpoch, epochs: t.epochs, torch: t.torch, threads: t.threads } };
     },
   };
