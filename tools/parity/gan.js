@@ -75,8 +75,11 @@ function detectorSummary(file, perEpoch, total) {
     if (dActive) dSteps++;
   }
   for (const l of lines) if (l.event === 'mode-collapse' && l.started) modeStarts++;
-  const last = lines.filter((l) => l.diversity !== undefined && l.step > total - perEpoch).map((l) => l.diversity);
-  return { dCollapseShare: dSteps / total, modeCollapseStarts: modeStarts, lastEpochDiversity: last.reduce((a, b) => a + b, 0) / last.length };
+  // the last epoch's diversity checks; the last check when that epoch had none; none in runs under 50 steps
+  const checks = lines.filter((l) => l.diversity !== undefined).map((l) => ({ step: l.step, ratio: l.diversity }));
+  const inLastEpoch = checks.filter((c) => c.step > total - perEpoch);
+  const last = (inLastEpoch.length > 0 ? inLastEpoch : checks.slice(-1)).map((c) => c.ratio);
+  return { dCollapseShare: dSteps / total, modeCollapseStarts: modeStarts, lastEpochDiversity: last.length > 0 ? last.reduce((a, b) => a + b, 0) / last.length : null };
 }
 
 /** FD, KID and the class histogram of a folder of generated images. */

@@ -100,6 +100,17 @@ describe("the gan run's detector summary", () => {
     fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     // 10 steps an epoch, 20 in all: D collapse active over steps 5-8 (4 of 20)
     expect(detectorSummary(file, 10, 20)).toEqual({ dCollapseShare: 0.2, modeCollapseStarts: 2, lastEpochDiversity: 0.5 });
+    // 24 steps of 3 an epoch: no check in the last epoch (steps 22-24), so the last one (step 20)
+    expect(detectorSummary(file, 3, 24).lastEpochDiversity).toBe(0.75);
+    const unchecked = path.join(dir, 'unchecked.jsonl');
+    fs.writeFileSync(
+      unchecked,
+      lines
+        .filter((l) => l.diversity === undefined)
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n',
+    );
+    expect(detectorSummary(unchecked, 10, 20).lastEpochDiversity).toBeNull();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

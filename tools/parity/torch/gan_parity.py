@@ -84,13 +84,14 @@ def train(args, images):
     ones, zeros = torch.ones(args.batch), torch.zeros(args.batch)
     per_epoch = len(images) // args.batch
     total = per_epoch * args.epochs
-    losses_d, losses_g, last_epoch = [], [], {'d': [], 'g': []}
+    losses_d, losses_g = [], []
     active = {'discriminator-collapse': False, 'mode-collapse': False}
     starts = {k: 0 for k in active}
     active_steps = {k: 0 for k in active}
     diversity = []
-    step = 0
+    step, started = 0, time.time()
     for epoch in range(args.epochs):
+        epoch_d, epoch_g = [], []
         order = torch.randperm(len(images), generator=gen)
         for k in range(per_epoch):
             real = images[order[k * args.batch:(k + 1) * args.batch]]
@@ -109,9 +110,8 @@ def train(args, images):
             if not (np.isfinite(ld) and np.isfinite(lg)):
                 raise SystemExit(f'NaN loss at step {step}')
             losses_d, losses_g = (losses_d + [ld])[-WINDOW:], (losses_g + [lg])[-WINDOW:]
-            if epoch == args.epochs - 1:
-                last_epoch['d'].append(ld)
-                last_epoch['g'].append(lg)
+            epoch_d.append(ld)
+            epoch_g.append(lg)
             if len(losses_d) == WINDOW:
                 now = statistics.median(losses_d) < D_FLOOR and statistics.median(losses_g) > G_CEIL
                 starts['discriminator-collapse'] += int(now and not active['discriminator-collapse'])
@@ -126,12 +126,15 @@ def train(args, images):
                     active['mode-collapse'] = now
             for kind, on in active.items():
                 active_steps[kind] += int(on)
-    last = [r for s, r in diversity if s > total - per_epoch] or [diversity[-1][1]]
+        print(f'epoch {epoch + 1}/{args.epochs}: median D loss {statistics.median(epoch_d):.3f}, G loss {statistics.median(epoch_g):.3f}, '
+              f'{time.time() - started:.0f} s', file=sys.stderr, flush=True)
+    # the last epoch's checks; the last check when that epoch had none; none in runs under 50 steps
+    last = [r for s, r in diversity if s > total - per_epoch] or [r for _, r in diversity[-1:]]
     summary = {
         'dCollapseStarts': starts['discriminator-collapse'], 'modeCollapseStarts': starts['mode-collapse'],
         'dCollapseShare': active_steps['discriminator-collapse'] / total,
-        'lastEpochDiversity': sum(last) / len(last),
-        'lastEpochLossD': statistics.median(last_epoch['d']), 'lastEpochLossG': statistics.median(last_epoch['g']),
+        'lastEpochDiversity': sum(last) / len(last) if last else None,
+        'lastEpochLossD': statistics.median(epoch_d), 'lastEpochLossG': statistics.median(epoch_g),
         'steps': total,
     }
     return g, gen, summary
