@@ -116,6 +116,18 @@ async function imageMetrics(ctx, folder) {
   };
 }
 
+/** The first 64 images of a folder (by name) as an 8x8 grid PNG, the same for both sides. */
+async function writeFirstGrid(folder, file) {
+  const core = toolsRequire('@dlcv/core');
+  const names = fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .slice(0, 64);
+  const tiles = await Promise.all(names.map((f) => core.readImage(path.join(folder, f), { channels: 3 })));
+  await core.writeGrid(file, tiles, { cols: 8 });
+}
+
 async function runSeed(ctx, side, seed) {
   const r = recipe(ctx);
   const dir = path.join(ctx.out, 'gan', `${side}-seed${seed}-run`);
@@ -161,7 +173,9 @@ async function runSeed(ctx, side, seed) {
     detectors = { dCollapseShare: t.dCollapseShare, modeCollapseStarts: t.modeCollapseStarts, lastEpochDiversity: t.lastEpochDiversity };
   }
   const measured = await imageMetrics(ctx, images);
-  return { metrics: { ...measured.metrics, ...detectors }, detail: { histogram: measured.histogram, images } };
+  const grid = path.join(dir, 'grid.png');
+  await writeFirstGrid(images, grid);
+  return { metrics: { ...measured.metrics, ...detectors }, detail: { histogram: measured.histogram, images, grid } };
 }
 
-module.exports = { name: 'gan', metrics, recipe, prepare, runSeed, detectorSummary, imageMetrics };
+module.exports = { name: 'gan', metrics, recipe, prepare, runSeed, detectorSummary, imageMetrics, writeFirstGrid };
