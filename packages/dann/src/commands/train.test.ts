@@ -29,7 +29,7 @@ describe('train command flags', () => {
   });
 
   it('knows the flag names shared with the other packages, not the old ones', async () => {
-    expect(trainCommand.usage).toMatch(/\[--data DIR\] \[--cache-dir DIR\] \[--out DIR\] .*\[--save-every STEPS\] \[--resume\] \[--stop-at STEP\]/);
+    expect(trainCommand.usage).toMatch(/\[--data DIR\] \[--cache-dir DIR\] \[--out DIR\] .*\[--save-every STEPS\] \[--trace\] \[--resume\] \[--stop-at STEP\]/);
     await expect(invoke(['--scenario', 'usps', '--mode', 'dann', '--data-root', '/x'])).rejects.toThrow(/Unknown option '--data-root'/);
     await expect(invoke(['--scenario', 'usps', '--mode', 'dann', '--checkpoint-every', '5'])).rejects.toThrow(/Unknown option '--checkpoint-every'/);
   });
