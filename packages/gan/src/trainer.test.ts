@@ -125,6 +125,9 @@ describe('a training run', () => {
     }
     const gif = await fs.readFile(path.join(dirs.whole, 'progress.gif'));
     expect(gif.subarray(0, 6).toString('latin1')).toBe('GIF89a');
+    // one frame per epoch: each starts with a graphic control extension (21 f9 04)
+    const frames = gif.toString('latin1').split('\x21\xf9\x04').length - 1;
+    expect(frames).toBe(2);
     const plot = await readImage(path.join(dirs.whole, 'loss.png'));
     expect(plot.width).toBeGreaterThan(100);
     expect(await latestName(dirs.whole)).toBe('step-00000004');

@@ -11,7 +11,8 @@
  *   metrics.jsonl            one line per step (losses, D outputs), plus checks and warnings
  *   loss.png                 D and G loss curves
  *   samples/epoch-001.png    64 images from the same fixed noise after every epoch
- *   progress.gif             those grids as an animation
+ *   progress.gif             those grids as an animation, written when the run ends or stops
+ *                            (--stop-at, --stop-on-failure): a frame takes seconds to encode
  *   checkpoints/             core's atomic checkpoints (resume with --resume)
  *   config.json              the run's settings
  *   model/                   G and its precise BatchNorm statistics as of the newest epoch-end
@@ -253,7 +254,7 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
       const epochEnd = step % per === 0;
       const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
       if (step % config.saveEvery === 0 || epochEnd || step === stopAt || run.stopSignal) await saver.save(state, detector, epochEnd);
-      if (epochEnd) await epochPictures(runDir, gan.g, fixedNoise, step / per, config);
+      if (epochEnd) await epochGrid(runDir, gan.g, fixedNoise, step / per, config);
       // interrupted: stop here, this step checkpointed (unless a failure holds checkpoints back)
       if (run.stopSignal) throw run.interrupted(step, saver.lastGood ?? 'none yet');
     }
@@ -265,20 +266,30 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
     await batches.close((b) => b.x.dispose());
   }
   await writeLossPlot(runDir, LOSS_PLOT);
+  await writeProgressGif(runDir);
   if (stoppedBy === 'failure') warn(`stopped at step ${step} on ${detector.failing.join(' and ')} (--stop-on-failure); last good checkpoint: ${saver.lastGood ?? 'none'}`);
   return { step, stoppedBy, events, lastCheckpoint: saver.lastGood };
 }
 
 /**
- * The fixed-noise grid of this epoch (sampled as `generate` does, with precise BatchNorm
- * statistics; the training state is left as it was), then the GIF of every epoch's grid so far.
+ * The fixed-noise grid of this epoch, sampled as `generate` does (precise BatchNorm statistics;
+ * the training state is left as it was).
  */
-async function epochPictures(runDir: string, g: tf.LayersModel, fixedNoise: tf.Tensor4D, epoch: number, config: TrainConfig): Promise<void> {
-  const dir = path.join(runDir, 'samples');
+async function epochGrid(runDir: string, g: tf.LayersModel, fixedNoise: tf.Tensor4D, epoch: number, config: TrainConfig): Promise<void> {
   const images = await withStats(g, { nz: config.gan.nz, calibration: config.calibration }, () => generatorImages(g, fixedNoise));
-  await writeGrid(path.join(dir, `epoch-${String(epoch).padStart(3, '0')}.png`), images, { cols: 8 });
-  // Frames are read back from disk, so a resumed run's GIF still starts at epoch 1.
-  const names = (await fs.readdir(dir)).filter((n) => /^epoch-\d+\.png$/.test(n)).sort();
+  await writeGrid(path.join(runDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`), images, { cols: 8 });
+}
+
+/**
+ * progress.gif from every epoch grid in samples/. Frames are read back from disk, so a resumed
+ * run's GIF still starts at epoch 1. Written once when the run ends: each frame's palette takes
+ * ~5 s to compute at 530x530, and rewriting the GIF at every epoch end had cost a 20-epoch run
+ * 210 frame encodings.
+ */
+async function writeProgressGif(runDir: string): Promise<void> {
+  const dir = path.join(runDir, 'samples');
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^epoch-\d+\.png$/.test(n)).sort();
+  if (names.length === 0) return;
   const frames = await Promise.all(names.map((n) => readImage(path.join(dir, n))));
   await writeGif(path.join(runDir, 'progress.gif'), frames, { delayMs: 300, lastDelayMs: 2000, palette: 'frame' });
 }
