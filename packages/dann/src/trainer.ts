@@ -39,7 +39,7 @@ import { accuracy } from './evaluate';
 import { grlLambda } from './grl';
 import { DannNet } from './model';
 import { MODEL_DIR, saveDannModel } from './model-io';
-import { epochRecordSchema, writeResult, type RunResult } from './result';
+import { epochRecordSchema, writeResult, type EpochRecord, type RunResult } from './result';
 import { dannStep, labelledStep, makeOptimizer, type StepLosses } from './step';
 
 // Rng streams, one per use, so that no two uses ever share draws.
@@ -188,12 +188,12 @@ async function trainStep(net: DannNet, optimizer: tf.Optimizer, b: Batch, lambda
 const stepLosses = (l: StepLosses): Record<string, number> => ({ classLoss: l.classLoss, ...(l.domainLoss !== undefined ? { domainLoss: l.domainLoss } : {}) });
 
 /**
- * Held-out accuracy at an epoch end (and the val.csv accuracies of `traced`); the best epoch's
- * weights go to best/.
+ * The epoch's record: held-out accuracy (and the val.csv accuracies of `traced`); the best
+ * epoch's weights go to best/.
  */
-async function endEpoch(net: DannNet, run: TrainingRun<RunState>, config: TrainConfig, state: RunState, heldOut: ImageDataset, traced: RunData['evalSets']): Promise<number> {
+async function endEpoch(net: DannNet, run: TrainingRun<RunState>, config: TrainConfig, state: RunState, heldOut: ImageDataset, traced: RunData['evalSets']): Promise<EpochRecord> {
   const held = await accuracy(net, heldOut);
-  const record: RunState['epochs'][number] = { epoch: state.epoch, step: state.step, heldOutAccuracy: held };
+  const record: EpochRecord = { epoch: state.epoch, step: state.step, heldOutAccuracy: held };
   if (traced.length > 0) {
     record.valAccuracy = {};
     for (const { domain, ds } of traced) record.valAccuracy[domain] = await accuracy(net, ds);
@@ -205,7 +205,7 @@ async function endEpoch(net: DannNet, run: TrainingRun<RunState>, config: TrainC
     state.bestEpoch = state.epoch;
     await saveCheckpoint(path.join(run.runDir, 'best'), { models: { net: net.allVariables() }, config, state }, { keep: 1 });
   }
-  return held;
+  return record;
 }
 
 /** The loss curves of a run (loss.png, and the report's chart). */
@@ -329,10 +329,10 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
         // evaluate: held-out accuracy at each epoch end, the best epoch's weights kept
         const epochEnd = step % stepsPerEpoch === 0;
         if (epochEnd) {
-          const held = await endEpoch(net, run, config, state, d.heldOut, options.trace === true ? d.evalSets : []);
-          const traced = Object.entries(state.epochs[state.epochs.length - 1]?.valAccuracy ?? {}).map(([domain, acc]) => `, ${domain} val ${(acc * 100).toFixed(2)}%`);
+          const record = await endEpoch(net, run, config, state, d.heldOut, options.trace === true ? d.evalSets : []);
+          const traced = Object.entries(record.valAccuracy ?? {}).map(([domain, acc]) => `, ${domain} val ${(acc * 100).toFixed(2)}%`);
           log(
-            `${name} epoch ${state.epoch}/${config.epochs}: held-out ${spec.labelled} accuracy ${(held * 100).toFixed(2)}% (best ${(state.bestHeldOut * 100).toFixed(2)}% at epoch ${state.bestEpoch})${traced.join('')}`,
+            `${name} epoch ${state.epoch}/${config.epochs}: held-out ${spec.labelled} accuracy ${(record.heldOutAccuracy * 100).toFixed(2)}% (best ${(state.bestHeldOut * 100).toFixed(2)}% at epoch ${state.bestEpoch})${traced.join('')}`,
           );
           clock = Date.now();
         }

@@ -281,14 +281,17 @@ async function epochGrid(runDir: string, g: tf.LayersModel, fixedNoise: tf.Tenso
 }
 
 /**
- * progress.gif from every epoch grid in samples/. Frames are read back from disk, so a resumed
- * run's GIF still starts at epoch 1. Written once when the run ends: each frame's palette takes
- * ~5 s to compute at 530x530, and rewriting the GIF at every epoch end had cost a 20-epoch run
- * 210 frame encodings.
+ * progress.gif from every epoch grid in samples/ (none before the first epoch end). Frames are
+ * read back from disk, so a resumed run's GIF still starts at epoch 1. Called once, when the run
+ * ends: each frame's palette takes ~5 s to compute at 530x530.
  */
 async function writeProgressGif(runDir: string): Promise<void> {
   const dir = path.join(runDir, 'samples');
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^epoch-\d+\.png$/.test(n)).sort();
+  const listed = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  const names = listed.filter((n) => /^epoch-\d+\.png$/.test(n)).sort();
   if (names.length === 0) return;
   const frames = await Promise.all(names.map((n) => readImage(path.join(dir, n))));
   await writeGif(path.join(runDir, 'progress.gif'), frames, { delayMs: 300, lastDelayMs: 2000, palette: 'frame' });
