@@ -128,6 +128,41 @@ async function writeFirstGrid(folder, file) {
   await core.writeGrid(file, tiles, { cols: 8 });
 }
 
+/** Images of each seed in seeds.png. */
+const SEED_ROW = 8;
+
+/**
+ * `<out>/gan/seeds.png`: a row per seed (the project's, then PyTorch's) of its first 8 images,
+ * to compare the two sides by eye. A seed whose images folder is gone is left out and named.
+ */
+async function writeSeedRows(ctx, results) {
+  const core = toolsRequire('@dlcv/core');
+  const tiles = [];
+  const rows = [];
+  for (const side of ['ours', 'torch']) {
+    for (const r of results[side]) {
+      const folder = r.detail?.images;
+      if (!folder || !fs.existsSync(folder)) {
+        console.log(`parity gan: seeds.png leaves out ${side} seed ${r.seed} (its images folder ${folder ?? '(none recorded)'} is gone)`);
+        continue;
+      }
+      const names = fs
+        .readdirSync(folder)
+        .filter((f) => f.endsWith('.png'))
+        .sort()
+        .slice(0, SEED_ROW);
+      if (names.length < SEED_ROW) throw new Error(`${folder}: ${names.length} images, seeds.png takes the first ${SEED_ROW}`);
+      tiles.push(...(await Promise.all(names.map((f) => core.readImage(path.join(folder, f), { channels: 3 })))));
+      rows.push(`${side} ${r.seed}`);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  const file = path.join(ctx.out, 'gan', 'seeds.png');
+  await core.writeGrid(file, tiles, { cols: SEED_ROW });
+  console.log(`parity gan: ${file}: rows top to bottom: ${rows.join(', ')}`);
+  return { file, rows };
+}
+
 async function runSeed(ctx, side, seed) {
   const r = recipe(ctx);
   const dir = path.join(ctx.out, 'gan', `${side}-seed${seed}-run`);
@@ -178,4 +213,4 @@ async function runSeed(ctx, side, seed) {
   return { metrics: { ...measured.metrics, ...detectors }, detail: { histogram: measured.histogram, images, grid } };
 }
 
-module.exports = { name: 'gan', metrics, recipe, prepare, runSeed, detectorSummary, imageMetrics, writeFirstGrid };
+module.exports = { name: 'gan', metrics, recipe, prepare, runSeed, afterSeeds: writeSeedRows, writeSeedRows, detectorSummary, imageMetrics, writeFirstGrid };

@@ -5,7 +5,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { summarize, verdict, parityTable, percent } = require('./stats');
 const { readResult, writeResult, resultFile } = require('./runner');
-const { detectorSummary } = require('./gan');
+const { detectorSummary, writeSeedRows } = require('./gan');
 const dann = require('./dann');
 
 describe('summarize', () => {
@@ -111,6 +111,51 @@ describe("the gan run's detector summary", () => {
         .join('\n') + '\n',
     );
     expect(detectorSummary(unchecked, 10, 20).lastEpochDiversity).toBeNull();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the gan check's seeds.png", () => {
+  it("lays each seed's first 8 images (by name) on a row, the project's seeds first, and leaves out a seed whose images are gone", async () => {
+    const core = require('@dlcv/core');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-seeds-'));
+    // seed folders of 9 solid 4x4 images; image i of a folder has red = 10 * i + the folder's offset
+    const folder = async (name, offset) => {
+      const f = path.join(dir, name);
+      fs.mkdirSync(f);
+      for (let i = 8; i >= 0; i--) {
+        const data = new Uint8Array(4 * 4 * 3);
+        for (let p = 0; p < 16; p++) data.set([10 * i + offset, 7, 9], 3 * p);
+        await core.writePng(path.join(f, `${String(i).padStart(3, '0')}.png`), { width: 4, height: 4, channels: 3, data });
+      }
+      return f;
+    };
+    const results = {
+      torch: [{ seed: 0, detail: { images: await folder('t0', 1) } }],
+      ours: [
+        { seed: 0, detail: { images: await folder('o0', 2) } },
+        { seed: 1, detail: { images: path.join(dir, 'gone') } },
+      ],
+    };
+    const logged = [];
+    const log = console.log;
+    console.log = (l) => logged.push(l);
+    let made;
+    try {
+      made = await writeSeedRows({ out: dir }, results);
+    } finally {
+      console.log = log;
+    }
+    expect(made.rows).toEqual(['ours 0', 'torch 0']);
+    expect(logged[0]).toMatch(/leaves out ours seed 1 \(its images folder .*gone is gone\)/);
+    const png = await core.readImage(made.file, { channels: 3 });
+    // 8 tiles of 4 px and 9 paddings of 2 px across; 2 rows down
+    expect([png.width, png.height]).toEqual([8 * 4 + 9 * 2, 2 * 4 + 3 * 2]);
+    const red = (x, y) => png.data[3 * (y * png.width + x)];
+    // tile (row r, col c) starts at 2 + 6c, 2 + 6r; images 0-7 of each folder, not 8
+    expect([0, 3, 7].map((c) => red(2 + 6 * c, 2))).toEqual([2, 32, 72]);
+    expect([0, 7].map((c) => red(3 + 6 * c, 9))).toEqual([1, 71]);
+    expect(red(0, 0)).toBe(0);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

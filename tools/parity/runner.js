@@ -74,7 +74,8 @@ function runTorchMirror(script, args) {
 /**
  * Runs the seeds of each side that lack a result for this recipe, then writes
  * `<out>/<problem>/parity.{md,json}`. `problem`: { name, recipe, metrics, prepare(ctx),
- * runSeed(ctx, side, seed) -> { metrics, seconds, detail } }.
+ * runSeed(ctx, side, seed) -> { metrics, seconds, detail }, and optionally
+ * afterSeeds(ctx, results) for what a problem draws from all its seeds (gan: seeds.png) }.
  */
 async function runParity(problem, ctx) {
   const { out, sides, seeds } = ctx;
@@ -98,6 +99,7 @@ async function runParity(problem, ctx) {
       else console.log(`parity ${problem.name}: no ${side} result for seed ${seed} with this recipe (${file})`);
     }
   }
+  if (problem.afterSeeds) await problem.afterSeeds(ctx, results);
   return writeTable(problem, ctx, recipe, results);
 }
 
