@@ -7,6 +7,7 @@ const { summarize, verdict, parityTable, percent } = require('./stats');
 const { readResult, writeResult, resultFile } = require('./runner');
 const { detectorSummary, writeSeedRows } = require('./gan');
 const dann = require('./dann');
+const { firstDeparture } = require('./gan-trajectory');
 
 describe('summarize', () => {
   it('gives the mean, the sample standard deviation (n - 1) and the range', () => {
@@ -157,6 +158,23 @@ describe("the gan check's seeds.png", () => {
     expect([0, 7].map((c) => red(3 + 6 * c, 9))).toEqual([1, 71]);
     expect(red(0, 0)).toBe(0);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the gan trajectory's departure step", () => {
+  it('is the first 1-based step where either loss is off the reference by more than the relative tolerance', () => {
+    const reference = [
+      { lossD: 1, lossG: 2 },
+      { lossD: 1, lossG: 2 },
+      { lossD: 1, lossG: 2 },
+    ];
+    const side = [
+      { lossD: 1.0005, lossG: 2 },
+      { lossD: 1, lossG: 2.03 },
+      { lossD: 1.5, lossG: 2 },
+    ];
+    // step 1: D off by 5e-4; step 2: G off by 1.5e-2; step 3: D off by 0.5
+    expect([1e-4, 1e-3, 1e-2, 1e-1, 1].map((t) => firstDeparture(side, reference, t))).toEqual([1, 2, 2, 3, null]);
   });
 });
 
