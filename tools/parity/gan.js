@@ -87,11 +87,7 @@ async function imageMetrics(ctx, folder) {
   const evalPkg = toolsRequire('@dlcv/eval');
   const core = toolsRequire('@dlcv/core');
   const fid = await evalPkg.gradeFid(folder, path.join(dataDir(ctx), 'val'), { features: 'digit-classifier', seed: 0 });
-  const files = fs
-    .readdirSync(folder)
-    .filter((f) => f.endsWith('.png'))
-    .sort()
-    .map((f) => path.join(folder, f));
+  const files = pngFiles(folder);
   const classifier = await evalPkg.loadDigitClassifier(evalPkg.defaultStrictDigitModel());
   const counts = new Array(10).fill(0);
   try {
@@ -116,16 +112,24 @@ async function imageMetrics(ctx, folder) {
   };
 }
 
-/** The first 64 images of a folder (by name) as an 8x8 grid PNG, the same for both sides. */
-async function writeFirstGrid(folder, file) {
-  const core = toolsRequire('@dlcv/core');
-  const names = fs
+/** A folder's PNG files by name, as paths. */
+const pngFiles = (folder) =>
+  fs
     .readdirSync(folder)
     .filter((f) => f.endsWith('.png'))
     .sort()
-    .slice(0, 64);
-  const tiles = await Promise.all(names.map((f) => core.readImage(path.join(folder, f), { channels: 3 })));
-  await core.writeGrid(file, tiles, { cols: 8 });
+    .map((f) => path.join(folder, f));
+
+/** The first `count` images of a folder (by name), RGB; throws when it has fewer. */
+async function firstImages(folder, count) {
+  const files = pngFiles(folder).slice(0, count);
+  if (files.length < count) throw new Error(`${folder}: ${files.length} images, ${count} wanted`);
+  return Promise.all(files.map((f) => toolsRequire('@dlcv/core').readImage(f, { channels: 3 })));
+}
+
+/** The first 64 images of a folder (by name) as an 8x8 grid PNG, the same for both sides. */
+async function writeFirstGrid(folder, file) {
+  await toolsRequire('@dlcv/core').writeGrid(file, await firstImages(folder, 64), { cols: 8 });
 }
 
 /** Images of each seed in seeds.png. */
@@ -146,13 +150,7 @@ async function writeSeedRows(ctx, results) {
         console.log(`parity gan: seeds.png leaves out ${side} seed ${r.seed} (its images folder ${folder ?? '(none recorded)'} is gone)`);
         continue;
       }
-      const names = fs
-        .readdirSync(folder)
-        .filter((f) => f.endsWith('.png'))
-        .sort()
-        .slice(0, SEED_ROW);
-      if (names.length < SEED_ROW) throw new Error(`${folder}: ${names.length} images, seeds.png takes the first ${SEED_ROW}`);
-      tiles.push(...(await Promise.all(names.map((f) => core.readImage(path.join(folder, f), { channels: 3 })))));
+      tiles.push(...(await firstImages(folder, SEED_ROW)));
       rows.push(`${side} ${r.seed}`);
     }
   }
