@@ -59,6 +59,24 @@ def mean_pairwise_distance(x):
     return float(torch.pdist(x.flatten(1).double()).mean())
 
 
+def tutorial_step(g, d, opt_d, opt_g, real, z):
+    """One step of the DCGAN tutorial's loop; returns the D and G losses and G(z) (before G's update)."""
+    n = len(real)
+    ones = torch.ones(n, dtype=real.dtype)
+    zeros = torch.zeros(n, dtype=real.dtype)
+    bce = nn.BCELoss()
+    fake = g(z)
+    opt_d.zero_grad()
+    loss_d = bce(d(real).view(-1), ones) + bce(d(fake.detach()).view(-1), zeros)
+    loss_d.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    loss_g = bce(d(fake).view(-1), ones)
+    loss_g.backward()
+    opt_g.step()
+    return float(loss_d), float(loss_g), fake
+
+
 def precise_stats(g, gen):
     """BatchNorm running statistics := averages over 10 batches of 100 noise vectors (training-mode forwards)."""
     bns = [m for m in g.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -80,8 +98,6 @@ def train(args, images):
     d.apply(dcgan_init)
     opt_d = torch.optim.Adam(d.parameters(), lr=args.lr_d, betas=(args.beta1, 0.999), eps=1e-8)
     opt_g = torch.optim.Adam(g.parameters(), lr=args.lr_g, betas=(args.beta1, 0.999), eps=1e-8)
-    bce = nn.BCELoss()
-    ones, zeros = torch.ones(args.batch), torch.zeros(args.batch)
     per_epoch = len(images) // args.batch
     total = per_epoch * args.epochs
     losses_d, losses_g = [], []
@@ -96,17 +112,8 @@ def train(args, images):
         for k in range(per_epoch):
             real = images[order[k * args.batch:(k + 1) * args.batch]]
             z = torch.randn(args.batch, NZ, 1, 1, generator=gen)
-            fake = g(z)
-            opt_d.zero_grad()
-            loss_d = bce(d(real).view(-1), ones) + bce(d(fake.detach()).view(-1), zeros)
-            loss_d.backward()
-            opt_d.step()
-            opt_g.zero_grad()
-            loss_g = bce(d(fake).view(-1), ones)
-            loss_g.backward()
-            opt_g.step()
+            ld, lg, fake = tutorial_step(g, d, opt_d, opt_g, real, z)
             step += 1
-            ld, lg = float(loss_d), float(loss_g)
             if not (np.isfinite(ld) and np.isfinite(lg)):
                 raise SystemExit(f'NaN loss at step {step}')
             losses_d, losses_g = (losses_d + [ld])[-WINDOW:], (losses_g + [lg])[-WINDOW:]

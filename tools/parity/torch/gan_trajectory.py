@@ -2,7 +2,8 @@
 
 Reads the JSON the project side wrote (its starting weights, the data file, each step's noise
 and its own losses), loads the weights into core's python/torch_reference.py networks (through
-the gan package's scripts/torch_reference_step.py loader), trains the same steps on the same
+the gan package's scripts/torch_reference_step.py loader), trains the same steps (gan_parity.py's
+tutorial_step) on the same
 batches (step s: images [s * batch, (s + 1) * batch) of the data file, wrapping) once in float64
 and once in float32, and prints one JSON line: each run's per-step D and G losses.
 
@@ -20,6 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, '..', '..', '..')
 sys.path.insert(0, os.path.join(REPO, 'packages', 'core', 'python'))
 sys.path.insert(0, os.path.join(REPO, 'packages', 'gan', 'scripts'))
+sys.path.insert(0, HERE)
+from gan_parity import tutorial_step  # noqa: E402
 from torch_reference import discriminator, generator  # noqa: E402
 from torch_reference_step import load  # noqa: E402
 
@@ -33,24 +36,14 @@ def run(d, images, dtype):
     g, dis = g.to(dtype), dis.to(dtype)
     opt_d = torch.optim.Adam(dis.parameters(), lr=d['lrD'], betas=(d['beta1'], 0.999), eps=1e-8)
     opt_g = torch.optim.Adam(g.parameters(), lr=d['lrG'], betas=(d['beta1'], 0.999), eps=1e-8)
-    bce = torch.nn.BCELoss()
-    ones, zeros = torch.ones(n, dtype=dtype), torch.zeros(n, dtype=dtype)
     total = len(images)
     losses = []
     for s, zvalues in enumerate(d['zs']):
         idx = [(s * n + k) % total for k in range(n)]
         real = torch.tensor(images[idx].transpose(0, 3, 1, 2).copy(), dtype=dtype)
         z = torch.tensor(np.array(zvalues).reshape(n, gan['nz'], 1, 1), dtype=dtype)
-        fake = g(z)
-        dis.zero_grad()
-        loss_d = bce(dis(real).view(-1), ones) + bce(dis(fake.detach()).view(-1), zeros)
-        loss_d.backward()
-        opt_d.step()
-        g.zero_grad()
-        loss_g = bce(dis(fake).view(-1), ones)
-        loss_g.backward()
-        opt_g.step()
-        losses.append({'lossD': float(loss_d), 'lossG': float(loss_g)})
+        loss_d, loss_g, _ = tutorial_step(g, dis, opt_d, opt_g, real, z)
+        losses.append({'lossD': loss_d, 'lossG': loss_g})
     return losses
 
 
