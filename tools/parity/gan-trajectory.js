@@ -18,20 +18,9 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { REPO, runTorchMirror, toolsRequire } = require('./runner');
+const { REPO, arg, positive, runTorchMirror, toolsRequire } = require('./runner');
 
 const THRESHOLDS = [1e-3, 1e-2, 1e-1];
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
-
-function positive(flag, text) {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag}: expected a positive integer, got "${text}"`);
-  return v;
-}
 
 /** The first step (1-based) at which either loss of `side` differs from `reference`'s by more than `tol` relative; null if none. */
 function firstDeparture(side, reference, tol) {

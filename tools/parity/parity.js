@@ -18,26 +18,14 @@
  */
 'use strict';
 const path = require('node:path');
-const { runParity } = require('./runner');
+const { arg, positive, runParity } = require('./runner');
 
 const PROBLEMS = { dann: require('./dann'), ddpm: require('./ddpm'), gan: require('./gan') };
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 function seedList(flag, text) {
   const seeds = text.split(',').map((s) => s.trim());
   if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--${flag}: expected non-negative integers separated by commas, got "${text}"`);
   return seeds.map(Number);
-}
-
-function positive(flag, text) {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag}: expected a positive integer, got "${text}"`);
-  return v;
 }
 
 async function main() {

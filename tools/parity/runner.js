@@ -59,6 +59,20 @@ function runJson(command, args, options) {
   }
 }
 
+/** The value after `--name` on the command line, or `fallback`. */
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+/** A flag's value as a positive integer (undefined stays undefined); a clear error otherwise. */
+function positive(flag, text) {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag}: expected a positive integer, got "${text}"`);
+  return v;
+}
+
 /**
  * Runs torch/<script> (a PyTorch mirror) with a python3 that has torch (core's search:
  * DLCV_PYTHON, python3, /usr/bin/python3) and core's malloc settings for PyTorch; returns the
@@ -115,4 +129,4 @@ async function writeTable(problem, ctx, recipe, results) {
   return { verdicts, missing };
 }
 
-module.exports = { REPO, toolsRequire, resultFile, readResult, writeResult, run, runTorchMirror, runParity };
+module.exports = { REPO, arg, positive, toolsRequire, resultFile, readResult, writeResult, run, runTorchMirror, runParity };
