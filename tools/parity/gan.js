@@ -7,12 +7,14 @@
  *     the largest class's share, the classes holding at least 2% of the images, and the
  *     histogram's effective number of classes, exp(entropy);
  *   - the collapse detectors: steps with D collapse as a share of all, mode-collapse episodes,
- *     and the last epoch's diversity ratio (fake over real mean pairwise distance).
+ *     and the last epoch's diversity ratio (fake over real mean pairwise distance);
+ *   - the final samples' diversity: the detector's measure (mean pairwise pixel distance) over
+ *     the 1000 images as saved, over the same measure of the first 1000 training images.
  */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { REPO, run, runTorchMirror, toolsRequire } = require('./runner');
+const { REPO, run, runTorchMirror, toolsRequire, writeJson } = require('./runner');
 
 const fixed = (digits) => (v) => v.toFixed(digits);
 const metrics = [
@@ -24,7 +26,11 @@ const metrics = [
   { key: 'dCollapseShare', label: 'share of steps in D collapse (detector)', format: fixed(3) },
   { key: 'modeCollapseStarts', label: 'mode-collapse episodes (detector)', format: fixed(1) },
   { key: 'lastEpochDiversity', label: 'last epoch diversity ratio, fake / real', format: fixed(3) },
+  { key: 'sampleDiversity', label: '1000 samples diversity ratio, samples / training images', format: fixed(3) },
 ];
+
+/** Images in the real side of the sample diversity ratio: the first of the exported training set. */
+const DIVERSITY_REAL_IMAGES = 1000;
 
 /** The gan README's digits recipe: the package's optimizer preset (default: the report's) at width ngf = ndf (32), batch 64, 20 epochs. */
 function recipe(ctx) {
@@ -82,7 +88,39 @@ function detectorSummary(file, perEpoch, total) {
   return { dCollapseShare: dSteps / total, modeCollapseStarts: modeStarts, lastEpochDiversity: last.length > 0 ? last.reduce((a, b) => a + b, 0) / last.length : null };
 }
 
-/** FD, KID and the class histogram of a folder of generated images. */
+/** Mean pairwise L2 distance (the collapse detector's measure) of 8-bit images, their pixels scaled to [-1, 1] as G outputs them. */
+function pixelDistance(images) {
+  const dim = images[0].data.length;
+  const values = new Float32Array(images.length * dim);
+  images.forEach((im, i) => {
+    if (im.data.length !== dim) throw new Error(`pixelDistance: image ${i} has ${im.data.length} values, image 0 ${dim}`);
+    for (let k = 0; k < dim; k++) values[i * dim + k] = im.data[k] / 127.5 - 1;
+  });
+  return toolsRequire('@dlcv/gan').meanPairwiseDistance(values, images.length, dim);
+}
+
+/** The same distance over the first 1000 exported training images (float32, in [-1, 1]), computed once per data folder. */
+async function trainingPixelDistance(ctx) {
+  const file = path.join(dataDir(ctx), 'training-distance.json');
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')).distance;
+  const dim = 64 * 64 * 3;
+  const bytes = Buffer.alloc(DIVERSITY_REAL_IMAGES * dim * 4);
+  const data = path.join(dataDir(ctx), 'train-x.f32');
+  const fd = fs.openSync(data, 'r');
+  let read;
+  try {
+    read = fs.readSync(fd, bytes, 0, bytes.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (read !== bytes.length) throw new Error(`${data}: ${read} bytes, the first ${DIVERSITY_REAL_IMAGES} 64x64x3 images need ${bytes.length}`);
+  const values = new Float32Array(bytes.buffer, bytes.byteOffset, DIVERSITY_REAL_IMAGES * dim);
+  const distance = toolsRequire('@dlcv/gan').meanPairwiseDistance(values, DIVERSITY_REAL_IMAGES, dim);
+  await writeJson(file, { images: DIVERSITY_REAL_IMAGES, distance });
+  return distance;
+}
+
+/** FD, KID, the class histogram and the pixel diversity of a folder of generated images. */
 async function imageMetrics(ctx, folder) {
   const evalPkg = toolsRequire('@dlcv/eval');
   const core = toolsRequire('@dlcv/core');
@@ -90,10 +128,13 @@ async function imageMetrics(ctx, folder) {
   const files = pngFiles(folder);
   const classifier = await evalPkg.loadDigitClassifier(evalPkg.defaultStrictDigitModel());
   const counts = new Array(10).fill(0);
+  const images = [];
   try {
     for (let from = 0; from < files.length; from += 200) {
-      const images = await Promise.all(files.slice(from, from + 200).map(async (f) => core.resizeImage(await core.readImage(f, { channels: 3 }), 28, 28)));
-      for (const p of (await evalPkg.classifyDigits(classifier, images)).predictions) counts[p]++;
+      const batch = await Promise.all(files.slice(from, from + 200).map((f) => core.readImage(f, { channels: 3 })));
+      images.push(...batch);
+      const small = await Promise.all(batch.map((im) => core.resizeImage(im, 28, 28)));
+      for (const p of (await evalPkg.classifyDigits(classifier, small)).predictions) counts[p]++;
     }
   } finally {
     await classifier.model.dispose();
@@ -107,6 +148,7 @@ async function imageMetrics(ctx, folder) {
       maxClassShare: Math.max(...shares),
       classesAbove2pct: shares.filter((s) => s >= 0.02).length,
       effectiveClasses: Math.exp(entropy),
+      sampleDiversity: pixelDistance(images) / (await trainingPixelDistance(ctx)),
     },
     histogram: counts,
   };
@@ -168,6 +210,7 @@ async function runSeed(ctx, side, seed) {
   const trainImages = JSON.parse(fs.readFileSync(path.join(dataDir(ctx), 'manifest.json'), 'utf8')).train;
   const perEpoch = Math.floor(trainImages / r.batch);
   let detectors;
+  let mirrorDetail = {};
   if (side === 'ours') {
     const bin = path.join(REPO, 'packages/gan/bin/dlcv-gan.js');
     const train = [
@@ -204,11 +247,33 @@ async function runSeed(ctx, side, seed) {
     args.push('--lr-d', r.lrD, '--lr-g', r.lrG, '--beta1', r.beta1, '--count', r.images, '--threads', ctx.threads);
     const t = runTorchMirror('gan_parity.py', args);
     detectors = { dCollapseShare: t.dCollapseShare, modeCollapseStarts: t.modeCollapseStarts, lastEpochDiversity: t.lastEpochDiversity };
+    // every diversity check (step, ratio) and the samples in BCELoss's clamp, kept for a closer look
+    mirrorDetail = { diversityChecks: t.diversityChecks, bceClamped: t.bceClamped };
   }
   const measured = await imageMetrics(ctx, images);
   const grid = path.join(dir, 'grid.png');
   await writeFirstGrid(images, grid);
-  return { metrics: { ...measured.metrics, ...detectors }, detail: { histogram: measured.histogram, images, grid } };
+  return { metrics: { ...measured.metrics, ...detectors }, detail: { histogram: measured.histogram, images, grid, ...mirrorDetail } };
 }
 
-module.exports = { name: 'gan', metrics, recipe, prepare, runSeed, afterSeeds: writeSeedRows, writeSeedRows, detectorSummary, imageMetrics, writeFirstGrid };
+/** The image metrics of a stored seed from its kept images folder; undefined when the folder is gone. */
+async function remeasure(ctx, result) {
+  const folder = result.detail?.images;
+  if (!folder || !fs.existsSync(folder)) return undefined;
+  return (await imageMetrics(ctx, folder)).metrics;
+}
+
+module.exports = {
+  name: 'gan',
+  metrics,
+  recipe,
+  prepare,
+  runSeed,
+  remeasure,
+  afterSeeds: writeSeedRows,
+  writeSeedRows,
+  detectorSummary,
+  imageMetrics,
+  pixelDistance,
+  writeFirstGrid,
+};

@@ -4,8 +4,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { summarize, verdict, parityTable, percent } = require('./stats');
-const { readResult, writeResult, resultFile } = require('./runner');
-const { detectorSummary, writeSeedRows } = require('./gan');
+const { readResult, writeResult, resultFile, runParity } = require('./runner');
+const { detectorSummary, pixelDistance, writeSeedRows } = require('./gan');
 const dann = require('./dann');
 const { firstDeparture } = require('./gan-trajectory');
 
@@ -113,6 +113,64 @@ describe("the gan run's detector summary", () => {
     );
     expect(detectorSummary(unchecked, 10, 20).lastEpochDiversity).toBeNull();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the gan check's pixel distance", () => {
+  it('is the mean pairwise L2 distance of the images with their bytes scaled to [-1, 1]', () => {
+    const pixel = (r, g, b) => ({ width: 1, height: 1, channels: 3, data: Uint8Array.of(r, g, b) });
+    // (-1, -1, -1), (1, 1, 1), (1, -1, -1): distances sqrt(12), 2, sqrt(8)
+    const d = pixelDistance([pixel(0, 0, 0), pixel(255, 255, 255), pixel(255, 0, 0)]);
+    expect(d).toBeCloseTo((Math.sqrt(12) + 2 + Math.sqrt(8)) / 3, 6);
+  });
+
+  it('refuses images of different sizes', () => {
+    const a = { width: 1, height: 1, channels: 3, data: new Uint8Array(3) };
+    const b = { width: 2, height: 1, channels: 3, data: new Uint8Array(6) };
+    expect(() => pixelDistance([a, b])).toThrow(/image 1 has 6 values, image 0 3/);
+  });
+});
+
+describe('a stored result that lacks a metric the problem has since gained', () => {
+  it("gets it from the seed's kept outputs, keeps its stored values, and stays without it when they are gone", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-remeasure-'));
+    const recipe = { epochs: 1 };
+    const problem = {
+      name: 'toy',
+      metrics: [
+        { key: 'a', label: 'a', format: String },
+        { key: 'b', label: 'b', format: String },
+      ],
+      recipe: () => recipe,
+      prepared: 0,
+      prepare() {
+        this.prepared++;
+      },
+      runSeed() {
+        throw new Error('no seed should run: every one is stored');
+      },
+      // seed 1's outputs are gone
+      remeasure: (ctx, r) => (r.seed === 1 ? undefined : { a: 100, b: 10 + r.seed }),
+    };
+    for (const side of ['ours', 'torch'])
+      for (const seed of [0, 1, 2]) await writeResult(resultFile(out, 'toy', side, seed), { problem: 'toy', side, seed, recipe, metrics: { a: seed } });
+    const logged = [];
+    const log = console.log;
+    console.log = (l) => logged.push(l);
+    try {
+      await runParity(problem, { out, sides: [], seeds: { ours: [0, 1, 2], torch: [0, 1, 2] } });
+    } finally {
+      console.log = log;
+    }
+    expect(problem.prepared).toBe(1);
+    const stored = (side, seed) => readResult(resultFile(out, 'toy', side, seed), recipe).metrics;
+    expect(stored('ours', 2)).toEqual({ a: 2, b: 12 });
+    expect(stored('torch', 0)).toEqual({ a: 0, b: 10 });
+    expect(stored('ours', 1)).toEqual({ a: 1 });
+    expect(logged).toContain('parity toy: torch seed 1 lacks b and its outputs are gone');
+    // b lacks a value on one seed of each side, so only a is compared
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'toy', 'parity.json'), 'utf8')).missing).toEqual(['b']);
+    fs.rmSync(out, { recursive: true, force: true });
   });
 });
 

@@ -89,7 +89,8 @@ function runTorchMirror(script, args) {
  * Runs the seeds of each side that lack a result for this recipe, then writes
  * `<out>/<problem>/parity.{md,json}`. `problem`: { name, recipe, metrics, prepare(ctx),
  * runSeed(ctx, side, seed) -> { metrics, seconds, detail }, and optionally
- * afterSeeds(ctx, results) for what a problem draws from all its seeds (gan: seeds.png) }.
+ * afterSeeds(ctx, results) for what a problem draws from all its seeds (gan: seeds.png) and
+ * remeasure(ctx, result) for metrics a stored result lacks (see remeasured) }.
  */
 async function runParity(problem, ctx) {
   const { out, sides, seeds } = ctx;
@@ -109,12 +110,36 @@ async function runParity(problem, ctx) {
         r = { problem: problem.name, side, seed, recipe, seconds: Math.round((Date.now() - started) / 1000), ...made };
         await writeResult(file, r);
       }
+      if (r && problem.remeasure && problem.metrics.some((m) => r.metrics[m.key] === undefined)) {
+        if (!prepared) await problem.prepare(ctx);
+        prepared = true;
+        r = await remeasured(problem, ctx, file, r);
+      }
       if (r) results[side].push(r);
       else console.log(`parity ${problem.name}: no ${side} result for seed ${seed} with this recipe (${file})`);
     }
   }
   if (problem.afterSeeds) await problem.afterSeeds(ctx, results);
   return writeTable(problem, ctx, recipe, results);
+}
+
+/**
+ * A stored result that lacks metrics the problem has since gained, with those measured from
+ * what the seed kept (its images): `problem.remeasure(ctx, result)` -> { key: number } or
+ * undefined when they are gone. Stored values stay as they are; the file is rewritten.
+ */
+async function remeasured(problem, ctx, file, r) {
+  const lacking = problem.metrics.filter((m) => r.metrics[m.key] === undefined).map((m) => m.key);
+  const measured = await problem.remeasure(ctx, r);
+  if (!measured) {
+    console.log(`parity ${problem.name}: ${r.side} seed ${r.seed} lacks ${lacking.join(', ')} and its outputs are gone`);
+    return r;
+  }
+  const added = Object.fromEntries(lacking.filter((k) => measured[k] !== undefined).map((k) => [k, measured[k]]));
+  console.log(`parity ${problem.name}: ${r.side} seed ${r.seed}: measured ${Object.keys(added).join(', ') || 'nothing'} from its kept outputs`);
+  const updated = { ...r, metrics: { ...r.metrics, ...added } };
+  await writeResult(file, updated);
+  return updated;
 }
 
 async function writeTable(problem, ctx, recipe, results) {
@@ -129,4 +154,4 @@ async function writeTable(problem, ctx, recipe, results) {
   return { verdicts, missing };
 }
 
-module.exports = { REPO, arg, positive, toolsRequire, resultFile, readResult, writeResult, run, runTorchMirror, runParity };
+module.exports = { REPO, arg, positive, toolsRequire, resultFile, readResult, writeJson, writeResult, run, runTorchMirror, runParity };

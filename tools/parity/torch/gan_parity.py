@@ -8,7 +8,9 @@ package's PCG32 streams:
   - a step: z ~ N(0, 1); G(z) once in training mode; D's step on BCE(D(x), 1) + BCE(D(G(z)), 0)
     (real and fake batches through D separately, the fake detached); then G's step on
     BCE(D(G(z)), 1) with the same z (G's BatchNorm running statistics updated once per step);
-    Adam with beta1 from the recipe, beta2 0.999, eps 1e-8;
+    Adam with beta1 from the recipe, beta2 0.999, eps 1e-8; the tutorial's BCELoss on D's
+    sigmoid output (the package's loss on logits is the same function and gradient until ATen's
+    clamp, which the run counts);
   - the failure detectors: D collapse while the medians of the last 50 D and G losses are
     < 0.05 and > 6; every 50 steps the mean pairwise distance of the step's fake batch over the
     real batch's (mode collapse under 0.2, from step 200);
@@ -17,8 +19,8 @@ package's PCG32 streams:
     written as 64x64 PNGs.
 
 Input: the float32 images `tools/parity/parity.js gan` exports (64x64x3, NHWC, in [-1, 1], as
-the package feeds them). Output: PNGs in --out and one JSON line with the detectors' counts and
-the loss medians of the last epoch.
+the package feeds them). Output: PNGs in --out and one JSON line with the detectors' counts, the
+loss medians of the last epoch and the samples in BCELoss's gradient clamp (see clamped).
 
 usage: python3 gan_parity.py --data FILE --out DIR --seed N --epochs E --batch B --width W
                              --lr-d X --lr-g X [--beta1 0.5] [--count 1000] [--threads 2]
@@ -59,21 +61,41 @@ def mean_pairwise_distance(x):
     return float(torch.pdist(x.flatten(1).double()).mean())
 
 
-def tutorial_step(g, d, opt_d, opt_g, real, z):
-    """One step of the DCGAN tutorial's loop; returns the D and G losses and G(z) (before G's update)."""
+# ATen's BCELoss backward divides by max(p (1 - p), 1e-12): below that the gradient through the sigmoid is not p - target
+BCE_CLAMP = 1e-12
+
+
+def clamped(p, target):
+    """Samples whose BCELoss gradient (through the sigmoid) is cut by ATen's clamp: p (1 - p) < 1e-12 and p off its target."""
+    with torch.no_grad():
+        return int(((p * (1 - p) < BCE_CLAMP) & (p != target)).sum())
+
+
+def tutorial_step(g, d, opt_d, opt_g, real, z, clamp_counts=None):
+    """One step of the DCGAN tutorial's loop; returns the D and G losses and G(z) (before G's update).
+
+    clamp_counts, when given ({'dReal', 'dFake', 'g'}), gains each BCE term's samples in ATen's
+    clamp (see clamped): there the tutorial's BCELoss and the gan package's loss on logits part.
+    """
     n = len(real)
     ones = torch.ones(n, dtype=real.dtype)
     zeros = torch.zeros(n, dtype=real.dtype)
     bce = nn.BCELoss()
     fake = g(z)
     opt_d.zero_grad()
-    loss_d = bce(d(real).view(-1), ones) + bce(d(fake.detach()).view(-1), zeros)
+    p_real, p_fake = d(real).view(-1), d(fake.detach()).view(-1)
+    loss_d = bce(p_real, ones) + bce(p_fake, zeros)
     loss_d.backward()
     opt_d.step()
     opt_g.zero_grad()
-    loss_g = bce(d(fake).view(-1), ones)
+    p_fake_g = d(fake).view(-1)
+    loss_g = bce(p_fake_g, ones)
     loss_g.backward()
     opt_g.step()
+    if clamp_counts is not None:
+        clamp_counts['dReal'] += clamped(p_real, 1)
+        clamp_counts['dFake'] += clamped(p_fake, 0)
+        clamp_counts['g'] += clamped(p_fake_g, 1)
     return float(loss_d), float(loss_g), fake
 
 
@@ -105,6 +127,7 @@ def train(args, images):
     starts = {k: 0 for k in active}
     active_steps = {k: 0 for k in active}
     diversity = []
+    clamp_counts = {'dReal': 0, 'dFake': 0, 'g': 0}
     step, started = 0, time.time()
     for epoch in range(args.epochs):
         epoch_d, epoch_g = [], []
@@ -112,7 +135,7 @@ def train(args, images):
         for k in range(per_epoch):
             real = images[order[k * args.batch:(k + 1) * args.batch]]
             z = torch.randn(args.batch, NZ, 1, 1, generator=gen)
-            ld, lg, fake = tutorial_step(g, d, opt_d, opt_g, real, z)
+            ld, lg, fake = tutorial_step(g, d, opt_d, opt_g, real, z, clamp_counts)
             step += 1
             if not (np.isfinite(ld) and np.isfinite(lg)):
                 raise SystemExit(f'NaN loss at step {step}')
@@ -134,6 +157,8 @@ def train(args, images):
             for kind, on in active.items():
                 active_steps[kind] += int(on)
         print(f'epoch {epoch + 1}/{args.epochs}: median D loss {statistics.median(epoch_d):.3f}, G loss {statistics.median(epoch_g):.3f}, '
+              f'diversity checks {", ".join(f"{r:.3f}" for s, r in diversity if s > step - per_epoch) or "none"}, '
+              f'BCE-clamped samples so far (D real, D fake, G) {clamp_counts["dReal"]}, {clamp_counts["dFake"]}, {clamp_counts["g"]} of {step * args.batch} each, '
               f'{time.time() - started:.0f} s', file=sys.stderr, flush=True)
     # the last epoch's checks; the last check when that epoch had none; none in runs under 50 steps
     last = [r for s, r in diversity if s > total - per_epoch] or [r for _, r in diversity[-1:]]
@@ -142,6 +167,8 @@ def train(args, images):
         'dCollapseShare': active_steps['discriminator-collapse'] / total,
         'lastEpochDiversity': sum(last) / len(last) if last else None,
         'lastEpochLossD': statistics.median(epoch_d), 'lastEpochLossG': statistics.median(epoch_g),
+        'bceClamped': {**clamp_counts, 'samples': total * args.batch},
+        'diversityChecks': [[s, r] for s, r in diversity],
         'steps': total,
     }
     return g, gen, summary
