@@ -34,6 +34,9 @@ function firstDeparture(side, reference, tol) {
   return null;
 }
 
+/** A model's weights in layer order, as the gan package's torch_reference_step.py `load` reads them. */
+const weightDump = (model) => model.layers.flatMap((l) => l.weights).map((w) => ({ name: w.originalName, shape: w.shape, values: Array.from(w.read().dataSync()) }));
+
 /** Reads `count` images of `per` floats from the export, starting at image `from` (wrapping). */
 function readImages(file, from, count, per, total) {
   const out = new Float32Array(count * per);
@@ -76,8 +79,7 @@ async function main() {
   const rng = new core.Rng(seed);
   const models = { g: gan.createGenerator(config, rng.fork(1)), d: gan.createDiscriminator(config, rng.fork(2)) };
   const pair = { ...models, ...gan.createOptimizers(preset) };
-  const dump = (m) => m.layers.flatMap((l) => l.weights).map((w) => ({ name: w.originalName, shape: w.shape, values: Array.from(w.read().dataSync()) }));
-  const before = { g: dump(models.g), d: dump(models.d) };
+  const before = { g: weightDump(models.g), d: weightDump(models.d) };
   const noise = new core.Rng(seed, 1);
   const zs = [];
   const results = [];
@@ -123,4 +125,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { firstDeparture };
+module.exports = { firstDeparture, weightDump };

@@ -275,5 +275,6 @@ module.exports = {
   detectorSummary,
   imageMetrics,
   pixelDistance,
+  pngFiles,
   writeFirstGrid,
 };

@@ -8,6 +8,7 @@ const { readResult, writeResult, resultFile, runParity } = require('./runner');
 const { detectorSummary, pixelDistance, writeSeedRows } = require('./gan');
 const dann = require('./dann');
 const { firstDeparture } = require('./gan-trajectory');
+const { compareFolders } = require('./gan-cross-sample');
 
 describe('summarize', () => {
   it('gives the mean, the sample standard deviation (n - 1) and the range', () => {
@@ -215,6 +216,27 @@ describe("the gan check's seeds.png", () => {
     expect([0, 3, 7].map((c) => red(2 + 6 * c, 2))).toEqual([2, 32, 72]);
     expect([0, 7].map((c) => red(3 + 6 * c, 9))).toEqual([1, 71]);
     expect(red(0, 0)).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the gan cross-sample's folder comparison", () => {
+  it('gives the largest byte difference between same-named images and the share of bytes that differ, and refuses a size mismatch', async () => {
+    const core = require('@dlcv/core');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-cross-'));
+    const write = async (folder, name, bytes, width = 2) => {
+      fs.mkdirSync(path.join(dir, folder), { recursive: true });
+      await core.writePng(path.join(dir, folder, name), { width, height: 1, channels: 3, data: Uint8Array.from(bytes) });
+    };
+    await write('a', '0.png', [10, 20, 30, 40, 50, 60]);
+    await write('a', '1.png', [0, 0, 0, 255, 255, 255]);
+    await write('b', '0.png', [10, 21, 30, 40, 50, 60]);
+    await write('b', '1.png', [3, 0, 0, 255, 255, 255]);
+    // 2 of 12 bytes differ, by 1 and 3
+    expect(await compareFolders(path.join(dir, 'a'), path.join(dir, 'b'))).toEqual({ images: 2, maxDiff: 3, differingShare: 2 / 12 });
+    await write('c', '0.png', [10, 20, 30], 1);
+    await write('c', '1.png', [0, 0, 0, 255, 255, 255]);
+    await expect(compareFolders(path.join(dir, 'a'), path.join(dir, 'c'))).rejects.toThrow(/c\/0\.png: 1x1, .*a\/0\.png is 2x1/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -112,6 +112,23 @@ def precise_stats(g, gen):
     g.eval()
 
 
+def write_pngs(g, z, out):
+    """G (in the mode it is in) on the noise z, 100 at a time, as 64x64 PNGs 0000.png, ... in `out`."""
+    os.makedirs(out, exist_ok=True)
+    with torch.no_grad():
+        for start in range(0, len(z), 100):
+            x = g(z[start:start + 100])
+            rgb = ((x.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+            for i in range(len(rgb)):
+                write_png(os.path.join(out, f'{start + i:04d}.png'), rgb[i])
+
+
+def write_samples(g, gen, out, count):
+    """`generate`'s sampling: precise statistics, then G in eval mode on fresh noise, `count` PNGs in `out`."""
+    precise_stats(g, gen)
+    write_pngs(g, torch.randn(count, NZ, 1, 1, generator=gen), out)
+
+
 def train(args, images):
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
@@ -191,15 +208,7 @@ def main():
         raise SystemExit(f'{args.data}: {flat.size} values, not a whole number of 64x64x3 images')
     images = torch.from_numpy(flat).view(-1, 64, 64, 3).permute(0, 3, 1, 2).contiguous()
     g, gen, summary = train(args, images)
-    precise_stats(g, gen)
-    os.makedirs(args.out, exist_ok=True)
-    with torch.no_grad():
-        for start in range(0, args.count, 100):
-            n = min(100, args.count - start)
-            x = g(torch.randn(n, NZ, 1, 1, generator=gen))
-            rgb = ((x.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-            for i in range(n):
-                write_png(os.path.join(args.out, f'{start + i:04d}.png'), rgb[i])
+    write_samples(g, gen, args.out, args.count)
     summary.update({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'seconds': round(time.time() - started, 1)})
     print(json.dumps(summary))
 
