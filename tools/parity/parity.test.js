@@ -150,8 +150,8 @@ describe('a stored result that lacks a metric the problem has since gained', () 
       runSeed() {
         throw new Error('no seed should run: every one is stored');
       },
-      // seed 1's outputs are gone
-      remeasure: (ctx, r) => (r.seed === 1 ? undefined : { a: 100, b: 10 + r.seed }),
+      // seed 1's outputs are gone; torch seed 2's give only a
+      remeasure: (ctx, r) => (r.seed === 1 ? undefined : r.side === 'torch' && r.seed === 2 ? { a: 100 } : { a: 100, b: 10 + r.seed }),
     };
     for (const side of ['ours', 'torch'])
       for (const seed of [0, 1, 2]) await writeResult(resultFile(out, 'toy', side, seed), { problem: 'toy', side, seed, recipe, metrics: { a: seed } });
@@ -169,6 +169,8 @@ describe('a stored result that lacks a metric the problem has since gained', () 
     expect(stored('torch', 0)).toEqual({ a: 0, b: 10 });
     expect(stored('ours', 1)).toEqual({ a: 1 });
     expect(logged).toContain('parity toy: torch seed 1 lacks b and its outputs are gone');
+    expect(stored('torch', 2)).toEqual({ a: 2 });
+    expect(logged).toContain('parity toy: torch seed 2 lacks b, which its kept outputs do not give');
     // b lacks a value on one seed of each side, so only a is compared
     expect(JSON.parse(fs.readFileSync(path.join(out, 'toy', 'parity.json'), 'utf8')).missing).toEqual(['b']);
     fs.rmSync(out, { recursive: true, force: true });

@@ -136,7 +136,11 @@ async function remeasured(problem, ctx, file, r) {
     return r;
   }
   const added = Object.fromEntries(lacking.filter((k) => measured[k] !== undefined).map((k) => [k, measured[k]]));
-  console.log(`parity ${problem.name}: ${r.side} seed ${r.seed}: measured ${Object.keys(added).join(', ') || 'nothing'} from its kept outputs`);
+  if (Object.keys(added).length === 0) {
+    console.log(`parity ${problem.name}: ${r.side} seed ${r.seed} lacks ${lacking.join(', ')}, which its kept outputs do not give`);
+    return r;
+  }
+  console.log(`parity ${problem.name}: ${r.side} seed ${r.seed}: measured ${Object.keys(added).join(', ')} from its kept outputs`);
   const updated = { ...r, metrics: { ...r.metrics, ...added } };
   await writeResult(file, updated);
   return updated;
