@@ -21,7 +21,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, positive, runTorchMirror, toolsRequire } = require('./runner');
+const { arg, nonNegative, positive, runTorchMirror, toolsRequire } = require('./runner');
 const { weightDump } = require('./gan-trajectory');
 const { imageMetrics, pngFiles } = require('./gan');
 
@@ -51,8 +51,7 @@ async function main() {
   if (!run) throw new Error('--run: the project seed run folder to sample (<parity out>/gan/ours-seed<N>-run)');
   const runDir = path.resolve(run);
   const ctx = { out: path.resolve(arg('parity-out', 'runs/parity')) };
-  const torchSeed = Number(arg('torch-seed', '0'));
-  if (!Number.isInteger(torchSeed) || torchSeed < 0) throw new Error(`--torch-seed: expected a non-negative integer, got "${arg('torch-seed')}"`);
+  const torchSeed = nonNegative('torch-seed', arg('torch-seed', '0'));
   const threads = positive('threads', arg('threads', '2'));
   const ours = path.join(runDir, 'images');
   for (const [what, p] of [

@@ -18,7 +18,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { REPO, arg, positive, runTorchMirror, toolsRequire } = require('./runner');
+const { REPO, arg, nonNegative, positive, runTorchMirror, toolsRequire } = require('./runner');
 
 const THRESHOLDS = [1e-3, 1e-2, 1e-1];
 
@@ -59,9 +59,8 @@ async function main() {
   const steps = positive('steps', arg('steps', '100'));
   const width = positive('width', arg('width', '32'));
   const batch = positive('batch', arg('batch', '64'));
-  const seed = Number(arg('seed', '0'));
+  const seed = nonNegative('seed', arg('seed', '0'));
   const threads = positive('threads', arg('threads', '2'));
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed: expected a non-negative integer, got "${arg('seed')}"`);
   if (!fs.existsSync(data)) throw new Error(`--data: ${data} does not exist (node tools/parity/parity.js gan --side none --out DIR writes DIR/data/gan/train-x.f32)`);
   const per = 64 * 64 * 3;
   const size = fs.statSync(data).size;
@@ -125,4 +124,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { firstDeparture, weightDump };
+module.exports = { firstDeparture, readImages, weightDump };

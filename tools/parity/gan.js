@@ -15,6 +15,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { REPO, run, runTorchMirror, toolsRequire, writeJson } = require('./runner');
+const { readImages } = require('./gan-trajectory');
 
 const fixed = (digits) => (v) => v.toFixed(digits);
 const metrics = [
@@ -104,17 +105,11 @@ async function trainingPixelDistance(ctx) {
   const file = path.join(dataDir(ctx), 'training-distance.json');
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')).distance;
   const dim = 64 * 64 * 3;
-  const bytes = Buffer.alloc(DIVERSITY_REAL_IMAGES * dim * 4);
+  // readImages wraps around a short file; the count is checked against the file first
   const data = path.join(dataDir(ctx), 'train-x.f32');
-  const fd = fs.openSync(data, 'r');
-  let read;
-  try {
-    read = fs.readSync(fd, bytes, 0, bytes.length, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  if (read !== bytes.length) throw new Error(`${data}: ${read} bytes, the first ${DIVERSITY_REAL_IMAGES} 64x64x3 images need ${bytes.length}`);
-  const values = new Float32Array(bytes.buffer, bytes.byteOffset, DIVERSITY_REAL_IMAGES * dim);
+  const total = fs.statSync(data).size / (dim * 4);
+  if (total < DIVERSITY_REAL_IMAGES) throw new Error(`${data}: ${total} 64x64x3 images, the first ${DIVERSITY_REAL_IMAGES} are measured`);
+  const values = readImages(data, 0, DIVERSITY_REAL_IMAGES, dim, total);
   const distance = toolsRequire('@dlcv/gan').meanPairwiseDistance(values, DIVERSITY_REAL_IMAGES, dim);
   await writeJson(file, { images: DIVERSITY_REAL_IMAGES, distance });
   return distance;

@@ -158,4 +158,11 @@ async function writeTable(problem, ctx, recipe, results) {
   return { verdicts, missing };
 }
 
-module.exports = { REPO, arg, positive, toolsRequire, resultFile, readResult, writeJson, writeResult, run, runTorchMirror, runParity };
+/** A flag's value as a non-negative integer (undefined stays undefined); a clear error otherwise. */
+function nonNegative(flag, text) {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`--${flag}: expected a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+module.exports = { REPO, arg, positive, nonNegative, toolsRequire, resultFile, readResult, writeJson, writeResult, run, runTorchMirror, runParity };
