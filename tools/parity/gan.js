@@ -33,12 +33,20 @@ const metrics = [
 /** Images in the real side of the sample diversity ratio: the first of the exported training set. */
 const DIVERSITY_REAL_IMAGES = 1000;
 
-/** The gan README's digits recipe: the package's optimizer preset (default: the report's) at width ngf = ndf (32), batch 64, 20 epochs. */
+/** The PyTorch mirror's loss: BCE on D's logits as the package computes it, or the tutorial's BCELoss on D's sigmoid output. */
+const MIRROR_LOSSES = ['logits', 'sigmoid'];
+
+/**
+ * The gan README's digits recipe: the package's optimizer preset (default: the report's) at width
+ * ngf = ndf (32), batch 64, 20 epochs, and the mirror's loss (default: on logits, as the package's).
+ */
 function recipe(ctx) {
   const name = ctx.preset ?? 'report';
   const preset = toolsRequire('@dlcv/gan').TRAIN_PRESETS[name];
   if (!preset) throw new Error(`--preset: the gan package has no preset "${name}"`);
-  return { preset: name, width: ctx.width ?? 32, batch: 64, lrD: preset.lrD, lrG: preset.lrG, beta1: preset.beta1, epochs: ctx.epochs ?? 20, images: 1000 };
+  const mirrorLoss = ctx.mirrorLoss ?? 'logits';
+  if (!MIRROR_LOSSES.includes(mirrorLoss)) throw new Error(`--mirror-loss: expected ${MIRROR_LOSSES.join(' or ')}, got "${mirrorLoss}"`);
+  return { preset: name, width: ctx.width ?? 32, batch: 64, lrD: preset.lrD, lrG: preset.lrG, beta1: preset.beta1, epochs: ctx.epochs ?? 20, images: 1000, mirrorLoss };
 }
 
 const dataDir = (ctx) => path.join(ctx.out, 'data', 'gan');
@@ -239,7 +247,7 @@ async function runSeed(ctx, side, seed) {
     detectors = detectorSummary(path.join(dir, 'metrics.jsonl'), perEpoch, perEpoch * r.epochs);
   } else {
     const args = ['--data', path.join(dataDir(ctx), 'train-x.f32'), '--out', images, '--seed', seed, '--epochs', r.epochs, '--batch', r.batch, '--width', r.width];
-    args.push('--lr-d', r.lrD, '--lr-g', r.lrG, '--beta1', r.beta1, '--count', r.images, '--threads', ctx.threads);
+    args.push('--lr-d', r.lrD, '--lr-g', r.lrG, '--beta1', r.beta1, '--count', r.images, '--threads', ctx.threads, '--loss', r.mirrorLoss);
     const t = runTorchMirror('gan_parity.py', args);
     detectors = { dCollapseShare: t.dCollapseShare, modeCollapseStarts: t.modeCollapseStarts, lastEpochDiversity: t.lastEpochDiversity };
     // every diversity check (step, ratio) and the samples in BCELoss's clamp, kept for a closer look

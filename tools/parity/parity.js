@@ -7,12 +7,14 @@
  *
  * Usage: node tools/parity/parity.js <problem> [--seeds 0,1,2] [--torch-seeds LIST] [--side both|ours|torch|none]
  *                                    [--out runs/parity] [--cache-dir DIR] [--epochs N] [--width N] [--preset NAME] [--threads 2]
- *                                    [--cell ROW.SCENARIO]
+ *                                    [--mirror-loss logits|sigmoid] [--cell ROW.SCENARIO]
  *   problem: dann (train-all's table), ddpm (the cpu preset), gan (a DCGAN on the 64x64 digits)
  *   --cell: dann only: one cell of the table (e.g. dann.usps), trained alone, for more seeds on a row
  *   --cache-dir: the embedded data's cache (sets DLCV_CACHE_DIR for everything this runs)
  *   --epochs: dann's and gan's (ddpm runs its preset); --width, --preset: the DCGAN's ngf = ndf and
  *   optimizer preset (gan only; default 32 and report)
+ *   --mirror-loss: gan only: the PyTorch mirror's BCE on D's logits, as the package computes it
+ *   (default), or the tutorial's BCELoss on D's sigmoid output
  *   --side: which side's missing seeds to run now (none: only redraw the table from the results there)
  * Needs a built workspace (`pnpm build`) and, for the PyTorch side, a python3 with torch.
  */
@@ -44,6 +46,7 @@ async function main() {
     out: path.resolve(arg('out', 'runs/parity')),
     width: positive('width', arg('width')),
     preset: arg('preset'),
+    mirrorLoss: arg('mirror-loss'),
     epochs: positive('epochs', arg('epochs')),
     threads: positive('threads', arg('threads', '2')),
     sides,

@@ -5,7 +5,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { summarize, verdict, parityTable, percent } = require('./stats');
 const { readResult, writeResult, resultFile, runParity } = require('./runner');
-const { detectorSummary, pixelDistance, writeSeedRows } = require('./gan');
+const gan = require('./gan');
+const { detectorSummary, pixelDistance, writeSeedRows } = gan;
 const dann = require('./dann');
 const { firstDeparture } = require('./gan-trajectory');
 const { compareFolders } = require('./gan-cross-sample');
@@ -114,6 +115,18 @@ describe("the gan run's detector summary", () => {
     );
     expect(detectorSummary(unchecked, 10, 20).lastEpochDiversity).toBeNull();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the gan check's recipe", () => {
+  it("has the mirror train on D's logits unless told the tutorial's sigmoid loss, and says which", () => {
+    expect(gan.recipe({})).toMatchObject({ preset: 'report', width: 32, mirrorLoss: 'logits' });
+    expect(gan.recipe({ mirrorLoss: 'sigmoid', width: 64 })).toMatchObject({ width: 64, mirrorLoss: 'sigmoid' });
+  });
+
+  it('refuses an unknown mirror loss or preset, naming the flag', () => {
+    expect(() => gan.recipe({ mirrorLoss: 'hinge' })).toThrow(/--mirror-loss: expected logits or sigmoid, got "hinge"/);
+    expect(() => gan.recipe({ preset: 'fast' })).toThrow(/--preset: the gan package has no preset "fast"/);
   });
 });
 

@@ -8,9 +8,9 @@ package's PCG32 streams:
   - a step: z ~ N(0, 1); G(z) once in training mode; D's step on BCE(D(x), 1) + BCE(D(G(z)), 0)
     (real and fake batches through D separately, the fake detached); then G's step on
     BCE(D(G(z)), 1) with the same z (G's BatchNorm running statistics updated once per step);
-    Adam with beta1 from the recipe, beta2 0.999, eps 1e-8; the tutorial's BCELoss on D's
-    sigmoid output (the package's loss on logits is the same function and gradient until ATen's
-    clamp, which the run counts);
+    Adam with beta1 from the recipe, beta2 0.999, eps 1e-8; BCE on D's logits as the package
+    computes it (--loss logits), or the tutorial's BCELoss on D's sigmoid output (--loss sigmoid):
+    the same function and gradient until ATen's clamp, whose samples the run counts either way;
   - the failure detectors: D collapse while the medians of the last 50 D and G losses are
     < 0.05 and > 6; every 50 steps the mean pairwise distance of the step's fake batch over the
     real batch's (mode collapse under 0.2, from step 200);
@@ -24,6 +24,7 @@ loss medians of the last epoch and the samples in BCELoss's gradient clamp (see 
 
 usage: python3 gan_parity.py --data FILE --out DIR --seed N --epochs E --batch B --width W
                              --lr-d X --lr-g X [--beta1 0.5] [--count 1000] [--threads 2]
+                             [--loss logits|sigmoid]
 """
 import argparse
 import json
@@ -71,31 +72,36 @@ def clamped(p, target):
         return int(((p * (1 - p) < BCE_CLAMP) & (p != target)).sum())
 
 
-def tutorial_step(g, d, opt_d, opt_g, real, z, clamp_counts=None):
+def tutorial_step(g, d, opt_d, opt_g, real, z, clamp_counts=None, on_logits=False):
     """One step of the DCGAN tutorial's loop; returns the D and G losses and G(z) (before G's update).
 
-    clamp_counts, when given ({'dReal', 'dFake', 'g'}), gains each BCE term's samples in ATen's
-    clamp (see clamped): there the tutorial's BCELoss and the gan package's loss on logits part.
+    on_logits: the loss is BCE on D's logits (D without its closing Sigmoid), as the gan package
+    computes it, instead of the tutorial's BCELoss on D's sigmoid output. clamp_counts, when given
+    ({'dReal', 'dFake', 'g'}), gains each BCE term's samples in ATen's clamp (see clamped): there
+    the two losses part.
     """
     n = len(real)
     ones = torch.ones(n, dtype=real.dtype)
     zeros = torch.zeros(n, dtype=real.dtype)
-    bce = nn.BCELoss()
+    if on_logits:
+        score, bce, prob = d[:-1], nn.BCEWithLogitsLoss(), torch.sigmoid
+    else:
+        score, bce, prob = d, nn.BCELoss(), lambda p: p
     fake = g(z)
     opt_d.zero_grad()
-    p_real, p_fake = d(real).view(-1), d(fake.detach()).view(-1)
-    loss_d = bce(p_real, ones) + bce(p_fake, zeros)
+    s_real, s_fake = score(real).view(-1), score(fake.detach()).view(-1)
+    loss_d = bce(s_real, ones) + bce(s_fake, zeros)
     loss_d.backward()
     opt_d.step()
     opt_g.zero_grad()
-    p_fake_g = d(fake).view(-1)
-    loss_g = bce(p_fake_g, ones)
+    s_fake_g = score(fake).view(-1)
+    loss_g = bce(s_fake_g, ones)
     loss_g.backward()
     opt_g.step()
     if clamp_counts is not None:
-        clamp_counts['dReal'] += clamped(p_real, 1)
-        clamp_counts['dFake'] += clamped(p_fake, 0)
-        clamp_counts['g'] += clamped(p_fake_g, 1)
+        clamp_counts['dReal'] += clamped(prob(s_real), 1)
+        clamp_counts['dFake'] += clamped(prob(s_fake), 0)
+        clamp_counts['g'] += clamped(prob(s_fake_g), 1)
     return float(loss_d), float(loss_g), fake
 
 
@@ -152,7 +158,7 @@ def train(args, images):
         for k in range(per_epoch):
             real = images[order[k * args.batch:(k + 1) * args.batch]]
             z = torch.randn(args.batch, NZ, 1, 1, generator=gen)
-            ld, lg, fake = tutorial_step(g, d, opt_d, opt_g, real, z, clamp_counts)
+            ld, lg, fake = tutorial_step(g, d, opt_d, opt_g, real, z, clamp_counts, on_logits=args.loss == 'logits')
             step += 1
             if not (np.isfinite(ld) and np.isfinite(lg)):
                 raise SystemExit(f'NaN loss at step {step}')
@@ -200,6 +206,7 @@ def main():
     ap.add_argument('--beta1', type=float, default=0.5)
     ap.add_argument('--count', type=int, default=1000)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--loss', choices=('logits', 'sigmoid'), default='logits')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     started = time.time()
