@@ -10,6 +10,7 @@ const { detectorSummary, pixelDistance, writeSeedRows } = gan;
 const dann = require('./dann');
 const { firstDeparture } = require('./gan-trajectory');
 const { compareFolders } = require('./gan-cross-sample');
+const { drawList } = require('./gan-redraw');
 
 describe('summarize', () => {
   it('gives the mean, the sample standard deviation (n - 1) and the range', () => {
@@ -253,6 +254,17 @@ describe("the gan cross-sample's folder comparison", () => {
     await write('c', '1.png', [0, 0, 0, 255, 255, 255]);
     await expect(compareFolders(path.join(dir, 'a'), path.join(dir, 'c'))).rejects.toThrow(/c\/0\.png: 1x1, .*a\/0\.png is 2x1/);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the gan redraw's draws", () => {
+  it("are distinct non-negative integers other than the run's own seed, each refusal naming --draws", () => {
+    expect(drawList('5, 6,7', 0)).toEqual([5, 6, 7]);
+    expect(() => drawList(undefined, 0)).toThrow(/^--draws: the draws to sample/);
+    expect(() => drawList('5,x', 0)).toThrow('--draws: expected non-negative integers separated by commas, got "5,x"');
+    expect(() => drawList('5,-1', 0)).toThrow(/^--draws: expected non-negative integers/);
+    expect(() => drawList('5,6,5', 0)).toThrow('--draws: a seed is listed twice in "5,6,5"');
+    expect(() => drawList('1,2,3', 2)).toThrow("--draws: 2 is the run's own seed, whose noise its stored images already use");
   });
 });
 

@@ -43,8 +43,15 @@ export type DetectorConfig = z.infer<typeof detectorConfigSchema>;
 
 export const DEFAULT_DETECTOR: DetectorConfig = { window: 50, dLossFloor: 0.05, gLossCeil: 6, diversityRatio: 0.2, warmupSteps: 200 };
 
-/** Noise batches the precise BatchNorm statistics average over (see sampling.ts). */
-export const calibrationSchema = z.object({ batches: positiveInt, batchSize: positiveInt });
+/**
+ * Noise batches the precise BatchNorm statistics average over (see sampling.ts); `seed` picks
+ * the calibration noise stream (absent: 0, the stream every training run stores its statistics from).
+ */
+export const calibrationSchema = z.object({
+  batches: positiveInt,
+  batchSize: positiveInt,
+  seed: z.number().int('must be a non-negative integer').min(0, 'must be a non-negative integer').optional(),
+});
 export type Calibration = z.infer<typeof calibrationSchema>;
 
 /**

@@ -24,7 +24,7 @@ import {
   z,
   type ModelFolderKind,
 } from '@dlcv/core';
-import { calibrationSchema, dcganConfigSchema, type Calibration, type DcganConfig } from './config';
+import { CALIBRATION, calibrationSchema, dcganConfigSchema, type Calibration, type DcganConfig } from './config';
 import { buildGenerator } from './model';
 import { preciseStatsShapes } from './sampling';
 
@@ -81,6 +81,8 @@ export interface LoadedGenerator {
   /** 'A', 'B' or 'custom'. */
   model: string;
   gan: DcganConfig;
+  /** The noise the precise statistics are (or, when none are stored, would be) computed from. */
+  calibration: Calibration;
   /** The training step of the weights. */
   step: number;
   /** The model or checkpoint folder read. */
@@ -106,11 +108,11 @@ export async function loadGeneratorFolder(dir: string): Promise<LoadedGenerator>
     tf.dispose(preciseStats);
     throw err;
   }
-  return { g, preciseStats, model: cfg.model, gan, step: cfg.training.step, dir: root };
+  return { g, preciseStats, model: cfg.model, gan, calibration: cfg.calibration, step: cfg.training.step, dir: root };
 }
 
 /** What a generator needs of a checkpoint's training config (older and newer runs alike). */
-const checkpointConfigSchema = z.looseObject({ model: z.string(), gan: dcganConfigSchema });
+const checkpointConfigSchema = z.looseObject({ model: z.string(), gan: dcganConfigSchema, calibration: calibrationSchema.optional() });
 
 /** Loads G (and its stored precise statistics, if any) from a run folder's latest checkpoint or one checkpoint folder. */
 export async function loadGenerator(dirOrRun: string): Promise<LoadedGenerator> {
@@ -119,9 +121,9 @@ export async function loadGenerator(dirOrRun: string): Promise<LoadedGenerator> 
   // The architecture has to be known before the weights can be loaded into it.
   const parsed = checkpointConfigSchema.safeParse(info.config);
   if (!parsed.success) throw new CheckpointError(path.join(dir, 'checkpoint.json'), `not a dlcv-gan checkpoint (config: ${describeIssues(parsed.error)})`);
-  const { model, gan } = parsed.data;
+  const { model, gan, calibration = CALIBRATION } = parsed.data;
   const g = buildGenerator(gan);
   const stored = info.groups.includes(`model:${PRECISE_STATS}`) ? statsHolder(g) : undefined;
   await loadCheckpoint(dir, { models: { g, ...(stored ? { [PRECISE_STATS]: stored } : {}) } });
-  return { g, preciseStats: stored, model, gan, step: info.state.step, dir };
+  return { g, preciseStats: stored, model, gan, calibration, step: info.state.step, dir };
 }

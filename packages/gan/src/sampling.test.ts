@@ -91,6 +91,21 @@ describe('precise BatchNorm statistics', () => {
     expect(Array.from(bn.getWeights()[2]?.dataSync() ?? [])).toEqual(Array(bn.numFeatures).fill(0.5));
   });
 
+  it("the calibration's seed picks its noise stream; none is seed 0", async () => {
+    const g = createGenerator(TINY, new Rng(4));
+    const calibration = { batches: 2, batchSize: 4 };
+    const firstMean = async (seed: number) => tf.mean(g.layers[0]?.apply(noiseBatch(new Rng(seed, STREAMS.calibrate), 8, TINY.nz)) as tf.Tensor, [0, 1, 2]).dataSync();
+    // One after another: each puts G's BatchNorms into averaging mode while it runs.
+    const none = await computePreciseStats(g, TINY.nz, calibration);
+    const zero = await computePreciseStats(g, TINY.nz, { ...calibration, seed: 0 });
+    const seven = await computePreciseStats(g, TINY.nz, { ...calibration, seed: 7 });
+    expect(Array.from((none[0] as tf.Tensor).dataSync())).toEqual(Array.from((zero[0] as tf.Tensor).dataSync()));
+    const expected7 = await firstMean(7);
+    (seven[0] as tf.Tensor).dataSync().forEach((v: number, c: number) => expect(v).toBeCloseTo(expected7[c] as number, 5));
+    const expected0 = await firstMean(0);
+    expect((seven[0] as tf.Tensor).dataSync().some((v: number, c: number) => Math.abs(v - (expected0[c] as number)) > 1e-3)).toBe(true);
+  });
+
   it("'running' samples with the saved statistics, which gives other images", async () => {
     const g = createGenerator(TINY, new Rng(4));
     const precise = await generateImages(g, { count: 2, seed: 1, nz: TINY.nz, calibration: SMALL_CALIBRATION });

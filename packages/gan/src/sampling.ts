@@ -43,15 +43,16 @@ function batchNorms(g: tf.LayersModel): BatchNorm2d[] {
 /**
  * Precise statistics of G with its current weights: for each BatchNorm layer in order, its
  * mean and its (unbiased) variance, averaged over the calibration noise. The noise stream is
- * fixed (not the sampling seed), so a training run can store the result in its checkpoint and
- * `generate` gets the same numbers without recomputing them. G is left as it was.
+ * the calibration's own (seed `calibration.seed`, default 0; not the sampling seed), so a
+ * training run can store the result in its checkpoint and `generate` gets the same numbers
+ * without recomputing them. G is left as it was.
  */
 export async function computePreciseStats(g: tf.LayersModel, nz: number, calibration: Calibration = CALIBRATION): Promise<tf.Tensor1D[]> {
   const norms = batchNorms(g);
   // getWeights hands out the live variables: keep copies.
   const saved = norms.map((l) => l.getWeights().map((w) => w.clone()));
   try {
-    const rng = new Rng(0, STREAMS.calibrate);
+    const rng = new Rng(calibration.seed ?? 0, STREAMS.calibrate);
     norms.forEach((l) => l.startCumulativeAverage());
     for (let b = 0; b < calibration.batches; b++) {
       const z = noiseBatch(rng, calibration.batchSize, nz);

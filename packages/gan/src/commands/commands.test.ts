@@ -32,6 +32,7 @@ beforeAll(async () => {
     { model: 'custom', gan: TINY, calibration: SMALL_CALIBRATION, training },
   );
   await generateToFolder(g, path.join(tmp, 'direct'), { count: 5, seed: 2, nz: TINY.nz, calibration: SMALL_CALIBRATION });
+  await generateToFolder(g, path.join(tmp, 'direct-calibration-3'), { count: 5, seed: 2, nz: TINY.nz, calibration: { ...SMALL_CALIBRATION, seed: 3 } });
 });
 afterAll(async () => {
   jest.restoreAllMocks();
@@ -62,6 +63,22 @@ describe('generate', () => {
     await generateCommand.invoke(['--engine', 'cpu', '--model', modelDir, '--out', a, '--count', '3', '--bn', 'running', '--runtime', 'tfjs']);
     await generateCommand.invoke(['--engine', 'cpu', '--checkpoint', run, '--out', b, '--count', '3', '--bn', 'running', '--runtime', 'tfjs']);
     expect(await fileBytes(await pngs(a))).toEqual(await fileBytes(await pngs(b)));
+  });
+
+  it('--calibration-seed recomputes the statistics from that calibration noise (0: the stored ones again)', async () => {
+    const [zero, three] = [path.join(tmp, 'calibration-0'), path.join(tmp, 'calibration-3')];
+    const model = ['--engine', 'cpu', '--model', modelDir, '--count', '5', '--seed', '2', '--runtime', 'tfjs'];
+    const cli = (out: string, seed: string) => [...model, '--out', out, '--calibration-seed', seed];
+    await generateCommand.invoke(cli(zero, '0'));
+    await generateCommand.invoke(cli(three, '3'));
+    const direct = await fileBytes(await pngs(path.join(tmp, 'direct')));
+    expect(await fileBytes(await pngs(zero))).toEqual(direct);
+    const recomputed = await fileBytes(await pngs(three));
+    expect(recomputed).toEqual(await fileBytes(await pngs(path.join(tmp, 'direct-calibration-3'))));
+    recomputed.forEach((bytes, i) => expect(bytes.equals(direct[i] as Buffer)).toBe(false));
+    await expect(generateCommand.invoke([...cli(path.join(tmp, 'x'), '1'), '--bn', 'running'])).rejects.toThrow(
+      new UsageError('--calibration-seed recomputes the precise statistics; --bn running samples without them'),
+    );
   });
 
   it('usage errors: no --out, both --model and --checkpoint, a bad --bn', async () => {

@@ -40,7 +40,7 @@ export const evalCommand = defineCommand({
     // generate
     if (!flags['skip-generate']) {
       const { count, seed, bn } = flags;
-      const { g, gan, preciseStats } = await openGenerator(flags);
+      const { g, gan, preciseStats, calibration } = await openGenerator(flags);
       const bar = progress({ total: count, label: 'generate' });
       await generateToFolder(g, outDir, {
         count,
@@ -48,6 +48,7 @@ export const evalCommand = defineCommand({
         nz: gan.nz,
         bn,
         preciseStats,
+        calibration,
         runtime: flags.runtime ?? defaultRuntime(engine?.engine),
         onBatch: (done) => bar.update(done),
       });

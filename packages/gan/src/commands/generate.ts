@@ -16,13 +16,13 @@ export const generateCommand = defineCommand({
     if (flags.out === undefined) throw new UsageError('--out DIR is required (the folder the images go to)');
     const { count, seed, bn, batch } = flags;
     const runtime = flags.runtime ?? defaultRuntime(engine?.engine);
-    const { g, gan, preciseStats } = await openGenerator(flags);
+    const { g, gan, preciseStats, calibration } = await openGenerator(flags);
     const t0 = Date.now();
     const bar = progress({ total: count, label: 'generate' });
-    await generateToFolder(g, flags.out, { count, seed, nz: gan.nz, batchSize: batch, bn, preciseStats, runtime, onBatch: (done) => bar.update(done) });
+    await generateToFolder(g, flags.out, { count, seed, nz: gan.nz, batchSize: batch, bn, preciseStats, calibration, runtime, onBatch: (done) => bar.update(done) });
     bar.stop();
     console.log(
-      `wrote ${count} images to ${flags.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed}, BatchNorm statistics: ${bn}${bn === 'precise' && preciseStats ? ' (stored)' : ''}, runtime ${runtime})`,
+      `wrote ${count} images to ${flags.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed}, BatchNorm statistics: ${bn}${bn === 'running' ? '' : preciseStats ? ' (stored)' : ` (computed from calibration seed ${calibration.seed ?? 0})`}, runtime ${runtime})`,
     );
   },
 });

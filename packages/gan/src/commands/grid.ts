@@ -33,8 +33,8 @@ export const gridCommand = defineCommand({
       if (flags.model !== undefined || flags.checkpoint !== undefined) throw new UsageError('give --model/--checkpoint or --images, not both');
       images = await folderImages(flags.images, count);
     } else {
-      const { g, gan, preciseStats } = await openGenerator(flags);
-      images = await generateImages(g, { count, seed: flags.seed, nz: gan.nz, bn: flags.bn, preciseStats });
+      const { g, gan, preciseStats, calibration } = await openGenerator(flags);
+      images = await generateImages(g, { count, seed: flags.seed, nz: gan.nz, bn: flags.bn, preciseStats, calibration });
     }
     await writeGrid(out, images, { cols });
     console.log(`wrote ${out} (${count} images, ${cols} per row)`);
