@@ -108,7 +108,8 @@ function cell(key) {
     async runSeed(ctx, side, seed) {
       if (side === 'ours') {
         const dir = path.join(ctx.out, `dann-${key}`, `ours-seed${seed}-runs`);
-        dlcvDann(['train', '--scenario', scenario, '--mode', mode, '--out', dir, ...recipeFlags(recipe(ctx), seed), '--save-every', 1000, '--trace']);
+        // an interrupted seed continues from its last checkpoint, as train-all's runs do
+        dlcvDann(['train', '--scenario', scenario, '--mode', mode, '--out', dir, ...recipeFlags(recipe(ctx), seed), '--save-every', 1000, '--trace', '--resume']);
         const runDir = fs.readdirSync(dir).find((d) => fs.existsSync(path.join(dir, d, 'result.json')));
         if (!runDir) throw new Error(`${dir}: no run folder with a result.json`);
         const result = JSON.parse(fs.readFileSync(path.join(dir, runDir, 'result.json'), 'utf8'));
