@@ -23,7 +23,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { arg, nonNegative, positive, runTorchMirror, toolsRequire } = require('./runner');
 const { weightDump } = require('./gan-trajectory');
-const { imageMetrics, pngFiles } = require('./gan');
+const { imageMetrics, openSeedRun, pngFiles } = require('./gan');
 
 /** Largest byte difference between same-named images of two folders, and the share of bytes that differ. */
 async function compareFolders(a, b) {
@@ -53,22 +53,13 @@ async function main() {
   const ctx = { out: path.resolve(arg('parity-out', 'runs/parity')) };
   const torchSeed = nonNegative('torch-seed', arg('torch-seed', '0'));
   const threads = positive('threads', arg('threads', '2'));
-  const ours = path.join(runDir, 'images');
-  for (const [what, p] of [
-    ['the trained generator', path.join(runDir, 'model')],
-    ['the images the project sampled', ours],
-    ['the run config', path.join(runDir, 'config.json')],
-    ['the exported val digits', path.join(ctx.out, 'data', 'gan', 'val')],
-  ]) {
-    if (!fs.existsSync(p)) throw new Error(`${p}: ${what} is not there`);
-  }
+  const { model, images: ours, seed } = openSeedRun(ctx, runDir);
 
   const core = toolsRequire('@dlcv/core');
   const gan = toolsRequire('@dlcv/gan');
   await core.setupEngine({});
-  const loaded = await gan.loadGeneratorFolder(path.join(runDir, 'model'));
-  if (!loaded.preciseStats) throw new Error(`${path.join(runDir, 'model')}: no precise statistics stored with the generator`);
-  const { seed } = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
+  const loaded = await gan.loadGeneratorFolder(model);
+  if (!loaded.preciseStats) throw new Error(`${model}: no precise statistics stored with the generator`);
   const count = pngFiles(ours).length;
   // generate's noise for this seed (image i gets normals [i * nz, (i + 1) * nz) of its stream)
   const noise = Array.from(new core.Rng(seed, gan.STREAMS.generate).normalArray(count * loaded.gan.nz));

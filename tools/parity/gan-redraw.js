@@ -16,15 +16,13 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { arg, REPO, run, writeJson } = require('./runner');
-const { imageMetrics, pngFiles } = require('./gan');
+const { arg, run, seedList, writeJson } = require('./runner');
+const { GAN_BIN, imageMetrics, openSeedRun, pngFiles } = require('./gan');
 
 /** `--draws`: distinct non-negative integers, none equal to the run's training seed. */
 function drawList(text, trainingSeed) {
   if (text === undefined) throw new Error('--draws: the draws to sample, as seeds separated by commas (e.g. 5,6,7,8)');
-  const draws = text.split(',').map((s) => s.trim());
-  if (draws.some((s) => !/^\d+$/.test(s))) throw new Error(`--draws: expected non-negative integers separated by commas, got "${text}"`);
-  const seeds = draws.map(Number);
+  const seeds = seedList('draws', text);
   if (new Set(seeds).size !== seeds.length) throw new Error(`--draws: a seed is listed twice in "${text}"`);
   if (seeds.includes(trainingSeed)) throw new Error(`--draws: ${trainingSeed} is the run's own seed, whose noise its stored images already use`);
   return seeds;
@@ -35,26 +33,15 @@ async function main() {
   if (!runArg) throw new Error('--run: the project seed run folder to sample (<parity out>/gan/ours-seed<N>-run)');
   const runDir = path.resolve(runArg);
   const ctx = { out: path.resolve(arg('parity-out', 'runs/parity')) };
-  const stored = path.join(runDir, 'images');
-  const configFile = path.join(runDir, 'config.json');
-  for (const [what, p] of [
-    ['the trained generator', path.join(runDir, 'model')],
-    ['the images the project sampled', stored],
-    ['the run config', configFile],
-    ['the exported val digits', path.join(ctx.out, 'data', 'gan', 'val')],
-  ]) {
-    if (!fs.existsSync(p)) throw new Error(`${p}: ${what} is not there`);
-  }
-  const { seed } = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  const { model, images: stored, seed } = openSeedRun(ctx, runDir);
   const draws = drawList(arg('draws'), seed);
   const count = pngFiles(stored).length;
-  const bin = path.join(REPO, 'packages/gan/bin/dlcv-gan.js');
 
   const measured = { stored: (await imageMetrics(ctx, stored)).metrics, draws: {} };
   for (const k of draws) {
     const out = path.join(runDir, 'redraw', `draw-${k}`);
     fs.rmSync(out, { recursive: true, force: true });
-    run(process.execPath, [bin, 'generate', '--model', path.join(runDir, 'model'), '--out', out, '--count', String(count), '--seed', String(k), '--calibration-seed', String(k)]);
+    run(process.execPath, [GAN_BIN, 'generate', '--model', model, '--out', out, '--count', String(count), '--seed', String(k), '--calibration-seed', String(k)]);
     measured.draws[k] = (await imageMetrics(ctx, out)).metrics;
   }
 

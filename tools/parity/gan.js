@@ -35,6 +35,7 @@ const DIVERSITY_REAL_IMAGES = 1000;
 
 /** The PyTorch mirror's loss: BCE on D's logits as the package computes it, or the tutorial's BCELoss on D's sigmoid output. */
 const MIRROR_LOSSES = ['logits', 'sigmoid'];
+const GAN_BIN = path.join(REPO, 'packages/gan/bin/dlcv-gan.js');
 
 /**
  * The gan README's digits recipe: the package's optimizer preset (default: the report's) at width
@@ -215,7 +216,6 @@ async function runSeed(ctx, side, seed) {
   let detectors;
   let mirrorDetail = {};
   if (side === 'ours') {
-    const bin = path.join(REPO, 'packages/gan/bin/dlcv-gan.js');
     const train = [
       'train',
       '--demo-digits',
@@ -242,8 +242,8 @@ async function runSeed(ctx, side, seed) {
       // an interrupted seed continues from its last checkpoint (a fresh folder starts fresh)
       '--resume',
     ];
-    run(process.execPath, [bin, ...train.map(String)]);
-    run(process.execPath, [bin, 'generate', '--model', path.join(dir, 'model'), '--out', images, '--count', String(r.images), '--seed', String(seed)]);
+    run(process.execPath, [GAN_BIN, ...train.map(String)]);
+    run(process.execPath, [GAN_BIN, 'generate', '--model', path.join(dir, 'model'), '--out', images, '--count', String(r.images), '--seed', String(seed)]);
     detectors = detectorSummary(path.join(dir, 'metrics.jsonl'), perEpoch, perEpoch * r.epochs);
   } else {
     const args = ['--data', path.join(dataDir(ctx), 'train-x.f32'), '--out', images, '--seed', seed, '--epochs', r.epochs, '--batch', r.batch, '--width', r.width];
@@ -266,8 +266,29 @@ async function remeasure(ctx, result) {
   return (await imageMetrics(ctx, folder)).metrics;
 }
 
+/**
+ * A project seed's run folder of this check (<out>/gan/ours-seed<N>-run), for the tools that
+ * sample its generator again: its model/ and images/ folders and its training seed; a clear error
+ * naming what is missing (the exported val digits included).
+ */
+function openSeedRun(ctx, runDir) {
+  const seedRun = { model: path.join(runDir, 'model'), images: path.join(runDir, 'images') };
+  const configFile = path.join(runDir, 'config.json');
+  for (const [what, p] of [
+    ['the trained generator', seedRun.model],
+    ['the images the project sampled', seedRun.images],
+    ['the run config', configFile],
+    ['the exported val digits', path.join(dataDir(ctx), 'val')],
+  ]) {
+    if (!fs.existsSync(p)) throw new Error(`${p}: ${what} is not there`);
+  }
+  return { ...seedRun, seed: JSON.parse(fs.readFileSync(configFile, 'utf8')).seed };
+}
+
 module.exports = {
   name: 'gan',
+  GAN_BIN,
+  openSeedRun,
   metrics,
   recipe,
   prepare,

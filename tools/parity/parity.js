@@ -20,15 +20,9 @@
  */
 'use strict';
 const path = require('node:path');
-const { arg, positive, runParity } = require('./runner');
+const { arg, positive, runParity, seedList } = require('./runner');
 
 const PROBLEMS = { dann: require('./dann'), ddpm: require('./ddpm'), gan: require('./gan') };
-
-function seedList(flag, text) {
-  const seeds = text.split(',').map((s) => s.trim());
-  if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--${flag}: expected non-negative integers separated by commas, got "${text}"`);
-  return seeds.map(Number);
-}
 
 async function main() {
   const name = process.argv[2];

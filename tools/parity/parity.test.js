@@ -257,6 +257,22 @@ describe("the gan cross-sample's folder comparison", () => {
   });
 });
 
+describe("a gan parity seed's run folder, opened to sample again", () => {
+  it('gives its model and images folders and training seed, and names the first thing missing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parity-seed-run-'));
+    const ctx = { out: path.join(dir, 'out') };
+    const runDir = path.join(dir, 'ours-seed3-run');
+    expect(() => gan.openSeedRun(ctx, runDir)).toThrow(`${path.join(runDir, 'model')}: the trained generator is not there`);
+    for (const sub of ['model', 'images']) fs.mkdirSync(path.join(runDir, sub), { recursive: true });
+    expect(() => gan.openSeedRun(ctx, runDir)).toThrow(`${path.join(runDir, 'config.json')}: the run config is not there`);
+    fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ seed: 3 }));
+    expect(() => gan.openSeedRun(ctx, runDir)).toThrow(`${path.join(ctx.out, 'data', 'gan', 'val')}: the exported val digits is not there`);
+    fs.mkdirSync(path.join(ctx.out, 'data', 'gan', 'val'), { recursive: true });
+    expect(gan.openSeedRun(ctx, runDir)).toEqual({ model: path.join(runDir, 'model'), images: path.join(runDir, 'images'), seed: 3 });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe("the gan redraw's draws", () => {
   it("are distinct non-negative integers other than the run's own seed, each refusal naming --draws", () => {
     expect(drawList('5, 6,7', 0)).toEqual([5, 6, 7]);

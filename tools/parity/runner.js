@@ -165,4 +165,11 @@ function nonNegative(flag, text) {
   return Number(text);
 }
 
-module.exports = { REPO, arg, positive, nonNegative, toolsRequire, resultFile, readResult, writeJson, writeResult, run, runTorchMirror, runParity };
+/** A flag's comma-separated list of non-negative integers (seeds); a clear error naming the flag otherwise. */
+function seedList(flag, text) {
+  const seeds = text.split(',').map((s) => s.trim());
+  if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--${flag}: expected non-negative integers separated by commas, got "${text}"`);
+  return seeds.map(Number);
+}
+
+module.exports = { REPO, arg, positive, nonNegative, seedList, toolsRequire, resultFile, readResult, writeJson, writeResult, run, runTorchMirror, runParity };
