@@ -5,7 +5,7 @@ const tseslint = require('typescript-eslint');
 const prettier = require('eslint-config-prettier');
 
 module.exports = tseslint.config(
-  { ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', '**/runs/**'] },
+  { ignores: ['**/dist/**', '**/dist-test/**', '**/build/**', '**/node_modules/**', '**/runs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -35,7 +35,8 @@ device=${BENCH_DEVICE:-cuda}
 read -r -a sizes <<<"${BENCH_SIZES:-}"
 read -r -a train_flags <<<"${DDPM_TRAIN_FLAGS:-}"
 read -r -a sample_flags <<<"${DDPM_SAMPLE_FLAGS:-}"
-kernel_tests=${KERNEL_TESTS:-src/engine/kernels src/engine/torch}
+# core's tests as JavaScript (bundle.js writes packages/core/dist-test: no swc travels)
+kernel_tests=${KERNEL_TESTS:-dist-test/engine/kernels dist-test/engine/torch}
 logs=$dev/logs
 rm -rf "$logs"
 mkdir -p "$out" "$dev/bin" "$logs"
@@ -87,7 +88,7 @@ if [ ! -f packages/core/build/Release/dlcv_torch.node ]; then
 fi
 
 # shellcheck disable=SC2086  # the test paths are words
-(cd packages/core && DLCV_REQUIRE_TORCH=1 step kernels 150 node "$root/node_modules/jest/bin/jest.js" $kernel_tests)
+(cd packages/core && DLCV_REQUIRE_TORCH=1 step kernels 150 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js $kernel_tests)
 kernels=$?
 
 for tf32 in 0 1; do

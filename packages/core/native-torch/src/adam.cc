@@ -1,11 +1,37 @@
 // One Adam step for a list of variables in one call, with tfjs's AdamOptimizer arithmetic:
 //   m' = b1 m + (1 - b1) g,  v' = b2 v + (1 - b2) g^2,
 //   x' = x - lr (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps)
-// where b1^t, b2^t are the optimizer's accBeta1/2 (0-d tensors on the device, so nothing is
-// read back to the host). New tensors are returned: tfjs variables may share their storage.
+// where b1^t, b2^t are the optimizer's accBeta1/2 (0-d float32 tensors). Each line is one ATen
+// foreach op over all variables: on CUDA a handful of multi-tensor kernels a step, as PyTorch's
+// own Adam, instead of ~11 launches per variable; on the CPU ATen runs the per-tensor ops, so
+// the values are those of the ops written out. New tensors are returned: tfjs variables may
+// share their storage.
+#include <array>
+
 #include "torch_util.h"
 
 namespace dlcv_torch {
+
+// [x'], [m'], [v'] for non-empty lists.
+static std::array<std::vector<at::Tensor>, 3> foreachStep(const std::vector<at::Tensor>& xs, const std::vector<at::Tensor>& gs, const std::vector<at::Tensor>& ms,
+                                                          const std::vector<at::Tensor>& vs, const at::Tensor& acc1, const at::Tensor& acc2, double lr, double beta1,
+                                                          double beta2, double eps) {
+  // The bias corrections 1 - b^t as float32 values on the host (the foreach ops take host
+  // scalars): one read of the device a step, after the backward pass it waits for anyway.
+  at::Scalar omb1(at::rsub(acc1, 1.0).item<float>()), omb2(at::rsub(acc2, 1.0).item<float>());
+  std::vector<at::Tensor> m = at::_foreach_mul(ms, at::Scalar(beta1));
+  at::_foreach_add_(m, gs, at::Scalar(1.0 - beta1));
+  std::vector<at::Tensor> v = at::_foreach_mul(vs, at::Scalar(beta2));
+  at::_foreach_addcmul_(v, gs, gs, at::Scalar(1.0 - beta2));
+  std::vector<at::Tensor> denom = at::_foreach_div(v, omb2);
+  at::_foreach_sqrt_(denom);
+  at::_foreach_add_(denom, at::Scalar(eps));
+  std::vector<at::Tensor> step = at::_foreach_div(m, omb1);
+  at::_foreach_div_(step, denom);
+  at::_foreach_mul_(step, at::Scalar(-lr));
+  at::_foreach_add_(step, xs);
+  return {std::move(step), std::move(m), std::move(v)};
+}
 
 // adam(values[], grads[], ms[], vs[], accBeta1, accBeta2, lr, beta1, beta2, eps):
 // [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2]
@@ -16,18 +42,13 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
     double lr = a.num(6), beta1 = a.num(7), beta2 = a.num(8), eps = a.num(9);
     size_t n = xs.size();
     if (gs.size() != n || ms.size() != n || vs.size() != n) throw JsError("adam: lists of different lengths");
-    at::Tensor omb1 = at::rsub(acc1, 1.0), omb2 = at::rsub(acc2, 1.0);
-    std::vector<at::Tensor> out(3 * n + 2);
-    for (size_t i = 0; i < n; ++i) {
-      at::Tensor m = at::mul(ms[i], beta1).add_(gs[i], 1.0 - beta1);
-      at::Tensor v = at::mul(vs[i], beta2).addcmul_(gs[i], gs[i], 1.0 - beta2);
-      at::Tensor step = at::div(m, omb1).div_(at::div(v, omb2).sqrt_().add_(eps)).mul_(-lr);
-      out[i] = step.add_(xs[i]);
-      out[n + i] = m;
-      out[2 * n + i] = v;
+    std::vector<at::Tensor> out;
+    out.reserve(3 * n + 2);
+    if (n > 0) {  // ATen's foreach ops refuse empty lists
+      for (auto&& part : foreachStep(xs, gs, ms, vs, acc1, acc2, lr, beta1, beta2, eps)) out.insert(out.end(), part.begin(), part.end());
     }
-    out[3 * n] = at::mul(acc1, beta1);
-    out[3 * n + 1] = at::mul(acc2, beta2);
+    out.push_back(at::mul(acc1, beta1));
+    out.push_back(at::mul(acc2, beta2));
     return wrapAll(a.env, out);
   });
 }

@@ -9,6 +9,8 @@
 
 #include <cstdlib>
 #include <initializer_list>
+#include <type_traits>
+#include <utility>
 
 #include "op_codes.h"
 #include "torch_util.h"
@@ -168,6 +170,57 @@ static napi_value Sync(napi_env env, napi_callback_info info) {
 
 // --- settings and info -----------------------------------------------------------------------
 
+// The CUDA hooks and TF32 switches called below have changed names across libtorch versions
+// (getNumGPUs beside AcceleratorHooksInterface's deviceCount, the allow_tf32 flags beside the
+// matmul precision and the fp32_precision settings). Each is reached through a template that
+// tests for the member, so a version without it still compiles and takes the other route.
+#define DLCV_HAS_MEMBER(trait, expr) \
+  template <typename T, typename = void> \
+  struct trait : std::false_type {}; \
+  template <typename T> \
+  struct trait<T, std::void_t<decltype(expr)>> : std::true_type {};
+DLCV_HAS_MEMBER(HasGetNumGPUs, std::declval<const T&>().getNumGPUs())
+DLCV_HAS_MEMBER(HasDeviceCount, std::declval<const T&>().deviceCount())
+DLCV_HAS_MEMBER(HasVersionCUDART, std::declval<const T&>().versionCUDART())
+DLCV_HAS_MEMBER(HasVersionCuDNN, std::declval<const T&>().versionCuDNN())
+DLCV_HAS_MEMBER(HasAllowTF32CuBLAS, std::declval<T&>().setAllowTF32CuBLAS(true))
+DLCV_HAS_MEMBER(HasAllowTF32CuDNN, std::declval<T&>().setAllowTF32CuDNN(true))
+#undef DLCV_HAS_MEMBER
+
+// The number of CUDA devices (called when at::hasCUDA(); 1 where this libtorch names no count).
+template <typename Hooks>
+double gpuCount(const Hooks& h) {
+  if constexpr (HasGetNumGPUs<Hooks>::value) return h.getNumGPUs();
+  else if constexpr (HasDeviceCount<Hooks>::value) return h.deviceCount();
+  else return 1;
+}
+// CUDA runtime and cuDNN versions as libtorch reports them (0: not reported by this version).
+template <typename Hooks>
+double cudaRuntimeVersion(const Hooks& h) {
+  if constexpr (HasVersionCUDART<Hooks>::value) return (double)h.versionCUDART();
+  else return 0;
+}
+template <typename Hooks>
+double cudnnVersion(const Hooks& h) {
+  if constexpr (HasVersionCuDNN<Hooks>::value) return (double)h.versionCuDNN();
+  else return 0;
+}
+// TF32 in cuBLAS matmuls and cuDNN convolutions, on or off (PyTorch's
+// torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32); the state read back
+// is the matmuls'.
+template <typename Context>
+void setTf32(Context& ctx, bool on) {
+  if constexpr (HasAllowTF32CuBLAS<Context>::value) ctx.setAllowTF32CuBLAS(on);
+  else ctx.setFloat32MatmulPrecision(on ? at::Float32MatmulPrecision::HIGH : at::Float32MatmulPrecision::HIGHEST);
+  if constexpr (HasAllowTF32CuDNN<Context>::value) ctx.setAllowTF32CuDNN(on);
+  else if (on) throw JsError("this libtorch has no setAllowTF32CuDNN: TF32 convolutions cannot be switched on");
+}
+template <typename Context>
+bool tf32(const Context& ctx) {
+  if constexpr (HasAllowTF32CuBLAS<Context>::value) return ctx.allowTF32CuBLAS();
+  else return ctx.float32MatmulPrecision() != at::Float32MatmulPrecision::HIGHEST;
+}
+
 // setDevice("cpu" | "cuda"): the device of every tensor made from now on.
 static napi_value SetDevice(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
@@ -182,13 +235,10 @@ static napi_value SetDevice(napi_env env, napi_callback_info info) {
   });
 }
 
-// setTf32(on): TF32 tensor cores for cuBLAS matmuls and cuDNN convolutions (PyTorch's
-// torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32).
+// setTf32(on): TF32 tensor cores for matmuls and convolutions (setTf32 above).
 static napi_value SetTf32(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    bool on = a.num(0) != 0;
-    at::globalContext().setAllowTF32CuBLAS(on);
-    at::globalContext().setAllowTF32CuDNN(on);
+    setTf32(at::globalContext(), a.num(0) != 0);
     return undefinedValue(a.env);
   });
 }
@@ -221,10 +271,10 @@ static napi_value Info(napi_env env, napi_callback_info info) {
     setString(a.env, obj, "device", device().is_cuda() ? "cuda" : "cpu");
     const auto& hooks = at::detail::getCUDAHooks();
     bool cuda = at::hasCUDA();
-    setNumber(a.env, obj, "gpus", cuda ? hooks.getNumGPUs() : 0);
-    setNumber(a.env, obj, "cudaRuntime", cuda ? (double)hooks.versionCUDART() : 0);
-    setNumber(a.env, obj, "cudnn", cuda && hooks.hasCuDNN() ? (double)hooks.versionCuDNN() : 0);
-    setNumber(a.env, obj, "tf32", at::globalContext().allowTF32CuBLAS() ? 1 : 0);
+    setNumber(a.env, obj, "gpus", cuda ? gpuCount(hooks) : 0);
+    setNumber(a.env, obj, "cudaRuntime", cuda ? cudaRuntimeVersion(hooks) : 0);
+    setNumber(a.env, obj, "cudnn", cuda && hooks.hasCuDNN() ? cudnnVersion(hooks) : 0);
+    setNumber(a.env, obj, "tf32", tf32(at::globalContext()) ? 1 : 0);
     return obj;
   });
 }
@@ -260,8 +310,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     mallopt(M_TOP_PAD, 64 * 1024 * 1024);
   }
   // fp32 unless asked (PyTorch allows TF32 in cuDNN convolutions by default).
-  at::globalContext().setAllowTF32CuBLAS(false);
-  at::globalContext().setAllowTF32CuDNN(false);
+  setTf32(at::globalContext(), false);
   if (const char* t = std::getenv("DLCV_THREADS")) {
     int n = std::atoi(t);
     if (n > 0) at::set_num_threads(n);

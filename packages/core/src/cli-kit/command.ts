@@ -5,7 +5,7 @@
  * usage errors and 1 for the rest.
  */
 import { parseArgs } from 'node:util';
-import { describeEngine, setupEngine, type EngineInfo } from '../engine/engine';
+import { describeEngine, ENGINE_NAMES, setupEngine, type EngineInfo } from '../engine/engine';
 import { InterruptedError } from '../run/interrupt';
 import { helpLines, parseFlags, string as stringFlag, usageFlags, UsageError, type FlagSpecs, type FlagValues } from './flags';
 import { userPath } from './paths';
@@ -44,7 +44,7 @@ export interface Command {
 }
 
 const ENGINE_FLAG = {
-  engine: stringFlag({ help: 'engine (backend) to run on: native, cpu, tfjs-node, tfjs-node-gpu; default: the best that loads', metavar: 'NAME' }),
+  engine: stringFlag({ help: `engine (backend) to run on: ${ENGINE_NAMES.join(', ')}; default: the best that loads`, metavar: 'NAME' }),
 };
 
 function positionalUsage(p: PositionalSpec): string {

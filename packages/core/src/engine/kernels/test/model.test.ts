@@ -34,6 +34,28 @@ describeEachEngine('optimizer and full model', (engine) => {
     expect(relErr(got[1]!, ref[1]!)).toBeLessThan(TOL);
   });
 
+  test('fused Adam with no gradients, then with one variable left out, steps as tfjs Adam', async () => {
+    const run = async (backend: string) => {
+      tf.setBackend(backend);
+      const w = tf.variable(tf.tensor(rand([6, 4], 4).data, [6, 4]), true, `adam_gaps_w_${backend}`);
+      const u = tf.variable(tf.tensor(rand([4], 5).data, [4]), true, `adam_gaps_u_${backend}`);
+      const opt = tf.train.adam(0.05, 0.8, 0.99);
+      const grad = tf.tensor(rand([6, 4], 6).data, [6, 4]);
+      const ones = tf.onesLike(u);
+      opt.applyGradients([]); // only the step count and the beta powers move
+      opt.applyGradients([{ name: w.name, tensor: grad }]);
+      opt.applyGradients({ [w.name]: grad, [u.name]: ones });
+      const r = [w, u, ...(await opt.getWeights()).map((nt) => nt.tensor)].map((t) => t.dataSync().slice()) as Float32Array[];
+      tf.dispose([w, u, grad, ones]);
+      opt.dispose();
+      return r;
+    };
+    const ref = await run('cpu');
+    const got = await run(engine.backend);
+    expect(got.length).toBe(7); // w, u, the step count, then w's and u's moments
+    for (let i = 0; i < ref.length; i++) expect(relErr(got[i]!, ref[i]!)).toBeLessThan(TOL);
+  });
+
   test('full model gradient check: DCGAN-style D and G (tf.layers, training mode)', () => {
     const build = () => {
       const g = tf.sequential({
