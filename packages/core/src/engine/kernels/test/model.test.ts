@@ -44,7 +44,10 @@ describeEachEngine('optimizer and full model', (engine) => {
       const ones = tf.onesLike(u);
       opt.applyGradients([]); // only the step count and the beta powers move
       opt.applyGradients([{ name: w.name, tensor: grad }]);
-      opt.applyGradients({ [w.name]: grad, [u.name]: ones });
+      opt.applyGradients([
+        { name: w.name, tensor: grad },
+        { name: u.name, tensor: ones },
+      ]);
       const r = [w, u, ...(await opt.getWeights()).map((nt) => nt.tensor)].map((t) => t.dataSync().slice()) as Float32Array[];
       tf.dispose([w, u, grad, ones]);
       opt.dispose();
