@@ -38,6 +38,12 @@ read -r -a sample_flags <<<"${DDPM_SAMPLE_FLAGS:-}"
 # core's tests as JavaScript (bundle.js writes packages/core/dist-test: no swc travels)
 kernel_tests=${KERNEL_TESTS:-dist-test/engine/kernels dist-test/engine/torch}
 logs=$dev/logs
+for f in node.xz modules.tar.xz node-include/node_api.h; do
+  if [ ! -f "$dev/$f" ]; then
+    echo "gpu-check: $dev/$f is missing: run \`pnpm build && node tools/device/bundle.js\` here and carry build/device" >&2
+    exit 2
+  fi
+done
 rm -rf "$logs"
 mkdir -p "$out" "$dev/bin" "$logs"
 xz -dc "$dev/node.xz" >"$dev/bin/node" && chmod +x "$dev/bin/node"
