@@ -8,6 +8,39 @@ describe('Rng (PCG32)', () => {
     expect(got).toEqual(['a15c02b7', '7b47f409', 'ba1d3330', '83d2f293', 'bfa4784b', 'cbed606e']);
   });
 
+  it('matches a BigInt PCG32 (XSH RR) over many seeds, streams and draws', () => {
+    // The reference generator written out in 64-bit BigInt arithmetic: pcg32_srandom_r, then
+    // pcg32_random_r.
+    const M = (1n << 64n) - 1n;
+    const reference = (seed: bigint, stream: bigint) => {
+      const inc = ((stream << 1n) | 1n) & M;
+      let state = 0n;
+      const step = () => (state = (state * 6364136223846793005n + inc) & M);
+      step();
+      state = (state + seed) & M;
+      step();
+      return () => {
+        const old = state;
+        step();
+        const xorshifted = Number((((old >> 18n) ^ old) >> 27n) & 0xffffffffn);
+        const rot = Number(old >> 59n);
+        return ((xorshifted >>> rot) | (xorshifted << ((32 - rot) & 31))) >>> 0;
+      };
+    };
+    const cases: [number, number][] = [
+      [0, 0],
+      [1, 54],
+      [2022, 7],
+      [0xffffffff, 0x7fffffff],
+      [2 ** 40 + 12345, 2654435761],
+    ];
+    for (const [seed, stream] of cases) {
+      const ours = new Rng(seed, stream);
+      const ref = reference(BigInt(seed), BigInt(stream >>> 0));
+      for (let i = 0; i < 1000; i++) expect(ours.nextUint32()).toBe(ref());
+    }
+  });
+
   it('gives the same sequence for the same seed and a different one for another seed', () => {
     const a = new Rng(7),
       b = new Rng(7),

@@ -9,6 +9,8 @@ import { z } from 'zod';
 
 const MULT_HI = 0x5851f42d;
 const MULT_LO = 0x4c957f2d;
+const MULT_LO_0 = MULT_LO & 0xffff;
+const MULT_LO_1 = MULT_LO >>> 16;
 
 export class Rng {
   // 64-bit state and increment as two unsigned 32-bit halves (JS has no fast u64).
@@ -16,7 +18,10 @@ export class Rng {
   private stateLo = 0;
   private incHi = 0;
   private incLo = 0;
-  private spareNormal: number | undefined;
+  // The Box-Muller pair's second value, kept as a flag and a number (a field that held either
+  // undefined or a double would box each double it stores).
+  private hasSpare = false;
+  private spare = 0;
 
   constructor(seed: number, stream = 54) {
     if (!Number.isFinite(seed)) throw new Error(`Rng: seed must be a finite number, got ${seed}`);
@@ -42,26 +47,23 @@ export class Rng {
   }
 
   private step(): void {
-    // state = state * MULT + inc (mod 2^64), in 16-bit limbs to stay exact in doubles.
-    const a0 = this.stateLo & 0xffff,
-      a1 = this.stateLo >>> 16,
-      a2 = this.stateHi & 0xffff,
-      a3 = this.stateHi >>> 16;
-    const b0 = MULT_LO & 0xffff,
-      b1 = MULT_LO >>> 16,
-      b2 = MULT_HI & 0xffff,
-      b3 = MULT_HI >>> 16;
-    let c0 = a0 * b0;
-    let c1 = (c0 >>> 16) + a0 * b1 + a1 * b0;
-    c0 &= 0xffff;
-    let c2 = Math.floor(c1 / 0x10000) + a0 * b2 + a1 * b1 + a2 * b0;
-    c1 &= 0xffff;
-    let c3 = Math.floor(c2 / 0x10000) + a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
-    c2 &= 0xffff;
-    c3 &= 0xffff;
-    this.stateLo = ((c1 << 16) | c0) >>> 0;
-    this.stateHi = ((c3 << 16) | c2) >>> 0;
-    this.addToState(this.incHi, this.incLo);
+    // state = state * MULT + inc (mod 2^64). The low half of lo * MULT_LO is Math.imul's; its
+    // high half comes from 16-bit pieces (each product below 2^32, exact in doubles); the cross
+    // terms only reach the high word, where Math.imul's wrap-around is the mod 2^64.
+    const lo = this.stateLo,
+      hi = this.stateHi;
+    const a0 = lo & 0xffff,
+      a1 = lo >>> 16;
+    const p00 = a0 * MULT_LO_0,
+      p01 = a0 * MULT_LO_1,
+      p10 = a1 * MULT_LO_0;
+    const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+    const carry = a1 * MULT_LO_1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+    const prodLo = Math.imul(lo, MULT_LO) >>> 0;
+    const prodHi = (carry + Math.imul(lo, MULT_HI) + Math.imul(hi, MULT_LO)) >>> 0;
+    const sumLo = prodLo + this.incLo;
+    this.stateLo = sumLo >>> 0;
+    this.stateHi = (prodHi + this.incHi + (sumLo > 0xffffffff ? 1 : 0)) >>> 0;
   }
 
   /** Uniform integer in [0, 2^32). */
@@ -101,17 +103,18 @@ export class Rng {
 
   /** Standard normal (Box-Muller; the pair's second value is kept for the next call). */
   normal(): number {
-    if (this.spareNormal !== undefined) {
-      const v = this.spareNormal;
-      this.spareNormal = undefined;
-      return v;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();
     const r = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    const angle = 2 * Math.PI * v;
+    this.spare = r * Math.sin(angle);
+    this.hasSpare = true;
+    return r * Math.cos(angle);
   }
 
   /** Float32Array of standard normals, optionally scaled. */
@@ -146,7 +149,7 @@ export class Rng {
 
   /** The full generator state, for checkpoints. */
   getState(): RngState {
-    return { stateHi: this.stateHi, stateLo: this.stateLo, incHi: this.incHi, incLo: this.incLo, spareNormal: this.spareNormal ?? null };
+    return { stateHi: this.stateHi, stateLo: this.stateLo, incHi: this.incHi, incLo: this.incLo, spareNormal: this.hasSpare ? this.spare : null };
   }
 
   setState(s: RngState): void {
@@ -154,7 +157,8 @@ export class Rng {
     this.stateLo = s.stateLo >>> 0;
     this.incHi = s.incHi >>> 0;
     this.incLo = s.incLo >>> 0;
-    this.spareNormal = s.spareNormal ?? undefined;
+    this.hasSpare = s.spareNormal != null;
+    this.spare = s.spareNormal ?? 0;
   }
 }
 

@@ -7,7 +7,8 @@ import type { UnetConfig } from './model';
 import { DiffusionSampler, type NoiseNet } from './sampler';
 import type { Scheduler } from './schedulers';
 
-export { imageNoiseRng, BatchNoise, DiffusionSampler, type SampleRequest, type NoiseNet } from './sampler';
+export { imageNoiseRng, imageNoiseStream, BatchNoise, DiffusionSampler, type SampleRequest, type NoiseNet, type NoiseFactory, type PrefetchingNoise } from './sampler';
+export { workerNoise } from './noise-workers';
 
 /** The U-Net through tfjs, in inference mode, on the active engine. */
 export function tfjsNoiseNet(model: tf.LayersModel, unet: UnetConfig): NoiseNet {

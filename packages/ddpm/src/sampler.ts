@@ -16,10 +16,15 @@ import { guide } from './guidance';
 import type { NoiseSource, Scheduler } from './schedulers';
 import type { UnetConfig } from './model';
 
-/** The generator of image `noiseId`'s noise. Stream offset keeps it apart from training's streams. */
-export function imageNoiseRng(seed: number, noiseId: number): Rng {
+/** The PCG32 stream of image `noiseId`'s noise; the offset keeps it apart from training's streams. */
+export function imageNoiseStream(noiseId: number): number {
   if (!Number.isInteger(noiseId) || noiseId < 0) throw new Error(`noise id must be a non-negative integer, got ${noiseId}`);
-  return new Rng(seed, 100_000 + noiseId);
+  return 100_000 + noiseId;
+}
+
+/** The generator of image `noiseId`'s noise. */
+export function imageNoiseRng(seed: number, noiseId: number): Rng {
+  return new Rng(seed, imageNoiseStream(noiseId));
 }
 
 /** Noise for a batch: item i's share of each draw comes from item i's own generator. */
@@ -36,6 +41,21 @@ export class BatchNoise implements NoiseSource {
   }
 }
 
+/**
+ * A noise source that draws ahead, off the sampler's thread (noise-workers.ts): prefetch(length)
+ * draws the values that the next normalArray(length) returns, while the network runs.
+ */
+export interface PrefetchingNoise extends NoiseSource {
+  prefetch(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Makes the noise source of one sample() call: the images' own generators, in order. */
+export type NoiseFactory = (seed: number, noiseIds: number[]) => NoiseSource | PrefetchingNoise;
+
+const batchNoise: NoiseFactory = (seed, noiseIds) => new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
+const prefetching = (noise: NoiseSource | PrefetchingNoise): noise is PrefetchingNoise => 'prefetch' in noise;
+
 export interface SampleRequest {
   /** One class per image. */
   labels: number[];
@@ -48,6 +68,8 @@ export interface SampleRequest {
   onStart?: (sample: Float32Array) => void | Promise<void>;
   /** Called after every step with the timestep just taken and the new sample (x at the next timestep). */
   onStep?: (t: number, sample: Float32Array) => void | Promise<void>;
+  /** The noise source (default: BatchNoise on this thread); any gives the same values. */
+  noise?: NoiseFactory;
 }
 
 /** What runs the U-Net for sampling: tfjs (tfjsNoiseNet) or ONNX Runtime (onnx-net.ts). */
@@ -86,14 +108,29 @@ export class DiffusionSampler {
     const { labels, noiseIds, seed, w } = req;
     if (labels.length !== noiseIds.length || labels.length === 0)
       throw new Error(`sample: ${labels.length} labels and ${noiseIds.length} noise ids (need the same, non-zero, count)`);
-    const noise = new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
-    const per = this.unet.imageSize * this.unet.imageSize * this.unet.inChannels;
-    let x = noise.normalArray(per * labels.length);
-    await req.onStart?.(x);
-    for (const t of this.scheduler.timesteps) {
-      x = this.scheduler.step(await this.predictNoise(x, t, labels, w), t, x, noise).prevSample;
-      await req.onStep?.(t, x);
+    const noise = (req.noise ?? batchNoise)(seed, noiseIds);
+    const length = this.unet.imageSize * this.unet.imageSize * this.unet.inChannels * labels.length;
+    // A prefetching source draws a step's noise while the network predicts (only for the steps
+    // that draw, so every image's stream advances exactly as with BatchNoise).
+    const drawAhead = (draws: boolean) => {
+      const p = draws && prefetching(noise) ? noise.prefetch(length) : Promise.resolve();
+      p.catch(() => undefined); // awaited below; a failure during the prediction is not unhandled
+      return p;
+    };
+    try {
+      await drawAhead(true);
+      let x = noise.normalArray(length);
+      await req.onStart?.(x);
+      for (const t of this.scheduler.timesteps) {
+        const drawing = drawAhead(this.scheduler.addsNoise(t));
+        const eps = await this.predictNoise(x, t, labels, w);
+        await drawing;
+        x = this.scheduler.step(eps, t, x, noise).prevSample;
+        await req.onStep?.(t, x);
+      }
+      return x;
+    } finally {
+      if (prefetching(noise)) await noise.close();
     }
-    return x;
   }
 }

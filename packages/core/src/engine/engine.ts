@@ -19,11 +19,13 @@ export interface EngineInfo {
   backend: string;
   threads: number;
   detail: string;
+  /** Whether the tensors live on a GPU (host work then runs beside the device's). */
+  gpu: boolean;
   /** Why each preferred engine was passed over, for the start-up line and `dlcv-core info`. */
   skipped: { engine: EngineName; reason: string }[];
 }
 
-type Attempt = { ok: true; backend: string; threads: number; detail: string } | { ok: false; reason: string };
+type Attempt = { ok: true; backend: string; threads: number; detail: string; gpu: boolean } | { ok: false; reason: string };
 
 let active: EngineInfo | undefined;
 
@@ -44,7 +46,7 @@ function tryTfjsNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node',
   const backend = tf.findBackend('tensorflow') as unknown as { isUsingGpuDevice?: boolean; binding?: { isUsingGpuDevice?: () => boolean } };
   const gpu = backend.isUsingGpuDevice ?? backend.binding?.isUsingGpuDevice?.() ?? false;
   if (needGpu && !gpu) return { ok: false, reason: 'loaded but sees no CUDA device' };
-  return { ok: true, backend: 'tensorflow', threads: os.availableParallelism(), detail: gpu ? 'libtensorflow on CUDA' : 'libtensorflow on CPU' };
+  return { ok: true, backend: 'tensorflow', threads: os.availableParallelism(), detail: gpu ? 'libtensorflow on CUDA' : 'libtensorflow on CPU', gpu };
 }
 
 function tryNative(): Attempt {
@@ -56,7 +58,7 @@ function tryNative(): Attempt {
   }
   if (typeof mod.loadNativeBackend !== 'function') return { ok: false, reason: 'not built into this version' };
   const res = mod.loadNativeBackend();
-  return res.ok ? { ok: true, backend: res.backendName, threads: res.threads, detail: res.detail } : res;
+  return res.ok ? { ok: true, backend: res.backendName, threads: res.threads, detail: res.detail, gpu: false } : res;
 }
 
 /** The libtorch engine; unless forced, only on CUDA (on a CPU the native engine is faster). */
@@ -70,7 +72,7 @@ function tryTorch(forced: boolean): Attempt {
   const res = torch.loadTorchBackend();
   if (!res.ok) return res;
   if (!forced && !res.onCuda) return { ok: false, reason: 'libtorch sees no CUDA device (DLCV_ENGINE=libtorch runs it on the CPU)' };
-  return { ok: true, backend: res.backendName, threads: res.threads, detail: res.detail };
+  return { ok: true, backend: res.backendName, threads: res.threads, detail: res.detail, gpu: res.onCuda };
 }
 
 function attempt(engine: EngineName, forced: boolean): Attempt {
@@ -84,7 +86,7 @@ function attempt(engine: EngineName, forced: boolean): Attempt {
     case 'native':
       return tryNative();
     case 'cpu':
-      return { ok: true, backend: 'cpu', threads: 1, detail: 'pure JavaScript, single thread (slow: see README "Engines")' };
+      return { ok: true, backend: 'cpu', threads: 1, detail: 'pure JavaScript, single thread (slow: see README "Engines")', gpu: false };
   }
 }
 
@@ -120,7 +122,7 @@ export async function setupEngine(options: SetupEngineOptions = {}): Promise<Eng
     if (backendState.firstUse) backendState.firstUse = false;
     // The stock pure-JS weight-gradient kernel is ~40x slower than it needs to be.
     if (res.backend === 'cpu') useFastCpuKernels();
-    active = { engine, backend: res.backend, threads: res.threads, detail: res.detail, skipped };
+    active = { engine, backend: res.backend, threads: res.threads, detail: res.detail, gpu: res.gpu, skipped };
     return active;
   }
   throw new Error('no tfjs engine could be initialised (not even the pure-JS cpu backend)');

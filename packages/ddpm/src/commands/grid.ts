@@ -8,11 +8,11 @@ export const gridCommand = defineCommand({
   summary: "The report's 10x10 grid: rows are digits 0-9, columns are noises (column k shares the noise of every digit's k-th sample).",
   positionals: [OUT.positional],
   flags: { ...SAMPLING_FLAGS, out: OUT.flag, cols: flag.int({ help: 'columns: noises per digit', default: 10, min: 1 }) },
-  async run({ flags, positionals }) {
+  async run({ flags, positionals, engine }) {
     const file = outputFrom(flags.out, positionals, 'output PNG file');
     if (!file.toLowerCase().endsWith('.png')) throw new UsageError(`the grid is written as PNG: give a .png file name, got ${file}`);
     const { cols } = flags;
-    const s = await openSampling(flags);
+    const s = await openSampling(flags, engine);
     console.log(`sampling a ${s.pipe.unet.nClasses}x${cols} grid: ${s.describe}`);
     let images: RawImage[];
     try {
@@ -39,7 +39,7 @@ export async function gridImages(s: SamplingSetup, cols: number): Promise<RawIma
   const images: RawImage[] = [];
   for (let start = 0; start < labels.length; start += s.batch) {
     const end = Math.min(labels.length, start + s.batch);
-    const x = await s.pipe.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w });
+    const x = await s.pipe.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w, noise: s.noise });
     images.push(...tensorToImages(x, [end - start, imageSize, imageSize, inChannels]));
   }
   return images;

@@ -35,9 +35,9 @@ export const reverseCommand = defineCommand({
     digit: flag.int({ help: 'the digit whose reverse process is shown', default: 0, min: 0 }),
     t: flag.intList({ help: "the reference's time labels to show (t = T is the noise, t = 0 the image)", shown: "0,5,20,80,160,400 (those within the model's timesteps)" }),
   },
-  async run({ flags, positionals }) {
+  async run({ flags, positionals, engine }) {
     const outDir = outputFrom(flags.out, positionals, 'output folder');
-    const s = await openSampling(flags);
+    const s = await openSampling(flags, engine);
     const { nClasses } = s.pipe.unet;
     const { digit } = flags;
     if (digit >= nClasses) throw new UsageError(`--digit must be an integer in 0..${nClasses - 1}`);
@@ -73,6 +73,7 @@ export async function writeReverse(outDir: string, s: SamplingSetup, digit: numb
     noiseIds: [0],
     seed: s.seed,
     w: s.w,
+    noise: s.noise,
     onStart: (x) => void states.push(toImage(x)),
     onStep: (_t, x) => void states.push(toImage(x)),
   });

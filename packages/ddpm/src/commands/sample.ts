@@ -14,11 +14,11 @@ export const sampleCommand = defineCommand({
   summary: 'Write 100 generated images per digit, 0_001.png ... 9_100.png, into a folder (fixed seed: same command, same bytes).',
   positionals: [OUT.positional],
   flags: { ...SAMPLING_FLAGS, out: OUT.flag, 'per-digit': flag.int({ help: 'images per digit', default: 100, min: 1, max: 999 }) },
-  async run({ flags, positionals }) {
+  async run({ flags, positionals, engine }) {
     const outDir = outputFrom(flags.out, positionals, 'output folder');
     await makeDir(outDir);
     const perDigit = flags['per-digit'];
-    const s = await openSampling(flags);
+    const s = await openSampling(flags, engine);
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
     console.log(`sampling ${nClasses} x ${perDigit} images: ${s.describe}`);
 
@@ -37,6 +37,7 @@ export const sampleCommand = defineCommand({
           noiseIds: ids.map((g) => g % perDigit),
           seed: s.seed,
           w: s.w,
+          noise: s.noise,
           onStep: () => bar.tick(),
         });
         const images = tensorToImages(x, [ids.length, imageSize, imageSize, inChannels]);

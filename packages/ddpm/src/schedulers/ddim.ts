@@ -28,6 +28,17 @@ export class DDIMScheduler extends SchedulerBase {
     this.eta = eta;
   }
 
+  /** The step's noise scale: eta times DDPM's posterior standard deviation over the jump. */
+  private sigma(t: number): number {
+    const a = this.alphaBar(t),
+      aPrev = this.alphaBar(this.previousTimestep(t));
+    return this.eta * Math.sqrt(((1 - aPrev) / (1 - a)) * (1 - a / aPrev));
+  }
+
+  addsNoise(t: number): boolean {
+    return this.sigma(t) > 0;
+  }
+
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
     this.checkStep(modelOutput, sample);
     const prev = this.previousTimestep(t);
@@ -36,15 +47,18 @@ export class DDIMScheduler extends SchedulerBase {
     const sqrtA = Math.sqrt(a),
       sqrt1mA = Math.sqrt(1 - a),
       sqrtAPrev = Math.sqrt(aPrev);
-    const sigma = this.eta * Math.sqrt(((1 - aPrev) / (1 - a)) * (1 - a / aPrev));
+    const sigma = this.sigma(t);
     const dirCoef = Math.sqrt(Math.max(1 - aPrev - sigma * sigma, 0));
-    const z = sigma > 0 ? drawNoise(noise, sample.length, 'DDIMScheduler.step') : undefined;
+    const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDIMScheduler.step') : undefined;
     const prevSample = new Float32Array(sample.length);
     const predOriginalSample = new Float32Array(sample.length);
+    const type = this.config.prediction_type;
+    const split = new Float64Array(2);
     for (let i = 0; i < sample.length; i++) {
       const xt = sample[i] as number;
-      const [x0raw, eps] = splitPrediction(this.config.prediction_type, modelOutput[i] as number, xt, sqrtA, sqrt1mA);
-      const x0 = this.clip(x0raw);
+      splitPrediction(type, modelOutput[i] as number, xt, sqrtA, sqrt1mA, split);
+      const x0 = this.clip(split[0] as number);
+      const eps = split[1] as number;
       predOriginalSample[i] = x0;
       prevSample[i] = sqrtAPrev * x0 + dirCoef * eps + (z ? sigma * (z[i] as number) : 0);
     }

@@ -14,6 +14,10 @@ import { SchedulerBase, splitPrediction, type NoiseSource, type StepOutput } fro
 export class DDPMScheduler extends SchedulerBase {
   static readonly className = 'DDPMScheduler';
 
+  addsNoise(t: number): boolean {
+    return this.previousTimestep(t) >= 0;
+  }
+
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
     this.checkStep(modelOutput, sample);
     const prev = this.previousTimestep(t);
@@ -26,13 +30,16 @@ export class DDPMScheduler extends SchedulerBase {
     const cX0 = (Math.sqrt(aPrev) * beta) / (1 - a);
     const cXt = (Math.sqrt(alpha) * (1 - aPrev)) / (1 - a);
     const variance = this.config.variance_type === 'fixed_large' ? beta : Math.max(((1 - aPrev) / (1 - a)) * beta, 1e-20);
-    const z = prev >= 0 ? drawNoise(noise, sample.length, 'DDPMScheduler.step') : undefined;
+    const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDPMScheduler.step') : undefined;
     const std = Math.sqrt(variance);
     const prevSample = new Float32Array(sample.length);
     const predOriginalSample = new Float32Array(sample.length);
+    const type = this.config.prediction_type;
+    const split = new Float64Array(2);
     for (let i = 0; i < sample.length; i++) {
       const xt = sample[i] as number;
-      const x0 = this.clip(splitPrediction(this.config.prediction_type, modelOutput[i] as number, xt, sqrtA, sqrt1mA)[0]);
+      splitPrediction(type, modelOutput[i] as number, xt, sqrtA, sqrt1mA, split);
+      const x0 = this.clip(split[0] as number);
       predOriginalSample[i] = x0;
       prevSample[i] = cX0 * x0 + cXt * xt + (z ? std * (z[i] as number) : 0);
     }
