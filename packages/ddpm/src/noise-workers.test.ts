@@ -27,7 +27,7 @@ describe('worker noise', () => {
     }
   });
 
-  test('normalArray needs a prefetch of that length; lengths must split over the images; bad worker counts are refused', async () => {
+  test('normalArray needs a prefetch of that length; lengths must split over the images; a stopped worker and bad worker counts are refused', async () => {
     const noise = workerNoise(2)(0, [0, 1, 2]) as PrefetchingNoise;
     try {
       expect(() => noise.normalArray(6)).toThrow('worker noise: normalArray(6) without a prefetch of that length');
@@ -38,6 +38,8 @@ describe('worker noise', () => {
     } finally {
       await noise.close();
     }
+    // a worker that is gone fails the next draw instead of leaving it waiting
+    await expect(noise.prefetch(6)).rejects.toThrow(/worker noise: a worker exited/);
     expect(() => workerNoise(0)).toThrow('workers must be a positive integer, got 0');
   });
 
