@@ -76,7 +76,7 @@ export async function openSampling(flags: SamplingFlags, engine?: EngineInfo): P
   const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet);
   const workers = flags['noise-workers'] ?? defaultNoiseWorkers(engine);
   const noise = workers > 0 ? workerNoise(workers) : undefined;
-  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${workers > 0 ? `, noise on ${workers} worker threads` : ''}`;
+  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${workers > 0 ? `, noise on ${workers} worker thread${workers > 1 ? 's' : ''}` : ''}`;
   return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, noise, describe, close: async () => onnx?.dispose() };
 }
 
