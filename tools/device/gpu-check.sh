@@ -107,11 +107,12 @@ run=$dev/ddpm-gpu
 rm -rf "$run"
 step data 60 node packages/core/bin/dlcv-core.js data --only mnistm
 t0=$(now)
-step ddpm-train $((budget - SECONDS - 80)) node packages/ddpm/bin/dlcv-ddpm.js train --preset gpu --out "$run" "${train_flags[@]}"
+# training leaves 140 s for sampling and grading; sampling takes what training left of it
+step ddpm-train $((budget - SECONDS - 140)) node packages/ddpm/bin/dlcv-ddpm.js train --preset gpu --out "$run" "${train_flags[@]}"
 ddpm=$?
 train_s=$(since "$t0")
 t0=$(now)
-((ddpm == 0)) && step ddpm-sample 60 node packages/ddpm/bin/dlcv-ddpm.js sample "$run/samples-graded" --model "$run/model" --batch 1000 "${sample_flags[@]}"
+((ddpm == 0)) && step ddpm-sample $((budget - SECONDS - 20)) node packages/ddpm/bin/dlcv-ddpm.js sample "$run/samples-graded" --model "$run/model" --batch 1000 "${sample_flags[@]}"
 ddpm=$((ddpm || $?))
 sample_s=$(since "$t0")
 ((ddpm == 0)) && step grade 15 node packages/eval/bin/dlcv-eval.js digits "$run/samples-graded" --json
