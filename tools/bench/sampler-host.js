@@ -2,11 +2,12 @@
 // The ddpm sampler's host work per step, measured apart from the network: a stand-in network
 // that takes a fixed time without using the CPU (as a forward on a GPU does: the host only
 // waits) and returns a noise prediction, so each step's time is that wait plus what the host
-// does around it (noise, guidance, the scheduler's arithmetic). Run with the noise drawn on
-// the main thread and on worker threads (ddpm's workerNoise), alternately; the images of the
-// two are compared byte for byte.
+// does around it (noise, guidance, the scheduler's arithmetic, copies). Run with the per-image
+// work on the main thread and on worker threads (ddpm's StepWorkerPool), alternately; the
+// images are compared byte for byte. A step's time is the mean interval between steps after the
+// first (the threads start with the first batch).
 //   node tools/bench/sampler-host.js [--images 1000] [--steps 10] [--forward-ms 50] [--workers 1,8] [--repeats 2]
-//     [--sampler ddpm|ddim]   (ddim: eta 0, no noise after x_T: what the host does besides the noise)
+//     [--sampler ddpm|ddim]   (ddim: eta 0, no noise after x_T)
 'use strict';
 const { setTimeout } = require('node:timers');
 const ddpm = require('@dlcv/ddpm');
@@ -35,9 +36,14 @@ async function run(workers) {
   const sampler = new ddpm.DiffusionSampler(net, scheduler, unet);
   const labels = Array.from({ length: images }, (_, i) => i % 10);
   const noiseIds = Array.from({ length: images }, (_, i) => i);
-  const t0 = process.hrtime.bigint();
-  const x = await sampler.sample({ labels, noiseIds, seed: 0, w: 2, noise: workers > 0 ? ddpm.workerNoise(workers) : undefined });
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6 / steps, x };
+  const pool = workers > 0 ? new ddpm.StepWorkerPool(workers) : null;
+  const times = [];
+  try {
+    const x = await sampler.sample({ labels, noiseIds, seed: 0, w: 2, imageSteps: pool?.imageSteps, onStep: () => void times.push(process.hrtime.bigint()) });
+    return { ms: Number(times[times.length - 1] - times[0]) / 1e6 / (times.length - 1), x };
+  } finally {
+    await pool?.close();
+  }
 }
 
 (async () => {
@@ -51,11 +57,11 @@ async function run(workers) {
       const { ms, x } = await run(workers);
       if (workers === 0) reference = x;
       else if (Buffer.compare(Buffer.from(x.buffer), Buffer.from(reference.buffer)) !== 0)
-        throw new Error(`sampler-host: ${workers} noise workers gave other images than the main thread`);
+        throw new Error(`sampler-host: ${workers} step workers gave other images than the main thread`);
       rows.set(workers, [...(rows.get(workers) ?? []), ms]);
     }
   }
-  console.log('| noise drawn on | ms per step (runs) | host ms beyond the forward |');
+  console.log('| per-image work on | ms per step (runs) | host ms beyond the forward |');
   console.log('|---|---|---|');
   for (const [workers, ms] of rows) {
     const best = Math.min(...ms);

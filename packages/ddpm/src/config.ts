@@ -113,9 +113,9 @@ export const PRESETS = {
     //   host    batches, noise, metrics, about 15 ms a step (an estimate)          ~45 s
     //   grids   one per epoch (96 on the embedded 8,000 digits), DDIM 10, ~0.3 s     ~29 s
     //   sample  1,000 digits in one batch: 400 guided steps x 50-89 ms (x 1.25)    25-45 s
-    //           plus the host's guidance and scheduler arithmetic around each forward
-    //           (91 ms a step on the 2-core CPU, tools/bench/sampler-host.js; the noise
-    //           is drawn on worker threads meanwhile)                                <= 36 s
+    //           plus the host's noise, guidance and scheduler step after each forward,
+    //           on 8 step-worker threads (80 ms a step on 2 threads of the 2-core CPU,
+    //           tools/bench/sampler-host.js; budgeted here at 90 ms a step)           <= 36 s
     //   grade   1,000 digits through eval's two ONNX classifiers                     ~5 s
     //   total                                                                     205-325 s < 480 s
     // so that it also fits, in TF32, after the kernel suite and the bench in gpu-check.sh's one

@@ -7,8 +7,19 @@ import type { UnetConfig } from './model';
 import { DiffusionSampler, type NoiseNet } from './sampler';
 import type { Scheduler } from './schedulers';
 
-export { imageNoiseRng, imageNoiseStream, BatchNoise, DiffusionSampler, type SampleRequest, type NoiseNet, type NoiseFactory, type PrefetchingNoise } from './sampler';
-export { workerNoise } from './noise-workers';
+export {
+  imageNoiseRng,
+  imageNoiseStream,
+  BatchNoise,
+  DiffusionSampler,
+  inlineImageSteps,
+  type SampleRequest,
+  type NoiseNet,
+  type ImageBatch,
+  type ImageSteps,
+  type ImageStepper,
+} from './sampler';
+export { StepWorkerPool } from './step-workers';
 
 /** The U-Net through tfjs, in inference mode, on the active engine. */
 export function tfjsNoiseNet(model: tf.LayersModel, unet: UnetConfig): NoiseNet {

@@ -10,7 +10,7 @@
  * Nothing here needs TensorFlow.js (pipeline.ts wires in the tfjs U-Net): the report page runs
  * this same code in the browser on the U-Net's ONNX export.
  */
-import { Rng } from '@dlcv/core';
+import { Rng } from '@dlcv/core/browser';
 import { conditionArrays, type ConditionArrays } from './conditioning';
 import { guide } from './guidance';
 import type { NoiseSource, Scheduler } from './schedulers';
@@ -41,20 +41,87 @@ export class BatchNoise implements NoiseSource {
   }
 }
 
+/** What one sample() call hands to its image steps: the batch and how it is stepped. */
+export interface ImageBatch {
+  scheduler: Scheduler;
+  seed: number;
+  /** One noise id per image (see imageNoiseRng). */
+  noiseIds: number[];
+  /** Guidance weight; 0: the network's output holds the conditional half only. */
+  w: number;
+  /** Values per image (size x size x channels). */
+  valuesPerImage: number;
+}
+
 /**
- * A noise source that draws ahead, off the sampler's thread (noise-workers.ts): prefetch(length)
- * draws the values that the next normalArray(length) returns, while the network runs.
+ * The per-image part of sampling for one batch: each image's noise (x_T and each step's z, from
+ * its own generator), guidance and the scheduler's step, and the network's input. On this thread
+ * (inlineImageSteps) or on worker threads (step-workers.ts); the values are the same.
  */
-export interface PrefetchingNoise extends NoiseSource {
-  prefetch(length: number): Promise<void>;
+export interface ImageSteps {
+  /** Draws x_T. */
+  start(): Promise<void>;
+  /** Steps x from t to the next timestep, from the network's output at t ([cond, uncond] halves when w != 0). */
+  step(modelOutput: Float32Array, t: number): Promise<void>;
+  /** x now; valid until the next step (copy it to keep it). */
+  sample(): Float32Array;
+  /** The network's input for x now: x, or x twice (the [cond, uncond] rows) when w != 0; valid until the next step. */
+  networkInput(): Float32Array;
+  /** Ends the batch (the stepper may be reused by the next one). */
   close(): Promise<void>;
 }
 
-/** Makes the noise source of one sample() call: the images' own generators, in order. */
-export type NoiseFactory = (seed: number, noiseIds: number[]) => NoiseSource | PrefetchingNoise;
+/** Makes the image steps of one sample() call. */
+export type ImageStepper = (batch: ImageBatch) => ImageSteps;
 
-const batchNoise: NoiseFactory = (seed, noiseIds) => new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
-const prefetching = (noise: NoiseSource | PrefetchingNoise): noise is PrefetchingNoise => 'prefetch' in noise;
+/** Validates a batch for any stepper (the errors a caller gets whichever runs it); returns x's length. */
+export function checkImageBatch(batch: ImageBatch): number {
+  const { noiseIds, w, valuesPerImage } = batch;
+  if (!Number.isFinite(w)) throw new Error(`guidance: w must be a finite number, got ${w}`);
+  if (!Number.isInteger(valuesPerImage) || valuesPerImage < 1) throw new Error(`image steps: values per image must be a positive integer, got ${valuesPerImage}`);
+  if (noiseIds.length === 0) throw new Error('image steps: a batch needs at least one image');
+  noiseIds.forEach(imageNoiseStream);
+  return valuesPerImage * noiseIds.length;
+}
+
+/** The network's input and output length for a batch: two rows an image when guided. */
+export function networkLength(batch: ImageBatch): number {
+  const length = batch.valuesPerImage * batch.noiseIds.length;
+  return batch.w !== 0 ? 2 * length : length;
+}
+
+/** x twice, end to end: the guided batch's [cond, uncond] rows. */
+function twice(x: Float32Array): Float32Array {
+  const out = new Float32Array(2 * x.length);
+  out.set(x);
+  out.set(x, x.length);
+  return out;
+}
+
+/** Image steps on the sampler's own thread. */
+export const inlineImageSteps: ImageStepper = (batch) => {
+  const length = checkImageBatch(batch);
+  const { scheduler, seed, noiseIds, w } = batch;
+  const noise = new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
+  let x: Float32Array | null = null;
+  const current = () => {
+    if (!x) throw new Error('image steps: start() first');
+    return x;
+  };
+  return {
+    start: async () => void (x = noise.normalArray(length)),
+    step: async (modelOutput, t) => {
+      const xt = current();
+      if (modelOutput.length !== networkLength(batch)) throw new Error(`image steps: the model output has ${modelOutput.length} values, expected ${networkLength(batch)}`);
+      const next = new Float32Array(length);
+      scheduler.stepInto(w !== 0 ? guide(modelOutput, w) : modelOutput, t, xt, noise, next);
+      x = next;
+    },
+    sample: current,
+    networkInput: () => (w !== 0 ? twice(current()) : current()),
+    close: async () => undefined,
+  };
+};
 
 export interface SampleRequest {
   /** One class per image. */
@@ -64,17 +131,20 @@ export interface SampleRequest {
   seed: number;
   /** Guidance weight. */
   w: number;
-  /** Called with the initial noise x_T, before the first step. */
+  /** Called with the initial noise x_T, before the first step (`sample` is valid during the call: copy it to keep it). */
   onStart?: (sample: Float32Array) => void | Promise<void>;
-  /** Called after every step with the timestep just taken and the new sample (x at the next timestep). */
+  /** Called after every step with the timestep just taken and x at the next timestep (valid during the call). */
   onStep?: (t: number, sample: Float32Array) => void | Promise<void>;
-  /** The noise source (default: BatchNoise on this thread); any gives the same values. */
-  noise?: NoiseFactory;
+  /** Who runs noise, guidance and scheduler steps (default: this thread); any gives the same values. */
+  imageSteps?: ImageStepper;
 }
 
 /** What runs the U-Net for sampling: tfjs (tfjsNoiseNet) or ONNX Runtime (onnx-net.ts). */
 export interface NoiseNet {
-  /** The noise prediction for n images: x is [n, S, S, C] flattened, cond holds n conditions. */
+  /**
+   * The noise prediction for n images: x is [n, S, S, C] flattened, cond holds n conditions. x
+   * may be reused (overwritten) once the returned promise settles: read it, do not keep it.
+   */
   predict(x: Float32Array, cond: ConditionArrays): Promise<Float32Array>;
 }
 
@@ -87,20 +157,17 @@ export class DiffusionSampler {
 
   /** The guided noise prediction for a batch at timestep t. */
   async predictNoise(sample: Float32Array, t: number, labels: number[], w: number): Promise<Float32Array> {
-    const b = labels.length;
+    const out = await this.net.predict(w !== 0 ? twice(sample) : sample, this.conditions(t, labels, w));
+    return w !== 0 ? guide(out, w) : out;
+  }
+
+  /** The network's conditions at t: the labels, and when w != 0 the same labels dropped (the unconditional rows). */
+  private conditions(t: number, labels: number[], w: number): ConditionArrays {
     const both = w !== 0;
-    const n = both ? 2 * b : b;
-    let xs = sample;
-    if (both) {
-      xs = new Float32Array(2 * sample.length);
-      xs.set(sample);
-      xs.set(sample, sample.length);
-    }
+    const n = both ? 2 * labels.length : labels.length;
     const drop = new Float32Array(n);
-    if (both) drop.fill(1, b);
-    const cond = conditionArrays(new Array<number>(n).fill(t), both ? [...labels, ...labels] : labels, drop, this.scheduler.config.num_train_timesteps, this.unet.nClasses);
-    const eps = await this.net.predict(xs, cond);
-    return both ? guide(eps, w) : eps;
+    if (both) drop.fill(1, labels.length);
+    return conditionArrays(new Array<number>(n).fill(t), both ? [...labels, ...labels] : labels, drop, this.scheduler.config.num_train_timesteps, this.unet.nClasses);
   }
 
   /** Images in [-1, 1] (NHWC, flattened) for the requested labels. */
@@ -108,29 +175,18 @@ export class DiffusionSampler {
     const { labels, noiseIds, seed, w } = req;
     if (labels.length !== noiseIds.length || labels.length === 0)
       throw new Error(`sample: ${labels.length} labels and ${noiseIds.length} noise ids (need the same, non-zero, count)`);
-    const noise = (req.noise ?? batchNoise)(seed, noiseIds);
-    const length = this.unet.imageSize * this.unet.imageSize * this.unet.inChannels * labels.length;
-    // A prefetching source draws a step's noise while the network predicts (only for the steps
-    // that draw, so every image's stream advances exactly as with BatchNoise).
-    const drawAhead = (draws: boolean) => {
-      const p = draws && prefetching(noise) ? noise.prefetch(length) : Promise.resolve();
-      p.catch(() => undefined); // awaited below; a failure during the prediction is not unhandled
-      return p;
-    };
+    const valuesPerImage = this.unet.imageSize * this.unet.imageSize * this.unet.inChannels;
+    const steps = (req.imageSteps ?? inlineImageSteps)({ scheduler: this.scheduler, seed, noiseIds, w, valuesPerImage });
     try {
-      await drawAhead(true);
-      let x = noise.normalArray(length);
-      await req.onStart?.(x);
+      await steps.start();
+      await req.onStart?.(steps.sample());
       for (const t of this.scheduler.timesteps) {
-        const drawing = drawAhead(this.scheduler.addsNoise(t));
-        const eps = await this.predictNoise(x, t, labels, w);
-        await drawing;
-        x = this.scheduler.step(eps, t, x, noise).prevSample;
-        await req.onStep?.(t, x);
+        await steps.step(await this.net.predict(steps.networkInput(), this.conditions(t, labels, w)), t);
+        await req.onStep?.(t, steps.sample());
       }
-      return x;
+      return steps.sample().slice();
     } finally {
-      if (prefetching(noise)) await noise.close();
+      await steps.close();
     }
   }
 }

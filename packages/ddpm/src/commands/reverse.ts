@@ -73,7 +73,7 @@ export async function writeReverse(outDir: string, s: SamplingSetup, digit: numb
     noiseIds: [0],
     seed: s.seed,
     w: s.w,
-    noise: s.noise,
+    imageSteps: s.imageSteps,
     onStart: (x) => void states.push(toImage(x)),
     onStep: (_t, x) => void states.push(toImage(x)),
   });

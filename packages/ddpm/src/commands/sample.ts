@@ -37,7 +37,7 @@ export const sampleCommand = defineCommand({
           noiseIds: ids.map((g) => g % perDigit),
           seed: s.seed,
           w: s.w,
-          noise: s.noise,
+          imageSteps: s.imageSteps,
           onStep: () => bar.tick(),
         });
         const images = tensorToImages(x, [ids.length, imageSize, imageSize, inChannels]);

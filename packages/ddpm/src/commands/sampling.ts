@@ -6,11 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { flag, UsageError, type EngineInfo, type FlagValues, type PositionalSpec } from '@dlcv/core';
 import { loadModelFolder } from '../model-io';
-import { workerNoise } from '../noise-workers';
 import { onnxNoiseNet } from '../onnx-net';
 import { DiffusionPipeline } from '../pipeline';
-import type { NoiseFactory } from '../sampler';
+import type { ImageStepper } from '../sampler';
 import { makeScheduler, SAMPLERS, type SamplerName } from '../schedulers';
+import { StepWorkerPool } from '../step-workers';
 
 export const DEFAULT_MODEL_DIR = path.join('runs', 'ddpm-cpu', 'model');
 
@@ -26,16 +26,16 @@ export const SAMPLING_FLAGS = {
   seed: flag.int({ help: 'seed of the noises', default: 0, min: 0 }),
   batch: flag.int({ help: 'images per forward batch (does not change the images)', default: 100, min: 1 }),
   runtime: flag.choice(RUNTIMES, { help: 'run the U-Net through tfjs or ONNX Runtime', default: 'tfjs' }),
-  'noise-workers': flag.int({
-    help: 'threads that draw the noise while the network runs (0: the main thread; the images are the same)',
+  'step-workers': flag.int({
+    help: "threads that run each image's noise, guidance and scheduler step (0: the main thread; the images are the same)",
     min: 0,
     max: 64,
     shown: 'on a GPU engine the cores less one, at most 8; else 0',
   }),
 };
 
-/** --noise-workers's default: on a GPU the host's noise would otherwise outlast the forward. */
-export function defaultNoiseWorkers(engine: EngineInfo | undefined): number {
+/** --step-workers's default: on a GPU the host's per-image work would otherwise outlast the forward. */
+export function defaultStepWorkers(engine: EngineInfo | undefined): number {
   return engine?.gpu ? Math.max(1, Math.min(8, os.availableParallelism() - 1)) : 0;
 }
 
@@ -51,10 +51,10 @@ export interface SamplingSetup {
   batch: number;
   modelDir: string;
   runtime: Runtime;
-  /** The noise source of every sample() call (undefined: the main thread). */
-  noise: NoiseFactory | undefined;
+  /** Who runs each image's noise, guidance and scheduler step in every sample() call (undefined: the main thread). */
+  imageSteps: ImageStepper | undefined;
   describe: string;
-  /** Releases the ONNX Runtime session, if any. */
+  /** Releases the ONNX Runtime session and the step workers, if any. */
   close(): Promise<void>;
 }
 
@@ -74,10 +74,14 @@ export async function openSampling(flags: SamplingFlags, engine?: EngineInfo): P
   // onnx: the same weights exported to ONNX and run by onnxruntime-node (see onnx-net.ts)
   const onnx = runtime === 'onnx' ? await onnxNoiseNet(loaded.model, loaded.unet) : null;
   const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet);
-  const workers = flags['noise-workers'] ?? defaultNoiseWorkers(engine);
-  const noise = workers > 0 ? workerNoise(workers) : undefined;
-  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${workers > 0 ? `, noise on ${workers} worker thread${workers > 1 ? 's' : ''}` : ''}`;
-  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, noise, describe, close: async () => onnx?.dispose() };
+  const workers = flags['step-workers'] ?? defaultStepWorkers(engine);
+  const pool = workers > 0 ? new StepWorkerPool(workers) : null;
+  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${workers > 0 ? `, image steps on ${workers} worker thread${workers > 1 ? 's' : ''}` : ''}`;
+  const close = async () => {
+    await pool?.close();
+    await onnx?.dispose();
+  };
+  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, imageSteps: pool?.imageSteps, describe, close };
 }
 
 /** An output given as the command's argument or with --out. */

@@ -9,7 +9,7 @@
  * images close to DDPM's 400, which is what makes sampling on a CPU affordable.
  */
 import type { SchedulerConfig } from './schedule';
-import { SchedulerBase, splitPrediction, type NoiseSource, type StepOutput } from './schedule';
+import { SchedulerBase, splitPrediction, type NoiseSource } from './schedule';
 import { drawNoise } from './ddpm';
 
 export interface DDIMOptions {
@@ -39,8 +39,8 @@ export class DDIMScheduler extends SchedulerBase {
     return this.sigma(t) > 0;
   }
 
-  step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
-    this.checkStep(modelOutput, sample);
+  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
+    this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
     const prev = this.previousTimestep(t);
     const a = this.alphaBar(t),
       aPrev = this.alphaBar(prev);
@@ -50,8 +50,6 @@ export class DDIMScheduler extends SchedulerBase {
     const sigma = this.sigma(t);
     const dirCoef = Math.sqrt(Math.max(1 - aPrev - sigma * sigma, 0));
     const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDIMScheduler.step') : undefined;
-    const prevSample = new Float32Array(sample.length);
-    const predOriginalSample = new Float32Array(sample.length);
     const type = this.config.prediction_type;
     const split = new Float64Array(2);
     for (let i = 0; i < sample.length; i++) {
@@ -59,9 +57,8 @@ export class DDIMScheduler extends SchedulerBase {
       splitPrediction(type, modelOutput[i] as number, xt, sqrtA, sqrt1mA, split);
       const x0 = this.clip(split[0] as number);
       const eps = split[1] as number;
-      predOriginalSample[i] = x0;
+      if (predOriginalSample) predOriginalSample[i] = x0;
       prevSample[i] = sqrtAPrev * x0 + dirCoef * eps + (z ? sigma * (z[i] as number) : 0);
     }
-    return { prevSample, predOriginalSample };
   }
 }

@@ -9,7 +9,7 @@
  * With every timestep and no clipping, mean is the reference's
  * 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - a_t) eps). No noise is added on the last step.
  */
-import { SchedulerBase, splitPrediction, type NoiseSource, type StepOutput } from './schedule';
+import { SchedulerBase, splitPrediction, type NoiseSource } from './schedule';
 
 export class DDPMScheduler extends SchedulerBase {
   static readonly className = 'DDPMScheduler';
@@ -18,8 +18,8 @@ export class DDPMScheduler extends SchedulerBase {
     return this.previousTimestep(t) >= 0;
   }
 
-  step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
-    this.checkStep(modelOutput, sample);
+  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
+    this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
     const prev = this.previousTimestep(t);
     const a = this.alphaBar(t),
       aPrev = this.alphaBar(prev);
@@ -32,18 +32,15 @@ export class DDPMScheduler extends SchedulerBase {
     const variance = this.config.variance_type === 'fixed_large' ? beta : Math.max(((1 - aPrev) / (1 - a)) * beta, 1e-20);
     const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDPMScheduler.step') : undefined;
     const std = Math.sqrt(variance);
-    const prevSample = new Float32Array(sample.length);
-    const predOriginalSample = new Float32Array(sample.length);
     const type = this.config.prediction_type;
     const split = new Float64Array(2);
     for (let i = 0; i < sample.length; i++) {
       const xt = sample[i] as number;
       splitPrediction(type, modelOutput[i] as number, xt, sqrtA, sqrt1mA, split);
       const x0 = this.clip(split[0] as number);
-      predOriginalSample[i] = x0;
+      if (predOriginalSample) predOriginalSample[i] = x0;
       prevSample[i] = cX0 * x0 + cXt * xt + (z ? std * (z[i] as number) : 0);
     }
-    return { prevSample, predOriginalSample };
   }
 
   /** The posterior q(x_prev | x_t, x0) of this step: its mean coefficients and variance (for tests and plots). */

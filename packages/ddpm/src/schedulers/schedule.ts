@@ -7,7 +7,7 @@
  * added by forward step t, alphas_cumprod[t] = prod_{s<=t} (1 - betas[s]). The reference
  * (Conditional_Diffusion_MNIST) numbers them 1..n_T; its step i is our t = i - 1.
  */
-import { describeIssues, z } from '@dlcv/core';
+import { describeIssues, z } from '@dlcv/core/browser';
 
 export const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const;
 export const PREDICTION_TYPES = ['epsilon', 'sample', 'v_prediction'] as const;
@@ -176,6 +176,12 @@ export interface Scheduler {
   addsNoise(t: number): boolean;
   /** One reverse step from timestep `t` (one of `timesteps`) for a batch flattened into `sample`. */
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput;
+  /**
+   * step() into given arrays, allocating nothing: x at the next timestep into `prevSample` (which
+   * may be `sample` itself, or `modelOutput`: each element is read before it is written), the
+   * predicted x0 into `predOriginalSample` when given. The values are step()'s.
+   */
+  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void;
   /** q(x_t | x0) samples: sqrt(a_t) x0 + sqrt(1 - a_t) noise, with one t per item of the batch. */
   addNoise(x0: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array;
 }
@@ -228,8 +234,18 @@ export abstract class SchedulerBase implements Scheduler {
     return out;
   }
 
-  protected checkStep(modelOutput: Float32Array, sample: Float32Array): void {
+  step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput {
+    const prevSample = new Float32Array(sample.length);
+    const predOriginalSample = new Float32Array(sample.length);
+    this.stepInto(modelOutput, t, sample, noise, prevSample, predOriginalSample);
+    return { prevSample, predOriginalSample };
+  }
+
+  protected checkStepInto(modelOutput: Float32Array, sample: Float32Array, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
     if (modelOutput.length !== sample.length) throw new Error(`step: model output has ${modelOutput.length} values, sample ${sample.length}`);
+    if (prevSample.length !== sample.length) throw new Error(`step: prevSample has ${prevSample.length} values, sample ${sample.length}`);
+    if (predOriginalSample && predOriginalSample.length !== sample.length)
+      throw new Error(`step: predOriginalSample has ${predOriginalSample.length} values, sample ${sample.length}`);
   }
 
   protected clip(x0: number): number {
@@ -239,5 +255,5 @@ export abstract class SchedulerBase implements Scheduler {
   }
 
   abstract addsNoise(t: number): boolean;
-  abstract step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput;
+  abstract stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void;
 }

@@ -1,5 +1,17 @@
 import { Rng } from '@dlcv/core';
-import { DDIMScheduler, DDPMScheduler, inferenceTimesteps, makeScheduler, resolveSchedulerConfig, SchedulerConfigError, type NoiseSource, type SchedulerConfig } from '.';
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  inferenceTimesteps,
+  makeScheduler,
+  resolveSchedulerConfig,
+  schedulerFromSpec,
+  schedulerSpec,
+  SchedulerConfigError,
+  type NoiseSource,
+  type Scheduler,
+  type SchedulerConfig,
+} from '.';
 
 // A 3-step schedule small enough to work by hand: betas 0.1, 0.2, 0.3.
 const HAND: Partial<SchedulerConfig> = { num_train_timesteps: 3, beta_start: 0.1, beta_end: 0.3, clip_sample: false };
@@ -213,5 +225,31 @@ describe('config', () => {
     expect(() => resolveSchedulerConfig({ beta_start: 0.5, beta_end: 0.1 })).toThrow(/beta_start <= beta_end/);
     expect(() => resolveSchedulerConfig({ num_train_timesteps: 1.5 })).toThrow(/^scheduler config: num_train_timesteps: Invalid input: expected int, received number$/);
     expect(() => resolveSchedulerConfig({ clip_sample: 'yes' })).toThrow(/clip_sample: Invalid input: expected boolean, received string/);
+  });
+});
+
+describe('scheduler spec (for the step workers)', () => {
+  test.each([
+    ['ddpm', { steps: 7 }],
+    ['ddim', { steps: 5, eta: 0.5 }],
+  ] as const)('%s rebuilt from its spec steps the same, through JSON', (name, options) => {
+    const config = { num_train_timesteps: 40, prediction_type: 'v_prediction' as const, timestep_spacing: 'trailing' as const };
+    const s = makeScheduler(name, config, options);
+    const copy = schedulerFromSpec(JSON.parse(JSON.stringify(schedulerSpec(s))));
+    expect(copy).toBeInstanceOf(s.constructor);
+    expect(copy.timesteps).toEqual(s.timesteps);
+    const rng = new Rng(3);
+    const x = rng.normalArray(12),
+      out = rng.normalArray(12);
+    for (const t of s.timesteps) expect(copy.step(out, t, x, new FixedNoise([0.3, -1])).prevSample).toEqual(s.step(out, t, x, new FixedNoise([0.3, -1])).prevSample);
+    // timesteps set by hand (not by setTimesteps) travel too
+    (s as DDPMScheduler).timesteps = [30, 3];
+    expect(schedulerFromSpec(schedulerSpec(s)).timesteps).toEqual([30, 3]);
+  });
+
+  test('another scheduler class, a subclass included, is refused by name', () => {
+    class Custom extends DDPMScheduler {}
+    expect(() => schedulerSpec(new Custom())).toThrow('schedulerSpec: Custom is neither the DDPM nor the DDIM scheduler');
+    expect(() => schedulerSpec({ ...new DDIMScheduler() } as unknown as Scheduler)).toThrow('schedulerSpec: Object is neither');
   });
 });
