@@ -8,6 +8,7 @@ export * from './ema';
 export * from './model-io';
 export * from './config';
 export * from './step';
+export * from './step-draws';
 export * from './trainer';
 export { GroupNorm } from './layers/group-norm';
 export { Film } from './layers/film';

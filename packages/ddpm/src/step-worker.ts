@@ -85,7 +85,7 @@ port.on('message', (req: StepWorkerRequest) => {
       if (req.type === 'start') share.start();
       else share.step(req.t);
     }
-    port.postMessage({ ok: true });
+    port.postMessage({ ok: true, value: undefined });
   } catch (e) {
     port.postMessage({ error: (e as Error).message });
     return;

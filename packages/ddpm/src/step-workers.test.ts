@@ -5,7 +5,8 @@ import type { EngineInfo } from '@dlcv/core';
 import { defaultStepWorkers } from './commands/sampling';
 import { DiffusionSampler, inlineImageSteps, type ImageBatch, type NoiseNet } from './sampler';
 import { makeScheduler } from './schedulers';
-import { StepThread, StepWorkerPool } from './step-workers';
+import { StepWorkerPool } from './step-workers';
+import { WorkerThread } from './worker-thread';
 import type { UnetConfig } from './model';
 
 const UNET: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 4, groups: 2 };
@@ -87,7 +88,7 @@ describe('step workers', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'step-thread-'));
     const script = path.join(dir, 'exits.js');
     fs.writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));");
-    const th = new StepThread(script);
+    const th = new WorkerThread(script, 'step workers');
     await expect(th.request({ type: 'start' })).rejects.toThrow('step workers: a worker exited (code 3)');
     await expect(th.request({ type: 'start' })).rejects.toThrow('step workers: a worker exited (code 3)');
     fs.rmSync(dir, { recursive: true });

@@ -8,11 +8,9 @@
  * million normals, guidance, the scheduler's arithmetic) took 0.2-0.3 s of JavaScript on the
  * project's CPU, longer than the U-Net's forward for that batch on an H200 (49.8 ms TF32, 89 ms fp32).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { checkImageBatch, networkLength, type ImageBatch, type ImageStepper, type ImageSteps } from './sampler';
 import { schedulerSpec, type SchedulerSpec } from './schedulers';
+import { builtWorkerScript, WorkerThread } from './worker-thread';
 
 /** What a thread is told about its share of a batch. */
 export interface StepWorkerShare {
@@ -34,59 +32,11 @@ export interface StepWorkerShare {
 }
 
 export type StepWorkerRequest = { type: 'open'; share: StepWorkerShare } | { type: 'start' } | { type: 'step'; t: number };
-type StepWorkerReply = { ok: true } | { error: string };
-
-/**
- * The worker's script. The threads run plain Node, so they load the build: under jest this file
- * is src/step-workers.ts and the threads still run dist/step-worker.js (turbo's test task builds first).
- */
-export function stepWorkerScript(): string {
-  const built = __filename.endsWith('.ts') ? path.join(__dirname, '..', 'dist') : __dirname;
-  const file = path.join(built, 'step-worker.js');
-  if (!fs.existsSync(file)) throw new Error(`step workers: ${file} is missing (build the ddpm package: pnpm build)`);
-  return file;
-}
 
 /** Waits for every request (a thread answers one at a time), then fails with the first failure. */
 async function settleAll(requests: Promise<void>[]): Promise<void> {
   const failed = (await Promise.allSettled(requests)).find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-/** One thread, answering one request at a time. */
-export class StepThread {
-  private readonly worker: Worker;
-  /** Why the thread stopped, once it has. */
-  private down: string | undefined;
-
-  constructor(script: string) {
-    this.worker = new Worker(script);
-    // between requests a failure is kept for the next one; an idle thread does not keep the process alive
-    this.worker.on('error', (e) => (this.down ??= `failed: ${e.message}`)).on('exit', (code) => (this.down ??= `exited (code ${code})`));
-    this.worker.unref();
-  }
-
-  request(req: StepWorkerRequest): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.down) return reject(new Error(`step workers: a worker ${this.down}`));
-      const w = this.worker;
-      const settle = (done: () => void) => {
-        w.off('message', onMessage).off('error', onError).off('exit', onExit);
-        w.unref();
-        done();
-      };
-      const onMessage = (reply: StepWorkerReply) => settle(() => ('error' in reply ? reject(new Error(reply.error)) : resolve()));
-      const onError = (e: Error) => settle(() => reject(new Error(`step workers: a worker failed: ${e.message}`)));
-      const onExit = (code: number) => settle(() => reject(new Error(`step workers: a worker exited (code ${code})`)));
-      w.on('message', onMessage).on('error', onError).on('exit', onExit);
-      w.ref();
-      w.postMessage(req);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
-  }
 }
 
 /**
@@ -95,7 +45,7 @@ export class StepThread {
  * images than threads uses one thread per image).
  */
 export class StepWorkerPool {
-  private readonly threads: StepThread[] = [];
+  private readonly threads: WorkerThread[] = [];
   private busy = false;
   private closed = false;
 
@@ -113,15 +63,15 @@ export class StepWorkerPool {
     const { noiseIds, seed, w, valuesPerImage } = batch;
     const images = noiseIds.length;
     const n = Math.min(this.size, images);
-    const script = this.threads.length < n ? stepWorkerScript() : '';
-    while (this.threads.length < n) this.threads.push(new StepThread(script));
+    const script = this.threads.length < n ? builtWorkerScript('step-worker.js') : '';
+    while (this.threads.length < n) this.threads.push(new WorkerThread(script, 'step workers'));
     const inputBuffer = new SharedArrayBuffer(4 * networkLength(batch));
     const outputBuffer = new SharedArrayBuffer(4 * networkLength(batch));
     const input = new Float32Array(inputBuffer);
     const output = new Float32Array(outputBuffer);
     const x = input.subarray(0, length);
     const threads = this.threads.slice(0, n);
-    const all = (req: StepWorkerRequest) => settleAll(threads.map((th) => th.request(req)));
+    const all = (req: StepWorkerRequest) => settleAll(threads.map((th) => th.request<void>(req)));
     let first = 0;
     const opened = settleAll(
       threads.map((th, k) => {
@@ -138,7 +88,7 @@ export class StepWorkerPool {
           output: outputBuffer,
         };
         first += count;
-        return th.request({ type: 'open', share });
+        return th.request<void>({ type: 'open', share });
       }),
     );
     opened.catch(() => undefined); // awaited by start(); a batch closed unstarted leaves nothing unhandled

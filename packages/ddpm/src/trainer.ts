@@ -35,6 +35,7 @@ import { saveModelFolder } from './model-io';
 import { DiffusionPipeline } from './pipeline';
 import { DDPMScheduler, makeScheduler } from './schedulers';
 import { diffusionStep } from './step';
+import { inlineStepDraws, workerStepDraws, type StepDrawSpec } from './step-draws';
 
 export interface TrainOptions {
   runDir: string;
@@ -49,6 +50,11 @@ export interface TrainOptions {
   log?: (message: string) => void;
   /** No progress bar (tests). */
   quiet?: boolean;
+  /**
+   * Draw each step's noise on a worker thread, one step ahead (step-draws.ts): the same values.
+   * For GPU engines, where the host's draws would otherwise keep the GPU waiting.
+   */
+  drawAhead?: boolean;
 }
 
 export interface TrainResult {
@@ -215,6 +221,13 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
   const noiser = new DDPMScheduler(config.scheduler);
   const plan = batchPlan(config.seed, data.length, stepsPerEpoch, config.batchSize);
   const batches = new Prefetcher(async (step) => pixelsToFloat(await data.getPixelsBatch(plan(step)), unet.inChannels, { range: [-1, 1] }), stopAt);
+  const drawSpec: StepDrawSpec = {
+    batch: config.batchSize,
+    valuesPerImage: unet.imageSize * unet.imageSize * unet.inChannels,
+    timesteps: noiser.config.num_train_timesteps,
+    pUncond: config.pUncond,
+  };
+  const draws = s.options.drawAhead ? workerStepDraws(rng.getState(), drawSpec, state.step, stopAt) : inlineStepDraws(rng, drawSpec, state.step);
   const bar = progress({ total: totalSteps, start: state.step, label: 'ddpm train', quiet: s.options.quiet });
   let smoothLoss = losses.reduce(smoothStep, NaN);
   let saved: { step: number; dir?: string } = { step: run.resumedFrom ? state.step : -1, dir: run.resumedFrom };
@@ -225,7 +238,9 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
       const lr = learningRateAt(config.lr, state.epoch, epochs);
       setLearningRate(s.optimizer, lr);
       const labels = plan(state.step).map((i) => s.labels[i] as number);
-      const loss = await diffusionStep(s.model, s.optimizer, noiser, rng, { x0: await batches.take(state.step), labels }, unet, config.pUncond);
+      const drawn = await draws.take(state.step);
+      rng.setState(drawn.rngAfter); // where this step leaves the generator (checkpoints store it)
+      const loss = await diffusionStep(s.model, s.optimizer, noiser, drawn, { x0: await batches.take(state.step), labels }, unet);
       // A NaN stops the run here, before it reaches the EMA or a checkpoint.
       assertFinite({ loss }, state.step + 1);
       ema.update(state.step);
@@ -257,6 +272,7 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
   } finally {
     bar.stop();
     await batches.close();
+    await draws.close();
     await run.metrics.flush();
   }
   if (saved.step !== state.step) await save();

@@ -26,7 +26,7 @@ export const trainCommand = defineCommand({
     seed: flag.int({ help: 'seed of the weights, data order and noise', min: 0, shown: "the preset's" }),
     'save-every': flag.int({ help: 'checkpoint every this many steps', min: 1, metavar: 'STEPS', shown: "the preset's" }),
   },
-  async run({ flags }) {
+  async run({ flags, engine }) {
     const config: TrainConfig = presetConfig(flags.preset);
     if (flags.epochs !== undefined && flags.steps !== undefined) throw new UsageError('give --steps or --epochs, not both');
     if (flags.epochs !== undefined) {
@@ -50,7 +50,10 @@ export const trainCommand = defineCommand({
     const data = await openDigits(root, 'train', { channels: 3, size: config.unet.imageSize });
     log(`data: ${root} (train ${data.length} images)`);
     const t0 = Date.now();
-    const result = await train({ runDir, config, data, dataLabel: label, resume: flags.resume, stopAtStep: flags['stop-at'], log });
+    // on a GPU the host's noise would keep the GPU waiting: drawn one step ahead on a worker (the same values)
+    const drawAhead = engine?.gpu === true;
+    if (drawAhead) log('training noise: drawn one step ahead on a worker thread');
+    const result = await train({ runDir, config, data, dataLabel: label, resume: flags.resume, stopAtStep: flags['stop-at'], log, drawAhead });
     log(`${result.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min; run folder ${runDir}`);
   },
 });
