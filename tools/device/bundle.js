@@ -12,7 +12,8 @@
 //                    files no node process loads (see keepFile); the packages only other commands
 //                    load (the face detector, the WASM backend) stay out
 // Run it after `pnpm build`, then hand the device tool carry ["build/device"] (the working tree
-// and it must stay under 64 MiB: it prints the total) and the command `bash tools/device/gpu-check.sh`.
+// and it must stay under 64 MiB: it prints the total) and the commands
+// `bash tools/device/gpu-check.sh engine`, then `bash tools/device/gpu-check.sh ddpm`.
 'use strict';
 const fs = require('fs');
 const path = require('path');

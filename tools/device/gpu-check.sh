@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The libtorch engine's checks on a lent GPU machine, in one device call. Not yet run on a GPU:
+# The libtorch engine's checks on a lent GPU machine, in one or two device calls. Not yet run on a GPU:
 # written, and dry-run end to end on a CPU machine (Debian libtorch), before one was lent.
 #
 # Prepare on the CPU machine:  pnpm build && node tools/device/bundle.js
-# Device call:                 carry ["build/device"], command `bash tools/device/gpu-check.sh`,
-#                              timeout_s 600 (each step has its own limit, all of them 560 s)
+# Device calls (carry ["build/device"], timeout_s 600; each step has its own limit, all of them
+# within GPU_CHECK_BUDGET, 560 s):
+#   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the bench's GPU rows
+#   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
+#   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
+#                                           which the engine part may leave too little of)
+# The two parts fit one call each: run `engine`, then `ddpm` at once (a machine kept warm keeps
+# the addon's objects; a fresh one builds them again).
 #
 # There: unpacks node (the device has none) and node_modules, builds the addon against the
 # python3 torch package (a CUDA wheel), runs the kernel suite on the libtorch engine (on CUDA a
@@ -13,16 +19,24 @@
 # the 1,000 graded digits with its (the report's) sampler in one batch and grades them with
 # `dlcv-eval digits`. $OUT (the device tool brings back at most 8 files) gets kernels.log,
 # bench-tf32-0.log, bench-tf32-1.log, ddpm-train.log, ddpm-gpu.json (steps/s, images/s, accuracy)
-# and steps.log (the other steps' logs, one after another). Exit status: the kernel suite's, else
-# the ddpm run's.
+# and steps.log (the other steps' logs, one after another), as far as the part runs them. Exit
+# status: the kernel suite's, else the ddpm run's; 2 for a usage error or a missing bundle.
 #
 # Dry run on a CPU machine (no nvidia-smi, Debian's libtorch and python3-torch), from a copy of
 # the tracked files and build/device, with a python3 that has torch first on PATH:
 #   OUT=/tmp/out GPU_CHECK_BUDGET=1500 BENCH_DEVICE=cpu BENCH_STEPS=1 \
 #   BENCH_SIZES='--ddpm-batch 2 --ddpm-forward-batch 4 --n-feat 8 --gan-batch 2 --gan-models A --dann-batch 4' \
 #   DDPM_TRAIN_FLAGS='--steps 3 --n-feat 8 --batch 16' DDPM_SAMPLE_FLAGS='--sampler ddim --steps 2 --step-workers 3' \
-#   bash tools/device/gpu-check.sh
+#   bash tools/device/gpu-check.sh            (or with `engine` or `ddpm`)
 set -uo pipefail
+part=${1:-all}
+case $part in
+  all | engine | ddpm) ;;
+  *)
+    echo "usage: gpu-check.sh [all|engine|ddpm] (got $part)" >&2
+    exit 2
+    ;;
+esac
 cd "$(dirname "$0")/../.."
 root=$PWD
 dev=$root/build/device
@@ -93,13 +107,19 @@ if [ ! -f packages/core/build/Release/dlcv_torch.node ]; then
   exit 1
 fi
 
-# shellcheck disable=SC2086  # the test paths are words
-(cd packages/core && DLCV_REQUIRE_TORCH=1 step kernels 150 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js $kernel_tests)
-kernels=$?
-
-for tf32 in 0 1; do
-  DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
-done
+kernels=0
+if [[ $part != ddpm ]]; then
+  # shellcheck disable=SC2086  # the test paths are words
+  (cd packages/core && DLCV_REQUIRE_TORCH=1 step kernels 150 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js $kernel_tests)
+  kernels=$?
+  for tf32 in 0 1; do
+    DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
+  done
+fi
+if [[ $part == engine ]]; then
+  echo "gpu-check: engine part done in $SECONDS s; kernel suite exit $kernels"
+  exit "$kernels"
+fi
 
 # the ddpm gpu preset: train, sample the 1,000 graded digits in one batch, grade (TF32 unless DDPM_TF32=0)
 export DLCV_ENGINE=libtorch DLCV_TORCH_DEVICE=$device DLCV_TF32=${DDPM_TF32:-1}
@@ -118,6 +138,6 @@ sample_s=$(since "$t0")
 ((ddpm == 0)) && step grade 15 node packages/eval/bin/dlcv-eval.js digits "$run/samples-graded" --json
 ddpm=$((ddpm || $?))
 node tools/device/ddpm-summary.js "$run" "$logs" "$train_s" "$sample_s" | tee "$out/ddpm-gpu.json"
-echo "gpu-check: done in $SECONDS s; kernel suite exit $kernels, ddpm run exit $ddpm"
+echo "gpu-check: $part done in $SECONDS s; kernel suite exit $kernels, ddpm run exit $ddpm"
 ((kernels != 0)) && exit "$kernels"
 exit "$ddpm"
