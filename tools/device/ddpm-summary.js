@@ -7,7 +7,9 @@
 // LOG_DIR/grade.log, `dlcv-eval digits --json`; the trainer's lines from LOG_DIR/ddpm-train.log).
 // For the sampling target, PyTorch's time for the same chain: the sampler's steps (ddpm-sample.log)
 // times PyTorch's U-Net forward at the sample batch from the bench run of the same precision
-// (bench-tf32-<0|1>.log), and our whole sample command over it. Missing pieces are null.
+// (bench-tf32-<0|1>.log, else the ddpm part's bench-ddpm-tf32-<0|1>.log), and over it our
+// sampling (the command's own "wrote N images ... in X s": the chain and the PNGs, after start-up
+// and the model's loading) and our whole sample command. Missing pieces are null.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -47,7 +49,11 @@ try {
 }
 
 const chain = /: (ddpm|ddim) (\d+) steps/.exec(read(path.join(logDir, 'ddpm-sample.log')) ?? '');
-const benchLog = read(path.join(logDir, `bench-tf32-${process.env.DLCV_TF32 === '1' ? 1 : 0}.log`)) ?? '';
+const sampleLog = read(path.join(logDir, 'ddpm-sample.log')) ?? '';
+const loop = /^wrote \d+ images to .* in ([\d.]+) s$/m.exec(sampleLog);
+const sampleLoopS = loop ? Number(loop[1]) : null;
+const tf32 = process.env.DLCV_TF32 === '1' ? 1 : 0;
+const benchLog = read(path.join(logDir, `bench-tf32-${tf32}.log`)) ?? read(path.join(logDir, `bench-ddpm-tf32-${tf32}.log`)) ?? '';
 const row = /^\| DDPM U-Net forward, batch (\d+)[^|]*\| ([\d.]+) (ms|s) \|/m.exec(benchLog);
 const torchForward = row ? Number(row[2]) / (row[3] === 'ms' ? 1000 : 1) : null;
 const torchSample = chain && torchForward !== null ? Number(chain[2]) * torchForward : null;
@@ -68,6 +74,8 @@ const summary = {
   pytorch_forward_batch: row ? Number(row[1]) : null,
   pytorch_forward_s: torchForward,
   pytorch_sample_s: torchSample === null ? null : Number(torchSample.toFixed(2)),
+  sample_loop_s: sampleLoopS,
+  sample_loop_ratio: torchSample && sampleLoopS !== null ? Number((sampleLoopS / torchSample).toFixed(3)) : null,
   sample_ratio: torchSample ? Number((Number(sampleS) / torchSample).toFixed(3)) : null,
 };
 console.log(JSON.stringify(summary, null, 2));
