@@ -123,6 +123,28 @@ export const inlineImageSteps: ImageStepper = (batch) => {
   };
 };
 
+/**
+ * A batch's noise alone, from the images' own generators, for a sampler whose arithmetic runs
+ * elsewhere (device-sampler.ts): x_T, then z for each step that adds noise, in schedule order.
+ * Each array is valid until the next call.
+ */
+export interface ImageNoise {
+  start(): Promise<Float32Array>;
+  /** The noise of step t, a step that adds noise (the steps in schedule order). */
+  next(t: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** Makes a batch's ImageNoise. */
+export type ImageNoiser = (batch: ImageBatch) => ImageNoise;
+
+/** The noise on this thread, drawn when asked. */
+export const inlineImageNoise: ImageNoiser = (batch) => {
+  const length = checkImageBatch(batch);
+  const noise = new BatchNoise(batch.noiseIds.map((id) => imageNoiseRng(batch.seed, id)));
+  return { start: async () => noise.normalArray(length), next: async () => noise.normalArray(length), close: async () => undefined };
+};
+
 export interface SampleRequest {
   /** One class per image. */
   labels: number[];
@@ -162,7 +184,7 @@ export class DiffusionSampler {
   }
 
   /** The network's conditions at t: the labels, and when w != 0 the same labels dropped (the unconditional rows). */
-  private conditions(t: number, labels: number[], w: number): ConditionArrays {
+  conditions(t: number, labels: number[], w: number): ConditionArrays {
     const both = w !== 0;
     const n = both ? 2 * labels.length : labels.length;
     const drop = new Float32Array(n);

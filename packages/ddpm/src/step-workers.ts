@@ -8,12 +8,14 @@
  * million normals, guidance, the scheduler's arithmetic) took 0.2-0.3 s of JavaScript on the
  * project's CPU, longer than the U-Net's forward for that batch on an H200 (49.8 ms TF32, 89 ms fp32).
  */
-import { checkImageBatch, networkLength, type ImageBatch, type ImageStepper, type ImageSteps } from './sampler';
+import { checkImageBatch, networkLength, type ImageBatch, type ImageNoise, type ImageNoiser, type ImageStepper, type ImageSteps } from './sampler';
 import { schedulerSpec, type SchedulerSpec } from './schedulers';
 import { builtWorkerScript, WorkerThread } from './worker-thread';
 
 /** What a thread is told about its share of a batch. */
 export interface StepWorkerShare {
+  /** 'step': noise, guidance and the scheduler's step (ImageSteps); 'noise': the noise alone (ImageNoise). */
+  mode: 'step' | 'noise';
   scheduler: SchedulerSpec;
   seed: number;
   w: number;
@@ -25,13 +27,14 @@ export interface StepWorkerShare {
   noiseIds: number[];
   /**
    * The network's input for the whole batch (float32): x, followed by x again when w != 0 (the
-   * [cond, uncond] rows); and the network's output for it.
+   * [cond, uncond] rows); and the network's output for it. In 'noise' mode: the batch's noise
+   * (x_T, then each step's z), and no output.
    */
   input: SharedArrayBuffer;
   output: SharedArrayBuffer;
 }
 
-export type StepWorkerRequest = { type: 'open'; share: StepWorkerShare } | { type: 'start' } | { type: 'step'; t: number };
+export type StepWorkerRequest = { type: 'open'; share: StepWorkerShare } | { type: 'start' } | { type: 'step'; t: number } | { type: 'noise'; t: number };
 
 /** Waits for every request (a thread answers one at a time), then fails with the first failure. */
 async function settleAll(requests: Promise<void>[]): Promise<void> {
@@ -41,8 +44,8 @@ async function settleAll(requests: Promise<void>[]): Promise<void> {
 
 /**
  * A pool of `size` step threads, started when first needed and kept for the next batches until
- * close(). `imageSteps` is the sampler's ImageStepper (one batch at a time; a batch of fewer
- * images than threads uses one thread per image).
+ * close(). `imageSteps` is the sampler's ImageStepper, `imageNoise` the device sampler's
+ * ImageNoiser (one batch at a time; a batch of fewer images than threads uses one thread per image).
  */
 export class StepWorkerPool {
   private readonly threads: WorkerThread[] = [];
@@ -53,9 +56,11 @@ export class StepWorkerPool {
     if (!Number.isInteger(size) || size < 1) throw new Error(`step workers: the pool size must be a positive integer, got ${size}`);
   }
 
-  readonly imageSteps: ImageStepper = (batch) => this.open(batch);
+  readonly imageSteps: ImageStepper = (batch) => this.openSteps(batch);
+  readonly imageNoise: ImageNoiser = (batch) => this.openNoise(batch);
 
-  private open(batch: ImageBatch): ImageSteps {
+  /** Opens a batch on the threads: its shared buffers, and the requests to all its threads. */
+  private begin(batch: ImageBatch, mode: StepWorkerShare['mode']) {
     const length = checkImageBatch(batch);
     if (this.closed) throw new Error('step workers: the pool is closed');
     if (this.busy) throw new Error('step workers: the pool is already stepping a batch (one sample() at a time)');
@@ -65,18 +70,16 @@ export class StepWorkerPool {
     const n = Math.min(this.size, images);
     const script = this.threads.length < n ? builtWorkerScript('step-worker.js') : '';
     while (this.threads.length < n) this.threads.push(new WorkerThread(script, 'step workers'));
-    const inputBuffer = new SharedArrayBuffer(4 * networkLength(batch));
-    const outputBuffer = new SharedArrayBuffer(4 * networkLength(batch));
-    const input = new Float32Array(inputBuffer);
-    const output = new Float32Array(outputBuffer);
-    const x = input.subarray(0, length);
+    const stepping = mode === 'step';
+    const inputBuffer = new SharedArrayBuffer(4 * (stepping ? networkLength(batch) : length));
+    const outputBuffer = new SharedArrayBuffer(stepping ? 4 * networkLength(batch) : 0);
     const threads = this.threads.slice(0, n);
-    const all = (req: StepWorkerRequest) => settleAll(threads.map((th) => th.request<void>(req)));
     let first = 0;
     const opened = settleAll(
       threads.map((th, k) => {
         const count = Math.floor(images / n) + (k < images % n ? 1 : 0);
         const share: StepWorkerShare = {
+          mode,
           scheduler: spec,
           seed,
           w,
@@ -93,6 +96,24 @@ export class StepWorkerPool {
     );
     opened.catch(() => undefined); // awaited by start(); a batch closed unstarted leaves nothing unhandled
     this.busy = true;
+    return {
+      length,
+      input: new Float32Array(inputBuffer),
+      output: new Float32Array(outputBuffer),
+      start: async () => {
+        await opened;
+        await settleAll(threads.map((th) => th.request<void>({ type: 'start' })));
+      },
+      all: (req: StepWorkerRequest) => settleAll(threads.map((th) => th.request<void>(req))),
+      close: async () => {
+        this.busy = false;
+      },
+    };
+  }
+
+  private openSteps(batch: ImageBatch): ImageSteps {
+    const b = this.begin(batch, 'step');
+    const x = b.input.subarray(0, b.length);
     let started = false;
     const ready = (view: Float32Array): Float32Array => {
       if (!started) throw new Error('image steps: start() first');
@@ -100,21 +121,33 @@ export class StepWorkerPool {
     };
     return {
       start: async () => {
-        await opened;
-        await all({ type: 'start' });
+        await b.start();
         started = true;
       },
       step: async (modelOutput, t) => {
         ready(x);
-        if (modelOutput.length !== output.length) throw new Error(`image steps: the model output has ${modelOutput.length} values, expected ${output.length}`);
-        output.set(modelOutput);
-        await all({ type: 'step', t });
+        if (modelOutput.length !== b.output.length) throw new Error(`image steps: the model output has ${modelOutput.length} values, expected ${b.output.length}`);
+        b.output.set(modelOutput);
+        await b.all({ type: 'step', t });
       },
       sample: () => ready(x),
-      networkInput: () => ready(input),
-      close: async () => {
-        this.busy = false;
+      networkInput: () => ready(b.input),
+      close: b.close,
+    };
+  }
+
+  private openNoise(batch: ImageBatch): ImageNoise {
+    const b = this.begin(batch, 'noise');
+    return {
+      start: async () => {
+        await b.start();
+        return b.input;
       },
+      next: async (t) => {
+        await b.all({ type: 'noise', t });
+        return b.input;
+      },
+      close: b.close,
     };
   }
 

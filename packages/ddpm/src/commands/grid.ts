@@ -39,7 +39,7 @@ export async function gridImages(s: SamplingSetup, cols: number): Promise<RawIma
   const images: RawImage[] = [];
   for (let start = 0; start < labels.length; start += s.batch) {
     const end = Math.min(labels.length, start + s.batch);
-    const x = await s.pipe.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w, imageSteps: s.imageSteps });
+    const x = await s.sample({ labels: labels.slice(start, end), noiseIds: noiseIds.slice(start, end), seed: s.seed, w: s.w });
     images.push(...tensorToImages(x, [end - start, imageSize, imageSize, inChannels]));
   }
   return images;

@@ -68,12 +68,11 @@ export async function writeReverse(outDir: string, s: SamplingSetup, digit: numb
   const toImage = (x: Float32Array): RawImage => tensorToImages(x, [1, imageSize, imageSize, inChannels])[0]!;
   const labels = reverseLabels(s.pipe.scheduler.timesteps);
   const states: RawImage[] = [];
-  await s.pipe.sample({
+  await s.sample({
     labels: [digit],
     noiseIds: [0],
     seed: s.seed,
     w: s.w,
-    imageSteps: s.imageSteps,
     onStart: (x) => void states.push(toImage(x)),
     onStep: (_t, x) => void states.push(toImage(x)),
   });

@@ -32,12 +32,11 @@ export const sampleCommand = defineCommand({
     try {
       for (let start = 0; start < total; start += s.batch) {
         const ids = Array.from({ length: Math.min(s.batch, total - start) }, (_, i) => start + i);
-        const x = await s.pipe.sample({
+        const x = await s.sample({
           labels: ids.map((g) => Math.floor(g / perDigit)),
           noiseIds: ids.map((g) => g % perDigit),
           seed: s.seed,
           w: s.w,
-          imageSteps: s.imageSteps,
           onStep: () => bar.tick(),
         });
         const images = tensorToImages(x, [ids.length, imageSize, imageSize, inChannels]);

@@ -8,7 +8,7 @@ import { flag, UsageError, type EngineInfo, type FlagValues, type PositionalSpec
 import { loadModelFolder } from '../model-io';
 import { onnxNoiseNet } from '../onnx-net';
 import { DiffusionPipeline } from '../pipeline';
-import type { ImageStepper } from '../sampler';
+import type { SampleRequest } from '../sampler';
 import { makeScheduler, SAMPLERS, type SamplerName } from '../schedulers';
 import { StepWorkerPool } from '../step-workers';
 
@@ -16,6 +16,10 @@ export const DEFAULT_MODEL_DIR = path.join('runs', 'ddpm-cpu', 'model');
 
 export const RUNTIMES = ['tfjs', 'onnx'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
+
+/** Where guidance and the scheduler's update run (see device-sampler.ts). */
+export const ARITHMETIC = ['host', 'device'] as const;
+export type Arithmetic = (typeof ARITHMETIC)[number];
 
 export const SAMPLING_FLAGS = {
   model: flag.path({ help: 'model folder written by `train`', default: DEFAULT_MODEL_DIR, metavar: 'DIR' }),
@@ -26,13 +30,22 @@ export const SAMPLING_FLAGS = {
   seed: flag.int({ help: 'seed of the noises', default: 0, min: 0 }),
   batch: flag.int({ help: 'images per forward batch (does not change the images)', default: 100, min: 1 }),
   runtime: flag.choice(RUNTIMES, { help: 'run the U-Net through tfjs or ONNX Runtime', default: 'tfjs' }),
+  arithmetic: flag.choice(ARITHMETIC, {
+    help: "where guidance and the scheduler's update run: host (float64 per element, the same bytes on every engine for the same network output) or device (float32 tfjs ops, x stays on the engine's device; a pixel may differ by a level)",
+    shown: 'device on a GPU engine with --runtime tfjs; else host',
+  }),
   'step-workers': flag.int({
-    help: "threads that run each image's noise, guidance and scheduler step (0: the main thread; the images are the same)",
+    help: "threads that run each image's noise, guidance and scheduler step, or with --arithmetic device its noise (0: the main thread; the images are the same)",
     min: 0,
     max: 64,
     shown: 'on a GPU engine the cores less one, at most 8; else 0',
   }),
 };
+
+/** --arithmetic's default: on a GPU, only the noise then goes up each step. */
+export function defaultArithmetic(engine: EngineInfo | undefined, runtime: Runtime): Arithmetic {
+  return engine?.gpu && runtime === 'tfjs' ? 'device' : 'host';
+}
 
 /** --step-workers's default: on a GPU the host's per-image work would otherwise outlast the forward. */
 export function defaultStepWorkers(engine: EngineInfo | undefined): number {
@@ -51,8 +64,9 @@ export interface SamplingSetup {
   batch: number;
   modelDir: string;
   runtime: Runtime;
-  /** Who runs each image's noise, guidance and scheduler step in every sample() call (undefined: the main thread). */
-  imageSteps: ImageStepper | undefined;
+  arithmetic: Arithmetic;
+  /** Samples a batch with the chosen arithmetic and step workers. */
+  sample(req: Omit<SampleRequest, 'imageSteps'>): Promise<Float32Array>;
   describe: string;
   /** Releases the ONNX Runtime session and the step workers, if any. */
   close(): Promise<void>;
@@ -74,14 +88,18 @@ export async function openSampling(flags: SamplingFlags, engine?: EngineInfo): P
   // onnx: the same weights exported to ONNX and run by onnxruntime-node (see onnx-net.ts)
   const onnx = runtime === 'onnx' ? await onnxNoiseNet(loaded.model, loaded.unet) : null;
   const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet);
+  const arithmetic = flags.arithmetic ?? defaultArithmetic(engine, runtime);
+  if (arithmetic === 'device' && onnx) throw new UsageError('--arithmetic device needs --runtime tfjs (the U-Net on the engine)');
   const workers = flags['step-workers'] ?? defaultStepWorkers(engine);
   const pool = workers > 0 ? new StepWorkerPool(workers) : null;
-  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${workers > 0 ? `, image steps on ${workers} worker thread${workers > 1 ? 's' : ''}` : ''}`;
+  const sample = (req: Omit<SampleRequest, 'imageSteps'>) =>
+    arithmetic === 'device' ? pipe.sampleOnDevice(req, pool?.imageNoise) : pipe.sample({ ...req, imageSteps: pool?.imageSteps });
+  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${arithmetic === 'device' ? ', guidance and updates on the device' : ''}${workers > 0 ? `, ${arithmetic === 'device' ? 'noise' : 'image steps'} on ${workers} worker thread${workers > 1 ? 's' : ''}` : ''}`;
   const close = async () => {
     await pool?.close();
     await onnx?.dispose();
   };
-  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, imageSteps: pool?.imageSteps, describe, close };
+  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, arithmetic, sample, describe, close };
 }
 
 /** An output given as the command's argument or with --out. */

@@ -49,7 +49,18 @@ afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
 /** The images `sample --runtime onnx` makes for a live request (the Node path). */
 async function nodeImages(modelDir: string, r: LiveRequest): Promise<Uint8Array[]> {
-  const s = await openSampling({ model: modelDir, sampler: r.sampler, steps: r.steps, w: r.w, eta: r.eta, seed: r.seed, batch: 100, runtime: 'onnx', 'step-workers': 0 });
+  const s = await openSampling({
+    model: modelDir,
+    sampler: r.sampler,
+    steps: r.steps,
+    w: r.w,
+    eta: r.eta,
+    seed: r.seed,
+    batch: 100,
+    runtime: 'onnx',
+    arithmetic: 'host',
+    'step-workers': 0,
+  });
   try {
     const ids = Array.from({ length: r.count }, (_, i) => r.first - 1 + i);
     const x = await s.pipe.sample({ labels: ids.map(() => r.digit), noiseIds: ids, seed: r.seed, w: r.w });

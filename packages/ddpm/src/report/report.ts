@@ -50,7 +50,18 @@ async function modelOf(runDir: string): Promise<LoadedModel> {
 
 /** Sampling with the model's defaults, seed 0, on tfjs: what `grid` and `reverse` do unless told otherwise. */
 function defaultSampling(modelDir: string): Promise<SamplingSetup> {
-  return openSampling({ model: modelDir, seed: 0, batch: 100, runtime: 'tfjs', sampler: undefined, steps: undefined, w: undefined, eta: undefined, 'step-workers': 0 });
+  return openSampling({
+    model: modelDir,
+    seed: 0,
+    batch: 100,
+    runtime: 'tfjs',
+    sampler: undefined,
+    steps: undefined,
+    w: undefined,
+    eta: undefined,
+    arithmetic: 'host',
+    'step-workers': 0,
+  });
 }
 
 /** The 10x10 grid and the reverse strip of a run, into `dir`; returns the commands that write the same files and the strip's time labels. */

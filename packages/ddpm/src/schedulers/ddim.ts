@@ -9,7 +9,7 @@
  * images close to DDPM's 400, which is what makes sampling on a CPU affordable.
  */
 import type { SchedulerConfig } from './schedule';
-import { SchedulerBase, splitPrediction, type NoiseSource } from './schedule';
+import { SchedulerBase, splitPrediction, type NoiseSource, type StepUpdate } from './schedule';
 import { drawNoise } from './ddpm';
 
 export interface DDIMOptions {
@@ -39,16 +39,23 @@ export class DDIMScheduler extends SchedulerBase {
     return this.sigma(t) > 0;
   }
 
+  update(t: number): StepUpdate {
+    const a = this.alphaBar(t),
+      aPrev = this.alphaBar(this.previousTimestep(t));
+    const sigma = this.sigma(t);
+    return {
+      sqrtA: Math.sqrt(a),
+      sqrt1mA: Math.sqrt(1 - a),
+      x0: Math.sqrt(aPrev),
+      xt: 0,
+      eps: Math.sqrt(Math.max(1 - aPrev - sigma * sigma, 0)),
+      noise: sigma,
+    };
+  }
+
   stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
     this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
-    const prev = this.previousTimestep(t);
-    const a = this.alphaBar(t),
-      aPrev = this.alphaBar(prev);
-    const sqrtA = Math.sqrt(a),
-      sqrt1mA = Math.sqrt(1 - a),
-      sqrtAPrev = Math.sqrt(aPrev);
-    const sigma = this.sigma(t);
-    const dirCoef = Math.sqrt(Math.max(1 - aPrev - sigma * sigma, 0));
+    const { sqrtA, sqrt1mA, x0: sqrtAPrev, eps: dirCoef, noise: sigma } = this.update(t);
     const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDIMScheduler.step') : undefined;
     const type = this.config.prediction_type;
     const split = new Float64Array(2);

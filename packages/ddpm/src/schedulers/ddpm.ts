@@ -9,7 +9,7 @@
  * With every timestep and no clipping, mean is the reference's
  * 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - a_t) eps). No noise is added on the last step.
  */
-import { SchedulerBase, splitPrediction, type NoiseSource } from './schedule';
+import { SchedulerBase, splitPrediction, type NoiseSource, type StepUpdate } from './schedule';
 
 export class DDPMScheduler extends SchedulerBase {
   static readonly className = 'DDPMScheduler';
@@ -18,20 +18,27 @@ export class DDPMScheduler extends SchedulerBase {
     return this.previousTimestep(t) >= 0;
   }
 
-  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
-    this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
+  update(t: number): StepUpdate {
     const prev = this.previousTimestep(t);
     const a = this.alphaBar(t),
       aPrev = this.alphaBar(prev);
     const alpha = a / aPrev,
       beta = 1 - alpha;
-    const sqrtA = Math.sqrt(a),
-      sqrt1mA = Math.sqrt(1 - a);
-    const cX0 = (Math.sqrt(aPrev) * beta) / (1 - a);
-    const cXt = (Math.sqrt(alpha) * (1 - aPrev)) / (1 - a);
     const variance = this.config.variance_type === 'fixed_large' ? beta : Math.max(((1 - aPrev) / (1 - a)) * beta, 1e-20);
+    return {
+      sqrtA: Math.sqrt(a),
+      sqrt1mA: Math.sqrt(1 - a),
+      x0: (Math.sqrt(aPrev) * beta) / (1 - a),
+      xt: (Math.sqrt(alpha) * (1 - aPrev)) / (1 - a),
+      eps: 0,
+      noise: this.addsNoise(t) ? Math.sqrt(variance) : 0,
+    };
+  }
+
+  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
+    this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
+    const { sqrtA, sqrt1mA, x0: cX0, xt: cXt, noise: std } = this.update(t);
     const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDPMScheduler.step') : undefined;
-    const std = Math.sqrt(variance);
     const type = this.config.prediction_type;
     const split = new Float64Array(2);
     for (let i = 0; i < sample.length; i++) {

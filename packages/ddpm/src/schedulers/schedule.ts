@@ -166,6 +166,23 @@ export interface StepOutput {
   predOriginalSample: Float32Array;
 }
 
+/**
+ * A step's arithmetic as numbers: from the model output, x0 and eps by the config's
+ * prediction_type with sqrtA = sqrt(a_t) and sqrt1mA = sqrt(1 - a_t) (splitPrediction), x0
+ * clipped when clip_sample is on, then, with u = update(t),
+ *   x_prev = u.x0 * x0 + u.xt * x_t + u.eps * eps + u.noise * z
+ * (u.noise is 0 when the step adds no noise). step() evaluates it per element in float64; the
+ * device sampler (device-sampler.ts) as float32 tensor ops.
+ */
+export interface StepUpdate {
+  sqrtA: number;
+  sqrt1mA: number;
+  x0: number;
+  xt: number;
+  eps: number;
+  noise: number;
+}
+
 /** What every scheduler offers (diffusers' SchedulerMixin interface, camel-cased). */
 export interface Scheduler {
   readonly config: SchedulerConfig;
@@ -174,6 +191,8 @@ export interface Scheduler {
   setTimesteps(numInferenceSteps: number): void;
   /** Whether step(t) draws noise from its noise source (a source can then draw it ahead). */
   addsNoise(t: number): boolean;
+  /** Step t's arithmetic as coefficients (see StepUpdate). */
+  update(t: number): StepUpdate;
   /** One reverse step from timestep `t` (one of `timesteps`) for a batch flattened into `sample`. */
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: NoiseSource): StepOutput;
   /**
@@ -255,5 +274,6 @@ export abstract class SchedulerBase implements Scheduler {
   }
 
   abstract addsNoise(t: number): boolean;
+  abstract update(t: number): StepUpdate;
   abstract stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void;
 }
