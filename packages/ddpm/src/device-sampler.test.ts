@@ -63,7 +63,9 @@ describe('the device sampler', () => {
     const host = await pipe.sample(req);
     const before = tf.memory().numTensors;
     const states: Float32Array[] = [];
-    const device = await pipe.sampleOnDevice({ ...req, onStep: (_t, x) => void states.push(x) });
+    const progress: number[] = [];
+    const device = await pipe.sampleOnDevice({ ...req, onStep: (_t, x) => void states.push(x), onProgress: (t) => void progress.push(t) });
+    expect(progress).toEqual(pipe.scheduler.timesteps);
     expect(tf.memory().numTensors).toBe(before);
     expect(device).toHaveLength(host.length);
     expect(maxDiff(device, host)).toBeLessThan(1e-4);

@@ -51,8 +51,9 @@ export function updateTensor(modelOutput: tf.Tensor, xt: tf.Tensor, z: tf.Tensor
 }
 
 /**
- * sample() of `sampler` with x on the engine's device, the U-Net `model` run by tfjs. The
- * callbacks get x downloaded (only when given); the result is the images (NHWC, flattened).
+ * sample() of `sampler` with x on the engine's device, the U-Net `model` run by tfjs. onStart and
+ * onStep get x downloaded (only when given: onProgress downloads nothing); the result is the
+ * images (NHWC, flattened).
  */
 export async function sampleOnDevice(sampler: DiffusionSampler, model: tf.LayersModel, req: SampleRequest, noiser: ImageNoiser = inlineImageNoise): Promise<Float32Array> {
   const { labels, noiseIds, seed, w } = req;
@@ -83,6 +84,7 @@ export async function sampleOnDevice(sampler: DiffusionSampler, model: tf.Layers
       x = updateTensor(prediction, xt, z, scheduler.update(t), scheduler.config);
       tf.dispose([prediction, xt, ...(z ? [z] : [])]);
       if (req.onStep) await req.onStep(t, (await x.data()) as Float32Array);
+      await req.onProgress?.(t);
     }
     return (await x.data()) as Float32Array;
   } finally {

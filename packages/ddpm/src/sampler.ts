@@ -157,6 +157,8 @@ export interface SampleRequest {
   onStart?: (sample: Float32Array) => void | Promise<void>;
   /** Called after every step with the timestep just taken and x at the next timestep (valid during the call). */
   onStep?: (t: number, sample: Float32Array) => void | Promise<void>;
+  /** Called after every step with the timestep just taken, without x (the device sampler then downloads nothing). */
+  onProgress?: (t: number) => void | Promise<void>;
   /** Who runs noise, guidance and scheduler steps (default: this thread); any gives the same values. */
   imageSteps?: ImageStepper;
 }
@@ -205,6 +207,7 @@ export class DiffusionSampler {
       for (const t of this.scheduler.timesteps) {
         await steps.step(await this.net.predict(steps.networkInput(), this.conditions(t, labels, w)), t);
         await req.onStep?.(t, steps.sample());
+        await req.onProgress?.(t);
       }
       return steps.sample().slice();
     } finally {

@@ -47,7 +47,9 @@ describe('step workers', () => {
     const plain = await sampler.sample({ ...req, onStep: keep(states) });
     const p = pool(threads);
     const workerStates: Float32Array[] = [];
-    const viaWorkers = await sampler.sample({ ...req, imageSteps: p.imageSteps, onStep: keep(workerStates) });
+    const progress: number[] = [];
+    const viaWorkers = await sampler.sample({ ...req, imageSteps: p.imageSteps, onStep: keep(workerStates), onProgress: (t) => void progress.push(t) });
+    expect(progress).toEqual(scheduler.timesteps);
     expect(viaWorkers).toHaveLength(images * PER);
     expect(Buffer.from(viaWorkers.buffer).equals(Buffer.from(plain.buffer))).toBe(true);
     // every intermediate state too; the result is the caller's own array, not the threads' buffer

@@ -37,7 +37,7 @@ export const sampleCommand = defineCommand({
           noiseIds: ids.map((g) => g % perDigit),
           seed: s.seed,
           w: s.w,
-          onStep: () => bar.tick(),
+          onProgress: () => bar.tick(),
         });
         const images = tensorToImages(x, [ids.length, imageSize, imageSize, inChannels]);
         await Promise.all(ids.map((g, i) => writePng(path.join(outDir, sampleFileName(Math.floor(g / perDigit), (g % perDigit) + 1)), images[i]!)));
