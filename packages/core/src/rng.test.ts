@@ -81,4 +81,31 @@ describe('Rng (PCG32)', () => {
     other.setState(saved);
     expect(Array.from({ length: 10 }, () => other.normal())).toEqual(a);
   });
+
+  it('advance(n) leaves the generator where n uint32 draws would, spare normal kept', () => {
+    for (const [seed, stream] of [
+      [0, 54],
+      [123456789, 22],
+      [2 ** 40 + 7, 0x7fffffff],
+    ] as const) {
+      for (const n of [0, 1, 2, 3, 7, 64, 1000, 12345]) {
+        const stepped = new Rng(seed, stream);
+        stepped.normal(); // a spare normal, which advance keeps
+        const jumped = new Rng(seed, stream);
+        jumped.setState(stepped.getState());
+        for (let i = 0; i < n; i++) stepped.nextUint32();
+        jumped.advance(n);
+        expect([n, jumped.getState()]).toEqual([n, stepped.getState()]);
+        expect(jumped.nextUint32()).toBe(stepped.nextUint32());
+      }
+    }
+    // a stretch far ahead: 2^40 draws, as 2^12 jumps of 2^28
+    const far = new Rng(5);
+    const steps = new Rng(5);
+    far.advance(2 ** 40);
+    for (let i = 0; i < 2 ** 12; i++) steps.advance(2 ** 28);
+    expect(far.getState()).toEqual(steps.getState());
+    expect(() => far.advance(-1)).toThrow('Rng.advance: draws must be a non-negative safe integer, got -1');
+    expect(() => far.advance(1.5)).toThrow('got 1.5');
+  });
 });

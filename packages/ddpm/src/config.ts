@@ -110,9 +110,8 @@ export const PRESETS = {
     // an H200 from issue 13's PyTorch CUDA times there (27 ms a train step with TF32, 44 ms fp32;
     // 50 / 89 ms a forward of batch 2,000), ours held to <= 1.25x of them:
     //   train   3,000 steps x 27-44 ms (x 1.25: 34-55 ms); a step's noise (0.6 million
-    //           normals: 31-56 ms of JavaScript on the 2-core CPU, core's Rng.normalArray)
-    //           is drawn one step ahead on a worker thread, so a step takes the
-    //           longer of the two, at most ~55 ms                                      101-165 s
+    //           normals: 31-56 ms of JavaScript on one core of the 2-core CPU) is drawn
+    //           one step ahead on up to 8 worker threads, behind the GPU's step     101-165 s
     //   host    batches, metrics, about 15 ms a step (an estimate)                   ~45 s
     //   grids   one per epoch (96 on the embedded 8,000 digits), DDIM 10, ~0.3 s     ~29 s
     //   sample  1,000 digits in one batch: 400 guided steps x 50-89 ms (x 1.25)    25-45 s

@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Rng } from '@dlcv/core';
-import { drawStep, inlineStepDraws, workerStepDraws, type StepDrawSpec } from './step-draws';
+import { drawStep, inlineStepDraws, normalsOnThreads, workerStepDraws, type StepDrawSpec } from './step-draws';
+import { builtWorkerScript, WorkerThread } from './worker-thread';
 
 const SPEC: StepDrawSpec = { batch: 5, valuesPerImage: 7, timesteps: 50, pUncond: 0.3 };
 
@@ -15,16 +19,60 @@ describe('training step draws', () => {
     expect(rng.getState()).toEqual(ref.getState());
   });
 
-  test('the worker draws what the training thread draws, step after step, from any state (an odd noise count leaves a spare normal)', async () => {
+  test.each([1, 3])('%i worker thread(s) draw what the training thread draws, step after step, from any state (an odd noise count leaves a spare normal)', async (threads) => {
     const start = new Rng(9, 22);
     start.normal(); // a generator holding a spare normal, as a checkpoint may store it
     const spec = { ...SPEC, valuesPerImage: 3 };
     const inline = inlineStepDraws(start, spec, 2);
-    const worker = workerStepDraws(start.getState(), spec, 2, 6);
+    const worker = workerStepDraws(start.getState(), spec, 2, 6, threads);
     try {
       for (let step = 2; step < 6; step++) expect(await worker.take(step)).toEqual(await inline.take(step));
     } finally {
       await worker.close();
+    }
+  });
+
+  test.each([
+    [1, 0, true],
+    [4, 1, false],
+    [4, 7, true],
+    [3, 1000, false],
+    [8, 3, false],
+  ])('%i threads draw %i normals as normalArray does (spare held: %s)', async (n, length, spare) => {
+    const rng = new Rng(31, 5);
+    if (spare) rng.normal();
+    const start = rng.getState();
+    const threads = Array.from({ length: n }, () => new WorkerThread(builtWorkerScript('step-draws-worker.js'), 'step draws'));
+    try {
+      const got = await normalsOnThreads(start, length, threads);
+      const values = rng.normalArray(length);
+      if (length - (spare ? 1 : 0) <= 0) expect(got).toBeNull();
+      else expect(got).toEqual({ values, end: rng.getState() });
+    } finally {
+      await Promise.all(threads.map((th) => th.terminate()));
+    }
+  });
+
+  test('a stretch that ends elsewhere (a redrawn pair moved it) asks for the draw in order', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'draws-'));
+    const script = path.join(dir, 'moved.js');
+    // answers with the right count, and a state one draw past where the stretch should end
+    fs.writeFileSync(
+      script,
+      `const { parentPort } = require('node:worker_threads');
+       const { Rng } = require(${JSON.stringify(require.resolve('@dlcv/core/browser'))});
+       parentPort.on('message', (req) => {
+         const rng = new Rng(0); rng.setState(req.state); rng.advance(req.skip + 1);
+         const values = rng.normalArray(req.count);
+         parentPort.postMessage({ ok: true, value: { values, end: rng.getState() } });
+       });`,
+    );
+    const threads = [new WorkerThread(script, 'step draws'), new WorkerThread(builtWorkerScript('step-draws-worker.js'), 'step draws')];
+    try {
+      expect(await normalsOnThreads(new Rng(2).getState(), 40, threads)).toBeNull();
+    } finally {
+      await Promise.all(threads.map((th) => th.terminate()));
+      fs.rmSync(dir, { recursive: true });
     }
   });
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineInfo } from '@dlcv/core';
-import { defaultStepWorkers } from './commands/sampling';
+import { defaultWorkerThreads } from './worker-thread';
 import { DiffusionSampler, inlineImageSteps, type ImageBatch, type NoiseNet } from './sampler';
 import { makeScheduler } from './schedulers';
 import { StepWorkerPool } from './step-workers';
@@ -96,10 +96,10 @@ describe('step workers', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  test('sampling commands step on workers by default only where the network runs on a GPU', () => {
+  test('sampling and training use worker threads by default only where the network runs on a GPU', () => {
     const engine = (gpu: boolean): EngineInfo => ({ engine: 'libtorch', backend: 'dlcv-torch', threads: 2, detail: '', gpu, skipped: [] });
-    expect(defaultStepWorkers(undefined)).toBe(0);
-    expect(defaultStepWorkers(engine(false))).toBe(0);
-    expect(defaultStepWorkers(engine(true))).toBe(Math.max(1, Math.min(8, os.availableParallelism() - 1)));
+    expect(defaultWorkerThreads(undefined)).toBe(0);
+    expect(defaultWorkerThreads(engine(false))).toBe(0);
+    expect(defaultWorkerThreads(engine(true))).toBe(Math.max(1, Math.min(8, os.availableParallelism() - 1)));
   });
 });

@@ -87,10 +87,10 @@ describe('train', () => {
   test('noise drawn ahead on a worker gives the same run, and its checkpoints hold the generator where their step left it', async () => {
     const dir = await tempDir('ddpm-ahead-');
     // saveEvery 3: when step 3 is saved, the worker has already drawn step 4's noise
-    const first = await train({ runDir: dir, config: config(), data, quiet: true, stopAtStep: 5, drawAhead: true });
+    const first = await train({ runDir: dir, config: config(), data, quiet: true, stopAtStep: 5, drawThreads: 1 });
     expect(first.losses).toEqual(straight.losses.slice(0, 5));
     await fs.rm(path.join(dir, 'checkpoints', 'step-00000005'), { recursive: true });
-    const second = await train({ runDir: dir, config: config(), data, quiet: true, resume: true, drawAhead: true });
+    const second = await train({ runDir: dir, config: config(), data, quiet: true, resume: true, drawThreads: 3 });
     expect(second.losses).toEqual(straight.losses);
     for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin']) {
       expect([rel, (await fs.readFile(path.join(dir, rel))).equals(await fs.readFile(path.join(straightDir, rel)))]).toEqual([rel, true]);

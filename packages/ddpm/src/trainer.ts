@@ -51,10 +51,11 @@ export interface TrainOptions {
   /** No progress bar (tests). */
   quiet?: boolean;
   /**
-   * Draw each step's noise on a worker thread, one step ahead (step-draws.ts): the same values.
-   * For GPU engines, where the host's draws would otherwise keep the GPU waiting.
+   * Draw each step's noise one step ahead on this many worker threads (step-draws.ts; 0, the
+   * default: on the training thread when the step starts): the same values. For GPU engines,
+   * where the host's draws would otherwise keep the GPU waiting.
    */
-  drawAhead?: boolean;
+  drawThreads?: number;
 }
 
 export interface TrainResult {
@@ -227,7 +228,8 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
     timesteps: noiser.config.num_train_timesteps,
     pUncond: config.pUncond,
   };
-  const draws = s.options.drawAhead ? workerStepDraws(rng.getState(), drawSpec, state.step, stopAt) : inlineStepDraws(rng, drawSpec, state.step);
+  const drawThreads = s.options.drawThreads ?? 0;
+  const draws = drawThreads > 0 ? workerStepDraws(rng.getState(), drawSpec, state.step, stopAt, drawThreads) : inlineStepDraws(rng, drawSpec, state.step);
   const bar = progress({ total: totalSteps, start: state.step, label: 'ddpm train', quiet: s.options.quiet });
   let smoothLoss = losses.reduce(smoothStep, NaN);
   let saved: { step: number; dir?: string } = { step: run.resumedFrom ? state.step : -1, dir: run.resumedFrom };

@@ -5,8 +5,19 @@
  * builds first).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { EngineInfo } from '@dlcv/core';
+
+/**
+ * The worker threads that sampling (--step-workers) and training (--draw-threads) use by default:
+ * on a GPU engine the cores less one, at most 8, since the host's per-image work would otherwise
+ * keep the GPU waiting; none on a CPU engine, where the network needs the cores.
+ */
+export function defaultWorkerThreads(engine: EngineInfo | undefined): number {
+  return engine?.gpu ? Math.max(1, Math.min(8, os.availableParallelism() - 1)) : 0;
+}
 
 /** The built script `name` (e.g. 'step-worker.js'); an error naming the missing file otherwise. */
 export function builtWorkerScript(name: string): string {

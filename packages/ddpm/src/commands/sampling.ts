@@ -2,7 +2,6 @@
  * What `sample`, `grid` and `reverse` share: the model folder, the sampler flags (defaulting to
  * what the saved model's preset chose) and the pipeline they make.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { flag, UsageError, type EngineInfo, type FlagValues, type PositionalSpec } from '@dlcv/core';
 import { loadModelFolder } from '../model-io';
@@ -11,6 +10,7 @@ import { DiffusionPipeline } from '../pipeline';
 import type { SampleRequest } from '../sampler';
 import { makeScheduler, SAMPLERS, type SamplerName } from '../schedulers';
 import { StepWorkerPool } from '../step-workers';
+import { defaultWorkerThreads } from '../worker-thread';
 
 export const DEFAULT_MODEL_DIR = path.join('runs', 'ddpm-cpu', 'model');
 
@@ -45,11 +45,6 @@ export const SAMPLING_FLAGS = {
 /** --arithmetic's default: on a GPU, only the noise then goes up each step. */
 export function defaultArithmetic(engine: EngineInfo | undefined, runtime: Runtime): Arithmetic {
   return engine?.gpu && runtime === 'tfjs' ? 'device' : 'host';
-}
-
-/** --step-workers's default: on a GPU the host's per-image work would otherwise outlast the forward. */
-export function defaultStepWorkers(engine: EngineInfo | undefined): number {
-  return engine?.gpu ? Math.max(1, Math.min(8, os.availableParallelism() - 1)) : 0;
 }
 
 export type SamplingFlags = FlagValues<typeof SAMPLING_FLAGS>;
@@ -90,7 +85,7 @@ export async function openSampling(flags: SamplingFlags, engine?: EngineInfo): P
   const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet);
   const arithmetic = flags.arithmetic ?? defaultArithmetic(engine, runtime);
   if (arithmetic === 'device' && onnx) throw new UsageError('--arithmetic device needs --runtime tfjs (the U-Net on the engine)');
-  const workers = flags['step-workers'] ?? defaultStepWorkers(engine);
+  const workers = flags['step-workers'] ?? defaultWorkerThreads(engine);
   const pool = workers > 0 ? new StepWorkerPool(workers) : null;
   const sample = (req: Omit<SampleRequest, 'imageSteps'>) =>
     arithmetic === 'device' ? pipe.sampleOnDevice(req, pool?.imageNoise) : pipe.sample({ ...req, imageSteps: pool?.imageSteps });

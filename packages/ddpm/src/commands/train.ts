@@ -3,6 +3,7 @@ import { defineCommand, flag, openDigits, UsageError, userPath } from '@dlcv/cor
 import { PRESETS, presetConfig, type PresetName, type TrainConfig } from '../config';
 import { resolveMnistm } from '../data';
 import { train } from '../trainer';
+import { defaultWorkerThreads } from '../worker-thread';
 
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
@@ -24,6 +25,12 @@ export const trainCommand = defineCommand({
     'p-uncond': flag.float({ help: 'probability of dropping the class (classifier-free guidance)', shown: "the preset's" }),
     'ema-decay': flag.float({ help: 'EMA decay of the sampling weights', shown: "the preset's" }),
     seed: flag.int({ help: 'seed of the weights, data order and noise', min: 0, shown: "the preset's" }),
+    'draw-threads': flag.int({
+      help: "threads that draw each step's noise one step ahead (0: the training thread; the run is the same)",
+      min: 0,
+      max: 64,
+      shown: 'on a GPU engine the cores less one, at most 8; else 0',
+    }),
     'save-every': flag.int({ help: 'checkpoint every this many steps', min: 1, metavar: 'STEPS', shown: "the preset's" }),
   },
   async run({ flags, engine }) {
@@ -50,10 +57,9 @@ export const trainCommand = defineCommand({
     const data = await openDigits(root, 'train', { channels: 3, size: config.unet.imageSize });
     log(`data: ${root} (train ${data.length} images)`);
     const t0 = Date.now();
-    // on a GPU the host's noise would keep the GPU waiting: drawn one step ahead on a worker (the same values)
-    const drawAhead = engine?.gpu === true;
-    if (drawAhead) log('training noise: drawn one step ahead on a worker thread');
-    const result = await train({ runDir, config, data, dataLabel: label, resume: flags.resume, stopAtStep: flags['stop-at'], log, drawAhead });
+    const drawThreads = flags['draw-threads'] ?? defaultWorkerThreads(engine);
+    if (drawThreads > 0) log(`training noise: drawn one step ahead on ${drawThreads} worker thread${drawThreads > 1 ? 's' : ''}`);
+    const result = await train({ runDir, config, data, dataLabel: label, resume: flags.resume, stopAtStep: flags['stop-at'], log, drawThreads });
     log(`${result.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min; run folder ${runDir}`);
   },
 });
