@@ -38,7 +38,9 @@ async function run(threads) {
 }
 
 (async () => {
-  console.log(`ddpm trainer's draws for a batch of ${batch} (${(batch * spec.valuesPerImage).toLocaleString('en')} normals a step), ${steps} steps taken back to back, median after the first four`);
+  console.log(
+    `ddpm trainer's draws for a batch of ${batch} (${(batch * spec.valuesPerImage).toLocaleString('en')} normals a step), ${steps} steps taken back to back, median after the first four`,
+  );
   const reference = await run(0);
   console.log('| drawn on | ms per step |\n|---|---|');
   console.log(`| the training thread | ${reference.median.toFixed(1)} |`);
