@@ -27,7 +27,7 @@
 # the tracked files and build/device, with a python3 that has torch first on PATH:
 #   OUT=/tmp/out GPU_CHECK_BUDGET=1500 BENCH_DEVICE=cpu BENCH_STEPS=1 \
 #   BENCH_SIZES='--ddpm-batch 2 --ddpm-forward-batch 4 --n-feat 8 --gan-batch 2 --gan-models A --dann-batch 4' \
-#   DDPM_TRAIN_FLAGS='--steps 3 --n-feat 8 --batch 16' DDPM_SAMPLE_FLAGS='--sampler ddim --steps 2 --eta 1 --arithmetic device --step-workers 3' \
+#   DDPM_TRAIN_FLAGS='--steps 3 --n-feat 8 --batch 16 --draw-threads 2' DDPM_SAMPLE_FLAGS='--sampler ddim --steps 2 --eta 1 --arithmetic device --step-workers 3' \
 #   bash tools/device/gpu-check.sh            (or with `engine` or `ddpm`)
 set -uo pipefail
 part=${1:-all}
