@@ -7,6 +7,7 @@
 
 #include <malloc.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
 #include <type_traits>
@@ -109,6 +110,25 @@ void define(napi_env env, napi_value exports, const std::vector<Fn>& fns) {
 
 // --- storage -------------------------------------------------------------------------------
 
+// Host to device. On CUDA the values are first copied into pinned memory (PyTorch's caching host
+// allocator, which keeps the block until the copy is done), then copied up asynchronously: a copy
+// from pageable memory waits for every kernel queued before it, and tfjs uploads each number of
+// an op (a scalar) and small constants, about 120 times a DDPM training step, so the host would
+// wait for the GPU that often instead of queueing ahead of it. If pinning fails, the copies
+// stay synchronous from then on (said once on stderr).
+static at::Tensor toDevice(const at::Tensor& host, at::ScalarType dtype) {
+  static bool pinned = true;
+  if (device().is_cuda() && pinned) {
+    try {
+      return host.pin_memory().to(device(), dtype, /*non_blocking=*/true, /*copy=*/true);
+    } catch (const std::exception& e) {
+      pinned = false;
+      fprintf(stderr, "dlcv-torch: pinned host memory is unavailable, so uploads wait for the GPU: %s\n", e.what());
+    }
+  }
+  return host.to(device(), dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
 // upload(values: TypedArray, shape, dtype): a new tensor on the device holding a copy of values.
 static napi_value Upload(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
@@ -120,8 +140,7 @@ static napi_value Upload(napi_env env, napi_callback_info info) {
     for (int64_t d : shape) numel *= d;
     if ((size_t)numel != len) throw JsError("upload: " + std::to_string(len) + " values for " + std::to_string(numel) + " elements");
     if (numel == 0) return wrap(a.env, at::empty(shape, options(dtype)));
-    at::Tensor host = at::from_blob(data, shape, at::TensorOptions().dtype(dtype));
-    return wrap(a.env, host.to(device(), dtype, /*non_blocking=*/false, /*copy=*/true));
+    return wrap(a.env, toDevice(at::from_blob(data, shape, at::TensorOptions().dtype(dtype)), dtype));
   });
 }
 
