@@ -5,7 +5,8 @@
 # Prepare on the CPU machine:  pnpm build && node tools/device/bundle.js
 # Device calls (carry ["build/device"], timeout_s 600; each step has its own limit, all of them
 # within GPU_CHECK_BUDGET, 560 s):
-#   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the bench's GPU rows
+#   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the bench's GPU rows,
+#                                           a per-kernel profile of the DDPM training step
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
@@ -116,6 +117,8 @@ if [[ $part != ddpm ]]; then
   for tf32 in 0 1; do
     DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
   done
+  # where a DDPM training step's time goes, kernel by kernel (each timed to its end on the device)
+  step profile-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_train "${sizes[@]}"
 fi
 if [[ $part == engine ]]; then
   echo "gpu-check: engine part done in $SECONDS s; kernel suite exit $kernels"
