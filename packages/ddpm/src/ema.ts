@@ -27,9 +27,12 @@ export class Ema {
   update(k: number): void {
     const d = this.decayAt(k);
     tf.tidy(() => {
+      // the two factors as tensors once (a number would be uploaded again for every weight)
+      const keep = tf.scalar(d),
+        take = tf.scalar(1 - d);
       this.model.trainableWeights.forEach((w, i) => {
         const s = this.shadow[i] as tf.Variable;
-        s.assign(s.mul(d).add(w.read().mul(1 - d)));
+        s.assign(s.mul(keep).add(w.read().mul(take)));
       });
     });
   }
