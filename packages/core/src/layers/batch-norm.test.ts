@@ -45,6 +45,22 @@ describe('BatchNorm2d (PyTorch semantics)', () => {
     expect(rv?.[1]).toBeCloseTo(0.9 + 0.1 * unbiased(ch1), 3);
   });
 
+  it("the running statistics' factors are made once, kept by the layer, and go with the last model that uses it", () => {
+    const bn = new BatchNorm2d({ numFeatures: 2, inputShape: [2, 2, 2] });
+    const model = tf.sequential({ layers: [bn] });
+    const input = x();
+    tf.dispose(bn.apply(input, { training: true }) as tf.Tensor);
+    const after = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) tf.dispose(bn.apply(input, { training: true }) as tf.Tensor);
+    expect(tf.memory().numTensors).toBe(after);
+    // the running mean after 4 updates of channel 0 (mean 3.5): 3.5 (1 - 0.9^4), as with numbers
+    expect(bn.getWeights()[2]!.dataSync()[0]).toBeCloseTo(3.5 * (1 - 0.9 ** 4), 5);
+    model.dispose();
+    // 4 weights, and the 3 factors (0.9, 0.1, n / (n - 1))
+    expect(after - tf.memory().numTensors).toBe(4 + 3);
+    input.dispose();
+  });
+
   it('eval mode uses the running statistics, and frozen updates leave them alone', () => {
     const bn = layer();
     bn.setWeights([tf.tensor1d([2, 3]), tf.tensor1d([0.5, -1]), tf.tensor1d([1, 2]), tf.tensor1d([4, 9])]);

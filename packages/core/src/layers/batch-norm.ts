@@ -40,6 +40,8 @@ export class BatchNorm2d extends tf.layers.Layer {
   private beta!: tf.LayerVariable;
   private runningMean!: tf.LayerVariable;
   private runningVar!: tf.LayerVariable;
+  /** The running statistics' constant factors as tensors, made once (a number is uploaded at every op that takes it). */
+  private readonly factors = new Map<number, tf.Scalar>();
 
   constructor(args: BatchNorm2dArgs) {
     super({ name: args.name, inputShape: args.inputShape });
@@ -79,14 +81,35 @@ export class BatchNorm2d extends tf.layers.Layer {
       if (this.updateRunningStats) {
         const n = x.size / this.numFeatures;
         // Running variance: unbiased (n / (n - 1)), as torch.nn.BatchNorm2d keeps it.
-        const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-        // Cumulative mode weighs every batch equally (PyTorch's momentum=None).
-        const m = this.cumulativeCount === undefined ? this.momentum : 1 / ++this.cumulativeCount;
-        this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), 1 - m), tf.mul(mean, m)));
-        this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), 1 - m), tf.mul(unbiased, m)));
+        const unbiased = n > 1 ? tf.mul(variance, this.factor(n / (n - 1))) : variance;
+        // Cumulative mode weighs every batch equally (PyTorch's momentum=None); its 1 / count
+        // changes every batch, so it stays a number.
+        const cumulative = this.cumulativeCount !== undefined;
+        const m = cumulative ? 1 / ++(this.cumulativeCount as number) : this.momentum;
+        const keep = cumulative ? 1 - m : this.factor(1 - m),
+          take = cumulative ? m : this.factor(m);
+        this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), keep), tf.mul(mean, take)));
+        this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), keep), tf.mul(unbiased, take)));
       }
       return y;
     });
+  }
+
+  /** `value` as a float32 scalar tensor kept by the layer (the value a number op would upload). */
+  private factor(value: number): tf.Scalar {
+    let t = this.factors.get(value);
+    if (!t || t.isDisposed) this.factors.set(value, (t = tf.keep(tf.scalar(value))));
+    return t;
+  }
+
+  /** Disposes the factors with the weights, when the last model using the layer lets it go. */
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) {
+      tf.dispose([...this.factors.values()]);
+      this.factors.clear();
+    }
+    return result;
   }
 
   /**
