@@ -121,14 +121,18 @@ function batchNormTrain(layer: BatchNorm, x: tf.Tensor, moments?: BatchMoments[]
 
 /** running = (1 - m) running + m batch, with the unbiased variance, as torch.nn.BatchNorm does. */
 export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENTUM): void {
+  // the factors as tensors once (a number is uploaded at every op that takes it)
+  const keep = tf.scalar(1 - momentum),
+    take = tf.scalar(momentum);
   for (const { layer, mean, variance, count } of moments) {
     tf.tidy(() => {
       const unbiased = count > 1 ? variance.mul(count / (count - 1)) : variance;
-      layer.runningMean.assign(layer.runningMean.mul(1 - momentum).add(mean.mul(momentum)));
-      layer.runningVar.assign(layer.runningVar.mul(1 - momentum).add(unbiased.mul(momentum)));
+      layer.runningMean.assign(layer.runningMean.mul(keep).add(mean.mul(take)));
+      layer.runningVar.assign(layer.runningVar.mul(keep).add(unbiased.mul(take)));
     });
     tf.dispose([mean, variance]);
   }
+  tf.dispose([keep, take]);
 }
 
 /** Channel dropout mask [n, 1, 1, c] with values 0 or 1/(1-p), drawn from `rng`. */
