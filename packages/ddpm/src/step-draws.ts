@@ -2,12 +2,10 @@
  * A training step's random draws: t, eps and the class-drop mask, in that order, from the
  * trainer's generator. Drawn on the training thread, or one step ahead with the noise on worker
  * threads (step-draws-worker.ts) while the step before trains: on a GPU engine the host's 0.6
- * million normals for a batch of 256 (31-56 ms of JavaScript on the project's CPU, longer than
- * the U-Net's training step on an H200) would otherwise keep the GPU waiting every step. The
- * threads draw disjoint stretches of the same stream (Rng.advance): the same values, and the
- * generator's state after each step for its checkpoint.
- *
- * Nothing here needs TensorFlow.js (the worker loads it).
+ * million normals for a batch of 256 (31-56 ms of JavaScript on the project's CPU, about as long
+ * as the U-Net's training step on an H200, 27-44 ms) would otherwise keep the GPU waiting every
+ * step. The threads draw disjoint stretches of the same stream (Rng.advance): the same values,
+ * and the generator's state after each step for its checkpoint. Nothing here needs TensorFlow.js.
  */
 import { Rng, type RngState } from '@dlcv/core/browser';
 import { builtWorkerScript, WorkerThread } from './worker-thread';
