@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -153,6 +154,62 @@ static napi_value Download(napi_env env, napi_callback_info info) {
     if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
     if (len > 0) at::from_blob(data, {t.numel()}, at::TensorOptions().dtype(t.scalar_type())).copy_(t.reshape({-1}));
     return undefinedValue(a.env);
+  });
+}
+
+// downloadAsync(handle, out): download() on a libuv thread, returning a promise settled when the
+// values are in `out`. The copy waits for the device's queued work, as a download must; on the
+// main thread that wait would stop JavaScript (the next batch's preparation, the draw threads'
+// hand-over) for as long as the GPU runs. The work holds its own reference to the tensor and to
+// `out`, so either side may be released meanwhile.
+struct DownloadWork {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref outRef = nullptr;
+  at::Tensor t;
+  void* data = nullptr;
+  std::string error;
+};
+
+static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    auto w = std::make_unique<DownloadWork>();
+    w->t = tensorAt(a, 0);
+    size_t len;
+    w->data = a.typed<void>(1, &len);
+    if ((size_t)w->t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(w->t.numel()));
+    napi_value promise, name;
+    check(napi_create_promise(a.env, &w->deferred, &promise), "create_promise");
+    check(napi_create_reference(a.env, a.at(1), 1, &w->outRef), "create_reference");
+    check(napi_create_string_utf8(a.env, "dlcv-torch download", NAPI_AUTO_LENGTH, &name), "create_string");
+    auto execute = [](napi_env, void* p) {
+      auto* w = static_cast<DownloadWork*>(p);
+      try {
+        if (w->t.numel() > 0) at::from_blob(w->data, {w->t.numel()}, at::TensorOptions().dtype(w->t.scalar_type())).copy_(w->t.reshape({-1}));
+      } catch (const std::exception& e) {
+        w->error = e.what();
+      }
+    };
+    auto complete = [](napi_env env, napi_status, void* p) {
+      std::unique_ptr<DownloadWork> w(static_cast<DownloadWork*>(p));
+      w->t.reset();
+      napi_value result;
+      if (w->error.empty()) {
+        napi_get_undefined(env, &result);
+        napi_resolve_deferred(env, w->deferred, result);
+      } else {
+        napi_value msg;
+        napi_create_string_utf8(env, ("download: " + w->error).c_str(), NAPI_AUTO_LENGTH, &msg);
+        napi_create_error(env, nullptr, msg, &result);
+        napi_reject_deferred(env, w->deferred, result);
+      }
+      napi_delete_reference(env, w->outRef);
+      napi_delete_async_work(env, w->work);
+    };
+    check(napi_create_async_work(a.env, nullptr, name, execute, complete, w.get(), &w->work), "create_async_work");
+    check(napi_queue_async_work(a.env, w->work), "queue_async_work");
+    w.release(); // complete() owns it now
+    return promise;
   });
 }
 
@@ -336,7 +393,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   }
   try {
     define(env, exports,
-           {{"upload", Upload}, {"download", Download}, {"free", Free}, {"view", View}, {"cast", Cast},
+           {{"upload", Upload}, {"download", Download}, {"downloadAsync", DownloadAsync}, {"free", Free}, {"view", View}, {"cast", Cast},
             {"clone", Clone}, {"fill", Fill}, {"sync", Sync}, {"setDevice", SetDevice}, {"setTf32", SetTf32},
             {"setThreads", SetThreads}, {"info", Info}, {"opCodes", OpCodes}});
     registerConv(env, exports);

@@ -34,6 +34,8 @@ export interface TorchAddon {
   opCodes(): Record<'unary' | 'unaryGrad' | 'binary' | 'compare' | 'reduce', Record<string, number>>;
   upload(values: Values, shape: Ints, dtype: number): H;
   download(h: H, out: Values): void;
+  /** download() on a libuv thread: JavaScript runs on while the device finishes. */
+  downloadAsync(h: H, out: Values): Promise<void>;
   free(h: H): void;
   view(h: H, shape: Ints): H;
   cast(h: H, dtype: number): H;

@@ -34,6 +34,12 @@ function torchDtype(dtype: DataType): TorchDtype {
   throw new Error(`the libtorch engine has no ${dtype} tensors`);
 }
 
+/** A host array for `n` values of a tensor of `dtype`, in its storage type. */
+function hostArray(dtype: DataType, n: number): Float32Array | Int32Array | Uint8Array {
+  const t = torchDtype(dtype);
+  return t === 'float32' ? new Float32Array(n) : t === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+}
+
 export class TorchBackend extends KernelBackend {
   private readonly data: DataStorage<Entry>;
 
@@ -65,14 +71,17 @@ export class TorchBackend extends KernelBackend {
   override readSync(dataId: DataId): BackendValues {
     const e = this.data.get(dataId);
     if (e.strings) return e.strings;
-    const t = torchDtype(e.dtype);
-    const n = size(e.shape);
-    const out = t === 'float32' ? new Float32Array(n) : t === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+    const out = hostArray(e.dtype, size(e.shape));
     this.addon.download(e.handle!, out);
     return out;
   }
+  /** Reads off the main thread (the addon's downloadAsync): JavaScript runs on while the device finishes its queued work. */
   override async read(dataId: DataId): Promise<BackendValues> {
-    return this.readSync(dataId);
+    const e = this.data.get(dataId);
+    if (e.strings) return e.strings;
+    const out = hostArray(e.dtype, size(e.shape));
+    await this.addon.downloadAsync(e.handle!, out);
+    return out;
   }
   override refCount(dataId: DataId): number {
     return this.data.has(dataId) ? this.data.get(dataId).refCount : 0;

@@ -28,6 +28,23 @@ describe('host trips on CUDA', () => {
 describeEngine(entry, 'libtorch storage and host trips', (engine) => {
   beforeEach(() => tf.setBackend(engine.backend));
 
+  test('an asynchronous read gives the values per dtype, even when the tensor is disposed before it is done, and many may be in flight', async () => {
+    const big = tf.range(0, 1e6, 1, 'float32').mul(0.5);
+    const reading = big.data();
+    big.dispose(); // the download holds its own reference
+    const values = (await reading) as Float32Array;
+    expect(values).toHaveLength(1e6);
+    expect([values[0], values[1], values[999999]]).toEqual([0, 0.5, 499999.5]);
+    const ints = tf.tensor1d([7, -8, 9], 'int32');
+    const bools = tf.tensor1d([true, false, true], 'bool');
+    const parts = Array.from({ length: 20 }, (_, i) => tf.fill([1000], i));
+    const [i32, b8, ...filled] = await Promise.all([ints.data(), bools.data(), ...parts.map((t) => t.data())]);
+    expect(i32).toEqual(new Int32Array([7, -8, 9]));
+    expect(b8).toEqual(new Uint8Array([1, 0, 1]));
+    filled.forEach((f, i) => expect(Array.from(f as Float32Array).every((v) => v === i)).toBe(true));
+    tf.dispose([ints, bools, ...parts]);
+  });
+
   test('values round-trip per dtype; Reshape shares the data; dispose frees every tensor', () => {
     const backend = tf.backend();
     const before = backend.numDataIds();
