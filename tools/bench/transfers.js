@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Host-device transfers of one step of each of the bench's GPU cases on the libtorch engine:
+// the addon's uploads (scalars among them: tfjs uploads every number an op takes) and downloads,
+// counted by wrapping the addon. On CUDA each is a copy the host issues between kernels.
+//   node tools/bench/transfers.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [sizes as bench.js --device]
+'use strict';
+const path = require('path');
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+process.env.DLCV_TORCH_DEVICE = String(arg('device', 'cpu'));
+const coreDir = path.resolve(__dirname, '..', '..', 'packages', 'core');
+const tf = require(require.resolve('@tensorflow/tfjs', { paths: [coreDir] }));
+const core = require('@dlcv/core');
+const { buildGpuCases, gpuSizes } = require('./gpu-cases');
+
+(async () => {
+  const eng = await core.setupEngine({ engine: 'libtorch' });
+  console.log(core.describeEngine(eng));
+  const addon = tf.backend().addon; // the dlcv-torch backend's addon
+  const counts = { uploads: 0, scalars: 0, downloads: 0 };
+  for (const [name, count] of [
+    ['upload', (values) => ((counts.uploads += 1), values.length === 1 && (counts.scalars += 1))],
+    ['download', () => (counts.downloads += 1)],
+    ['downloadAsync', () => (counts.downloads += 1)],
+  ]) {
+    const original = addon[name].bind(addon);
+    addon[name] = (...args) => (count(args[0] && args[0].length !== undefined ? args[0] : args[1]), original(...args));
+  }
+  const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
+  console.log('| step | uploads | of them scalars | downloads |\n|---|---|---|---|');
+  for (const c of Object.values(cases)) {
+    await c.run(); // the first step builds optimizer state
+    Object.assign(counts, { uploads: 0, scalars: 0, downloads: 0 });
+    await c.run();
+    console.log(`| ${c.label} | ${counts.uploads} | ${counts.scalars} | ${counts.downloads} |`);
+  }
+})().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
