@@ -70,6 +70,21 @@ describe('sample', () => {
     // The usage is generated from the flags, --out included.
     expect(sampleCommand.usage).toMatch(/^sample \[<out_dir>\] .*\[--out DIR\] \[--per-digit N\]/);
     await expect(run(sampleCommand, [path.join(root, 'x')], { steps: '51' })).rejects.toThrow(/--steps must be in 1\.\.50/);
+    await expect(run(sampleCommand, [path.join(root, 'x')], { runtime: 'onnx', arithmetic: 'device' })).rejects.toThrow('--arithmetic device needs --runtime tfjs');
+  });
+
+  test("--arithmetic device with step workers writes the host arithmetic's images to a level", async () => {
+    const [host, device] = ['h', 'g'].map((n) => path.join(root, n)) as [string, string];
+    await run(sampleCommand, [host], { 'per-digit': '2', arithmetic: 'host', 'step-workers': '2' });
+    await run(sampleCommand, [device], { 'per-digit': '2', arithmetic: 'device', 'step-workers': '2' });
+    // host with step workers is the main thread's bytes ('a', written above)
+    for (const name of await files(host)) expect([name, (await bytes(host, name)).equals(await bytes(path.join(root, 'a'), name))]).toEqual([name, true]);
+    let most = 0;
+    for (const name of await files(device)) {
+      const [h, g] = [await readImage(path.join(host, name)), await readImage(path.join(device, name))];
+      h.data.forEach((v, i) => (most = Math.max(most, Math.abs(v - (g.data[i] as number)))));
+    }
+    expect(most).toBeLessThanOrEqual(1);
   });
 });
 

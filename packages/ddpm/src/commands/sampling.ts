@@ -80,11 +80,11 @@ export async function openSampling(flags: SamplingFlags, engine?: EngineInfo): P
   const eta = flags.eta ?? loaded.sampling.eta;
   const { seed, batch, runtime } = flags;
   const scheduler = makeScheduler(sampler, loaded.scheduler, { steps, eta });
+  const arithmetic = flags.arithmetic ?? defaultArithmetic(engine, runtime);
+  if (arithmetic === 'device' && runtime === 'onnx') throw new UsageError('--arithmetic device needs --runtime tfjs (the U-Net on the engine)');
   // onnx: the same weights exported to ONNX and run by onnxruntime-node (see onnx-net.ts)
   const onnx = runtime === 'onnx' ? await onnxNoiseNet(loaded.model, loaded.unet) : null;
   const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet);
-  const arithmetic = flags.arithmetic ?? defaultArithmetic(engine, runtime);
-  if (arithmetic === 'device' && onnx) throw new UsageError('--arithmetic device needs --runtime tfjs (the U-Net on the engine)');
   const workers = flags['step-workers'] ?? defaultWorkerThreads(engine);
   const pool = workers > 0 ? new StepWorkerPool(workers) : null;
   const sample = (req: Omit<SampleRequest, 'imageSteps'>) =>
