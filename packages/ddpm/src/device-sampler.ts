@@ -56,13 +56,12 @@ export function updateTensor(modelOutput: tf.Tensor, xt: tf.Tensor, z: tf.Tensor
  * images (NHWC, flattened).
  */
 export async function sampleOnDevice(sampler: DiffusionSampler, model: tf.LayersModel, req: SampleRequest, noiser: ImageNoiser = inlineImageNoise): Promise<Float32Array> {
-  const { labels, noiseIds, seed, w } = req;
+  const { labels, w } = req;
   const { scheduler, unet } = sampler;
-  if (labels.length !== noiseIds.length || labels.length === 0)
-    throw new Error(`sample: ${labels.length} labels and ${noiseIds.length} noise ids (need the same, non-zero, count)`);
+  const batch = sampler.imageBatch(req);
   const { imageSize: s, inChannels: ch, nClasses }: UnetConfig = unet;
   const shape: [number, number, number, number] = [labels.length, s, s, ch];
-  const noise = noiser({ scheduler, seed, noiseIds, w, valuesPerImage: s * s * ch });
+  const noise = noiser(batch);
   let x: tf.Tensor | null = null;
   try {
     // a copy: x_T outlives the noise's array (some backends keep the array they are given)

@@ -41,6 +41,11 @@ export class BatchNoise implements NoiseSource {
   }
 }
 
+/** The noise of a batch of images, each from its own generator (imageNoiseRng). */
+export function imageBatchNoise(seed: number, noiseIds: number[]): BatchNoise {
+  return new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
+}
+
 /** What one sample() call hands to its image steps: the batch and how it is stepped. */
 export interface ImageBatch {
   scheduler: Scheduler;
@@ -102,7 +107,7 @@ function twice(x: Float32Array): Float32Array {
 export const inlineImageSteps: ImageStepper = (batch) => {
   const length = checkImageBatch(batch);
   const { scheduler, seed, noiseIds, w } = batch;
-  const noise = new BatchNoise(noiseIds.map((id) => imageNoiseRng(seed, id)));
+  const noise = imageBatchNoise(seed, noiseIds);
   let x: Float32Array | null = null;
   const current = () => {
     if (!x) throw new Error('image steps: start() first');
@@ -141,7 +146,7 @@ export type ImageNoiser = (batch: ImageBatch) => ImageNoise;
 /** The noise on this thread, drawn when asked. */
 export const inlineImageNoise: ImageNoiser = (batch) => {
   const length = checkImageBatch(batch);
-  const noise = new BatchNoise(batch.noiseIds.map((id) => imageNoiseRng(batch.seed, id)));
+  const noise = imageBatchNoise(batch.seed, batch.noiseIds);
   return { start: async () => noise.normalArray(length), next: async () => noise.normalArray(length), close: async () => undefined };
 };
 
@@ -194,13 +199,18 @@ export class DiffusionSampler {
     return conditionArrays(new Array<number>(n).fill(t), both ? [...labels, ...labels] : labels, drop, this.scheduler.config.num_train_timesteps, this.unet.nClasses);
   }
 
-  /** Images in [-1, 1] (NHWC, flattened) for the requested labels. */
-  async sample(req: SampleRequest): Promise<Float32Array> {
+  /** The batch a request samples (its labels checked against its noise ids), for its image steps or noise. */
+  imageBatch(req: SampleRequest): ImageBatch {
     const { labels, noiseIds, seed, w } = req;
     if (labels.length !== noiseIds.length || labels.length === 0)
       throw new Error(`sample: ${labels.length} labels and ${noiseIds.length} noise ids (need the same, non-zero, count)`);
-    const valuesPerImage = this.unet.imageSize * this.unet.imageSize * this.unet.inChannels;
-    const steps = (req.imageSteps ?? inlineImageSteps)({ scheduler: this.scheduler, seed, noiseIds, w, valuesPerImage });
+    return { scheduler: this.scheduler, seed, noiseIds, w, valuesPerImage: this.unet.imageSize * this.unet.imageSize * this.unet.inChannels };
+  }
+
+  /** Images in [-1, 1] (NHWC, flattened) for the requested labels. */
+  async sample(req: SampleRequest): Promise<Float32Array> {
+    const { labels, w } = req;
+    const steps = (req.imageSteps ?? inlineImageSteps)(this.imageBatch(req));
     try {
       await steps.start();
       await req.onStart?.(steps.sample());

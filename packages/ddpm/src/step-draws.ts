@@ -5,9 +5,9 @@
  * million normals for a batch of 256 (31-56 ms of JavaScript on the project's CPU, about as long
  * as the U-Net's training step on an H200, 27-44 ms) would otherwise keep the GPU waiting every
  * step. The threads draw disjoint stretches of the same stream (Rng.advance): the same values,
- * and the generator's state after each step for its checkpoint. Nothing here needs TensorFlow.js.
+ * and the generator's state after each step for its checkpoint.
  */
-import { Rng, type RngState } from '@dlcv/core/browser';
+import { Prefetcher, Rng, type RngState } from '@dlcv/core';
 import { builtWorkerScript, WorkerThread } from './worker-thread';
 
 export interface StepDrawSpec {
@@ -144,27 +144,23 @@ export function workerStepDraws(state: RngState, spec: StepDrawSpec, firstStep: 
   const rng = new Rng(0);
   rng.setState(state);
   const check = inOrder(firstStep);
-  // steps are drawn one after another from the one stream
+  // steps are drawn one after another from the one stream; the Prefetcher starts step + 1's at each take
   let last: Promise<unknown> = Promise.resolve();
-  const draw = () => {
+  const prefetch = new Prefetcher<StepDraws>(() => {
     const next = last.then(() => drawStepOnThreads(rng, spec, pool));
     last = next.catch(() => undefined);
-    next.catch(() => undefined); // awaited by the take it is for; a close before then leaves nothing unhandled
     return next;
-  };
-  let ahead: Promise<StepDraws> | null = null;
+  }, end);
   let closed = false;
   return {
     take: async (step) => {
       if (closed) throw new Error('step draws: taken after close()');
       check(step);
-      const draws = ahead ?? draw();
-      ahead = step + 1 < end ? draw() : null;
-      return draws;
+      return prefetch.take(step);
     },
     close: async () => {
       closed = true;
-      await Promise.allSettled(ahead ? [ahead] : []);
+      await prefetch.close();
       await Promise.all(pool.map((th) => th.terminate()));
     },
   };

@@ -9,7 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { guideHalves } from './guidance';
-import { BatchNoise, imageNoiseRng } from './sampler';
+import { imageBatchNoise, type BatchNoise } from './sampler';
 import { schedulerFromSpec, type NoiseSource, type Scheduler } from './schedulers';
 import type { StepWorkerRequest, StepWorkerShare } from './step-workers';
 
@@ -30,7 +30,7 @@ class Share {
 
   constructor(private readonly m: StepWorkerShare) {
     this.scheduler = schedulerFromSpec(m.scheduler);
-    this.noise = new BatchNoise(m.noiseIds.map((id) => imageNoiseRng(m.seed, id)));
+    this.noise = imageBatchNoise(m.seed, m.noiseIds);
     const begin = m.first * m.valuesPerImage,
       length = m.noiseIds.length * m.valuesPerImage,
       half = m.images * m.valuesPerImage;

@@ -98,15 +98,16 @@ export class StepWorkerPool {
     );
     opened.catch(() => undefined); // awaited by start(); a batch closed unstarted leaves nothing unhandled
     this.busy = true;
+    const all = (req: StepWorkerRequest) => settleAll(threads.map((th) => th.request<void>(req)));
     return {
       length,
       input: new Float32Array(inputBuffer),
       output: new Float32Array(outputBuffer),
       start: async () => {
         await opened;
-        await settleAll(threads.map((th) => th.request<void>({ type: 'start' })));
+        await all({ type: 'start' });
       },
-      all: (req: StepWorkerRequest) => settleAll(threads.map((th) => th.request<void>(req))),
+      all,
       close: async () => {
         this.busy = false;
       },

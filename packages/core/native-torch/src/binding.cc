@@ -145,14 +145,24 @@ static napi_value Upload(napi_env env, napi_callback_info info) {
   });
 }
 
+// The host array of a download (argument i), checked against the tensor's size.
+static void* downloadTarget(const Args& a, size_t i, const at::Tensor& t) {
+  size_t len;
+  void* data = a.typed<void>(i, &len);
+  if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
+  return data;
+}
+
+// Copies t into the host array data (of t's dtype and size); waits for the device's queued work.
+static void copyToHost(const at::Tensor& t, void* data) {
+  if (t.numel() > 0) at::from_blob(data, {t.numel()}, at::TensorOptions().dtype(t.scalar_type())).copy_(t.reshape({-1}));
+}
+
 // download(handle, out: TypedArray of the tensor's dtype and size): copies the tensor into out.
 static napi_value Download(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     at::Tensor t = tensorAt(a, 0);
-    size_t len;
-    void* data = a.typed<void>(1, &len);
-    if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
-    if (len > 0) at::from_blob(data, {t.numel()}, at::TensorOptions().dtype(t.scalar_type())).copy_(t.reshape({-1}));
+    copyToHost(t, downloadTarget(a, 1, t));
     return undefinedValue(a.env);
   });
 }
@@ -175,9 +185,7 @@ static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     auto w = std::make_unique<DownloadWork>();
     w->t = tensorAt(a, 0);
-    size_t len;
-    w->data = a.typed<void>(1, &len);
-    if ((size_t)w->t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(w->t.numel()));
+    w->data = downloadTarget(a, 1, w->t);
     napi_value promise, name;
     check(napi_create_promise(a.env, &w->deferred, &promise), "create_promise");
     check(napi_create_reference(a.env, a.at(1), 1, &w->outRef), "create_reference");
@@ -185,7 +193,7 @@ static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
     auto execute = [](napi_env, void* p) {
       auto* w = static_cast<DownloadWork*>(p);
       try {
-        if (w->t.numel() > 0) at::from_blob(w->data, {w->t.numel()}, at::TensorOptions().dtype(w->t.scalar_type())).copy_(w->t.reshape({-1}));
+        copyToHost(w->t, w->data);
       } catch (const std::exception& e) {
         w->error = e.what();
       }
