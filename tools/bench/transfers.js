@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Host-device transfers of one step of each of the bench's GPU cases on the libtorch engine:
-// the addon's uploads (scalars among them: tfjs uploads every number an op takes) and downloads,
-// counted by wrapping the addon. On CUDA each is a copy the host issues between kernels.
+// the addon's uploads (scalars among them: tfjs writes every number an op takes) and downloads,
+// counted by wrapping the addon, beside the written arrays of one repeated value that the engine
+// fills on the device instead (tfjs's zero gradients of unused outputs, most scalars). On CUDA
+// each upload or download is a copy the host issues between kernels; a fill is a kernel.
 //   node tools/bench/transfers.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [sizes as bench.js --device]
 'use strict';
 const path = require('path');
@@ -20,22 +22,23 @@ const { buildGpuCases, gpuSizes } = require('./gpu-cases');
   const eng = await core.setupEngine({ engine: 'libtorch' });
   console.log(core.describeEngine(eng));
   const addon = tf.backend().addon; // the dlcv-torch backend's addon
-  const counts = { uploads: 0, scalars: 0, downloads: 0 };
+  const counts = { uploads: 0, scalars: 0, downloads: 0, fills: 0 };
   for (const [name, count] of [
     ['upload', (values) => ((counts.uploads += 1), values.length === 1 && (counts.scalars += 1))],
     ['download', () => (counts.downloads += 1)],
     ['downloadAsync', () => (counts.downloads += 1)],
+    ['fill', () => (counts.fills += 1)],
   ]) {
     const original = addon[name].bind(addon);
     addon[name] = (...args) => (count(args[0] && args[0].length !== undefined ? args[0] : args[1]), original(...args));
   }
   const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
-  console.log('| step | uploads | of them scalars | downloads |\n|---|---|---|---|');
+  console.log('| step | uploads | of them scalars | downloads | filled on the device |\n|---|---|---|---|---|');
   for (const c of Object.values(cases)) {
     await c.run(); // the first step builds optimizer state
-    Object.assign(counts, { uploads: 0, scalars: 0, downloads: 0 });
+    Object.assign(counts, { uploads: 0, scalars: 0, downloads: 0, fills: 0 });
     await c.run();
-    console.log(`| ${c.label} | ${counts.uploads} | ${counts.scalars} | ${counts.downloads} |`);
+    console.log(`| ${c.label} | ${counts.uploads} | ${counts.scalars} | ${counts.downloads} | ${counts.fills} |`);
   }
 })().catch((e) => {
   console.error(e.message);

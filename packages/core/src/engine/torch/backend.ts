@@ -1,7 +1,8 @@
 // The 'dlcv-torch' tfjs backend's tensor storage: every tensor's data is one libtorch tensor on
-// the engine's device (CPU, or CUDA), held by a handle. Data is uploaded once when written and
-// downloaded only when read (dataSync, data, array); kernels pass handles to the addon. A tfjs
-// Reshape shares the data under another shape: ops then get a cached view of the same tensor.
+// the engine's device (CPU, or CUDA), held by a handle. Data is uploaded once when written (an
+// array of one repeated value is filled on the device instead) and downloaded only when read
+// (dataSync, data, array); kernels pass handles to the addon. A tfjs Reshape shares the data
+// under another shape: ops then get a cached view of the same tensor.
 import * as tf from '@tensorflow/tfjs';
 import { DataStorage, KernelBackend, type BackendValues, type DataId, type DataType, type TensorInfo } from '@tensorflow/tfjs';
 
@@ -34,6 +35,23 @@ function torchDtype(dtype: DataType): TorchDtype {
   throw new Error(`the libtorch engine has no ${dtype} tensors`);
 }
 
+/**
+ * The value every element of `values` holds, bit for bit, when a device fill makes the same
+ * tensor (so it need not be uploaded); undefined otherwise. tfjs writes such arrays often: the
+ * zeros it passes as the gradient of an op's unused outputs, the ones of a loss's seed gradient,
+ * scalars. NaN (whose payload a fill would not keep) and bools other than 0/1 are uploaded.
+ */
+export function constantFillValue(values: Float32Array | Int32Array | Uint8Array): number | undefined {
+  const n = values.length;
+  if (n === 0) return undefined;
+  const bits = values instanceof Float32Array ? new Uint32Array(values.buffer, values.byteOffset, n) : values;
+  const first = bits[0]!;
+  for (let i = 1; i < n; i++) if (bits[i] !== first) return undefined;
+  const value = values[0]!;
+  if (Number.isNaN(value) || (values instanceof Uint8Array && value > 1)) return undefined;
+  return value;
+}
+
 /** A host array for `n` values of a tensor of `dtype`, in its storage type. */
 function hostArray(dtype: DataType, n: number): Float32Array | Int32Array | Uint8Array {
   const t = torchDtype(dtype);
@@ -56,7 +74,11 @@ export class TorchBackend extends KernelBackend {
   private entryFor(values: BackendValues | null, shape: number[], dtype: DataType, refCount: number): Entry {
     if (dtype === 'string') return { handle: null, shape, dtype, refCount, strings: (values ?? []) as Uint8Array[] };
     const t = torchDtype(dtype);
-    const handle = values == null ? this.addon.fill(shape, 0, DTYPE_CODES[t]) : this.addon.upload(typedValues(values, t), shape, DTYPE_CODES[t]);
+    const code = DTYPE_CODES[t];
+    if (values == null) return { handle: this.addon.fill(shape, 0, code), shape, dtype, refCount };
+    const host = typedValues(values, t);
+    const fillValue = constantFillValue(host);
+    const handle = fillValue === undefined ? this.addon.upload(host, shape, code) : this.addon.fill(shape, fillValue, code);
     return { handle, shape, dtype, refCount };
   }
 

@@ -1,5 +1,5 @@
-// The libtorch engine beyond the shared kernel specs: its storage (upload once, download on read,
-// Reshape sharing data, refcounts), the host trips of kernels without an ATen version (counted on
+// The libtorch engine beyond the shared kernel specs: its storage (upload once or fill on the
+// device, download on read, Reshape sharing data, refcounts), the host trips of kernels without an ATen version (counted on
 // the CPU, an error naming the kernel on CUDA), determinism, and the engine order.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
@@ -43,6 +43,35 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
     expect(b8).toEqual(new Uint8Array([1, 0, 1]));
     filled.forEach((f, i) => expect(Array.from(f as Float32Array).every((v) => v === i)).toBe(true));
     tf.dispose([ints, bools, ...parts]);
+  });
+
+  test('an array of one repeated value is filled on the device with the same bits; any other is uploaded', () => {
+    const addon = (tf.backend() as unknown as { addon: { upload: (...a: unknown[]) => unknown; fill: (...a: unknown[]) => unknown } }).addon;
+    const calls: string[] = [];
+    const { upload, fill } = addon;
+    addon.upload = (...a: unknown[]) => (calls.push('upload'), upload.apply(addon, a));
+    addon.fill = (...a: unknown[]) => (calls.push('fill'), fill.apply(addon, a));
+    try {
+      const cases: [tf.Tensor, string, ArrayLike<number>][] = [
+        [tf.tensor2d(new Float32Array(6), [2, 3]), 'fill', [0, 0, 0, 0, 0, 0]],
+        [tf.tensor1d(new Float32Array([-0, -0])), 'fill', [-0, -0]],
+        [tf.tensor1d(new Float32Array([0, -0])), 'upload', [0, -0]],
+        [tf.scalar(0.1), 'fill', [Math.fround(0.1)]],
+        [tf.tensor1d(new Float32Array([NaN, NaN])), 'upload', [NaN, NaN]],
+        [tf.tensor1d([1, 1, 2]), 'upload', [1, 1, 2]],
+        [tf.tensor1d(new Int32Array([-7, -7, -7]), 'int32'), 'fill', [-7, -7, -7]],
+        [tf.tensor1d([true, true], 'bool'), 'fill', [1, 1]],
+        [tf.tensor1d(new Float32Array(0)), 'upload', []],
+      ];
+      expect(calls).toEqual(cases.map((c) => c[1]));
+      for (const [t, , values] of cases) {
+        const got = t.dataSync();
+        expect(Array.from(got).map((v) => (Object.is(v, -0) ? '-0' : String(v)))).toEqual(Array.from(values).map((v) => (Object.is(v, -0) ? '-0' : String(v))));
+      }
+      tf.dispose(cases.map((c) => c[0]));
+    } finally {
+      Object.assign(addon, { upload, fill });
+    }
   });
 
   test('values round-trip per dtype; Reshape shares the data; dispose frees every tensor', () => {
