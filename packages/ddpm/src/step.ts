@@ -6,7 +6,8 @@
  * in that order (step-draws.ts), so a resumed run continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { conditionTensors } from './condition-tensors';
+import { tensorsOfConditions } from './condition-tensors';
+import { conditionArrays, type ConditionArrays } from './conditioning';
 import type { UnetConfig } from './model';
 import type { DDPMScheduler } from './schedulers';
 import type { StepDraws } from './step-draws';
@@ -31,6 +32,44 @@ export interface DiffusionBatch {
   labels: number[];
 }
 
+/** A step's inputs on the host: x_t, the noise and the condition arrays, before any engine work. */
+export interface HostStepInputs {
+  xt: Float32Array;
+  eps: Float32Array;
+  cond: ConditionArrays;
+  nClasses: number;
+  shape: [number, number, number, number];
+}
+
+/** x_t and the conditions of a batch under one step's draws (t, eps, the class-drop mask). */
+export function hostStepInputs(noiser: DDPMScheduler, draws: StepDraws, batch: DiffusionBatch, unet: UnetConfig): HostStepInputs {
+  const b = batch.labels.length;
+  if (draws.ts.length !== b || draws.drop.length !== b || draws.eps.length !== batch.x0.length)
+    throw new Error(`diffusionStep: draws for ${draws.ts.length} images (${draws.eps.length} noise values), a batch of ${b} (${batch.x0.length} values)`);
+  return {
+    xt: noiser.addNoise(batch.x0, draws.eps, draws.ts),
+    eps: draws.eps,
+    cond: conditionArrays(draws.ts, batch.labels, draws.drop, noiser.config.num_train_timesteps, unet.nClasses),
+    nClasses: unet.nClasses,
+    shape: [b, unet.imageSize, unet.imageSize, unet.inChannels],
+  };
+}
+
+/**
+ * Queues the optimizer step on the engine and returns the loss's read: on a GPU engine the
+ * caller's JavaScript (the next step's host inputs) runs while the device trains.
+ */
+export function startDiffusionStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: HostStepInputs): Promise<number> {
+  const xt = tf.tensor4d(inputs.xt, inputs.shape);
+  const eps = tf.tensor4d(inputs.eps, inputs.shape);
+  const cond = tensorsOfConditions(inputs.cond, inputs.nClasses);
+  const lossT = trainingStep(model, optimizer, xt, eps, cond);
+  return lossT
+    .data()
+    .then((values) => values[0] as number)
+    .finally(() => tf.dispose([lossT, xt, eps, cond.t, cond.c, cond.mask]));
+}
+
 /** The optimizer step on a batch with one step's draws (t, eps, the class-drop mask); returns the loss. */
 export async function diffusionStep(
   model: tf.LayersModel,
@@ -40,17 +79,5 @@ export async function diffusionStep(
   batch: DiffusionBatch,
   unet: UnetConfig,
 ): Promise<number> {
-  const b = batch.labels.length;
-  if (draws.ts.length !== b || draws.drop.length !== b || draws.eps.length !== batch.x0.length)
-    throw new Error(`diffusionStep: draws for ${draws.ts.length} images (${draws.eps.length} noise values), a batch of ${b} (${batch.x0.length} values)`);
-  const T = noiser.config.num_train_timesteps;
-  const xt = noiser.addNoise(batch.x0, draws.eps, draws.ts);
-  const cond = conditionTensors(draws.ts, batch.labels, draws.drop, T, unet.nClasses);
-  const shape: [number, number, number, number] = [b, unet.imageSize, unet.imageSize, unet.inChannels];
-  const xtT = tf.tensor4d(xt, shape);
-  const epsT = tf.tensor4d(draws.eps, shape);
-  const lossT = trainingStep(model, optimizer, xtT, epsT, cond);
-  const loss = (await lossT.data())[0] as number;
-  tf.dispose([lossT, xtT, epsT, cond.t, cond.c, cond.mask]);
-  return loss;
+  return startDiffusionStep(model, optimizer, hostStepInputs(noiser, draws, batch, unet));
 }

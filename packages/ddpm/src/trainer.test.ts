@@ -64,9 +64,11 @@ describe('train', () => {
 
   test('an interrupted and resumed run ends byte-identical to a straight one (same seed, same bytes)', async () => {
     const dir = await tempDir('ddpm-resume-');
-    const first = await train({ runDir: dir, config: config(), data, quiet: true, stopAtStep: 4 });
-    expect(first).toMatchObject({ steps: 4, stoppedEarly: true, modelDir: undefined });
-    // Mid-epoch (batch 4 of 5): the resumed run must re-derive the order and skip what was done.
+    const first = await train({ runDir: dir, config: config(), data, quiet: true, stopAtStep: 5 });
+    expect(first).toMatchObject({ steps: 5, stoppedEarly: true, modelDir: undefined });
+    // From step 3's checkpoint (saveEvery 3), taken when step 4's draws had already come from the
+    // generator, and mid-epoch (batch 3 of 5): the resumed run must re-derive the order and skip what was done.
+    await fs.rm(path.join(dir, 'checkpoints', 'step-00000005'), { recursive: true });
     const second = await train({ runDir: dir, config: config(), data, quiet: true, resume: true });
     expect(second.steps).toBe(8);
     expect(second.losses).toEqual(straight.losses);

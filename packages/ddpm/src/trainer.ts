@@ -34,7 +34,7 @@ import { buildUnet, createUnet } from './model';
 import { saveModelFolder } from './model-io';
 import { DiffusionPipeline } from './pipeline';
 import { DDPMScheduler, makeScheduler } from './schedulers';
-import { diffusionStep } from './step';
+import { hostStepInputs, startDiffusionStep } from './step';
 import { inlineStepDraws, workerStepDraws, type StepDrawSpec } from './step-draws';
 
 export interface TrainOptions {
@@ -234,15 +234,27 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
   let smoothLoss = losses.reduce(smoothStep, NaN);
   let saved: { step: number; dir?: string } = { step: run.resumedFrom ? state.step : -1, dir: run.resumedFrom };
   let clock = { time: Date.now(), step: state.step };
-  const save = async () => (saved = { step: state.step, dir: await run.save({ ...state, rng: rng.getState() }) }).dir as string;
+  // Where the last trained step left the generator: what a checkpoint stores. Inline draws move
+  // `rng` itself, and the next step's are drawn before this step's checkpoint.
+  let rngAfter = rng.getState();
+  const save = async () => (saved = { step: state.step, dir: await run.save({ ...state, rng: rngAfter }) }).dir as string;
+  // A step's host work (its draws, batch, x_t and conditions), done while the step before trains.
+  const hostInputs = async (step: number) => {
+    const drawn = await draws.take(step);
+    const labels = plan(step).map((i) => s.labels[i] as number);
+    return { rngAfter: drawn.rngAfter, inputs: hostStepInputs(noiser, drawn, { x0: await batches.take(step), labels }, unet) };
+  };
+  let next = state.step < stopAt ? hostInputs(state.step) : undefined;
   try {
     while (state.step < stopAt) {
       const lr = learningRateAt(config.lr, state.epoch, epochs);
       setLearningRate(s.optimizer, lr);
-      const labels = plan(state.step).map((i) => s.labels[i] as number);
-      const drawn = await draws.take(state.step);
-      rng.setState(drawn.rngAfter); // where this step leaves the generator (checkpoints store it)
-      const loss = await diffusionStep(s.model, s.optimizer, noiser, drawn, { x0: await batches.take(state.step), labels }, unet);
+      const current = await next!;
+      const lossRead = startDiffusionStep(s.model, s.optimizer, current.inputs);
+      next = state.step + 1 < stopAt ? hostInputs(state.step + 1) : undefined;
+      next?.catch(() => undefined); // its error surfaces when it is awaited; the run may stop first
+      const loss = await lossRead;
+      rngAfter = current.rngAfter;
       // A NaN stops the run here, before it reaches the EMA or a checkpoint.
       assertFinite({ loss }, state.step + 1);
       ema.update(state.step);
@@ -273,6 +285,7 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
     }
   } finally {
     bar.stop();
+    await next?.catch(() => undefined); // settled before its sources close
     await batches.close();
     await draws.close();
     await run.metrics.flush();
