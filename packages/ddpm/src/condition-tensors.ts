@@ -15,12 +15,6 @@ export function tensorsOfConditions(a: ConditionArrays, nClasses: number): Condi
 }
 
 /** conditionArrays as the model's [B, 1], [B, K] and [B, 1] input tensors. */
-export function conditionTensors(
-  timesteps: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  drop: ArrayLike<number>,
-  numTrainTimesteps: number,
-  nClasses: number,
-): ConditionTensors {
+export function conditionTensors(timesteps: ArrayLike<number>, labels: ArrayLike<number>, drop: ArrayLike<number>, numTrainTimesteps: number, nClasses: number): ConditionTensors {
   return tensorsOfConditions(conditionArrays(timesteps, labels, drop, numTrainTimesteps, nClasses), nClasses);
 }
