@@ -1,7 +1,9 @@
 // One Adam step for a list of variables in one call, with tfjs's AdamOptimizer arithmetic:
 //   m' = b1 m + (1 - b1) g,  v' = b2 v + (1 - b2) g^2,
 //   x' = x - lr (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps)
-// where b1^t, b2^t are the optimizer's accBeta1/2 (0-d float32 tensors). Each line is one ATen
+// where b1^t, b2^t are the optimizer's accBeta1/2 (0-d float32 tensors, whose next values
+// b^(t+1) = b^t * b the call returns). The caller passes 1 - b1^t and 1 - b2^t as float32 numbers
+// it keeps on the host (torch/adam.ts), so a step never reads the device. Each line is one ATen
 // foreach op over all variables: on CUDA a handful of multi-tensor kernels a step, as PyTorch's
 // own Adam, instead of ~11 launches per variable; on the CPU ATen runs the per-tensor ops, so
 // the values are those of the ops written out. New tensors are returned: tfjs variables may
@@ -14,11 +16,8 @@ namespace dlcv_torch {
 
 // [x'], [m'], [v'] for non-empty lists.
 static std::array<std::vector<at::Tensor>, 3> foreachStep(const std::vector<at::Tensor>& xs, const std::vector<at::Tensor>& gs, const std::vector<at::Tensor>& ms,
-                                                          const std::vector<at::Tensor>& vs, const at::Tensor& acc1, const at::Tensor& acc2, double lr, double beta1,
-                                                          double beta2, double eps) {
-  // The bias corrections 1 - b^t as float32 values on the host (the foreach ops take host
-  // scalars): one read of the device a step, after the backward pass it waits for anyway.
-  at::Scalar omb1(at::rsub(acc1, 1.0).item<float>()), omb2(at::rsub(acc2, 1.0).item<float>());
+                                                          const std::vector<at::Tensor>& vs, double lr, double beta1, double beta2, double eps,
+                                                          const at::Scalar& omb1, const at::Scalar& omb2) {
   std::vector<at::Tensor> m = at::_foreach_mul(ms, at::Scalar(beta1));
   at::_foreach_add_(m, gs, at::Scalar(1.0 - beta1));
   std::vector<at::Tensor> v = at::_foreach_mul(vs, at::Scalar(beta2));
@@ -33,19 +32,20 @@ static std::array<std::vector<at::Tensor>, 3> foreachStep(const std::vector<at::
   return {std::move(step), std::move(m), std::move(v)};
 }
 
-// adam(values[], grads[], ms[], vs[], accBeta1, accBeta2, lr, beta1, beta2, eps):
+// adam(values[], grads[], ms[], vs[], accBeta1, accBeta2, lr, beta1, beta2, eps, 1 - b1^t, 1 - b2^t):
 // [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2]
 static napi_value Adam(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     auto xs = tensorsAt(a, 0), gs = tensorsAt(a, 1), ms = tensorsAt(a, 2), vs = tensorsAt(a, 3);
     at::Tensor acc1 = tensorAt(a, 4), acc2 = tensorAt(a, 5);
     double lr = a.num(6), beta1 = a.num(7), beta2 = a.num(8), eps = a.num(9);
+    at::Scalar omb1(a.num(10)), omb2(a.num(11));
     size_t n = xs.size();
     if (gs.size() != n || ms.size() != n || vs.size() != n) throw JsError("adam: lists of different lengths");
     std::vector<at::Tensor> out;
     out.reserve(3 * n + 2);
     if (n > 0) {  // ATen's foreach ops refuse empty lists
-      for (auto&& part : foreachStep(xs, gs, ms, vs, acc1, acc2, lr, beta1, beta2, eps)) out.insert(out.end(), part.begin(), part.end());
+      for (auto&& part : foreachStep(xs, gs, ms, vs, lr, beta1, beta2, eps, omb1, omb2)) out.insert(out.end(), part.begin(), part.end());
     }
     out.push_back(at::mul(acc1, beta1));
     out.push_back(at::mul(acc2, beta2));

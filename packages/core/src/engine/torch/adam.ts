@@ -13,6 +13,17 @@ import { adamMoments, namedGradients, patchAdamApply } from '../adam-internals';
 
 let patched = false;
 
+// accBeta1/2's float32 values, by the tensor data that holds them: the bias corrections need them
+// on the host, and reading the device for them would stop the host until the GPU had run the
+// whole backward pass. A step records the powers it makes (b^t * b, rounded as ATen's float32
+// multiply rounds); a value not made here (the first step, after setWeights) is read once.
+const betaPowers = new WeakMap<object, number>();
+
+function betaPower(acc: tf.Variable): number {
+  const known = betaPowers.get(acc.dataId);
+  return known ?? (acc.dataSync()[0] as number);
+}
+
 /** `stats` gets an 'Adam' entry: steps in one addon call (native), steps left to tfjs (fallback). */
 export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: KernelStats): void {
   if (patched) return;
@@ -36,6 +47,8 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
     const live = names.map((name, i) => ({ value: registered[name]!, g: grads[i], mv: adamMoments(opt, i, name, registered[name]!) })).filter((e) => e.g != null);
     const h = (t: tf.Tensor) => backend.handle(t);
     const n = live.length;
+    const acc1 = betaPower(opt.accBeta1),
+      acc2 = betaPower(opt.accBeta2);
     const out = addon.adam(
       live.map((e) => h(e.value)),
       live.map((e) => h(e.g!)),
@@ -47,6 +60,8 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
       opt.beta1,
       opt.beta2,
       opt.epsilon,
+      Math.fround(1 - acc1),
+      Math.fround(1 - acc2),
     );
     // Each new tensor is assigned (the variable takes a reference) and the local one released.
     const assign = (v: tf.Variable, k: number) => {
@@ -61,6 +76,8 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
     });
     assign(opt.accBeta1, 3 * n);
     assign(opt.accBeta2, 3 * n + 1);
+    betaPowers.set(opt.accBeta1.dataId, Math.fround(acc1 * Math.fround(opt.beta1)));
+    betaPowers.set(opt.accBeta2.dataId, Math.fround(acc2 * Math.fround(opt.beta2)));
     opt.incrementIterations();
     return true;
   });

@@ -76,8 +76,21 @@ export interface TorchAddon {
   batchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invStd: H): H[];
   groupNorm(x: H, scale: H, offset: H, groups: number, eps: number): H[];
   groupNormGrad(dy: H, x: H, scale: H, mean: H, invStd: H, groups: number): H[];
-  /** [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2] */
-  adam(values: H[], grads: H[], ms: H[], vs: H[], accBeta1: H, accBeta2: H, lr: number, beta1: number, beta2: number, eps: number): H[];
+  /** [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2]; biasCorrection1/2 are 1 - accBeta1/2 as float32 values. */
+  adam(
+    values: H[],
+    grads: H[],
+    ms: H[],
+    vs: H[],
+    accBeta1: H,
+    accBeta2: H,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    biasCorrection1: number,
+    biasCorrection2: number,
+  ): H[];
 }
 
 const releaseDir = path.resolve(__dirname, '..', '..', '..', 'build', 'Release');

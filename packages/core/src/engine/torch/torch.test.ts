@@ -74,6 +74,36 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
     }
   });
 
+  test('Adam reads the device for its beta powers on its first step only, and its powers match the device bit for bit', () => {
+    const addon = (tf.backend() as unknown as { addon: Record<'download' | 'downloadAsync', (...a: unknown[]) => unknown> }).addon;
+    const { download, downloadAsync } = addon;
+    let reads = 0;
+    addon.download = (...a: unknown[]) => (reads++, download.apply(addon, a));
+    addon.downloadAsync = (...a: unknown[]) => (reads++, downloadAsync.apply(addon, a));
+    const w = tf.variable(tf.tensor1d([0.5, -1, 2]), true, 'adam_reads_w');
+    const g = tf.tensor1d([0.1, 0.2, -0.3]);
+    const opt = tf.train.adam(0.01, 0.9, 0.999);
+    const perStep: number[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const before = reads;
+        opt.applyGradients([{ name: w.name, tensor: g }]);
+        perStep.push(reads - before);
+      }
+    } finally {
+      Object.assign(addon, { download, downloadAsync });
+    }
+    expect(perStep).toEqual([2, 0, 0, 0]);
+    // 0.9^5 and 0.999^5 as ATen's float32 multiplies made them on the device
+    const internals = opt as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+    let p1 = Math.fround(0.9),
+      p2 = Math.fround(0.999);
+    for (let i = 0; i < 4; i++) [p1, p2] = [Math.fround(p1 * Math.fround(0.9)), Math.fround(p2 * Math.fround(0.999))];
+    expect([internals.accBeta1.dataSync()[0], internals.accBeta2.dataSync()[0]]).toEqual([p1, p2]);
+    tf.dispose([w, g]);
+    opt.dispose();
+  });
+
   test('values round-trip per dtype; Reshape shares the data; dispose frees every tensor', () => {
     const backend = tf.backend();
     const before = backend.numDataIds();

@@ -59,6 +59,30 @@ describeEachEngine('optimizer and full model', (engine) => {
     for (let i = 0; i < ref.length; i++) expect(relErr(got[i]!, ref[i]!)).toBeLessThan(TOL);
   });
 
+  test('fused Adam steps as tfjs Adam after setWeights moves its step count', async () => {
+    const run = async (backend: string) => {
+      tf.setBackend(backend);
+      const w = tf.variable(tf.tensor(rand([5, 3], 7).data, [5, 3]), true, `adam_restore_w_${backend}`);
+      const opt = tf.train.adam(0.1, 0.9, 0.99);
+      const grad = tf.tensor(rand([5, 3], 8).data, [5, 3]);
+      opt.applyGradients([{ name: w.name, tensor: grad }]);
+      opt.applyGradients([{ name: w.name, tensor: grad }]);
+      // the saved state of step 2, restored as if at step 9: the beta powers become b^10
+      const saved = await opt.getWeights();
+      saved[0]!.tensor.dispose();
+      saved[0] = { name: saved[0]!.name, tensor: tf.scalar(9, 'int32') };
+      await opt.setWeights(saved);
+      opt.applyGradients([{ name: w.name, tensor: grad }]);
+      const r = w.dataSync().slice();
+      tf.dispose([w, grad, ...saved.map((nt) => nt.tensor)]);
+      opt.dispose();
+      return r;
+    };
+    const ref = await run('cpu');
+    const got = await run(engine.backend);
+    expect(relErr(got, ref)).toBeLessThan(TOL);
+  });
+
   test('full model gradient check: DCGAN-style D and G (tf.layers, training mode)', () => {
     const build = () => {
       const g = tf.sequential({
