@@ -2,7 +2,9 @@
 // The ddpm trainer's per-step draws (t, the noise and the class mask of a batch), timed on the
 // training thread and on N draw threads (ddpm's workerStepDraws, as `train --draw-threads N`),
 // with nothing else running: what a step's draws cost the host, and whether the threads keep up
-// with a GPU's step. The draws of every source are compared with the training thread's.
+// with a GPU's step. The draws of every source are compared with the training thread's. Then
+// the rest of a step's host inputs (ddpm's hostStepInputs: x_t and the condition arrays), which
+// the trainer prepares for the next step while the engine trains.
 //   node tools/bench/train-draws.js [--batch 256] [--threads 1,2] [--steps 12]
 'use strict';
 const core = require('@dlcv/core');
@@ -54,6 +56,17 @@ async function run(threads) {
     console.log(`| ${n} draw thread${n > 1 ? 's' : ''} | ${median.toFixed(1)} |`);
   }
   console.log("(every step's draws identical to the training thread's)");
+  const noiser = new ddpm.DDPMScheduler({ num_train_timesteps: spec.timesteps });
+  const unet = ddpm.DEFAULT_UNET_CONFIG; // 28x28x3, 10 classes
+  const x0 = new core.Rng(1).uniformArray(batch * spec.valuesPerImage, -1, 1);
+  const labels = Array.from({ length: batch }, (_, i) => i % unet.nClasses);
+  const times = reference.draws.map((d) => {
+    const t0 = performance.now();
+    ddpm.hostStepInputs(noiser, d, { x0, labels }, unet);
+    return performance.now() - t0;
+  });
+  const kept = times.slice(Math.min(4, steps - 1)).sort((a, b) => a - b);
+  console.log(`x_t and the condition arrays of a step (hostStepInputs), on the training thread: ${kept[Math.floor(kept.length / 2)].toFixed(1)} ms`);
 })().catch((e) => {
   console.error(e.message);
   process.exit(1);
