@@ -73,7 +73,7 @@ describeEachEngine('optimizer and full model', (engine) => {
       saved[0] = { name: saved[0]!.name, tensor: tf.scalar(9, 'int32') };
       await opt.setWeights(saved);
       opt.applyGradients([{ name: w.name, tensor: grad }]);
-      const r = w.dataSync().slice();
+      const r = w.dataSync().slice() as Float32Array;
       tf.dispose([w, grad, ...saved.map((nt) => nt.tensor)]);
       opt.dispose();
       return r;
