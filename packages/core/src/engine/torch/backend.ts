@@ -41,7 +41,7 @@ function torchDtype(dtype: DataType): TorchDtype {
  * zeros it passes as the gradient of an op's unused outputs, the ones of a loss's seed gradient,
  * scalars. NaN (whose payload a fill would not keep) and bools other than 0/1 are uploaded.
  */
-export function constantFillValue(values: Float32Array | Int32Array | Uint8Array): number | undefined {
+function constantFillValue(values: Float32Array | Int32Array | Uint8Array): number | undefined {
   const n = values.length;
   if (n === 0) return undefined;
   const bits = values instanceof Float32Array ? new Uint32Array(values.buffer, values.byteOffset, n) : values;

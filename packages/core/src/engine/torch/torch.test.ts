@@ -1,6 +1,7 @@
 // The libtorch engine beyond the shared kernel specs: its storage (upload once or fill on the
-// device, download on read, Reshape sharing data, refcounts), the host trips of kernels without an ATen version (counted on
-// the CPU, an error naming the kernel on CUDA), determinism, and the engine order.
+// device, download on read, Reshape sharing data, refcounts), Adam without device reads, the
+// host trips of kernels without an ATen version (counted on the CPU, an error naming the kernel
+// on CUDA), determinism, and the engine order.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 
