@@ -3,7 +3,9 @@
 // the addon's uploads (scalars among them: tfjs writes every number an op takes) and downloads,
 // counted by wrapping the addon, beside the written arrays of one repeated value that the engine
 // fills on the device instead (tfjs's zero gradients of unused outputs, most scalars). On CUDA
-// each upload or download is a copy the host issues between kernels; a fill is a kernel.
+// each upload or download is a copy the host issues between kernels; a fill is a kernel. A
+// synchronous download (dataSync) stops the host until the device has run all it was given; the
+// others (data()) wait on a libuv thread.
 //   node tools/bench/transfers.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [sizes as bench.js --device]
 'use strict';
 const path = require('path');
@@ -22,10 +24,10 @@ const { buildGpuCases, gpuSizes } = require('./gpu-cases');
   const eng = await core.setupEngine({ engine: 'libtorch' });
   console.log(core.describeEngine(eng));
   const addon = tf.backend().addon; // the dlcv-torch backend's addon
-  const counts = { uploads: 0, scalars: 0, downloads: 0, fills: 0 };
+  const counts = { uploads: 0, scalars: 0, downloads: 0, waited: 0, fills: 0 };
   for (const [name, count] of [
     ['upload', (values) => ((counts.uploads += 1), values.length === 1 && (counts.scalars += 1))],
-    ['download', () => (counts.downloads += 1)],
+    ['download', () => ((counts.downloads += 1), (counts.waited += 1))],
     ['downloadAsync', () => (counts.downloads += 1)],
     ['fill', () => (counts.fills += 1)],
   ]) {
@@ -33,12 +35,12 @@ const { buildGpuCases, gpuSizes } = require('./gpu-cases');
     addon[name] = (...args) => (count(args[0] && args[0].length !== undefined ? args[0] : args[1]), original(...args));
   }
   const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
-  console.log('| step | uploads | of them scalars | downloads | filled on the device |\n|---|---|---|---|---|');
+  console.log('| step | uploads | of them scalars | downloads | of them synchronous | filled on the device |\n|---|---|---|---|---|---|');
   for (const c of Object.values(cases)) {
     await c.run(); // the first step builds optimizer state
-    Object.assign(counts, { uploads: 0, scalars: 0, downloads: 0, fills: 0 });
+    Object.assign(counts, { uploads: 0, scalars: 0, downloads: 0, waited: 0, fills: 0 });
     await c.run();
-    console.log(`| ${c.label} | ${counts.uploads} | ${counts.scalars} | ${counts.downloads} | ${counts.fills} |`);
+    console.log(`| ${c.label} | ${counts.uploads} | ${counts.scalars} | ${counts.downloads} | ${counts.waited} | ${counts.fills} |`);
   }
 })().catch((e) => {
   console.error(e.message);
