@@ -12,10 +12,7 @@
 const { setTimeout } = require('node:timers');
 const ddpm = require('@dlcv/ddpm');
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
+const { flagValue: arg } = require('./flag-value');
 const images = Number(arg('images', 1000));
 const steps = Number(arg('steps', 10));
 const forwardMs = Number(arg('forward-ms', 50));

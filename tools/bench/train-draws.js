@@ -11,10 +11,7 @@ const core = require('@dlcv/core');
 const ddpm = require('@dlcv/ddpm');
 const { performance } = require('node:perf_hooks');
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
+const { flagValue: arg } = require('./flag-value');
 const batch = Number(arg('batch', 256));
 const threadCounts = String(arg('threads', '1,2')).split(',').map(Number);
 const steps = Number(arg('steps', 12));

@@ -10,10 +10,7 @@
 'use strict';
 const path = require('path');
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
+const { flagValue: arg } = require('./flag-value');
 process.env.DLCV_TORCH_DEVICE = String(arg('device', 'cpu'));
 const coreDir = path.resolve(__dirname, '..', '..', 'packages', 'core');
 const tf = require(require.resolve('@tensorflow/tfjs', { paths: [coreDir] }));
