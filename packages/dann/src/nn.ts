@@ -121,7 +121,7 @@ function batchNormTrain(layer: BatchNorm, x: tf.Tensor, moments?: BatchMoments[]
 
 /** running = (1 - m) running + m batch, with the unbiased variance, as torch.nn.BatchNorm does. */
 export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENTUM): void {
-  // the factors as tensors once (a number is uploaded at every op that takes it)
+  // the factors as tensors once (a number becomes a new tensor at every op that takes it)
   const keep = tf.scalar(1 - momentum),
     take = tf.scalar(momentum);
   for (const { layer, mean, variance, count } of moments) {

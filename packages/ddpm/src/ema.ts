@@ -27,7 +27,7 @@ export class Ema {
   update(k: number): void {
     const d = this.decayAt(k);
     tf.tidy(() => {
-      // the two factors as tensors once (a number would be uploaded again for every weight)
+      // the two factors as tensors once (a number would become a new tensor again for every weight)
       const keep = tf.scalar(d),
         take = tf.scalar(1 - d);
       this.model.trainableWeights.forEach((w, i) => {

@@ -113,10 +113,10 @@ void define(napi_env env, napi_value exports, const std::vector<Fn>& fns) {
 
 // Host to device. On CUDA the values are first copied into pinned memory (PyTorch's caching host
 // allocator, which keeps the block until the copy is done), then copied up asynchronously: a copy
-// from pageable memory waits for every kernel queued before it, and tfjs uploads each number of
-// an op (a scalar) and small constants, about 120 times a DDPM training step, so the host would
-// wait for the GPU that often instead of queueing ahead of it. If pinning fails, the copies
-// stay synchronous from then on (said once on stderr).
+// from pageable memory waits for every kernel queued before it, so the host would wait for the
+// GPU at each upload (a batch, the noise, any array that is not one repeated value: backend.ts
+// fills those on the device) instead of queueing ahead of it. If pinning fails, the copies stay
+// synchronous from then on (said once on stderr).
 static at::Tensor toDevice(const at::Tensor& host, at::ScalarType dtype) {
   static bool pinned = true;
   if (device().is_cuda() && pinned) {
