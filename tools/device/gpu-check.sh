@@ -6,7 +6,8 @@
 # Device calls (carry ["build/device"], timeout_s 600; each step has its own limit, all of them
 # within GPU_CHECK_BUDGET, 560 s):
 #   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the bench's GPU rows,
-#                                           a per-kernel profile of the DDPM training step
+#                                           a per-kernel profile of the DDPM training step, the
+#                                           host's time per step (tools/bench/host-time.js)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
@@ -119,6 +120,8 @@ if [[ $part != ddpm ]]; then
   done
   # where a DDPM training step's time goes, kernel by kernel (each timed to its end on the device)
   step profile-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_train "${sizes[@]}"
+  # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside the wall
+  step host-time 60 node tools/bench/host-time.js --device "$device" --steps 10 "${sizes[@]}"
 fi
 if [[ $part == engine ]]; then
   echo "gpu-check: engine part done in $SECONDS s; kernel suite exit $kernels"

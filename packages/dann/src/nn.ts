@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain as fusedBatchNormTrain, torchDefaultValues, type Rng } from '@dlcv/core';
+import { batchNormTrain as fusedBatchNormTrain, runningAverage, torchDefaultValues, type Rng } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -126,9 +126,10 @@ export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENT
     take = tf.scalar(momentum);
   for (const { layer, mean, variance, count } of moments) {
     tf.tidy(() => {
-      const unbiased = count > 1 ? variance.mul(count / (count - 1)) : variance;
-      layer.runningMean.assign(layer.runningMean.mul(keep).add(mean.mul(take)));
-      layer.runningVar.assign(layer.runningVar.mul(keep).add(unbiased.mul(take)));
+      // core's running average: one kernel each where the engine has it, the same float32 ops
+      const unbias = count > 1 ? tf.scalar(count / (count - 1)) : undefined;
+      layer.runningMean.assign(runningAverage(layer.runningMean, mean, keep, take));
+      layer.runningVar.assign(runningAverage(layer.runningVar, variance, keep, take, unbias));
     });
     tf.dispose([mean, variance]);
   }

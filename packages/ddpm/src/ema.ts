@@ -4,6 +4,7 @@
  * is min(decay, (1 + k) / (10 + k)), so a short run is not dominated by its initial weights.
  * BatchNorm running statistics are not averaged: they are already averages, and are copied.
  */
+import { runningAverage } from '@dlcv/core';
 import * as tf from '@tensorflow/tfjs';
 
 export class Ema {
@@ -32,7 +33,8 @@ export class Ema {
         take = tf.scalar(1 - d);
       this.model.trainableWeights.forEach((w, i) => {
         const s = this.shadow[i] as tf.Variable;
-        s.assign(s.mul(keep).add(w.read().mul(take)));
+        // core's running average: one kernel where the engine has it, the same float32 ops
+        s.assign(runningAverage(s, w.read(), keep, take));
       });
     });
   }

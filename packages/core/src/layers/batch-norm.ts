@@ -9,7 +9,7 @@
  * Exported to ONNX as BatchNormalization with the running statistics (eval mode).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../engine/native';
+import { batchNormTrain, runningAverage } from '../engine/native';
 import { inputsOf, outputShapeOf, registerOnnxConverter, requireWeight } from '../onnx/layers';
 import { asNchw, type Val } from '../onnx/values';
 
@@ -81,15 +81,15 @@ export class BatchNorm2d extends tf.layers.Layer {
       if (this.updateRunningStats) {
         const n = x.size / this.numFeatures;
         // Running variance: unbiased (n / (n - 1)), as torch.nn.BatchNorm2d keeps it.
-        const unbiased = n > 1 ? tf.mul(variance, this.factor(n / (n - 1))) : variance;
+        const unbias = n > 1 ? this.factor(n / (n - 1)) : undefined;
         // Cumulative mode weighs every batch equally (PyTorch's momentum=None); its 1 / count
-        // changes every batch, so it stays a number.
+        // changes every batch, so its factors are made for this batch only.
         const cumulative = this.cumulativeCount !== undefined;
         const m = cumulative ? 1 / ++(this.cumulativeCount as number) : this.momentum;
-        const keep = cumulative ? 1 - m : this.factor(1 - m),
-          take = cumulative ? m : this.factor(m);
-        this.runningMean.write(tf.add(tf.mul(this.runningMean.read(), keep), tf.mul(mean, take)));
-        this.runningVar.write(tf.add(tf.mul(this.runningVar.read(), keep), tf.mul(unbiased, take)));
+        const keep = cumulative ? tf.scalar(1 - m) : this.factor(1 - m),
+          take = cumulative ? tf.scalar(m) : this.factor(m);
+        this.runningMean.write(runningAverage(this.runningMean.read(), mean, keep, take));
+        this.runningVar.write(runningAverage(this.runningVar.read(), variance, keep, take, unbias));
       }
       return y;
     });

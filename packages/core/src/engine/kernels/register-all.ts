@@ -29,6 +29,7 @@ import { dlcvBatchNormTrainGradConfig } from './fused/DlcvBatchNormTrainGrad';
 import { dlcvGeluConfig, dlcvGeluGradient } from './fused/DlcvGelu';
 import { dlcvGroupNormConfig, dlcvGroupNormGradient } from './fused/DlcvGroupNorm';
 import { dlcvGroupNormGradConfig } from './fused/DlcvGroupNormGrad';
+import { dlcvRunningAverageConfig } from './fused/DlcvRunningAverage';
 import { fusedBatchNormConfig } from './FusedBatchNorm';
 import { fusedConv2DConfig } from './FusedConv2D';
 import { _fusedMatMulConfig } from './_FusedMatMul';
@@ -155,6 +156,7 @@ export const KERNELS: readonly DeviceKernel[] = [
   dlcvBatchNormTrainGradConfig,
   dlcvGroupNormConfig,
   dlcvGroupNormGradConfig,
+  dlcvRunningAverageConfig,
 ];
 
 /** Gradients of the fused kernels (their names are ours, so these override nothing). */

@@ -43,20 +43,31 @@ export function nativeKernelStats(): Map<string, { native: number; fallback: num
   return (require('./backend') as typeof import('./backend')).kernelStats;
 }
 
+let opsModule: typeof import('./ops') | null = null;
+/** ops.ts, required on first use (it loads tfjs) and kept: the layers call these every step. */
+function ops(): typeof import('./ops') {
+  return (opsModule ??= require('./ops') as typeof import('./ops'));
+}
+
 /**
  * Exact GELU; one native kernel (forward and backward) on the native backend, the tfjs
  * composition elsewhere. Lazily loads tfjs on first call.
  */
 export function gelu<T extends import('@tensorflow/tfjs').Tensor>(x: T): T {
-  return (require('./ops') as typeof import('./ops')).gelu(x);
+  return ops().gelu(x);
 }
 
 /** Training-mode batch norm over all but the last axis; see ops.ts. */
 export function batchNormTrain(...args: Parameters<typeof import('./ops').batchNormTrain>): ReturnType<typeof import('./ops').batchNormTrain> {
-  return (require('./ops') as typeof import('./ops')).batchNormTrain(...args);
+  return ops().batchNormTrain(...args);
 }
 
 /** torch.nn.GroupNorm on NHWC tensors; see ops.ts. */
 export function groupNorm(...args: Parameters<typeof import('./ops').groupNorm>): ReturnType<typeof import('./ops').groupNorm> {
-  return (require('./ops') as typeof import('./ops')).groupNorm(...args);
+  return ops().groupNorm(...args);
+}
+
+/** One step of a running average (BatchNorm's running statistics); see ops.ts. */
+export function runningAverage(...args: Parameters<typeof import('./ops').runningAverage>): ReturnType<typeof import('./ops').runningAverage> {
+  return ops().runningAverage(...args);
 }

@@ -1,8 +1,9 @@
-// Public fused ops. On the 'dlcv-native' backend each is one native kernel forward and one
-// backward; on any other backend they are the equivalent tfjs compositions (same numbers).
+// Public fused ops. On a backend that registers our fused kernels (native, libtorch) each is one
+// kernel forward and, where it has a gradient, one backward; on any other backend they are the
+// equivalent tfjs compositions (same numbers).
 import * as tf from '@tensorflow/tfjs';
 
-import { BN_TRAIN, GELU, GROUP_NORM } from '../kernels/fused/names';
+import { BN_TRAIN, GELU, GROUP_NORM, RUNNING_AVERAGE } from '../kernels/fused/names';
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
@@ -34,6 +35,23 @@ export function batchNormTrain(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor
     const y = tf.batchNorm(x, m.mean, m.variance, offset, scale, eps);
     return { y, mean: m.mean as tf.Tensor1D, variance: m.variance as tf.Tensor1D };
   });
+}
+
+/**
+ * One step of a running average: running * keep + (value * scale) * take, the factors float32
+ * scalars (`scale` optional). BatchNorm's running statistics: keep = 1 - momentum, take =
+ * momentum, and for the variance scale = n / (n - 1). One kernel where the backend has it (no
+ * gradient: use it for statistics, not in a loss), else the same ops as a tfjs composition.
+ */
+export function runningAverage<T extends tf.Tensor>(running: T, value: tf.Tensor, keep: tf.Scalar, take: tf.Scalar, scale?: tf.Scalar): T {
+  if (!tf.util.arraysEqual(running.shape, value.shape))
+    throw new Error(`runningAverage: running [${running.shape.join(', ')}] and value [${value.shape.join(', ')}] differ in shape`);
+  const factors = scale ? [keep, take, scale] : [keep, take];
+  if (factors.some((f) => f.rank !== 0)) throw new Error('runningAverage: keep, take and scale must be scalars');
+  if (hasKernel(RUNNING_AVERAGE) && [running, value, ...factors].every((t) => t.dtype === 'float32')) {
+    return tf.engine().runKernel(RUNNING_AVERAGE, (scale ? { running, value, keep, take, scale } : { running, value, keep, take }) as never, {}) as T;
+  }
+  return tf.tidy(() => tf.add(tf.mul(running, keep), tf.mul(scale ? tf.mul(value, scale) : value, take))) as T;
 }
 
 /**

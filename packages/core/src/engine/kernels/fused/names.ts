@@ -6,3 +6,4 @@ export const BN_TRAIN = 'DlcvBatchNormTrain';
 export const BN_TRAIN_GRAD = 'DlcvBatchNormTrainGrad';
 export const GROUP_NORM = 'DlcvGroupNorm';
 export const GROUP_NORM_GRAD = 'DlcvGroupNormGrad';
+export const RUNNING_AVERAGE = 'DlcvRunningAverage';

@@ -2,7 +2,7 @@
 // the fused batchNormTrain / groupNorm / gelu ops (their engine kernels) against tfjs compositions.
 import * as tf from '@tensorflow/tfjs';
 
-import { batchNormTrain, gelu, groupNorm } from '../../native';
+import { batchNormTrain, gelu, groupNorm, runningAverage } from '../../native';
 import { rand } from '../test-utils/compare';
 import { describeEachEngine } from '../test-utils/engines';
 
@@ -77,6 +77,42 @@ describeEachEngine('normalization', (engine) => {
     // the native side above really ran the fused kernels, not the op's tfjs fallback
     expect(tf.getKernel('DlcvGroupNorm', engine.backend)).toBeDefined();
     expect(tf.getKernel('DlcvGroupNormGrad', engine.backend)).toBeDefined();
+  });
+  test('fused runningAverage: the same bits as mul, mul, mul, add on cpu', () => {
+    // BatchNorm's factors (momentum 0.1, n / (n - 1) for 2x3x3), the EMA's (decay 0.995), and
+    // the cumulative mode's 1 / k
+    const cases: [number[], number, number, number | undefined][] = [
+      [[8], 0.9, 0.1, 18 / 17],
+      [[8], 0.9, 0.1, undefined],
+      [[3, 3, 4, 6], 0.995, 1 - 0.995, undefined],
+      [[130], 2 / 3, 1 / 3, 50 / 49],
+    ];
+    const bitsOf = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+    for (const [shape, keep, take, scale] of cases) {
+      const run = (backend: string, fused: boolean) => {
+        tf.setBackend(backend);
+        return tf.tidy(() => {
+          const size = shape.reduce((a, b) => a * b, 1);
+          const running = tf.tensor(
+            Float32Array.from({ length: size }, (_, i) => Math.sin(i + 1) * 3),
+            shape,
+          );
+          const value = tf.tensor(
+            Float32Array.from({ length: size }, (_, i) => Math.cos(i * 0.7) * 5 + 0.1),
+            shape,
+          );
+          const [k, t, s] = [keep, take, scale].map((f) => (f === undefined ? undefined : tf.scalar(f)));
+          const out = fused ? runningAverage(running, value, k!, t!, s) : tf.add(tf.mul(running, k!), tf.mul(s ? tf.mul(value, s) : value, t!));
+          return bitsOf(out);
+        });
+      };
+      const expected = run('cpu', false);
+      expect(run(engine.backend, true)).toEqual(expected);
+    }
+    expect(tf.getKernel('DlcvRunningAverage', engine.backend)).toBeDefined();
+    tf.setBackend(engine.backend);
+    expect(() => runningAverage(tf.zeros([3]), tf.zeros([4]), tf.scalar(0.9), tf.scalar(0.1))).toThrow(/differ in shape/);
+    expect(() => runningAverage(tf.zeros([3]), tf.zeros([3]), tf.zeros([1]) as unknown as tf.Scalar, tf.scalar(0.1))).toThrow(/scalars/);
   });
   test('fused gelu against the erf composition on cpu, with grads', () => {
     engine.check('gelu op', [rand([2, 7, 7, 16], 1, -4, 4)], (x) => gelu(x));
