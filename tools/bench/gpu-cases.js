@@ -3,7 +3,7 @@
 // PyTorch on the same device (core's python/torch_reference.py, `run <case> batch=N ...`).
 // Every size is a flag, so the rows also run on a CPU (libtorch's CPU build) at tiny sizes:
 //   --ddpm-batch 256 --ddpm-forward-batch 2000 --n-feat 128 --gan-batch 128 --gan-models A,B
-//   --dann-batch 256
+//   --dann-batch 256, and --gan-width N (ngf = ndf = N instead of each model's own)
 'use strict';
 
 /** Sizes from the command line (`arg(name, default)` is bench.js's flag reader). */
@@ -21,6 +21,8 @@ function gpuSizes(arg) {
     ganBatch: int('gan-batch', 128),
     dannBatch: int('dann-batch', 256),
     ganModels: String(arg('gan-models', 'A,B')).split(','),
+    // null: each model's own width (A 64, B 128)
+    ganWidth: arg('gan-width', null) === null ? null : int('gan-width', 0),
   };
 }
 
@@ -39,12 +41,12 @@ function dcganCases(tf, core, gan, s, cases) {
   for (const model of s.ganModels) {
     if (!gan.MODEL_PRESETS[model]) throw new Error(`bench: --gan-models: no model ${model} (${Object.keys(gan.MODEL_PRESETS).join(', ')})`);
     const rng = new core.Rng(0);
-    const config = gan.MODEL_PRESETS[model];
+    const config = s.ganWidth === null ? gan.MODEL_PRESETS[model] : { ...gan.MODEL_PRESETS[model], ngf: s.ganWidth, ndf: s.ganWidth };
     const g = { g: gan.createGenerator(config, rng.fork(1)), d: gan.createDiscriminator(config, rng.fork(2)), ...gan.createOptimizers({ ...gan.TRAIN_PRESETS.report }) };
     const b = s.ganBatch;
     const real = tf.keep(tf.tensor4d(rng.uniformArray(b * 64 * 64 * 3, -1, 1), [b, 64, 64, 3]));
     cases[`dcgan_${model}_train`] = {
-      label: `DCGAN model ${model} train step, batch ${b}`,
+      label: `DCGAN model ${model}${s.ganWidth === null ? '' : ` (width ${s.ganWidth})`} train step, batch ${b}`,
       torch: `dcgan_train batch=${b} width=${config.ngf}`,
       // the gan package's step: D on real and fake, then G; it reads the losses back
       run: async () => {
@@ -55,7 +57,7 @@ function dcganCases(tf, core, gan, s, cases) {
     };
     const z = tf.keep(tf.tensor4d(rng.normalArray(b * config.nz), [b, 1, 1, config.nz]));
     cases[`dcgan_${model}_forward`] = {
-      label: `DCGAN model ${model} generator forward, batch ${b}`,
+      label: `DCGAN model ${model}${s.ganWidth === null ? '' : ` (width ${s.ganWidth})`} generator forward, batch ${b}`,
       torch: `dcgan_forward batch=${b} width=${config.ngf}`,
       run: async () => {
         const y = tf.tidy(() => g.g.predict(z));

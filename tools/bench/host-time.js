@@ -4,11 +4,12 @@
 // (ATen: on a CPU the kernels themselves, on CUDA their launches and the allocator) and the
 // JavaScript around it (tfjs's engine, tape and tensor bookkeeping, the backend, the model code).
 // On CUDA the device runs behind the host: a step cannot take less than the host's issue time
-// (its start to the return of its last addon call), and when that time is longer than the
-// device's, the step is host-bound. The JavaScript part is the same on both devices, so a CPU
-// run at tiny sizes measures it here.
+// (from its start to its first download, where the host starts waiting for the device), and
+// when that time is longer than the device's, the step is host-bound. The JavaScript is the same on both devices, so a CPU run
+// measures it, at tiny sizes (--gan-width 8, --n-feat 8): at full width ATen's CPU kernels
+// evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
-//     [sizes as bench.js --device]
+//     [sizes as bench.js --device, and --gan-width N]
 'use strict';
 const path = require('path');
 
@@ -25,21 +26,25 @@ if (!Number.isInteger(STEPS) || STEPS < 1) throw new Error(`host-time: --steps m
 const { performance } = require('perf_hooks');
 const now = () => performance.now(); // ms
 
-/** Wraps every function of the addon; returns the running totals they add to. */
+/**
+ * Wraps every function of the addon; returns the running totals they add to, and the moment the
+ * current step first asked for a download (reset `issueEnd` to null before each step).
+ */
 function timeAddon(addon) {
-  const t = { insideMs: 0, calls: 0, lastReturn: 0 };
+  const t = { insideMs: 0, calls: 0, issueEnd: null, insideAtIssueEnd: 0 };
   for (const name of Object.keys(addon)) {
     if (typeof addon[name] !== 'function') continue;
     const original = addon[name].bind(addon);
+    const download = name === 'download' || name === 'downloadAsync';
     addon[name] = (...args) => {
       const t0 = now();
+      // from here the host waits for the device (on CUDA) to read the step's results
+      if (download && t.issueEnd === null) Object.assign(t, { issueEnd: t0, insideAtIssueEnd: t.insideMs });
       try {
         return original(...args);
       } finally {
-        const t1 = now();
-        t.insideMs += t1 - t0;
+        t.insideMs += now() - t0;
         t.calls += 1;
-        t.lastReturn = t1;
       }
     };
   }
@@ -65,19 +70,24 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const runs = countKernels(tf.getBackend());
   const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
   console.log(`\nMedians of ${STEPS} steps (each column on its own)\n`);
-  console.log('| step | wall | host issue time | inside the addon | JavaScript | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| step | wall | host issue time | of it inside the addon | of it JavaScript | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|',
+  );
   for (const c of Object.values(cases)) {
-    await c.run(); // the first step builds optimizer state
+    // warm-up: the first step builds optimizer state, the next ones let V8 compile the hot paths
+    for (let i = 0; i < 3; i++) await c.run();
     const rows = [];
     for (let i = 0; i < STEPS; i++) {
       const k0 = runs.n;
       const inside0 = t.insideMs;
       const calls0 = t.calls;
+      t.issueEnd = null;
       const t0 = now();
       await c.run();
       const wall = now() - t0;
-      const issue = t.lastReturn - t0;
-      const inside = t.insideMs - inside0;
+      // the host's part: up to the step's first download (the whole step if it has none)
+      const issue = (t.issueEnd ?? now()) - t0;
+      const inside = (t.issueEnd === null ? t.insideMs : t.insideAtIssueEnd) - inside0;
       const kernels = runs.n - k0;
       rows.push({ wall, issue, inside, js: issue - inside, kernels, calls: t.calls - calls0 });
     }
