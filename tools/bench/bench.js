@@ -11,7 +11,8 @@
 //                                libtorch engine runs when it sees CUDA. Sizes: --ddpm-batch 256
 //                                --ddpm-forward-batch 2000 --n-feat 128 --gan-batch 128
 //                                --gan-models A,B --dann-batch 256)
-// On CUDA both sides run fp32, or TF32 in cuBLAS and cuDNN when DLCV_TF32=1.
+// On CUDA both sides run fp32, or TF32 in cuBLAS and cuDNN when DLCV_TF32=1, and both take
+// deterministic algorithms unless DLCV_TORCH_DETERMINISTIC=0.
 // Needs the packages built (`pnpm bench` builds them); PyTorch is used when core's
 // findTorchPython finds a Python with torch (Debian: apt-get install python3-torch libopenblas-dev).
 'use strict';
@@ -263,7 +264,10 @@ async function main() {
       const tinfo = await torch.ask('info');
       if (tinfo.error) throw new Error(`PyTorch: ${tinfo.error}`);
       const libs = (tinfo.blas.libraries || []).map((l) => path.basename(path.dirname(l)) + '/' + path.basename(l)).join(', ') || 'none loaded';
-      const gpu = tinfo.device === 'cuda' ? `, on CUDA (${tinfo.gpu}), CUDA ${tinfo.cuda}, cuDNN ${tinfo.cudnn}, TF32 ${tinfo.tf32 ? 'on' : 'off'}` : '';
+      const gpu =
+        tinfo.device === 'cuda'
+          ? `, on CUDA (${tinfo.gpu}), CUDA ${tinfo.cuda}, cuDNN ${tinfo.cudnn}, TF32 ${tinfo.tf32 ? 'on' : 'off'}, ${tinfo.deterministic ? 'deterministic' : 'nondeterministic'}`
+          : '';
       console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blas.info}, BLAS library: ${libs}, oneDNN ${tinfo.blas.onednn}${gpu}`);
       // Debian's python3-torch loads whichever libblas.so.3 the system's alternatives name; the
       // reference (netlib) one in .../blas/ makes PyTorch's CPU steps several times slower.

@@ -62,6 +62,7 @@ const summary = {
   preset: 'gpu',
   engine,
   tf32: process.env.DLCV_TF32 === '1',
+  deterministic: process.env.DLCV_TORCH_DETERMINISTIC !== '0',
   steps,
   train_s: Number(trainS),
   steps_per_s: rate(steps, trainS),

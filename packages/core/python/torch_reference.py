@@ -16,8 +16,10 @@ PyTorch code.
         quit
 
 --device cuda runs the networks and their inputs on the first CUDA device, timed between two
-torch.cuda.synchronize() calls, fp32 unless DLCV_TF32=1 (then TF32 in cuBLAS and cuDNN, as the
-libtorch engine sets it from the same variable).
+torch.cuda.synchronize() calls, fp32 unless DLCV_TF32=1 (then TF32 in cuBLAS and cuDNN), and
+with deterministic algorithms unless DLCV_TORCH_DETERMINISTIC=0 (cudnn.deterministic, no cuDNN
+autotuning, use_deterministic_algorithms with warnings only, cuBLAS's fixed workspace): the
+libtorch engine sets both from the same variables.
 
 Cases: dcgan_train, dcgan_forward, ddpm_train, ddpm_forward, dann_train, dann_forward. Default
 batches are the root benchmark's: DCGAN 64, DDPM 32 (train) and 100 (forward), DANN 256 + 256.
@@ -28,6 +30,10 @@ import os
 import re
 import sys
 import time
+
+# cuBLAS's condition for deterministic results, read when CUDA starts (set_device turns the
+# deterministic algorithms on or off); the libtorch engine sets the same
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 import torch
 import torch.nn as nn
@@ -307,13 +313,21 @@ def blas_info():
 
 
 def set_device(device):
-    """Checks the device; on CUDA sets TF32 in cuBLAS and cuDNN from DLCV_TF32 (fp32 unless 1)."""
+    """Checks the device; on CUDA sets TF32 in cuBLAS and cuDNN from DLCV_TF32 (fp32 unless 1) and
+    deterministic algorithms from DLCV_TORCH_DETERMINISTIC (on unless 0), as the libtorch engine."""
     if device == "cuda":
         if not torch.cuda.is_available():
             sys.exit("torch_reference.py: --device cuda, but torch sees no CUDA device")
         tf32 = os.environ.get("DLCV_TF32") == "1"
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32
+        deterministic = os.environ.get("DLCV_TORCH_DETERMINISTIC") != "0"
+        torch.backends.cudnn.deterministic = deterministic
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+        fill = getattr(getattr(torch.utils, "deterministic", None), "fill_uninitialized_memory", None)
+        if fill is not None:
+            torch.utils.deterministic.fill_uninitialized_memory = False
 
 
 def sync(device):
@@ -325,7 +339,8 @@ def header(device="cpu"):
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info(), "device": device}
     if device == "cuda":
         out.update(gpu=torch.cuda.get_device_name(0), cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(),
-                   tf32=torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32)
+                   tf32=torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32,
+                   deterministic=torch.backends.cudnn.deterministic and torch.are_deterministic_algorithms_enabled())
     return out
 
 

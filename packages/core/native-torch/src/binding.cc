@@ -1,20 +1,13 @@
-// N-API entry points of the libtorch addon: handles (upload, download, views, casts, free), the
-// device and precision settings, version info, and the op code tables; each op family registers
-// its own functions (conv.cc, elementwise.cc, ...).
+// N-API entry points of the libtorch addon: handles (upload, download, views, casts, free); the
+// settings and info (settings.cc) and each op family (conv.cc, elementwise.cc, ...) register
+// their own functions.
 #include <ATen/Parallel.h>
-#include <ATen/detail/CUDAHooksInterface.h>
-#include <torch/version.h>
-
 #include <malloc.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <initializer_list>
 #include <memory>
-#include <type_traits>
-#include <utility>
 
-#include "op_codes.h"
 #include "torch_util.h"
 
 namespace dlcv_torch {
@@ -252,138 +245,6 @@ static napi_value Sync(napi_env env, napi_callback_info info) {
   });
 }
 
-// --- settings and info -----------------------------------------------------------------------
-
-// The CUDA hooks and TF32 switches called below have changed names across libtorch versions
-// (getNumGPUs beside AcceleratorHooksInterface's deviceCount, the allow_tf32 flags beside the
-// matmul precision and the fp32_precision settings). Each is reached through a template that
-// tests for the member, so a version without it still compiles and takes the other route.
-#define DLCV_HAS_MEMBER(trait, expr) \
-  template <typename T, typename = void> \
-  struct trait : std::false_type {}; \
-  template <typename T> \
-  struct trait<T, std::void_t<decltype(expr)>> : std::true_type {};
-DLCV_HAS_MEMBER(HasGetNumGPUs, std::declval<const T&>().getNumGPUs())
-DLCV_HAS_MEMBER(HasDeviceCount, std::declval<const T&>().deviceCount())
-DLCV_HAS_MEMBER(HasVersionCUDART, std::declval<const T&>().versionCUDART())
-DLCV_HAS_MEMBER(HasVersionCuDNN, std::declval<const T&>().versionCuDNN())
-DLCV_HAS_MEMBER(HasAllowTF32CuBLAS, std::declval<T&>().setAllowTF32CuBLAS(true))
-DLCV_HAS_MEMBER(HasAllowTF32CuDNN, std::declval<T&>().setAllowTF32CuDNN(true))
-#undef DLCV_HAS_MEMBER
-
-// The number of CUDA devices (called when at::hasCUDA(); 1 where this libtorch names no count).
-template <typename Hooks>
-double gpuCount(const Hooks& h) {
-  if constexpr (HasGetNumGPUs<Hooks>::value) return h.getNumGPUs();
-  else if constexpr (HasDeviceCount<Hooks>::value) return h.deviceCount();
-  else return 1;
-}
-// CUDA runtime and cuDNN versions as libtorch reports them (0: not reported by this version).
-template <typename Hooks>
-double cudaRuntimeVersion(const Hooks& h) {
-  if constexpr (HasVersionCUDART<Hooks>::value) return (double)h.versionCUDART();
-  else return 0;
-}
-template <typename Hooks>
-double cudnnVersion(const Hooks& h) {
-  if constexpr (HasVersionCuDNN<Hooks>::value) return (double)h.versionCuDNN();
-  else return 0;
-}
-// TF32 in cuBLAS matmuls and cuDNN convolutions, on or off (PyTorch's
-// torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32); the state read back
-// is the matmuls'.
-template <typename Context>
-void setTf32(Context& ctx, bool on) {
-  if constexpr (HasAllowTF32CuBLAS<Context>::value) ctx.setAllowTF32CuBLAS(on);
-  else ctx.setFloat32MatmulPrecision(on ? at::Float32MatmulPrecision::HIGH : at::Float32MatmulPrecision::HIGHEST);
-  if constexpr (HasAllowTF32CuDNN<Context>::value) ctx.setAllowTF32CuDNN(on);
-  else if (on) throw JsError("this libtorch has no setAllowTF32CuDNN: TF32 convolutions cannot be switched on");
-}
-template <typename Context>
-bool tf32(const Context& ctx) {
-  if constexpr (HasAllowTF32CuBLAS<Context>::value) return ctx.allowTF32CuBLAS();
-  else return ctx.float32MatmulPrecision() != at::Float32MatmulPrecision::HIGHEST;
-}
-
-// setDevice("cpu" | "cuda"): the device of every tensor made from now on.
-static napi_value SetDevice(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) {
-    char name[16];
-    size_t n;
-    check(napi_get_value_string_utf8(a.env, a.at(0), name, sizeof name, &n), "device name");
-    std::string s(name, n);
-    if (s == "cuda" && !at::hasCUDA()) throw JsError("no CUDA device visible to libtorch");
-    if (s != "cuda" && s != "cpu") throw JsError("unknown device " + s);
-    device() = s == "cuda" ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-    return undefinedValue(a.env);
-  });
-}
-
-// setTf32(on): TF32 tensor cores for matmuls and convolutions (setTf32 above).
-static napi_value SetTf32(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) {
-    setTf32(at::globalContext(), a.num(0) != 0);
-    return undefinedValue(a.env);
-  });
-}
-
-static napi_value SetThreads(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) {
-    at::set_num_threads((int)a.i64(0));
-    return undefinedValue(a.env);
-  });
-}
-
-static void setString(napi_env env, napi_value obj, const char* key, const std::string& value) {
-  napi_value v;
-  check(napi_create_string_utf8(env, value.c_str(), value.size(), &v), "create_string");
-  check(napi_set_named_property(env, obj, key, v), "set_named_property");
-}
-static void setNumber(napi_env env, napi_value obj, const char* key, double value) {
-  napi_value v;
-  check(napi_create_double(env, value, &v), "create_double");
-  check(napi_set_named_property(env, obj, key, v), "set_named_property");
-}
-
-// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32 } (CUDA fields 0 without CUDA).
-static napi_value Info(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) {
-    napi_value obj;
-    check(napi_create_object(a.env, &obj), "create_object");
-    setString(a.env, obj, "torch", TORCH_VERSION);
-    setNumber(a.env, obj, "threads", at::get_num_threads());
-    setString(a.env, obj, "device", device().is_cuda() ? "cuda" : "cpu");
-    const auto& hooks = at::detail::getCUDAHooks();
-    bool cuda = at::hasCUDA();
-    setNumber(a.env, obj, "gpus", cuda ? gpuCount(hooks) : 0);
-    setNumber(a.env, obj, "cudaRuntime", cuda ? cudaRuntimeVersion(hooks) : 0);
-    setNumber(a.env, obj, "cudnn", cuda && hooks.hasCuDNN() ? cudnnVersion(hooks) : 0);
-    setNumber(a.env, obj, "tf32", tf32(at::globalContext()) ? 1 : 0);
-    return obj;
-  });
-}
-
-// { name: code } for one op family, codes in table order (the native addon's tables).
-static napi_value codeTable(napi_env env, std::initializer_list<const char*> names) {
-  napi_value obj;
-  check(napi_create_object(env, &obj), "create_object");
-  int32_t code = 0;
-  for (const char* name : names) setNumber(env, obj, name, code++);
-  return obj;
-}
-static napi_value OpCodes(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) {
-    napi_value obj;
-    check(napi_create_object(a.env, &obj), "create_object");
-    check(napi_set_named_property(a.env, obj, "unary", codeTable(a.env, {DLCV_UNARY_OPS(DLCV_OP_NAME)})), "unary");
-    check(napi_set_named_property(a.env, obj, "unaryGrad", codeTable(a.env, {DLCV_UNARY_GRAD_OPS(DLCV_OP_NAME)})), "unaryGrad");
-    check(napi_set_named_property(a.env, obj, "binary", codeTable(a.env, {DLCV_BINARY_OPS(DLCV_OP_NAME)})), "binary");
-    check(napi_set_named_property(a.env, obj, "compare", codeTable(a.env, {DLCV_COMPARE_OPS(DLCV_OP_NAME)})), "compare");
-    check(napi_set_named_property(a.env, obj, "reduce", codeTable(a.env, {DLCV_REDUCE_OPS(DLCV_OP_NAME)})), "reduce");
-    return obj;
-  });
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   // CPU tensors are large, short-lived malloc blocks; with glibc's defaults each is a fresh mmap
   // whose pages fault in on first touch (a ReLU over 32 MB took 100 ms here, nearly all page
@@ -393,8 +254,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
     mallopt(M_TOP_PAD, 64 * 1024 * 1024);
   }
-  // fp32 unless asked (PyTorch allows TF32 in cuDNN convolutions by default).
-  setTf32(at::globalContext(), false);
+  initSettings();
   if (const char* t = std::getenv("DLCV_THREADS")) {
     int n = std::atoi(t);
     if (n > 0) at::set_num_threads(n);
@@ -402,8 +262,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   try {
     define(env, exports,
            {{"upload", Upload}, {"download", Download}, {"downloadAsync", DownloadAsync}, {"free", Free}, {"view", View}, {"cast", Cast},
-            {"clone", Clone}, {"fill", Fill}, {"sync", Sync}, {"setDevice", SetDevice}, {"setTf32", SetTf32},
-            {"setThreads", SetThreads}, {"info", Info}, {"opCodes", OpCodes}});
+            {"clone", Clone}, {"fill", Fill}, {"sync", Sync}});
+    registerSettings(env, exports);
     registerConv(env, exports);
     registerElementwise(env, exports);
     registerReduce(env, exports);

@@ -57,6 +57,8 @@ struct Fn {
 void define(napi_env env, napi_value exports, const std::vector<Fn>& fns);
 
 // One registration function per family file.
+void initSettings();
+void registerSettings(napi_env env, napi_value exports);
 void registerConv(napi_env env, napi_value exports);
 void registerElementwise(napi_env env, napi_value exports);
 void registerReduce(napi_env env, napi_value exports);

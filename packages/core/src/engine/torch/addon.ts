@@ -23,12 +23,16 @@ export interface TorchInfo {
   cudaRuntime: number;
   cudnn: number;
   tf32: number;
+  /** 1 when cuDNN and ATen take their deterministic algorithms (the default). */
+  deterministic: number;
 }
 
 export interface TorchAddon {
   info(): TorchInfo;
   setDevice(device: 'cpu' | 'cuda'): void;
   setTf32(on: number): void;
+  /** Reproducible CUDA results (deterministic cuDNN and ATen algorithms), or the fastest ones. */
+  setDeterministic(on: number): void;
   setThreads(n: number): void;
   /** The native addon's op code tables (op_codes.h). */
   opCodes(): Record<'unary' | 'unaryGrad' | 'binary' | 'compare' | 'reduce', Record<string, number>>;

@@ -45,6 +45,10 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   if (onCuda) addon.setDevice('cuda');
   // TF32 (cuBLAS and cuDNN) only when asked: fp32 results by default, as on the CPU.
   addon.setTf32(process.env.DLCV_TF32 === '1' ? 1 : 0);
+  // The same bytes for the same seed on CUDA too, unless the fastest algorithms are asked for.
+  const deterministic = process.env.DLCV_TORCH_DETERMINISTIC;
+  if (deterministic !== undefined && deterministic !== '0' && deterministic !== '1') throw new Error(`DLCV_TORCH_DETERMINISTIC must be 0 or 1, not "${deterministic}"`);
+  addon.setDeterministic(deterministic === '0' ? 0 : 1);
   const threads = Number(process.env.DLCV_THREADS) > 0 ? Number(process.env.DLCV_THREADS) : os.availableParallelism();
   addon.setThreads(threads);
   return { onCuda, threads };
@@ -63,7 +67,8 @@ export function loadTorchBackend(): TorchBackendResult {
     const { kernels } = registerTorchBackend(loaded.addon, onCuda);
     const info = loaded.addon.info();
     cachedAddon = loaded.addon;
-    const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}` : 'on CPU';
+    const determinism = info.deterministic ? 'deterministic' : 'nondeterministic (DLCV_TORCH_DETERMINISTIC=0)';
+    const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : 'on CPU';
     const detail = `libtorch ${info.torch} ${where}, ${kernels.length} ATen kernels (${loaded.file})`;
     return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads, onCuda, detail });
   } catch (e) {

@@ -1,7 +1,7 @@
 // The libtorch engine beyond the shared kernel specs: its storage (upload once or fill on the
 // device, download on read, Reshape sharing data, refcounts), Adam without device reads, the
 // host trips of kernels without an ATen version (counted on the CPU, an error naming the kernel
-// on CUDA), determinism, and the engine order.
+// on CUDA), determinism (deterministic algorithms by default, for CUDA), and the engine order.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 
@@ -184,6 +184,42 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
     expect(engine.kernelStats().get('Adam')!.native).toBe(adamSteps + 6); // the one-call Adam ran
     expect(first.losses.every(Number.isFinite)).toBe(true);
     expect(second).toEqual(first);
+  });
+});
+
+describeEngine(entry, 'libtorch determinism', (engine) => {
+  beforeEach(() => tf.setBackend(engine.backend));
+  const addon = () => (tf.backend() as unknown as { addon: import('./addon').TorchAddon }).addon;
+
+  test('deterministic algorithms by default (DLCV_TORCH_DETERMINISTIC unset), switchable', () => {
+    expect(addon().info().deterministic).toBe(1);
+    addon().setDeterministic(0);
+    expect(addon().info().deterministic).toBe(0);
+    addon().setDeterministic(1);
+    expect(addon().info().deterministic).toBe(1);
+  });
+
+  test('gradients of sizes where GPUs split reductions across blocks are the same bits, run after run', () => {
+    // batch 16 at 32x32: weight gradients reduce over 16K positions, the dense layer over 4K
+    // inputs, max pool's gradient scatters into overlapping windows (3x3, stride 2)
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(rand([16, 32, 32, 8], 40).data, [16, 32, 32, 8]) as tf.Tensor4D;
+        const w1 = tf.variable(tf.tensor(rand([4, 4, 8, 32], 41, -0.2, 0.2).data, [4, 4, 8, 32]) as tf.Tensor4D);
+        const w2 = tf.variable(tf.tensor(rand([4, 4, 16, 32], 42, -0.2, 0.2).data, [4, 4, 16, 32]) as tf.Tensor4D);
+        const wd = tf.variable(tf.tensor(rand([4096, 10], 43, -0.05, 0.05).data, [4096, 10]) as tf.Tensor2D);
+        const { value, grads } = tf.variableGrads(() => {
+          const h = tf.leakyRelu(batchNormTrain(tf.conv2d(x, w1 as tf.Tensor4D, 2, 'same'), tf.ones([32]), tf.zeros([32])).y, 0.2) as tf.Tensor4D;
+          const pooled = tf.maxPool(h, 3, 2, 'same');
+          const up = tf.conv2dTranspose(pooled, w2 as tf.Tensor4D, [16, 16, 16, 16], 2, 'same');
+          const logits = tf.matMul(tf.reshape(up, [16, 4096]), wd as tf.Tensor2D);
+          return tf.mean(tf.square(logits)) as tf.Scalar;
+        }, [w1, w2, wd]);
+        return [value, ...[w1, w2, wd].map((v) => grads[v.name]!)].map((t) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)));
+      });
+    const first = run();
+    expect(first.slice(1).every((g) => g.some((bits) => bits !== 0))).toBe(true);
+    for (let i = 0; i < 2; i++) expect(run()).toEqual(first);
   });
 });
 
