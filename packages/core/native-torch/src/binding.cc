@@ -186,6 +186,8 @@ static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
     auto execute = [](napi_env, void* p) {
       auto* w = static_cast<DownloadWork*>(p);
       try {
+        // OpenMP's thread count is per thread: the copy, which ATen may split, takes the engine's.
+        at::init_num_threads();
         copyToHost(w->t, w->data);
       } catch (const std::exception& e) {
         w->error = e.what();
@@ -257,7 +259,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   initSettings();
   if (const char* t = std::getenv("DLCV_THREADS")) {
     int n = std::atoi(t);
-    if (n > 0) at::set_num_threads(n);
+    if (n > 0) setThreads(n);
   }
   try {
     define(env, exports,

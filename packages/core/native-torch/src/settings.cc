@@ -4,6 +4,8 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <initializer_list>
 #include <type_traits>
@@ -111,9 +113,19 @@ static napi_value SetDeterministic(napi_env env, napi_callback_info info) {
   });
 }
 
+void setThreads(int n) {
+  at::set_num_threads(n);
+  // Debian's libtorch multiplies through OpenBLAS, whose own thread pool ignores ATen's count and
+  // spins between calls: at DLCV_THREADS=1 a second core stayed busy for a whole run (as much CPU
+  // time as the training thread). It gets the same count, where it is the BLAS loaded.
+  using SetBlasThreads = void (*)(int);
+  static auto openblas = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (openblas) openblas(n);
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::set_num_threads((int)a.i64(0));
+    setThreads((int)a.i64(0));
     return undefinedValue(a.env);
   });
 }

@@ -58,6 +58,8 @@ void define(napi_env env, napi_value exports, const std::vector<Fn>& fns);
 
 // One registration function per family file.
 void initSettings();
+// ATen's intra-op threads, and the BLAS's where it keeps its own pool.
+void setThreads(int n);
 void registerSettings(napi_env env, napi_value exports);
 void registerConv(napi_env env, napi_value exports);
 void registerElementwise(napi_env env, napi_value exports);
