@@ -73,8 +73,8 @@ bool tf32(const Context& ctx) {
 // picks algorithms by timing them), ATen's deterministic implementation of an op where it has
 // one (a warning, not an error, where it has none). Versions that would then also fill every new
 // tensor (their fill_uninitialized_memory) are told not to: no op here reads memory it did not
-// write. cuBLAS's condition, a fixed workspace, is set in Init before CUDA starts. No effect on
-// the CPU, whose kernels are deterministic.
+// write. cuBLAS's condition, a fixed workspace, is set by initSettings before CUDA starts. The
+// CPU kernels used here give the same bytes either way.
 template <typename Context>
 void setDeterministic(Context& ctx, bool on) {
   ctx.setDeterministicCuDNN(on);
