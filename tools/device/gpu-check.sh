@@ -11,6 +11,9 @@
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
+#   bash tools/device/gpu-check.sh determinism  the addon's build, then each trainer (ddpm, gan,
+#                                           dann) twice on one seed at small sizes: the same
+#                                           checkpoint bytes, or which files differ (about 2 min)
 # The two parts fit one call each: run `engine`, then `ddpm` at once (a machine kept warm keeps
 # the addon's objects; a fresh one builds them again).
 #
@@ -30,13 +33,13 @@
 #   OUT=/tmp/out GPU_CHECK_BUDGET=1500 BENCH_DEVICE=cpu BENCH_STEPS=1 \
 #   BENCH_SIZES='--ddpm-batch 2 --ddpm-forward-batch 4 --n-feat 8 --gan-batch 2 --gan-models A --dann-batch 4' \
 #   DDPM_TRAIN_FLAGS='--steps 3 --n-feat 8 --batch 16 --draw-threads 2' DDPM_SAMPLE_FLAGS='--sampler ddim --steps 2 --eta 1 --arithmetic device --step-workers 3' \
-#   bash tools/device/gpu-check.sh            (or with `engine` or `ddpm`)
+#   bash tools/device/gpu-check.sh            (or with `engine`, `ddpm` or `determinism`)
 set -uo pipefail
 part=${1:-all}
 case $part in
-  all | engine | ddpm) ;;
+  all | engine | ddpm | determinism) ;;
   *)
-    echo "usage: gpu-check.sh [all|engine|ddpm] (got $part)" >&2
+    echo "usage: gpu-check.sh [all|engine|ddpm|determinism] (got $part)" >&2
     exit 2
     ;;
 esac
@@ -108,6 +111,32 @@ step build 240 env DLCV_NODE_INCLUDE="$dev/node-include" node packages/core/scri
 if [ ! -f packages/core/build/Release/dlcv_torch.node ]; then
   echo "gpu-check: the addon was not built (see build.log)"
   exit 1
+fi
+
+if [[ $part == determinism ]]; then
+  # The same seed twice on this device, each trainer at small sizes, with the engine's defaults
+  # (deterministic algorithms): every checkpoint file must be the same bytes.
+  export DLCV_ENGINE=libtorch DLCV_TORCH_DEVICE=$device
+  step data 90 bash -c 'node packages/core/bin/dlcv-core.js data --only mnistm && node packages/core/bin/dlcv-core.js data --only usps-like'
+  failed=0
+  for r in a b; do
+    runs=$dev/determinism-$r
+    rm -rf "$runs"
+    step "determinism-ddpm-$r" 60 node packages/ddpm/bin/dlcv-ddpm.js train --steps 20 --n-feat 32 --batch 64 --save-every 20 --out "$runs/ddpm" || failed=1
+    step "determinism-gan-$r" 60 node packages/gan/bin/dlcv-gan.js train --demo-digits --ngf 32 --ndf 32 --batch 64 --limit 640 --epochs 1 --save-every 10 --out "$runs/gan" || failed=1
+    step "determinism-dann-$r" 60 node packages/dann/bin/dlcv-dann.js train --scenario usps --mode dann --epochs 1 --batch 64 --limit 640 --out "$runs/dann" || failed=1
+  done
+  # checkpoint tensors and the model files; logs and JSON hold times
+  list() { (cd "$1" && find . -type f \( -name '*.bin' -o -name '*.png' \) | sort); }
+  differ=$failed
+  ((failed)) && echo "gpu-check: determinism: a training run failed (see steps.log)"
+  [[ -n "$(list "$dev/determinism-a")" ]] || differ=1
+  while read -r f; do
+    cmp -s "$dev/determinism-a/$f" "$dev/determinism-b/$f" || { echo "gpu-check: determinism: $f differs"; differ=1; }
+  done < <(list "$dev/determinism-a")
+  [[ "$(list "$dev/determinism-a")" == "$(list "$dev/determinism-b")" ]] || { echo "gpu-check: determinism: the two runs wrote different files"; differ=1; }
+  echo "gpu-check: determinism: $(list "$dev/determinism-a" | wc -l) files compared, $( ((differ)) && echo 'some differ' || echo 'all the same bytes') ($SECONDS s)" | tee -a "$out/steps.log"
+  exit "$differ"
 fi
 
 kernels=0
