@@ -44,9 +44,10 @@ function dcganCases(tf, core, gan, s, cases) {
     const config = s.ganWidth === null ? gan.MODEL_PRESETS[model] : { ...gan.MODEL_PRESETS[model], ngf: s.ganWidth, ndf: s.ganWidth };
     const g = { g: gan.createGenerator(config, rng.fork(1)), d: gan.createDiscriminator(config, rng.fork(2)), ...gan.createOptimizers({ ...gan.TRAIN_PRESETS.report }) };
     const b = s.ganBatch;
+    const name = `DCGAN model ${model}${s.ganWidth === null ? '' : ` (width ${s.ganWidth})`}`;
     const real = tf.keep(tf.tensor4d(rng.uniformArray(b * 64 * 64 * 3, -1, 1), [b, 64, 64, 3]));
     cases[`dcgan_${model}_train`] = {
-      label: `DCGAN model ${model}${s.ganWidth === null ? '' : ` (width ${s.ganWidth})`} train step, batch ${b}`,
+      label: `${name} train step, batch ${b}`,
       torch: `dcgan_train batch=${b} width=${config.ngf}`,
       // the gan package's step: D on real and fake, then G; it reads the losses back
       run: async () => {
@@ -57,7 +58,7 @@ function dcganCases(tf, core, gan, s, cases) {
     };
     const z = tf.keep(tf.tensor4d(rng.normalArray(b * config.nz), [b, 1, 1, config.nz]));
     cases[`dcgan_${model}_forward`] = {
-      label: `DCGAN model ${model}${s.ganWidth === null ? '' : ` (width ${s.ganWidth})`} generator forward, batch ${b}`,
+      label: `${name} generator forward, batch ${b}`,
       torch: `dcgan_forward batch=${b} width=${config.ngf}`,
       run: async () => {
         const y = tf.tidy(() => g.g.predict(z));

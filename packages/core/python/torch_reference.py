@@ -325,9 +325,14 @@ def set_device(device):
         torch.backends.cudnn.deterministic = deterministic
         torch.backends.cudnn.benchmark = False
         torch.use_deterministic_algorithms(deterministic, warn_only=True)
-        fill = getattr(getattr(torch.utils, "deterministic", None), "fill_uninitialized_memory", None)
-        if fill is not None:
+        try:
+            # 2.1 and later fill every new tensor in deterministic mode unless told not to (a
+            # submodule that `import torch` does not load)
+            import torch.utils.deterministic
+
             torch.utils.deterministic.fill_uninitialized_memory = False
+        except ImportError:
+            pass
 
 
 def sync(device):
