@@ -39,6 +39,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+try:
+    # 2.1 and later fill every new tensor in deterministic mode unless told not to (set_device);
+    # a submodule that `import torch` does not load
+    import torch.utils.deterministic as torch_deterministic
+except ImportError:
+    torch_deterministic = None
+
 
 # ----------------------------------------------------------------------------- DCGAN (problem 1)
 def generator(nz, ngf, nc):
@@ -325,14 +332,8 @@ def set_device(device):
         torch.backends.cudnn.deterministic = deterministic
         torch.backends.cudnn.benchmark = False
         torch.use_deterministic_algorithms(deterministic, warn_only=True)
-        try:
-            # 2.1 and later fill every new tensor in deterministic mode unless told not to (a
-            # submodule that `import torch` does not load)
-            import torch.utils.deterministic
-
-            torch.utils.deterministic.fill_uninitialized_memory = False
-        except ImportError:
-            pass
+        if torch_deterministic is not None:
+            torch_deterministic.fill_uninitialized_memory = False
 
 
 def sync(device):
