@@ -1,5 +1,6 @@
 // core's PyTorch mirrors (python/torch_reference.py), where a Python with torch exists.
 import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { findTorchPython, timeTorchReference, TORCH_MALLOC_ENV, TORCH_REFERENCE_SCRIPT, torchPythonEnv } from './torch-python';
 
 const { python } = findTorchPython();
@@ -51,6 +52,28 @@ maybe(`--device cuda without a CUDA device is an error that says so${note}`, () 
   const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'time', 'dann_forward', '--device', 'cuda'], { encoding: 'utf8' });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(/--device cuda, but torch sees no CUDA device/);
+});
+
+maybe(`on CUDA, TF32 and deterministic algorithms follow DLCV_TF32 and DLCV_TORCH_DETERMINISTIC${note}`, () => {
+  // set_device's CUDA branch, run where torch sees no GPU by telling it one is there
+  const code = [
+    'import json, sys',
+    `sys.path.insert(0, ${JSON.stringify(path.dirname(TORCH_REFERENCE_SCRIPT))})`,
+    'import torch, torch_reference as R',
+    'torch.cuda.is_available = lambda: True',
+    'R.set_device("cuda")',
+    'print(json.dumps({"tf32": torch.backends.cudnn.allow_tf32, "cudnn": torch.backends.cudnn.deterministic, "benchmark": torch.backends.cudnn.benchmark, "algorithms": torch.are_deterministic_algorithms_enabled()}))',
+  ].join('\n');
+  const run = (env: Record<string, string>) => {
+    const base = { ...process.env };
+    delete base.DLCV_TORCH_DETERMINISTIC; // unset: the default
+    const r = spawnSync(python as string, ['-B', '-c', code], { encoding: 'utf8', env: { ...base, ...env } });
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout.trim()) as Record<string, boolean>;
+  };
+  expect(run({ DLCV_TF32: '0' })).toEqual({ tf32: false, cudnn: true, benchmark: false, algorithms: true });
+  expect(run({ DLCV_TF32: '1', DLCV_TORCH_DETERMINISTIC: '0' })).toEqual({ tf32: true, cudnn: false, benchmark: false, algorithms: false });
 });
 
 test('PyTorch processes get the malloc settings the caller has not set, and keep those it has', () => {
