@@ -9,7 +9,10 @@
 // measures it, at tiny sizes (--gan-width 8, --n-feat 8): at full width ATen's CPU kernels
 // evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
-//     [sizes as bench.js --device, and --gan-width N]
+//     [sizes as bench.js --device, and --gan-width N] [--pair-kernel DlcvRunningAverage]
+// --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
+// falls back to the tfjs composition) and with it, and prints the two rows and the median of
+// the paired differences.
 'use strict';
 const path = require('path');
 
@@ -73,30 +76,52 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   console.log(
     '| step | wall | host issue time | of it inside the addon | of it JavaScript | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|',
   );
+  const pairKernel = arg('pair-kernel', null);
+  const paired = pairKernel === null ? null : tf.getKernel(pairKernel, tf.getBackend());
+  if (pairKernel !== null && !paired) throw new Error(`host-time: --pair-kernel: the backend has no kernel ${pairKernel}`);
+  const ms = (v) => `${v.toFixed(1)} ms`;
+  const printRow = (label, rows) => {
+    const m = (key) => median(rows.map((r) => r[key]));
+    console.log(
+      `| ${label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${m('kernels')} | ${m('calls')} | ${((1000 * m('js')) / m('kernels')).toFixed(1)} us |`,
+    );
+  };
+  const pairs = [];
   for (const c of Object.values(cases)) {
     // warm-up: the first step builds optimizer state, the next ones let V8 compile the hot paths
     for (let i = 0; i < 3; i++) await c.run();
-    const rows = [];
-    for (let i = 0; i < STEPS; i++) {
+    const rows = [[], []];
+    for (let i = 0; i < STEPS * (paired ? 2 : 1); i++) {
+      // with --pair-kernel: even steps without the kernel, odd steps with it
+      const withKernel = !paired || i % 2 === 1;
+      if (paired && !withKernel) tf.unregisterKernel(pairKernel, tf.getBackend());
       const k0 = runs.n;
       const inside0 = t.insideMs;
       const calls0 = t.calls;
       t.issueEnd = null;
       const t0 = now();
-      await c.run();
+      try {
+        await c.run();
+      } finally {
+        if (paired && !withKernel) tf.registerKernel(paired);
+      }
       const wall = now() - t0;
       // the host's part: up to the step's first download (the whole step if it has none)
       const issue = (t.issueEnd ?? now()) - t0;
       const inside = (t.issueEnd === null ? t.insideMs : t.insideAtIssueEnd) - inside0;
       const kernels = runs.n - k0;
-      rows.push({ wall, issue, inside, js: issue - inside, kernels, calls: t.calls - calls0 });
+      rows[withKernel ? 1 : 0].push({ wall, issue, inside, js: issue - inside, kernels, calls: t.calls - calls0 });
     }
-    const m = (key) => median(rows.map((r) => r[key]));
-    const ms = (v) => `${v.toFixed(1)} ms`;
-    console.log(
-      `| ${c.label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${m('kernels')} | ${m('calls')} | ${((1000 * m('js')) / m('kernels')).toFixed(1)} us |`,
-    );
+    if (!paired) {
+      printRow(c.label, rows[1]);
+      continue;
+    }
+    printRow(`${c.label}, without ${pairKernel}`, rows[0]);
+    printRow(`${c.label}, with ${pairKernel}`, rows[1]);
+    const saved = rows[0].map((r, i) => r.js - rows[1][i].js);
+    pairs.push(`${c.label}: ${ms(median(saved))} less JavaScript with ${pairKernel} (median of ${saved.length} paired steps)`);
   }
+  if (pairs.length) console.log(`\n${pairs.join('\n')}`);
 })().catch((e) => {
   console.error(e.message);
   process.exit(1);
