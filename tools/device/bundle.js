@@ -3,8 +3,8 @@
 // wheel and nvidia-smi, but no node and no network. Writes build/device/ (git-ignored):
 //   node.xz          this machine's node binary, stripped (it needs only glibc >= 2.28 and libstdc++)
 //   node-include/    the four N-API headers the addon is compiled against
-//   modules.tar.xz   the packages' built dist folders, core's sources and tests as JavaScript
-//                    (packages/core/dist-test, see transpileCoreTests), the node_modules links
+//   modules.tar.xz   the packages' built dist folders, the sources and tests of core and of the
+//                    model packages as JavaScript (packages/*/dist-test, see transpileTests), the node_modules links
 //                    and the packages that the kernel suite (jest), the bench and the ddpm
 //                    training run (@dlcv/* and their dependencies: the loss plot's vega, the
 //                    digit grader's ONNX Runtime, the `mnist` digits the embedded MNIST-M is built
@@ -123,18 +123,18 @@ function closure(roots) {
 }
 
 /**
- * Writes core's src/ as JavaScript into packages/core/dist-test/ (the same folder depth, so paths
- * built from __dirname land where they do from src/), with the swc options jest's transform uses,
- * and a jest config that runs it untransformed: the device runs the kernel suite without swc,
- * whose binary (10 MiB, already compressed) would not fit the 64 MiB a call carries.
- * Returns the files written, relative to the root.
+ * Writes a package's src/ as JavaScript into packages/<name>/dist-test/ (the same folder depth, so
+ * paths built from __dirname land where they do from src/), with the swc options jest's transform
+ * uses, and a jest config that runs it untransformed: the device runs core's kernel suite and the
+ * model packages' engine tests (engines.test.ts) without swc, whose binary (10 MiB, already
+ * compressed) would not fit the 64 MiB a call carries. Returns the files written, relative to the root.
  */
-function transpileCoreTests() {
+function transpileTests(name) {
   const swc = require('@swc/core');
   const base = require(path.join(root, 'jest.config.base.js'));
   const options = Object.values(base.transform)[0][1];
-  const src = path.join(root, 'packages', 'core', 'src');
-  const dest = path.join(root, 'packages', 'core', 'dist-test');
+  const src = path.join(root, 'packages', name, 'src');
+  const dest = path.join(root, 'packages', name, 'dist-test');
   fs.rmSync(dest, { recursive: true, force: true });
   const written = [];
   const walk = (dir) => {
@@ -153,7 +153,7 @@ function transpileCoreTests() {
   const config = path.join(dest, 'jest.config.js');
   fs.writeFileSync(
     config,
-    `// Written by tools/device/bundle.js: core's tests as JavaScript, run without a transform.
+    `// Written by tools/device/bundle.js: the package's tests as JavaScript, run without a transform.
 module.exports = { ...require('../../../jest.config.base.js'), rootDir: __dirname, roots: ['<rootDir>'], testMatch: ['**/*.test.js'], transform: {} };
 `,
   );
@@ -165,7 +165,7 @@ function main() {
   const toolsLinks = path.join('tools', 'node_modules'); // the bench resolves @dlcv/* through it
   const deps = (dir) => Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies ?? {});
   const { files, storeLinks, packages } = closure([[root, ['jest', 'jest-environment-node']], ...pkgDirs.map((d) => [d, deps(d)])]);
-  const coreTests = transpileCoreTests();
+  const tests = ['core', 'gan', 'ddpm', 'dann'].flatMap(transpileTests);
   // the links node resolves through: the root's, the hoisted ones, each package's
   const links = [
     'node_modules/.pnpm/node_modules',
@@ -181,7 +181,7 @@ function main() {
   for (const f of ['modules.tar.xz', 'modules.txt', 'node-include', ...(keepNode ? [] : ['node.xz'])]) fs.rmSync(path.join(out, f), { recursive: true, force: true });
   fs.mkdirSync(path.join(out, 'node-include'), { recursive: true });
   const list = path.join(out, 'modules.txt');
-  fs.writeFileSync(list, [...links, ...pkgLinks, toolsLinks, ...coreTests, ...storeLinks, ...files].join('\n') + '\n');
+  fs.writeFileSync(list, [...links, ...pkgLinks, toolsLinks, ...tests, ...storeLinks, ...files].join('\n') + '\n');
   const xz = { ...process.env, XZ_OPT: '-9e -T0' };
   const excludes = ['*.map', '*.ts', '*.min.js', '*.es2017.js', '*.fesm.js'].map((p) => `--exclude=${p}`);
   execFileSync('tar', ['-cJf', path.join(out, 'modules.tar.xz'), ...excludes, '-C', root, '-T', list], { env: xz, stdio: 'inherit' });

@@ -5,7 +5,8 @@
 # Prepare on the CPU machine:  pnpm build && node tools/device/bundle.js
 # Device calls (carry ["build/device"], timeout_s 600; each step has its own limit, all of them
 # within GPU_CHECK_BUDGET, 560 s):
-#   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the bench's GPU rows,
+#   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the model packages'
+#                                           engine tests, the bench's GPU rows,
 #                                           a per-kernel profile of the DDPM training step, the
 #                                           host's time per step (tools/bench/host-time.js)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
@@ -18,15 +19,16 @@
 # the addon's objects; a fresh one builds them again).
 #
 # There: unpacks node (the device has none) and node_modules, builds the addon against the
-# python3 torch package (a CUDA wheel), runs the kernel suite on the libtorch engine (on CUDA a
-# kernel without ATen code fails, see engine/torch/host-kernels.ts), the bench's GPU rows against
+# python3 torch package (a CUDA wheel), runs the kernel suite and the gan, ddpm and dann
+# packages' engines.test.ts on the libtorch engine (on CUDA a kernel without ATen code fails, see
+# engine/torch/host-kernels.ts), the bench's GPU rows against
 # PyTorch CUDA in fp32 and TF32, then trains the ddpm gpu preset on the embedded MNIST-M, samples
 # the 1,000 graded digits with its (the report's) sampler in one batch and grades them with
 # `dlcv-eval digits`. $OUT (the device tool brings back at most 8 files) gets kernels.log,
 # bench-tf32-0.log, bench-tf32-1.log, ddpm-train.log, ddpm-gpu.json (steps/s, images/s, accuracy,
 # sampling time against PyTorch's), the ddpm part's bench-ddpm-tf32-<0|1>.log and steps.log (the
 # other steps' logs, one after another), as far as the part runs them. Exit
-# status: the kernel suite's, else the ddpm run's; 2 for a usage error or a missing bundle.
+# status: the kernel suite's and engine tests', else the ddpm run's; 2 for a usage error or a missing bundle.
 #
 # Dry run on a CPU machine (no nvidia-smi, Debian's libtorch and python3-torch), from a copy of
 # the tracked files and build/device, with a python3 that has torch first on PATH:
@@ -56,7 +58,7 @@ read -r -a sizes <<<"${BENCH_SIZES:-}"
 read -r -a train_flags <<<"${DDPM_TRAIN_FLAGS:-}"
 read -r -a sample_flags <<<"${DDPM_SAMPLE_FLAGS:-}"
 # core's tests as JavaScript (bundle.js writes packages/core/dist-test: no swc travels)
-kernel_tests=${KERNEL_TESTS:-dist-test/engine/kernels dist-test/engine/torch}
+kernel_tests=${KERNEL_TESTS:-dist-test/engine/kernels dist-test/engine/torch dist-test/engine/engine-parity}
 logs=$dev/logs
 for f in node.xz modules.tar.xz node-include/node_api.h; do
   if [ ! -f "$dev/$f" ]; then
@@ -144,6 +146,12 @@ if [[ $part != ddpm ]]; then
   # shellcheck disable=SC2086  # the test paths are words
   (cd packages/core && DLCV_REQUIRE_TORCH=1 step kernels 150 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js $kernel_tests)
   kernels=$?
+  # each model package's training steps and sampling on the engine against the tfjs cpu backend,
+  # no kernel on the host (its engines.test.ts)
+  for pkg in gan ddpm dann; do
+    (cd "packages/$pkg" && DLCV_REQUIRE_TORCH=1 step "engines-$pkg" 60 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js engines)
+    kernels=$((kernels || $?))
+  done
   for tf32 in 0 1; do
     DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
   done
@@ -153,7 +161,7 @@ if [[ $part != ddpm ]]; then
   step host-time 60 node tools/bench/host-time.js --device "$device" --steps 10 "${sizes[@]}"
 fi
 if [[ $part == engine ]]; then
-  echo "gpu-check: engine part done in $SECONDS s; kernel suite exit $kernels"
+  echo "gpu-check: engine part done in $SECONDS s; kernel suite and engine tests exit $kernels"
   exit "$kernels"
 fi
 

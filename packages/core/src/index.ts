@@ -27,6 +27,7 @@ export { syndigitsSamples, type SyndigitsSample } from './embedded/syndigits';
 export { uspsLikeSamples, type UspsLikeSample } from './embedded/usps-like';
 export { loadNativeBackend, nativeKernelStats, gelu, batchNormTrain, groupNorm, runningAverage, NATIVE_BACKEND } from './engine/native';
 export { loadTorchBackend, torchKernelStats } from './engine/torch';
+export { runOnCpuAndEngine, maxRelativeDifference, type DeviceEngineName, type EngineParity } from './engine/engine-parity';
 export { BatchNorm2d, type BatchNorm2dArgs } from './layers/batch-norm';
 export { Gelu } from './layers/gelu';
 export {

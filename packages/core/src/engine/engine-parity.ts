@@ -1,0 +1,70 @@
+// One computation run twice, on the tfjs cpu backend and on a device engine, for the packages'
+// tests of their whole models on every engine: both results, and the kernels that left the engine
+// for the host while it ran (a fallback on the native engine; a host trip on libtorch, which on
+// CUDA is an error, so a model that makes one would not run on a GPU).
+import * as tf from '@tensorflow/tfjs';
+
+import { setupEngine } from './engine';
+import type { KernelStats } from './kernels/kernel';
+import { loadNativeBackend, nativeKernelStats } from './native';
+import { loadTorchBackend, torchKernelStats } from './torch';
+
+export type DeviceEngineName = 'native' | 'libtorch';
+
+const DEVICE_ENGINES: Record<DeviceEngineName, { load(): { ok: true; backendName: string } | { ok: false; reason: string }; stats(): KernelStats; requireEnv: string }> = {
+  native: { load: loadNativeBackend, stats: nativeKernelStats, requireEnv: 'DLCV_REQUIRE_NATIVE' },
+  libtorch: { load: loadTorchBackend, stats: torchKernelStats, requireEnv: 'DLCV_REQUIRE_TORCH' },
+};
+
+export type EngineParity<T> =
+  | {
+      ok: true;
+      /** The result on the tfjs cpu backend. */
+      cpu: T;
+      /** The result on the engine. */
+      engine: T;
+      /** Kernels that ran on the host instead of the engine, with their counts ("Floor x2"). */
+      hostKernels: string[];
+    }
+  | { ok: false; reason: string };
+
+const fallbacks = (stats: KernelStats) => new Map([...stats].map(([name, s]) => [name, s.fallback]));
+
+/**
+ * `run()` on the cpu backend, then on `engine`; `run` builds everything it uses from fixed seeds,
+ * so the two runs differ only by their kernels. Where the engine does not load the result says
+ * why, unless its DLCV_REQUIRE_NATIVE / DLCV_REQUIRE_TORCH is 1 (as in CI): then it throws. The
+ * cpu backend is active again afterwards.
+ */
+export async function runOnCpuAndEngine<T>(engine: DeviceEngineName, run: () => Promise<T>): Promise<EngineParity<T>> {
+  const entry = DEVICE_ENGINES[engine];
+  const loaded = entry.load();
+  if (!loaded.ok) {
+    if (process.env[entry.requireEnv] === '1') throw new Error(`${entry.requireEnv}=1 but the ${engine} engine does not load: ${loaded.reason}`);
+    return { ok: false, reason: loaded.reason };
+  }
+  await setupEngine({ engine: 'cpu' });
+  const cpu = await run();
+  const before = fallbacks(entry.stats());
+  await tf.setBackend(loaded.backendName);
+  let result: T;
+  try {
+    result = await run();
+  } finally {
+    await tf.setBackend('cpu');
+  }
+  const hostKernels = [...fallbacks(entry.stats())].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name, n]) => `${name} x${n - (before.get(name) ?? 0)}`);
+  return { ok: true, cpu, engine: result, hostKernels };
+}
+
+/** The largest |a - b| / max(1, |b|) over two equally long arrays of numbers; Infinity for any NaN. */
+export function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`maxRelativeDifference: ${a.length} values against ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!));
+    if (Number.isNaN(d)) return Infinity;
+    worst = Math.max(worst, d);
+  }
+  return worst;
+}
