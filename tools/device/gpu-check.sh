@@ -6,7 +6,8 @@
 # Device calls (carry ["build/device"], timeout_s 600; each step has its own limit, all of them
 # within GPU_CHECK_BUDGET, 560 s):
 #   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the model packages'
-#                                           engine tests, the bench's GPU rows,
+#                                           engine tests, the bench's GPU rows (and fp32 with the
+#                                           convolutions in NCHW, DLCV_TORCH_CONV_LAYOUT=nchw),
 #                                           a per-kernel profile of the DDPM training step, the
 #                                           host's time per step (tools/bench/host-time.js)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
@@ -25,7 +26,7 @@
 # PyTorch CUDA in fp32 and TF32, then trains the ddpm gpu preset on the embedded MNIST-M, samples
 # the 1,000 graded digits with its (the report's) sampler in one batch and grades them with
 # `dlcv-eval digits`. $OUT (the device tool brings back at most 8 files) gets kernels.log,
-# bench-tf32-0.log, bench-tf32-1.log, ddpm-train.log, ddpm-gpu.json (steps/s, images/s, accuracy,
+# bench-tf32-0.log, bench-tf32-1.log, bench-nchw.log, ddpm-train.log, ddpm-gpu.json (steps/s, images/s, accuracy,
 # sampling time against PyTorch's), the ddpm part's bench-ddpm-tf32-<0|1>.log and steps.log (the
 # other steps' logs, one after another), as far as the part runs them. Exit
 # status: the kernel suite's and engine tests', else the ddpm run's; 2 for a usage error or a missing bundle.
@@ -155,6 +156,9 @@ if [[ $part != ddpm ]]; then
   for tf32 in 0 1; do
     DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
   done
+  # fp32 with the convolutions on contiguous NCHW copies, PyTorch's layout, to set beside
+  # bench-tf32-0's channels-last rows (cuDNN's NHWC and NCHW algorithms differ)
+  DLCV_TF32=0 DLCV_TORCH_CONV_LAYOUT=nchw step bench-nchw 60 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --steps "$steps" --only "$only" "${sizes[@]}"
   # where a DDPM training step's time goes, kernel by kernel (each timed to its end on the device)
   step profile-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_train "${sizes[@]}"
   # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside the wall

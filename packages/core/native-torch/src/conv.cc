@@ -1,9 +1,13 @@
 // Convolutions (forward, input gradient, filter gradient) and matrix products on ATen. Tensors
 // are tfjs's NHWC / HWIO; ATen sees them as NCHW / OIHW through permuted views (channels-last
-// strides, which cuDNN takes without copies), and results are permuted back to NHWC.
+// strides, which cuDNN and oneDNN take without copies), and results are permuted back to NHWC.
+// setConvLayout(1) gives the convolutions contiguous NCHW / OIHW copies instead, the layout
+// PyTorch's own models use (cuDNN picks other algorithms for it; a copy each way per call).
 #include "torch_util.h"
 
 namespace dlcv_torch {
+
+static bool convChannelsLast = true;
 
 // tfjs's convolution geometry: the native addon's 17 parameters
 // [n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw].
@@ -25,6 +29,9 @@ static ConvGeometry geometry(const Args& a, size_t i) {
 
 static at::Tensor nchw(const at::Tensor& x) { return x.permute({0, 3, 1, 2}); }
 static at::Tensor nhwc(const at::Tensor& y) { return y.permute({0, 2, 3, 1}); }
+// A convolution operand (NCHW view or OIHW weight) in the layout of setConvLayout.
+static at::Tensor inConvLayout(const at::Tensor& t) { return convChannelsLast ? t : t.contiguous(); }
+static at::MemoryFormat convMemoryFormat() { return convChannelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous; }
 // HWIO -> OIHW, stored channels-last (OHWI): the layout oneDNN and cuDNN take with NHWC inputs
 // (measured on libtorch 1.13 CPU: 49 instead of 73 ms for a 3x3 128->128 layer at 32x28x28).
 // Made as one 2D transpose of the [kh*kw*i, o] matrix, which ATen copies in cache-sized tiles:
@@ -46,10 +53,10 @@ static at::Tensor padded(const at::Tensor& x, const ConvGeometry& g) {
   return g.asymmetric() ? at::constant_pad_nd(x, g.extra(), 0) : x;
 }
 
-// An uninitialised NCHW tensor in channels-last layout: the operand of convolution_backward
+// An uninitialised NCHW tensor in the convolutions' layout: the operand of convolution_backward
 // whose values the requested gradient does not read (only its shape and layout).
 static at::Tensor shapeOnly(std::vector<int64_t> sizes, const at::Tensor& like) {
-  return at::empty(sizes, like.options().memory_format(at::MemoryFormat::ChannelsLast));
+  return at::empty(sizes, like.options().memory_format(convMemoryFormat()));
 }
 
 // conv2d(x, filter, params, bias | null)
@@ -57,7 +64,7 @@ static napi_value Conv2d(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     ConvGeometry g = geometry(a, 2);
     at::Tensor bias = tensorAt(a, 3, true);
-    at::Tensor y = at::convolution(padded(nchw(tensorAt(a, 0)), g), oihw(tensorAt(a, 1)), bias, {g.sh, g.sw},
+    at::Tensor y = at::convolution(inConvLayout(padded(nchw(tensorAt(a, 0)), g)), inConvLayout(oihw(tensorAt(a, 1))), bias, {g.sh, g.sw},
                                    {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1);
     return wrap(a.env, nhwc(y));
   });
@@ -69,10 +76,10 @@ static napi_value Conv2d(napi_env env, napi_callback_info info) {
 static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     ConvGeometry g = geometry(a, 2);
-    at::Tensor dy = nchw(tensorAt(a, 0));
+    at::Tensor dy = inConvLayout(nchw(tensorAt(a, 0)));
     int64_t eh = g.pt + g.pb - 2 * g.padH(), ew = g.pl + g.pr - 2 * g.padW();
     at::Tensor input = shapeOnly({g.n, g.c, g.h + eh, g.w + ew}, dy);
-    auto grads = at::convolution_backward(dy, input, oihw(tensorAt(a, 1)), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()},
+    auto grads = at::convolution_backward(dy, input, inConvLayout(oihw(tensorAt(a, 1))), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()},
                                           {g.dh, g.dw}, false, {0, 0}, 1, {true, false, false});
     at::Tensor dx = std::get<0>(grads);
     if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);
@@ -84,8 +91,8 @@ static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
 static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     ConvGeometry g = geometry(a, 2);
-    at::Tensor x = padded(nchw(tensorAt(a, 0)), g);
-    at::Tensor dy = nchw(tensorAt(a, 1));
+    at::Tensor x = inConvLayout(padded(nchw(tensorAt(a, 0)), g));
+    at::Tensor dy = inConvLayout(nchw(tensorAt(a, 1)));
     auto grads = at::convolution_backward(dy, x, shapeOnly({g.o, g.c, g.kh, g.kw}, x), DLCV_NULLOPT, {g.sh, g.sw},
                                           {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1, {false, true, false});
     return wrap(a.env, hwio(std::get<1>(grads)));
@@ -107,9 +114,18 @@ static napi_value MatMul(napi_env env, napi_callback_info info) {
   });
 }
 
+// setConvLayout(nchw): 0 channels-last views (the default), 1 contiguous NCHW copies.
+static napi_value SetConvLayout(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    convChannelsLast = a.num(0) == 0;
+    return undefinedValue(a.env);
+  });
+}
+
 void registerConv(napi_env env, napi_value exports) {
   define(env, exports,
-         {{"conv2d", Conv2d},
+         {{"setConvLayout", SetConvLayout},
+          {"conv2d", Conv2d},
           {"conv2dBackpropInput", Conv2dBackpropInput},
           {"conv2dBackpropFilter", Conv2dBackpropFilter},
           {"matmul", MatMul}});

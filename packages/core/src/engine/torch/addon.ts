@@ -34,6 +34,8 @@ export interface TorchAddon {
   /** Reproducible CUDA results (deterministic cuDNN and ATen algorithms), or the fastest ones. */
   setDeterministic(on: number): void;
   setThreads(n: number): void;
+  /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
+  setConvLayout(nchw: number): void;
   /** The native addon's op code tables (op_codes.h). */
   opCodes(): Record<'unary' | 'unaryGrad' | 'binary' | 'compare' | 'reduce', Record<string, number>>;
   upload(values: Values, shape: Ints, dtype: number): H;

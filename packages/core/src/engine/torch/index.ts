@@ -49,6 +49,11 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   const deterministic = process.env.DLCV_TORCH_DETERMINISTIC;
   if (deterministic !== undefined && deterministic !== '0' && deterministic !== '1') throw new Error(`DLCV_TORCH_DETERMINISTIC must be 0 or 1, not "${deterministic}"`);
   addon.setDeterministic(deterministic === '0' ? 0 : 1);
+  // Convolutions on channels-last views of the NHWC data, or on contiguous NCHW copies, the
+  // layout PyTorch's models run in (DLCV_TORCH_CONV_LAYOUT=nchw: to compare the two on a GPU).
+  const layout = process.env.DLCV_TORCH_CONV_LAYOUT;
+  if (layout !== undefined && layout !== 'nhwc' && layout !== 'nchw') throw new Error(`DLCV_TORCH_CONV_LAYOUT must be nhwc or nchw, not "${layout}"`);
+  addon.setConvLayout(layout === 'nchw' ? 1 : 0);
   const threads = Number(process.env.DLCV_THREADS) > 0 ? Number(process.env.DLCV_THREADS) : os.availableParallelism();
   addon.setThreads(threads);
   return { onCuda, threads };
@@ -69,7 +74,8 @@ export function loadTorchBackend(): TorchBackendResult {
     cachedAddon = loaded.addon;
     const determinism = info.deterministic ? 'deterministic' : 'nondeterministic (DLCV_TORCH_DETERMINISTIC=0)';
     const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : 'on CPU';
-    const detail = `libtorch ${info.torch} ${where}, ${kernels.length} ATen kernels (${loaded.file})`;
+    const layout = process.env.DLCV_TORCH_CONV_LAYOUT === 'nchw' ? ', convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)' : '';
+    const detail = `libtorch ${info.torch} ${where}${layout}, ${kernels.length} ATen kernels (${loaded.file})`;
     return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads, onCuda, detail });
   } catch (e) {
     return (cached = { ok: false, reason: `libtorch backend failed to register: ${(e as Error).message}` });

@@ -7,7 +7,7 @@ import type { KernelFunc } from '@tensorflow/tfjs';
 
 import { batchNormTrain, gelu, groupNorm } from '../native';
 import { rand } from '../kernels/test-utils/compare';
-import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
+import { describeEngine, ENGINES, expectNoFallbacks } from '../kernels/test-utils/engines';
 import { hostKernel } from './host-kernels';
 import { setupEngine } from '../engine';
 import { cudaDeviceVisible } from './index';
@@ -220,6 +220,34 @@ describeEngine(entry, 'libtorch determinism', (engine) => {
     const first = run();
     expect(first.slice(1).every((g) => g.some((bits) => bits !== 0))).toBe(true);
     for (let i = 0; i < 2; i++) expect(run()).toEqual(first);
+  });
+});
+
+describeEngine(entry, 'libtorch convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)', (engine) => {
+  const addon = () => (tf.backend() as unknown as { addon: import('./addon').TorchAddon }).addon;
+  beforeEach(() => {
+    tf.setBackend(engine.backend);
+    addon().setConvLayout(1);
+  });
+  afterEach(() => addon().setConvLayout(0));
+
+  // forward and both gradients against the cpu backend: strided, valid, asymmetric 'same'
+  // padding (even kernel at stride 1), dilation (forward only: tfjs has no gradient there)
+  test.each([
+    ['4x4 s2 same', [2, 16, 16, 3], [4, 4, 3, 8], 2, 'same', 1],
+    ['4x4 s1 same (asymmetric)', [2, 7, 7, 4], [4, 4, 4, 6], 1, 'same', 1],
+    ['3x3 s1 valid', [3, 9, 8, 16], [3, 3, 16, 8], 1, 'valid', 1],
+    ['3x3 dilation 2', [1, 11, 11, 4], [3, 3, 4, 6], 1, 'same', 2],
+  ] as const)('conv2d %s', (name, xs, ws, s, p, dil) => {
+    engine.check(name, [rand([...xs], 1), rand([...ws], 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, p, 'NHWC', dil), { grad: dil === 1 });
+  });
+
+  test('conv2dTranspose and the fused conv2d with bias and activation', () => {
+    engine.check('transpose 4x4 s2', [rand([2, 4, 4, 16], 3), rand([4, 4, 8, 16], 4)], (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 8, 8], 2, 'same'));
+    engine.check('fused 3x3 + bias + leakyrelu', [rand([2, 6, 6, 8], 5), rand([3, 3, 8, 4], 6), rand([4], 7)], (x, w, b) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'leakyrelu', leakyreluAlpha: 0.2 }),
+    );
+    expectNoFallbacks(engine, ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D']);
   });
 });
 
