@@ -3,8 +3,8 @@
 // wheel and nvidia-smi, but no node and no network. Writes build/device/ (git-ignored):
 //   node.xz          this machine's node binary, stripped (it needs only glibc >= 2.28 and libstdc++)
 //   node-include/    the four N-API headers the addon is compiled against
-//   modules.tar.xz   the packages' built dist folders, the sources and tests of core and of the
-//                    model packages as JavaScript (packages/*/dist-test, see transpileTests), the node_modules links
+//   modules.tar.xz   the packages' built dist folders, the sources and tests of core, the model
+//                    packages and eval as JavaScript (packages/*/dist-test, see transpileTests), the node_modules links
 //                    and the packages that the kernel suite (jest), the bench and the ddpm
 //                    training run (@dlcv/* and their dependencies: the loss plot's vega, the
 //                    digit grader's ONNX Runtime, the `mnist` digits the embedded MNIST-M is built
@@ -126,7 +126,7 @@ function closure(roots) {
  * Writes a package's src/ as JavaScript into packages/<name>/dist-test/ (the same folder depth, so
  * paths built from __dirname land where they do from src/), with the swc options jest's transform
  * uses, and a jest config that runs it untransformed: the device runs core's kernel suite and the
- * model packages' engine tests (engines.test.ts) without swc, whose binary (10 MiB, already
+ * engine tests (engines.test.ts) of the model packages and eval without swc, whose binary (10 MiB, already
  * compressed) would not fit the 64 MiB a call carries. Returns the files written, relative to the root.
  */
 function transpileTests(name) {
@@ -165,7 +165,7 @@ function main() {
   const toolsLinks = path.join('tools', 'node_modules'); // the bench resolves @dlcv/* through it
   const deps = (dir) => Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies ?? {});
   const { files, storeLinks, packages } = closure([[root, ['jest', 'jest-environment-node']], ...pkgDirs.map((d) => [d, deps(d)])]);
-  const tests = ['core', 'gan', 'ddpm', 'dann'].flatMap(transpileTests);
+  const tests = ['core', 'gan', 'ddpm', 'dann', 'eval'].flatMap(transpileTests);
   // the links node resolves through: the root's, the hoisted ones, each package's
   const links = [
     'node_modules/.pnpm/node_modules',

@@ -5,8 +5,8 @@
 # Prepare on the CPU machine:  pnpm build && node tools/device/bundle.js
 # Device calls (carry ["build/device"], timeout_s 600; each step has its own limit, all of them
 # within GPU_CHECK_BUDGET, 560 s):
-#   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the model packages'
-#                                           engine tests, the bench's GPU rows (and fp32 with the
+#   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the engine tests of
+#                                           gan, ddpm, dann and eval, the bench's GPU rows (and fp32 with the
 #                                           convolutions in NCHW, DLCV_TORCH_CONV_LAYOUT=nchw),
 #                                           a per-kernel profile of the DDPM training step, the
 #                                           host's time per step (tools/bench/host-time.js)
@@ -20,8 +20,8 @@
 # the addon's objects; a fresh one builds them again).
 #
 # There: unpacks node (the device has none) and node_modules, builds the addon against the
-# python3 torch package (a CUDA wheel), runs the kernel suite and the gan, ddpm and dann
-# packages' engines.test.ts on the libtorch engine (on CUDA a kernel without ATen code fails, see
+# python3 torch package (a CUDA wheel), runs the kernel suite and the gan, ddpm, dann and
+# eval packages' engines.test.ts on the libtorch engine (on CUDA a kernel without ATen code fails, see
 # engine/torch/host-kernels.ts), the bench's GPU rows against
 # PyTorch CUDA in fp32 and TF32, then trains the ddpm gpu preset on the embedded MNIST-M, samples
 # the 1,000 graded digits with its (the report's) sampler in one batch and grades them with
@@ -147,9 +147,9 @@ if [[ $part != ddpm ]]; then
   # shellcheck disable=SC2086  # the test paths are words
   (cd packages/core && DLCV_REQUIRE_TORCH=1 step kernels 150 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js $kernel_tests)
   kernels=$?
-  # each model package's training steps and sampling on the engine against the tfjs cpu backend,
-  # no kernel on the host (its engines.test.ts)
-  for pkg in gan ddpm dann; do
+  # each model package's training steps and sampling, and eval's classifier training, on the
+  # engine against the tfjs cpu backend, no kernel on the host (their engines.test.ts)
+  for pkg in gan ddpm dann eval; do
     (cd "packages/$pkg" && DLCV_REQUIRE_TORCH=1 step "engines-$pkg" 60 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js engines)
     kernels=$((kernels || $?))
   done
