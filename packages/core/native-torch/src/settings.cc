@@ -29,6 +29,7 @@ DLCV_HAS_MEMBER(HasGetNumGPUs, std::declval<const T&>().getNumGPUs())
 DLCV_HAS_MEMBER(HasDeviceCount, std::declval<const T&>().deviceCount())
 DLCV_HAS_MEMBER(HasVersionCUDART, std::declval<const T&>().versionCUDART())
 DLCV_HAS_MEMBER(HasVersionCuDNN, std::declval<const T&>().versionCuDNN())
+DLCV_HAS_MEMBER(HasHasCuDNN, std::declval<const T&>().hasCuDNN())
 DLCV_HAS_MEMBER(HasAllowTF32CuBLAS, std::declval<T&>().setAllowTF32CuBLAS(true))
 DLCV_HAS_MEMBER(HasAllowTF32CuDNN, std::declval<T&>().setAllowTF32CuDNN(true))
 DLCV_HAS_MEMBER(HasFillUninitialized, std::declval<T&>().setDeterministicFillUninitializedMemory(true))
@@ -41,7 +42,8 @@ double gpuCount(const Hooks& h) {
   else if constexpr (HasDeviceCount<Hooks>::value) return h.deviceCount();
   else return 1;
 }
-// CUDA runtime and cuDNN versions as libtorch reports them (0: not reported by this version).
+// CUDA runtime and cuDNN versions as libtorch reports them (0: not reported by this version; for
+// cuDNN also 0 where libtorch has none).
 template <typename Hooks>
 double cudaRuntimeVersion(const Hooks& h) {
   if constexpr (HasVersionCUDART<Hooks>::value) return (double)h.versionCUDART();
@@ -49,6 +51,9 @@ double cudaRuntimeVersion(const Hooks& h) {
 }
 template <typename Hooks>
 double cudnnVersion(const Hooks& h) {
+  if constexpr (HasHasCuDNN<Hooks>::value) {
+    if (!h.hasCuDNN()) return 0;
+  }
   if constexpr (HasVersionCuDNN<Hooks>::value) return (double)h.versionCuDNN();
   else return 0;
 }
@@ -153,7 +158,7 @@ static napi_value Info(napi_env env, napi_callback_info info) {
     bool cuda = at::hasCUDA();
     setNumber(a.env, obj, "gpus", cuda ? gpuCount(hooks) : 0);
     setNumber(a.env, obj, "cudaRuntime", cuda ? cudaRuntimeVersion(hooks) : 0);
-    setNumber(a.env, obj, "cudnn", cuda && hooks.hasCuDNN() ? cudnnVersion(hooks) : 0);
+    setNumber(a.env, obj, "cudnn", cuda ? cudnnVersion(hooks) : 0);
     setNumber(a.env, obj, "tf32", tf32(at::globalContext()) ? 1 : 0);
     const auto& ctx = at::globalContext();
     setNumber(a.env, obj, "deterministic", ctx.deterministicCuDNN() && ctx.deterministicAlgorithms() ? 1 : 0);
