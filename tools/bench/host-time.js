@@ -5,9 +5,9 @@
 // JavaScript around it (tfjs's engine, tape and tensor bookkeeping, the backend, the model code).
 // On CUDA the device runs behind the host: a step cannot take less than the host's issue time
 // (from its start to its first download, where the host starts waiting for the device), and
-// when that time is longer than the device's, the step is host-bound. The JavaScript is the same on both devices, so a CPU run
-// measures it, at tiny sizes (--gan-width 8, --n-feat 8): at full width ATen's CPU kernels
-// evict the caches the JavaScript runs from, which on CUDA they do not.
+// when that time is longer than the device's, the step is host-bound. The JavaScript is the same
+// on both devices, so a CPU run measures it, at tiny sizes (--gan-width 8, --n-feat 8): at full
+// width ATen's CPU kernels evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
 //     [sizes as bench.js --device, and --gan-width N] [--pair-kernel DlcvRunningAverage]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op

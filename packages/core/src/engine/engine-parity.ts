@@ -11,9 +11,19 @@ import { loadTorchBackend, torchKernelStats } from './torch';
 
 export type DeviceEngineName = 'native' | 'libtorch';
 
-const DEVICE_ENGINES: Record<DeviceEngineName, { load(): { ok: true; backendName: string } | { ok: false; reason: string }; stats(): KernelStats; requireEnv: string }> = {
-  native: { load: loadNativeBackend, stats: nativeKernelStats, requireEnv: 'DLCV_REQUIRE_NATIVE' },
-  libtorch: { load: loadTorchBackend, stats: torchKernelStats, requireEnv: 'DLCV_REQUIRE_TORCH' },
+export interface DeviceEngine {
+  /** Loads and registers the engine's backend (without selecting it); never throws. */
+  load(): { ok: true; backendName: string } | { ok: false; reason: string };
+  /** Per-kernel counts of device runs and fallbacks since load. */
+  kernelStats(): KernelStats;
+  /** With this variable set to 1 (CI), an engine that does not load is an error in the tests, not a skip. */
+  requireEnv: string;
+}
+
+/** The engines with our own kernels; the kernel specs run on each of them too (kernels/test-utils/engines.ts). */
+export const DEVICE_ENGINES: Record<DeviceEngineName, DeviceEngine> = {
+  native: { load: loadNativeBackend, kernelStats: nativeKernelStats, requireEnv: 'DLCV_REQUIRE_NATIVE' },
+  libtorch: { load: loadTorchBackend, kernelStats: torchKernelStats, requireEnv: 'DLCV_REQUIRE_TORCH' },
 };
 
 export type EngineParity<T> =
@@ -45,7 +55,7 @@ export async function runOnCpuAndEngine<T>(engine: DeviceEngineName, run: () => 
   }
   await setupEngine({ engine: 'cpu' });
   const cpu = await run();
-  const before = fallbacks(entry.stats());
+  const before = fallbacks(entry.kernelStats());
   await tf.setBackend(loaded.backendName);
   let result: T;
   try {
@@ -53,7 +63,7 @@ export async function runOnCpuAndEngine<T>(engine: DeviceEngineName, run: () => 
   } finally {
     await tf.setBackend('cpu');
   }
-  const hostKernels = [...fallbacks(entry.stats())].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name, n]) => `${name} x${n - (before.get(name) ?? 0)}`);
+  const hostKernels = [...fallbacks(entry.kernelStats())].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name, n]) => `${name} x${n - (before.get(name) ?? 0)}`);
   return { ok: true, cpu, engine: result, hostKernels };
 }
 

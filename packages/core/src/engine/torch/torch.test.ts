@@ -10,7 +10,7 @@ import { rand } from '../kernels/test-utils/compare';
 import { describeEngine, ENGINES, expectNoFallbacks } from '../kernels/test-utils/engines';
 import { hostKernel } from './host-kernels';
 import { setupEngine } from '../engine';
-import { cudaDeviceVisible } from './index';
+import { cudaDeviceVisible, torchAddon } from './index';
 
 const entry = ENGINES.find((e) => e.name === 'libtorch')!;
 
@@ -189,7 +189,7 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
 
 describeEngine(entry, 'libtorch determinism', (engine) => {
   beforeEach(() => tf.setBackend(engine.backend));
-  const addon = () => (tf.backend() as unknown as { addon: import('./addon').TorchAddon }).addon;
+  const addon = () => torchAddon()!;
 
   test('deterministic algorithms by default (DLCV_TORCH_DETERMINISTIC unset), switchable', () => {
     expect(addon().info().deterministic).toBe(1);
@@ -224,7 +224,7 @@ describeEngine(entry, 'libtorch determinism', (engine) => {
 });
 
 describeEngine(entry, 'libtorch convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)', (engine) => {
-  const addon = () => (tf.backend() as unknown as { addon: import('./addon').TorchAddon }).addon;
+  const addon = () => torchAddon()!;
   beforeEach(() => {
     tf.setBackend(engine.backend);
     addon().setConvLayout(1);

@@ -3,42 +3,30 @@
 // every spec by adding itself to ENGINES.
 import * as tf from '@tensorflow/tfjs';
 
+import { DEVICE_ENGINES, type DeviceEngine } from '../../engine-parity';
 import type { KernelStats } from '../kernel';
 import { check, type Spec } from './compare';
 
-type Loaded = { ok: true; backendName: string } | { ok: false; reason: string };
-
-export interface EngineEntry {
+export interface EngineEntry extends DeviceEngine {
   /** Label in test names. */
   name: string;
-  /** With this variable set to 1, an engine that does not load fails its specs instead of skipping them. */
-  requireEnv: string;
-  load(): Loaded;
   /**
    * Makes every kernel output start as NaN (so an element a kernel leaves unwritten fails the
    * comparisons); for engines whose kernels write into outputs they allocate or recycle.
    */
   setOutputPoison?(on: boolean): void;
-  /** Per-kernel counts of device runs and fallbacks since load. */
-  kernelStats(): KernelStats;
 }
 
-// Lazy requires: a spec file only loads what its engines need.
+// Loading an engine's module does nothing until its load() is called: a spec file loads only
+// the addons its engines need.
 export const ENGINES: EngineEntry[] = [
   {
     name: 'native',
-    requireEnv: 'DLCV_REQUIRE_NATIVE',
-    load: () => (require('../../native') as typeof import('../../native')).loadNativeBackend(),
+    ...DEVICE_ENGINES.native,
     setOutputPoison: (on) => (require('../../native/alloc') as typeof import('../../native/alloc')).setOutputPoison(on),
-    kernelStats: () => (require('../../native') as typeof import('../../native')).nativeKernelStats(),
   },
-  {
-    // Every output is a tensor ATen made (no buffers are recycled): nothing to poison.
-    name: 'libtorch',
-    requireEnv: 'DLCV_REQUIRE_TORCH',
-    load: () => (require('../../torch') as typeof import('../../torch')).loadTorchBackend(),
-    kernelStats: () => (require('../../torch') as typeof import('../../torch')).torchKernelStats(),
-  },
+  // Every output is a tensor ATen made (no buffers are recycled): nothing to poison.
+  { name: 'libtorch', ...DEVICE_ENGINES.libtorch },
 ];
 
 /** An engine that loaded, as the specs see it. */
