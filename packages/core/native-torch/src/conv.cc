@@ -29,7 +29,7 @@ static ConvGeometry geometry(const Args& a, size_t i) {
 
 static at::Tensor nchw(const at::Tensor& x) { return x.permute({0, 3, 1, 2}); }
 static at::Tensor nhwc(const at::Tensor& y) { return y.permute({0, 2, 3, 1}); }
-// A convolution operand (NCHW view or OIHW weight) in the layout of setConvLayout.
+// A convolution's input or output gradient (an NCHW view) in the layout of setConvLayout.
 static at::Tensor inConvLayout(const at::Tensor& t) { return convChannelsLast ? t : t.contiguous(); }
 static at::MemoryFormat convMemoryFormat() { return convChannelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous; }
 // HWIO -> OIHW, stored channels-last (OHWI): the layout oneDNN and cuDNN take with NHWC inputs
@@ -47,6 +47,9 @@ static at::Tensor hwio(const at::Tensor& g) {
   if (!g.is_contiguous(at::MemoryFormat::ChannelsLast)) return g.permute({2, 3, 1, 0}).contiguous();
   return g.permute({0, 2, 3, 1}).reshape({o, kh * kw * i}).t().contiguous().view({kh, kw, i, o});
 }
+// An HWIO weight as OIHW in the layout of setConvLayout: channels-last (oihw), or one copy
+// straight into contiguous OIHW.
+static at::Tensor convWeight(const at::Tensor& w) { return convChannelsLast ? oihw(w) : w.permute({3, 2, 0, 1}).contiguous(); }
 
 // x (NCHW view) with the asymmetric part of the padding applied.
 static at::Tensor padded(const at::Tensor& x, const ConvGeometry& g) {
@@ -64,7 +67,7 @@ static napi_value Conv2d(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     ConvGeometry g = geometry(a, 2);
     at::Tensor bias = tensorAt(a, 3, true);
-    at::Tensor y = at::convolution(inConvLayout(padded(nchw(tensorAt(a, 0)), g)), inConvLayout(oihw(tensorAt(a, 1))), bias, {g.sh, g.sw},
+    at::Tensor y = at::convolution(inConvLayout(padded(nchw(tensorAt(a, 0)), g)), convWeight(tensorAt(a, 1)), bias, {g.sh, g.sw},
                                    {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1);
     return wrap(a.env, nhwc(y));
   });
@@ -79,7 +82,7 @@ static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     at::Tensor dy = inConvLayout(nchw(tensorAt(a, 0)));
     int64_t eh = g.pt + g.pb - 2 * g.padH(), ew = g.pl + g.pr - 2 * g.padW();
     at::Tensor input = shapeOnly({g.n, g.c, g.h + eh, g.w + ew}, dy);
-    auto grads = at::convolution_backward(dy, input, inConvLayout(oihw(tensorAt(a, 1))), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()},
+    auto grads = at::convolution_backward(dy, input, convWeight(tensorAt(a, 1)), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()},
                                           {g.dh, g.dw}, false, {0, 0}, 1, {true, false, false});
     at::Tensor dx = std::get<0>(grads);
     if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);
