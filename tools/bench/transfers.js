@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Host-device transfers of one step of each of the bench's GPU cases on the libtorch engine:
 // the addon's uploads (scalars among them: tfjs writes every number an op takes) and downloads,
-// counted by wrapping the addon, beside the written arrays of one repeated value that the engine
-// fills on the device instead (tfjs's zero gradients of unused outputs, most scalars). On CUDA
-// each upload or download is a copy the host issues between kernels; a fill is a kernel. A
+// counted by wrapping the addon, beside the fills: the engine keeps a written array of one
+// repeated value (most scalars, tfjs's zero gradients of unused outputs) as that value, and fills
+// it on the device only when a kernel other than add, sub and multiply (which take it as a
+// number) needs it. On CUDA each upload or download is a copy the host issues between kernels; a
+// fill is a kernel. A
 // synchronous download (dataSync) stops the host until the device has run all it was given; the
 // others (data()) wait on a libuv thread.
 //   node tools/bench/transfers.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [sizes as bench.js --device]

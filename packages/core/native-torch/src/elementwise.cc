@@ -26,6 +26,18 @@ static at::Tensor binaryOp(BinaryOp op, const at::Tensor& x, const at::Tensor& y
   throw JsError("unknown binary op");
 }
 
+// op(x, s), or op(s, x) when scalarFirst: Add, Sub and Multiply, whose scalar forms round as the
+// tensor forms do (ATen computes them in float32, the scalar read as a float32 value). No device
+// tensor is made for the scalar (PyTorch's `x * 0.5`).
+static at::Tensor binaryScalarOp(BinaryOp op, const at::Tensor& x, const at::Scalar& s, bool scalarFirst) {
+  switch (op) {
+    case BinaryOp::Add: return at::add(x, s);
+    case BinaryOp::Sub: return scalarFirst ? at::rsub(x, s) : at::sub(x, s);
+    case BinaryOp::Multiply: return at::mul(x, s);
+    default: throw JsError("binaryScalar takes add, sub and multiply only");
+  }
+}
+
 static void binaryInPlace(BinaryOp op, at::Tensor& t, const at::Tensor& y) {
   switch (op) {
     case BinaryOp::Add: t.add_(y); return;
@@ -120,6 +132,12 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
     return wrap(a.env, binaryOp(static_cast<BinaryOp>(a.i64(0)), tensorAt(a, 1), tensorAt(a, 2)));
   });
 }
+// binaryScalar(op, x, value, scalarFirst): op(x, value), or op(value, x) when scalarFirst is 1
+static napi_value BinaryScalar(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    return wrap(a.env, binaryScalarOp(static_cast<BinaryOp>(a.i64(0)), tensorAt(a, 1), at::Scalar(a.num(2)), a.i64(3) != 0));
+  });
+}
 // binaryInPlace(op, target, b): target = op(target, b)
 static napi_value BinaryInPlace(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
@@ -171,6 +189,7 @@ static napi_value Logical(napi_env env, napi_callback_info info) {
 void registerElementwise(napi_env env, napi_value exports) {
   define(env, exports,
          {{"binary", Binary},
+          {"binaryScalar", BinaryScalar},
           {"binaryInPlace", BinaryInPlace},
           {"compare", Compare},
           {"unary", Unary},

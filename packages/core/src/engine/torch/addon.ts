@@ -55,6 +55,8 @@ export interface TorchAddon {
   conv2dBackpropFilter(x: H, dy: H, params: Ints): H;
   matmul(a: H, b: H, batchA: number, batchB: number, m: number, k: number, n: number, transA: number, transB: number, outShape: Ints): H;
   binary(op: number, a: H, b: H): H;
+  /** op(x, value), or op(value, x) when scalarFirst is 1; add, sub and multiply only. */
+  binaryScalar(op: number, x: H, value: number, scalarFirst: number): H;
   binaryInPlace(op: number, target: H, b: H): void;
   compare(op: number, a: H, b: H): H;
   unary(op: number, x: H, alpha: number, beta: number): H;

@@ -1,8 +1,9 @@
 // The 'dlcv-torch' tfjs backend's tensor storage: every tensor's data is one libtorch tensor on
-// the engine's device (CPU, or CUDA), held by a handle. Data is uploaded once when written (an
-// array of one repeated value is filled on the device instead) and downloaded only when read
-// (dataSync, data, array); kernels pass handles to the addon. A tfjs Reshape shares the data
-// under another shape: ops then get a cached view of the same tensor.
+// the engine's device (CPU, or CUDA), held by a handle. Data is uploaded once when written and
+// downloaded only when read (dataSync, data, array); kernels pass handles to the addon. An array
+// of one repeated value is kept as that value until a kernel takes it (then filled on the
+// device); add, sub and multiply take it as a number (torch-ops.ts). A tfjs Reshape shares the
+// data under another shape: ops then get a cached view of the same tensor.
 import * as tf from '@tensorflow/tfjs';
 import { DataStorage, KernelBackend, type BackendValues, type DataId, type DataType, type TensorInfo } from '@tensorflow/tfjs';
 
@@ -12,8 +13,17 @@ import { DTYPE_CODES, type Handle, type TorchAddon, type TorchDtype } from './ad
 export const TORCH_BACKEND_NAME = 'dlcv-torch';
 
 interface Entry {
-  /** The tensor; null for strings, which stay on the host (no kernel here takes them). */
+  /**
+   * The tensor; null for strings, which stay on the host (no kernel here takes them), and for a
+   * constant not yet used by a kernel (`fillValue`).
+   */
   handle: Handle | null;
+  /**
+   * Every value of a tensor written as one repeated value: it is filled on the device when a
+   * kernel first takes it, and read back without the device. Many are never used: tfjs writes
+   * zeros as the gradient of every unused output of a multi-output kernel (batch statistics).
+   */
+  fillValue?: number;
   /** The handle's shape. */
   shape: number[];
   dtype: DataType;
@@ -37,9 +47,10 @@ function torchDtype(dtype: DataType): TorchDtype {
 
 /**
  * The value every element of `values` holds, bit for bit, when a device fill makes the same
- * tensor (so it need not be uploaded); undefined otherwise. tfjs writes such arrays often: the
- * zeros it passes as the gradient of an op's unused outputs, the ones of a loss's seed gradient,
- * scalars. NaN (whose payload a fill would not keep) and bools other than 0/1 are uploaded.
+ * tensor (so it need not be uploaded, and may never be made); undefined otherwise. tfjs writes
+ * such arrays often: the zeros it passes as the gradient of an op's unused outputs, the ones of a
+ * loss's seed gradient, scalars. NaN (whose payload a fill would not keep) and bools other than
+ * 0/1 are uploaded.
  */
 function constantFillValue(values: Float32Array | Int32Array | Uint8Array): number | undefined {
   const n = values.length;
@@ -74,12 +85,11 @@ export class TorchBackend extends KernelBackend {
   private entryFor(values: BackendValues | null, shape: number[], dtype: DataType, refCount: number): Entry {
     if (dtype === 'string') return { handle: null, shape, dtype, refCount, strings: (values ?? []) as Uint8Array[] };
     const t = torchDtype(dtype);
-    const code = DTYPE_CODES[t];
-    if (values == null) return { handle: this.addon.fill(shape, 0, code), shape, dtype, refCount };
+    if (values == null) return { handle: null, fillValue: 0, shape, dtype, refCount };
     const host = typedValues(values, t);
     const fillValue = constantFillValue(host);
-    const handle = fillValue === undefined ? this.addon.upload(host, shape, code) : this.addon.fill(shape, fillValue, code);
-    return { handle, shape, dtype, refCount };
+    if (fillValue !== undefined) return { handle: null, fillValue, shape, dtype, refCount };
+    return { handle: this.addon.upload(host, shape, DTYPE_CODES[t]), shape, dtype, refCount };
   }
 
   override write(values: BackendValues | null, shape: number[], dtype: DataType): DataId {
@@ -94,6 +104,7 @@ export class TorchBackend extends KernelBackend {
     const e = this.data.get(dataId);
     if (e.strings) return e.strings;
     const out = hostArray(e.dtype, size(e.shape));
+    if (e.fillValue !== undefined && !e.handle) return out.fill(e.fillValue);
     this.addon.download(e.handle!, out);
     return out;
   }
@@ -102,6 +113,7 @@ export class TorchBackend extends KernelBackend {
     const e = this.data.get(dataId);
     if (e.strings) return e.strings;
     const out = hostArray(e.dtype, size(e.shape));
+    if (e.fillValue !== undefined && !e.handle) return out.fill(e.fillValue);
     await this.addon.downloadAsync(e.handle!, out);
     return out;
   }
@@ -144,9 +156,15 @@ export class TorchBackend extends KernelBackend {
   }
   override dispose(): void {}
 
+  /** The value of every element of t when it is a constant no kernel has taken yet, else undefined. */
+  constantValue(t: TensorInfo): number | undefined {
+    const e = this.data.get(t.dataId);
+    return e.handle ? undefined : e.fillValue;
+  }
   /** The handle of a tensor, as a tensor of t's shape; Unsupported for strings. */
   handle(t: TensorInfo): Handle {
     const e = this.data.get(t.dataId);
+    if (!e.handle && e.fillValue !== undefined) e.handle = this.addon.fill(e.shape, e.fillValue, DTYPE_CODES[torchDtype(e.dtype)]);
     if (!e.handle) throw new Unsupported(`dtype ${e.dtype}`);
     if (tf.util.arraysEqual(e.shape, t.shape)) return e.handle;
     const key = t.shape.join(',');

@@ -12,6 +12,9 @@ import type { TorchBackend } from './backend';
 
 type T = TensorInfo;
 
+/** The binary ops whose constant operand goes to ATen as a number (binaryScalar in elementwise.cc). */
+const SCALAR_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['Add', 'Sub', 'Multiply']);
+
 class TorchOps implements DeviceOps {
   constructor(
     private readonly addon: TorchAddon,
@@ -62,6 +65,14 @@ class TorchOps implements DeviceOps {
   }
 
   binary(op: BinaryOp, a: T, b: T, outShape: number[]): T {
+    // A constant operand (a scalar, most often) of add, sub or multiply goes as a number when the
+    // other operand has the result's shape: no device tensor is filled for it.
+    if (SCALAR_OPS.has(op) && a.dtype === 'float32' && b.dtype === 'float32') {
+      const bValue = this.b.constantValue(b);
+      if (bValue !== undefined && tf.util.arraysEqual(a.shape, outShape)) return this.out(this.addon.binaryScalar(this.codes.binary[op], this.f32(a), bValue, 0), outShape);
+      const aValue = this.b.constantValue(a);
+      if (aValue !== undefined && tf.util.arraysEqual(b.shape, outShape)) return this.out(this.addon.binaryScalar(this.codes.binary[op], this.f32(b), aValue, 1), outShape);
+    }
     return this.out(this.addon.binary(this.codes.binary[op], this.f32(a), this.f32(b)), outShape);
   }
   binaryInPlace(op: BinaryOp, target: T, b: T): void {
