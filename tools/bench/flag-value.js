@@ -1,5 +1,5 @@
 // The value after `--name` on the command line, or `fallback` when the flag is absent: the flag
-// reader of the bench scripts whose flags all take a value (bench.js also takes bare flags).
+// reader of the bench scripts (bench.js and host-time.js also take bare flags, read directly).
 'use strict';
 
 function flagValue(name, fallback) {

@@ -9,10 +9,11 @@
 // on both devices, so a CPU run measures it, at tiny sizes (--gan-width 8, --n-feat 8): at full
 // width ATen's CPU kernels evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
-//     [sizes as bench.js --device, and --gan-width N] [--pair-kernel DlcvRunningAverage]
+//     [sizes as bench.js --device, and --gan-width N] [--pair-kernel DlcvRunningAverage] [--by-function]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
 // falls back to the tfjs composition) and with it, and prints the two rows and the median of
-// the paired differences.
+// the paired differences. --by-function adds a table of each step's addon functions, the most
+// time first: on CUDA, which launches, allocations and waits the addon time is made of.
 'use strict';
 const path = require('path');
 
@@ -30,11 +31,12 @@ const { performance } = require('perf_hooks');
 const now = () => performance.now(); // ms
 
 /**
- * Wraps every function of the addon; returns the running totals they add to, and the moment the
- * current step first asked for a download (reset `issueEnd` to null before each step).
+ * Wraps every function of the addon; returns the running totals they add to (`byName`: time and
+ * calls of each function), and the moment the current step first asked for a download (reset
+ * `issueEnd` to null before each step).
  */
 function timeAddon(addon) {
-  const t = { insideMs: 0, calls: 0, issueEnd: null, insideAtIssueEnd: 0 };
+  const t = { insideMs: 0, calls: 0, issueEnd: null, insideAtIssueEnd: 0, byName: new Map() };
   for (const name of Object.keys(addon)) {
     if (typeof addon[name] !== 'function') continue;
     const original = addon[name].bind(addon);
@@ -46,8 +48,11 @@ function timeAddon(addon) {
       try {
         return original(...args);
       } finally {
-        t.insideMs += now() - t0;
+        const ms = now() - t0;
+        t.insideMs += ms;
         t.calls += 1;
+        const own = t.byName.get(name) ?? { ms: 0, calls: 0 };
+        t.byName.set(name, { ms: own.ms + ms, calls: own.calls + 1 });
       }
     };
   }
@@ -87,9 +92,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
     );
   };
   const pairs = [];
+  const byFunction = process.argv.includes('--by-function');
+  const functionRows = [];
   for (const c of Object.values(cases)) {
     // warm-up: the first step builds optimizer state, the next ones let V8 compile the hot paths
     for (let i = 0; i < 3; i++) await c.run();
+    t.byName.clear();
     const rows = [[], []];
     for (let i = 0; i < STEPS * (paired ? 2 : 1); i++) {
       // with --pair-kernel: even steps without the kernel, odd steps with it
@@ -112,6 +120,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
       const kernels = runs.n - k0;
       rows[withKernel ? 1 : 0].push({ wall, issue, inside, js: issue - inside, kernels, calls: t.calls - calls0 });
     }
+    if (byFunction) {
+      const steps = rows[0].length + rows[1].length;
+      const top = [...t.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+      functionRows.push(`| ${c.label} | ${top.map(([name, v]) => `${name} ${(v.ms / steps).toFixed(2)} ms (${Math.round(v.calls / steps)})`).join(', ')} |`);
+    }
     if (!paired) {
       printRow(c.label, rows[1]);
       continue;
@@ -122,6 +135,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
     pairs.push(`${c.label}: ${ms(median(saved))} less JavaScript with ${pairKernel} (median of ${saved.length} paired steps)`);
   }
   if (pairs.length) console.log(`\n${pairs.join('\n')}`);
+  if (byFunction) {
+    console.log('\nThe addon functions of a step, the most time first: ms a step (calls a step), means over the measured steps\n');
+    console.log(`| step | addon functions |\n|---|---|\n${functionRows.join('\n')}`);
+  }
 })().catch((e) => {
   console.error(e.message);
   process.exit(1);

@@ -162,7 +162,7 @@ if [[ $part != ddpm ]]; then
   # where a DDPM training step's time goes, kernel by kernel (each timed to its end on the device)
   step profile-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_train "${sizes[@]}"
   # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside the wall
-  step host-time 60 node tools/bench/host-time.js --device "$device" --steps 10 "${sizes[@]}"
+  step host-time 60 node tools/bench/host-time.js --device "$device" --steps 10 --by-function "${sizes[@]}"
 fi
 if [[ $part == engine ]]; then
   echo "gpu-check: engine part done in $SECONDS s; kernel suite and engine tests exit $kernels"
