@@ -31,11 +31,11 @@ const { performance } = require('perf_hooks');
 const now = () => performance.now(); // ms
 
 /**
- * Wraps every function of the addon; returns the running totals they add to (`byName`: time and
- * calls of each function), and the moment the current step first asked for a download (reset
- * `issueEnd` to null before each step).
+ * Wraps every function of the addon; returns the running totals they add to (with `byFunction`,
+ * `byName` too: time and calls of each function), and the moment the current step first asked
+ * for a download (reset `issueEnd` to null before each step).
  */
-function timeAddon(addon) {
+function timeAddon(addon, byFunction) {
   const t = { insideMs: 0, calls: 0, issueEnd: null, insideAtIssueEnd: 0, byName: new Map() };
   for (const name of Object.keys(addon)) {
     if (typeof addon[name] !== 'function') continue;
@@ -51,8 +51,10 @@ function timeAddon(addon) {
         const ms = now() - t0;
         t.insideMs += ms;
         t.calls += 1;
-        const own = t.byName.get(name) ?? { ms: 0, calls: 0 };
-        t.byName.set(name, { ms: own.ms + ms, calls: own.calls + 1 });
+        if (byFunction) {
+          const own = t.byName.get(name) ?? { ms: 0, calls: 0 };
+          t.byName.set(name, { ms: own.ms + ms, calls: own.calls + 1 });
+        }
       }
     };
   }
@@ -74,7 +76,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 (async () => {
   const eng = await core.setupEngine({ engine: 'libtorch' });
   console.log(core.describeEngine(eng));
-  const t = timeAddon(tf.backend().addon);
+  const byFunction = process.argv.includes('--by-function');
+  const t = timeAddon(tf.backend().addon, byFunction);
   const runs = countKernels(tf.getBackend());
   const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
   console.log(`\nMedians of ${STEPS} steps (each column on its own)\n`);
@@ -92,7 +95,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
     );
   };
   const pairs = [];
-  const byFunction = process.argv.includes('--by-function');
   const functionRows = [];
   for (const c of Object.values(cases)) {
     // warm-up: the first step builds optimizer state, the next ones let V8 compile the hot paths

@@ -40,7 +40,7 @@ export class BatchNorm2d extends tf.layers.Layer {
   private beta!: tf.LayerVariable;
   private runningMean!: tf.LayerVariable;
   private runningVar!: tf.LayerVariable;
-  /** The running statistics' constant factors as tensors, made once (a number becomes a new tensor at every op that takes it: on the libtorch engine a fill kernel). */
+  /** The running statistics' constant factors as tensors, made once (a number becomes a new tensor at every op that takes it). */
   private readonly factors = new Map<number, tf.Scalar>();
 
   constructor(args: BatchNorm2dArgs) {

@@ -63,6 +63,9 @@ function constantFillValue(values: Float32Array | Int32Array | Uint8Array): numb
   return value;
 }
 
+/** The value of an entry written as a constant that no kernel has taken yet (so not on the device). */
+const pendingFill = (e: Entry): number | undefined => (e.handle ? undefined : e.fillValue);
+
 /** A host array for `n` values of a tensor of `dtype`, in its storage type. */
 function hostArray(dtype: DataType, n: number): Float32Array | Int32Array | Uint8Array {
   const t = torchDtype(dtype);
@@ -104,7 +107,8 @@ export class TorchBackend extends KernelBackend {
     const e = this.data.get(dataId);
     if (e.strings) return e.strings;
     const out = hostArray(e.dtype, size(e.shape));
-    if (e.fillValue !== undefined && !e.handle) return out.fill(e.fillValue);
+    const value = pendingFill(e);
+    if (value !== undefined) return out.fill(value);
     this.addon.download(e.handle!, out);
     return out;
   }
@@ -113,7 +117,8 @@ export class TorchBackend extends KernelBackend {
     const e = this.data.get(dataId);
     if (e.strings) return e.strings;
     const out = hostArray(e.dtype, size(e.shape));
-    if (e.fillValue !== undefined && !e.handle) return out.fill(e.fillValue);
+    const value = pendingFill(e);
+    if (value !== undefined) return out.fill(value);
     await this.addon.downloadAsync(e.handle!, out);
     return out;
   }
@@ -158,13 +163,13 @@ export class TorchBackend extends KernelBackend {
 
   /** The value of every element of t when it is a constant no kernel has taken yet, else undefined. */
   constantValue(t: TensorInfo): number | undefined {
-    const e = this.data.get(t.dataId);
-    return e.handle ? undefined : e.fillValue;
+    return pendingFill(this.data.get(t.dataId));
   }
   /** The handle of a tensor, as a tensor of t's shape; Unsupported for strings. */
   handle(t: TensorInfo): Handle {
     const e = this.data.get(t.dataId);
-    if (!e.handle && e.fillValue !== undefined) e.handle = this.addon.fill(e.shape, e.fillValue, DTYPE_CODES[torchDtype(e.dtype)]);
+    const value = pendingFill(e);
+    if (value !== undefined) e.handle = this.addon.fill(e.shape, value, DTYPE_CODES[torchDtype(e.dtype)]);
     if (!e.handle) throw new Unsupported(`dtype ${e.dtype}`);
     if (tf.util.arraysEqual(e.shape, t.shape)) return e.handle;
     const key = t.shape.join(',');

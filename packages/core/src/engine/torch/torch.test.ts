@@ -142,7 +142,7 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
 
   test('a variable that starts as a constant (zeros) trains under Adam; a tensor of the same value is untouched', () => {
     const zeros = tf.zeros([3]);
-    const w = tf.variable(tf.zeros([3]), true, 'constant_in_place_w');
+    const w = tf.variable(tf.zeros([3]), true, 'constant_start_w');
     const opt = tf.train.adam(0.5);
     opt.applyGradients([{ name: w.name, tensor: tf.ones([3]) }]);
     expect(Array.from(w.dataSync()).every((v) => v < 0)).toBe(true);
