@@ -9,7 +9,10 @@
 #                                           gan, ddpm, dann and eval, the bench's GPU rows (and fp32 with the
 #                                           convolutions in NCHW, DLCV_TORCH_CONV_LAYOUT=nchw),
 #                                           a per-kernel profile of the DDPM training step, the
-#                                           host's time per step (tools/bench/host-time.js)
+#                                           host's time per step in fp32 and TF32
+#                                           (tools/bench/host-time.js); ENGINE_STEPS picks among
+#                                           the steps after the tests (default: all of
+#                                           bench,nchw,profile,host-time-tf32-0,host-time-tf32-1)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
@@ -53,6 +56,8 @@ out=${OUT:-$dev/out}
 budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
+# the engine part's steps after the tests, a comma-separated subset of these
+engine_steps=${ENGINE_STEPS:-bench,nchw,profile,host-time-tf32-0,host-time-tf32-1}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -153,16 +158,22 @@ if [[ $part != ddpm ]]; then
     (cd "packages/$pkg" && DLCV_REQUIRE_TORCH=1 step "engines-$pkg" 60 node "$root/node_modules/jest/bin/jest.js" --config dist-test/jest.config.js engines)
     kernels=$((kernels || $?))
   done
-  for tf32 in 0 1; do
-    DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
-  done
+  wanted() { [[ ",$engine_steps," == *",$1,"* ]]; }
+  if wanted bench; then
+    for tf32 in 0 1; do
+      DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
+    done
+  fi
   # fp32 with the convolutions on contiguous NCHW copies, PyTorch's layout, to set beside
   # bench-tf32-0's channels-last rows (cuDNN's NHWC and NCHW algorithms differ)
-  DLCV_TF32=0 DLCV_TORCH_CONV_LAYOUT=nchw step bench-nchw 60 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --steps "$steps" --only "$only" "${sizes[@]}"
+  wanted nchw && DLCV_TF32=0 DLCV_TORCH_CONV_LAYOUT=nchw step bench-nchw 60 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --steps "$steps" --only "$only" "${sizes[@]}"
   # where a DDPM training step's time goes, kernel by kernel (each timed to its end on the device)
-  step profile-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_train "${sizes[@]}"
-  # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside the wall
-  step host-time 60 node tools/bench/host-time.js --device "$device" --steps 10 --by-function "${sizes[@]}"
+  wanted profile && step profile-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_train "${sizes[@]}"
+  # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside
+  # the wall, in fp32 and in TF32 (where the GPU's share is smallest)
+  for tf32 in 0 1; do
+    wanted "host-time-tf32-$tf32" && DLCV_TF32=$tf32 step "host-time-tf32-$tf32" 60 node tools/bench/host-time.js --device "$device" --steps 10 --by-function "${sizes[@]}"
+  done
 fi
 if [[ $part == engine ]]; then
   echo "gpu-check: engine part done in $SECONDS s; kernel suite and engine tests exit $kernels"

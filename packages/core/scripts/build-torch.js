@@ -58,14 +58,19 @@ function findTorch() {
   skip('libtorch not found: set TORCH_DIR, or install libtorch-dev (Debian/Ubuntu: apt-get install -y libtorch-dev) or a python3 torch package');
 }
 
-/** TORCH_VERSION_MAJOR/MINOR from torch/version.h. */
+/**
+ * TORCH_VERSION_MAJOR/MINOR from torch/version.h, or from torch/headeronly/version.h, which the
+ * former only includes in recent releases (2.9 and later).
+ */
 function torchVersion(include) {
-  const file = path.join(include, 'torch', 'csrc', 'api', 'include', 'torch', 'version.h');
-  const text = exists(file) ? fs.readFileSync(file, 'utf8') : '';
-  const major = Number(/TORCH_VERSION_MAJOR (\d+)/.exec(text)?.[1] ?? NaN);
-  const minor = Number(/TORCH_VERSION_MINOR (\d+)/.exec(text)?.[1] ?? NaN);
-  if (!Number.isFinite(major)) skip(`cannot read the libtorch version from ${file}`);
-  return { major, minor };
+  const files = [path.join(include, 'torch', 'csrc', 'api', 'include', 'torch', 'version.h'), path.join(include, 'torch', 'headeronly', 'version.h')];
+  for (const file of files) {
+    const text = exists(file) ? fs.readFileSync(file, 'utf8') : '';
+    const major = Number(/TORCH_VERSION_MAJOR (\d+)/.exec(text)?.[1] ?? NaN);
+    const minor = Number(/TORCH_VERSION_MINOR (\d+)/.exec(text)?.[1] ?? NaN);
+    if (Number.isFinite(major) && Number.isFinite(minor)) return { major, minor };
+  }
+  return skip(`cannot read the libtorch version from ${files.join(' or ')}`);
 }
 
 /** The folder holding node_api.h: $DLCV_NODE_INCLUDE, beside the node binary, or the system's. */

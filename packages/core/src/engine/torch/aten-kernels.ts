@@ -16,6 +16,11 @@ const stored = (dtype: DataType): dtype is TorchDtype => dtype in DTYPE_CODES;
 
 /** The ATen kernels by name: each returns null for inputs it leaves to the host trip. */
 const RUNS: Record<string, Run> = {
+  // tf.fill: a constant, filled on the device when a kernel takes it (backend.ts)
+  Fill: (_inputs, attrs, b) => {
+    const { shape, value, dtype } = attrs as { shape: number[]; value: number | string; dtype: DataType };
+    return stored(dtype) && typeof value === 'number' ? (b.fromConstant(shape, value, dtype) ?? null) : null;
+  },
   OnesLike: ({ x }, _attrs, b) => (stored(x!.dtype) ? b.fromHandle(b.addon.fill(x!.shape, 1, DTYPE_CODES[x!.dtype]), x!.shape, x!.dtype) : null),
   LogicalAnd: ({ a, b: y }, _attrs, b) => b.fromHandle(b.addon.logical(0, b.handle(a!), b.handle(y!)), tf.backend_util.assertAndGetBroadcastShape(a!.shape, y!.shape), 'bool'),
   LogicalOr: ({ a, b: y }, _attrs, b) => b.fromHandle(b.addon.logical(1, b.handle(a!), b.handle(y!)), tf.backend_util.assertAndGetBroadcastShape(a!.shape, y!.shape), 'bool'),

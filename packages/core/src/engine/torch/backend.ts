@@ -179,6 +179,17 @@ export class TorchBackend extends KernelBackend {
     return v;
   }
   /** A new tensor owning `handle` (whose shape is `shape`). */
+  /**
+   * A new tensor whose every element is `value` as `dtype` stores it (tf.fill), kept as that value
+   * until a kernel takes it; undefined for a value only an upload keeps (see constantFillValue).
+   */
+  fromConstant(shape: number[], value: number, dtype: DataType): TensorInfo | undefined {
+    const fillValue = constantFillValue(hostArray(dtype, 1).fill(value));
+    if (fillValue === undefined) return undefined;
+    const dataId = {};
+    this.data.set(dataId, { handle: null, fillValue, shape, dtype, refCount: 1 });
+    return { dataId, shape, dtype };
+  }
   fromHandle(handle: Handle, shape: number[], dtype: DataType): TensorInfo {
     const dataId = {};
     this.data.set(dataId, { handle, shape, dtype, refCount: 1 });

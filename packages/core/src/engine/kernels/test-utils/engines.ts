@@ -25,8 +25,17 @@ export const ENGINES: EngineEntry[] = [
     ...DEVICE_ENGINES.native,
     setOutputPoison: (on) => (require('../../native/alloc') as typeof import('../../native/alloc')).setOutputPoison(on),
   },
-  // Every output is a tensor ATen made (no buffers are recycled): nothing to poison.
-  { name: 'libtorch', ...DEVICE_ENGINES.libtorch },
+  // Every output is a tensor ATen made (no buffers are recycled): nothing to poison. A kernel
+  // without an ATen version is an error here (DLCV_TORCH_STRICT), as it is on CUDA, so a spec
+  // that would make a host trip fails on the CPU too.
+  {
+    name: 'libtorch',
+    ...DEVICE_ENGINES.libtorch,
+    load: () => {
+      process.env.DLCV_TORCH_STRICT ??= '1';
+      return DEVICE_ENGINES.libtorch.load();
+    },
+  },
 ];
 
 /** An engine that loaded, as the specs see it. */
