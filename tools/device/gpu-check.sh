@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The libtorch engine's checks on a lent GPU machine, in one or two device calls. Not yet run on a GPU:
-# written, and dry-run end to end on a CPU machine (Debian libtorch), before one was lent.
+# The libtorch engine's checks on a lent GPU machine, in one or two device calls (run on an H200
+# with the torch 2.11 CUDA 13 wheel: the README's "Training on a GPU" has the results).
 #
 # Prepare on the CPU machine:  pnpm build && node tools/device/bundle.js
 # Device calls (carry ["build/device"], timeout_s 600; each step has its own limit, all of them
