@@ -3,8 +3,9 @@
 //   node tools/device/ddpm-summary.js RUN_DIR LOG_DIR TRAIN_SECONDS SAMPLE_SECONDS
 // steps (metrics.jsonl's lines), steps/s over the whole train command (start-up, data, per-epoch
 // grids and checkpoints included) and the trainer's own s/step of its last epoch, the images
-// written and images/s over the whole sample command, and the grader's accuracy (from
-// LOG_DIR/grade.log, `dlcv-eval digits --json`; the trainer's lines from LOG_DIR/ddpm-train.log).
+// written and images/s over the whole sample command, and the grader's accuracy with the
+// homework's classifier and with the strict one (from LOG_DIR/grade.log, `dlcv-eval digits
+// --json`; the trainer's lines from LOG_DIR/ddpm-train.log).
 // For the sampling target, PyTorch's time for the same chain: the sampler's steps (ddpm-sample.log)
 // times PyTorch's U-Net forward at the sample batch from the bench run of the same precision
 // (bench-tf32-<0|1>.log, else the ddpm part's bench-ddpm-tf32-<0|1>.log), and over it our
@@ -41,9 +42,13 @@ try {
   // not sampled
 }
 const gradeLog = read(path.join(logDir, 'grade.log')) ?? '';
+// the homework's classifier (the grade), and eval's strict one beside it
 let accuracy = null;
+let strictAccuracy = null;
 try {
-  accuracy = JSON.parse(gradeLog.slice(gradeLog.indexOf('{'))).accuracy ?? null;
+  const graded = JSON.parse(gradeLog.slice(gradeLog.indexOf('{')));
+  accuracy = graded.accuracy ?? null;
+  strictAccuracy = graded.strict?.accuracy ?? null;
 } catch {
   // not graded
 }
@@ -71,6 +76,7 @@ const summary = {
   sample_s: Number(sampleS),
   images_per_s: rate(images, sampleS),
   accuracy,
+  strict_accuracy: strictAccuracy,
   sampler: chain ? `${chain[1]} ${chain[2]} steps` : null,
   pytorch_forward_batch: row ? Number(row[1]) : null,
   pytorch_forward_s: torchForward,
