@@ -178,7 +178,6 @@ export class TorchBackend extends KernelBackend {
     if (!v) e.views.set(key, (v = this.addon.view(e.handle, t.shape)));
     return v;
   }
-  /** A new tensor owning `handle` (whose shape is `shape`). */
   /**
    * A new tensor whose every element is `value` as `dtype` stores it (tf.fill), kept as that value
    * until a kernel takes it; undefined for a value only an upload keeps (see constantFillValue).
@@ -190,6 +189,7 @@ export class TorchBackend extends KernelBackend {
     this.data.set(dataId, { handle: null, fillValue, shape, dtype, refCount: 1 });
     return { dataId, shape, dtype };
   }
+  /** A new tensor owning `handle` (whose shape is `shape`). */
   fromHandle(handle: Handle, shape: number[], dtype: DataType): TensorInfo {
     const dataId = {};
     this.data.set(dataId, { handle, shape, dtype, refCount: 1 });
