@@ -5,9 +5,8 @@
 // repeated value (most scalars, tfjs's zero gradients of unused outputs) as that value, and fills
 // it on the device only when a kernel other than add, sub and multiply (which take it as a
 // number) needs it. On CUDA each upload or download is a copy the host issues between kernels; a
-// fill is a kernel. A
-// synchronous download (dataSync) stops the host until the device has run all it was given; the
-// others (data()) wait on a libuv thread.
+// fill is a kernel. A synchronous download (dataSync) stops the host until the device has run all
+// it was given; the others (data()) wait on a libuv thread.
 //   node tools/bench/transfers.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [sizes as bench.js --device]
 'use strict';
 const path = require('path');

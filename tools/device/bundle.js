@@ -161,11 +161,12 @@ module.exports = { ...require('../../../jest.config.base.js'), rootDir: __dirnam
 }
 
 function main() {
-  const pkgDirs = ['core', 'eval', 'gan', 'ddpm', 'dann'].map((p) => path.join(root, 'packages', p));
+  const pkgNames = ['core', 'eval', 'gan', 'ddpm', 'dann'];
+  const pkgDirs = pkgNames.map((p) => path.join(root, 'packages', p));
   const toolsLinks = path.join('tools', 'node_modules'); // the bench resolves @dlcv/* through it
   const deps = (dir) => Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies ?? {});
   const { files, storeLinks, packages } = closure([[root, ['jest', 'jest-environment-node']], ...pkgDirs.map((d) => [d, deps(d)])]);
-  const tests = ['core', 'gan', 'ddpm', 'dann', 'eval'].flatMap(transpileTests);
+  const tests = pkgNames.flatMap((name) => transpileTests(name));
   // the links node resolves through: the root's, the hoisted ones, each package's
   const links = [
     'node_modules/.pnpm/node_modules',
