@@ -14,6 +14,18 @@ import { cudaDeviceVisible, torchAddon } from './index';
 
 const entry = ENGINES.find((e) => e.name === 'libtorch')!;
 
+/**
+ * Wraps the active libtorch backend's addon functions `names` so each call is recorded by name in
+ * `calls` (then runs as before); `restore` puts the originals back.
+ */
+function recordAddonCalls(names: readonly string[]): { calls: string[]; restore: () => void } {
+  const addon = (tf.backend() as unknown as { addon: Record<string, (...a: unknown[]) => unknown> }).addon;
+  const calls: string[] = [];
+  const originals = Object.fromEntries(names.map((name) => [name, addon[name]!]));
+  for (const name of names) addon[name] = (...a: unknown[]) => (calls.push(name), originals[name]!.apply(addon, a));
+  return { calls, restore: () => Object.assign(addon, originals) };
+}
+
 describe('host trips on CUDA', () => {
   test('a kernel without an ATen version is an error that names it, never a silent host trip', () => {
     const stats = new Map([['OneHot', { native: 0, fallback: 0, lastReason: undefined }]]);
@@ -47,13 +59,7 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
   });
 
   test('an array of one repeated value is kept as that value (read on the host, filled on the device with the same bits when a kernel takes it); any other is uploaded', () => {
-    type Spied = Record<'upload' | 'fill' | 'download', (...a: unknown[]) => unknown>;
-    const addon = (tf.backend() as unknown as { addon: Spied }).addon;
-    const calls: string[] = [];
-    const { upload, fill, download } = addon;
-    addon.upload = (...a: unknown[]) => (calls.push('upload'), upload.apply(addon, a));
-    addon.fill = (...a: unknown[]) => (calls.push('fill'), fill.apply(addon, a));
-    addon.download = (...a: unknown[]) => (calls.push('download'), download.apply(addon, a));
+    const { calls, restore } = recordAddonCalls(['upload', 'fill', 'download']);
     const bitsOf = (xs: ArrayLike<number>) => Array.from(xs).map((v) => (Object.is(v, -0) ? '-0' : String(v)));
     try {
       const cases: [tf.Tensor, 'fill' | 'upload', ArrayLike<number>][] = [
@@ -86,17 +92,13 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
       }
       tf.dispose(cases.map((c) => c[0]));
     } finally {
-      Object.assign(addon, { upload, fill, download });
+      restore();
     }
   });
 
   test('a constant operand of add, sub and multiply goes to ATen as a number, with the bits of the filled tensor', () => {
-    type Spied = Record<'fill' | 'binary' | 'binaryScalar', (...a: unknown[]) => unknown>;
-    const backend = tf.backend() as unknown as { addon: Spied; handle: (t: tf.Tensor) => unknown };
-    const addon = backend.addon;
-    const calls: string[] = [];
-    const saved = { ...addon };
-    for (const name of ['fill', 'binary', 'binaryScalar'] as const) addon[name] = (...a: unknown[]) => (calls.push(name), saved[name].apply(addon, a));
+    const backend = tf.backend() as unknown as { handle: (t: tf.Tensor) => unknown };
+    const { calls, restore } = recordAddonCalls(['fill', 'binary', 'binaryScalar']);
     const bits = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
     const tiny = 1e-40;
     const x = tf.tensor2d([1.5, -0, 0, 3.4e38, -Infinity, NaN, tiny, -7.25, 1 / 3, 2 ** 24 + 2], [2, 5]);
@@ -136,7 +138,7 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
       expect(Array.from(tf.div(tf.tensor1d([1, 2]), tf.scalar(4)).dataSync())).toEqual([0.25, 0.5]);
       expect(calls).toEqual(['fill', 'binary']);
     } finally {
-      Object.assign(addon, saved);
+      restore();
     }
   });
 
@@ -153,23 +155,19 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
   });
 
   test('Adam never reads the device for its beta powers (they start as constants, read on the host), and its powers match the device bit for bit', () => {
-    const addon = (tf.backend() as unknown as { addon: Record<'download' | 'downloadAsync', (...a: unknown[]) => unknown> }).addon;
-    const { download, downloadAsync } = addon;
-    let reads = 0;
-    addon.download = (...a: unknown[]) => (reads++, download.apply(addon, a));
-    addon.downloadAsync = (...a: unknown[]) => (reads++, downloadAsync.apply(addon, a));
+    const { calls: reads, restore } = recordAddonCalls(['download', 'downloadAsync']);
     const w = tf.variable(tf.tensor1d([0.5, -1, 2]), true, 'adam_reads_w');
     const g = tf.tensor1d([0.1, 0.2, -0.3]);
     const opt = tf.train.adam(0.01, 0.9, 0.999);
     const perStep: number[] = [];
     try {
       for (let i = 0; i < 4; i++) {
-        const before = reads;
+        const before = reads.length;
         opt.applyGradients([{ name: w.name, tensor: g }]);
-        perStep.push(reads - before);
+        perStep.push(reads.length - before);
       }
     } finally {
-      Object.assign(addon, { download, downloadAsync });
+      restore();
     }
     expect(perStep).toEqual([0, 0, 0, 0]);
     // 0.9^5 and 0.999^5 as ATen's float32 multiplies made them on the device
