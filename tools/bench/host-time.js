@@ -9,11 +9,15 @@
 // on both devices, so a CPU run measures it, at tiny sizes (--gan-width 8, --n-feat 8): at full
 // width ATen's CPU kernels evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
-//     [sizes as bench.js --device, and --gan-width N] [--pair-kernel DlcvRunningAverage] [--by-function]
+//     [sizes as bench.js --device, and --gan-width N] [--pair-kernel DlcvRunningAverage | --pair-queue]
+//     [--by-function]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
 // falls back to the tfjs composition) and with it, and prints the two rows and the median of
-// the paired differences. --by-function adds a table of each step's addon functions, the most
-// time first: on CUDA, which launches, allocations and waits the addon time is made of.
+// the paired differences. --pair-queue alternates them between the addon's op queue off and on
+// (addon.setQueue): with it on, "inside the addon" is only the queueing, and the wall time
+// shows what running ATen beside the JavaScript saves. --by-function adds a table of each
+// step's addon functions, the most time first: on CUDA, which launches, allocations and waits
+// the addon time is made of.
 'use strict';
 const path = require('path');
 
@@ -77,7 +81,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const eng = await core.setupEngine({ engine: 'libtorch' });
   console.log(core.describeEngine(eng));
   const byFunction = process.argv.includes('--by-function');
-  const t = timeAddon(tf.backend().addon, byFunction);
+  const addon = tf.backend().addon;
+  const t = timeAddon(addon, byFunction);
   const runs = countKernels(tf.getBackend());
   const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
   console.log(`\nMedians of ${STEPS} steps (each column on its own)\n`);
@@ -85,8 +90,30 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
     '| step | wall | host issue time | of it inside the addon | of it JavaScript | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|',
   );
   const pairKernel = arg('pair-kernel', null);
-  const paired = pairKernel === null ? null : tf.getKernel(pairKernel, tf.getBackend());
-  if (pairKernel !== null && !paired) throw new Error(`host-time: --pair-kernel: the backend has no kernel ${pairKernel}`);
+  const pairQueue = process.argv.includes('--pair-queue');
+  if (pairKernel !== null && pairQueue) throw new Error('host-time: --pair-kernel and --pair-queue pair steps each their own way: give one');
+  const kernelConfig = pairKernel === null ? null : tf.getKernel(pairKernel, tf.getBackend());
+  if (pairKernel !== null && !kernelConfig) throw new Error(`host-time: --pair-kernel: the backend has no kernel ${pairKernel}`);
+  const queueWasOn = addon.info().queue === 1;
+  // the two sides of a pair: `enter` before a step of the first side, `leave` after it
+  const paired = kernelConfig
+    ? {
+        names: [`without ${pairKernel}`, `with ${pairKernel}`],
+        enter: () => tf.unregisterKernel(pairKernel, tf.getBackend()),
+        leave: () => tf.registerKernel(kernelConfig),
+        saving: (a, b) => a.js - b.js,
+        gain: `less JavaScript with ${pairKernel}`,
+      }
+    : pairQueue
+      ? {
+          names: ['op queue off', 'op queue on'],
+          enter: () => addon.setQueue(0),
+          leave: () => addon.setQueue(1),
+          saving: (a, b) => a.wall - b.wall,
+          gain: 'less wall time with the op queue on',
+        }
+      : null;
+  if (pairQueue) addon.setQueue(1);
   const ms = (v) => `${v.toFixed(1)} ms`;
   const printRow = (label, rows) => {
     const m = (key) => median(rows.map((r) => r[key]));
@@ -102,9 +129,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
     t.byName.clear();
     const rows = [[], []];
     for (let i = 0; i < STEPS * (paired ? 2 : 1); i++) {
-      // with --pair-kernel: even steps without the kernel, odd steps with it
-      const withKernel = !paired || i % 2 === 1;
-      if (paired && !withKernel) tf.unregisterKernel(pairKernel, tf.getBackend());
+      // paired: even steps on the first side (without the kernel, or the queue off), odd on the second
+      const second = !paired || i % 2 === 1;
+      if (!second) paired.enter();
       const k0 = runs.n;
       const inside0 = t.insideMs;
       const calls0 = t.calls;
@@ -113,14 +140,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
       try {
         await c.run();
       } finally {
-        if (paired && !withKernel) tf.registerKernel(paired);
+        if (!second) paired.leave();
       }
       const wall = now() - t0;
       // the host's part: up to the step's first download (the whole step if it has none)
       const issue = (t.issueEnd ?? now()) - t0;
       const inside = (t.issueEnd === null ? t.insideMs : t.insideAtIssueEnd) - inside0;
       const kernels = runs.n - k0;
-      rows[withKernel ? 1 : 0].push({ wall, issue, inside, js: issue - inside, kernels, calls: t.calls - calls0 });
+      rows[second ? 1 : 0].push({ wall, issue, inside, js: issue - inside, kernels, calls: t.calls - calls0 });
     }
     if (byFunction) {
       const steps = rows[0].length + rows[1].length;
@@ -131,11 +158,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
       printRow(c.label, rows[1]);
       continue;
     }
-    printRow(`${c.label}, without ${pairKernel}`, rows[0]);
-    printRow(`${c.label}, with ${pairKernel}`, rows[1]);
-    const saved = rows[0].map((r, i) => r.js - rows[1][i].js);
-    pairs.push(`${c.label}: ${ms(median(saved))} less JavaScript with ${pairKernel} (median of ${saved.length} paired steps)`);
+    printRow(`${c.label}, ${paired.names[0]}`, rows[0]);
+    printRow(`${c.label}, ${paired.names[1]}`, rows[1]);
+    const saved = rows[0].map((r, i) => paired.saving(r, rows[1][i]));
+    pairs.push(`${c.label}: ${ms(median(saved))} ${paired.gain} (median of ${saved.length} paired steps)`);
   }
+  if (pairQueue) addon.setQueue(queueWasOn ? 1 : 0);
   if (pairs.length) console.log(`\n${pairs.join('\n')}`);
   if (byFunction) {
     console.log('\nThe addon functions of a step, the most time first: ms a step (calls a step), means over the measured steps\n');

@@ -10,9 +10,11 @@
 #                                           convolutions in NCHW, DLCV_TORCH_CONV_LAYOUT=nchw),
 #                                           a per-kernel profile of the DDPM training step, the
 #                                           host's time per step in fp32 and TF32
-#                                           (tools/bench/host-time.js); ENGINE_STEPS picks among
-#                                           the steps after the tests (default: all of
-#                                           bench,nchw,profile,host-time-tf32-0,host-time-tf32-1)
+#                                           (tools/bench/host-time.js), and in TF32 the steps
+#                                           with the addon's op queue off and on, paired;
+#                                           ENGINE_STEPS picks among the steps after the tests
+#                                           (default: all of bench,nchw,profile,host-time-tf32-0,
+#                                           host-time-tf32-1,queue-tf32-1)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
@@ -57,7 +59,7 @@ budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
 # the engine part's steps after the tests, a comma-separated subset of these
-engine_steps=${ENGINE_STEPS:-bench,nchw,profile,host-time-tf32-0,host-time-tf32-1}
+engine_steps=${ENGINE_STEPS:-bench,nchw,profile,host-time-tf32-0,host-time-tf32-1,queue-tf32-1}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -174,6 +176,9 @@ if [[ $part != ddpm ]]; then
   for tf32 in 0 1; do
     wanted "host-time-tf32-$tf32" && DLCV_TF32=$tf32 step "host-time-tf32-$tf32" 60 node tools/bench/host-time.js --device "$device" --steps 10 --by-function "${sizes[@]}"
   done
+  # what the op queue saves: each step with ATen's work inside the calls and on the op thread,
+  # alternately (TF32: where the host's share of a step is largest)
+  wanted queue-tf32-1 && DLCV_TF32=1 step queue-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-queue "${sizes[@]}"
 fi
 if [[ $part == engine ]]; then
   echo "gpu-check: engine part done in $SECONDS s; kernel suite and engine tests exit $kernels"

@@ -88,6 +88,7 @@ function compilerFlags(torch, version, nodeInc) {
     version.major >= 2 ? '-std=c++20' : '-std=c++17',
     '-O2',
     '-fPIC',
+    '-pthread',
     '-fvisibility=hidden',
     '-Wall',
     '-Wno-unused-parameter',
@@ -174,7 +175,7 @@ async function main() {
   const { objects, compiled } = await compileAll(compilerFlags(torch, version, nodeInclude()));
   fs.mkdirSync(outDir, { recursive: true });
   const tmp = `${outFile}.tmp`;
-  const link = await run('g++', ['-shared', '-o', tmp, ...objects, ...linkFlags(torch)]);
+  const link = await run('g++', ['-shared', '-pthread', '-o', tmp, ...objects, ...linkFlags(torch)]);
   if (link.status !== 0) skip(`link failed: ${link.err.split('\n').find((l) => l.trim()) || link.status}`);
   // Rename over the old file: a process that has the old addon loaded keeps its (unlinked) copy.
   fs.renameSync(tmp, outFile);

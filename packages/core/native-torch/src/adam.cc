@@ -36,20 +36,22 @@ static std::array<std::vector<at::Tensor>, 3> foreachStep(const std::vector<at::
 // [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2]
 static napi_value Adam(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    auto xs = tensorsAt(a, 0), gs = tensorsAt(a, 1), ms = tensorsAt(a, 2), vs = tensorsAt(a, 3);
-    at::Tensor acc1 = tensorAt(a, 4), acc2 = tensorAt(a, 5);
-    double lr = a.num(6), beta1 = a.num(7), beta2 = a.num(8), eps = a.num(9);
-    at::Scalar omb1(a.num(10)), omb2(a.num(11));
+    auto xs = operandsAt(a, 0), gs = operandsAt(a, 1), ms = operandsAt(a, 2), vs = operandsAt(a, 3);
     size_t n = xs.size();
     if (gs.size() != n || ms.size() != n || vs.size() != n) throw JsError("adam: lists of different lengths");
-    std::vector<at::Tensor> out;
-    out.reserve(3 * n + 2);
-    if (n > 0) {  // ATen's foreach ops refuse empty lists
-      for (auto&& part : foreachStep(xs, gs, ms, vs, lr, beta1, beta2, eps, omb1, omb2)) out.insert(out.end(), part.begin(), part.end());
-    }
-    out.push_back(at::mul(acc1, beta1));
-    out.push_back(at::mul(acc2, beta2));
-    return wrapAll(a.env, out);
+    return queueOps(a.env, "adam", 3 * n + 2,
+                    [xs = std::move(xs), gs = std::move(gs), ms = std::move(ms), vs = std::move(vs), acc1 = operandAt(a, 4), acc2 = operandAt(a, 5),
+                     lr = a.num(6), beta1 = a.num(7), beta2 = a.num(8), eps = a.num(9), omb1 = a.num(10), omb2 = a.num(11)] {
+                      std::vector<at::Tensor> out;
+                      out.reserve(3 * xs.size() + 2);
+                      if (!xs.empty()) {  // ATen's foreach ops refuse empty lists
+                        auto parts = foreachStep(tensorsOf(xs), tensorsOf(gs), tensorsOf(ms), tensorsOf(vs), lr, beta1, beta2, eps, at::Scalar(omb1), at::Scalar(omb2));
+                        for (auto&& part : parts) out.insert(out.end(), part.begin(), part.end());
+                      }
+                      out.push_back(at::mul(acc1.get(), beta1));
+                      out.push_back(at::mul(acc2.get(), beta2));
+                      return out;
+                    });
   });
 }
 

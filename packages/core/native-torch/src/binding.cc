@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <future>
 #include <memory>
 
 #include "torch_util.h"
@@ -21,55 +23,6 @@ napi_value undefinedValue(napi_env env) {
   napi_value u;
   napi_get_undefined(env, &u);
   return u;
-}
-
-static void finalize(napi_env, void* data, void*) { delete static_cast<Holder*>(data); }
-
-napi_value wrap(napi_env env, const at::Tensor& t) {
-  auto* h = new Holder{t.contiguous()};
-  napi_value v;
-  napi_status s = napi_create_external(env, h, finalize, nullptr, &v);
-  if (s != napi_ok) {
-    delete h;
-    throw JsError("napi_create_external failed");
-  }
-  return v;
-}
-
-napi_value wrapAll(napi_env env, const std::vector<at::Tensor>& ts) {
-  napi_value arr;
-  check(napi_create_array_with_length(env, ts.size(), &arr), "create_array");
-  for (size_t i = 0; i < ts.size(); ++i) check(napi_set_element(env, arr, (uint32_t)i, wrap(env, ts[i])), "set_element");
-  return arr;
-}
-
-static at::Tensor unwrap(napi_env env, napi_value v, const std::string& what) {
-  napi_valuetype type;
-  check(napi_typeof(env, v, &type), "typeof");
-  if (type != napi_external) throw JsError(what + " is not a tensor handle");
-  void* p;
-  check(napi_get_value_external(env, v, &p), "get_value_external");
-  const at::Tensor& t = static_cast<Holder*>(p)->t;
-  if (!t.defined()) throw JsError(what + " was freed");
-  return t;
-}
-
-at::Tensor tensorAt(const Args& a, size_t i, bool optional) {
-  if (optional && a.isNull(i)) return at::Tensor();
-  return unwrap(a.env, a.at(i), "argument " + std::to_string(i));
-}
-
-std::vector<at::Tensor> tensorsAt(const Args& a, size_t i) {
-  uint32_t n;
-  check(napi_get_array_length(a.env, a.at(i), &n), "array_length");
-  std::vector<at::Tensor> out;
-  out.reserve(n);
-  for (uint32_t k = 0; k < n; ++k) {
-    napi_value e;
-    check(napi_get_element(a.env, a.at(i), k, &e), "get_element");
-    out.push_back(unwrap(a.env, e, "element " + std::to_string(k)));
-  }
-  return out;
 }
 
 at::ScalarType scalarType(int64_t code) {
@@ -104,23 +57,25 @@ void define(napi_env env, napi_value exports, const std::vector<Fn>& fns) {
 
 // --- storage -------------------------------------------------------------------------------
 
-// Host to device. On CUDA the values are first copied into pinned memory (PyTorch's caching host
-// allocator, which keeps the block until the copy is done), then copied up asynchronously: a copy
-// from pageable memory waits for every kernel queued before it, so the host would wait for the
-// GPU at each upload (a batch, the noise, any array that is not one repeated value: backend.ts
-// fills those on the device) instead of queueing ahead of it. If pinning fails, the copies stay
-// synchronous from then on (said once on stderr).
-static at::Tensor toDevice(const at::Tensor& host, at::ScalarType dtype) {
+// A copy of a JS array's values, made during the call (the array may change once it returns):
+// into pinned memory on CUDA (PyTorch's caching host allocator, which keeps the block until the
+// upload is done), so that the upload is asynchronous: one from pageable memory waits for every
+// kernel queued before it. If pinning fails, uploads stay synchronous from then on (said once
+// on stderr).
+static at::Tensor hostCopy(const void* data, const std::vector<int64_t>& shape, at::ScalarType dtype) {
   static bool pinned = true;
+  at::Tensor host;
   if (device().is_cuda() && pinned) {
     try {
-      return host.pin_memory().to(device(), dtype, /*non_blocking=*/true, /*copy=*/true);
+      host = at::empty(shape, at::TensorOptions().dtype(dtype).pinned_memory(true));
     } catch (const std::exception& e) {
       pinned = false;
       fprintf(stderr, "dlcv-torch: pinned host memory is unavailable, so uploads wait for the GPU: %s\n", e.what());
     }
   }
-  return host.to(device(), dtype, /*non_blocking=*/false, /*copy=*/true);
+  if (!host.defined()) host = at::empty(shape, at::TensorOptions().dtype(dtype));
+  if (host.nbytes() > 0) std::memcpy(host.data_ptr(), data, host.nbytes());
+  return host;
 }
 
 // upload(values: TypedArray, shape, dtype): a new tensor on the device holding a copy of values.
@@ -133,69 +88,94 @@ static napi_value Upload(napi_env env, napi_callback_info info) {
     int64_t numel = 1;
     for (int64_t d : shape) numel *= d;
     if ((size_t)numel != len) throw JsError("upload: " + std::to_string(len) + " values for " + std::to_string(numel) + " elements");
-    if (numel == 0) return wrap(a.env, at::empty(shape, options(dtype)));
-    return wrap(a.env, toDevice(at::from_blob(data, shape, at::TensorOptions().dtype(dtype)), dtype));
+    at::Tensor host = hostCopy(data, shape, dtype);
+    return queueOp(a.env, "upload", [host, dtype] { return host.device() == device() ? host : host.to(device(), dtype, /*non_blocking=*/host.is_pinned()); });
   });
 }
 
-// The host array of a download (argument i), checked against the tensor's size.
-static void* downloadTarget(const Args& a, size_t i, const at::Tensor& t) {
-  size_t len;
-  void* data = a.typed<void>(i, &len);
-  if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
-  return data;
-}
+// The host array of a download (argument i), checked against the tensor's size when it is known.
+static void* downloadTarget(const Args& a, size_t i, size_t* len) { return a.typed<void>(i, len); }
 
-// Copies t into the host array data (of t's dtype and size); waits for the device's queued work.
-static void copyToHost(const at::Tensor& t, void* data) {
+// Copies t into the host array data of `len` elements; waits for the device's queued work.
+static void copyToHost(const at::Tensor& t, void* data, size_t len) {
+  if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
   if (t.numel() > 0) at::from_blob(data, {t.numel()}, at::TensorOptions().dtype(t.scalar_type())).copy_(t.reshape({-1}));
 }
 
-// download(handle, out: TypedArray of the tensor's dtype and size): copies the tensor into out.
+// download(handle, out: TypedArray of the tensor's dtype and size): copies the tensor into out,
+// once the ops queued before it have run.
 static napi_value Download(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor t = tensorAt(a, 0);
-    copyToHost(t, downloadTarget(a, 1, t));
+    Operand t = operandAt(a, 0);
+    size_t len;
+    void* data = downloadTarget(a, 1, &len);
+    runNow("download", [&] { copyToHost(t.get(), data, len); });
     return undefinedValue(a.env);
   });
 }
 
-// downloadAsync(handle, out): download() on a libuv thread, returning a promise settled when the
-// values are in `out`. The copy waits for the device's queued work, as a download must; on the
-// main thread that wait would stop JavaScript (the next batch's preparation, the draw threads'
-// hand-over) for as long as the GPU runs. The work holds its own reference to the tensor and to
-// `out`, so either side may be released meanwhile.
+// downloadAsync(handle, out): download() without blocking JavaScript, returning a promise settled
+// when the values are in `out`. The copy is queued like any op; a libuv thread waits for it (and
+// with the queue off makes it), since the copy waits for the device's queued work, which on the
+// main thread would stop JavaScript (the next batch's preparation, the draw threads' hand-over)
+// for as long as the GPU runs. The work holds its own reference to the tensor and to `out`, so
+// either side may be released meanwhile.
 struct DownloadWork {
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   napi_ref outRef = nullptr;
-  at::Tensor t;
+  Operand t;
   void* data = nullptr;
+  size_t len = 0;
+  // With the queue on: the queued copy's error ("" when done), set on the op thread.
+  std::future<std::string> copied;
   std::string error;
 };
+
+// Copies t into data; its error as text ("" when done).
+static std::string copyOrError(const Operand& t, void* data, size_t len) {
+  try {
+    copyToHost(t.get(), data, len);
+    return "";
+  } catch (const std::exception& e) {
+    const auto* c10Error = dynamic_cast<const c10::Error*>(&e);
+    std::string m = c10Error ? c10Error->what_without_backtrace() : e.what();
+    return m.substr(0, m.find('\n'));
+  }
+}
 
 static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     auto w = std::make_unique<DownloadWork>();
-    w->t = tensorAt(a, 0);
-    w->data = downloadTarget(a, 1, w->t);
+    w->t = operandAt(a, 0);
+    w->data = downloadTarget(a, 1, &w->len);
+    if (queueOn()) {
+      // The promise belongs to the queued copy, so it outlives its set_value.
+      auto copied = std::make_shared<std::promise<std::string>>();
+      w->copied = copied->get_future();
+      queueInPlace(a.env, "downloadAsync", [copied, t = w->t, data = w->data, len = w->len] { copied->set_value(copyOrError(t, data, len)); });
+    }
     napi_value promise, name;
     check(napi_create_promise(a.env, &w->deferred, &promise), "create_promise");
     check(napi_create_reference(a.env, a.at(1), 1, &w->outRef), "create_reference");
     check(napi_create_string_utf8(a.env, "dlcv-torch download", NAPI_AUTO_LENGTH, &name), "create_string");
     auto execute = [](napi_env, void* p) {
       auto* w = static_cast<DownloadWork*>(p);
-      try {
-        // OpenMP's thread count is per thread: the copy, which ATen may split, takes the engine's.
-        at::init_num_threads();
-        copyToHost(w->t, w->data);
-      } catch (const std::exception& e) {
-        w->error = e.what();
+      if (w->copied.valid()) {
+        try {
+          w->error = w->copied.get();
+        } catch (const std::future_error&) {
+          w->error = "the engine stopped before the copy ran";
+        }
+        return;
       }
+      // OpenMP's thread count is per thread: the copy, which ATen may split, takes the engine's.
+      at::init_num_threads();
+      w->error = copyOrError(w->t, w->data, w->len);
     };
     auto complete = [](napi_env env, napi_status, void* p) {
       std::unique_ptr<DownloadWork> w(static_cast<DownloadWork*>(p));
-      w->t.reset();
+      w->t = Operand();
       napi_value result;
       if (w->error.empty()) {
         napi_get_undefined(env, &result);
@@ -216,33 +196,39 @@ static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
   });
 }
 
-// free(handle): releases the tensor now (the handle then refuses to be used).
+// free(handle): releases the tensor once the ops queued before have run (the handle is refused
+// from now on).
 static napi_value Free(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    void* p;
-    check(napi_get_value_external(a.env, a.at(0), &p), "get_value_external");
-    static_cast<Holder*>(p)->t.reset();
+    release(holderAt(a, 0));
     return undefinedValue(a.env);
   });
 }
 
 static napi_value View(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) { return wrap(a.env, tensorAt(a, 0).view(a.ints(1))); });
+  return guarded(env, info, [](const Args& a) {
+    return queueOp(a.env, "view", [x = operandAt(a, 0), shape = a.ints(1)] { return x.get().view(shape); });
+  });
 }
 static napi_value Cast(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) { return wrap(a.env, tensorAt(a, 0).to(scalarType(a.i64(1)))); });
+  return guarded(env, info, [](const Args& a) {
+    return queueOp(a.env, "cast", [x = operandAt(a, 0), dtype = scalarType(a.i64(1))] { return x.get().to(dtype); });
+  });
 }
 static napi_value Clone(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) { return wrap(a.env, tensorAt(a, 0).clone()); });
+  return guarded(env, info, [](const Args& a) { return queueOp(a.env, "clone", [x = operandAt(a, 0)] { return x.get().clone(); }); });
 }
 // fill(shape, value, dtype)
 static napi_value Fill(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) { return wrap(a.env, at::full(a.ints(0), a.num(1), options(scalarType(a.i64(2))))); });
+  return guarded(env, info, [](const Args& a) {
+    return queueOp(a.env, "fill", [shape = a.ints(0), value = a.num(1), dtype = scalarType(a.i64(2))] { return at::full(shape, value, options(dtype)); });
+  });
 }
-// Waits for the device's queued work (a one-element copy to the host).
+// Waits for the device's queued work (a one-element copy to the host), after the ops queued
+// before it; reports a queued op's failure.
 static napi_value Sync(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::zeros({1}, options()).to(at::kCPU);
+    runNow("sync", [] { at::zeros({1}, options()).to(at::kCPU); });
     return undefinedValue(a.env);
   });
 }
@@ -265,6 +251,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     define(env, exports,
            {{"upload", Upload}, {"download", Download}, {"downloadAsync", DownloadAsync}, {"free", Free}, {"view", View}, {"cast", Cast},
             {"clone", Clone}, {"fill", Fill}, {"sync", Sync}});
+    registerQueue(env, exports);
     registerSettings(env, exports);
     registerConv(env, exports);
     registerElementwise(env, exports);

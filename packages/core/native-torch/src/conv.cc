@@ -7,6 +7,7 @@
 
 namespace dlcv_torch {
 
+// Read and set on the op thread.
 static bool convChannelsLast = true;
 
 // tfjs's convolution geometry: the native addon's 17 parameters
@@ -65,11 +66,11 @@ static at::Tensor shapeOnly(std::vector<int64_t> sizes, const at::Tensor& like) 
 // conv2d(x, filter, params, bias | null)
 static napi_value Conv2d(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    ConvGeometry g = geometry(a, 2);
-    at::Tensor bias = tensorAt(a, 3, true);
-    at::Tensor y = at::convolution(inConvLayout(padded(nchw(tensorAt(a, 0)), g)), convWeight(tensorAt(a, 1)), bias, {g.sh, g.sw},
-                                   {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1);
-    return wrap(a.env, nhwc(y));
+    return queueOp(a.env, "conv2d", [x = operandAt(a, 0), w = operandAt(a, 1), g = geometry(a, 2), bias = operandAt(a, 3, true)] {
+      at::Tensor y = at::convolution(inConvLayout(padded(nchw(x.get()), g)), convWeight(w.get()), bias.get(), {g.sh, g.sw}, {g.padH(), g.padW()},
+                                     {g.dh, g.dw}, false, {0, 0}, 1);
+      return nhwc(y);
+    });
   });
 }
 
@@ -78,27 +79,29 @@ static napi_value Conv2d(napi_env env, napi_callback_info info) {
 // libtorch 1.13 CPU the latter has no oneDNN path (3.4 s instead of 0.11 s for a DCGAN layer).
 static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    ConvGeometry g = geometry(a, 2);
-    at::Tensor dy = inConvLayout(nchw(tensorAt(a, 0)));
-    int64_t eh = g.pt + g.pb - 2 * g.padH(), ew = g.pl + g.pr - 2 * g.padW();
-    at::Tensor input = shapeOnly({g.n, g.c, g.h + eh, g.w + ew}, dy);
-    auto grads = at::convolution_backward(dy, input, convWeight(tensorAt(a, 1)), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()},
-                                          {g.dh, g.dw}, false, {0, 0}, 1, {true, false, false});
-    at::Tensor dx = std::get<0>(grads);
-    if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);
-    return wrap(a.env, nhwc(dx));
+    return queueOp(a.env, "conv2dBackpropInput", [dyIn = operandAt(a, 0), w = operandAt(a, 1), g = geometry(a, 2)] {
+      at::Tensor dy = inConvLayout(nchw(dyIn.get()));
+      int64_t eh = g.pt + g.pb - 2 * g.padH(), ew = g.pl + g.pr - 2 * g.padW();
+      at::Tensor input = shapeOnly({g.n, g.c, g.h + eh, g.w + ew}, dy);
+      auto grads = at::convolution_backward(dy, input, convWeight(w.get()), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()}, {g.dh, g.dw},
+                                            false, {0, 0}, 1, {true, false, false});
+      at::Tensor dx = std::get<0>(grads);
+      if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);
+      return nhwc(dx);
+    });
   });
 }
 
 // conv2dBackpropFilter(x, dy, params)
 static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    ConvGeometry g = geometry(a, 2);
-    at::Tensor x = inConvLayout(padded(nchw(tensorAt(a, 0)), g));
-    at::Tensor dy = inConvLayout(nchw(tensorAt(a, 1)));
-    auto grads = at::convolution_backward(dy, x, shapeOnly({g.o, g.c, g.kh, g.kw}, x), DLCV_NULLOPT, {g.sh, g.sw},
-                                          {g.padH(), g.padW()}, {g.dh, g.dw}, false, {0, 0}, 1, {false, true, false});
-    return wrap(a.env, hwio(std::get<1>(grads)));
+    return queueOp(a.env, "conv2dBackpropFilter", [xIn = operandAt(a, 0), dyIn = operandAt(a, 1), g = geometry(a, 2)] {
+      at::Tensor x = inConvLayout(padded(nchw(xIn.get()), g));
+      at::Tensor dy = inConvLayout(nchw(dyIn.get()));
+      auto grads = at::convolution_backward(dy, x, shapeOnly({g.o, g.c, g.kh, g.kw}, x), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()},
+                                            {g.dh, g.dw}, false, {0, 0}, 1, {false, true, false});
+      return hwio(std::get<1>(grads));
+    });
   });
 }
 
@@ -108,19 +111,23 @@ static napi_value MatMul(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     int64_t batchA = a.i64(2), batchB = a.i64(3), m = a.i64(4), k = a.i64(5), n = a.i64(6);
     bool transA = a.num(7) != 0, transB = a.num(8) != 0;
-    at::Tensor A = tensorAt(a, 0).reshape(transA ? std::vector<int64_t>{batchA, k, m} : std::vector<int64_t>{batchA, m, k});
-    at::Tensor B = tensorAt(a, 1).reshape(transB ? std::vector<int64_t>{batchB, n, k} : std::vector<int64_t>{batchB, k, n});
-    if (transA) A = A.transpose(1, 2);
-    if (transB) B = B.transpose(1, 2);
-    at::Tensor out = batchA == 1 && batchB == 1 ? at::mm(A[0], B[0]) : at::matmul(A, B);
-    return wrap(a.env, out.reshape(a.ints(9)));
+    std::vector<int64_t> shapeA = transA ? std::vector<int64_t>{batchA, k, m} : std::vector<int64_t>{batchA, m, k};
+    std::vector<int64_t> shapeB = transB ? std::vector<int64_t>{batchB, n, k} : std::vector<int64_t>{batchB, k, n};
+    return queueOp(a.env, "matmul", [x = operandAt(a, 0), y = operandAt(a, 1), shapeA, shapeB, transA, transB, outShape = a.ints(9)] {
+      at::Tensor A = x.get().reshape(shapeA), B = y.get().reshape(shapeB);
+      if (transA) A = A.transpose(1, 2);
+      if (transB) B = B.transpose(1, 2);
+      at::Tensor out = A.size(0) == 1 && B.size(0) == 1 ? at::mm(A[0], B[0]) : at::matmul(A, B);
+      return out.reshape(outShape);
+    });
   });
 }
 
 // setConvLayout(nchw): 0 channels-last views (the default), 1 contiguous NCHW copies.
 static napi_value SetConvLayout(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    convChannelsLast = a.num(0) == 0;
+    bool channelsLast = a.num(0) == 0;
+    runNow("setConvLayout", [channelsLast] { convChannelsLast = channelsLast; });
     return undefinedValue(a.env);
   });
 }

@@ -129,60 +129,70 @@ static at::Tensor unaryGradOp(UnaryGradOp op, const at::Tensor& dy, const at::Te
 // binary(op, a, b): broadcasting
 static napi_value Binary(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    return wrap(a.env, binaryOp(static_cast<BinaryOp>(a.i64(0)), tensorAt(a, 1), tensorAt(a, 2)));
+    return queueOp(a.env, "binary", [op = static_cast<BinaryOp>(a.i64(0)), x = operandAt(a, 1), y = operandAt(a, 2)] { return binaryOp(op, x.get(), y.get()); });
   });
 }
 // binaryScalar(op, x, value, scalarFirst): op(x, value), or op(value, x) when scalarFirst is 1
 static napi_value BinaryScalar(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    return wrap(a.env, binaryScalarOp(static_cast<BinaryOp>(a.i64(0)), tensorAt(a, 1), at::Scalar(a.num(2)), a.i64(3) != 0));
+    return queueOp(a.env, "binaryScalar", [op = static_cast<BinaryOp>(a.i64(0)), x = operandAt(a, 1), value = a.num(2), scalarFirst = a.i64(3) != 0] {
+      return binaryScalarOp(op, x.get(), at::Scalar(value), scalarFirst);
+    });
   });
 }
 // binaryInPlace(op, target, b): target = op(target, b)
 static napi_value BinaryInPlace(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor t = tensorAt(a, 1);
-    binaryInPlace(static_cast<BinaryOp>(a.i64(0)), t, tensorAt(a, 2));
-    return undefinedValue(a.env);
+    return queueInPlace(a.env, "binaryInPlace", [op = static_cast<BinaryOp>(a.i64(0)), target = operandAt(a, 1), y = operandAt(a, 2)] {
+      at::Tensor t = target.get();
+      binaryInPlace(op, t, y.get());
+    });
   });
 }
 static napi_value Compare(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    return wrap(a.env, compareOp(static_cast<CompareOp>(a.i64(0)), tensorAt(a, 1), tensorAt(a, 2)));
+    return queueOp(a.env, "compare", [op = static_cast<CompareOp>(a.i64(0)), x = operandAt(a, 1), y = operandAt(a, 2)] { return compareOp(op, x.get(), y.get()); });
   });
 }
 // unary(op, x, alpha, beta)
 static napi_value Unary(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    return wrap(a.env, unaryOp(static_cast<UnaryOp>(a.i64(0)), tensorAt(a, 1), a.num(2), a.num(3)));
+    return queueOp(a.env, "unary", [op = static_cast<UnaryOp>(a.i64(0)), x = operandAt(a, 1), alpha = a.num(2), beta = a.num(3)] {
+      return unaryOp(op, x.get(), alpha, beta);
+    });
   });
 }
 static napi_value UnaryInPlace(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor t = tensorAt(a, 1);
-    unaryInPlace(static_cast<UnaryOp>(a.i64(0)), t, a.num(2), a.num(3));
-    return undefinedValue(a.env);
+    return queueInPlace(a.env, "unaryInPlace", [op = static_cast<UnaryOp>(a.i64(0)), target = operandAt(a, 1), alpha = a.num(2), beta = a.num(3)] {
+      at::Tensor t = target.get();
+      unaryInPlace(op, t, alpha, beta);
+    });
   });
 }
 // unaryGrad(op, dy, saved, alpha)
 static napi_value UnaryGrad(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    return wrap(a.env, unaryGradOp(static_cast<UnaryGradOp>(a.i64(0)), tensorAt(a, 1), tensorAt(a, 2), a.num(3)));
+    return queueOp(a.env, "unaryGrad", [op = static_cast<UnaryGradOp>(a.i64(0)), dy = operandAt(a, 1), saved = operandAt(a, 2), alpha = a.num(3)] {
+      return unaryGradOp(op, dy.get(), saved.get(), alpha);
+    });
   });
 }
 // select(condition, a, b)
 static napi_value Select(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) { return wrap(a.env, at::where(tensorAt(a, 0), tensorAt(a, 1), tensorAt(a, 2))); });
+  return guarded(env, info, [](const Args& a) {
+    return queueOp(a.env, "select", [c = operandAt(a, 0), x = operandAt(a, 1), y = operandAt(a, 2)] { return at::where(c.get(), x.get(), y.get()); });
+  });
 }
 
 // logical(op, a, b | null): 0 and, 1 or, 2 not (a only); bool tensors.
 static napi_value Logical(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     int64_t op = a.i64(0);
-    at::Tensor x = tensorAt(a, 1);
-    if (op == 2) return wrap(a.env, at::logical_not(x));
-    at::Tensor y = tensorAt(a, 2);
-    return wrap(a.env, op == 0 ? at::logical_and(x, y) : at::logical_or(x, y));
+    return queueOp(a.env, "logical", [op, x = operandAt(a, 1), y = operandAt(a, 2, op == 2)] {
+      if (op == 2) return at::logical_not(x.get());
+      return op == 0 ? at::logical_and(x.get(), y.get()) : at::logical_or(x.get(), y.get());
+    });
   });
 }
 

@@ -9,11 +9,13 @@ static at::Tensor perChannel(const at::Tensor& t) { return t.defined() ? t.resha
 // batchNorm(x, mean, variance, scale | null, offset | null, eps): the given statistics.
 static napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor x = tensorAt(a, 0), scale = tensorAt(a, 3, true), offset = tensorAt(a, 4, true);
-    at::Tensor y = (x - perChannel(tensorAt(a, 1))) * at::rsqrt(perChannel(tensorAt(a, 2)) + a.num(5));
-    if (scale.defined()) y.mul_(perChannel(scale));
-    if (offset.defined()) y.add_(perChannel(offset));
-    return wrap(a.env, y);
+    return queueOp(a.env, "batchNorm", [x = operandAt(a, 0), mean = operandAt(a, 1), variance = operandAt(a, 2), scale = operandAt(a, 3, true),
+                                        offset = operandAt(a, 4, true), eps = a.num(5)] {
+      at::Tensor y = (x.get() - perChannel(mean.get())) * at::rsqrt(perChannel(variance.get()) + eps);
+      if (scale.get().defined()) y.mul_(perChannel(scale.get()));
+      if (offset.get().defined()) y.add_(perChannel(offset.get()));
+      return y;
+    });
   });
 }
 
@@ -29,22 +31,25 @@ static at::Tensor channelsAxisLast(const at::Tensor& t, at::IntArrayRef shape) {
 // batchNormTrain(x, scale, offset, eps): [y, mean, biased variance, 1 / std] over all but the last axis.
 static napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor x = tensorAt(a, 0);
-    double eps = a.num(3);
-    auto r = at::native_batch_norm(channelsAxis1(x), perChannel(tensorAt(a, 1)), perChannel(tensorAt(a, 2)), {}, {}, true, 0.0, eps);
-    const at::Tensor& invStd = std::get<2>(r);
-    at::Tensor variance = invStd.pow(-2) - eps;
-    return wrapAll(a.env, {channelsAxisLast(std::get<0>(r), x.sizes()), std::get<1>(r), variance, invStd});
+    return queueOps(a.env, "batchNormTrain", 4, [xIn = operandAt(a, 0), scale = operandAt(a, 1), offset = operandAt(a, 2), eps = a.num(3)] {
+      const at::Tensor& x = xIn.get();
+      auto r = at::native_batch_norm(channelsAxis1(x), perChannel(scale.get()), perChannel(offset.get()), {}, {}, true, 0.0, eps);
+      const at::Tensor& invStd = std::get<2>(r);
+      at::Tensor variance = invStd.pow(-2) - eps;
+      return std::vector<at::Tensor>{channelsAxisLast(std::get<0>(r), x.sizes()), std::get<1>(r), variance, invStd};
+    });
   });
 }
 
 // batchNormTrainGrad(dy, x, scale, mean, invStd): [dx, dscale, doffset]
 static napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor dy = tensorAt(a, 0), x = tensorAt(a, 1);
-    auto r = at::native_batch_norm_backward(channelsAxis1(dy), channelsAxis1(x), perChannel(tensorAt(a, 2)), {}, {},
-                                            tensorAt(a, 3), tensorAt(a, 4), true, 0.0, {true, true, true});
-    return wrapAll(a.env, {channelsAxisLast(std::get<0>(r), x.sizes()), std::get<1>(r), std::get<2>(r)});
+    return queueOps(a.env, "batchNormTrainGrad", 3, [dy = operandAt(a, 0), xIn = operandAt(a, 1), scale = operandAt(a, 2), mean = operandAt(a, 3), invStd = operandAt(a, 4)] {
+      const at::Tensor& x = xIn.get();
+      auto r = at::native_batch_norm_backward(channelsAxis1(dy.get()), channelsAxis1(x), perChannel(scale.get()), {}, {}, mean.get(), invStd.get(), true,
+                                              0.0, {true, true, true});
+      return std::vector<at::Tensor>{channelsAxisLast(std::get<0>(r), x.sizes()), std::get<1>(r), std::get<2>(r)};
+    });
   });
 }
 
@@ -57,23 +62,27 @@ static at::Tensor channelsLast(const at::Tensor& t, at::IntArrayRef shape) { ret
 // groupNorm(x, scale, offset, groups, eps): [y, mean, 1 / std], the statistics [n, groups].
 static napi_value GroupNorm(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor x = tensorAt(a, 0);
-    at::Tensor X = channelsFirst(x);
-    int64_t n = X.size(0), c = X.size(1), s = X.size(2);
-    auto r = at::native_group_norm(X, perChannel(tensorAt(a, 1)), perChannel(tensorAt(a, 2)), n, c, s, a.i64(3), a.num(4));
-    return wrapAll(a.env, {channelsLast(std::get<0>(r), x.sizes()), std::get<1>(r).view({n, -1}), std::get<2>(r).view({n, -1})});
+    return queueOps(a.env, "groupNorm", 3, [xIn = operandAt(a, 0), scale = operandAt(a, 1), offset = operandAt(a, 2), groups = a.i64(3), eps = a.num(4)] {
+      const at::Tensor& x = xIn.get();
+      at::Tensor X = channelsFirst(x);
+      int64_t n = X.size(0), c = X.size(1), s = X.size(2);
+      auto r = at::native_group_norm(X, perChannel(scale.get()), perChannel(offset.get()), n, c, s, groups, eps);
+      return std::vector<at::Tensor>{channelsLast(std::get<0>(r), x.sizes()), std::get<1>(r).view({n, -1}), std::get<2>(r).view({n, -1})};
+    });
   });
 }
 
 // groupNormGrad(dy, x, scale, mean, invStd, groups): [dx, dscale, doffset]
 static napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor x = tensorAt(a, 1);
-    at::Tensor X = channelsFirst(x), DY = channelsFirst(tensorAt(a, 0));
-    int64_t n = X.size(0), c = X.size(1), s = X.size(2);
-    auto r = at::native_group_norm_backward(DY, X, tensorAt(a, 3), tensorAt(a, 4), perChannel(tensorAt(a, 2)), n, c, s,
-                                            a.i64(5), {true, true, true});
-    return wrapAll(a.env, {channelsLast(std::get<0>(r), x.sizes()), std::get<1>(r), std::get<2>(r)});
+    return queueOps(a.env, "groupNormGrad", 3,
+                    [dy = operandAt(a, 0), xIn = operandAt(a, 1), scale = operandAt(a, 2), mean = operandAt(a, 3), invStd = operandAt(a, 4), groups = a.i64(5)] {
+                      const at::Tensor& x = xIn.get();
+                      at::Tensor X = channelsFirst(x), DY = channelsFirst(dy.get());
+                      int64_t n = X.size(0), c = X.size(1), s = X.size(2);
+                      auto r = at::native_group_norm_backward(DY, X, mean.get(), invStd.get(), perChannel(scale.get()), n, c, s, groups, {true, true, true});
+                      return std::vector<at::Tensor>{channelsLast(std::get<0>(r), x.sizes()), std::get<1>(r), std::get<2>(r)};
+                    });
   });
 }
 

@@ -31,12 +31,13 @@ static at::Tensor unpad(const at::Tensor& x, const PoolGeometry& g) { return x.n
 // maxPool(x, params)
 static napi_value MaxPool(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    PoolGeometry g = geometry(a, 1);
-    at::Tensor x = nchw(tensorAt(a, 0));
-    bool own = g.atenPads();
-    if (!own) x = at::constant_pad_nd(x, g.pads(), -std::numeric_limits<double>::infinity());
-    int64_t ph = own ? g.pt : 0, pw = own ? g.pl : 0;
-    return wrap(a.env, nhwc(at::max_pool2d(x, {g.kh, g.kw}, {g.sh, g.sw}, {ph, pw}, {g.dh, g.dw}, false)));
+    return queueOp(a.env, "maxPool", [in = operandAt(a, 0), g = geometry(a, 1)] {
+      at::Tensor x = nchw(in.get());
+      bool own = g.atenPads();
+      if (!own) x = at::constant_pad_nd(x, g.pads(), -std::numeric_limits<double>::infinity());
+      int64_t ph = own ? g.pt : 0, pw = own ? g.pl : 0;
+      return nhwc(at::max_pool2d(x, {g.kh, g.kw}, {g.sh, g.sw}, {ph, pw}, {g.dh, g.dw}, false));
+    });
   });
 }
 
@@ -44,16 +45,17 @@ static napi_value MaxPool(napi_env env, napi_callback_info info) {
 // whose maximum is -inf (as tfjs, which finds no maximum there).
 static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    PoolGeometry g = geometry(a, 2);
-    at::Tensor dy = nchw(tensorAt(a, 0)), x = nchw(tensorAt(a, 1));
-    bool own = g.atenPads();
-    if (!own) x = at::constant_pad_nd(x, g.pads(), -std::numeric_limits<double>::infinity());
-    std::vector<int64_t> k{g.kh, g.kw}, s{g.sh, g.sw}, p{own ? g.pt : 0, own ? g.pl : 0}, d{g.dh, g.dw};
-    auto yi = at::max_pool2d_with_indices(x, k, s, p, d, false);
-    const at::Tensor& y = std::get<0>(yi);
-    at::Tensor live = at::where(y == -std::numeric_limits<double>::infinity(), at::zeros_like(dy), dy);
-    at::Tensor dx = at::max_pool2d_with_indices_backward(live, x, k, s, p, d, false, std::get<1>(yi));
-    return wrap(a.env, nhwc(own ? dx : unpad(dx, g)));
+    return queueOp(a.env, "maxPoolGrad", [dyIn = operandAt(a, 0), xIn = operandAt(a, 1), g = geometry(a, 2)] {
+      at::Tensor dy = nchw(dyIn.get()), x = nchw(xIn.get());
+      bool own = g.atenPads();
+      if (!own) x = at::constant_pad_nd(x, g.pads(), -std::numeric_limits<double>::infinity());
+      std::vector<int64_t> k{g.kh, g.kw}, s{g.sh, g.sw}, p{own ? g.pt : 0, own ? g.pl : 0}, d{g.dh, g.dw};
+      auto yi = at::max_pool2d_with_indices(x, k, s, p, d, false);
+      const at::Tensor& y = std::get<0>(yi);
+      at::Tensor live = at::where(y == -std::numeric_limits<double>::infinity(), at::zeros_like(dy), dy);
+      at::Tensor dx = at::max_pool2d_with_indices_backward(live, x, k, s, p, d, false, std::get<1>(yi));
+      return nhwc(own ? dx : unpad(dx, g));
+    });
   });
 }
 
@@ -66,12 +68,13 @@ static at::Tensor windowCounts(const PoolGeometry& g, const at::TensorOptions& o
 // avgPool(x, params)
 static napi_value AvgPool(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    PoolGeometry g = geometry(a, 1);
-    at::Tensor x = nchw(tensorAt(a, 0));
-    std::vector<int64_t> k{g.kh, g.kw}, s{g.sh, g.sw};
-    if (g.atenPads()) return wrap(a.env, nhwc(at::avg_pool2d(x, k, s, {g.pt, g.pl}, false, false, DLCV_NULLOPT)));
-    at::Tensor sums = at::avg_pool2d(at::constant_pad_nd(x, g.pads(), 0), k, s, {0, 0}, false, true, 1);
-    return wrap(a.env, nhwc(sums / windowCounts(g, x.options())));
+    return queueOp(a.env, "avgPool", [in = operandAt(a, 0), g = geometry(a, 1)] {
+      at::Tensor x = nchw(in.get());
+      std::vector<int64_t> k{g.kh, g.kw}, s{g.sh, g.sw};
+      if (g.atenPads()) return nhwc(at::avg_pool2d(x, k, s, {g.pt, g.pl}, false, false, DLCV_NULLOPT));
+      at::Tensor sums = at::avg_pool2d(at::constant_pad_nd(x, g.pads(), 0), k, s, {0, 0}, false, true, 1);
+      return nhwc(sums / windowCounts(g, x.options()));
+    });
   });
 }
 
@@ -79,15 +82,16 @@ static napi_value AvgPool(napi_env env, napi_callback_info info) {
 // tfjs's AvgPoolGrad does whatever the padding (its forward divides by the elements inside).
 static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    PoolGeometry g = geometry(a, 1);
-    at::Tensor dy = nchw(tensorAt(a, 0));
-    bool own = g.atenPads();
-    int64_t h = own ? g.h : g.h + g.pt + g.pb(), w = own ? g.w : g.w + g.pl + g.pr();
-    // The input's values are not read, only its shape and layout.
-    at::Tensor input = at::empty({g.n, g.c, h, w}, dy.options().memory_format(at::MemoryFormat::ChannelsLast));
-    std::vector<int64_t> p{own ? g.pt : 0, own ? g.pl : 0};
-    at::Tensor dx = at::avg_pool2d_backward(dy, input, {g.kh, g.kw}, {g.sh, g.sw}, p, false, true, DLCV_NULLOPT);
-    return wrap(a.env, nhwc(own ? dx : unpad(dx, g)));
+    return queueOp(a.env, "avgPoolGrad", [dyIn = operandAt(a, 0), g = geometry(a, 1)] {
+      at::Tensor dy = nchw(dyIn.get());
+      bool own = g.atenPads();
+      int64_t h = own ? g.h : g.h + g.pt + g.pb(), w = own ? g.w : g.w + g.pl + g.pr();
+      // The input's values are not read, only its shape and layout.
+      at::Tensor input = at::empty({g.n, g.c, h, w}, dy.options().memory_format(at::MemoryFormat::ChannelsLast));
+      std::vector<int64_t> p{own ? g.pt : 0, own ? g.pl : 0};
+      at::Tensor dx = at::avg_pool2d_backward(dy, input, {g.kh, g.kw}, {g.sh, g.sw}, p, false, true, DLCV_NULLOPT);
+      return nhwc(own ? dx : unpad(dx, g));
+    });
   });
 }
 

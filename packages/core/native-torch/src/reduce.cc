@@ -25,18 +25,19 @@ static at::Tensor reduceOp(ReduceOp op, const at::Tensor& x, const std::vector<i
 // reduce(op, x, axes, outShape)
 static napi_value Reduce(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor r = reduceOp(static_cast<ReduceOp>(a.i64(0)), tensorAt(a, 1), a.ints(2));
-    return wrap(a.env, r.reshape(a.ints(3)));
+    return queueOp(a.env, "reduce", [op = static_cast<ReduceOp>(a.i64(0)), x = operandAt(a, 1), axes = a.ints(2), outShape = a.ints(3)] {
+      return reduceOp(op, x.get(), axes).reshape(outShape);
+    });
   });
 }
 
 // argReduce(isMax, x, axis, outShape): int32 indices of the first extreme value.
 static napi_value ArgReduce(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    at::Tensor x = tensorAt(a, 1);
-    int64_t axis = a.i64(2);
-    at::Tensor r = a.num(0) != 0 ? at::argmax(x, axis) : at::argmin(x, axis);
-    return wrap(a.env, r.to(at::kInt).reshape(a.ints(3)));
+    return queueOp(a.env, "argReduce", [isMax = a.num(0) != 0, x = operandAt(a, 1), axis = a.i64(2), outShape = a.ints(3)] {
+      at::Tensor r = isMax ? at::argmax(x.get(), axis) : at::argmin(x.get(), axis);
+      return r.to(at::kInt).reshape(outShape);
+    });
   });
 }
 

@@ -97,7 +97,7 @@ static napi_value SetDevice(napi_env env, napi_callback_info info) {
     std::string s(name, n);
     if (s == "cuda" && !at::hasCUDA()) throw JsError("no CUDA device visible to libtorch");
     if (s != "cuda" && s != "cpu") throw JsError("unknown device " + s);
-    device() = s == "cuda" ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    runNow("setDevice", [cuda = s == "cuda"] { device() = cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU); });
     return undefinedValue(a.env);
   });
 }
@@ -105,7 +105,7 @@ static napi_value SetDevice(napi_env env, napi_callback_info info) {
 // setTf32(on): TF32 tensor cores for matmuls and convolutions (setTf32 above).
 static napi_value SetTf32(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    setTf32(at::globalContext(), a.num(0) != 0);
+    runNow("setTf32", [on = a.num(0) != 0] { setTf32(at::globalContext(), on); });
     return undefinedValue(a.env);
   });
 }
@@ -113,7 +113,7 @@ static napi_value SetTf32(napi_env env, napi_callback_info info) {
 // setDeterministic(on): reproducible CUDA results, or the fastest algorithms (setDeterministic above).
 static napi_value SetDeterministic(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    setDeterministic(at::globalContext(), a.num(0) != 0);
+    runNow("setDeterministic", [on = a.num(0) != 0] { setDeterministic(at::globalContext(), on); });
     return undefinedValue(a.env);
   });
 }
@@ -130,7 +130,9 @@ void setThreads(int n) {
 
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    setThreads((int)a.i64(0));
+    // On the op thread, whose OpenMP team size is its own (the JavaScript thread runs no ATen op
+    // while the queue is on).
+    runNow("setThreads", [n = (int)a.i64(0)] { setThreads(n); });
     return undefinedValue(a.env);
   });
 }
@@ -146,22 +148,35 @@ static void setNumber(napi_env env, napi_value obj, const char* key, double valu
   check(napi_set_named_property(env, obj, key, v), "set_named_property");
 }
 
-// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic } (CUDA fields 0 without CUDA).
+// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, queue } (CUDA fields 0
+// without CUDA), as the op thread sees them.
 static napi_value Info(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
+    double threads = 0, gpus = 0, cudaRuntime = 0, cudnn = 0, tf32On = 0, deterministic = 0;
+    bool cuda = false;
+    runNow("info", [&] {
+      threads = at::get_num_threads();
+      cuda = device().is_cuda();
+      const auto& hooks = at::detail::getCUDAHooks();
+      bool hasCuda = at::hasCUDA();
+      gpus = hasCuda ? gpuCount(hooks) : 0;
+      cudaRuntime = hasCuda ? cudaRuntimeVersion(hooks) : 0;
+      cudnn = hasCuda ? cudnnVersion(hooks) : 0;
+      const auto& ctx = at::globalContext();
+      tf32On = tf32(ctx) ? 1 : 0;
+      deterministic = ctx.deterministicCuDNN() && ctx.deterministicAlgorithms() ? 1 : 0;
+    });
     napi_value obj;
     check(napi_create_object(a.env, &obj), "create_object");
     setString(a.env, obj, "torch", TORCH_VERSION);
-    setNumber(a.env, obj, "threads", at::get_num_threads());
-    setString(a.env, obj, "device", device().is_cuda() ? "cuda" : "cpu");
-    const auto& hooks = at::detail::getCUDAHooks();
-    bool cuda = at::hasCUDA();
-    setNumber(a.env, obj, "gpus", cuda ? gpuCount(hooks) : 0);
-    setNumber(a.env, obj, "cudaRuntime", cuda ? cudaRuntimeVersion(hooks) : 0);
-    setNumber(a.env, obj, "cudnn", cuda ? cudnnVersion(hooks) : 0);
-    setNumber(a.env, obj, "tf32", tf32(at::globalContext()) ? 1 : 0);
-    const auto& ctx = at::globalContext();
-    setNumber(a.env, obj, "deterministic", ctx.deterministicCuDNN() && ctx.deterministicAlgorithms() ? 1 : 0);
+    setNumber(a.env, obj, "threads", threads);
+    setString(a.env, obj, "device", cuda ? "cuda" : "cpu");
+    setNumber(a.env, obj, "gpus", gpus);
+    setNumber(a.env, obj, "cudaRuntime", cudaRuntime);
+    setNumber(a.env, obj, "cudnn", cudnn);
+    setNumber(a.env, obj, "tf32", tf32On);
+    setNumber(a.env, obj, "deterministic", deterministic);
+    setNumber(a.env, obj, "queue", queueOn() ? 1 : 0);
     return obj;
   });
 }

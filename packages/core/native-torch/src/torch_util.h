@@ -1,12 +1,18 @@
-// Tensor handles and argument helpers of the libtorch addon. A handle is a napi external that owns
-// one at::Tensor (always contiguous, on the engine's device); `free` drops the tensor at once and
-// the external's finalizer deletes what is left when the JS object is collected.
+// Tensor handles and argument helpers of the libtorch addon, and its op queue.
+//
+// A handle is a napi external holding a shared Holder, which owns one at::Tensor (contiguous, on
+// the engine's device). Every op and read goes through the op queue (op_queue.cc): when it is on,
+// one thread runs the ops in the order they were called while JavaScript goes on; a call parses
+// its arguments, queues the ATen work and returns handles at once, whose tensors the op thread
+// sets when it gets there. When it is off, the same work runs inside the call. Either way ATen
+// sees the same calls in the same order, so results are the same bytes.
 #pragma once
 #include <ATen/ATen.h>
 #include <node_api.h>
 #include <torch/version.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,27 +32,59 @@ using dlcv::Args;
 using dlcv::check;
 using dlcv::JsError;
 
+// A handle's tensor. `t` is set and read by the op thread only (inside the call when the queue
+// is off); `freed` by the JavaScript thread only, so that a freed handle is refused at the call.
 struct Holder {
   at::Tensor t;
+  bool freed = false;
 };
+using HolderPtr = std::shared_ptr<Holder>;
 
 // The device new tensors are made on (CPU until setDevice("cuda")).
 at::Device& device();
 inline at::TensorOptions options(at::ScalarType dtype = at::kFloat) { return at::TensorOptions().dtype(dtype).device(device()); }
 
-// Wraps a result as a new handle (made contiguous first, so every stored tensor can be viewed).
-napi_value wrap(napi_env env, const at::Tensor& t);
-// The tensor of the handle at argument i; an undefined tensor for null/undefined when optional.
-at::Tensor tensorAt(const Args& a, size_t i, bool optional = false);
-// The tensors of an array of handles at argument i.
-std::vector<at::Tensor> tensorsAt(const Args& a, size_t i);
-// A JS array of handles.
-napi_value wrapAll(napi_env env, const std::vector<at::Tensor>& ts);
+// An input of a queued op: its handle's Holder, whose tensor is read when the op runs.
+class Operand {
+ public:
+  Operand() = default;
+  explicit Operand(HolderPtr h) : h_(std::move(h)) {}
+  // The tensor; an undefined one for an absent optional input. An error when the op that was to
+  // make it failed.
+  const at::Tensor& get() const;
+
+ private:
+  HolderPtr h_;
+};
+
+// The operand of the handle at argument i (an absent one for null/undefined when optional).
+Operand operandAt(const Args& a, size_t i, bool optional = false);
+// The operands of an array of handles at argument i.
+std::vector<Operand> operandsAt(const Args& a, size_t i);
+// Their tensors, when the op runs.
+std::vector<at::Tensor> tensorsOf(const std::vector<Operand>& operands);
+
+// Queues an op (`name` prefixes its error) and returns a new handle to the tensor it makes.
+napi_value queueOp(napi_env env, const char* name, std::function<at::Tensor()> op);
+// The same for an op making `count` tensors: a JS array of `count` handles.
+napi_value queueOps(napi_env env, const char* name, size_t count, std::function<std::vector<at::Tensor>()> op);
+// The same for an op that changes its operands in place: returns undefined.
+napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op);
+// Runs f after every op queued before it and waits for it (f's error is thrown here): reads,
+// settings, anything that needs the op thread's results or state on the JavaScript thread.
+void runNow(const char* name, const std::function<void()>& f);
+// Whether the op queue is on.
+bool queueOn();
+// Releases a handle's tensor once the ops queued before now have run.
+void release(const HolderPtr& h);
+// The Holder of the handle at argument i (refused when freed).
+HolderPtr holderAt(const Args& a, size_t i);
 
 // tfjs dtype codes shared with torch/addon.ts: 0 float32, 1 int32, 2 bool.
 at::ScalarType scalarType(int64_t code);
 
-// Runs f(args) and turns C++ and ATen errors into JS errors (first line of the message).
+// Runs f(args) and turns C++ and ATen errors into JS errors (first line of the message), the op's
+// own or a queued op's that failed since the last call (op_queue.cc).
 napi_value guarded(napi_env env, napi_callback_info info, const std::function<napi_value(const Args&)>& f);
 napi_value undefinedValue(napi_env env);
 
@@ -61,6 +99,7 @@ void initSettings();
 // ATen's intra-op threads, and the BLAS's where it keeps its own pool.
 void setThreads(int n);
 void registerSettings(napi_env env, napi_value exports);
+void registerQueue(napi_env env, napi_value exports);
 void registerConv(napi_env env, napi_value exports);
 void registerElementwise(napi_env env, napi_value exports);
 void registerReduce(napi_env env, napi_value exports);

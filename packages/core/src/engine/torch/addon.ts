@@ -25,6 +25,8 @@ export interface TorchInfo {
   tf32: number;
   /** 1 when cuDNN and ATen take their deterministic algorithms (the default). */
   deterministic: number;
+  /** 1 when the op queue is on (setQueue). */
+  queue: number;
 }
 
 export interface TorchAddon {
@@ -34,6 +36,11 @@ export interface TorchAddon {
   /** Reproducible CUDA results (deterministic cuDNN and ATen algorithms), or the fastest ones. */
   setDeterministic(on: number): void;
   setThreads(n: number): void;
+  /**
+   * 1: ops run on the addon's op thread in call order while JavaScript goes on (handles return at
+   * once; an op's error is thrown by the next call that queues or reads); 0: each call runs its op.
+   */
+  setQueue(on: number): void;
   /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
   setConvLayout(nchw: number): void;
   /** The native addon's op code tables (op_codes.h). */

@@ -38,6 +38,13 @@ function gpuName(): string {
   }
 }
 
+/** DLCV_TORCH_QUEUE: 1 runs the ops on the addon's op thread (the default), 0 inside each call. */
+function queueWanted(): number {
+  const v = process.env.DLCV_TORCH_QUEUE;
+  if (v !== undefined && v !== '0' && v !== '1') throw new Error(`DLCV_TORCH_QUEUE must be 0 or 1, not "${v}"`);
+  return v === '0' ? 0 : 1;
+}
+
 function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   const wanted = process.env.DLCV_TORCH_DEVICE;
   if (wanted && wanted !== 'cpu' && wanted !== 'cuda') throw new Error(`DLCV_TORCH_DEVICE must be cpu or cuda, not "${wanted}"`);
@@ -55,6 +62,8 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   if (layout !== undefined && layout !== 'nhwc' && layout !== 'nchw') throw new Error(`DLCV_TORCH_CONV_LAYOUT must be nhwc or nchw, not "${layout}"`);
   addon.setConvLayout(layout === 'nchw' ? 1 : 0);
   const threads = Number(process.env.DLCV_THREADS) > 0 ? Number(process.env.DLCV_THREADS) : os.availableParallelism();
+  // The op queue before the thread count, which it applies to its own thread.
+  addon.setQueue(queueWanted());
   addon.setThreads(threads);
   return { onCuda, threads };
 }
@@ -75,7 +84,8 @@ export function loadTorchBackend(): TorchBackendResult {
     const determinism = info.deterministic ? 'deterministic' : 'nondeterministic (DLCV_TORCH_DETERMINISTIC=0)';
     const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : 'on CPU';
     const layout = process.env.DLCV_TORCH_CONV_LAYOUT === 'nchw' ? ', convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)' : '';
-    const detail = `libtorch ${info.torch} ${where}${layout}, ${kernels.length} ATen kernels (${loaded.file})`;
+    const queue = info.queue ? '' : ', ops run inside each call (DLCV_TORCH_QUEUE=0)';
+    const detail = `libtorch ${info.torch} ${where}${layout}${queue}, ${kernels.length} ATen kernels (${loaded.file})`;
     return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads, onCuda, detail });
   } catch (e) {
     return (cached = { ok: false, reason: `libtorch backend failed to register: ${(e as Error).message}` });

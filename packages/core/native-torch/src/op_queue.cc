@@ -1,0 +1,319 @@
+// The op queue (see torch_util.h) and the handles the ops take and return.
+//
+// On, one op thread runs the queued work in FIFO order. A call into the addon then costs the
+// JavaScript thread only its argument parsing, while ATen's own host work (dispatch, the CUDA
+// launches, on the CPU the arithmetic) runs beside the next kernels' JavaScript: a training step
+// costs about the larger of the two instead of their sum. An op that fails on the op thread is
+// reported by the next call that queues or reads (its message names the failed op), as CUDA
+// reports a kernel's fault; later ops that take its missing result fail in turn. Frees are
+// queued too, so a tensor lives until the ops queued before its free have run.
+//
+// Off (setQueue(0)), each call runs its work itself and throws its own error, as a plain ATen
+// call would. The op thread is started when the queue is first switched on.
+#include <ATen/Parallel.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "torch_util.h"
+
+namespace dlcv_torch {
+
+namespace {
+
+struct Task {
+  const char* name;
+  std::function<void()> run;
+};
+
+// The first line of an exception's message (ATen appends a C++ backtrace on later lines).
+std::string firstLine(const std::exception& e) {
+  const auto* c10Error = dynamic_cast<const c10::Error*>(&e);
+  std::string m = c10Error ? c10Error->what_without_backtrace() : e.what();
+  return m.substr(0, m.find('\n'));
+}
+
+class OpQueue {
+ public:
+  bool on() const { return on_; }
+
+  // Switches the queue on or off, after the ops queued so far have run. OpenMP's team size is per
+  // calling thread: the thread that runs the ops from now on takes the engine's count (set by
+  // setThreads on whichever thread ran the ops until now).
+  void setOn(bool on) {
+    drain();
+    if (on && !worker_.joinable()) worker_ = std::thread([this] { loop(); });
+    on_ = on;
+    if (on)
+      runAndWait("setQueue", [] { at::init_num_threads(); });
+    else
+      at::init_num_threads();
+  }
+
+  void push(const char* name, std::function<void()> run) {
+    bool wake;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      // A bounded queue: JavaScript may run at most this many ops ahead of the op thread.
+      room_.wait(lock, [this] { return tasks_.size() < kCapacity; });
+      tasks_.push_back({name, std::move(run)});
+      wake = sleeping_;
+    }
+    if (wake) wakeWorker_.notify_one();
+  }
+
+  // Runs f on the op thread after every queued op, and waits for it; f's error is thrown here.
+  void runAndWait(const char* name, const std::function<void()>& f) {
+    std::promise<std::string> done;
+    std::future<std::string> result = done.get_future();
+    push(name, [&f, &done] {
+      try {
+        f();
+        done.set_value("");
+      } catch (const std::exception& e) {
+        done.set_value(firstLine(e));
+      }
+    });
+    std::string error = result.get();
+    if (!error.empty()) throw JsError(std::string(name) + ": " + error);
+  }
+
+  void drain() {
+    if (worker_.joinable()) runAndWait("drain", [] {});
+  }
+
+  // The first error of a queued op since the last call that reported one, cleared; "" if none.
+  std::string takeError() {
+    if (!failed_.load(std::memory_order_acquire)) return "";
+    std::lock_guard<std::mutex> lock(errorMutex_);
+    failed_.store(false, std::memory_order_relaxed);
+    return std::move(error_);
+  }
+
+  // Stops the op thread after its current op, dropping the ops still queued: at the
+  // environment's teardown or the process's exit, when nothing can read their results.
+  void stop() {
+    if (!worker_.joinable()) return;
+    std::deque<Task> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+      dropped.swap(tasks_);
+    }
+    wakeWorker_.notify_one();
+    room_.notify_all();
+    worker_.join();
+    on_ = false;
+  }
+
+ private:
+  static constexpr size_t kCapacity = 4096;
+
+  void loop() {
+    for (;;) {
+      Task task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (tasks_.empty() && !stopping_) {
+          sleeping_ = true;
+          wakeWorker_.wait(lock);
+          sleeping_ = false;
+        }
+        if (stopping_) return;
+        bool wasFull = tasks_.size() == kCapacity;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+        if (wasFull) room_.notify_one();
+      }
+      try {
+        task.run();
+      } catch (const std::exception& e) {
+        record(std::string(task.name) + ": " + firstLine(e));
+      } catch (...) {
+        record(std::string(task.name) + ": unknown error");
+      }
+    }
+  }
+
+  void record(std::string message) {
+    std::lock_guard<std::mutex> lock(errorMutex_);
+    if (failed_.load(std::memory_order_relaxed)) return;  // the first one is reported
+    error_ = std::move(message);
+    failed_.store(true, std::memory_order_release);
+  }
+
+  bool on_ = false;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable wakeWorker_, room_;
+  std::deque<Task> tasks_;
+  bool sleeping_ = false, stopping_ = false;
+  std::mutex errorMutex_;
+  std::atomic<bool> failed_{false};
+  std::string error_;
+};
+
+OpQueue& queue() {
+  // Never destroyed: the environment's cleanup hook stops the thread before the process exits.
+  static OpQueue* q = new OpQueue();
+  return *q;
+}
+
+// An op that failed on the op thread, reported by the next call that queues or reads.
+void throwQueuedError() {
+  std::string error = queue().takeError();
+  if (!error.empty()) throw JsError("an earlier op failed on the op thread: " + error);
+}
+
+// Runs `run` on the op thread, or now when the queue is off (its error then thrown at once).
+void submit(const char* name, std::function<void()> run) {
+  throwQueuedError();
+  if (!queue().on()) {
+    try {
+      run();
+    } catch (const JsError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw JsError(std::string(name) + ": " + firstLine(e));
+    }
+    return;
+  }
+  queue().push(name, std::move(run));
+}
+
+void finalize(napi_env, void* data, void*) { delete static_cast<HolderPtr*>(data); }
+
+// A new handle to `h`.
+napi_value handleOf(napi_env env, const HolderPtr& h) {
+  auto* box = new HolderPtr(h);
+  napi_value v;
+  napi_status s = napi_create_external(env, box, finalize, nullptr, &v);
+  if (s != napi_ok) {
+    delete box;
+    throw JsError("napi_create_external failed");
+  }
+  return v;
+}
+
+HolderPtr holderOf(napi_env env, napi_value v, const std::string& what) {
+  napi_valuetype type;
+  check(napi_typeof(env, v, &type), "typeof");
+  if (type != napi_external) throw JsError(what + " is not a tensor handle");
+  void* p;
+  check(napi_get_value_external(env, v, &p), "get_value_external");
+  const HolderPtr& h = *static_cast<HolderPtr*>(p);
+  if (h->freed) throw JsError(what + " was freed");
+  return h;
+}
+
+}  // namespace
+
+const at::Tensor& Operand::get() const {
+  static const at::Tensor absent;
+  if (!h_) return absent;
+  if (!h_->t.defined()) throw JsError("an input was not made: the op that makes it failed");
+  return h_->t;
+}
+
+HolderPtr holderAt(const Args& a, size_t i) { return holderOf(a.env, a.at(i), "argument " + std::to_string(i)); }
+
+Operand operandAt(const Args& a, size_t i, bool optional) {
+  if (optional && a.isNull(i)) return Operand();
+  return Operand(holderAt(a, i));
+}
+
+std::vector<Operand> operandsAt(const Args& a, size_t i) {
+  uint32_t n;
+  check(napi_get_array_length(a.env, a.at(i), &n), "array_length");
+  std::vector<Operand> out;
+  out.reserve(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    napi_value e;
+    check(napi_get_element(a.env, a.at(i), k, &e), "get_element");
+    out.emplace_back(holderOf(a.env, e, "element " + std::to_string(k)));
+  }
+  return out;
+}
+
+std::vector<at::Tensor> tensorsOf(const std::vector<Operand>& operands) {
+  std::vector<at::Tensor> out;
+  out.reserve(operands.size());
+  for (const auto& o : operands) out.push_back(o.get());
+  return out;
+}
+
+napi_value queueOp(napi_env env, const char* name, std::function<at::Tensor()> op) {
+  auto out = std::make_shared<Holder>();
+  napi_value handle = handleOf(env, out);
+  submit(name, [out, op = std::move(op)] { out->t = op().contiguous(); });
+  return handle;
+}
+
+napi_value queueOps(napi_env env, const char* name, size_t count, std::function<std::vector<at::Tensor>()> op) {
+  std::vector<HolderPtr> outs(count);
+  napi_value arr;
+  check(napi_create_array_with_length(env, count, &arr), "create_array");
+  for (size_t i = 0; i < count; ++i) {
+    outs[i] = std::make_shared<Holder>();
+    check(napi_set_element(env, arr, (uint32_t)i, handleOf(env, outs[i])), "set_element");
+  }
+  submit(name, [outs, name, op = std::move(op)] {
+    std::vector<at::Tensor> ts = op();
+    if (ts.size() != outs.size()) throw JsError(std::string(name) + " made " + std::to_string(ts.size()) + " tensors, not " + std::to_string(outs.size()));
+    for (size_t i = 0; i < ts.size(); ++i) outs[i]->t = ts[i].contiguous();
+  });
+  return arr;
+}
+
+napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op) {
+  submit(name, std::move(op));
+  return undefinedValue(env);
+}
+
+void runNow(const char* name, const std::function<void()>& f) {
+  throwQueuedError();
+  if (!queue().on()) {
+    submit(name, f);
+    return;
+  }
+  queue().runAndWait(name, f);
+  // An op queued before this one that failed meanwhile is reported now, not at some later call.
+  throwQueuedError();
+}
+
+void release(const HolderPtr& h) {
+  h->freed = true;
+  if (!queue().on()) {
+    h->t.reset();
+    return;
+  }
+  queue().push("free", [h] { h->t.reset(); });
+}
+
+// setQueue(on): the op queue on (1) or off (0), after the ops queued so far have run.
+static napi_value SetQueue(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    throwQueuedError();
+    queue().setOn(a.num(0) != 0);
+    return undefinedValue(a.env);
+  });
+}
+
+bool queueOn() { return queue().on(); }
+
+void registerQueue(napi_env env, napi_value exports) {
+  define(env, exports, {{"setQueue", SetQueue}});
+  // The op thread must not run while libtorch's statics are destroyed: stopped at the
+  // environment's teardown, or at exit (process.exit() skips the teardown); registered after
+  // libtorch's statics, the exit handler runs before their destructors.
+  check(napi_add_env_cleanup_hook(env, [](void*) { queue().stop(); }, nullptr), "add_env_cleanup_hook");
+  static bool atExitRegistered = false;
+  if (!atExitRegistered) atExitRegistered = std::atexit([] { queue().stop(); }) == 0;
+}
+
+}  // namespace dlcv_torch
