@@ -147,10 +147,12 @@ export class TorchBackend extends KernelBackend {
   override numDataIds(): number {
     return this.data.numDataIds();
   }
+  /** f's time to its end on the op thread and the device: the work queued before it is waited for first. */
   override async time(f: () => void): Promise<{ kernelMs: number }> {
+    this.addon.sync();
     const start = tf.util.now();
     f();
-    if (this.onCuda) this.addon.sync();
+    this.addon.sync();
     return { kernelMs: tf.util.now() - start };
   }
   override memory(): { unreliable: boolean; reasons: string[] } {

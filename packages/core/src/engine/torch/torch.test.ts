@@ -371,6 +371,19 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     expect(read(doubled, 3)).toEqual([0, 4, 16]);
   });
 
+  test('tf.time and tf.profile time a kernel to its end on the op thread: the backend waits for the queue before and after it', async () => {
+    const a = tf.randomNormal([64, 64]);
+    const { calls, restore } = recordAddonCalls(['sync', 'matmul']);
+    try {
+      const { kernelMs } = await tf.time(() => tf.matMul(a, a).dispose());
+      expect(kernelMs).toBeGreaterThanOrEqual(0);
+      expect(calls).toEqual(['sync', 'matmul', 'sync']);
+    } finally {
+      restore();
+      a.dispose();
+    }
+  });
+
   test('10,000 queued ops, more than the queue holds (a call waits for room), all run in order', () => {
     const { binary } = codes();
     const total = upload([0]);
