@@ -93,9 +93,6 @@ static napi_value Upload(napi_env env, napi_callback_info info) {
   });
 }
 
-// The host array of a download (argument i), checked against the tensor's size when it is known.
-static void* downloadTarget(const Args& a, size_t i, size_t* len) { return a.typed<void>(i, len); }
-
 // Copies t into the host array data of `len` elements; waits for the device's queued work.
 static void copyToHost(const at::Tensor& t, void* data, size_t len) {
   if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
@@ -108,7 +105,7 @@ static napi_value Download(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     Operand t = operandAt(a, 0);
     size_t len;
-    void* data = downloadTarget(a, 1, &len);
+    void* data = a.typed<void>(1, &len);
     runNow("download", [&] { copyToHost(t.get(), data, len); });
     return undefinedValue(a.env);
   });
@@ -148,7 +145,7 @@ static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     auto w = std::make_unique<DownloadWork>();
     w->t = operandAt(a, 0);
-    w->data = downloadTarget(a, 1, &w->len);
+    w->data = a.typed<void>(1, &w->len);
     if (queueOn()) {
       // The promise belongs to the queued copy, so it outlives its set_value.
       auto copied = std::make_shared<std::promise<std::string>>();
@@ -197,10 +194,10 @@ static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
 }
 
 // free(handle): releases the tensor once the ops queued before have run (the handle is refused
-// from now on).
+// from now on; a second free does nothing).
 static napi_value Free(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    release(holderAt(a, 0));
+    releaseAt(a, 0);
     return undefinedValue(a.env);
   });
 }

@@ -200,14 +200,15 @@ napi_value handleOf(napi_env env, const HolderPtr& h) {
   return v;
 }
 
-HolderPtr holderOf(napi_env env, napi_value v, const std::string& what) {
+// The Holder of handle v (`what` names it in errors); refused when freed unless `freedToo`.
+HolderPtr holderOf(napi_env env, napi_value v, const std::string& what, bool freedToo = false) {
   napi_valuetype type;
   check(napi_typeof(env, v, &type), "typeof");
   if (type != napi_external) throw JsError(what + " is not a tensor handle");
   void* p;
   check(napi_get_value_external(env, v, &p), "get_value_external");
   const HolderPtr& h = *static_cast<HolderPtr*>(p);
-  if (h->freed) throw JsError(what + " was freed");
+  if (h->freed && !freedToo) throw JsError(what + " was freed");
   return h;
 }
 
@@ -220,11 +221,9 @@ const at::Tensor& Operand::get() const {
   return h_->t;
 }
 
-HolderPtr holderAt(const Args& a, size_t i) { return holderOf(a.env, a.at(i), "argument " + std::to_string(i)); }
-
 Operand operandAt(const Args& a, size_t i, bool optional) {
   if (optional && a.isNull(i)) return Operand();
-  return Operand(holderAt(a, i));
+  return Operand(holderOf(a.env, a.at(i), "argument " + std::to_string(i)));
 }
 
 std::vector<Operand> operandsAt(const Args& a, size_t i) {
@@ -286,7 +285,9 @@ void runNow(const char* name, const std::function<void()>& f) {
   throwQueuedError();
 }
 
-void release(const HolderPtr& h) {
+void releaseAt(const Args& a, size_t i) {
+  HolderPtr h = holderOf(a.env, a.at(i), "argument " + std::to_string(i), /*freedToo=*/true);
+  if (h->freed) return;
   h->freed = true;
   if (!queue().on()) {
     h->t.reset();

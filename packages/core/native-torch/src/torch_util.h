@@ -75,10 +75,9 @@ napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op
 void runNow(const char* name, const std::function<void()>& f);
 // Whether the op queue is on.
 bool queueOn();
-// Releases a handle's tensor once the ops queued before now have run.
-void release(const HolderPtr& h);
-// The Holder of the handle at argument i (refused when freed).
-HolderPtr holderAt(const Args& a, size_t i);
+// Releases the tensor of the handle at argument i once the ops queued before now have run; the
+// handle is refused from then on (freeing it again does nothing).
+void releaseAt(const Args& a, size_t i);
 
 // tfjs dtype codes shared with torch/addon.ts: 0 float32, 1 int32, 2 bool.
 at::ScalarType scalarType(int64_t code);

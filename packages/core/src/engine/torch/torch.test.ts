@@ -357,7 +357,7 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     expect(read(addon().binary(codes().binary.Multiply!, x, x), 2)).toEqual([1, 4]);
   });
 
-  test('ops run in call order: a free after the ops that take the tensor, an in-place op before a read; a freed handle is refused at the call', () => {
+  test('ops run in call order: a free after the ops that take the tensor, an in-place op before a read; a freed handle is refused at the call, freed again it is ignored', () => {
     const { binary, unary } = codes();
     const x = upload([0, 1, 2]);
     const big = addon().upload(new Float32Array(1024 * 1024).fill(0.5), [1024, 1024], 0);
@@ -366,6 +366,7 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     for (let i = 0; i < 4; i++) addon().matmul(big, big, 1, 1, 1024, 1024, 1024, 0, 0, [1024, 1024]);
     const doubled = addon().binary(binary.Add!, x, x);
     addon().free(x);
+    addon().free(x); // a second free does nothing
     expect(() => addon().unary(unary.Neg!, x, 0, 0)).toThrow(/argument 1 was freed/);
     addon().binaryInPlace(binary.Multiply!, doubled, doubled);
     expect(read(doubled, 3)).toEqual([0, 4, 16]);
