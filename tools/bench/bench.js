@@ -86,7 +86,8 @@ async function buildCases() {
     cases.dcgan_forward = {
       label: 'DCGAN generator forward, batch 64',
       run: async () => {
-        const y = tf.tidy(() => g.g.predict(tf.tensor4d(z64, [64, 1, 1, config.nz])));
+        // one batch in inference mode, as the gan package generates (predict() would split it in batches of 32)
+        const y = tf.tidy(() => g.g.apply(tf.tensor4d(z64, [64, 1, 1, config.nz]), { training: false }));
         await y.data();
         y.dispose();
       },

@@ -60,8 +60,10 @@ function dcganCases(tf, core, gan, s, cases) {
     cases[`dcgan_${model}_forward`] = {
       label: `${name} generator forward, batch ${b}`,
       torch: `dcgan_forward batch=${b} width=${config.ngf}`,
+      // the gan package's own generation call (sampling.ts): one batch in inference mode, as
+      // PyTorch's eval() forward; tfjs-layers' predict() would run it as batches of 32
       run: async () => {
-        const y = tf.tidy(() => g.g.predict(z));
+        const y = tf.tidy(() => g.g.apply(z, { training: false }));
         await y.data();
         y.dispose();
       },
