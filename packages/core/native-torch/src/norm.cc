@@ -6,19 +6,6 @@ namespace dlcv_torch {
 
 static at::Tensor perChannel(const at::Tensor& t) { return t.defined() ? t.reshape({-1}) : t; }
 
-// batchNorm(x, mean, variance, scale | null, offset | null, eps): the given statistics.
-static napi_value BatchNorm(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) {
-    return queueOp(a.env, "batchNorm", [x = operandAt(a, 0), mean = operandAt(a, 1), variance = operandAt(a, 2), scale = operandAt(a, 3, true),
-                                        offset = operandAt(a, 4, true), eps = a.num(5)] {
-      at::Tensor y = (x.get() - perChannel(mean.get())) * at::rsqrt(perChannel(variance.get()) + eps);
-      if (scale.get().defined()) y.mul_(perChannel(scale.get()));
-      if (offset.get().defined()) y.add_(perChannel(offset.get()));
-      return y;
-    });
-  });
-}
-
 // [n, h, w, c] as an NCHW view (channels-last strides: ATen's vectorised channels-last batch
 // norm kernels), anything else as [rows, c].
 static at::Tensor channelsAxis1(const at::Tensor& x) {
@@ -26,6 +13,21 @@ static at::Tensor channelsAxis1(const at::Tensor& x) {
 }
 static at::Tensor channelsAxisLast(const at::Tensor& t, at::IntArrayRef shape) {
   return t.dim() == 4 ? t.permute({0, 2, 3, 1}) : t.view(shape);
+}
+
+// batchNorm(x, mean, variance, scale | null, offset | null, eps): the given statistics, in
+// ATen's inference batch norm: one kernel over x (on CUDA, where a sampling forward is bound by
+// the GPU's memory traffic, instead of four elementwise passes).
+static napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    return queueOp(a.env, "batchNorm", [xIn = operandAt(a, 0), mean = operandAt(a, 1), variance = operandAt(a, 2), scale = operandAt(a, 3, true),
+                                        offset = operandAt(a, 4, true), eps = a.num(5)] {
+      const at::Tensor& x = xIn.get();
+      auto r = at::native_batch_norm(channelsAxis1(x), perChannel(scale.get()), perChannel(offset.get()), perChannel(mean.get()), perChannel(variance.get()),
+                                     /*training=*/false, 0.0, eps);
+      return channelsAxisLast(std::get<0>(r), x.sizes());
+    });
+  });
 }
 
 // batchNormTrain(x, scale, offset, eps): [y, mean, biased variance, 1 / std] over all but the last axis.

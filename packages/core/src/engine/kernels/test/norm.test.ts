@@ -16,6 +16,14 @@ describeEachEngine('normalization', (engine) => {
     engine.check('bn2d', [rand([4, 6, 6, 8], 1), rand([8], 2, 0.5, 1.5), rand([8], 3)], bn);
     engine.check('bn1d', [rand([32, 50], 1), rand([50], 2, 0.5, 1.5), rand([50], 3)], bn);
     engine.check('bn inference', [rand([4, 6, 6, 8], 1), rand([8], 2), rand([8], 3, 0.5, 1.5)], (x, m, v) => tf.batchNorm(x, m, v, undefined, undefined, 1e-3), { grad: false });
+    engine.check(
+      'bn inference, rank 3, scale without offset',
+      [rand([3, 5, 8], 4), rand([8], 5), rand([8], 6, 0.5, 1.5), rand([8], 7)],
+      (x, m, v, s) => tf.batchNorm(x, m, v, undefined, s, 1e-3),
+      {
+        grad: false,
+      },
+    );
   });
   test('GroupNorm pieces (reshape + moments over non-contiguous axes)', () => {
     const gn = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
