@@ -137,17 +137,19 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
       const calls0 = t.calls;
       t.issueEnd = null;
       const t0 = now();
+      let row;
       try {
         await c.run();
+        const wall = now() - t0;
+        // the host's part: up to the step's first download (the whole step if it has none)
+        const issue = (t.issueEnd ?? t0 + wall) - t0;
+        const inside = (t.issueEnd === null ? t.insideMs : t.insideAtIssueEnd) - inside0;
+        row = { wall, issue, inside, js: issue - inside, kernels: runs.n - k0, calls: t.calls - calls0 };
       } finally {
+        // after the measurement: switching back is no part of the step
         if (!second) paired.leave();
       }
-      const wall = now() - t0;
-      // the host's part: up to the step's first download (the whole step if it has none)
-      const issue = (t.issueEnd ?? now()) - t0;
-      const inside = (t.issueEnd === null ? t.insideMs : t.insideAtIssueEnd) - inside0;
-      const kernels = runs.n - k0;
-      rows[second ? 1 : 0].push({ wall, issue, inside, js: issue - inside, kernels, calls: t.calls - calls0 });
+      rows[second ? 1 : 0].push(row);
     }
     if (byFunction) {
       const steps = rows[0].length + rows[1].length;
