@@ -38,11 +38,8 @@ napi_value guarded(napi_env env, napi_callback_info info, const std::function<na
   try {
     Args a(env, info);
     return f(a);
-  } catch (const c10::Error& e) {
-    std::string m = e.what_without_backtrace();
-    napi_throw_error(env, "DLCV_TORCH", m.substr(0, m.find('\n')).c_str());
   } catch (const std::exception& e) {
-    napi_throw_error(env, "DLCV_TORCH", e.what());
+    napi_throw_error(env, "DLCV_TORCH", errorLine(e).c_str());
   }
   return undefinedValue(env);
 }
@@ -135,9 +132,7 @@ static std::string copyOrError(const Operand& t, void* data, size_t len) {
     copyToHost(t.get(), data, len);
     return "";
   } catch (const std::exception& e) {
-    const auto* c10Error = dynamic_cast<const c10::Error*>(&e);
-    std::string m = c10Error ? c10Error->what_without_backtrace() : e.what();
-    return m.substr(0, m.find('\n'));
+    return errorLine(e);
   }
 }
 

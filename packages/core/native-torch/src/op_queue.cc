@@ -24,19 +24,18 @@
 
 namespace dlcv_torch {
 
+std::string errorLine(const std::exception& e) {
+  const auto* c10Error = dynamic_cast<const c10::Error*>(&e);
+  std::string m = c10Error ? c10Error->what_without_backtrace() : e.what();
+  return m.substr(0, m.find('\n'));
+}
+
 namespace {
 
 struct Task {
   const char* name;
   std::function<void()> run;
 };
-
-// The first line of an exception's message (ATen appends a C++ backtrace on later lines).
-std::string firstLine(const std::exception& e) {
-  const auto* c10Error = dynamic_cast<const c10::Error*>(&e);
-  std::string m = c10Error ? c10Error->what_without_backtrace() : e.what();
-  return m.substr(0, m.find('\n'));
-}
 
 class OpQueue {
  public:
@@ -69,14 +68,16 @@ class OpQueue {
 
   // Runs f on the op thread after every queued op, and waits for it; f's error is thrown here.
   void runAndWait(const char* name, const std::function<void()>& f) {
-    std::promise<std::string> done;
-    std::future<std::string> result = done.get_future();
-    push(name, [&f, &done] {
+    // The promise belongs to the task, so that it outlives its set_value (which may still be
+    // running when this thread, woken, returns).
+    auto done = std::make_shared<std::promise<std::string>>();
+    std::future<std::string> result = done->get_future();
+    push(name, [&f, done] {
       try {
         f();
-        done.set_value("");
+        done->set_value("");
       } catch (const std::exception& e) {
-        done.set_value(firstLine(e));
+        done->set_value(errorLine(e));
       }
     });
     std::string error = result.get();
@@ -133,7 +134,7 @@ class OpQueue {
       try {
         task.run();
       } catch (const std::exception& e) {
-        record(std::string(task.name) + ": " + firstLine(e));
+        record(std::string(task.name) + ": " + errorLine(e));
       } catch (...) {
         record(std::string(task.name) + ": unknown error");
       }
@@ -179,7 +180,7 @@ void submit(const char* name, std::function<void()> run) {
     } catch (const JsError&) {
       throw;
     } catch (const std::exception& e) {
-      throw JsError(std::string(name) + ": " + firstLine(e));
+      throw JsError(std::string(name) + ": " + errorLine(e));
     }
     return;
   }

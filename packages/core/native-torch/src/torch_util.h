@@ -82,6 +82,9 @@ void releaseAt(const Args& a, size_t i);
 // tfjs dtype codes shared with torch/addon.ts: 0 float32, 1 int32, 2 bool.
 at::ScalarType scalarType(int64_t code);
 
+// The first line of an error's message (ATen's errors carry a C++ backtrace below it).
+std::string errorLine(const std::exception& e);
+
 // Runs f(args) and turns C++ and ATen errors into JS errors (first line of the message), the op's
 // own or a queued op's that failed since the last call (op_queue.cc).
 napi_value guarded(napi_env env, napi_callback_info info, const std::function<napi_value(const Args&)>& f);
