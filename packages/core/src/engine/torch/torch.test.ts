@@ -350,11 +350,15 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     addon().sync(); // nothing left to report
   });
 
-  test('with the queue off, the call that fails throws', () => {
+  test('with the queue off, the call that fails throws', async () => {
     addon().setQueue(0);
     const x = upload([1, 2]);
     expect(() => addon().binary(codes().binary.Add!, x, upload([1, 2, 3]))).toThrow(/^binary: The size of tensor a \(2\) must match/);
     expect(read(addon().binary(codes().binary.Multiply!, x, x), 2)).toEqual([1, 4]);
+    // an asynchronous read copies on a libuv thread then
+    const doubled = tf.tensor1d([1.5, -2]).mul(2);
+    expect(Array.from(await doubled.data())).toEqual([3, -4]);
+    doubled.dispose();
   });
 
   test('ops run in call order: a free after the ops that take the tensor, an in-place op before a read; a freed handle is refused at the call, freed again it is ignored', () => {
