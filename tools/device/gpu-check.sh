@@ -11,10 +11,12 @@
 #                                           a per-kernel profile of the DDPM training step, the
 #                                           host's time per step in fp32 and TF32
 #                                           (tools/bench/host-time.js), and in TF32 the steps
-#                                           with the addon's op queue off and on, paired;
+#                                           with the addon's op queue off and on, paired, and
+#                                           the host's cost of one call of each heavy op beside
+#                                           PyTorch's (tools/bench/op-cost.js);
 #                                           ENGINE_STEPS picks among the steps after the tests
 #                                           (default: all of bench,nchw,profile,host-time-tf32-0,
-#                                           host-time-tf32-1,queue-tf32-1)
+#                                           host-time-tf32-1,queue-tf32-1,op-cost-tf32-1)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
@@ -41,6 +43,7 @@
 #   OUT=/tmp/out GPU_CHECK_BUDGET=1500 BENCH_DEVICE=cpu BENCH_STEPS=1 \
 #   BENCH_SIZES='--ddpm-batch 2 --ddpm-forward-batch 4 --n-feat 8 --gan-batch 2 --gan-models A --dann-batch 4' \
 #   DDPM_TRAIN_FLAGS='--steps 3 --n-feat 8 --batch 16 --draw-threads 2' DDPM_SAMPLE_FLAGS='--sampler ddim --steps 2 --eta 1 --arithmetic device --step-workers 3' \
+#   OP_COST_SIZES='--calls 5 --batch 8 --size 14 --channels 32 --features 128' \
 #   bash tools/device/gpu-check.sh            (or with `engine`, `ddpm` or `determinism`)
 set -uo pipefail
 part=${1:-all}
@@ -59,7 +62,7 @@ budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
 # the engine part's steps after the tests, a comma-separated subset of these
-engine_steps=${ENGINE_STEPS:-bench,nchw,profile,host-time-tf32-0,host-time-tf32-1,queue-tf32-1}
+engine_steps=${ENGINE_STEPS:-bench,nchw,profile,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -179,6 +182,10 @@ if [[ $part != ddpm ]]; then
   # what the op queue saves: each step with ATen's work inside the calls and on the op thread,
   # alternately (TF32: where the host's share of a step is largest)
   wanted queue-tf32-1 && DLCV_TF32=1 step queue-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-queue "${sizes[@]}"
+  # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
+  # cost per call goes (OP_COST_SIZES: op-cost.js's size flags, default the DDPM U-Net's 3x3 layer)
+  read -r -a op_cost_sizes <<<"${OP_COST_SIZES:-}"
+  wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"
 fi
 if [[ $part == engine ]]; then
   echo "gpu-check: engine part done in $SECONDS s; kernel suite and engine tests exit $kernels"
