@@ -85,8 +85,8 @@ at::ScalarType scalarType(int64_t code);
 // The first line of an error's message (ATen's errors carry a C++ backtrace below it).
 std::string errorLine(const std::exception& e);
 
-// Runs f(args) and turns C++ and ATen errors into JS errors (first line of the message), the op's
-// own or a queued op's that failed since the last call (op_queue.cc).
+// Runs f(args) and turns C++ and ATen errors into JS errors (the first line of each): f's own,
+// and a queued op's failure, which the queueing and reading helpers above throw.
 napi_value guarded(napi_env env, napi_callback_info info, const std::function<napi_value(const Args&)>& f);
 napi_value undefinedValue(napi_env env);
 
