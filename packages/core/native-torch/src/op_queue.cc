@@ -316,12 +316,15 @@ bool queueOn() { return queue().on(); }
 
 void registerQueue(napi_env env, napi_value exports) {
   define(env, exports, {{"setQueue", SetQueue}});
-  // The op thread must not run while libtorch's statics are destroyed: stopped at the
-  // environment's teardown, or at exit (process.exit() skips the teardown); registered after
+  // The op thread must not run while libtorch's statics are destroyed: stopped at the teardown
+  // of the environment that loaded the addon first (the one the engine runs in; the queue is
+  // one per process), or at exit (process.exit() skips the teardown); registered after
   // libtorch's statics, the exit handler runs before their destructors.
+  static bool registered = false;
+  if (registered) return;
+  registered = true;
   check(napi_add_env_cleanup_hook(env, [](void*) { queue().stop(); }, nullptr), "add_env_cleanup_hook");
-  static bool atExitRegistered = false;
-  if (!atExitRegistered) atExitRegistered = std::atexit([] { queue().stop(); }) == 0;
+  std::atexit([] { queue().stop(); });
 }
 
 }  // namespace dlcv_torch
