@@ -92,7 +92,7 @@ static napi_value Upload(napi_env env, napi_callback_info info) {
 
 // Copies t into the host array data of `len` elements; waits for the device's queued work.
 static void copyToHost(const at::Tensor& t, void* data, size_t len) {
-  if ((size_t)t.numel() != len) throw JsError("download: output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
+  if ((size_t)t.numel() != len) throw JsError("output has " + std::to_string(len) + " elements, tensor " + std::to_string(t.numel()));
   if (t.numel() > 0) at::from_blob(data, {t.numel()}, at::TensorOptions().dtype(t.scalar_type())).copy_(t.reshape({-1}));
 }
 

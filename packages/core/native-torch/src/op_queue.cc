@@ -176,15 +176,14 @@ void throwQueuedError() {
   if (!error.empty()) throw JsError("an earlier op failed on the op thread: " + error);
 }
 
-// Runs `run` on the op thread, or now when the queue is off (its error then thrown at once).
+// Runs `run` on the op thread, or now when the queue is off (its error then thrown at once,
+// prefixed with `name` as the op thread's are).
 void submit(const char* name, std::function<void()> run) {
   throwQueuedError();
   if (!queue().on()) {
     try {
       c10::InferenceMode inference;  // as on the op thread
       run();
-    } catch (const JsError&) {
-      throw;
     } catch (const std::exception& e) {
       throw JsError(std::string(name) + ": " + errorLine(e));
     }
@@ -268,9 +267,9 @@ napi_value queueOps(napi_env env, const char* name, size_t count, std::function<
     outs[i] = std::make_shared<Holder>();
     check(napi_set_element(env, arr, (uint32_t)i, handleOf(env, outs[i])), "set_element");
   }
-  submit(name, [outs, name, op = std::move(op)] {
+  submit(name, [outs, op = std::move(op)] {
     std::vector<at::Tensor> ts = op();
-    if (ts.size() != outs.size()) throw JsError(std::string(name) + " made " + std::to_string(ts.size()) + " tensors, not " + std::to_string(outs.size()));
+    if (ts.size() != outs.size()) throw JsError("made " + std::to_string(ts.size()) + " tensors, not " + std::to_string(outs.size()));
     for (size_t i = 0; i < ts.size(); ++i) outs[i]->t = ts[i].contiguous();
   });
   return arr;

@@ -347,6 +347,8 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     expect(() => addon().sync()).toThrow(/earlier op failed on the op thread: unary: an input was not made: the op that makes it failed/);
     expect(() => read(after, 2)).toThrow(/download: an input was not made/);
     expect(read(addon().binary(binary.Add!, x, x), 2)).toEqual([2, 4]);
+    // an error of the read itself, named once
+    expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
     addon().sync(); // nothing left to report
   });
 
@@ -355,6 +357,7 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     const x = upload([1, 2]);
     expect(() => addon().binary(codes().binary.Add!, x, upload([1, 2, 3]))).toThrow(/^binary: The size of tensor a \(2\) must match/);
     expect(read(addon().binary(codes().binary.Multiply!, x, x), 2)).toEqual([1, 4]);
+    expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
     // an asynchronous read copies on a libuv thread then
     const doubled = tf.tensor1d([1.5, -2]).mul(2);
     expect(Array.from(await doubled.data())).toEqual([3, -4]);
