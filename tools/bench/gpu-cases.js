@@ -5,14 +5,11 @@
 //   --ddpm-batch 256 --ddpm-forward-batch 2000 --n-feat 128 --gan-batch 128 --gan-models A,B
 //   --dann-batch 256, and --gan-width N (ngf = ndf = N instead of each model's own)
 'use strict';
+const { positiveIntFlag } = require('./flag-value');
 
 /** Sizes from the command line (`arg(name, default)` is bench.js's flag reader). */
 function gpuSizes(arg) {
-  const int = (name, def) => {
-    const v = Number(arg(name, def));
-    if (!Number.isInteger(v) || v < 1) throw new Error(`bench: --${name} must be a positive integer, got ${arg(name, def)}`);
-    return v;
-  };
+  const int = (name, def) => positiveIntFlag('bench', name, def, arg);
   return {
     ddpmBatch: int('ddpm-batch', 256),
     // 2000: one guided sampling step for the 1000 graded digits (conditional and unconditional halves)

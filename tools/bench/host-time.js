@@ -21,15 +21,14 @@
 'use strict';
 const path = require('path');
 
-const { flagValue: arg } = require('./flag-value');
+const { flagValue: arg, positiveIntFlag } = require('./flag-value');
 process.env.DLCV_TORCH_DEVICE = String(arg('device', 'cpu'));
 const coreDir = path.resolve(__dirname, '..', '..', 'packages', 'core');
 const tf = require(require.resolve('@tensorflow/tfjs', { paths: [coreDir] }));
 const core = require('@dlcv/core');
 const { buildGpuCases, gpuSizes } = require('./gpu-cases');
 
-const STEPS = Number(arg('steps', 10));
-if (!Number.isInteger(STEPS) || STEPS < 1) throw new Error(`host-time: --steps must be a positive integer, got ${arg('steps', 10)}`);
+const STEPS = positiveIntFlag('host-time', 'steps', 10);
 
 const { performance } = require('perf_hooks');
 const now = () => performance.now(); // ms

@@ -19,7 +19,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { performance } = require('perf_hooks');
 
-const { flagValue: arg } = require('./flag-value');
+const { flagValue: arg, positiveIntFlag } = require('./flag-value');
 const DEVICE = String(arg('device', 'cpu'));
 if (DEVICE !== 'cpu' && DEVICE !== 'cuda') throw new Error(`op-cost: --device must be cpu or cuda, got ${DEVICE}`);
 process.env.DLCV_TORCH_DEVICE = DEVICE;
@@ -27,11 +27,7 @@ const coreDir = path.resolve(__dirname, '..', '..', 'packages', 'core');
 const tf = require(require.resolve('@tensorflow/tfjs', { paths: [coreDir] }));
 const core = require('@dlcv/core');
 
-const int = (name, def) => {
-  const v = Number(arg(name, def));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`op-cost: --${name} must be a positive integer, got ${arg(name, def)}`);
-  return v;
-};
+const int = (name, def) => positiveIntFlag('op-cost', name, def);
 const CALLS = int('calls', 200);
 const QUEUE = Number(arg('queue', 0));
 if (QUEUE !== 0 && QUEUE !== 1) throw new Error(`op-cost: --queue must be 0 or 1, got ${arg('queue', 0)}`);

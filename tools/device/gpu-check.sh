@@ -68,6 +68,8 @@ device=${BENCH_DEVICE:-cuda}
 read -r -a sizes <<<"${BENCH_SIZES:-}"
 read -r -a train_flags <<<"${DDPM_TRAIN_FLAGS:-}"
 read -r -a sample_flags <<<"${DDPM_SAMPLE_FLAGS:-}"
+# op-cost.js's size flags; empty: the DDPM U-Net's 3x3 layer at batch 256
+read -r -a op_cost_sizes <<<"${OP_COST_SIZES:-}"
 # core's tests as JavaScript (bundle.js writes packages/core/dist-test: no swc travels)
 kernel_tests=${KERNEL_TESTS:-dist-test/engine/kernels dist-test/engine/torch dist-test/engine/engine-parity}
 logs=$dev/logs
@@ -183,8 +185,7 @@ if [[ $part != ddpm ]]; then
   # alternately (TF32: where the host's share of a step is largest)
   wanted queue-tf32-1 && DLCV_TF32=1 step queue-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-queue "${sizes[@]}"
   # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
-  # cost per call goes (OP_COST_SIZES: op-cost.js's size flags, default the DDPM U-Net's 3x3 layer)
-  read -r -a op_cost_sizes <<<"${OP_COST_SIZES:-}"
+  # cost per call goes
   wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"
 fi
 if [[ $part == engine ]]; then

@@ -281,11 +281,11 @@ napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op
 }
 
 void runNow(const char* name, const std::function<void()>& f) {
-  throwQueuedError();
   if (!queue().on()) {
     submit(name, f);
     return;
   }
+  throwQueuedError();
   queue().runAndWait(name, f);
   // An op queued before this one that failed meanwhile is reported now, not at some later call.
   throwQueuedError();
