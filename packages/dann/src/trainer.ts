@@ -24,6 +24,7 @@ import {
   loadCheckpoint,
   openRun,
   Prefetcher,
+  ReadBehind,
   progress,
   Rng,
   saveCheckpoint,
@@ -31,6 +32,7 @@ import {
   z,
   type ImageDataset,
   type LossPlotSpec,
+  type MetricsLog,
   type TrainingRun,
 } from '@dlcv/core';
 import { RESUMABLE_CHANGES, runName, selectionNote, validateTrainConfig, type RunSpec, type TrainConfig } from './config';
@@ -285,6 +287,26 @@ async function startRun(options: TrainOptions, config: TrainConfig, log: (m: str
   }
 }
 
+/** A step issued to the engine: its losses to come, and what its metrics line records beside them. */
+interface IssuedStep {
+  result: Promise<StepLosses>;
+  step: number;
+  epoch: number;
+  /** dann steps only */
+  lambda?: number;
+}
+
+/** Reads a step's losses, checks them and logs them (its metrics line, the progress bar). */
+function stepRecorder(metrics: MetricsLog, bar: ReturnType<typeof progress>): (issued: IssuedStep) => Promise<void> {
+  return async ({ result, step, epoch, lambda }) => {
+    const losses = await result;
+    // A NaN stops the run here: no checkpoint holds this step, the last one stays.
+    assertFinite(stepLosses(losses), step);
+    await metrics.append({ step, epoch, ...losses, ...(lambda !== undefined ? { lambda } : {}) });
+    bar.tick(1, { loss: losses.classLoss, ...(losses.domainLoss !== undefined ? { domain: losses.domainLoss } : {}) });
+  };
+}
+
 export function trainRun(options: TrainOptions & { stopAtStep?: undefined }): Promise<RunResult>;
 export function trainRun(options: TrainOptions): Promise<RunResult | StoppedRun>;
 export async function trainRun(options: TrainOptions): Promise<RunResult | StoppedRun> {
@@ -310,25 +332,27 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
     const bar = progress({ total: totalSteps, start: state.step, label: name, quiet: options.quiet });
     bar.update(state.step);
     let clock = Date.now();
+    // Each step's losses are read while the step after it trains (core's ReadBehind); a checkpoint
+    // is written only after every step in it has been read and checked.
+    const reads = new ReadBehind(stepRecorder(run.metrics, bar));
     try {
       while (state.step < stopAt) {
         const batch = await batches.take(state.step);
         const lambda = grlLambda(state.step / totalSteps, config.gamma);
-        const losses = await trainStep(net, optimizer, batch, lambda, new Rng(config.seed, STREAM_DROPOUT + state.step));
+        const result = trainStep(net, optimizer, batch, lambda, new Rng(config.seed, STREAM_DROPOUT + state.step));
         const step = state.step + 1;
-        // A NaN stops the run here: nothing of this step is saved, the last checkpoint stays.
-        assertFinite(stepLosses(losses), step);
+        // the step before this one is read now that this one is queued behind it
+        await reads.issued({ result, step, epoch: Math.floor(step / stepsPerEpoch), ...(batch.target ? { lambda } : {}) });
         state.step = step;
         state.epoch = Math.floor(step / stepsPerEpoch);
         const now = Date.now();
         state.trainSeconds += (now - clock) / 1000;
         clock = now;
-        await run.metrics.append({ step, epoch: state.epoch, ...losses, ...(batch.target ? { lambda } : {}) });
-        bar.tick(1, { loss: losses.classLoss, ...(losses.domainLoss !== undefined ? { domain: losses.domainLoss } : {}) });
 
         // evaluate: held-out accuracy at each epoch end, the best epoch's weights kept
         const epochEnd = step % stepsPerEpoch === 0;
         if (epochEnd) {
+          await reads.drain();
           const record = await endEpoch(net, run, config, state, d.heldOut, options.trace === true ? d.evalSets : []);
           const traced = Object.entries(record.valAccuracy ?? {}).map(([domain, acc]) => `, ${domain} val ${(acc * 100).toFixed(2)}%`);
           log(
@@ -339,12 +363,14 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
 
         // checkpoint; stop here when a signal asked for it
         if (epochEnd || step % config.saveEvery === 0 || step === stopAt || run.stopSignal) {
+          await reads.drain();
           const dir = await run.save(state);
           if (run.stopSignal) throw run.interrupted(step, dir);
         }
       }
     } finally {
       bar.stop();
+      await reads.drop(); // settled (its batch freed) before the sources close
       await batches.close(disposeBatch);
       await run.metrics.flush();
     }

@@ -17,6 +17,7 @@ import {
   openRun,
   pixelsToFloat,
   Prefetcher,
+  ReadBehind,
   progress,
   readStepSeries,
   Rng,
@@ -213,14 +214,16 @@ type Session = Awaited<ReturnType<typeof startRun>> & {
   previewModel: tf.LayersModel;
 };
 
-/** The training loop up to `stopAt`; returns the smoothed loss and the newest checkpoint. */
-async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: number; saved: { step: number; dir?: string } }> {
-  const { config, state, run, rng, ema, losses, log } = s;
-  const { totalSteps, epochs, stepsPerEpoch } = s.length;
+/**
+ * The steps' sources up to `stopAt`: batches (one step ahead) and draws (inline, or ahead on
+ * worker threads), and `hostInputs(step)`, a step's host work (its draws, batch, x_t and
+ * conditions), done while the step before trains.
+ */
+function stepSources(s: Session, stopAt: number, noiser: DDPMScheduler) {
+  const { config, state, rng } = s;
   const { unet } = config;
   const data = s.options.data;
-  const noiser = new DDPMScheduler(config.scheduler);
-  const plan = batchPlan(config.seed, data.length, stepsPerEpoch, config.batchSize);
+  const plan = batchPlan(config.seed, data.length, s.length.stepsPerEpoch, config.batchSize);
   const batches = new Prefetcher(async (step) => pixelsToFloat(await data.getPixelsBatch(plan(step)), unet.inChannels, { range: [-1, 1] }), stopAt);
   const drawSpec: StepDrawSpec = {
     batch: config.batchSize,
@@ -230,6 +233,19 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
   };
   const drawThreads = s.options.drawThreads ?? 0;
   const draws = drawThreads > 0 ? workerStepDraws(rng.getState(), drawSpec, state.step, stopAt, drawThreads) : inlineStepDraws(rng, drawSpec, state.step);
+  const hostInputs = async (step: number) => {
+    const drawn = await draws.take(step);
+    const labels = plan(step).map((i) => s.labels[i] as number);
+    return { rngAfter: drawn.rngAfter, inputs: hostStepInputs(noiser, drawn, { x0: await batches.take(step), labels }, unet) };
+  };
+  return { batches, draws, hostInputs };
+}
+
+/** The training loop up to `stopAt`; returns the smoothed loss and the newest checkpoint. */
+async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: number; saved: { step: number; dir?: string } }> {
+  const { config, state, run, rng, ema, losses, log } = s;
+  const { totalSteps, epochs, stepsPerEpoch } = s.length;
+  const { batches, draws, hostInputs } = stepSources(s, stopAt, new DDPMScheduler(config.scheduler));
   const bar = progress({ total: totalSteps, start: state.step, label: 'ddpm train', quiet: s.options.quiet });
   let smoothLoss = losses.reduce(smoothStep, NaN);
   let saved: { step: number; dir?: string } = { step: run.resumedFrom ? state.step : -1, dir: run.resumedFrom };
@@ -237,12 +253,20 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
   // Where the last trained step left the generator: what a checkpoint stores. Inline draws move
   // `rng` itself, and the next step's are drawn before this step's checkpoint.
   let rngAfter = rng.getState();
-  const save = async () => (saved = { step: state.step, dir: await run.save({ ...state, rng: rngAfter }) }).dir as string;
-  // A step's host work (its draws, batch, x_t and conditions), done while the step before trains.
-  const hostInputs = async (step: number) => {
-    const drawn = await draws.take(step);
-    const labels = plan(step).map((i) => s.labels[i] as number);
-    return { rngAfter: drawn.rngAfter, inputs: hostStepInputs(noiser, drawn, { x0: await batches.take(step), labels }, unet) };
+  // Each step's loss is read while the step after it trains (core's ReadBehind); a checkpoint is
+  // written only after every step in it has had its loss read and checked.
+  const reads = new ReadBehind(async ({ result, step, epoch, lr }: { result: Promise<number>; step: number; epoch: number; lr: number }) => {
+    const loss = await result;
+    // A NaN stops the run here, before any checkpoint holds the step.
+    assertFinite({ loss }, step);
+    losses.push(loss);
+    smoothLoss = smoothStep(smoothLoss, loss);
+    await run.metrics.append({ step, epoch, loss, lr });
+    bar.tick(1, { loss: smoothLoss, epoch: `${epoch}/${epochs}` });
+  });
+  const save = async () => {
+    await reads.drain();
+    return (saved = { step: state.step, dir: await run.save({ ...state, rng: rngAfter }) }).dir as string;
   };
   let next = state.step < stopAt ? hostInputs(state.step) : undefined;
   try {
@@ -253,17 +277,13 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
       const lossRead = startDiffusionStep(s.model, s.optimizer, current.inputs);
       next = state.step + 1 < stopAt ? hostInputs(state.step + 1) : undefined;
       next?.catch(() => undefined); // its error surfaces when it is awaited; the run may stop first
-      const loss = await lossRead;
-      rngAfter = current.rngAfter;
-      // A NaN stops the run here, before it reaches the EMA or a checkpoint.
-      assertFinite({ loss }, state.step + 1);
+      // queued behind the step: the EMA of the weights it made
       ema.update(state.step);
+      rngAfter = current.rngAfter;
       state.step++;
       state.batch++;
-      losses.push(loss);
-      smoothLoss = smoothStep(smoothLoss, loss);
-      await run.metrics.append({ step: state.step, epoch: state.epoch + 1, loss, lr });
-      bar.tick(1, { loss: smoothLoss, epoch: `${state.epoch + 1}/${epochs}` });
+      // the step before this one is read now that this one is queued behind it
+      await reads.issued({ result: lossRead, step: state.step, epoch: state.epoch + 1, lr });
       const epochEnd = state.batch === stepsPerEpoch || state.step === totalSteps;
       if (epochEnd) {
         state.epoch++;
@@ -273,6 +293,7 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
 
       // evaluate: a sample grid from the EMA weights at the end of each epoch
       if (epochEnd) {
+        await reads.drain();
         ema.copyTo(s.previewModel);
         const file = await epochPictures(s.options.runDir, s.previewModel, config, state.epoch);
         const perStep = (Date.now() - clock.time) / 1000 / (state.step - clock.step);
@@ -283,8 +304,10 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
       // interrupted: stop here, with this step checkpointed
       if (run.stopSignal) throw run.interrupted(state.step, saved.step === state.step ? (saved.dir as string) : await save());
     }
+    await reads.drain();
   } finally {
     bar.stop();
+    await reads.drop(); // settled (its tensors released) before the sources close
     await next?.catch(() => undefined); // settled before its sources close
     await batches.close();
     await draws.close();

@@ -60,7 +60,7 @@ async function weightsOf(runDir: string): Promise<number[][]> {
 }
 
 // Every run of this file at once: they are independent child processes.
-const dirs = { whole: '', split: '', nan: '', mode: '', modeStop: '', dCollapse: '', empty: '' };
+const dirs = { whole: '', split: '', nan: '', mode: '', modeStop: '', modeStopUnsaved: '', dCollapse: '', empty: '' };
 const runs: Record<string, Promise<ChildOutput[]>> = {};
 beforeAll(() => {
   for (const k of Object.keys(dirs) as (keyof typeof dirs)[]) dirs[k] = path.join(tmp, k);
@@ -82,6 +82,12 @@ beforeAll(() => {
   runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { saveEvery: 1 } });
   runs.mode = chain({ runDir: dirs.mode, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector } });
   runs.modeStop = chain({ runDir: dirs.modeStop, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector, stopOnFailure: true } });
+  // collapse from step 3 on, which no checkpoint follows (epochs end at steps 2 and 4): step 4 is
+  // issued before step 3's failure is read
+  runs.modeStopUnsaved = chain({
+    runDir: dirs.modeStopUnsaved,
+    config: { saveEvery: 100, diversityEvery: 1, detector: { ...modeDetector, warmupSteps: 3 }, stopOnFailure: true },
+  });
   runs.dCollapse = chain({ runDir: dirs.dCollapse, config: { epochs: 1, detector: dDetector } });
   runs.empty = chain({ runDir: dirs.empty, resume: true });
   // Each test awaits its own chain; a failing chain must not surface as an unhandled rejection.
@@ -194,6 +200,13 @@ describe('failures', () => {
 
     const [stopped] = await runs.modeStop!;
     expect(ok(stopped)).toMatchObject({ step: 2, stoppedBy: 'failure' });
+    // Stopped between checkpoints: the run ends at the failing step, the step issued after it is
+    // neither logged nor saved.
+    const [unsaved] = await runs.modeStopUnsaved!;
+    expect(ok(unsaved)).toMatchObject({ step: 3, stoppedBy: 'failure' });
+    const logged = await readMetrics<{ step: number; lossD?: number }>(path.join(dirs.modeStopUnsaved, 'metrics.jsonl'));
+    expect(logged.records.filter((r) => r.lossD !== undefined).map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(await latestName(dirs.modeStopUnsaved)).toBe('step-00000002');
   });
 
   it('discriminator collapse is detected from the losses of the run', async () => {

@@ -25,6 +25,7 @@ import {
   assertFinite,
   openRun,
   Prefetcher,
+  ReadBehind,
   progress,
   readImage,
   Rng,
@@ -195,6 +196,64 @@ async function diversityCheck(metrics: MetricsLog, detector: FailureDetector, st
   return detector.observeDiversity(step, fakeDistance, realDistance);
 }
 
+/** A step issued to the engine: its results to come, and the inputs to free once they are read. */
+interface IssuedStep {
+  result: Promise<StepResult>;
+  step: number;
+  real: tf.Tensor4D;
+  z: tf.Tensor4D;
+  /** G(z), handed over when the step checks diversity */
+  out: { fake?: tf.Tensor4D };
+}
+
+function freeStepInputs(s: IssuedStep): void {
+  tf.dispose([s.real, s.z]);
+  s.out.fake?.dispose();
+}
+
+/**
+ * Reads a step's results, logs them, checks them (a NaN throws) and observes them for failures,
+ * then frees the step's inputs; false when a failure stops the run there (--stop-on-failure).
+ */
+async function recordStep(
+  r: {
+    run: TrainingRun<TrainState>;
+    detector: FailureDetector;
+    events: FailureEvent[];
+    saver: Saver;
+    per: number;
+    bar: ReturnType<typeof progress>;
+    log: (line: string) => void;
+    warn: (line: string) => void;
+    stopOnFailure: boolean;
+  },
+  issued: IssuedStep,
+): Promise<boolean> {
+  const { run, detector, saver } = r;
+  const step = issued.step;
+  try {
+    const result = await issued.result;
+    await run.metrics.append({ step, epoch: Math.floor((step - 1) / r.per) + 1, ...result });
+    // termination: a NaN loss stops the run before any checkpoint holds the step
+    assertFinite({ 'D loss': result.lossD, 'G loss': result.lossG }, step);
+
+    // failure detection
+    const found = [detector.observeLosses(step, result.lossD, result.lossG)];
+    if (issued.out.fake) found.push(await diversityCheck(run.metrics, detector, step, issued.out.fake, issued.real));
+    for (const event of found) {
+      if (!event) continue;
+      r.events.push(event);
+      await run.metrics.append({ step, event: event.kind, started: event.started, message: event.message });
+      if (event.started) r.warn(`${event.message}; last good checkpoint: ${saver.lastGood ?? 'none yet'}`);
+      else r.log(event.message);
+    }
+    r.bar.tick(1, { D: result.lossD, G: result.lossG, 'D(x)': result.dReal, 'D(G(z))': result.dFake2 });
+  } finally {
+    freeStepInputs(issued);
+  }
+  return !(r.stopOnFailure && detector.failing.length);
+}
+
 export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
   const { runDir, source } = options;
   const config = validateTrainConfig(options.config);
@@ -215,50 +274,43 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
   const plan = batchPlan(config);
   const batches = new Prefetcher((s) => source.getBatch(plan(s), SCALING), stopAt);
   const bar = progress({ total: stopAt, start: step, label: `train ${config.model}`, quiet: options.quiet });
-  let stoppedBy: TrainRunResult['stoppedBy'] = stopAt === totalSteps ? 'done' : 'stop-at-step';
+  let stoppedBy = (stopAt === totalSteps ? 'done' : 'stop-at-step') as TrainRunResult['stoppedBy'];
+  // Each step's results are read while the step after it trains (core's ReadBehind); a checkpoint
+  // is written only after every step in it has been read, checked and observed.
+  const recorder = { run, detector, events, saver, per, bar, log, warn, stopOnFailure: config.stopOnFailure };
+  const reads = new ReadBehind(async (issued: IssuedStep) => {
+    if (await recordStep(recorder, issued)) return true;
+    // the run ends at the failing step; a step issued after it is dropped unsaved
+    stoppedBy = 'failure';
+    step = issued.step;
+    return false;
+  });
   try {
     while (step < stopAt) {
       const { x: real } = await batches.take(step);
       const z = noiseBatch(noiseRng, config.batchSize, config.gan.nz);
       const checkDiversity = (step + 1) % config.diversityEvery === 0;
-      let fake: tf.Tensor4D | undefined;
-      let result: StepResult;
-      try {
-        result = await trainStep(gan, real, z, checkDiversity ? (f) => (fake = f) : undefined);
-        step++;
-        await run.metrics.append({ step, epoch: Math.floor((step - 1) / per) + 1, ...result });
-        // termination: a NaN loss stops the run before anything is saved
-        assertFinite({ 'D loss': result.lossD, 'G loss': result.lossG }, step);
-
-        // failure detection
-        const found = [detector.observeLosses(step, result.lossD, result.lossG)];
-        if (fake) found.push(await diversityCheck(run.metrics, detector, step, fake, real));
-        for (const event of found) {
-          if (!event) continue;
-          events.push(event);
-          await run.metrics.append({ step, event: event.kind, started: event.started, message: event.message });
-          if (event.started) warn(`${event.message}; last good checkpoint: ${saver.lastGood ?? 'none yet'}`);
-          else log(event.message);
-        }
-        bar.tick(1, { D: result.lossD, G: result.lossG, 'D(x)': result.dReal, 'D(G(z))': result.dFake2 });
-      } finally {
-        tf.dispose([real, z]);
-        fake?.dispose();
-      }
-      if (config.stopOnFailure && detector.failing.length) {
-        stoppedBy = 'failure';
-        break;
-      }
+      const out: { fake?: tf.Tensor4D } = {};
+      const result = trainStep(gan, real, z, checkDiversity ? (f) => (out.fake = f) : undefined);
+      step++;
+      // the step before this one is read now that this one is queued behind it
+      if (!(await reads.issued({ result, step, real, z, out }))) break;
 
       // checkpoint (and the model folder), and the pictures at each epoch end
       const epochEnd = step % per === 0;
-      const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
-      if (step % config.saveEvery === 0 || epochEnd || step === stopAt || run.stopSignal) await saver.save(state, detector, epochEnd);
-      if (epochEnd) await epochGrid(runDir, gan.g, fixedNoise, step / per, config);
-      // interrupted: stop here, this step checkpointed (unless a failure holds checkpoints back)
-      if (run.stopSignal) throw run.interrupted(step, saver.lastGood ?? 'none yet');
+      if (step % config.saveEvery === 0 || epochEnd || step === stopAt || run.stopSignal) {
+        if (!(await reads.drain())) break;
+        const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
+        await saver.save(state, detector, epochEnd);
+        if (epochEnd) await epochGrid(runDir, gan.g, fixedNoise, step / per, config);
+        // interrupted: stop here, this step checkpointed (unless a failure holds checkpoints back)
+        if (run.stopSignal) throw run.interrupted(step, saver.lastGood ?? 'none yet');
+      }
     }
   } finally {
+    // a step left unread (a failure or an error stopped the run): settled, then freed
+    const dropped = await reads.drop();
+    if (dropped) freeStepInputs(dropped);
     run.close();
     bar.stop();
     fixedNoise.dispose();

@@ -1,6 +1,7 @@
 export { openRun, METRICS_FILE, RUN_CONFIG_FILE, type RunSetup, type TrainingRun } from './open-run';
 export { configDifferences } from './config-diff';
 export { Prefetcher } from './prefetch';
+export { ReadBehind } from './read-behind';
 export { writeLossPlot, readStepSeries, bucketMeans, emaSeries, type LossPlotSpec } from './loss-plot';
 export { assertFinite, NonFiniteLossError } from './guards';
 export { InterruptedError, watchStopSignals, type StopRequest } from './interrupt';

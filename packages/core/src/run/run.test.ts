@@ -6,7 +6,7 @@ import { setupEngine } from '../engine/engine';
 import { z } from '../json-file';
 import { readMetrics } from '../metrics';
 import { Rng, rngStateSchema } from '../rng';
-import { bucketMeans, configDifferences, emaSeries, openRun, Prefetcher, readStepSeries, writeLossPlot } from '.';
+import { bucketMeans, configDifferences, emaSeries, openRun, Prefetcher, ReadBehind, readStepSeries, writeLossPlot } from '.';
 
 let tmp: string;
 beforeAll(async () => {
@@ -141,6 +141,42 @@ describe('Prefetcher', () => {
     await q.take(5);
     await q.close((b) => released.push(b));
     expect(released).toEqual([6]);
+  });
+});
+
+describe('ReadBehind', () => {
+  type Step = { n: number; result: Promise<number> };
+  const issue = (n: number, events: string[], fail = false): Step => {
+    events.push(`issue ${n}`);
+    return { n, result: fail ? Promise.reject(new Error(`step ${n} failed`)) : Promise.resolve(n * 10) };
+  };
+
+  it('records each step after the next one is issued, in order, and all of them by drain()', async () => {
+    const events: string[] = [];
+    const reads = new ReadBehind<Step>(async (s) => {
+      events.push(`record ${s.n}: ${await s.result}`);
+    });
+    expect(await reads.issued(issue(1, events))).toBe(true);
+    expect(await reads.issued(issue(2, events))).toBe(true);
+    expect(await reads.drain()).toBe(true);
+    expect(await reads.drain()).toBe(true); // nothing left: records nothing
+    expect(await reads.issued(issue(3, events))).toBe(true);
+    expect(await reads.drop()).toMatchObject({ n: 3 }); // unrecorded
+    expect(await reads.drop()).toBeUndefined();
+    expect(events).toEqual(['issue 1', 'issue 2', 'record 1: 10', 'record 2: 20', 'issue 3']);
+  });
+
+  it("passes on record's stop and its error, and drops a failed step without an unhandled rejection", async () => {
+    const events: string[] = [];
+    const reads = new ReadBehind<Step>(async (s) => (await s.result) < 20);
+    await reads.issued(issue(1, events));
+    expect(await reads.issued(issue(2, events))).toBe(true); // step 1 recorded: go on
+    expect(await reads.issued(issue(3, events))).toBe(false); // step 2 stopped the run
+    expect(await reads.drop()).toMatchObject({ n: 3 });
+    await reads.issued(issue(4, events, true));
+    await expect(reads.drain()).rejects.toThrow('step 4 failed');
+    await reads.issued(issue(5, events, true)); // never read
+    expect(await reads.drop()).toMatchObject({ n: 5 });
   });
 });
 
