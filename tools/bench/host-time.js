@@ -17,7 +17,11 @@
 // (addon.setQueue): with it on, "inside the addon" is only the queueing, and the wall time
 // shows what running ATen beside the JavaScript saves. --by-function adds a table of each
 // step's addon functions, the most time first: on CUDA, which launches, allocations and waits
-// the addon time is made of.
+// the addon time is made of. "ATen's work" is the time the ops took where they ran (the addon's
+// op timing): with the op queue on, the op thread's busy time. A step about as long as its
+// JavaScript is bound by the JavaScript; about as long as ATen's work, by the op thread (on CUDA
+// the launches); longer than both, by the device. --by-function then adds ATen's work by op
+// (with the queue on, the op thread's view of the same step, reads with their wait).
 'use strict';
 const path = require('path');
 
@@ -41,7 +45,8 @@ const now = () => performance.now(); // ms
 function timeAddon(addon, byFunction) {
   const t = { insideMs: 0, calls: 0, issueEnd: null, insideAtIssueEnd: 0, byName: new Map() };
   for (const name of Object.keys(addon)) {
-    if (typeof addon[name] !== 'function') continue;
+    // the op timing's own functions are called between the steps, and are no part of them
+    if (typeof addon[name] !== 'function' || name === 'setOpTiming' || name === 'takeOpTimes') continue;
     const original = addon[name].bind(addon);
     const download = name === 'download' || name === 'downloadAsync';
     addon[name] = (...args) => {
@@ -74,6 +79,8 @@ function countKernels(backendName) {
   }
   return runs;
 }
+// the ops that read results back: on CUDA they wait for the device
+const READS = new Set(['download', 'downloadAsync', 'sync']);
 const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 (async () => {
@@ -86,7 +93,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
   console.log(`\nMedians of ${STEPS} steps (each column on its own)\n`);
   console.log(
-    '| step | wall | host issue time | of it inside the addon | of it JavaScript | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|',
+    "| step | wall | host issue time | of it inside the addon | of it JavaScript | ATen's work | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|---|",
   );
   const pairKernel = arg('pair-kernel', null);
   const pairQueue = process.argv.includes('--pair-queue');
@@ -117,15 +124,19 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const printRow = (label, rows) => {
     const m = (key) => median(rows.map((r) => r[key]));
     console.log(
-      `| ${label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${m('kernels')} | ${m('calls')} | ${((1000 * m('js')) / m('kernels')).toFixed(1)} us |`,
+      `| ${label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${ms(m('aten'))} | ${m('kernels')} | ${m('calls')} | ${((1000 * m('js')) / m('kernels')).toFixed(1)} us |`,
     );
   };
   const pairs = [];
   const functionRows = [];
+  const opRows = [];
+  addon.setOpTiming(1);
   for (const c of Object.values(cases)) {
     // warm-up: the first step builds optimizer state, the next ones let V8 compile the hot paths
     for (let i = 0; i < 3; i++) await c.run();
     t.byName.clear();
+    addon.takeOpTimes();
+    const opTotals = new Map();
     const rows = [[], []];
     for (let i = 0; i < STEPS * (paired ? 2 : 1); i++) {
       // paired: even steps on the first side (without the kernel, or the queue off), odd on the second
@@ -143,7 +154,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
         // the host's part: up to the step's first download (the whole step if it has none)
         const issue = (t.issueEnd ?? t0 + wall) - t0;
         const inside = (t.issueEnd === null ? t.insideMs : t.insideAtIssueEnd) - inside0;
-        row = { wall, issue, inside, js: issue - inside, kernels: runs.n - k0, calls: t.calls - calls0 };
+        // ATen's work where the ops ran (the op thread when queued), without the reads' waits
+        let aten = 0;
+        for (const [name, [ops, opMs]] of Object.entries(addon.takeOpTimes())) {
+          if (!READS.has(name)) aten += opMs;
+          const own = opTotals.get(name) ?? { ms: 0, ops: 0 };
+          opTotals.set(name, { ms: own.ms + opMs, ops: own.ops + ops });
+        }
+        row = { wall, issue, inside, js: issue - inside, aten, kernels: runs.n - k0, calls: t.calls - calls0 };
       } finally {
         // after the measurement: switching back is no part of the step
         if (!second) paired.leave();
@@ -154,6 +172,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
       const steps = rows[0].length + rows[1].length;
       const top = [...t.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
       functionRows.push(`| ${c.label} | ${top.map(([name, v]) => `${name} ${(v.ms / steps).toFixed(2)} ms (${Math.round(v.calls / steps)})`).join(', ')} |`);
+      const topOps = [...opTotals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+      opRows.push(`| ${c.label} | ${topOps.map(([name, v]) => `${name} ${(v.ms / steps).toFixed(2)} ms (${Math.round(v.ops / steps)})`).join(', ')} |`);
     }
     if (!paired) {
       printRow(c.label, rows[1]);
@@ -169,7 +189,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   if (byFunction) {
     console.log('\nThe addon functions of a step, the most time first: ms a step (calls a step), means over the measured steps\n');
     console.log(`| step | addon functions |\n|---|---|\n${functionRows.join('\n')}`);
+    console.log("\nATen's work of a step by op, where the ops ran, the most time first (reads include their wait for the device): ms a step (ops a step)\n");
+    console.log(`| step | ops |\n|---|---|\n${opRows.join('\n')}`);
   }
+  addon.setOpTiming(0);
 })().catch((e) => {
   console.error(e.message);
   process.exit(1);

@@ -14,10 +14,12 @@
 #include <c10/core/InferenceMode.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -33,9 +35,44 @@ std::string errorLine(const std::exception& e) {
 
 namespace {
 
+// The time ops take where they run (the op thread, or the call with the queue off), by op name,
+// when switched on (setOpTiming): their ATen work alone, without the argument parsing on the
+// JavaScript thread. A read's includes its wait for the device. Touched only by the thread that
+// runs ops, and read there (opTimes through runNow).
+struct OpTime {
+  int64_t ops = 0;
+  double ms = 0;
+};
+bool timingOps = false;
+std::map<std::string, OpTime>& opTimes() {
+  static auto* times = new std::map<std::string, OpTime>();
+  return *times;
+}
+
+// Runs an op's work, timed when timing is on.
+void runTimed(const char* name, const std::function<void()>& run) {
+  if (!timingOps) {
+    run();
+    return;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  struct Record {
+    const char* name;
+    std::chrono::steady_clock::time_point t0;
+    ~Record() {
+      OpTime& t = opTimes()[name];
+      t.ops += 1;
+      t.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+  } record{name, t0};
+  run();
+}
+
 struct Task {
   const char* name;
   std::function<void()> run;
+  // false for the timing functions' own tasks
+  bool timed = true;
 };
 
 class OpQueue {
@@ -55,32 +92,35 @@ class OpQueue {
       at::init_num_threads();
   }
 
-  void push(const char* name, std::function<void()> run) {
+  void push(const char* name, std::function<void()> run, bool timed = true) {
     bool wake;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       // A bounded queue: JavaScript may run at most this many ops ahead of the op thread.
       room_.wait(lock, [this] { return tasks_.size() < kCapacity; });
-      tasks_.push_back({name, std::move(run)});
+      tasks_.push_back({name, std::move(run), timed});
       wake = sleeping_;
     }
     if (wake) wakeWorker_.notify_one();
   }
 
   // Runs f on the op thread after every queued op, and waits for it; f's error is thrown here.
-  void runAndWait(const char* name, const std::function<void()>& f) {
+  void runAndWait(const char* name, const std::function<void()>& f, bool timed = true) {
     // The promise belongs to the task, so that it outlives its set_value (which may still be
     // running when this thread, woken, returns).
     auto done = std::make_shared<std::promise<std::string>>();
     std::future<std::string> result = done->get_future();
-    push(name, [&f, done] {
-      try {
-        f();
-        done->set_value("");
-      } catch (const std::exception& e) {
-        done->set_value(errorLine(e));
-      }
-    });
+    push(
+        name,
+        [&f, done] {
+          try {
+            f();
+            done->set_value("");
+          } catch (const std::exception& e) {
+            done->set_value(errorLine(e));
+          }
+        },
+        timed);
     std::string error = result.get();
     if (!error.empty()) throw JsError(std::string(name) + ": " + error);
   }
@@ -137,7 +177,10 @@ class OpQueue {
         if (wasFull) room_.notify_one();
       }
       try {
-        task.run();
+        if (task.timed)
+          runTimed(task.name, task.run);
+        else
+          task.run();
       } catch (const std::exception& e) {
         record(std::string(task.name) + ": " + errorLine(e));
       } catch (...) {
@@ -183,7 +226,7 @@ void submit(const char* name, std::function<void()> run) {
   if (!queue().on()) {
     try {
       c10::InferenceMode inference;  // as on the op thread
-      run();
+      runTimed(name, run);
     } catch (const std::exception& e) {
       throw JsError(std::string(name) + ": " + errorLine(e));
     }
@@ -313,8 +356,52 @@ static napi_value SetQueue(napi_env env, napi_callback_info info) {
 
 bool queueOn() { return queue().on(); }
 
+// f where the ops run, after the ops queued before it, itself untimed (the timing functions').
+static void runNowUntimed(const char* name, const std::function<void()>& f) {
+  if (!queue().on()) {
+    f();
+    return;
+  }
+  throwQueuedError();
+  queue().runAndWait(name, f, /*timed=*/false);
+}
+
+// setOpTiming(on): time each op where it runs from now on (1) or not (0, the default); either
+// way the times so far are dropped.
+static napi_value SetOpTiming(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    bool on = a.num(0) != 0;
+    runNowUntimed("setOpTiming", [on] {
+      timingOps = on;
+      opTimes().clear();
+    });
+    return undefinedValue(a.env);
+  });
+}
+
+// takeOpTimes(): { name: [ops, ms] } of the ops run since the last take (or setOpTiming), once
+// the ops queued before it have run; the totals start again from zero.
+static napi_value TakeOpTimes(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    std::map<std::string, OpTime> taken;
+    runNowUntimed("takeOpTimes", [&taken] { taken.swap(opTimes()); });
+    napi_value obj;
+    check(napi_create_object(a.env, &obj), "create_object");
+    for (const auto& [name, t] : taken) {
+      napi_value pair, ops, ms;
+      check(napi_create_array_with_length(a.env, 2, &pair), "create_array");
+      check(napi_create_double(a.env, (double)t.ops, &ops), "create_double");
+      check(napi_create_double(a.env, t.ms, &ms), "create_double");
+      check(napi_set_element(a.env, pair, 0, ops), "set_element");
+      check(napi_set_element(a.env, pair, 1, ms), "set_element");
+      check(napi_set_named_property(a.env, obj, name.c_str(), pair), "set_named_property");
+    }
+    return obj;
+  });
+}
+
 void registerQueue(napi_env env, napi_value exports) {
-  define(env, exports, {{"setQueue", SetQueue}});
+  define(env, exports, {{"setQueue", SetQueue}, {"setOpTiming", SetOpTiming}, {"takeOpTimes", TakeOpTimes}});
   // The op thread must not run while libtorch's statics are destroyed: stopped at the teardown
   // of the environment that loaded the addon first (the one the engine runs in; the queue is
   // one per process), or at exit (process.exit() skips the teardown); registered after

@@ -41,6 +41,14 @@ export interface TorchAddon {
    * once; an op's error is thrown by the next call that queues or reads); 0: each call runs its op.
    */
   setQueue(on: number): void;
+  /**
+   * 1: time each op where it runs (the op thread, or the call with the queue off): its ATen work
+   * without the argument parsing, a read's with its wait for the device; 0 (the default): no
+   * timing. Either way the times so far are dropped.
+   */
+  setOpTiming(on: number): void;
+  /** Op name -> [ops, ms] of the ops run since the last take (or setOpTiming), after the queued ones; the totals restart. */
+  takeOpTimes(): Record<string, [number, number]>;
   /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
   setConvLayout(nchw: number): void;
   /** The native addon's op code tables (op_codes.h). */

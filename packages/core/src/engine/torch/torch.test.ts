@@ -1,32 +1,20 @@
 // The libtorch engine beyond the shared kernel specs: its storage (upload once or fill on the
 // device, download on read, Reshape sharing data, refcounts), Adam without device reads, the
 // host trips of kernels without an ATen version (counted on the CPU, an error naming the kernel
-// on CUDA), determinism (deterministic algorithms by default, for CUDA), the op queue, and the
-// engine order.
+// on CUDA), determinism (deterministic algorithms by default, for CUDA), and the engine order
+// (the op queue: op-queue.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 
-import { batchNormTrain, gelu, groupNorm } from '../native';
+import { batchNormTrain } from '../native';
 import { rand } from '../kernels/test-utils/compare';
 import { describeEngine, ENGINES, expectNoFallbacks } from '../kernels/test-utils/engines';
 import { hostKernel } from './host-kernels';
 import { setupEngine } from '../engine';
-import type { Handle } from './addon';
 import { cudaDeviceVisible, torchAddon } from './index';
+import { recordAddonCalls, trainingSteps } from './test-utils/torch-steps';
 
 const entry = ENGINES.find((e) => e.name === 'libtorch')!;
-
-/**
- * Wraps the active libtorch backend's addon functions `names` so each call is recorded by name in
- * `calls` (then runs as before); `restore` puts the originals back.
- */
-function recordAddonCalls(names: readonly string[]): { calls: string[]; restore: () => void } {
-  const addon = (tf.backend() as unknown as { addon: Record<string, (...a: unknown[]) => unknown> }).addon;
-  const calls: string[] = [];
-  const originals = Object.fromEntries(names.map((name) => [name, addon[name]!]));
-  for (const name of names) addon[name] = (...a: unknown[]) => (calls.push(name), originals[name]!.apply(addon, a));
-  return { calls, restore: () => Object.assign(addon, originals) };
-}
 
 describe('host trips on CUDA', () => {
   test('a kernel without an ATen version is an error that names it, never a silent host trip', () => {
@@ -39,31 +27,6 @@ describe('host trips on CUDA', () => {
     expect(stats.get('OneHot')!.fallback).toBe(0);
   });
 });
-
-/** Three training steps of a small network (conv, GroupNorm, GELU, transposed conv, batch norm, avg pool, dense; Adam): the losses and the weights. */
-const trainingSteps = () =>
-  tf.tidy(() => {
-    const w1 = tf.variable(tf.tensor(rand([3, 3, 3, 8], 1, -0.3, 0.3).data, [3, 3, 3, 8]));
-    const w2 = tf.variable(tf.tensor(rand([2, 2, 4, 8], 2, -0.3, 0.3).data, [2, 2, 4, 8]));
-    const wd = tf.variable(tf.tensor(rand([4, 5], 3).data, [4, 5]));
-    const g = tf.variable(tf.ones([8]) as tf.Tensor1D);
-    const b = tf.variable(tf.zeros([8]) as tf.Tensor1D);
-    const x = tf.tensor(rand([4, 6, 6, 3], 4).data, [4, 6, 6, 3]) as tf.Tensor4D;
-    const opt = tf.train.adam(0.01);
-    const losses: number[] = [];
-    for (let step = 0; step < 3; step++) {
-      const loss = opt.minimize(() => {
-        let h = gelu(groupNorm(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'), g as tf.Tensor1D, b as tf.Tensor1D, 2));
-        h = tf.conv2dTranspose(h as tf.Tensor4D, w2 as tf.Tensor4D, [4, 12, 12, 4], 2, 'valid');
-        h = batchNormTrain(h, tf.ones([4]), tf.zeros([4])).y;
-        const pooled = tf.avgPool(h as tf.Tensor4D, 12, 12, 'valid').reshape([4, 4]);
-        return tf.mean(tf.square(tf.matMul(pooled, wd))) as tf.Scalar;
-      }, true)!;
-      losses.push(loss.dataSync()[0]!);
-    }
-    opt.dispose();
-    return { losses, weights: [w1, w2, wd, g, b].map((v) => Array.from(v.dataSync())) };
-  });
 
 describeEngine(entry, 'libtorch storage and host trips', (engine) => {
   beforeEach(() => tf.setBackend(engine.backend));
@@ -311,93 +274,6 @@ describeEngine(entry, 'libtorch determinism', (engine) => {
     const first = run();
     expect(first.slice(1).every((g) => g.some((bits) => bits !== 0))).toBe(true);
     for (let i = 0; i < 2; i++) expect(run()).toEqual(first);
-  });
-});
-
-describeEngine(entry, 'libtorch op queue', (engine) => {
-  const addon = () => torchAddon()!;
-  const codes = () => addon().opCodes();
-  const upload = (values: number[]) => addon().upload(Float32Array.from(values), [values.length], 0);
-  const read = (h: Handle, n: number) => {
-    const out = new Float32Array(n);
-    addon().download(h, out);
-    return Array.from(out);
-  };
-  beforeEach(() => tf.setBackend(engine.backend));
-  afterEach(() => addon().setQueue(1));
-
-  test('on by default (DLCV_TORCH_QUEUE unset); training steps give the same bytes with it off and on', () => {
-    expect(addon().info().queue).toBe(1);
-    addon().setQueue(0);
-    expect(addon().info().queue).toBe(0);
-    const off = trainingSteps();
-    addon().setQueue(1);
-    const on = trainingSteps();
-    expect(off.losses.every(Number.isFinite)).toBe(true);
-    expect(on).toEqual(off);
-  });
-
-  test('a failed op is reported once, naming it, by the next call that queues or reads; an op taking its result fails in turn; later ops run', () => {
-    const { binary, unary } = codes();
-    const x = upload([1, 2]);
-    const y = upload([1, 2, 3]);
-    const bad = addon().binary(binary.Add!, x, y); // queued: the call itself cannot know
-    expect(() => addon().sync()).toThrow(/an earlier op failed on the op thread: binary: The size of tensor a \(2\) must match the size of tensor b \(3\)/);
-    const after = addon().unary(unary.Neg!, bad, 0, 0);
-    expect(() => addon().sync()).toThrow(/earlier op failed on the op thread: unary: an input was not made: the op that makes it failed/);
-    expect(() => read(after, 2)).toThrow(/download: an input was not made/);
-    expect(read(addon().binary(binary.Add!, x, x), 2)).toEqual([2, 4]);
-    // an error of the read itself, named once
-    expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
-    addon().sync(); // nothing left to report
-  });
-
-  test('with the queue off, the call that fails throws', async () => {
-    addon().setQueue(0);
-    const x = upload([1, 2]);
-    expect(() => addon().binary(codes().binary.Add!, x, upload([1, 2, 3]))).toThrow(/^binary: The size of tensor a \(2\) must match/);
-    expect(read(addon().binary(codes().binary.Multiply!, x, x), 2)).toEqual([1, 4]);
-    expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
-    // an asynchronous read copies on a libuv thread then
-    const doubled = tf.tensor1d([1.5, -2]).mul(2);
-    expect(Array.from(await doubled.data())).toEqual([3, -4]);
-    doubled.dispose();
-  });
-
-  test('ops run in call order: a free after the ops that take the tensor, an in-place op before a read; a freed handle is refused at the call, freed again it is ignored', () => {
-    const { binary, unary } = codes();
-    const x = upload([0, 1, 2]);
-    const big = addon().upload(new Float32Array(1024 * 1024).fill(0.5), [1024, 1024], 0);
-    addon().sync();
-    // a backlog on the op thread (matrix products of 1024 x 1024), so that the free below is queued before the add has run
-    for (let i = 0; i < 4; i++) addon().matmul(big, big, 1, 1, 1024, 1024, 1024, 0, 0, [1024, 1024]);
-    const doubled = addon().binary(binary.Add!, x, x);
-    addon().free(x);
-    addon().free(x); // a second free does nothing
-    expect(() => addon().unary(unary.Neg!, x, 0, 0)).toThrow(/argument 1 was freed/);
-    addon().binaryInPlace(binary.Multiply!, doubled, doubled);
-    expect(read(doubled, 3)).toEqual([0, 4, 16]);
-  });
-
-  test('tf.time and tf.profile time a kernel to its end on the op thread: the backend waits for the queue before and after it', async () => {
-    const a = tf.randomNormal([64, 64]);
-    const { calls, restore } = recordAddonCalls(['sync', 'matmul']);
-    try {
-      const { kernelMs } = await tf.time(() => tf.matMul(a, a).dispose());
-      expect(kernelMs).toBeGreaterThanOrEqual(0);
-      expect(calls).toEqual(['sync', 'matmul', 'sync']);
-    } finally {
-      restore();
-      a.dispose();
-    }
-  });
-
-  test('10,000 queued ops, more than the queue holds (a call waits for room), all run in order', () => {
-    const { binary } = codes();
-    const total = upload([0]);
-    const one = upload([1]);
-    for (let i = 0; i < 10000; i++) addon().binaryInPlace(binary.Add!, total, one);
-    expect(read(total, 1)).toEqual([10000]);
   });
 });
 

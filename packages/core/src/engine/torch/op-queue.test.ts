@@ -1,0 +1,121 @@
+// The libtorch addon's op queue (on by default): the same bytes with it off and on, errors
+// reported by the next call, call order, timing, a queue fuller than it holds; and its op timing.
+import * as tf from '@tensorflow/tfjs';
+
+import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
+import type { Handle } from './addon';
+import { torchAddon } from './index';
+import { recordAddonCalls, trainingSteps } from './test-utils/torch-steps';
+
+const entry = ENGINES.find((e) => e.name === 'libtorch')!;
+
+describeEngine(entry, 'libtorch op queue', (engine) => {
+  const addon = () => torchAddon()!;
+  const codes = () => addon().opCodes();
+  const upload = (values: number[]) => addon().upload(Float32Array.from(values), [values.length], 0);
+  const read = (h: Handle, n: number) => {
+    const out = new Float32Array(n);
+    addon().download(h, out);
+    return Array.from(out);
+  };
+  beforeEach(() => tf.setBackend(engine.backend));
+  afterEach(() => addon().setQueue(1));
+
+  test('on by default (DLCV_TORCH_QUEUE unset); training steps give the same bytes with it off and on', () => {
+    expect(addon().info().queue).toBe(1);
+    addon().setQueue(0);
+    expect(addon().info().queue).toBe(0);
+    const off = trainingSteps();
+    addon().setQueue(1);
+    const on = trainingSteps();
+    expect(off.losses.every(Number.isFinite)).toBe(true);
+    expect(on).toEqual(off);
+  });
+
+  test('a failed op is reported once, naming it, by the next call that queues or reads; an op taking its result fails in turn; later ops run', () => {
+    const { binary, unary } = codes();
+    const x = upload([1, 2]);
+    const y = upload([1, 2, 3]);
+    const bad = addon().binary(binary.Add!, x, y); // queued: the call itself cannot know
+    expect(() => addon().sync()).toThrow(/an earlier op failed on the op thread: binary: The size of tensor a \(2\) must match the size of tensor b \(3\)/);
+    const after = addon().unary(unary.Neg!, bad, 0, 0);
+    expect(() => addon().sync()).toThrow(/earlier op failed on the op thread: unary: an input was not made: the op that makes it failed/);
+    expect(() => read(after, 2)).toThrow(/download: an input was not made/);
+    expect(read(addon().binary(binary.Add!, x, x), 2)).toEqual([2, 4]);
+    // an error of the read itself, named once
+    expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
+    addon().sync(); // nothing left to report
+  });
+
+  test('with the queue off, the call that fails throws', async () => {
+    addon().setQueue(0);
+    const x = upload([1, 2]);
+    expect(() => addon().binary(codes().binary.Add!, x, upload([1, 2, 3]))).toThrow(/^binary: The size of tensor a \(2\) must match/);
+    expect(read(addon().binary(codes().binary.Multiply!, x, x), 2)).toEqual([1, 4]);
+    expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
+    // an asynchronous read copies on a libuv thread then
+    const doubled = tf.tensor1d([1.5, -2]).mul(2);
+    expect(Array.from(await doubled.data())).toEqual([3, -4]);
+    doubled.dispose();
+  });
+
+  test('ops run in call order: a free after the ops that take the tensor, an in-place op before a read; a freed handle is refused at the call, freed again it is ignored', () => {
+    const { binary, unary } = codes();
+    const x = upload([0, 1, 2]);
+    const big = addon().upload(new Float32Array(1024 * 1024).fill(0.5), [1024, 1024], 0);
+    addon().sync();
+    // a backlog on the op thread (matrix products of 1024 x 1024), so that the free below is queued before the add has run
+    for (let i = 0; i < 4; i++) addon().matmul(big, big, 1, 1, 1024, 1024, 1024, 0, 0, [1024, 1024]);
+    const doubled = addon().binary(binary.Add!, x, x);
+    addon().free(x);
+    addon().free(x); // a second free does nothing
+    expect(() => addon().unary(unary.Neg!, x, 0, 0)).toThrow(/argument 1 was freed/);
+    addon().binaryInPlace(binary.Multiply!, doubled, doubled);
+    expect(read(doubled, 3)).toEqual([0, 4, 16]);
+  });
+
+  test('tf.time and tf.profile time a kernel to its end on the op thread: the backend waits for the queue before and after it', async () => {
+    const a = tf.randomNormal([64, 64]);
+    const { calls, restore } = recordAddonCalls(['sync', 'matmul']);
+    try {
+      const { kernelMs } = await tf.time(() => tf.matMul(a, a).dispose());
+      expect(kernelMs).toBeGreaterThanOrEqual(0);
+      expect(calls).toEqual(['sync', 'matmul', 'sync']);
+    } finally {
+      restore();
+      a.dispose();
+    }
+  });
+
+  test.each([
+    ['on', 1],
+    ['off', 0],
+  ])('op timing with the queue %s: each op counted once by name where it runs, the reads too; taking the times restarts them; off, nothing is counted', (_, queue) => {
+    const { binary, unary } = codes();
+    addon().setQueue(queue);
+    try {
+      addon().setOpTiming(1);
+      const x = upload([1, 2]);
+      const y = addon().binary(binary.Add!, x, x);
+      addon().unary(unary.Neg!, addon().binary(binary.Multiply!, y, x), 0, 0);
+      expect(read(y, 2)).toEqual([2, 4]);
+      const times = addon().takeOpTimes();
+      expect(Object.fromEntries(Object.entries(times).map(([name, [ops]]) => [name, ops]))).toEqual({ upload: 1, binary: 2, unary: 1, download: 1 });
+      for (const [, ms] of Object.values(times)) expect(ms).toBeGreaterThanOrEqual(0);
+      expect(addon().takeOpTimes()).toEqual({});
+      addon().setOpTiming(0);
+      read(addon().binary(binary.Add!, x, x), 2);
+      expect(addon().takeOpTimes()).toEqual({});
+    } finally {
+      addon().setOpTiming(0);
+    }
+  });
+
+  test('10,000 queued ops, more than the queue holds (a call waits for room), all run in order', () => {
+    const { binary } = codes();
+    const total = upload([0]);
+    const one = upload([1]);
+    for (let i = 0; i < 10000; i++) addon().binaryInPlace(binary.Add!, total, one);
+    expect(read(total, 1)).toEqual([10000]);
+  });
+});
