@@ -10,7 +10,8 @@
 // times PyTorch's U-Net forward at the sample batch from the bench run of the same precision
 // (bench-tf32-<0|1>.log, else the ddpm part's bench-ddpm-tf32-<0|1>.log), and over it our
 // sampling (the command's own "wrote N images ... in X s": the chain and the PNGs, after start-up
-// and the model's loading) and our whole sample command. Missing pieces are null.
+// and the model's loading) and our whole sample command. Missing pieces are null. The grades at
+// other guidance weights (gpu-check.sh's DDPM_EXTRA_W: LOG_DIR/grade-w<W>.log) go to other_w.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -43,15 +44,30 @@ try {
 }
 const gradeLog = read(path.join(logDir, 'grade.log')) ?? '';
 // the homework's classifier (the grade), and eval's strict one beside it
-let accuracy = null;
-let strictAccuracy = null;
-try {
-  const graded = JSON.parse(gradeLog.slice(gradeLog.indexOf('{')));
-  accuracy = graded.accuracy ?? null;
-  strictAccuracy = graded.strict?.accuracy ?? null;
-} catch {
-  // not graded
+/** { accuracy, strictAccuracy } of a `dlcv-eval digits --json` log, null when it has none. */
+function grades(log) {
+  try {
+    const graded = JSON.parse(log.slice(log.indexOf('{')));
+    return { accuracy: graded.accuracy ?? null, strictAccuracy: graded.strict?.accuracy ?? null };
+  } catch {
+    return { accuracy: null, strictAccuracy: null }; // not graded
+  }
 }
+const { accuracy, strictAccuracy } = grades(gradeLog);
+let logNames = [];
+try {
+  logNames = fs.readdirSync(logDir);
+} catch {
+  // no logs
+}
+const otherW = logNames
+  .map((f) => /^grade-w(.+)\.log$/.exec(f))
+  .filter((m) => m !== null)
+  .map((m) => {
+    const g = grades(read(path.join(logDir, m[0])) ?? '');
+    return { w: Number(m[1]), accuracy: g.accuracy, strict_accuracy: g.strictAccuracy };
+  })
+  .sort((a, b) => a.w - b.w);
 
 const chain = /: (ddpm|ddim) (\d+) steps/.exec(read(path.join(logDir, 'ddpm-sample.log')) ?? '');
 const sampleLog = read(path.join(logDir, 'ddpm-sample.log')) ?? '';
@@ -84,5 +100,6 @@ const summary = {
   sample_loop_s: sampleLoopS,
   sample_loop_ratio: torchSample && sampleLoopS !== null ? Number((sampleLoopS / torchSample).toFixed(3)) : null,
   sample_ratio: torchSample ? Number((Number(sampleS) / torchSample).toFixed(3)) : null,
+  other_w: otherW,
 };
 console.log(JSON.stringify(summary, null, 2));

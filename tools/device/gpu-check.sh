@@ -18,6 +18,8 @@
 #                                           (default: all of bench,nchw,profile,host-time-tf32-0,
 #                                           host-time-tf32-1,queue-tf32-1,op-cost-tf32-1)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
+#                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
+#                                           samples and grades the model again at those guidance weights)
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
 #   bash tools/device/gpu-check.sh determinism  the addon's build, then each trainer (ddpm, gan,
@@ -68,6 +70,8 @@ device=${BENCH_DEVICE:-cuda}
 read -r -a sizes <<<"${BENCH_SIZES:-}"
 read -r -a train_flags <<<"${DDPM_TRAIN_FLAGS:-}"
 read -r -a sample_flags <<<"${DDPM_SAMPLE_FLAGS:-}"
+# the ddpm part's other guidance weights: the trained model sampled and graded again at each
+read -r -a extra_w <<<"${DDPM_EXTRA_W:-}"
 # op-cost.js's size flags; empty: the DDPM U-Net's 3x3 layer at batch 256
 read -r -a op_cost_sizes <<<"${OP_COST_SIZES:-}"
 # core's tests as JavaScript (bundle.js writes packages/core/dist-test: no swc travels)
@@ -214,6 +218,12 @@ sample_s=$(since "$t0")
 ddpm=$((ddpm || $?))
 # without the engine part's bench in this call: PyTorch's (and our) DDPM steps at the run's precision
 [[ $part == ddpm ]] && step "bench-ddpm-tf32-$DLCV_TF32" 60 node tools/bench/bench.js --device "$device" --no-onnx --steps 5 --only ddpm "${sizes[@]}"
+# the same model and sampler at other guidance weights (DDPM_EXTRA_W='3 4'), with what the budget leaves
+for w in "${extra_w[@]}"; do
+  ((ddpm == 0)) || break
+  step "ddpm-sample-w$w" $((budget - SECONDS - 20)) node packages/ddpm/bin/dlcv-ddpm.js sample "$run/samples-w$w" --model "$run/model" --batch 1000 "${sample_flags[@]}" --w "$w" &&
+    step "grade-w$w" 15 node packages/eval/bin/dlcv-eval.js digits "$run/samples-w$w" --json
+done
 node tools/device/ddpm-summary.js "$run" "$logs" "$train_s" "$sample_s" | tee "$out/ddpm-gpu.json"
 echo "gpu-check: $part done in $SECONDS s; kernel suite exit $kernels, ddpm run exit $ddpm"
 ((kernels != 0)) && exit "$kernels"
