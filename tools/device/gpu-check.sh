@@ -8,15 +8,16 @@
 #   bash tools/device/gpu-check.sh engine   the addon's build, the kernel suite, the engine tests of
 #                                           gan, ddpm, dann and eval, the bench's GPU rows (and fp32 with the
 #                                           convolutions in NCHW, DLCV_TORCH_CONV_LAYOUT=nchw),
-#                                           a per-kernel profile of the DDPM training step, the
+#                                           a per-kernel profile of the DDPM training step and,
+#                                           beside PyTorch's, of its sampling forward, the
 #                                           host's time per step in fp32 and TF32
 #                                           (tools/bench/host-time.js), and in TF32 the steps
 #                                           with the addon's op queue off and on, paired, and
 #                                           the host's cost of one call of each heavy op beside
 #                                           PyTorch's (tools/bench/op-cost.js);
 #                                           ENGINE_STEPS picks among the steps after the tests
-#                                           (default: all of bench,nchw,profile,host-time-tf32-0,
-#                                           host-time-tf32-1,queue-tf32-1,op-cost-tf32-1)
+#                                           (default: all of bench,nchw,profile,profile-forward,
+#                                           host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
 #                                           samples and grades the model again at those guidance weights)
@@ -64,7 +65,7 @@ budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
 # the engine part's steps after the tests, a comma-separated subset of these
-engine_steps=${ENGINE_STEPS:-bench,nchw,profile,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1}
+engine_steps=${ENGINE_STEPS:-bench,nchw,profile,profile-forward,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -180,6 +181,19 @@ if [[ $part != ddpm ]]; then
   wanted nchw && DLCV_TF32=0 DLCV_TORCH_CONV_LAYOUT=nchw step bench-nchw 60 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --steps "$steps" --only "$only" "${sizes[@]}"
   # where a DDPM training step's time goes, kernel by kernel (each timed to its end on the device)
   wanted profile && step profile-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_train "${sizes[@]}"
+  # the sampling forward (TF32, the ddpm part's precision), ours kernel by kernel and PyTorch's op
+  # by op under torch.profiler, at the same batch and width
+  if wanted profile-forward; then
+    forward_batch=2000 n_feat=128
+    for ((i = 0; i + 1 < ${#sizes[@]}; i++)); do
+      case ${sizes[i]} in
+        --ddpm-forward-batch) forward_batch=${sizes[i + 1]} ;;
+        --n-feat) n_feat=${sizes[i + 1]} ;;
+      esac
+    done
+    DLCV_TF32=1 step profile-forward 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_forward "${sizes[@]}"
+    DLCV_TF32=1 step profile-forward-torch 45 python3 packages/core/python/torch_reference.py profile ddpm_forward --forward-batch "$forward_batch" --n-feat "$n_feat" --device "$device"
+  fi
   # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside
   # the wall, in fp32 and in TF32 (where the GPU's share is smallest)
   for tf32 in 0 1; do

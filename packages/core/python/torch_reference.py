@@ -6,6 +6,10 @@ PyTorch code.
   torch_reference.py time <case> [<case> ...] [--batch N] [--forward-batch N] [--width 64]
                           [--n-feat 128] [--steps 5] [--warmup 1] [--threads N] [--device cpu]
       -> one JSON line: {"torch", "threads", "blas": {...}, "cases": {<case>: {"params", "seconds": [...]}}}
+  torch_reference.py profile <case> [same flags as time]
+      -> a markdown table of the case's ATen ops in one step (after --warmup steps) under
+         torch.profiler, the most device time first (CPU time on the CPU): calls, device ms,
+         host ms; to set beside `bench.js --profile <case>` (the libtorch engine's kernels)
   torch_reference.py serve [--threads N] [--device cpu]
       reads commands from stdin, one JSON line back for each:
         info         -> {"torch", "threads", "blas": {...}}, with "device", "gpu", "cuda", "cudnn",
@@ -368,6 +372,40 @@ def time_cases(a):
     print(json.dumps({**header(a.device), "cases": out}))
 
 
+def profile_case(a):
+    """One step of a case under torch.profiler: its ops by self device time (self CPU time on
+    the CPU), as a markdown table."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(0)
+    name = a.cases[0]
+    fn, _ = Cases(a.batch, a.forward_batch, a.width, a.n_feat, a.device).get(name)
+    for _ in range(a.warmup):
+        fn()
+    sync(a.device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if a.device == "cuda" else [])
+    with profile(activities=activities) as prof:
+        fn()
+        sync(a.device)
+
+    def device_us(e):
+        # self_device_time_total in torch 2.x, self_cuda_time_total before
+        return getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0) or 0
+
+    events = list(prof.key_averages())
+    on_device = a.device == "cuda"
+    key = device_us if on_device else (lambda e: e.self_cpu_time_total)
+    events.sort(key=key, reverse=True)
+    total = sum(key(e) for e in events) / 1000
+    print(f"PyTorch {torch.__version__} profile of {name} on {a.device} (one step; "
+          f"{'self device' if on_device else 'self CPU'} time sum {total:.1f} ms)")
+    print("| op | calls | device ms | host ms |\n|---|---|---|---|")
+    for e in events[:30]:
+        if key(e) <= 0:
+            break
+        print(f"| {e.key} | {e.count} | {device_us(e) / 1000:.2f} | {e.self_cpu_time_total / 1000:.2f} |")
+
+
 def case_options(words):
     """`batch=256 n_feat=128` -> {"batch": 256, "n_feat": 128}."""
     out = {}
@@ -408,7 +446,7 @@ def serve(device="cpu"):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=("time", "serve"))
+    p.add_argument("mode", choices=("time", "profile", "serve"))
     p.add_argument("cases", nargs="*")
     p.add_argument("--batch", type=int, default=None, help="batch of every case (default: the case's)")
     p.add_argument("--forward-batch", type=int, default=None, help="batch of the _forward cases (default: --batch)")
@@ -426,6 +464,10 @@ def main():
     set_device(a.device)
     if a.mode == "serve":
         serve(a.device)
+    elif a.mode == "profile":
+        if len(a.cases) != 1:
+            p.error("profile: name one case")
+        profile_case(a)
     else:
         if not a.cases:
             p.error("time: name at least one case")
