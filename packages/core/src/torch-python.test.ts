@@ -46,6 +46,24 @@ maybe(`serve mode builds a family for each case's batch, width and n_feat, and n
   expect(bad!.error).toMatch(/bad option 'widht=3'/);
 });
 
+maybe(`profile mode tables one step's ops, the most time first, and takes one case${note}`, () => {
+  const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'profile', 'ddpm_forward', '--forward-batch', '2', '--n-feat', '8', '--threads', '1', '--warmup', '1'], {
+    encoding: 'utf8',
+  });
+  expect(r.stderr).not.toMatch(/Error/);
+  expect(r.status).toBe(0);
+  const [title, header, , ...rows] = r.stdout.trim().split('\n');
+  expect(title).toMatch(/^PyTorch \S+ profile of ddpm_forward on cpu \(one step; self CPU time sum [\d.]+ ms\)$/);
+  expect(header).toBe('| op | calls | device ms | host ms |');
+  const hostMs = rows.map((row) => Number(row.split('|')[4]));
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.some((row) => row.startsWith('| aten::') && row.includes('conv'))).toBe(true);
+  expect(hostMs).toEqual([...hostMs].sort((a, b) => b - a));
+  const two = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'profile', 'ddpm_forward', 'dann_forward'], { encoding: 'utf8' });
+  expect(two.status).not.toBe(0);
+  expect(two.stderr).toMatch(/profile: name one case/);
+});
+
 maybe(`--device cuda without a CUDA device is an error that says so${note}`, () => {
   const seen = spawnSync(python as string, ['-c', 'import torch; print(torch.cuda.is_available())'], { encoding: 'utf8' });
   if (seen.stdout.trim() === 'True') return; // a CUDA machine: the bench's GPU rows cover it
