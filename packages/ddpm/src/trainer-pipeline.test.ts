@@ -1,7 +1,5 @@
 import { openDigits, setupEngine } from '@dlcv/core';
-import type { TrainConfig } from './config';
-import { resolveSchedulerConfig } from './schedulers';
-import { makeDigitsFixture, tempDir } from './test-utils/fixtures';
+import { makeDigitsFixture, tempDir, tinyTrainConfig } from './test-utils/fixtures';
 import { train } from './trainer';
 
 // The order in which the trainer starts steps and waits for their losses, through the real step.
@@ -28,21 +26,7 @@ jest.mock('./step', () => {
 });
 
 // 40 images of 12x12, batch 8: 5 steps per epoch, 8 steps; no checkpoint before the last step.
-const config: TrainConfig = {
-  preset: 'test',
-  unet: { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 },
-  scheduler: resolveSchedulerConfig({ num_train_timesteps: 50 }),
-  epochs: 2,
-  steps: 8,
-  batchSize: 8,
-  lr: 1e-2,
-  pUncond: 0.1,
-  emaDecay: 0.9,
-  seed: 0,
-  saveEvery: 100,
-  sampling: { sampler: 'ddim', steps: 5, w: 1, eta: 0 },
-  preview: { perClass: 1, sampler: 'ddim', steps: 2, w: 1 },
-};
+const config = tinyTrainConfig({ saveEvery: 100 });
 
 test("each step starts before the loss of the step before it is awaited, except after an epoch's end (its grid and log)", async () => {
   await setupEngine({ engine: 'cpu' });

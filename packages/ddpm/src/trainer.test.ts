@@ -2,29 +2,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { findLatestCheckpoint, NonFiniteLossError, openDigits, readMetrics, setupEngine, type ImageDataset } from '@dlcv/core';
 import { loadModelFolder } from './model-io';
-import type { TrainConfig } from './config';
-import { resolveSchedulerConfig } from './schedulers';
-import { makeDigitsFixture, tempDir } from './test-utils/fixtures';
+import { makeDigitsFixture, tempDir, tinyTrainConfig } from './test-utils/fixtures';
 import { epochOrder, learningRateAt, runLength, train, type TrainResult } from './trainer';
 
 // 40 images of 12x12, batch 8: 5 steps per epoch; 8 steps end inside epoch 2. n_feat 8 keeps a
 // step near a second on the cpu backend.
-const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
-  preset: 'test',
-  unet: { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 },
-  scheduler: resolveSchedulerConfig({ num_train_timesteps: 50 }),
-  epochs: 2,
-  steps: 8,
-  batchSize: 8,
-  lr: 1e-2,
-  pUncond: 0.1,
-  emaDecay: 0.9,
-  seed: 0,
-  saveEvery: 3,
-  sampling: { sampler: 'ddim', steps: 5, w: 1, eta: 0 },
-  preview: { perClass: 1, sampler: 'ddim', steps: 2, w: 1 },
-  ...over,
-});
+const config = tinyTrainConfig;
 
 let data: ImageDataset;
 let straightDir: string;

@@ -3,30 +3,14 @@ import * as path from 'node:path';
 import { browserRequired, chromiumPath, openDigits, openReport, readModelConfig, setupEngine, tensorToImages, type OpenedReport } from '@dlcv/core';
 import { openSampling } from '../commands/sampling';
 import { DDPM_MODEL } from '../model-io';
-import type { TrainConfig } from '../config';
-import { resolveSchedulerConfig } from '../schedulers';
-import { makeDigitsFixture, tempDir } from '../test-utils/fixtures';
+import { makeDigitsFixture, tempDir, tinyTrainConfig } from '../test-utils/fixtures';
 import { train } from '../trainer';
 import type { LiveRequest } from './live-config';
 import { writeDdpmReport } from './report';
 
 // Two tiny runs (40 images of 12x12, 4 steps: one epoch), on the fastest engine at hand: the
 // browser compares ONNX Runtime Web with onnxruntime-node, whatever trained the weights.
-const config = (seed: number): TrainConfig => ({
-  preset: 'test',
-  unet: { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 },
-  scheduler: resolveSchedulerConfig({ num_train_timesteps: 50 }),
-  epochs: 1,
-  steps: 4,
-  batchSize: 8,
-  lr: 1e-2,
-  pUncond: 0.1,
-  emaDecay: 0.9,
-  seed,
-  saveEvery: 3,
-  sampling: { sampler: 'ddim', steps: 5, w: 1, eta: 0 },
-  preview: { perClass: 1, sampler: 'ddim', steps: 1, w: 1 },
-});
+const config = (seed: number) => tinyTrainConfig({ epochs: 1, steps: 4, seed, preview: { perClass: 1, sampler: 'ddim', steps: 1, w: 1 } });
 
 // Training, sampling the figures and a browser: minutes on a busy 2-core machine.
 jest.setTimeout(600_000);

@@ -7,6 +7,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng, writePng } from '@dlcv/core';
+import type { TrainConfig } from '../config';
+import { resolveSchedulerConfig } from '../schedulers';
 
 export async function makeDigitsFixture(options: { size?: number; perClass?: number; seed?: number } = {}): Promise<string> {
   const { size = 12, perClass = 4, seed = 1 } = options;
@@ -36,4 +38,27 @@ export async function makeDigitsFixture(options: { size?: number; perClass?: num
 
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * A training configuration small enough for the cpu backend in tests: n_feat 8 on 12x12 images,
+ * 50 timesteps, batch 8, 8 steps over 2 epochs (of 40 images), a checkpoint every 3 steps.
+ */
+export function tinyTrainConfig(over: Partial<TrainConfig> = {}): TrainConfig {
+  return {
+    preset: 'test',
+    unet: { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 },
+    scheduler: resolveSchedulerConfig({ num_train_timesteps: 50 }),
+    epochs: 2,
+    steps: 8,
+    batchSize: 8,
+    lr: 1e-2,
+    pUncond: 0.1,
+    emaDecay: 0.9,
+    seed: 0,
+    saveEvery: 3,
+    sampling: { sampler: 'ddim', steps: 5, w: 1, eta: 0 },
+    preview: { perClass: 1, sampler: 'ddim', steps: 2, w: 1 },
+    ...over,
+  };
 }
