@@ -21,6 +21,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "torch_util.h"
@@ -44,8 +45,10 @@ struct OpTime {
   double ms = 0;
 };
 bool timingOps = false;
-std::map<std::string, OpTime>& opTimes() {
-  static auto* times = new std::map<std::string, OpTime>();
+// By name; std::less<> finds a name without making a string of it.
+using OpTimes = std::map<std::string, OpTime, std::less<>>;
+OpTimes& opTimes() {
+  static auto* times = new OpTimes();
   return *times;
 }
 
@@ -60,7 +63,9 @@ void runTimed(const char* name, const std::function<void()>& run) {
     const char* name;
     std::chrono::steady_clock::time_point t0;
     ~Record() {
-      OpTime& t = opTimes()[name];
+      auto it = opTimes().find(std::string_view(name));
+      if (it == opTimes().end()) it = opTimes().emplace(name, OpTime{}).first;
+      OpTime& t = it->second;
       t.ops += 1;
       t.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
@@ -383,7 +388,7 @@ static napi_value SetOpTiming(napi_env env, napi_callback_info info) {
 // the ops queued before it have run; the totals start again from zero.
 static napi_value TakeOpTimes(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    std::map<std::string, OpTime> taken;
+    OpTimes taken;
     runNowUntimed("takeOpTimes", [&taken] { taken.swap(opTimes()); });
     napi_value obj;
     check(napi_create_object(a.env, &obj), "create_object");
