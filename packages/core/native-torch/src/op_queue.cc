@@ -76,7 +76,7 @@ void runTimed(const char* name, const std::function<void()>& run) {
 struct Task {
   const char* name;
   std::function<void()> run;
-  // false for the timing functions' own tasks
+  // false for the queue's own tasks (switching, draining) and the timing functions'
   bool timed = true;
 };
 
@@ -92,7 +92,7 @@ class OpQueue {
     if (on && !worker_.joinable()) worker_ = std::thread([this] { loop(); });
     on_ = on;
     if (on)
-      runAndWait("setQueue", [] { at::init_num_threads(); });
+      runAndWait("setQueue", [] { at::init_num_threads(); }, /*timed=*/false);
     else
       at::init_num_threads();
   }
@@ -131,7 +131,7 @@ class OpQueue {
   }
 
   void drain() {
-    if (worker_.joinable()) runAndWait("drain", [] {});
+    if (worker_.joinable()) runAndWait("drain", [] {}, /*timed=*/false);
   }
 
   // The first error of a queued op since the last call that reported one, cleared; "" if none.
