@@ -225,19 +225,22 @@ void throwQueuedError() {
 }
 
 // Runs `run` on the op thread, or now when the queue is off (its error then thrown at once,
-// prefixed with `name` as the op thread's are).
-void submit(const char* name, std::function<void()> run) {
+// prefixed with `name` as the op thread's are); timed as an op unless `timed` is false.
+void submit(const char* name, std::function<void()> run, bool timed = true) {
   throwQueuedError();
   if (!queue().on()) {
     try {
       c10::InferenceMode inference;  // as on the op thread
-      runTimed(name, run);
+      if (timed)
+        runTimed(name, run);
+      else
+        run();
     } catch (const std::exception& e) {
       throw JsError(std::string(name) + ": " + errorLine(e));
     }
     return;
   }
-  queue().push(name, std::move(run));
+  queue().push(name, std::move(run), timed);
 }
 
 void finalize(napi_env, void* data, void*) { delete static_cast<HolderPtr*>(data); }
@@ -328,13 +331,13 @@ napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op
   return undefinedValue(env);
 }
 
-void runNow(const char* name, const std::function<void()>& f) {
+void runNow(const char* name, const std::function<void()>& f, bool timed) {
   if (!queue().on()) {
-    submit(name, f);
+    submit(name, f, timed);
     return;
   }
   throwQueuedError();
-  queue().runAndWait(name, f);
+  queue().runAndWait(name, f, timed);
   // An op queued before this one that failed meanwhile is reported now, not at some later call.
   throwQueuedError();
 }
@@ -361,25 +364,18 @@ static napi_value SetQueue(napi_env env, napi_callback_info info) {
 
 bool queueOn() { return queue().on(); }
 
-// f where the ops run, after the ops queued before it, itself untimed (the timing functions').
-static void runNowUntimed(const char* name, const std::function<void()>& f) {
-  if (!queue().on()) {
-    f();
-    return;
-  }
-  throwQueuedError();
-  queue().runAndWait(name, f, /*timed=*/false);
-}
-
 // setOpTiming(on): time each op where it runs from now on (1) or not (0, the default); either
 // way the times so far are dropped.
 static napi_value SetOpTiming(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     bool on = a.num(0) != 0;
-    runNowUntimed("setOpTiming", [on] {
-      timingOps = on;
-      opTimes().clear();
-    });
+    runNow(
+        "setOpTiming",
+        [on] {
+          timingOps = on;
+          opTimes().clear();
+        },
+        /*timed=*/false);
     return undefinedValue(a.env);
   });
 }
@@ -389,7 +385,7 @@ static napi_value SetOpTiming(napi_env env, napi_callback_info info) {
 static napi_value TakeOpTimes(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     OpTimes taken;
-    runNowUntimed("takeOpTimes", [&taken] { taken.swap(opTimes()); });
+    runNow("takeOpTimes", [&taken] { taken.swap(opTimes()); }, /*timed=*/false);
     napi_value obj;
     check(napi_create_object(a.env, &obj), "create_object");
     for (const auto& [name, t] : taken) {

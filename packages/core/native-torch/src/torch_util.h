@@ -72,7 +72,8 @@ napi_value queueOps(napi_env env, const char* name, size_t count, std::function<
 napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op);
 // Runs f after every op queued before it and waits for it (f's error is thrown here): reads,
 // settings, anything that needs the op thread's results or state on the JavaScript thread.
-void runNow(const char* name, const std::function<void()>& f);
+// Untimed (`timed` false): left out of the op timing (the timing functions' own work).
+void runNow(const char* name, const std::function<void()>& f, bool timed = true);
 // Whether the op queue is on.
 bool queueOn();
 // Releases the tensor of the handle at argument i once the ops queued before now have run; the
