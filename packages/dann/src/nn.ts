@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain as fusedBatchNormTrain, runningAverage, torchDefaultValues, type Rng } from '@dlcv/core';
+import { dropoutMask, batchNormTrain as fusedBatchNormTrain, runningAverage, torchDefaultValues, type Rng } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -136,11 +136,11 @@ export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENT
   tf.dispose([keep, take]);
 }
 
-/** Channel dropout mask [n, 1, 1, c] with values 0 or 1/(1-p), drawn from `rng`. */
+/**
+ * Channel dropout mask [n, 1, 1, c] with values 0 or 1/(1-p), drawn from `rng` (core's
+ * dropoutMask: by the engine's addon where it has the kernel, the same values everywhere).
+ */
 export function dropout2dMask(rng: Rng, n: number, channels: number, p: number): tf.Tensor4D {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout2d: p must be in [0, 1), got ${p}`);
-  const keep = 1 / (1 - p);
-  const values = new Float32Array(n * channels);
-  for (let i = 0; i < values.length; i++) values[i] = rng.next() < p ? 0 : keep;
-  return tf.tensor4d(values, [n, 1, 1, channels]);
+  return dropoutMask(rng, [n, 1, 1, channels], p) as tf.Tensor4D;
 }

@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 
+#include "pcg32.h"
 #include "torch_util.h"
 
 namespace dlcv_torch {
@@ -54,23 +55,29 @@ void define(napi_env env, napi_value exports, const std::vector<Fn>& fns) {
 
 // --- storage -------------------------------------------------------------------------------
 
-// A copy of a JS array's values, made during the call (the array may change once it returns):
-// into pinned memory on CUDA (PyTorch's caching host allocator, which keeps the block until the
-// upload is done), so that the upload is asynchronous: one from pageable memory waits for every
-// kernel queued before it. If pinning fails, uploads stay synchronous from then on (said once
-// on stderr).
-static at::Tensor hostCopy(const void* data, const std::vector<int64_t>& shape, at::ScalarType dtype) {
+// A host tensor for an upload: pinned on CUDA (PyTorch's caching host allocator, which keeps the
+// block until the upload is done), so that the upload is asynchronous: one from pageable memory
+// waits for every kernel queued before it. If pinning fails, uploads stay synchronous from then
+// on (said once on stderr).
+static at::Tensor hostTensor(const std::vector<int64_t>& shape, at::ScalarType dtype) {
   static bool pinned = true;
-  at::Tensor host;
   if (device().is_cuda() && pinned) {
     try {
-      host = at::empty(shape, at::TensorOptions().dtype(dtype).pinned_memory(true));
+      return at::empty(shape, at::TensorOptions().dtype(dtype).pinned_memory(true));
     } catch (const std::exception& e) {
       pinned = false;
       fprintf(stderr, "dlcv-torch: pinned host memory is unavailable, so uploads wait for the GPU: %s\n", e.what());
     }
   }
-  if (!host.defined()) host = at::empty(shape, at::TensorOptions().dtype(dtype));
+  return at::empty(shape, at::TensorOptions().dtype(dtype));
+}
+
+// The device's copy of a host tensor from hostTensor.
+static at::Tensor toDevice(const at::Tensor& host) { return host.device() == device() ? host : host.to(device(), host.scalar_type(), /*non_blocking=*/host.is_pinned()); }
+
+// A copy of a JS array's values, made during the call (the array may change once it returns).
+static at::Tensor hostCopy(const void* data, const std::vector<int64_t>& shape, at::ScalarType dtype) {
+  at::Tensor host = hostTensor(shape, dtype);
   if (host.nbytes() > 0) std::memcpy(host.data_ptr(), data, host.nbytes());
   return host;
 }
@@ -86,7 +93,22 @@ static napi_value Upload(napi_env env, napi_callback_info info) {
     for (int64_t d : shape) numel *= d;
     if ((size_t)numel != len) throw JsError("upload: " + std::to_string(len) + " values for " + std::to_string(numel) + " elements");
     at::Tensor host = hostCopy(data, shape, dtype);
-    return queueOp(a.env, "upload", [host, dtype] { return host.device() == device() ? host : host.to(device(), dtype, /*non_blocking=*/host.is_pinned()); });
+    return queueOp(a.env, "upload", [host] { return toDevice(host); });
+  });
+}
+
+// dropoutMask(shape, state, p, value): a float32 tensor whose i-th element is 0 where the i-th
+// uniform of the Rng stream at state ([stateHi, stateLo, incHi, incLo]) is below p, else value.
+// Drawn by the op thread on the host (core's Rng in C++, pcg32.h), then uploaded.
+static napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    std::vector<int64_t> shape = a.ints(0);
+    dlcv::Pcg32 rng = dlcv::pcg32FromState(a.ints(1));
+    return queueOp(a.env, "dropoutMask", [shape, rng, p = a.num(2), value = (float)a.num(3)]() mutable {
+      at::Tensor host = hostTensor(shape, at::kFloat);
+      dlcv::dropoutMask(rng, p, value, host.data_ptr<float>(), host.numel());
+      return toDevice(host);
+    });
   });
 }
 
@@ -241,7 +263,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   }
   try {
     define(env, exports,
-           {{"upload", Upload}, {"download", Download}, {"downloadAsync", DownloadAsync}, {"free", Free}, {"view", View}, {"cast", Cast},
+           {{"upload", Upload}, {"dropoutMask", DropoutMask}, {"download", Download}, {"downloadAsync", DownloadAsync}, {"free", Free}, {"view", View}, {"cast", Cast},
             {"clone", Clone}, {"fill", Fill}, {"sync", Sync}});
     registerQueue(env, exports);
     registerSettings(env, exports);

@@ -10,6 +10,7 @@
 #include "napi_util.h"
 #include "op_codes.h"
 #include "ops.h"
+#include "pcg32.h"
 
 namespace dlcv {
 
@@ -199,6 +200,17 @@ DLCV_FN(Adam) {
   })
 }
 
+// dropoutMask(out, state, p, value): out[i] = 0 where the i-th uniform of the Rng stream at state
+// ([stateHi, stateLo, incHi, incLo]) is below p, else value.
+DLCV_FN(DropoutMask) {
+  DLCV_BODY({
+    size_t n;
+    float* out = a.f32(0, &n);
+    Pcg32 rng = pcg32FromState(a.ints(1));
+    dropoutMask(rng, a.num(2), (float)a.num(3), out, (int64_t)n);
+  })
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   // Tensors are large, short-lived Float32Arrays allocated through malloc/calloc. With glibc's
   // defaults each one is a fresh mmap whose pages fault in on first touch (~4 us per 4 KiB page
@@ -249,6 +261,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"groupNorm", GroupNorm},
       {"groupNormGrad", GroupNormGrad},
       {"adam", Adam},
+      {"dropoutMask", DropoutMask},
   };
   for (const auto& f : fns) {
     napi_value fn;

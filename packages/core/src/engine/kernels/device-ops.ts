@@ -69,6 +69,9 @@ export interface MatMulGeometry {
 
 type T = TensorInfo;
 
+/** An Rng's state as its four uint32 halves: [stateHi, stateLo, incHi, incLo] (Rng.getState()). */
+export type RngStateParts = [number, number, number, number];
+
 export interface DeviceOps {
   /** Throws Unsupported unless the device can take every tensor given (null ones are skipped). */
   accept(...tensors: (T | null | undefined)[]): void;
@@ -77,6 +80,11 @@ export interface DeviceOps {
   clone(x: T): T;
   /** A float32 tensor of `shape`, every element `value`. */
   fill(shape: number[], value: number): T;
+  /**
+   * A float32 dropout mask of `shape`: element i is 0 where the i-th uniform of core's Rng at
+   * `state` (Rng.next(), two uint32 draws each) is below p, else `value`.
+   */
+  dropoutMask(shape: number[], state: RngStateParts, p: number, value: number): T;
 
   /** Convolution (filter HWIO), plus a per-output-channel bias when given. */
   conv2d(x: T, filter: T, info: Conv2DInfo, bias: T | null): T;

@@ -29,6 +29,7 @@ import { dlcvBatchNormTrainGradConfig } from './fused/DlcvBatchNormTrainGrad';
 import { dlcvGeluConfig, dlcvGeluGradient } from './fused/DlcvGelu';
 import { dlcvGroupNormConfig, dlcvGroupNormGradient } from './fused/DlcvGroupNorm';
 import { dlcvGroupNormGradConfig } from './fused/DlcvGroupNormGrad';
+import { dlcvDropoutMaskConfig } from './fused/DlcvDropoutMask';
 import { dlcvRunningAverageConfig } from './fused/DlcvRunningAverage';
 import { fusedBatchNormConfig } from './FusedBatchNorm';
 import { fusedConv2DConfig } from './FusedConv2D';
@@ -157,6 +158,7 @@ export const KERNELS: readonly DeviceKernel[] = [
   dlcvGroupNormConfig,
   dlcvGroupNormGradConfig,
   dlcvRunningAverageConfig,
+  dlcvDropoutMaskConfig,
 ];
 
 /** Gradients of the fused kernels (their names are ours, so these override nothing). */

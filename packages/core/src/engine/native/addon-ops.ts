@@ -16,6 +16,7 @@ import {
   type DeviceOps,
   type MatMulGeometry,
   type ReduceOp,
+  type RngStateParts,
   type UnaryGradOp,
   type UnaryOp,
 } from '../kernels/device-ops';
@@ -129,6 +130,11 @@ class AddonOps implements DeviceOps {
   }
   fill(shape: number[], value: number): TensorInfo {
     return this.out(shape, outputF32(size(shape)).fill(value));
+  }
+  dropoutMask(shape: number[], state: RngStateParts, p: number, value: number): TensorInfo {
+    const out = outputF32(size(shape));
+    this.addon.dropoutMask(out, state, p, value);
+    return this.out(shape, out);
   }
 
   conv2d(x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, bias: TensorInfo | null): TensorInfo {

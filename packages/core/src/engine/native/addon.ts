@@ -41,6 +41,8 @@ export interface NativeAddon {
   batchNormTrainGrad(dy: F32, x: F32, rows: number, c: number, scale: F32 | null, mean: F32, invStd: F32, dx: F32, dscale: F32, doffset: F32): void;
   groupNorm(x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, offset: F32 | null, eps: number, y: F32, mean: F32, invStd: F32): void;
   groupNormGrad(dy: F32, x: F32, n: number, s: number, c: number, groups: number, scale: F32 | null, mean: F32, invStd: F32, dx: F32, dscale: F32, doffset: F32): void;
+  /** out[i] = 0 where the i-th uniform of the Rng at state ([stateHi, stateLo, incHi, incLo]) is below p, else value. */
+  dropoutMask(out: F32, state: Ints, p: number, value: number): void;
   adam(
     v: F32,
     g: F32,

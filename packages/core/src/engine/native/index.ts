@@ -67,6 +67,11 @@ export function groupNorm(...args: Parameters<typeof import('./ops').groupNorm>)
   return ops().groupNorm(...args);
 }
 
+/** A dropout mask drawn from core's Rng (by the engine's addon where it can); see ops.ts. */
+export function dropoutMask(...args: Parameters<typeof import('./ops').dropoutMask>): ReturnType<typeof import('./ops').dropoutMask> {
+  return ops().dropoutMask(...args);
+}
+
 /** One step of a running average (BatchNorm's running statistics); see ops.ts. */
 export function runningAverage(...args: Parameters<typeof import('./ops').runningAverage>): ReturnType<typeof import('./ops').runningAverage> {
   return ops().runningAverage(...args);

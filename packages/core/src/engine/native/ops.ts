@@ -3,7 +3,8 @@
 // equivalent tfjs compositions (same numbers).
 import * as tf from '@tensorflow/tfjs';
 
-import { BN_TRAIN, GELU, GROUP_NORM, RUNNING_AVERAGE } from '../kernels/fused/names';
+import type { Rng } from '../../rng';
+import { BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE } from '../kernels/fused/names';
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
@@ -81,4 +82,26 @@ export function groupNorm<T extends tf.Tensor>(x: T, scale: tf.Tensor1D, offset:
       .reshape(x.shape);
     return normed.mul(scale).add(offset);
   }) as T;
+}
+
+/**
+ * A dropout mask of `shape` from `rng`: each element, in order, 0 with probability p (when
+ * rng.next() < p) and 1 / (1 - p) otherwise, stored as float32; `rng` ends past the draws (two
+ * uint32 each). Drawn by the engine's addon where the backend has the kernel, else here: the
+ * same values and the same state after either way.
+ */
+export function dropoutMask(rng: Rng, shape: number[], p: number): tf.Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropoutMask: p must be in [0, 1), got ${p}`);
+  const size = tf.util.sizeFromShape(shape);
+  const value = 1 / (1 - p);
+  if (hasKernel(DROPOUT_MASK)) {
+    const s = rng.getState();
+    const state = [s.stateHi, s.stateLo, s.incHi, s.incLo];
+    const mask = tf.engine().runKernel(DROPOUT_MASK, {}, { shape, state, p, value } as never) as tf.Tensor;
+    rng.advance(2 * size);
+    return mask;
+  }
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = rng.next() < p ? 0 : value;
+  return tf.tensor(values, shape);
 }

@@ -62,6 +62,8 @@ export interface TorchAddon {
   cast(h: H, dtype: number): H;
   clone(h: H): H;
   fill(shape: Ints, value: number, dtype: number): H;
+  /** A float32 tensor: 0 where the i-th uniform of the Rng at state ([stateHi, stateLo, incHi, incLo]) is below p, else value. */
+  dropoutMask(shape: Ints, state: Ints, p: number, value: number): H;
   /** Waits for the device's queued work. */
   sync(): void;
   /** params: n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw (the native addon's) */

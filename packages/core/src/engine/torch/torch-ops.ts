@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, TensorInfo } from '@tensorflow/tfjs';
 
-import type { BinaryOp, CompareOp, Conv2DInfo, DeviceOps, MatMulGeometry, ReduceOp, UnaryGradOp, UnaryOp } from '../kernels/device-ops';
+import type { BinaryOp, CompareOp, Conv2DInfo, DeviceOps, MatMulGeometry, ReduceOp, RngStateParts, UnaryGradOp, UnaryOp } from '../kernels/device-ops';
 import { Unsupported } from '../kernels/kernel';
 import { convParams, opCodes, poolParams, type OpCodes } from '../native/addon-ops';
 import type { Handle, TorchAddon } from './addon';
@@ -48,6 +48,9 @@ class TorchOps implements DeviceOps {
   }
   fill(shape: number[], value: number): T {
     return this.out(this.addon.fill(shape, value, 0), shape);
+  }
+  dropoutMask(shape: number[], state: RngStateParts, p: number, value: number): T {
+    return this.out(this.addon.dropoutMask(shape, state, p, value), shape);
   }
 
   conv2d(x: T, filter: T, info: Conv2DInfo, bias: T | null): T {
