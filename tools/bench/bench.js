@@ -5,6 +5,8 @@
 // (ours, torch, ours, ...).
 //   node tools/bench/bench.js [--steps 5] [--only dcgan,dann,ddpm] [--no-torch] [--no-onnx]
 //     [--profile dcgan_train]   (per-kernel profile of one case instead)
+//     [--profile-aten ddpm_train] (one case's ATen ops and GPU activity under Kineto, the libtorch
+//                                engine's; python/torch_reference.py `profile` prints PyTorch's)
 //     [--engine cpu]            (any engine name of @dlcv/core; cpu is very slow)
 //     [--device cuda|cpu]       (GPU rows, see gpu-cases.js: the libtorch engine on that device
 //                                against PyTorch on the same device; they are also what the
@@ -34,6 +36,7 @@ const ONLY = String(arg('only', 'dcgan,ddpm,dann')).split(',');
 const WITH_TORCH = !arg('no-torch', false);
 const WITH_ONNX = !arg('no-onnx', false);
 const PROFILE = arg('profile', null);
+const PROFILE_ATEN = arg('profile-aten', null);
 const DEVICE = arg('device', null);
 if (DEVICE !== null && DEVICE !== 'cuda' && DEVICE !== 'cpu') throw new Error(`bench: --device must be cuda or cpu, got ${DEVICE}`);
 // --device picks the libtorch engine's device (read when the engine loads)
@@ -240,6 +243,40 @@ async function profile(cases, name) {
   for (const [k, e] of rows.slice(0, 30)) console.log(`| ${k} | ${e.n} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)} |`);
 }
 
+/**
+ * One step of a case under Kineto (the libtorch addon's startAtenProfile / stopAtenProfile), as
+ * python/torch_reference.py's `profile` tables PyTorch's: each ATen op (where the op thread ran
+ * it) and, on CUDA, each kernel, copy and fill on the GPU, with calls and times; the most device
+ * time first (host time on the CPU). Host times include the ops nested in them.
+ */
+async function profileAten(cases, name) {
+  const c = cases[name];
+  if (!c) throw new Error(`no case ${name} (cases: ${Object.keys(cases).join(', ')})`);
+  const addon = tf.backend().addon;
+  if (typeof addon?.startAtenProfile !== 'function') throw new Error('bench: --profile-aten needs the libtorch engine (--device cuda or cpu)');
+  await c.run(); // warm-up (caches, optimizer state), twice as PyTorch's side
+  await c.run();
+  addon.startAtenProfile();
+  await c.run(); // reads its result: the step is done on the device too
+  const events = addon.stopAtenProfile();
+  const by = new Map();
+  const total = { host: 0, launches: 0, device: 0, deviceMs: 0 };
+  for (const [op, onDevice, us] of events) {
+    const e = by.get(op) || { calls: 0, deviceMs: 0, hostMs: 0 };
+    e.calls++;
+    if (onDevice) e.deviceMs += us / 1000;
+    else e.hostMs += us / 1000;
+    by.set(op, e);
+    if (onDevice) Object.assign(total, { device: total.device + 1, deviceMs: total.deviceMs + us / 1000 });
+    else Object.assign(total, { host: total.host + 1, launches: total.launches + (/^cuda.*Launch/.test(op) ? 1 : 0) });
+  }
+  const key = total.device > 0 ? (e) => e.deviceMs : (e) => e.hostMs;
+  const rows = [...by.entries()].sort((a, b) => key(b[1]) - key(a[1]) || b[1].calls - a[1].calls);
+  console.log(`\nATen profile of ${name} on ${tf.getBackend()} (Kineto, one step): ${total.host} host events (ATen ops with the ones nested in them, on CUDA also runtime calls), ${total.launches} kernel launches, ${total.device} events on the GPU taking ${total.deviceMs.toFixed(2)} ms`);
+  console.log('| op | calls | device ms | host ms |\n|---|---|---|---|');
+  for (const [op, e] of rows.slice(0, 40)) console.log(`| ${op} | ${e.calls} | ${e.deviceMs.toFixed(2)} | ${e.hostMs.toFixed(2)} |`);
+}
+
 /** 'cuda' or 'cpu' for the GPU rows (--device, or the libtorch engine on CUDA), else null. */
 function gpuRowsDevice(eng) {
   if (DEVICE !== null) return DEVICE;
@@ -255,6 +292,10 @@ async function main() {
   const cases = device === null ? await buildCases() : buildGpuCases({ tf, core, pkg, only: ONLY, sizes: gpuSizes(arg) });
   if (PROFILE) {
     await profile(cases, String(PROFILE));
+    return;
+  }
+  if (PROFILE_ATEN) {
+    await profileAten(cases, String(PROFILE_ATEN));
     return;
   }
   let torch = null;

@@ -10,13 +10,15 @@
 #                                           convolutions in NCHW, DLCV_TORCH_CONV_LAYOUT=nchw),
 #                                           a per-kernel profile of the DDPM training step and,
 #                                           beside PyTorch's, of its sampling forward, the
+#                                           training steps' ATen ops and GPU kernels under
+#                                           Kineto beside PyTorch's (bench.js --profile-aten), the
 #                                           host's time per step in fp32 and TF32
 #                                           (tools/bench/host-time.js), and in TF32 the steps
 #                                           with the addon's op queue off and on, paired, and
 #                                           the host's cost of one call of each heavy op beside
 #                                           PyTorch's (tools/bench/op-cost.js);
 #                                           ENGINE_STEPS picks among the steps after the tests
-#                                           (default: all of bench,nchw,profile,profile-forward,
+#                                           (default: all of bench,nchw,profile,profile-forward,profile-aten,
 #                                           host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
@@ -65,7 +67,7 @@ budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
 # the engine part's steps after the tests, a comma-separated subset of these
-engine_steps=${ENGINE_STEPS:-bench,nchw,profile,profile-forward,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1}
+engine_steps=${ENGINE_STEPS:-bench,nchw,profile,profile-forward,profile-aten,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -73,6 +75,14 @@ read -r -a train_flags <<<"${DDPM_TRAIN_FLAGS:-}"
 read -r -a sample_flags <<<"${DDPM_SAMPLE_FLAGS:-}"
 # the ddpm part's other guidance weights: the trained model sampled and graded again at each
 read -r -a extra_w <<<"${DDPM_EXTRA_W:-}"
+# size_of FLAG DEFAULT: FLAG's value in BENCH_SIZES, else DEFAULT (the bench's GPU size)
+size_of() {
+  local i
+  for ((i = 0; i + 1 < ${#sizes[@]}; i++)); do
+    [[ ${sizes[i]} == "$1" ]] && { echo "${sizes[i + 1]}"; return; }
+  done
+  echo "$2"
+}
 # op-cost.js's size flags; empty: the DDPM U-Net's 3x3 layer at batch 256
 read -r -a op_cost_sizes <<<"${OP_COST_SIZES:-}"
 # core's tests as JavaScript (bundle.js writes packages/core/dist-test: no swc travels)
@@ -184,15 +194,19 @@ if [[ $part != ddpm ]]; then
   # the sampling forward (TF32, the ddpm part's precision), ours kernel by kernel and PyTorch's op
   # by op under torch.profiler, at the same batch and width
   if wanted profile-forward; then
-    forward_batch=2000 n_feat=128
-    for ((i = 0; i + 1 < ${#sizes[@]}; i++)); do
-      case ${sizes[i]} in
-        --ddpm-forward-batch) forward_batch=${sizes[i + 1]} ;;
-        --n-feat) n_feat=${sizes[i + 1]} ;;
-      esac
-    done
     DLCV_TF32=1 step profile-forward 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_forward "${sizes[@]}"
-    DLCV_TF32=1 step profile-forward-torch 45 python3 packages/core/python/torch_reference.py profile ddpm_forward --forward-batch "$forward_batch" --n-feat "$n_feat" --device "$device"
+    DLCV_TF32=1 step profile-forward-torch 45 python3 packages/core/python/torch_reference.py profile ddpm_forward --forward-batch "$(size_of --ddpm-forward-batch 2000)" --n-feat "$(size_of --n-feat 128)" --device "$device"
+  fi
+  # the training steps of DDPM, DCGAN model A and DANN under Kineto in TF32, ours and PyTorch's:
+  # the ATen ops each issues, the kernels, copies and fills on the GPU and their device time
+  if wanted profile-aten; then
+    gan_width=$(size_of --gan-width 64)
+    DLCV_TF32=1 step profile-aten-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile-aten ddpm_train "${sizes[@]}"
+    DLCV_TF32=1 step profile-aten-ddpm-torch 45 python3 packages/core/python/torch_reference.py profile ddpm_train --batch "$(size_of --ddpm-batch 256)" --n-feat "$(size_of --n-feat 128)" --warmup 2 --device "$device"
+    DLCV_TF32=1 step profile-aten-dcgan 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only dcgan --gan-models A --profile-aten dcgan_A_train "${sizes[@]}"
+    DLCV_TF32=1 step profile-aten-dcgan-torch 45 python3 packages/core/python/torch_reference.py profile dcgan_train --batch "$(size_of --gan-batch 128)" --width "$gan_width" --warmup 2 --device "$device"
+    DLCV_TF32=1 step profile-aten-dann 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only dann --profile-aten dann_train "${sizes[@]}"
+    DLCV_TF32=1 step profile-aten-dann-torch 45 python3 packages/core/python/torch_reference.py profile dann_train --batch "$(size_of --dann-batch 256)" --warmup 2 --device "$device"
   fi
   # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside
   # the wall, in fp32 and in TF32 (where the GPU's share is smallest)

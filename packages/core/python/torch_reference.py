@@ -397,8 +397,11 @@ def profile_case(a):
     key = device_us if on_device else (lambda e: e.self_cpu_time_total)
     events.sort(key=key, reverse=True)
     total = sum(key(e) for e in events) / 1000
+    aten_calls = sum(e.count for e in events if e.key.startswith("aten::"))
+    launches = sum(e.count for e in events if e.key.startswith("cuda") and "Launch" in e.key)
     print(f"PyTorch {torch.__version__} profile of {name} on {a.device} (one step; "
-          f"{'self device' if on_device else 'self CPU'} time sum {total:.1f} ms)")
+          f"{'self device' if on_device else 'self CPU'} time sum {total:.1f} ms; "
+          f"{aten_calls} ATen op calls with the nested ones, {launches} kernel launches)")
     print("| op | calls | device ms | host ms |\n|---|---|---|---|")
     for e in events[:30]:
         if key(e) <= 0:

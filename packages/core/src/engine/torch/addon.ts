@@ -49,6 +49,10 @@ export interface TorchAddon {
   setOpTiming(on: number): void;
   /** Op name -> [ops, ms] of the ops run since the last take (or setOpTiming), after the queued ones; the totals restart. */
   takeOpTimes(): Record<string, [number, number]>;
+  /** Starts Kineto's profiler (torch.profiler's) on the thread that runs the ops, after the queued ones; on CUDA it records the GPU too. */
+  startAtenProfile(): void;
+  /** Stops it: [name, onDevice (1: a kernel, copy or fill on the GPU), microseconds] of each event since the start. */
+  stopAtenProfile(): [string, number, number][];
   /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
   setConvLayout(nchw: number): void;
   /** The native addon's op code tables (op_codes.h). */

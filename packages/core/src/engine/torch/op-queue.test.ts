@@ -115,6 +115,32 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     },
   );
 
+  test.each([
+    ['on', 1],
+    ['off', 0],
+  ])('the Kineto profile with the queue %s: the ATen ops run between start and stop, where they ran; stop without start, or start twice, is an error', (_, queue) => {
+    const { binary, unary } = codes();
+    addon().setQueue(queue);
+    const x = upload([1, 2]);
+    let events: [string, number, number][] = [];
+    addon().startAtenProfile();
+    try {
+      expect(() => addon().startAtenProfile()).toThrow(/startAtenProfile: the profiler is already on/);
+      const y = addon().unary(unary.Neg!, addon().binary(binary.Multiply!, x, x), 0, 0);
+      expect(read(y, 2)).toEqual([-1, -4]);
+    } finally {
+      events = addon().stopAtenProfile();
+    }
+    const names = events.map(([name]) => name);
+    expect(names).toEqual(expect.arrayContaining(['aten::mul', 'aten::neg']));
+    // on the CPU build every event is a host one, each with a duration
+    for (const [, onDevice, us] of events) {
+      expect(onDevice).toBe(0);
+      expect(us).toBeGreaterThanOrEqual(0);
+    }
+    expect(() => addon().stopAtenProfile()).toThrow(/stopAtenProfile: the profiler is not on/);
+  });
+
   test('10,000 queued ops, more than the queue holds (a call waits for room), all run in order', () => {
     const { binary } = codes();
     const total = upload([0]);
