@@ -272,7 +272,9 @@ async function profileAten(cases, name) {
   }
   const key = total.device > 0 ? (e) => e.deviceMs : (e) => e.hostMs;
   const rows = [...by.entries()].sort((a, b) => key(b[1]) - key(a[1]) || b[1].calls - a[1].calls);
-  console.log(`\nATen profile of ${name} on ${tf.getBackend()} (Kineto, one step): ${total.host} host events (ATen ops with the ones nested in them, on CUDA also runtime calls), ${total.launches} kernel launches, ${total.device} events on the GPU taking ${total.deviceMs.toFixed(2)} ms`);
+  console.log(
+    `\nATen profile of ${name} on ${tf.getBackend()} (Kineto, one step): ${total.host} host events (ATen ops with the ones nested in them, on CUDA also runtime calls), ${total.launches} kernel launches, ${total.device} events on the GPU taking ${total.deviceMs.toFixed(2)} ms`,
+  );
   console.log('| op | calls | device ms | host ms |\n|---|---|---|---|');
   for (const [op, e] of rows.slice(0, 40)) console.log(`| ${op} | ${e.calls} | ${e.deviceMs.toFixed(2)} | ${e.hostMs.toFixed(2)} |`);
 }
