@@ -138,9 +138,9 @@ export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENT
 
 /**
  * Channel dropout mask [n, 1, 1, c] with values 0 or 1/(1-p), drawn from `rng` (core's
- * dropoutMask: by the engine's addon where it has the kernel, the same values everywhere).
+ * dropoutMask: by the engine's addon where it has the kernel, the same values everywhere; p
+ * outside [0, 1) is an error).
  */
 export function dropout2dMask(rng: Rng, n: number, channels: number, p: number): tf.Tensor4D {
-  if (!(p >= 0 && p < 1)) throw new Error(`dropout2d: p must be in [0, 1), got ${p}`);
   return dropoutMask(rng, [n, 1, 1, channels], p) as tf.Tensor4D;
 }
