@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <malloc.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -58,15 +59,14 @@ void define(napi_env env, napi_value exports, const std::vector<Fn>& fns) {
 // A host tensor for an upload: pinned on CUDA (PyTorch's caching host allocator, which keeps the
 // block until the upload is done), so that the upload is asynchronous: one from pageable memory
 // waits for every kernel queued before it. If pinning fails, uploads stay synchronous from then
-// on (said once on stderr).
+// on (said once on stderr). Called by the JavaScript thread (uploads) and the op thread (masks).
 static at::Tensor hostTensor(const std::vector<int64_t>& shape, at::ScalarType dtype) {
-  static bool pinned = true;
-  if (device().is_cuda() && pinned) {
+  static std::atomic<bool> pinned{true};
+  if (device().is_cuda() && pinned.load()) {
     try {
       return at::empty(shape, at::TensorOptions().dtype(dtype).pinned_memory(true));
     } catch (const std::exception& e) {
-      pinned = false;
-      fprintf(stderr, "dlcv-torch: pinned host memory is unavailable, so uploads wait for the GPU: %s\n", e.what());
+      if (pinned.exchange(false)) fprintf(stderr, "dlcv-torch: pinned host memory is unavailable, so uploads wait for the GPU: %s\n", e.what());
     }
   }
   return at::empty(shape, at::TensorOptions().dtype(dtype));
