@@ -216,9 +216,15 @@ function fmt(t) {
   return Number.isFinite(t) ? (t >= 1 ? `${t.toFixed(2)} s` : `${(t * 1000).toFixed(0)} ms`) : '-';
 }
 
-async function profile(cases, name) {
+/** The case `name`; an error listing the cases otherwise. */
+function caseNamed(cases, name) {
   const c = cases[name];
   if (!c) throw new Error(`no case ${name} (cases: ${Object.keys(cases).join(', ')})`);
+  return c;
+}
+
+async function profile(cases, name) {
+  const c = caseNamed(cases, name);
   await c.run(); // warm-up (primitive caches, optimizer state)
   const info = await tf.profile(async () => {
     await c.run();
@@ -250,8 +256,7 @@ async function profile(cases, name) {
  * time first (host time on the CPU). Host times include the ops nested in them.
  */
 async function profileAten(cases, name) {
-  const c = cases[name];
-  if (!c) throw new Error(`no case ${name} (cases: ${Object.keys(cases).join(', ')})`);
+  const c = caseNamed(cases, name);
   const addon = tf.backend().addon;
   if (typeof addon?.startAtenProfile !== 'function') throw new Error('bench: --profile-aten needs the libtorch engine (--device cuda or cpu)');
   await c.run(); // warm-up (caches, optimizer state), twice as PyTorch's side
