@@ -1,2 +1,3 @@
-// The tools' own tests (plain JavaScript, no transform): the parity checks' bookkeeping.
-module.exports = { testEnvironment: 'node', roots: ['<rootDir>/parity'], testMatch: ['**/*.test.js'], transform: {} };
+// The tools' own tests (plain JavaScript, no transform): the parity checks' bookkeeping and the
+// benchmarks' profile tables.
+module.exports = { testEnvironment: 'node', roots: ['<rootDir>/parity', '<rootDir>/bench'], testMatch: ['**/*.test.js'], transform: {} };

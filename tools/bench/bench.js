@@ -54,6 +54,7 @@ function pkg(name) {
 }
 const core = pkg('core');
 const { buildGpuCases, gpuSizes } = require('./gpu-cases');
+const { atenTables } = require('./aten-events');
 
 // ------------------------------------------------------------------ our cases
 // Each case runs one step of the packages' own models and training code (async: the trainers
@@ -252,8 +253,9 @@ async function profile(cases, name) {
 /**
  * One step of a case under Kineto (the libtorch addon's startAtenProfile / stopAtenProfile), as
  * python/torch_reference.py's `profile` tables PyTorch's: each ATen op (where the op thread ran
- * it) and, on CUDA, each kernel, copy and fill on the GPU, with calls and times; the most device
- * time first (host time on the CPU). Host times include the ops nested in them.
+ * it) and, on CUDA, each kernel, copy and fill on the GPU, with calls and times, the most device
+ * time first (host time on the CPU; it includes the ops nested in them); then each addon op with
+ * the ATen events and kernel launches of its calls (tools/bench/aten-events.js).
  */
 async function profileAten(cases, name) {
   const c = caseNamed(cases, name);
@@ -263,25 +265,16 @@ async function profileAten(cases, name) {
   await c.run();
   addon.startAtenProfile();
   await c.run(); // reads its result: the step is done on the device too
-  const events = addon.stopAtenProfile();
-  const by = new Map();
-  const total = { host: 0, launches: 0, device: 0, deviceMs: 0 };
-  for (const [op, onDevice, us] of events) {
-    const e = by.get(op) || { calls: 0, deviceMs: 0, hostMs: 0 };
-    e.calls++;
-    if (onDevice) e.deviceMs += us / 1000;
-    else e.hostMs += us / 1000;
-    by.set(op, e);
-    if (onDevice) Object.assign(total, { device: total.device + 1, deviceMs: total.deviceMs + us / 1000 });
-    else Object.assign(total, { host: total.host + 1, launches: total.launches + (/^cuda.*Launch/.test(op) ? 1 : 0) });
-  }
-  const key = total.device > 0 ? (e) => e.deviceMs : (e) => e.hostMs;
-  const rows = [...by.entries()].sort((a, b) => key(b[1]) - key(a[1]) || b[1].calls - a[1].calls);
+  const { totals, aten, addon: ops } = atenTables(addon.stopAtenProfile());
   console.log(
-    `\nATen profile of ${name} on ${tf.getBackend()} (Kineto, one step): ${total.host} host events (ATen ops with the ones nested in them, on CUDA also runtime calls), ${total.launches} kernel launches, ${total.device} events on the GPU taking ${total.deviceMs.toFixed(2)} ms`,
+    `\nATen profile of ${name} on ${tf.getBackend()} (Kineto, one step): ${totals.addonOps} addon ops, ${totals.host} host events (ATen ops with the ones nested in them, on CUDA also runtime calls), ${totals.launches} kernel launches, ${totals.device} events on the GPU taking ${totals.deviceMs.toFixed(2)} ms`,
   );
   console.log('| op | calls | device ms | host ms |\n|---|---|---|---|');
-  for (const [op, e] of rows.slice(0, 40)) console.log(`| ${op} | ${e.calls} | ${e.deviceMs.toFixed(2)} | ${e.hostMs.toFixed(2)} |`);
+  for (const [op, e] of aten.slice(0, 40)) console.log(`| ${op} | ${e.calls} | ${e.deviceMs.toFixed(2)} | ${e.hostMs.toFixed(2)} |`);
+  console.log('\nThe addon ops, the most time first (host ms: where they ran, with the ATen work in them)');
+  console.log('| addon op | calls | ATen events a call | kernel launches a call | host ms |\n|---|---|---|---|---|');
+  const perCall = (n, calls) => (n / calls).toFixed(1);
+  for (const [op, e] of ops) console.log(`| ${op} | ${e.calls} | ${perCall(e.atenEvents, e.calls)} | ${perCall(e.launches, e.calls)} | ${e.hostMs.toFixed(2)} |`);
 }
 
 /** 'cuda' or 'cpu' for the GPU rows (--device, or the libtorch engine on CUDA), else null. */

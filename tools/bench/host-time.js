@@ -9,13 +9,16 @@
 // on both devices, so a CPU run measures it, at tiny sizes (--gan-width 8, --n-feat 8): at full
 // width ATen's CPU kernels evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
-//     [sizes as bench.js --device, and --gan-width N] [--pair-kernel DlcvRunningAverage | --pair-queue]
+//     [sizes as bench.js --device, and --gan-width N]
+//     [--pair-kernel DlcvRunningAverage | --pair-queue | --pair-spin 100]
 //     [--by-function]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
 // falls back to the tfjs composition) and with it, and prints the two rows and the median of
 // the paired differences. --pair-queue alternates them between the addon's op queue off and on
 // (addon.setQueue): with it on, "inside the addon" is only the queueing, and the wall time
-// shows what running ATen beside the JavaScript saves. --by-function adds a table of each
+// shows what running ATen beside the JavaScript saves. --pair-spin US alternates them between
+// the op thread sleeping as soon as it finds no op and polling US microseconds first
+// (addon.setQueueSpin; the queue on for both). --by-function adds a table of each
 // step's addon functions, the most time first: on CUDA, which launches, allocations and waits
 // the addon time is made of. "ATen's work" is the time the ops took where they ran (the addon's
 // op timing): with the op queue on, the op thread's busy time. A step about as long as its
@@ -97,10 +100,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   );
   const pairKernel = arg('pair-kernel', null);
   const pairQueue = process.argv.includes('--pair-queue');
-  if (pairKernel !== null && pairQueue) throw new Error('host-time: --pair-kernel and --pair-queue pair steps each their own way: give one');
+  const pairSpin = arg('pair-spin', null) === null ? null : positiveIntFlag('host-time', 'pair-spin', 0);
+  if ([pairKernel !== null, pairQueue, pairSpin !== null].filter(Boolean).length > 1)
+    throw new Error('host-time: --pair-kernel, --pair-queue and --pair-spin pair steps each their own way: give one');
   const kernelConfig = pairKernel === null ? null : tf.getKernel(pairKernel, tf.getBackend());
   if (pairKernel !== null && !kernelConfig) throw new Error(`host-time: --pair-kernel: the backend has no kernel ${pairKernel}`);
-  const queueWasOn = addon.info().queue === 1;
+  const { queue: queueWasOn, queueSpin: spinWas } = addon.info();
   // the two sides of a pair: `enter` before a step of the first side, `leave` after it
   const paired = kernelConfig
     ? {
@@ -118,8 +123,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
           saving: (a, b) => a.wall - b.wall,
           gain: 'less wall time with the op queue on',
         }
-      : null;
-  if (pairQueue) addon.setQueue(1);
+      : pairSpin !== null
+        ? {
+            names: ['op thread sleeps when idle', `op thread polls ${pairSpin} us`],
+            enter: () => addon.setQueueSpin(0),
+            leave: () => addon.setQueueSpin(pairSpin),
+            saving: (a, b) => a.wall - b.wall,
+            gain: `less wall time with the op thread polling ${pairSpin} us`,
+          }
+        : null;
+  if (pairQueue || pairSpin !== null) addon.setQueue(1);
+  if (pairSpin !== null) addon.setQueueSpin(pairSpin);
   const ms = (v) => `${v.toFixed(1)} ms`;
   const printRow = (label, rows) => {
     const m = (key) => median(rows.map((r) => r[key]));
@@ -184,7 +198,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
     const saved = rows[0].map((r, i) => paired.saving(r, rows[1][i]));
     pairs.push(`${c.label}: ${ms(median(saved))} ${paired.gain} (median of ${saved.length} paired steps)`);
   }
-  if (pairQueue) addon.setQueue(queueWasOn ? 1 : 0);
+  if (pairQueue || pairSpin !== null) addon.setQueue(queueWasOn);
+  if (pairSpin !== null) addon.setQueueSpin(spinWas);
   if (pairs.length) console.log(`\n${pairs.join('\n')}`);
   if (byFunction) {
     console.log('\nThe addon functions of a step, the most time first: ms a step (calls a step), means over the measured steps\n');

@@ -15,11 +15,13 @@
 #                                           host's time per step in fp32 and TF32
 #                                           (tools/bench/host-time.js), and in TF32 the steps
 #                                           with the addon's op queue off and on, paired, and
+#                                           with its op thread sleeping when idle and polling
+#                                           (host-time.js --pair-spin, queue-handover.js), and
 #                                           the host's cost of one call of each heavy op beside
 #                                           PyTorch's (tools/bench/op-cost.js);
 #                                           ENGINE_STEPS picks among the steps after the tests
 #                                           (default: all of bench,nchw,profile,profile-forward,profile-aten,
-#                                           host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1)
+#                                           host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
 #                                           samples and grades the model again at those guidance weights)
@@ -67,7 +69,7 @@ budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
 # the engine part's steps after the tests, a comma-separated subset of these
-engine_steps=${ENGINE_STEPS:-bench,nchw,profile,profile-forward,profile-aten,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,op-cost-tf32-1}
+engine_steps=${ENGINE_STEPS:-bench,nchw,profile,profile-forward,profile-aten,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -216,6 +218,12 @@ if [[ $part != ddpm ]]; then
   # what the op queue saves: each step with ATen's work inside the calls and on the op thread,
   # alternately (TF32: where the host's share of a step is largest)
   wanted queue-tf32-1 && DLCV_TF32=1 step queue-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-queue "${sizes[@]}"
+  # what the op thread's polling saves (on CUDA it polls 200 us before it sleeps): each step with
+  # it sleeping at once and polling, alternately, then one call's hand-over cost either way
+  if wanted queue-spin; then
+    DLCV_TF32=1 step queue-spin-steps 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-spin 200 "${sizes[@]}"
+    step queue-spin-handover 30 node tools/bench/queue-handover.js --device "$device" --calls 20000
+  fi
   # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
   # cost per call goes
   wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"

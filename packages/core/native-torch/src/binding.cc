@@ -266,6 +266,7 @@ static napi_value Init(napi_env env, napi_value exports) {
            {{"upload", Upload}, {"dropoutMask", DropoutMask}, {"download", Download}, {"downloadAsync", DownloadAsync}, {"free", Free}, {"view", View}, {"cast", Cast},
             {"clone", Clone}, {"fill", Fill}, {"sync", Sync}});
     registerQueue(env, exports);
+    registerOpTiming(env, exports);
     registerSettings(env, exports);
     registerConv(env, exports);
     registerElementwise(env, exports);

@@ -9,19 +9,20 @@
 // queued too, so a tensor lives until the ops queued before its free have run.
 //
 // Off (setQueue(0)), each call runs its work itself and throws its own error, as a plain ATen
-// call would. The op thread is started when the queue is first switched on.
+// call would. The op thread is started when the queue is first switched on. Finding no op, it
+// polls for setQueueSpin's time (0 by default, CUDA's default in torch/index.ts), then sleeps
+// until a call queues one and wakes it.
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <future>
-#include <map>
 #include <mutex>
-#include <string_view>
 #include <thread>
 
 #include "torch_util.h"
@@ -35,43 +36,6 @@ std::string errorLine(const std::exception& e) {
 }
 
 namespace {
-
-// The time ops take where they run (the op thread, or the call with the queue off), by op name,
-// when switched on (setOpTiming): their ATen work alone, without the argument parsing on the
-// JavaScript thread. A read's includes its wait for the device. Touched only by the thread that
-// runs ops, and read there (opTimes through runNow).
-struct OpTime {
-  int64_t ops = 0;
-  double ms = 0;
-};
-bool timingOps = false;
-// By name; std::less<> finds a name without making a string of it.
-using OpTimes = std::map<std::string, OpTime, std::less<>>;
-OpTimes& opTimes() {
-  static auto* times = new OpTimes();
-  return *times;
-}
-
-// Runs an op's work, timed when timing is on.
-void runTimed(const char* name, const std::function<void()>& run) {
-  if (!timingOps) {
-    run();
-    return;
-  }
-  auto t0 = std::chrono::steady_clock::now();
-  struct Record {
-    const char* name;
-    std::chrono::steady_clock::time_point t0;
-    ~Record() {
-      auto it = opTimes().find(std::string_view(name));
-      if (it == opTimes().end()) it = opTimes().emplace(name, OpTime{}).first;
-      OpTime& t = it->second;
-      t.ops += 1;
-      t.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    }
-  } record{name, t0};
-  run();
-}
 
 struct Task {
   const char* name;
@@ -104,10 +68,17 @@ class OpQueue {
       // A bounded queue: JavaScript may run at most this many ops ahead of the op thread.
       room_.wait(lock, [this] { return tasks_.size() < kCapacity; });
       tasks_.push_back({name, std::move(run), timed});
+      pushed_.fetch_add(1, std::memory_order_release);
       wake = sleeping_;
     }
     if (wake) wakeWorker_.notify_one();
   }
+
+  // How long the op thread, finding no op, polls for the next before it sleeps (microseconds).
+  // A sleeping op thread costs each call that queues an op a wake-up (a system call) and the op
+  // a wake-up's delay; polling costs a core while it lasts.
+  void setSpin(int64_t us) { spinUs_.store(us, std::memory_order_relaxed); }
+  int64_t spin() const { return spinUs_.load(std::memory_order_relaxed); }
 
   // Runs f on the op thread after every queued op, and waits for it; f's error is thrown here.
   void runAndWait(const char* name, const std::function<void()>& f, bool timed = true) {
@@ -170,6 +141,12 @@ class OpQueue {
       Task task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
+        if (tasks_.empty() && !stopping_) {
+          uint64_t seen = pushed_.load(std::memory_order_relaxed);
+          lock.unlock();
+          pollFor(seen);
+          lock.lock();
+        }
         while (tasks_.empty() && !stopping_) {
           sleeping_ = true;
           wakeWorker_.wait(lock);
@@ -194,6 +171,20 @@ class OpQueue {
     }
   }
 
+  // Polls, for up to the spin time, until an op is pushed after the count `seen`.
+  void pollFor(uint64_t seen) {
+    int64_t us = spinUs_.load(std::memory_order_relaxed);
+    if (us <= 0) return;
+    auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    while (pushed_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < end) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#else
+      std::this_thread::yield();
+#endif
+    }
+  }
+
   void record(std::string message) {
     std::lock_guard<std::mutex> lock(errorMutex_);
     if (failed_.load(std::memory_order_relaxed)) return;  // the first one is reported
@@ -207,6 +198,9 @@ class OpQueue {
   std::condition_variable wakeWorker_, room_;
   std::deque<Task> tasks_;
   bool sleeping_ = false, stopping_ = false;
+  // Ops pushed so far (the op thread polls it without the lock), and the poll time.
+  std::atomic<uint64_t> pushed_{0};
+  std::atomic<int64_t> spinUs_{0};
   std::mutex errorMutex_;
   std::atomic<bool> failed_{false};
   std::string error_;
@@ -363,46 +357,21 @@ static napi_value SetQueue(napi_env env, napi_callback_info info) {
 }
 
 bool queueOn() { return queue().on(); }
+int64_t queueSpin() { return queue().spin(); }
 
-// setOpTiming(on): time each op where it runs from now on (1) or not (0, the default); either
-// way the times so far are dropped.
-static napi_value SetOpTiming(napi_env env, napi_callback_info info) {
+// setQueueSpin(us): how long the op thread polls for the next op before it sleeps (0: it sleeps
+// at once, the default).
+static napi_value SetQueueSpin(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    bool on = a.num(0) != 0;
-    runNow(
-        "setOpTiming",
-        [on] {
-          timingOps = on;
-          opTimes().clear();
-        },
-        /*timed=*/false);
+    double us = a.num(0);
+    if (!(us >= 0 && us <= 1e6) || us != std::floor(us)) throw JsError("setQueueSpin: microseconds must be a whole number from 0 to 1000000");
+    queue().setSpin(static_cast<int64_t>(us));
     return undefinedValue(a.env);
   });
 }
 
-// takeOpTimes(): { name: [ops, ms] } of the ops run since the last take (or setOpTiming), once
-// the ops queued before it have run; the totals start again from zero.
-static napi_value TakeOpTimes(napi_env env, napi_callback_info info) {
-  return guarded(env, info, [](const Args& a) {
-    OpTimes taken;
-    runNow("takeOpTimes", [&taken] { taken.swap(opTimes()); }, /*timed=*/false);
-    napi_value obj;
-    check(napi_create_object(a.env, &obj), "create_object");
-    for (const auto& [name, t] : taken) {
-      napi_value pair, ops, ms;
-      check(napi_create_array_with_length(a.env, 2, &pair), "create_array");
-      check(napi_create_double(a.env, (double)t.ops, &ops), "create_double");
-      check(napi_create_double(a.env, t.ms, &ms), "create_double");
-      check(napi_set_element(a.env, pair, 0, ops), "set_element");
-      check(napi_set_element(a.env, pair, 1, ms), "set_element");
-      check(napi_set_named_property(a.env, obj, name.c_str(), pair), "set_named_property");
-    }
-    return obj;
-  });
-}
-
 void registerQueue(napi_env env, napi_value exports) {
-  define(env, exports, {{"setQueue", SetQueue}, {"setOpTiming", SetOpTiming}, {"takeOpTimes", TakeOpTimes}});
+  define(env, exports, {{"setQueue", SetQueue}, {"setQueueSpin", SetQueueSpin}});
   // The op thread must not run while libtorch's statics are destroyed: stopped at the teardown
   // of the environment that loaded the addon first (the one the engine runs in; the queue is
   // one per process), or at exit (process.exit() skips the teardown); registered after

@@ -177,6 +177,7 @@ static napi_value Info(napi_env env, napi_callback_info info) {
     setNumber(a.env, obj, "tf32", tf32On);
     setNumber(a.env, obj, "deterministic", deterministic);
     setNumber(a.env, obj, "queue", queueOn() ? 1 : 0);
+    setNumber(a.env, obj, "queueSpin", (double)queueSpin());
     return obj;
   });
 }

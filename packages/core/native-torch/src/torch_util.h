@@ -74,8 +74,14 @@ napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op
 // settings, anything that needs the op thread's results or state on the JavaScript thread.
 // Untimed (`timed` false): left out of the op timing (the timing functions' own work).
 void runNow(const char* name, const std::function<void()>& f, bool timed = true);
+// Runs an op's work where ops run (op_timing.cc): timed when the op timing is on, and under
+// Kineto one event, dlcv::<name>, that the ATen calls it makes follow (tools/bench/aten-events.js
+// groups them so).
+void runTimed(const char* name, const std::function<void()>& run);
 // Whether the op queue is on.
 bool queueOn();
+// How long the op thread polls for the next op before it sleeps, in microseconds (setQueueSpin).
+int64_t queueSpin();
 // Releases the tensor of the handle at argument i once the ops queued before now have run; the
 // handle is refused from then on (freeing it again does nothing).
 void releaseAt(const Args& a, size_t i);
@@ -103,6 +109,7 @@ void initSettings();
 void setThreads(int n);
 void registerSettings(napi_env env, napi_value exports);
 void registerQueue(napi_env env, napi_value exports);
+void registerOpTiming(napi_env env, napi_value exports);
 void registerConv(napi_env env, napi_value exports);
 void registerElementwise(napi_env env, napi_value exports);
 void registerReduce(napi_env env, napi_value exports);

@@ -27,6 +27,8 @@ export interface TorchInfo {
   deterministic: number;
   /** 1 when the op queue is on (setQueue). */
   queue: number;
+  /** Microseconds the op thread polls for the next op before it sleeps (setQueueSpin). */
+  queueSpin: number;
 }
 
 export interface TorchAddon {
@@ -42,6 +44,11 @@ export interface TorchAddon {
    */
   setQueue(on: number): void;
   /**
+   * How long the op thread, finding no op queued, polls for the next before it sleeps (microseconds,
+   * 0 to 1e6; 0: at once). A sleeping op thread costs the next call that queues a wake-up.
+   */
+  setQueueSpin(us: number): void;
+  /**
    * 1: time each op where it runs (the op thread, or the call with the queue off): its ATen work
    * without the argument parsing, a read's with its wait for the device; 0 (the default): no
    * timing. Either way the times so far are dropped.
@@ -51,8 +58,11 @@ export interface TorchAddon {
   takeOpTimes(): Record<string, [number, number]>;
   /** Starts Kineto's profiler (torch.profiler's) on the thread that runs the ops, after the queued ones; on CUDA it records the GPU too. */
   startAtenProfile(): void;
-  /** Stops it: [name, onDevice (1: a kernel, copy or fill on the GPU), microseconds] of each event since the start. */
-  stopAtenProfile(): [string, number, number][];
+  /**
+   * Stops it: [name, onDevice (1: a kernel, copy or fill on the GPU), microseconds, start (us), thread]
+   * of each event since the start; each op of the addon is one event, dlcv::<op>, enclosing its ATen calls.
+   */
+  stopAtenProfile(): [string, number, number, number, number][];
   /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
   setConvLayout(nchw: number): void;
   /** The native addon's op code tables (op_codes.h). */

@@ -38,6 +38,9 @@ function gpuName(): string {
   }
 }
 
+/** How long the op thread polls for the next op before it sleeps, on CUDA (microseconds). */
+const QUEUE_SPIN_US_CUDA = 200;
+
 /** DLCV_TORCH_QUEUE: 1 runs the ops on the addon's op thread (the default), 0 inside each call. */
 function queueWanted(): number {
   const v = process.env.DLCV_TORCH_QUEUE;
@@ -64,6 +67,12 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   const threads = Number(process.env.DLCV_THREADS) > 0 ? Number(process.env.DLCV_THREADS) : os.availableParallelism();
   // The op queue before the thread count, which it applies to its own thread.
   addon.setQueue(queueWanted());
+  // On CUDA the op thread's ops are mostly launches, quicker than the JavaScript between them, so
+  // it often finds the queue empty: it polls for the next op a while instead of sleeping, which
+  // would cost the call that queues it a wake-up (1.5-2 us a call, measured on the CPU build with
+  // tools/bench/host-time.js --pair-spin). On the CPU the ops' arithmetic keeps it busy, and a
+  // polling thread would take a core from ATen's.
+  addon.setQueueSpin(onCuda ? QUEUE_SPIN_US_CUDA : 0);
   addon.setThreads(threads);
   return { onCuda, threads };
 }

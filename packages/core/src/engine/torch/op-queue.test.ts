@@ -1,5 +1,6 @@
 // The libtorch addon's op queue (on by default): the same bytes with it off and on, errors
-// reported by the next call, call order, timing, a queue fuller than it holds; and its op timing.
+// reported by the next call, call order, timing, a queue fuller than it holds, the op thread's
+// polling; and its op timing and Kineto profile.
 import * as tf from '@tensorflow/tfjs';
 
 import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
@@ -122,7 +123,7 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     const { binary, unary } = codes();
     addon().setQueue(queue);
     const x = upload([1, 2]);
-    let events: [string, number, number][];
+    let events: [string, number, number, number, number][];
     addon().startAtenProfile();
     try {
       expect(() => addon().startAtenProfile()).toThrow(/startAtenProfile: the profiler is already on/);
@@ -133,12 +134,53 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     }
     const names = events.map(([name]) => name);
     expect(names).toEqual(expect.arrayContaining(['aten::mul', 'aten::neg']));
+    // each op the addon ran is one event, dlcv::<op>, that starts before the ATen calls it makes
+    // and ends after them, on the same thread
+    const span = (name: string) => events.find(([n]) => n === name)!;
+    for (const [op, aten] of [
+      ['dlcv::binary', 'aten::mul'],
+      ['dlcv::unary', 'aten::neg'],
+    ] as const) {
+      const [, , opUs, opStart, opThread] = span(op);
+      const [, , us, start, thread] = span(aten);
+      expect(thread).toBe(opThread);
+      expect(start).toBeGreaterThanOrEqual(opStart);
+      expect(start + us).toBeLessThanOrEqual(opStart + opUs + 1); // whole microseconds on 1.13
+    }
+    expect(span('dlcv::unary')[3]).toBeGreaterThanOrEqual(span('aten::mul')[3]);
     // on the CPU build every event is a host one, each with a duration
     for (const [, onDevice, us] of events) {
       expect(onDevice).toBe(0);
       expect(us).toBeGreaterThanOrEqual(0);
     }
     expect(() => addon().stopAtenProfile()).toThrow(/stopAtenProfile: the profiler is not on/);
+  });
+
+  test('the op thread polling before it sleeps: the same results, ops queued back to back and with pauses longer than the poll; the setting is checked', () => {
+    const { binary } = codes();
+    expect(addon().info().queueSpin).toBe(0); // the CPU build's default: it sleeps at once
+    const run = (pauseUs: number) => {
+      const total = upload([0]);
+      const one = upload([1]);
+      for (let i = 0; i < 200; i++) {
+        const until = process.hrtime.bigint() + BigInt(pauseUs * 1000 * (i % 3));
+        while (process.hrtime.bigint() < until); // JavaScript's work between two ops
+        addon().binaryInPlace(binary.Add!, total, one);
+      }
+      return read(total, 1)[0];
+    };
+    try {
+      addon().setQueueSpin(300);
+      expect(addon().info().queueSpin).toBe(300);
+      expect(run(0)).toBe(200);
+      expect(run(100)).toBe(200); // within the poll
+      addon().setQueueSpin(20);
+      expect(run(100)).toBe(200); // past it: the op thread sleeps and is woken
+    } finally {
+      addon().setQueueSpin(0);
+    }
+    for (const bad of [-1, 1.5, 2e6, NaN]) expect(() => addon().setQueueSpin(bad)).toThrow(/setQueueSpin: microseconds must be a whole number from 0 to 1000000/);
+    expect(addon().info().queueSpin).toBe(0);
   });
 
   test('10,000 queued ops, more than the queue holds (a call waits for room), all run in order', () => {
