@@ -69,9 +69,9 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   addon.setQueue(queueWanted());
   // On CUDA the op thread's ops are mostly launches, quicker than the JavaScript between them, so
   // it often finds the queue empty: it polls for the next op a while instead of sleeping, which
-  // would cost the call that queues it a wake-up (1.5-2 us a call, measured on the CPU build with
-  // tools/bench/host-time.js --pair-spin). On the CPU the ops' arithmetic keeps it busy, and a
-  // polling thread would take a core from ATen's.
+  // would cost the call that queues it a wake-up (about 1.4 us a call on the 2-core CPU build:
+  // tools/bench/queue-handover.js). On the CPU the ops' arithmetic keeps it busy, and a polling
+  // thread would take a core from ATen's.
   addon.setQueueSpin(onCuda ? QUEUE_SPIN_US_CUDA : 0);
   addon.setThreads(threads);
   return { onCuda, threads };
