@@ -77,6 +77,7 @@ class OpQueue {
   // How long the op thread, finding no op, polls for the next before it sleeps (microseconds).
   // A sleeping op thread costs each call that queues an op a wake-up (a system call) and the op
   // a wake-up's delay; polling costs a core while it lasts.
+  static constexpr int64_t kMaxSpinUs = 10000;
   void setSpin(int64_t us) { spinUs_.store(us, std::memory_order_relaxed); }
   int64_t spin() const { return spinUs_.load(std::memory_order_relaxed); }
 
@@ -141,7 +142,7 @@ class OpQueue {
       Task task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (tasks_.empty() && !stopping_) {
+        if (tasks_.empty() && !stopping_ && spinUs_.load(std::memory_order_relaxed) > 0) {
           uint64_t seen = pushed_.load(std::memory_order_relaxed);
           lock.unlock();
           pollFor(seen);
@@ -171,10 +172,10 @@ class OpQueue {
     }
   }
 
-  // Polls, for up to the spin time, until an op is pushed after the count `seen`.
+  // Polls, for up to the spin time, until an op is pushed after the count `seen` (a stop waits
+  // for the poll's end: at most kMaxSpinUs).
   void pollFor(uint64_t seen) {
     int64_t us = spinUs_.load(std::memory_order_relaxed);
-    if (us <= 0) return;
     auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
     while (pushed_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < end) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -364,7 +365,8 @@ int64_t queueSpin() { return queue().spin(); }
 static napi_value SetQueueSpin(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     double us = a.num(0);
-    if (!(us >= 0 && us <= 1e6) || us != std::floor(us)) throw JsError("setQueueSpin: microseconds must be a whole number from 0 to 1000000");
+    if (!(us >= 0 && us <= OpQueue::kMaxSpinUs) || us != std::floor(us))
+      throw JsError("setQueueSpin: microseconds must be a whole number from 0 to " + std::to_string(OpQueue::kMaxSpinUs));
     queue().setSpin(static_cast<int64_t>(us));
     return undefinedValue(a.env);
   });

@@ -45,7 +45,7 @@ export interface TorchAddon {
   setQueue(on: number): void;
   /**
    * How long the op thread, finding no op queued, polls for the next before it sleeps (microseconds,
-   * 0 to 1e6; 0: at once). A sleeping op thread costs the next call that queues a wake-up.
+   * 0 to 10,000; 0: at once). A sleeping op thread costs the next call that queues a wake-up.
    */
   setQueueSpin(us: number): void;
   /**
