@@ -7,7 +7,7 @@
  * BCELoss on D's sigmoid output, without log(0) once D saturates.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm2d } from '@dlcv/core';
+import { outsideTape } from '@dlcv/core';
 import { discriminatorLogits } from './model';
 
 export interface GanOptimizerConfig {
@@ -57,63 +57,53 @@ function variables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
-/** Runs `fn` with the model's BatchNorm running statistics frozen (batch statistics still used). */
-function withFrozenStats<T>(model: tf.LayersModel, fn: () => T): T {
-  const norms = model.layers.filter((l): l is BatchNorm2d => l instanceof BatchNorm2d);
-  norms.forEach((l) => (l.updateRunningStats = false));
-  try {
-    return fn();
-  } finally {
-    norms.forEach((l) => (l.updateRunningStats = true));
-  }
-}
-
 /**
  * One step on a real batch `real` [n, 64, 64, c] in [-1, 1] and noise `z` [n, 1, 1, nz].
  * `fakeOut`, when given, receives a copy of G(z) (the caller disposes it), e.g. for the
  * mode-collapse check. The caller keeps ownership of `real` and `z`.
+ *
+ * G runs forward once, as in the tutorial, where D's update takes `fake.detach()` and G's loss
+ * the same `fake`: G's forward is recorded on G's gradient tape, and D's update runs inside G's
+ * loss function off that tape (core's outsideTape), between the forward and the loss through
+ * the updated D. G's running statistics move once, as PyTorch's single G forward moves them.
  */
 export async function trainStep(gan: Gan, real: tf.Tensor4D, z: tf.Tensor4D, fakeOut?: (fake: tf.Tensor4D) => void): Promise<StepResult> {
   const { g, d, optD, optG } = gan;
-  // G forward once in training mode: batch statistics, running statistics updated once, as in torch.
-  const fake = tf.tidy(() => g.apply(z, { training: true }) as tf.Tensor4D);
-  try {
-    // (1) discriminator
-    let dReal!: tf.Scalar, dFake1!: tf.Scalar;
-    const lossD = optD.minimize(
-      () => {
-        const logitsReal = discriminatorLogits(d, real, true);
-        const logitsFake = discriminatorLogits(d, fake, true);
-        dReal = tf.keep(tf.mean(tf.sigmoid(logitsReal)) as tf.Scalar);
-        dFake1 = tf.keep(tf.mean(tf.sigmoid(logitsFake)) as tf.Scalar);
-        return tf.add(bceWithLogits(logitsReal, 1), bceWithLogits(logitsFake, 0)) as tf.Scalar;
-      },
-      true,
-      variables(d),
-    ) as tf.Scalar;
+  let lossD!: tf.Scalar, dReal!: tf.Scalar, dFake1!: tf.Scalar, dFake2!: tf.Scalar;
+  let fakeCopy: tf.Tensor4D | undefined;
+  const lossG = optG.minimize(
+    () => {
+      const fake = g.apply(z, { training: true }) as tf.Tensor4D;
+      outsideTape(() => {
+        if (fakeOut) fakeCopy = tf.keep(fake.clone());
+        // (1) discriminator, on the real batch and on G's output (a constant to D's tape)
+        lossD = tf.keep(
+          optD.minimize(
+            () => {
+              const logitsReal = discriminatorLogits(d, real, true);
+              const logitsFake = discriminatorLogits(d, fake, true);
+              dReal = tf.keep(tf.mean(tf.sigmoid(logitsReal)) as tf.Scalar);
+              dFake1 = tf.keep(tf.mean(tf.sigmoid(logitsFake)) as tf.Scalar);
+              return tf.add(bceWithLogits(logitsReal, 1), bceWithLogits(logitsFake, 0)) as tf.Scalar;
+            },
+            true,
+            variables(d),
+          ) as tf.Scalar,
+        );
+      });
+      // (2) generator, through the updated discriminator
+      const logits = discriminatorLogits(d, fake, true);
+      dFake2 = tf.keep(tf.mean(tf.sigmoid(logits)) as tf.Scalar);
+      return bceWithLogits(logits, 1);
+    },
+    true,
+    variables(g),
+  ) as tf.Scalar;
 
-    // (2) generator. G's second forward sees the same z and weights, so the same batch
-    // statistics: freezing its running statistics keeps them updated once per step as in torch.
-    let dFake2!: tf.Scalar;
-    const lossG = withFrozenStats(g, () =>
-      optG.minimize(
-        () => {
-          const logits = discriminatorLogits(d, g.apply(z, { training: true }) as tf.Tensor4D, true);
-          dFake2 = tf.keep(tf.mean(tf.sigmoid(logits)) as tf.Scalar);
-          return bceWithLogits(logits, 1);
-        },
-        true,
-        variables(g),
-      ),
-    ) as tf.Scalar;
-
-    const scalars = [lossD, lossG, dReal, dFake1, dFake2];
-    const values = await Promise.all(scalars.map(async (s) => (await s.data())[0] as number));
-    tf.dispose(scalars);
-    if (fakeOut) fakeOut(fake.clone());
-    const [vLossD, vLossG, vReal, vFake1, vFake2] = values as [number, number, number, number, number];
-    return { lossD: vLossD, lossG: vLossG, dReal: vReal, dFake1: vFake1, dFake2: vFake2 };
-  } finally {
-    fake.dispose();
-  }
+  const scalars = [lossD, lossG, dReal, dFake1, dFake2];
+  const values = await Promise.all(scalars.map(async (s) => (await s.data())[0] as number));
+  tf.dispose(scalars);
+  if (fakeCopy) fakeOut!(fakeCopy);
+  const [vLossD, vLossG, vReal, vFake1, vFake2] = values as [number, number, number, number, number];
+  return { lossD: vLossD, lossG: vLossG, dReal: vReal, dFake1: vFake1, dFake2: vFake2 };
 }

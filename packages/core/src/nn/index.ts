@@ -1,2 +1,3 @@
 export { initTorchDefault, torchDefaultBound, torchDefaultValues } from './init';
 export { countParams, type ParamCount } from './params';
+export { outsideTape } from './tape';
