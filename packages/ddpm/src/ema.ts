@@ -4,7 +4,7 @@
  * is min(decay, (1 + k) / (10 + k)), so a short run is not dominated by its initial weights.
  * BatchNorm running statistics are not averaged: they are already averages, and are copied.
  */
-import { runningAverage } from '@dlcv/core';
+import { runningAverages } from '@dlcv/core';
 import * as tf from '@tensorflow/tfjs';
 
 export class Ema {
@@ -28,14 +28,15 @@ export class Ema {
   update(k: number): void {
     const d = this.decayAt(k);
     tf.tidy(() => {
-      // the two factors as tensors once (a number would become a new tensor again for every weight)
-      const keep = tf.scalar(d),
-        take = tf.scalar(1 - d);
-      this.model.trainableWeights.forEach((w, i) => {
-        const s = this.shadow[i] as tf.Variable;
-        // core's running average: one kernel where the engine has it, the same float32 ops
-        s.assign(runningAverage(s, w.read(), keep, take));
-      });
+      // core's running averages: every weight in one kernel where the engine has it (ATen foreach
+      // ops on libtorch), the float32 ops of a running average each
+      const averaged = runningAverages(
+        this.shadow,
+        this.model.trainableWeights.map((w) => w.read()),
+        d,
+        1 - d,
+      );
+      averaged.forEach((a, i) => (this.shadow[i] as tf.Variable).assign(a));
     });
   }
 

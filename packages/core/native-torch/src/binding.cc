@@ -275,6 +275,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     registerPool(env, exports);
     registerNorm(env, exports);
     registerAdam(env, exports);
+    registerRunningAverages(env, exports);
     registerProfile(env, exports);
   } catch (const std::exception& e) {
     napi_throw_error(env, "DLCV_TORCH", e.what());

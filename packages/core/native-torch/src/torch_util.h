@@ -117,6 +117,7 @@ void registerLayout(napi_env env, napi_value exports);
 void registerPool(napi_env env, napi_value exports);
 void registerNorm(napi_env env, napi_value exports);
 void registerAdam(napi_env env, napi_value exports);
+void registerRunningAverages(napi_env env, napi_value exports);
 void registerProfile(napi_env env, napi_value exports);
 
 }  // namespace dlcv_torch

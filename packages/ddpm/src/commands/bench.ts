@@ -1,12 +1,14 @@
 /**
  * Speed of this package's U-Net on the active engine, beside the same network in PyTorch (CPU)
  * when a Python with torch is found (core's timeTorchReference): median seconds per training step (forward, MSE, backward, Adam)
- * and per sampling forward, and the ratio tfjs / PyTorch. A benchmark, not a test.
+ * and per sampling forward, and the ratio tfjs / PyTorch; and ours alone, the EMA update the trainer runs after each step.
+ * A benchmark, not a test.
  */
 import * as tf from '@tensorflow/tfjs';
 import { countParams, defineCommand, flag, timeTorchReference, UsageError } from '@dlcv/core';
 import { createUnet } from '../model';
 import { onnxNoiseNet } from '../onnx-net';
+import { Ema } from '../ema';
 import { trainingStep } from '../step';
 
 function median(xs: number[]): number {
@@ -26,16 +28,35 @@ async function timeIt(fn: () => Promise<void>, repeats: number, warmup: number):
   return median(times);
 }
 
+/** Median seconds of one EMA update of `model`'s weights (the trainer's, after every step), read back. */
+async function timeEmaUpdate(model: tf.LayersModel, repeats: number, warmup: number): Promise<{ weights: number; seconds: number }> {
+  const ema = new Ema(model, 0.999);
+  try {
+    const last = () => ema.shadow[ema.shadow.length - 1] as tf.Variable;
+    const seconds = await timeIt(
+      async () => {
+        ema.update(1000);
+        await last().data();
+      },
+      repeats,
+      warmup,
+    );
+    return { weights: ema.shadow.length, seconds };
+  } finally {
+    ema.dispose();
+  }
+}
+
 /** Our times beside PyTorch's (when it ran), with the ratios. */
 function printTable(
   log: (m: string) => void,
   engineName: string,
   torch: ReturnType<typeof timeTorchReference> | string,
-  ours: { trainBatch: number; sampleBatch: number; trainStep: number; forward: number; onnxForward: number },
+  ours: { trainBatch: number; sampleBatch: number; trainStep: number; ema: { weights: number; seconds: number }; forward: number; onnxForward: number },
 ): void {
-  const { trainBatch, sampleBatch, trainStep, forward, onnxForward } = ours;
+  const { trainBatch, sampleBatch, trainStep, ema, forward, onnxForward } = ours;
   const rows: [string, string, string, string][] = [['', `tfjs (${engineName})`, 'PyTorch CPU', 'ratio tfjs/PyTorch']];
-  const fmt = (x: number) => `${x.toFixed(3)} s`;
+  const fmt = (x: number) => `${x.toFixed(4)} s`;
   const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? '-' : `${(ours / theirs).toFixed(2)}x`);
   const theirs = (name: 'ddpm_train' | 'ddpm_forward') => {
     const seconds = typeof torch === 'string' ? undefined : torch.cases[name]?.seconds;
@@ -43,6 +64,7 @@ function printTable(
   };
   const [tTrain, tForward] = [theirs('ddpm_train'), theirs('ddpm_forward')];
   rows.push([`train step, batch ${trainBatch}`, fmt(trainStep), tTrain ? fmt(tTrain) : '-', ratio(trainStep, tTrain)]);
+  rows.push([`EMA update, ${ema.weights} weights`, fmt(ema.seconds), '-', '-']);
   rows.push([`sampling forward, batch ${sampleBatch}`, fmt(forward), tForward ? fmt(tForward) : '-', ratio(forward, tForward)]);
   rows.push([`  same, ONNX Runtime`, fmt(onnxForward), tForward ? fmt(tForward) : '-', ratio(onnxForward, tForward)]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -57,7 +79,8 @@ function printTable(
 
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'Median seconds per training step (batch 32) and per sampling forward (batch 100, tfjs and ONNX Runtime) of the n_feat 128 U-Net, beside PyTorch CPU when available.',
+  summary:
+    'Median seconds per training step (batch 32), per EMA update and per sampling forward (batch 100, tfjs and ONNX Runtime) of the n_feat 128 U-Net, beside PyTorch CPU when available.',
   flags: {
     'n-feat': flag.int({ help: 'U-Net base width (a multiple of 8)', default: 128, min: 8 }),
     'train-batch': flag.int({ help: 'batch of the timed training step', default: 32, min: 1 }),
@@ -102,6 +125,8 @@ export const benchCommand = defineCommand({
       warmup,
     );
     log(`tfjs train step (batch ${trainBatch}): ${trainStep.toFixed(3)} s`);
+    const ema = await timeEmaUpdate(model, repeats, warmup);
+    log(`tfjs EMA update (${ema.weights} weights): ${ema.seconds.toFixed(4)} s`);
     const sIn = inputs(sampleBatch);
     const forward = await timeIt(
       async () => {
@@ -132,6 +157,6 @@ export const benchCommand = defineCommand({
     const torch = flags['no-torch']
       ? 'skipped (--no-torch)'
       : timeTorchReference(['ddpm_train', 'ddpm_forward'], { nFeat, batch: trainBatch, forwardBatch: sampleBatch, steps: repeats, warmup, threads: engine?.threads });
-    printTable(log, engine?.engine ?? tf.getBackend(), torch, { trainBatch, sampleBatch, trainStep, forward, onnxForward });
+    printTable(log, engine?.engine ?? tf.getBackend(), torch, { trainBatch, sampleBatch, trainStep, ema, forward, onnxForward });
   },
 });

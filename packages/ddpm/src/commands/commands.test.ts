@@ -136,13 +136,15 @@ describe('reverse', () => {
 });
 
 describe('bench', () => {
-  test('times a training step and a sampling forward and prints them in a table', async () => {
+  test('times a training step, an EMA update and a sampling forward and prints them in a table', async () => {
     const lines: string[] = [];
     (console.log as jest.Mock).mockImplementation((m: string) => void lines.push(m));
     await invoke(benchCommand, [], { 'n-feat': '8', 'train-batch': '2', 'sample-batch': '2', repeats: '1', warmup: '0', 'no-torch': true });
     (console.log as jest.Mock).mockImplementation(() => undefined);
-    expect(lines.join('\n')).toMatch(/train step, batch 2 +\d+\.\d{3} s +- +-/);
-    expect(lines.join('\n')).toMatch(/sampling forward, batch 2 +\d+\.\d{3} s/);
+    expect(lines.join('\n')).toMatch(/train step, batch 2 +\d+\.\d{4} s +- +-/);
+    // the U-Net's 86 trainable weights (n_feat 8 has as many as 128)
+    expect(lines.join('\n')).toMatch(/EMA update, 86 weights +\d+\.\d{4} s +- +-/);
+    expect(lines.join('\n')).toMatch(/sampling forward, batch 2 +\d+\.\d{4} s/);
     expect(lines.join('\n')).toContain('PyTorch: skipped (--no-torch)');
     await expect(invoke(benchCommand, [], { 'n-feat': '12' })).rejects.toThrow(/multiple of 8/);
   });

@@ -31,6 +31,7 @@ import { dlcvGroupNormConfig, dlcvGroupNormGradient } from './fused/DlcvGroupNor
 import { dlcvGroupNormGradConfig } from './fused/DlcvGroupNormGrad';
 import { dlcvDropoutMaskConfig } from './fused/DlcvDropoutMask';
 import { dlcvRunningAverageConfig } from './fused/DlcvRunningAverage';
+import { dlcvRunningAveragesConfig } from './fused/DlcvRunningAverages';
 import { fusedBatchNormConfig } from './FusedBatchNorm';
 import { fusedConv2DConfig } from './FusedConv2D';
 import { _fusedMatMulConfig } from './_FusedMatMul';
@@ -158,6 +159,7 @@ export const KERNELS: readonly DeviceKernel[] = [
   dlcvGroupNormConfig,
   dlcvGroupNormGradConfig,
   dlcvRunningAverageConfig,
+  dlcvRunningAveragesConfig,
   dlcvDropoutMaskConfig,
 ];
 

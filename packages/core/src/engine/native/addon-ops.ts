@@ -182,6 +182,22 @@ class AddonOps implements DeviceOps {
     const tv = this.f32(target);
     this.addon.binary(this.codes.binary[op], tv, target.shape, this.f32(b), b.shape, tv, target.shape);
   }
+  runningAverages(runnings: TensorInfo[], values: TensorInfo[], keep: number, take: number): TensorInfo[] {
+    const k = this.fill([], keep),
+      t = this.fill([], take);
+    try {
+      return runnings.map((running, i) => {
+        const out = this.binary('Multiply', running, k, running.shape);
+        const taken = this.binary('Multiply', values[i]!, t, running.shape);
+        this.binaryInPlace('Add', out, taken);
+        this.dispose(taken);
+        return out;
+      });
+    } finally {
+      this.dispose(k);
+      this.dispose(t);
+    }
+  }
   compare(op: CompareOp, a: TensorInfo, b: TensorInfo, outShape: number[]): TensorInfo {
     const av = this.f32(a),
       bv = this.f32(b);

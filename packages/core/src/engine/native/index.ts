@@ -72,6 +72,11 @@ export function dropoutMask(...args: Parameters<typeof import('./ops').dropoutMa
   return ops().dropoutMask(...args);
 }
 
+/** One step of many running averages at once (an EMA of a model's weights); see ops.ts. */
+export function runningAverages(...args: Parameters<typeof import('./ops').runningAverages>): ReturnType<typeof import('./ops').runningAverages> {
+  return ops().runningAverages(...args);
+}
+
 /** One step of a running average (BatchNorm's running statistics); see ops.ts. */
 export function runningAverage(...args: Parameters<typeof import('./ops').runningAverage>): ReturnType<typeof import('./ops').runningAverage> {
   return ops().runningAverage(...args);

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { Rng } from '../../rng';
-import { BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE } from '../kernels/fused/names';
+import { BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE, RUNNING_AVERAGES } from '../kernels/fused/names';
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
@@ -53,6 +53,29 @@ export function runningAverage<T extends tf.Tensor>(running: T, value: tf.Tensor
     return tf.engine().runKernel(RUNNING_AVERAGE, (scale ? { running, value, keep, take, scale } : { running, value, keep, take }) as never, {}) as T;
   }
   return tf.tidy(() => tf.add(tf.mul(running, keep), tf.mul(scale ? tf.mul(value, scale) : value, take))) as T;
+}
+
+/**
+ * One step of many running averages: runnings[i] * keep + values[i] * take, with keep and take
+ * numbers taken as float32 scalars (as tf.scalar makes them). The same bits as runningAverage
+ * on each pair with tf.scalar(keep) and tf.scalar(take); one kernel for the whole list where the
+ * backend has it (on libtorch three ATen foreach ops), else that composition. No gradient.
+ */
+export function runningAverages<T extends tf.Tensor>(runnings: T[], values: tf.Tensor[], keep: number, take: number): T[] {
+  if (runnings.length !== values.length) throw new Error(`runningAverages: ${runnings.length} running tensors, ${values.length} values`);
+  runnings.forEach((r, i) => {
+    if (!tf.util.arraysEqual(r.shape, values[i]!.shape))
+      throw new Error(`runningAverages: running ${i} [${r.shape.join(', ')}] and its value [${values[i]!.shape.join(', ')}] differ in shape`);
+  });
+  if (runnings.length === 0) return [];
+  if (hasKernel(RUNNING_AVERAGES) && [...runnings, ...values].every((t) => t.dtype === 'float32')) {
+    return tf.engine().runKernel(RUNNING_AVERAGES, [...runnings, ...values] as never, { keep, take } as never) as unknown as T[];
+  }
+  return tf.tidy(() => {
+    const k = tf.scalar(keep),
+      t = tf.scalar(take);
+    return runnings.map((r, i) => runningAverage(r, values[i]!, k, t));
+  });
 }
 
 /**

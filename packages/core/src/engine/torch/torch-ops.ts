@@ -81,6 +81,18 @@ class TorchOps implements DeviceOps {
   binaryInPlace(op: BinaryOp, target: T, b: T): void {
     this.addon.binaryInPlace(this.codes.binary[op], this.f32(target), this.f32(b));
   }
+  runningAverages(runnings: T[], values: T[], keep: number, take: number): T[] {
+    const hs = this.addon.runningAverages(
+      runnings.map((t) => this.f32(t)),
+      values.map((t) => this.f32(t)),
+      keep,
+      take,
+    );
+    return this.outs(
+      hs,
+      runnings.map((t) => t.shape),
+    );
+  }
   compare(op: CompareOp, a: T, b: T, outShape: number[]): T {
     if (a.dtype !== b.dtype) throw new Unsupported('dtypes differ');
     return this.out(this.addon.compare(this.codes.compare[op], this.b.handle(a), this.b.handle(b)), outShape, 'bool');

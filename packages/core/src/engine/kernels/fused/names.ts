@@ -7,4 +7,5 @@ export const BN_TRAIN_GRAD = 'DlcvBatchNormTrainGrad';
 export const GROUP_NORM = 'DlcvGroupNorm';
 export const GROUP_NORM_GRAD = 'DlcvGroupNormGrad';
 export const RUNNING_AVERAGE = 'DlcvRunningAverage';
+export const RUNNING_AVERAGES = 'DlcvRunningAverages';
 export const DROPOUT_MASK = 'DlcvDropoutMask';

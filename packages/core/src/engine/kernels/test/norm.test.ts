@@ -2,7 +2,7 @@
 // the fused batchNormTrain / groupNorm / gelu ops (their engine kernels) against tfjs compositions.
 import * as tf from '@tensorflow/tfjs';
 
-import { batchNormTrain, gelu, groupNorm, runningAverage } from '../../native';
+import { batchNormTrain, gelu, groupNorm, runningAverage, runningAverages } from '../../native';
 import { rand } from '../test-utils/compare';
 import { describeEachEngine } from '../test-utils/engines';
 
@@ -121,6 +121,40 @@ describeEachEngine('normalization', (engine) => {
     tf.setBackend(engine.backend);
     expect(() => runningAverage(tf.zeros([3]), tf.zeros([4]), tf.scalar(0.9), tf.scalar(0.1))).toThrow(/differ in shape/);
     expect(() => runningAverage(tf.zeros([3]), tf.zeros([3]), tf.zeros([1]) as unknown as tf.Scalar, tf.scalar(0.1))).toThrow(/scalars/);
+  });
+  test('fused runningAverages: each output the same bits as runningAverage with tf.scalar factors on cpu, the list in one kernel', async () => {
+    // the ddpm EMA's shapes (a conv kernel, a bias, a dense matrix) and odd ones, a scalar among them
+    const shapes = [[3, 3, 8, 16], [16], [40, 24], [], [7, 1, 5]];
+    const bitsOf = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+    const make = (shape: number[], seed: number) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      return tf.tensor(
+        Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37 + seed) * (1 + seed)),
+        shape,
+      );
+    };
+    // the EMA's warm-up decay at update 3, its decay, a factor that float32 rounds
+    for (const keep of [4 / 13, 0.999, 2 / 3]) {
+      const run = (backend: string, list: boolean) => {
+        tf.setBackend(backend);
+        return tf.tidy(() => {
+          const runnings = shapes.map((shape, i) => make(shape, i));
+          const values = shapes.map((shape, i) => make(shape, i + 10));
+          const out = list ? runningAverages(runnings, values, keep, 1 - keep) : runnings.map((r, i) => runningAverage(r, values[i]!, tf.scalar(keep), tf.scalar(1 - keep)));
+          out.forEach((o, i) => expect(o.shape).toEqual(shapes[i]));
+          return out.map(bitsOf);
+        });
+      };
+      const expected = run('cpu', false);
+      expect(run(engine.backend, true)).toEqual(expected);
+    }
+    tf.setBackend(engine.backend);
+    expect(tf.getKernel('DlcvRunningAverages', engine.backend)).toBeDefined();
+    const profile = await tf.profile(() => tf.dispose(runningAverages([tf.ones([4]), tf.ones([2, 2])], [tf.zeros([4]), tf.zeros([2, 2])], 0.5, 0.5)));
+    expect(profile.kernels.map((k) => k.name)).toEqual(['DlcvRunningAverages']);
+    expect(runningAverages([], [], 0.9, 0.1)).toEqual([]);
+    expect(() => runningAverages([tf.zeros([3])], [], 0.9, 0.1)).toThrow(/1 running tensors, 0 values/);
+    expect(() => runningAverages([tf.zeros([3]), tf.zeros([2])], [tf.zeros([3]), tf.zeros([3])], 0.9, 0.1)).toThrow(/running 1 \[2\] and its value \[3\] differ in shape/);
   });
   test('fused gelu against the erf composition on cpu, with grads', () => {
     engine.check('gelu op', [rand([2, 7, 7, 16], 1, -4, 4)], (x) => gelu(x));
