@@ -71,6 +71,21 @@ describe('batch norm (training)', () => {
     const y = applyBatchNorm(bn, tf.tensor2d([[1]]), false);
     expect((await y.data())[0]).toBeCloseTo(0.75 / Math.sqrt(0.9 + 0.1 * (5 / 3) + 1e-5), 5);
   });
+
+  it('two layers at once, and a layer listed twice gets its two updates one after the other', async () => {
+    const [a, b] = [batchNorm(store(), name('bn'), 1), batchNorm(store(), name('bn'), 1)];
+    const moments: BatchMoments[] = [];
+    tf.tidy(() => {
+      applyBatchNorm(a, tf.tensor2d([[1], [2], [3], [4]]), true, moments); // mean 2.5, unbiased var 5/3
+      applyBatchNorm(b, tf.tensor2d([[0], [4]]), true, moments); // mean 2, unbiased var 8
+      applyBatchNorm(a, tf.tensor2d([[10], [10]]), true, moments); // mean 10, var 0
+    });
+    updateRunningStats(moments);
+    expect((await a.runningMean.data())[0]).toBeCloseTo(0.9 * 0.25 + 0.1 * 10, 5);
+    expect((await a.runningVar.data())[0]).toBeCloseTo(0.9 * (0.9 + 0.1 * (5 / 3)), 5);
+    expect((await b.runningMean.data())[0]).toBeCloseTo(0.2, 6);
+    expect((await b.runningVar.data())[0]).toBeCloseTo(0.9 + 0.1 * 8, 6);
+  });
 });
 
 describe('dropout2d masks', () => {

@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { dropoutMask, batchNormTrain as fusedBatchNormTrain, runningAverage, torchDefaultValues, type Rng } from '@dlcv/core';
+import { dropoutMask, batchNormTrain as fusedBatchNormTrain, runningAverages, torchDefaultValues, type Rng } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -121,19 +121,26 @@ function batchNormTrain(layer: BatchNorm, x: tf.Tensor, moments?: BatchMoments[]
 
 /** running = (1 - m) running + m batch, with the unbiased variance, as torch.nn.BatchNorm does. */
 export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENTUM): void {
-  // the factors as tensors once (a number becomes a new tensor at every op that takes it)
-  const keep = tf.scalar(1 - momentum),
-    take = tf.scalar(momentum);
-  for (const { layer, mean, variance, count } of moments) {
+  // core's running averages: every layer's mean and variance in one kernel where the engine has
+  // it (the variance scaled by n / (n - 1), the mean by 1: exact), the same float32 ops as one
+  // running average each; a layer listed twice gets its updates one after the other
+  const once = new Set(moments.map((m) => m.layer)).size === moments.length;
+  for (const round of once ? [moments] : moments.map((m) => [m])) {
     tf.tidy(() => {
-      // core's running average: one kernel each where the engine has it, the same float32 ops
-      const unbias = count > 1 ? tf.scalar(count / (count - 1)) : undefined;
-      layer.runningMean.assign(runningAverage(layer.runningMean, mean, keep, take));
-      layer.runningVar.assign(runningAverage(layer.runningVar, variance, keep, take, unbias));
+      const averaged = runningAverages(
+        round.flatMap(({ layer }) => [layer.runningMean, layer.runningVar]),
+        round.flatMap(({ mean, variance }) => [mean, variance]),
+        1 - momentum,
+        momentum,
+        round.flatMap(({ count }) => [1, count > 1 ? count / (count - 1) : 1]),
+      );
+      round.forEach(({ layer }, i) => {
+        layer.runningMean.assign(averaged[2 * i]!);
+        layer.runningVar.assign(averaged[2 * i + 1]!);
+      });
     });
-    tf.dispose([mean, variance]);
   }
-  tf.dispose([keep, take]);
+  tf.dispose(moments.flatMap(({ mean, variance }) => [mean, variance]));
 }
 
 /**

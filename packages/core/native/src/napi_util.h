@@ -69,6 +69,17 @@ struct Args {
     }
     return out;
   }
+  std::vector<double> doubles(size_t i) const {
+    uint32_t n;
+    check(napi_get_array_length(env, at(i), &n), "array_length");
+    std::vector<double> out(n);
+    for (uint32_t k = 0; k < n; ++k) {
+      napi_value e;
+      check(napi_get_element(env, at(i), k, &e), "get_element");
+      check(napi_get_value_double(env, e, &out[k]), "element double");
+    }
+    return out;
+  }
 };
 
 }  // namespace dlcv

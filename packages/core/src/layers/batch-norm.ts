@@ -4,12 +4,12 @@
  * generator runs in eval mode (as `generate` does): its running variance is the biased batch
  * variance (PyTorch keeps the unbiased one), its `momentum` is the weight of the old value
  * (PyTorch's is the weight of the new), and it cannot be told to leave the running statistics
- * alone for a second forward pass of the same batch (gan's trainer needs that, see its step.ts).
+ * alone (updateRunningStats, e.g. for a second forward pass of the same batch).
  * In training mode it is one fused native kernel forward and backward on the native engine.
  * Exported to ONNX as BatchNormalization with the running statistics (eval mode).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain, runningAverage } from '../engine/native';
+import { batchNormTrain, runningAverages } from '../engine/native';
 import { inputsOf, outputShapeOf, registerOnnxConverter, requireWeight } from '../onnx/layers';
 import { asNchw, type Val } from '../onnx/values';
 
@@ -31,7 +31,7 @@ export class BatchNorm2d extends tf.layers.Layer {
   readonly momentum: number;
   /**
    * When false, a training-mode call normalises with the batch statistics but leaves the running
-   * ones untouched. The trainer turns it off around a repeated forward pass of the same batch.
+   * ones untouched (a repeated forward pass of the same batch should not count twice).
    */
   updateRunningStats = true;
   /** Batches averaged so far in cumulative mode (see startCumulativeAverage), else undefined. */
@@ -40,8 +40,6 @@ export class BatchNorm2d extends tf.layers.Layer {
   private beta!: tf.LayerVariable;
   private runningMean!: tf.LayerVariable;
   private runningVar!: tf.LayerVariable;
-  /** The running statistics' constant factors as tensors, made once (a number becomes a new tensor at every op that takes it). */
-  private readonly factors = new Map<number, tf.Scalar>();
 
   constructor(args: BatchNorm2dArgs) {
     super({ name: args.name, inputShape: args.inputShape });
@@ -80,36 +78,16 @@ export class BatchNorm2d extends tf.layers.Layer {
       // Writing a variable is not recorded on the gradient tape: no gradient flows into the stats.
       if (this.updateRunningStats) {
         const n = x.size / this.numFeatures;
-        // Running variance: unbiased (n / (n - 1)), as torch.nn.BatchNorm2d keeps it.
-        const unbias = n > 1 ? this.factor(n / (n - 1)) : undefined;
-        // Cumulative mode weighs every batch equally (PyTorch's momentum=None); its 1 / count
-        // changes every batch, so its factors are made for this batch only.
-        const cumulative = this.cumulativeCount !== undefined;
-        const m = cumulative ? 1 / ++(this.cumulativeCount as number) : this.momentum;
-        const keep = cumulative ? tf.scalar(1 - m) : this.factor(1 - m),
-          take = cumulative ? tf.scalar(m) : this.factor(m);
-        this.runningMean.write(runningAverage(this.runningMean.read(), mean, keep, take));
-        this.runningVar.write(runningAverage(this.runningVar.read(), variance, keep, take, unbias));
+        // Cumulative mode weighs every batch equally (PyTorch's momentum=None) with 1 / count.
+        const m = this.cumulativeCount !== undefined ? 1 / ++this.cumulativeCount : this.momentum;
+        // Running variance: unbiased (n / (n - 1)), as torch.nn.BatchNorm2d keeps it; the mean's
+        // scale 1 multiplies exactly. Both in one kernel where the engine has it.
+        const [runningMean, runningVar] = runningAverages([this.runningMean.read(), this.runningVar.read()], [mean, variance], 1 - m, m, [1, n > 1 ? n / (n - 1) : 1]);
+        this.runningMean.write(runningMean!);
+        this.runningVar.write(runningVar!);
       }
       return y;
     });
-  }
-
-  /** `value` as a float32 scalar tensor kept by the layer (the value a number op would upload). */
-  private factor(value: number): tf.Scalar {
-    let t = this.factors.get(value);
-    if (!t || t.isDisposed) this.factors.set(value, (t = tf.keep(tf.scalar(value))));
-    return t;
-  }
-
-  /** Disposes the factors with the weights, when the last model using the layer lets it go. */
-  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
-    const result = super.dispose();
-    if (result.refCountAfterDispose === 0) {
-      tf.dispose([...this.factors.values()]);
-      this.factors.clear();
-    }
-    return result;
   }
 
   /**

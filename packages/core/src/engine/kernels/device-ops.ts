@@ -98,10 +98,11 @@ export interface DeviceOps {
   /** target = op(target, b), b broadcast to target's shape. */
   binaryInPlace(op: BinaryOp, target: T, b: T): void;
   /**
-   * runnings[i] * keep + values[i] * take for each i (same shapes), keep and take float32 values:
-   * a multiply, a multiply and an add in float32, in that order (DlcvRunningAverage's ops).
+   * runnings[i] * keep + (values[i] * scales[i]) * take for each i (same shapes; no scales:
+   * values[i] * take), keep, take and the scales float32 values: DlcvRunningAverage's float32
+   * multiplies and add, in its order.
    */
-  runningAverages(runnings: T[], values: T[], keep: number, take: number): T[];
+  runningAverages(runnings: T[], values: T[], keep: number, take: number, scales: number[] | null): T[];
   compare(op: CompareOp, a: T, b: T, outShape: number[]): T;
   /** alpha, beta: LeakyRelu's slope, Step's value at x <= 0, ClipByValue's bounds; 0 otherwise. */
   unary(op: UnaryOp, x: T, alpha: number, beta: number): T;

@@ -182,13 +182,20 @@ class AddonOps implements DeviceOps {
     const tv = this.f32(target);
     this.addon.binary(this.codes.binary[op], tv, target.shape, this.f32(b), b.shape, tv, target.shape);
   }
-  runningAverages(runnings: TensorInfo[], values: TensorInfo[], keep: number, take: number): TensorInfo[] {
+  runningAverages(runnings: TensorInfo[], values: TensorInfo[], keep: number, take: number, scales: number[] | null): TensorInfo[] {
     const k = this.fill([], keep),
       t = this.fill([], take);
     try {
       return runnings.map((running, i) => {
         const out = this.binary('Multiply', running, k, running.shape);
-        const taken = this.binary('Multiply', values[i]!, t, running.shape);
+        let value = values[i]!;
+        if (scales) {
+          const s = this.fill([], scales[i]!);
+          value = this.binary('Multiply', value, s, running.shape);
+          this.dispose(s);
+        }
+        const taken = this.binary('Multiply', value, t, running.shape);
+        if (scales) this.dispose(value);
         this.binaryInPlace('Add', out, taken);
         this.dispose(taken);
         return out;

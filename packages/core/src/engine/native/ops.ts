@@ -56,25 +56,27 @@ export function runningAverage<T extends tf.Tensor>(running: T, value: tf.Tensor
 }
 
 /**
- * One step of many running averages: runnings[i] * keep + values[i] * take, with keep and take
- * numbers taken as float32 scalars (as tf.scalar makes them). The same bits as runningAverage
- * on each pair with tf.scalar(keep) and tf.scalar(take); one kernel for the whole list where the
- * backend has it (on libtorch three ATen foreach ops), else that composition. No gradient.
+ * One step of many running averages: runnings[i] * keep + (values[i] * scales[i]) * take
+ * (`scales` optional, as runningAverage's `scale`: BatchNorm's n / (n - 1) for a variance, 1 for
+ * a mean), the factors numbers taken as float32 scalars (as tf.scalar makes them). The same bits
+ * as runningAverage on each pair with tf.scalar factors; one kernel for the whole list where the
+ * backend has it (on libtorch a few ATen foreach ops), else that composition. No gradient.
  */
-export function runningAverages<T extends tf.Tensor>(runnings: T[], values: tf.Tensor[], keep: number, take: number): T[] {
+export function runningAverages<T extends tf.Tensor>(runnings: T[], values: tf.Tensor[], keep: number, take: number, scales?: number[]): T[] {
   if (runnings.length !== values.length) throw new Error(`runningAverages: ${runnings.length} running tensors, ${values.length} values`);
+  if (scales && scales.length !== values.length) throw new Error(`runningAverages: ${scales.length} scales for ${values.length} values`);
   runnings.forEach((r, i) => {
     if (!tf.util.arraysEqual(r.shape, values[i]!.shape))
       throw new Error(`runningAverages: running ${i} [${r.shape.join(', ')}] and its value [${values[i]!.shape.join(', ')}] differ in shape`);
   });
   if (runnings.length === 0) return [];
   if (hasKernel(RUNNING_AVERAGES) && [...runnings, ...values].every((t) => t.dtype === 'float32')) {
-    return tf.engine().runKernel(RUNNING_AVERAGES, [...runnings, ...values] as never, { keep, take } as never) as unknown as T[];
+    return tf.engine().runKernel(RUNNING_AVERAGES, [...runnings, ...values] as never, { keep, take, scales: scales ?? null } as never) as unknown as T[];
   }
   return tf.tidy(() => {
     const k = tf.scalar(keep),
       t = tf.scalar(take);
-    return runnings.map((r, i) => runningAverage(r, values[i]!, k, t));
+    return runnings.map((r, i) => runningAverage(r, values[i]!, k, t, scales ? tf.scalar(scales[i]!) : undefined));
   });
 }
 

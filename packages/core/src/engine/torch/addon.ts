@@ -115,8 +115,8 @@ export interface TorchAddon {
   batchNormTrainGrad(dy: H, x: H, scale: H, mean: H, invStd: H): H[];
   groupNorm(x: H, scale: H, offset: H, groups: number, eps: number): H[];
   groupNormGrad(dy: H, x: H, scale: H, mean: H, invStd: H, groups: number): H[];
-  /** [runnings[i] * keep + values[i] * take]: ATen foreach ops (keep, take float32 values). */
-  runningAverages(runnings: H[], values: H[], keep: number, take: number): H[];
+  /** [runnings[i] * keep + (values[i] * scales[i]) * take]: ATen foreach ops (float32 factors; scales null: none). */
+  runningAverages(runnings: H[], values: H[], keep: number, take: number, scales: number[] | null): H[];
   /** [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2]; biasCorrection1/2 are 1 - accBeta1/2 as float32 values. */
   adam(
     values: H[],

@@ -81,12 +81,13 @@ class TorchOps implements DeviceOps {
   binaryInPlace(op: BinaryOp, target: T, b: T): void {
     this.addon.binaryInPlace(this.codes.binary[op], this.f32(target), this.f32(b));
   }
-  runningAverages(runnings: T[], values: T[], keep: number, take: number): T[] {
+  runningAverages(runnings: T[], values: T[], keep: number, take: number, scales: number[] | null): T[] {
     const hs = this.addon.runningAverages(
       runnings.map((t) => this.f32(t)),
       values.map((t) => this.f32(t)),
       keep,
       take,
+      scales,
     );
     return this.outs(
       hs,

@@ -1,9 +1,10 @@
-// One step of many running averages at once (the ddpm EMA's weights):
-//   out[i] = runnings[i] * keep + values[i] * take
+// One step of many running averages at once (the ddpm EMA's weights, a BatchNorm's statistics):
+//   out[i] = runnings[i] * keep + (values[i] * scales[i]) * take     (no scales: values[i] * take)
 // Inputs: the runnings then the values, as one list (tfjs passes a kernel's list inputs as an
-// array); attrs keep and take, numbers rounded to float32 here. The same float32 ops in the same
-// order as DlcvRunningAverage with scalar factors, so each output has the same bits; one kernel
-// for the list (on libtorch three ATen foreach ops) instead of one a tensor. No gradient.
+// array); attrs keep, take and scales (an array, or null), numbers rounded to float32 here. The
+// same float32 ops in the same order as DlcvRunningAverage with scalar factors, so each output
+// has the same bits; one kernel for the list (on libtorch a few ATen foreach ops) instead of one
+// a tensor. No gradient.
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 
@@ -22,6 +23,8 @@ export const dlcvRunningAveragesConfig: DeviceKernel = {
     runnings.forEach((r, i) => {
       if (!tf.util.arraysEqual(r.shape, values[i]!.shape)) throw new Unsupported(`running ${i} and its value differ in shape`);
     });
-    return ops.runningAverages(runnings, values, Math.fround(attrs.keep as number), Math.fround(attrs.take as number));
+    const scales = attrs.scales as number[] | null;
+    if (scales && scales.length !== n) throw new Unsupported(`${scales.length} scales for ${n} values`);
+    return ops.runningAverages(runnings, values, Math.fround(attrs.keep as number), Math.fround(attrs.take as number), scales ? scales.map(Math.fround) : null);
   },
 };

@@ -148,8 +148,22 @@ describeEachEngine('normalization', (engine) => {
       const expected = run('cpu', false);
       expect(run(engine.backend, true)).toEqual(expected);
     }
+    // a BatchNorm's mean and variance: the variance scaled by n / (n - 1), the mean by 1, against
+    // runningAverage with and without its scale
+    const bn = (backend: string, list: boolean) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const [rm, rv, mean, variance] = [0, 1, 2, 3].map((seed) => make([6], seed));
+        const out = list
+          ? runningAverages([rm!, rv!], [mean!, variance!], 0.9, 0.1, [1, 18 / 17])
+          : [runningAverage(rm!, mean!, tf.scalar(0.9), tf.scalar(0.1)), runningAverage(rv!, variance!, tf.scalar(0.9), tf.scalar(0.1), tf.scalar(18 / 17))];
+        return out.map(bitsOf);
+      });
+    };
+    expect(bn(engine.backend, true)).toEqual(bn('cpu', false));
     tf.setBackend(engine.backend);
     expect(tf.getKernel('DlcvRunningAverages', engine.backend)).toBeDefined();
+    expect(() => runningAverages([tf.zeros([3])], [tf.zeros([3])], 0.9, 0.1, [1, 2])).toThrow(/2 scales for 1 values/);
     const profile = await tf.profile(() => tf.dispose(runningAverages([tf.ones([4]), tf.ones([2, 2])], [tf.zeros([4]), tf.zeros([2, 2])], 0.5, 0.5)));
     expect(profile.kernels.map((k) => k.name)).toEqual(['DlcvRunningAverages']);
     expect(runningAverages([], [], 0.9, 0.1)).toEqual([]);
