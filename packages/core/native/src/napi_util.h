@@ -57,16 +57,9 @@ struct Args {
   }
   int64_t i64(size_t i) const { return static_cast<int64_t>(num(i)); }
   std::vector<int64_t> ints(size_t i) const {
-    uint32_t n;
-    check(napi_get_array_length(env, at(i), &n), "array_length");
-    std::vector<int64_t> out(n);
-    for (uint32_t k = 0; k < n; ++k) {
-      napi_value e;
-      double v;
-      check(napi_get_element(env, at(i), k, &e), "get_element");
-      check(napi_get_value_double(env, e, &v), "element double");
-      out[k] = static_cast<int64_t>(v);
-    }
+    std::vector<double> d = doubles(i);
+    std::vector<int64_t> out(d.size());
+    for (size_t k = 0; k < d.size(); ++k) out[k] = static_cast<int64_t>(d[k]);
     return out;
   }
   std::vector<double> doubles(size_t i) const {
