@@ -1,8 +1,11 @@
-// The libtorch addon's Kineto events (stopAtenProfile: [name, onDevice, us, startUs, thread]) in
-// tables. The addon runs each op inside one event named dlcv::<op> (op_queue.cc), and the ATen
-// calls it makes follow that event on the same thread; so each host event belongs to the addon
-// op that started last before it on its thread. That needs no nesting by time, which libtorch
-// 1.13's whole microseconds cannot settle for sub-microsecond view ops.
+// The libtorch addon's Kineto events (stopAtenProfile: [name, onDevice, us, startUs, thread,
+// correlation, linked correlation]) in tables. The addon runs each op inside one event named
+// dlcv::<op> (op_timing.cc), and the ATen calls it makes follow that event on the same thread;
+// so each host event belongs to the addon op that started last before it on its thread. That
+// needs no nesting by time, which libtorch 1.13's whole microseconds cannot settle for
+// sub-microsecond view ops. A GPU event belongs to the addon op of the ATen op that launched it
+// (its linked correlation is that op's correlation, as torch.profiler links them), or else of
+// the runtime call with its own correlation.
 'use strict';
 
 const ADDON_PREFIX = 'dlcv::';
@@ -51,6 +54,26 @@ function addonOpOf(events) {
   return owner;
 }
 
+const isRuntime = (name) => /^cu/.test(name);
+
+/**
+ * The addon op each GPU event ran for: an array parallel to `events` holding the index of the
+ * dlcv:: event, or -1 (not a GPU event, or its launch not found). `hostOwner` is addonOpOf's.
+ */
+function deviceOpOf(events, hostOwner) {
+  const opsByCorrelation = new Map();
+  const runtimeByCorrelation = new Map();
+  events.forEach((e, i) => {
+    if (e[1] !== 0 || !e[5]) return;
+    (isRuntime(e[0]) ? runtimeByCorrelation : opsByCorrelation).set(e[5], i);
+  });
+  return events.map((e) => {
+    if (e[1] === 0) return -1;
+    const launch = (e[6] ? opsByCorrelation.get(e[6]) : undefined) ?? (e[5] ? runtimeByCorrelation.get(e[5]) : undefined);
+    return launch === undefined ? -1 : hostOwner[launch];
+  });
+}
+
 const byMostTime = (key) => (a, b) => key(b[1]) - key(a[1]) || b[1].calls - a[1].calls;
 
 /**
@@ -60,11 +83,13 @@ const byMostTime = (key) => (a, b) => key(b[1]) - key(a[1]) || b[1].calls - a[1]
  * - aten: [[name, { calls, deviceMs, hostMs }], ...] of every event but the addon's own, the
  *   most device time first (host time on the CPU), then the most calls; host times include the
  *   ops nested in them;
- * - addon: [[op, { calls, atenEvents, launches, hostMs }], ...] by addon op: its calls, the ATen
- *   events and kernel launches they made, and their time where they ran; the most time first.
+ * - addon: [[op, { calls, atenEvents, launches, hostMs, deviceMs }], ...] by addon op: its calls,
+ *   the ATen events and kernel launches they made, their time where they ran and the GPU time of
+ *   what they launched; the most GPU time first (host time on the CPU).
  */
 function atenTables(events) {
   const owner = addonOpOf(events);
+  const deviceOwner = deviceOpOf(events, owner);
   const aten = new Map();
   const addon = new Map();
   const totals = { host: 0, launches: 0, device: 0, deviceMs: 0, addonOps: 0 };
@@ -72,7 +97,7 @@ function atenTables(events) {
   events.forEach(([name, onDevice, us]) => {
     if (!onDevice && name.startsWith(ADDON_PREFIX)) {
       const op = name.slice(ADDON_PREFIX.length);
-      const a = addon.get(op) ?? { calls: 0, atenEvents: 0, launches: 0, hostMs: 0 };
+      const a = addon.get(op) ?? { calls: 0, atenEvents: 0, launches: 0, hostMs: 0, deviceMs: 0 };
       a.calls++;
       a.hostMs += us / 1000;
       addon.set(op, a);
@@ -92,18 +117,19 @@ function atenTables(events) {
     }
     aten.set(name, e);
   });
-  events.forEach(([name], i) => {
+  const opOf = (i) => addon.get(events[i][0].slice(ADDON_PREFIX.length));
+  events.forEach(([name, , us], i) => {
+    if (deviceOwner[i] >= 0) opOf(deviceOwner[i]).deviceMs += us / 1000;
     if (owner[i] < 0) return;
-    const a = addon.get(events[owner[i]][0].slice(ADDON_PREFIX.length));
-    if (launch(name)) a.launches++;
-    else a.atenEvents++;
+    if (launch(name)) opOf(owner[i]).launches++;
+    else opOf(owner[i]).atenEvents++;
   });
   const key = totals.device > 0 ? (e) => e.deviceMs : (e) => e.hostMs;
   return {
     totals,
     aten: [...aten.entries()].sort(byMostTime(key)),
-    addon: [...addon.entries()].sort(byMostTime((e) => e.hostMs)),
+    addon: [...addon.entries()].sort(byMostTime(key)),
   };
 }
 
-module.exports = { addonOpOf, atenTables };
+module.exports = { addonOpOf, deviceOpOf, atenTables };

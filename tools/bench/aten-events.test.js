@@ -1,10 +1,10 @@
 /* global describe, test, expect */
 // aten-events.js: the Kineto events of the libtorch addon sorted into addon ops and ATen ops.
 'use strict';
-const { addonOpOf, atenTables } = require('./aten-events');
+const { addonOpOf, deviceOpOf, atenTables } = require('./aten-events');
 
-// [name, onDevice, us, startUs, thread]
-const ev = (name, start, us, thread = 2, onDevice = 0) => [name, onDevice, us, start, thread];
+// [name, onDevice, us, startUs, thread, correlation, linked correlation]
+const ev = (name, start, us, thread = 2, onDevice = 0, correlation = 0, linked = 0) => [name, onDevice, us, start, thread, correlation, linked];
 
 describe('addonOpOf', () => {
   test('each host event belongs to the addon op that started last before it on its thread, whatever its times', () => {
@@ -37,19 +37,37 @@ describe('addonOpOf', () => {
   });
 });
 
-describe('atenTables', () => {
-  test('totals, ATen rows (the addon ops left out) and addon rows with their ATen events and launches a call', () => {
+describe('deviceOpOf', () => {
+  test('a GPU event goes to the addon op of the ATen op its linked correlation names, else of the runtime call with its correlation; correlations of ops and of runtime calls are apart', () => {
     const events = [
       ev('dlcv::conv2d', 10, 20),
-      ev('aten::convolution', 11, 15),
-      ev('cudaLaunchKernel', 12, 2, 99),
+      ev('aten::convolution', 11, 15, 2, 0, 7), // the op's correlation 7
+      ev('cudaLaunchKernel', 12, 2, 99, 0, 3, 7), // the runtime call: correlation 3, linked to the op
+      ev('dlcv::add', 40, 10),
+      ev('aten::add', 41, 8, 2, 0, 3), // an op whose correlation 3 is the runtime call's number too
+      ev('cudaLaunchKernel', 42, 2, 99, 0, 9, 3),
+      ev('conv_kernel', 20, 500, 0, 1, 3, 7), // linked to aten::convolution: conv2d
+      ev('add_kernel', 50, 30, 0, 1, 9, 3), // linked to aten::add: add
+      ev('memcpy', 60, 4, 0, 1, 9, 0), // no linked op: the runtime call with correlation 9 (add)
+      ev('lost_kernel', 70, 4, 0, 1, 11, 12), // neither found
+    ];
+    expect(deviceOpOf(events, addonOpOf(events))).toEqual([-1, -1, -1, -1, -1, -1, 0, 3, 3, -1]);
+  });
+});
+
+describe('atenTables', () => {
+  test('totals, ATen rows (the addon ops left out) and addon rows with their ATen events, launches a call and GPU time', () => {
+    const events = [
+      ev('dlcv::conv2d', 10, 20),
+      ev('aten::convolution', 11, 15, 2, 0, 1),
+      ev('cudaLaunchKernel', 12, 2, 99, 0, 101, 1),
       ev('dlcv::conv2d', 40, 10),
-      ev('aten::convolution', 41, 8),
-      ev('cudaLaunchKernel', 42, 2, 99),
-      ev('cudaLaunchKernel', 45, 2, 99),
+      ev('aten::convolution', 41, 8, 2, 0, 2),
+      ev('cudaLaunchKernel', 42, 2, 99, 0, 102, 2),
+      ev('cudaLaunchKernel', 45, 2, 99, 0, 103, 2),
       ev('dlcv::free', 60, 1),
-      ev('conv_kernel', 20, 500, 0, 1),
-      ev('conv_kernel', 50, 300, 0, 1),
+      ev('conv_kernel', 20, 500, 0, 1, 101, 1),
+      ev('conv_kernel', 50, 300, 0, 1, 102, 2),
     ];
     const { totals, aten, addon } = atenTables(events);
     expect(totals).toEqual({ host: 5, launches: 3, device: 2, deviceMs: 0.8, addonOps: 3 });
@@ -57,8 +75,8 @@ describe('atenTables', () => {
     expect(aten.map(([name]) => name)).toEqual(['conv_kernel', 'cudaLaunchKernel', 'aten::convolution']);
     expect(Object.fromEntries(aten)['aten::convolution']).toEqual({ calls: 2, deviceMs: 0, hostMs: 0.023 });
     expect(addon).toEqual([
-      ['conv2d', { calls: 2, atenEvents: 2, launches: 3, hostMs: 0.03 }],
-      ['free', { calls: 1, atenEvents: 0, launches: 0, hostMs: 0.001 }],
+      ['conv2d', { calls: 2, atenEvents: 2, launches: 3, hostMs: 0.03, deviceMs: 0.8 }],
+      ['free', { calls: 1, atenEvents: 0, launches: 0, hostMs: 0.001, deviceMs: 0 }],
     ]);
   });
 

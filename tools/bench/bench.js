@@ -271,10 +271,12 @@ async function profileAten(cases, name) {
   );
   console.log('| op | calls | device ms | host ms |\n|---|---|---|---|');
   for (const [op, e] of aten.slice(0, 40)) console.log(`| ${op} | ${e.calls} | ${e.deviceMs.toFixed(2)} | ${e.hostMs.toFixed(2)} |`);
-  console.log('\nThe addon ops, the most time first (host ms: where they ran, with the ATen work in them)');
-  console.log('| addon op | calls | ATen events a call | kernel launches a call | host ms |\n|---|---|---|---|---|');
+  console.log('\nThe addon ops, the most time first (host ms: where they ran, with the ATen work in them; device ms: what they launched)');
+  console.log('| addon op | calls | ATen events a call | kernel launches a call | host ms | device ms |\n|---|---|---|---|---|---|');
   const perCall = (n, calls) => (n / calls).toFixed(1);
-  for (const [op, e] of ops) console.log(`| ${op} | ${e.calls} | ${perCall(e.atenEvents, e.calls)} | ${perCall(e.launches, e.calls)} | ${e.hostMs.toFixed(2)} |`);
+  for (const [op, e] of ops) {
+    console.log(`| ${op} | ${e.calls} | ${perCall(e.atenEvents, e.calls)} | ${perCall(e.launches, e.calls)} | ${e.hostMs.toFixed(2)} | ${e.deviceMs.toFixed(2)} |`);
+  }
 }
 
 /** 'cuda' or 'cpu' for the GPU rows (--device, or the libtorch engine on CUDA), else null. */

@@ -64,8 +64,10 @@ static napi_value StartAtenProfile(napi_env env, napi_callback_info info) {
 }
 
 // stopAtenProfile(): the events since startAtenProfile, once the ops queued before it have run:
-// [[name, onDevice (1: on the GPU, 0: on the host), microseconds, start (microseconds), thread], ...]
-// (an op's start and thread tell the ops nested in it from the ones called by the addon).
+// [[name, onDevice (1: on the GPU, 0: on the host), microseconds, start (microseconds), thread,
+//   correlation, linked correlation], ...]: an op's start and thread tell which addon op it ran
+// in; on CUDA a kernel's linked correlation is the correlation of the runtime call that
+// launched it.
 static napi_value StopAtenProfile(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     std::unique_ptr<profiler::ProfilerResult> result;
@@ -83,18 +85,22 @@ static napi_value StopAtenProfile(napi_env env, napi_callback_info info) {
     for (size_t i = 0; i < events.size(); ++i) {
       const auto& e = events[i];
       std::string name = e.name();
-      napi_value row, nameValue, onDevice, us, start, thread;
-      check(napi_create_array_with_length(a.env, 5, &row), "create_array");
+      napi_value row, nameValue, onDevice, us, start, thread, correlation, linked;
+      check(napi_create_array_with_length(a.env, 7, &row), "create_array");
       check(napi_create_string_utf8(a.env, name.c_str(), name.size(), &nameValue), "create_string");
       check(napi_create_int32(a.env, e.deviceType() == c10::DeviceType::CPU ? 0 : 1, &onDevice), "create_int32");
       check(napi_create_double(a.env, durationUs(e, 0), &us), "create_double");
       check(napi_create_double(a.env, startUs(e, 0), &start), "create_double");
       check(napi_create_double(a.env, (double)e.startThreadId(), &thread), "create_double");
+      check(napi_create_double(a.env, (double)e.correlationId(), &correlation), "create_double");
+      check(napi_create_double(a.env, (double)e.linkedCorrelationId(), &linked), "create_double");
       check(napi_set_element(a.env, row, 0, nameValue), "set_element");
       check(napi_set_element(a.env, row, 1, onDevice), "set_element");
       check(napi_set_element(a.env, row, 2, us), "set_element");
       check(napi_set_element(a.env, row, 3, start), "set_element");
       check(napi_set_element(a.env, row, 4, thread), "set_element");
+      check(napi_set_element(a.env, row, 5, correlation), "set_element");
+      check(napi_set_element(a.env, row, 6, linked), "set_element");
       check(napi_set_element(a.env, arr, (uint32_t)i, row), "set_element");
     }
     return arr;

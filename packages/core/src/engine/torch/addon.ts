@@ -59,10 +59,11 @@ export interface TorchAddon {
   /** Starts Kineto's profiler (torch.profiler's) on the thread that runs the ops, after the queued ones; on CUDA it records the GPU too. */
   startAtenProfile(): void;
   /**
-   * Stops it: [name, onDevice (1: a kernel, copy or fill on the GPU), microseconds, start (us), thread]
-   * of each event since the start; each op of the addon is one event, dlcv::<op>, enclosing its ATen calls.
+   * Stops it: [name, onDevice (1: a kernel, copy or fill on the GPU), microseconds, start (us), thread,
+   * correlation, linked correlation] of each event since the start; each op of the addon is one event,
+   * dlcv::<op>, enclosing its ATen calls; a GPU event's linked correlation is its launch's correlation.
    */
-  stopAtenProfile(): [string, number, number, number, number][];
+  stopAtenProfile(): [string, number, number, number, number, number, number][];
   /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
   setConvLayout(nchw: number): void;
   /** The native addon's op code tables (op_codes.h). */

@@ -123,7 +123,7 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     const { binary, unary } = codes();
     addon().setQueue(queue);
     const x = upload([1, 2]);
-    let events: [string, number, number, number, number][];
+    let events: [string, number, number, number, number, number, number][];
     addon().startAtenProfile();
     try {
       expect(() => addon().startAtenProfile()).toThrow(/startAtenProfile: the profiler is already on/);
