@@ -66,8 +66,8 @@ static napi_value StartAtenProfile(napi_env env, napi_callback_info info) {
 // stopAtenProfile(): the events since startAtenProfile, once the ops queued before it have run:
 // [[name, onDevice (1: on the GPU, 0: on the host), microseconds, start (microseconds), thread,
 //   correlation, linked correlation], ...]: an op's start and thread tell which addon op it ran
-// in; on CUDA a kernel's linked correlation is the correlation of the runtime call that
-// launched it.
+// in; on CUDA a kernel's linked correlation is the correlation of the ATen op that launched it,
+// and its correlation that of the runtime call (tools/bench/aten-events.js matches them).
 static napi_value StopAtenProfile(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     std::unique_ptr<profiler::ProfilerResult> result;

@@ -61,7 +61,7 @@ export interface TorchAddon {
   /**
    * Stops it: [name, onDevice (1: a kernel, copy or fill on the GPU), microseconds, start (us), thread,
    * correlation, linked correlation] of each event since the start; each op of the addon is one event,
-   * dlcv::<op>, enclosing its ATen calls; a GPU event's linked correlation is its launch's correlation.
+   * dlcv::<op>, enclosing its ATen calls; a GPU event's linked correlation is the launching ATen op's correlation.
    */
   stopAtenProfile(): [string, number, number, number, number, number, number][];
   /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
