@@ -86,6 +86,60 @@ function countKernels(backendName) {
 const READS = new Set(['download', 'downloadAsync', 'sync']);
 const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
+/**
+ * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin; at
+ * most one), or null: `enter` before a step of the first side, `leave` after it, `saving` the
+ * difference that side makes; `restore` puts the addon's settings back at the end.
+ */
+function pairing(addon) {
+  const pairKernel = arg('pair-kernel', null);
+  const pairQueue = process.argv.includes('--pair-queue');
+  const pairSpin = arg('pair-spin', null) === null ? null : positiveIntFlag('host-time', 'pair-spin', 0);
+  if ([pairKernel !== null, pairQueue, pairSpin !== null].filter(Boolean).length > 1)
+    throw new Error('host-time: --pair-kernel, --pair-queue and --pair-spin pair steps each their own way: give one');
+  const { queue: queueWasOn, queueSpin: spinWas } = addon.info();
+  const restoreQueue = () => {
+    addon.setQueue(queueWasOn);
+    addon.setQueueSpin(spinWas);
+  };
+  if (pairKernel !== null) {
+    const kernelConfig = tf.getKernel(pairKernel, tf.getBackend());
+    if (!kernelConfig) throw new Error(`host-time: --pair-kernel: the backend has no kernel ${pairKernel}`);
+    const paired = {
+      names: [`without ${pairKernel}`, `with ${pairKernel}`],
+      enter: () => tf.unregisterKernel(pairKernel, tf.getBackend()),
+      leave: () => tf.registerKernel(kernelConfig),
+      saving: (a, b) => a.js - b.js,
+      gain: `less JavaScript with ${pairKernel}`,
+    };
+    return { paired, restore: () => {} };
+  }
+  if (pairQueue) {
+    addon.setQueue(1);
+    const paired = {
+      names: ['op queue off', 'op queue on'],
+      enter: () => addon.setQueue(0),
+      leave: () => addon.setQueue(1),
+      saving: (a, b) => a.wall - b.wall,
+      gain: 'less wall time with the op queue on',
+    };
+    return { paired, restore: restoreQueue };
+  }
+  if (pairSpin !== null) {
+    addon.setQueue(1);
+    addon.setQueueSpin(pairSpin);
+    const paired = {
+      names: ['op thread sleeps when idle', `op thread polls ${pairSpin} us`],
+      enter: () => addon.setQueueSpin(0),
+      leave: () => addon.setQueueSpin(pairSpin),
+      saving: (a, b) => a.wall - b.wall,
+      gain: `less wall time with the op thread polling ${pairSpin} us`,
+    };
+    return { paired, restore: restoreQueue };
+  }
+  return { paired: null, restore: () => {} };
+}
+
 (async () => {
   const eng = await core.setupEngine({ engine: 'libtorch' });
   console.log(core.describeEngine(eng));
@@ -98,42 +152,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   console.log(
     "| step | wall | host issue time | of it inside the addon | of it JavaScript | ATen's work | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|---|",
   );
-  const pairKernel = arg('pair-kernel', null);
-  const pairQueue = process.argv.includes('--pair-queue');
-  const pairSpin = arg('pair-spin', null) === null ? null : positiveIntFlag('host-time', 'pair-spin', 0);
-  if ([pairKernel !== null, pairQueue, pairSpin !== null].filter(Boolean).length > 1)
-    throw new Error('host-time: --pair-kernel, --pair-queue and --pair-spin pair steps each their own way: give one');
-  const kernelConfig = pairKernel === null ? null : tf.getKernel(pairKernel, tf.getBackend());
-  if (pairKernel !== null && !kernelConfig) throw new Error(`host-time: --pair-kernel: the backend has no kernel ${pairKernel}`);
-  const { queue: queueWasOn, queueSpin: spinWas } = addon.info();
-  // the two sides of a pair: `enter` before a step of the first side, `leave` after it
-  const paired = kernelConfig
-    ? {
-        names: [`without ${pairKernel}`, `with ${pairKernel}`],
-        enter: () => tf.unregisterKernel(pairKernel, tf.getBackend()),
-        leave: () => tf.registerKernel(kernelConfig),
-        saving: (a, b) => a.js - b.js,
-        gain: `less JavaScript with ${pairKernel}`,
-      }
-    : pairQueue
-      ? {
-          names: ['op queue off', 'op queue on'],
-          enter: () => addon.setQueue(0),
-          leave: () => addon.setQueue(1),
-          saving: (a, b) => a.wall - b.wall,
-          gain: 'less wall time with the op queue on',
-        }
-      : pairSpin !== null
-        ? {
-            names: ['op thread sleeps when idle', `op thread polls ${pairSpin} us`],
-            enter: () => addon.setQueueSpin(0),
-            leave: () => addon.setQueueSpin(pairSpin),
-            saving: (a, b) => a.wall - b.wall,
-            gain: `less wall time with the op thread polling ${pairSpin} us`,
-          }
-        : null;
-  if (pairQueue || pairSpin !== null) addon.setQueue(1);
-  if (pairSpin !== null) addon.setQueueSpin(pairSpin);
+  const { paired, restore } = pairing(addon);
   const ms = (v) => `${v.toFixed(1)} ms`;
   const printRow = (label, rows) => {
     const m = (key) => median(rows.map((r) => r[key]));
@@ -198,8 +217,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
     const saved = rows[0].map((r, i) => paired.saving(r, rows[1][i]));
     pairs.push(`${c.label}: ${ms(median(saved))} ${paired.gain} (median of ${saved.length} paired steps)`);
   }
-  if (pairQueue || pairSpin !== null) addon.setQueue(queueWasOn);
-  if (pairSpin !== null) addon.setQueueSpin(spinWas);
+  restore();
   if (pairs.length) console.log(`\n${pairs.join('\n')}`);
   if (byFunction) {
     console.log('\nThe addon functions of a step, the most time first: ms a step (calls a step), means over the measured steps\n');
