@@ -5,8 +5,9 @@
 // launches, on the CPU the arithmetic) runs beside the next kernels' JavaScript: a training step
 // costs about the larger of the two instead of their sum. An op that fails on the op thread is
 // reported by the next call that queues or reads (its message names the failed op), as CUDA
-// reports a kernel's fault; later ops that take its missing result fail in turn. Frees are
-// queued too, so a tensor lives until the ops queued before its free have run.
+// reports a kernel's fault; later ops that take its missing result fail in turn. A free rides
+// with the next op queued, which releases the tensor before it runs: a tensor lives until the
+// ops queued before its free have run, and a free costs no hand-over of its own.
 //
 // Off (setQueue(0)), each call runs its work itself and throws its own error, as a plain ATen
 // call would. The op thread is started when the queue is first switched on. Finding no op, it
@@ -42,6 +43,8 @@ struct Task {
   std::function<void()> run;
   // false for the queue's own tasks (switching, draining) and the timing functions'
   bool timed = true;
+  // Handles freed since the task before it was queued: their tensors are released first.
+  std::vector<HolderPtr> releases;
 };
 
 class OpQueue {
@@ -67,11 +70,28 @@ class OpQueue {
       std::unique_lock<std::mutex> lock(mutex_);
       // A bounded queue: JavaScript may run at most this many ops ahead of the op thread.
       room_.wait(lock, [this] { return tasks_.size() < kCapacity; });
-      tasks_.push_back({name, std::move(run), timed});
+      tasks_.push_back({name, std::move(run), timed, std::move(releases_)});
+      releases_.clear();
       pushed_.fetch_add(1, std::memory_order_release);
       wake = sleeping_;
     }
     if (wake) wakeWorker_.notify_one();
+  }
+
+  // Releases h's tensor on the op thread, before the next op queued runs (or, once kMaxReleases
+  // frees wait, at once in a task of their own).
+  void release(HolderPtr h) {
+    bool full;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      releases_.push_back(std::move(h));
+      full = releases_.size() >= kMaxReleases;
+    }
+    if (full) push("free", [] {});
+  }
+  size_t releasesWaiting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return releases_.size();
   }
 
   // How long the op thread, finding no op, polls for the next before it sleeps (microseconds).
@@ -132,6 +152,7 @@ class OpQueue {
 
  private:
   static constexpr size_t kCapacity = 4096;
+  static constexpr size_t kMaxReleases = 256;
 
   void loop() {
     // Inference mode for the thread's life: no op here records autograd history, and ATen then
@@ -159,6 +180,8 @@ class OpQueue {
         tasks_.pop_front();
         if (wasFull) room_.notify_one();
       }
+      for (const HolderPtr& h : task.releases) h->t.reset();
+      task.releases.clear();
       try {
         if (task.timed)
           runTimed(task.name, task.run);
@@ -198,6 +221,8 @@ class OpQueue {
   std::mutex mutex_;
   std::condition_variable wakeWorker_, room_;
   std::deque<Task> tasks_;
+  // Freed handles waiting for the next task (under mutex_).
+  std::vector<HolderPtr> releases_;
   bool sleeping_ = false, stopping_ = false;
   // Ops pushed so far (the op thread polls it without the lock), and the poll time.
   std::atomic<uint64_t> pushed_{0};
@@ -345,7 +370,7 @@ void releaseAt(const Args& a, size_t i) {
     h->t.reset();
     return;
   }
-  queue().push("free", [h] { h->t.reset(); });
+  queue().release(std::move(h));
 }
 
 // setQueue(on): the op queue on (1) or off (0), after the ops queued so far have run.
@@ -359,6 +384,7 @@ static napi_value SetQueue(napi_env env, napi_callback_info info) {
 
 bool queueOn() { return queue().on(); }
 int64_t queueSpin() { return queue().spin(); }
+int64_t releasesWaiting() { return static_cast<int64_t>(queue().releasesWaiting()); }
 
 // setQueueSpin(us): how long the op thread polls for the next op before it sleeps (0: it sleeps
 // at once, the default).

@@ -148,12 +148,14 @@ static void setNumber(napi_env env, napi_value obj, const char* key, double valu
   check(napi_set_named_property(env, obj, key, v), "set_named_property");
 }
 
-// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, queue } (CUDA fields 0
-// without CUDA), as the op thread sees them.
+// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, queue, queueSpin,
+// releasesWaiting } (CUDA fields 0 without CUDA), as the op thread sees them; releasesWaiting as
+// the call found it (its own task takes them along).
 static napi_value Info(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     double threads = 0, gpus = 0, cudaRuntime = 0, cudnn = 0, tf32On = 0, deterministic = 0;
     bool cuda = false;
+    double waiting = (double)releasesWaiting();
     runNow("info", [&] {
       threads = at::get_num_threads();
       cuda = device().is_cuda();
@@ -178,6 +180,7 @@ static napi_value Info(napi_env env, napi_callback_info info) {
     setNumber(a.env, obj, "deterministic", deterministic);
     setNumber(a.env, obj, "queue", queueOn() ? 1 : 0);
     setNumber(a.env, obj, "queueSpin", (double)queueSpin());
+    setNumber(a.env, obj, "releasesWaiting", waiting);
     return obj;
   });
 }

@@ -82,8 +82,11 @@ void runTimed(const char* name, const std::function<void()>& run);
 bool queueOn();
 // How long the op thread polls for the next op before it sleeps, in microseconds (setQueueSpin).
 int64_t queueSpin();
-// Releases the tensor of the handle at argument i once the ops queued before now have run; the
-// handle is refused from then on (freeing it again does nothing).
+// Freed handles whose tensors wait for the next op queued to release them (releaseAt).
+int64_t releasesWaiting();
+// Releases the tensor of the handle at argument i once the ops queued before now have run (with
+// the queue on, on the op thread before the next op queued runs); the handle is refused from
+// then on (freeing it again does nothing).
 void releaseAt(const Args& a, size_t i);
 
 // tfjs dtype codes shared with torch/addon.ts: 0 float32, 1 int32, 2 bool.

@@ -29,6 +29,12 @@ export interface TorchInfo {
   queue: number;
   /** Microseconds the op thread polls for the next op before it sleeps (setQueueSpin). */
   queueSpin: number;
+  /**
+   * Freed handles whose tensors wait to be released: with the queue on, a free rides with the
+   * next op queued (the op thread releases them before it runs that op), or once 256 wait, in a
+   * task of its own.
+   */
+  releasesWaiting: number;
 }
 
 export interface TorchAddon {

@@ -75,6 +75,35 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     expect(read(doubled, 3)).toEqual([0, 4, 16]);
   });
 
+  test('a free rides with the next op queued (info() and reads too), or with the 256th free waiting; with the queue off it releases at once; values are unchanged', () => {
+    const { binary } = codes();
+    addon().sync();
+    expect(addon().info().releasesWaiting).toBe(0);
+    const kept = upload([1, 2]);
+    const freed = Array.from({ length: 600 }, (_, i) => upload([i]));
+    let next = 0;
+    const free = (n: number) => freed.slice(next, (next += n)).forEach((h) => addon().free(h));
+    free(3);
+    expect(addon().info().releasesWaiting).toBe(3); // counted before info's own task takes them
+    free(2);
+    const sum = addon().binary(binary.Add!, kept, kept); // takes the two along
+    expect(addon().info().releasesWaiting).toBe(0);
+    free(255);
+    expect(addon().info().releasesWaiting).toBe(255);
+    free(256); // the 256th is queued in a task of its own
+    expect(addon().info().releasesWaiting).toBe(0);
+    free(1);
+    addon().sync();
+    expect(addon().info().releasesWaiting).toBe(0);
+    free(1);
+    addon().setQueue(0); // drains the queue, with the waiting free
+    free(1);
+    expect(addon().info().releasesWaiting).toBe(0);
+    expect(read(sum, 2)).toEqual([2, 4]);
+    expect(read(freed[599]!, 1)).toEqual([599]);
+    for (const h of [kept, sum, ...freed.slice(next)]) addon().free(h);
+  });
+
   test('tf.time and tf.profile time a kernel to its end on the op thread: the backend waits for the queue before and after it', async () => {
     const a = tf.randomNormal([64, 64]);
     const { calls, restore } = recordAddonCalls(['sync', 'matmul']);
