@@ -51,7 +51,10 @@ describe('checkpoints', () => {
       o1 = tf.train.adam(0.01),
       r1 = new Rng(9);
     const first = await trainSteps(m1, o1, 5, r1);
+    const tensorsBefore = tf.memory().numTensors;
     await saveCheckpoint(runDir, { models: { net: m1 }, optimizers: { adam: o1 }, config: { lr: 0.01 }, state: { step: 5, epoch: 0, rng: r1.getState() } });
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // a save leaves no tensor behind
+    expect(o1.iterations).toBe(5); // and the optimizer's own state is kept
 
     const m2 = smallModel(2),
       o2 = tf.train.adam(0.01),

@@ -87,7 +87,11 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent,
   const packer = new TensorPacker();
   for (const [modelName, holder] of Object.entries(content.models)) await packer.addHolder(`model:${modelName}`, holder);
   for (const [optName, optimizer] of Object.entries(content.optimizers ?? {})) {
-    for (const { name, tensor } of await optimizer.getWeights()) await packer.add(`optimizer:${optName}`, name, tensor);
+    for (const { name, tensor } of await optimizer.getWeights()) {
+      await packer.add(`optimizer:${optName}`, name, tensor);
+      // getWeights() makes the iteration count a new tensor; the rest are the optimizer's live variables
+      if (!(tensor instanceof tf.Variable)) tensor.dispose();
+    }
     for (const [field, v] of accumulatedPowers(optimizer)) await packer.add(`optimizer-powers:${optName}`, field, v);
   }
   const { bin: tensorsBin, sha256: tensorsSha256 } = packer.finish();

@@ -47,6 +47,7 @@ describe.each<DeviceEngineName>(['native', 'libtorch'])('DANN on the %s engine',
     const r = await runOnCpuAndEngine(engine, trainThenClassify);
     if (!r.ok) return console.warn(`SKIPPING DANN on ${engine}: ${r.reason}`);
     expect(r.hostKernels).toEqual([]);
+    expect(r.left).toEqual({ dataIds: 0, handles: 0 }); // everything it made was disposed
     expect(r.engine.after).toHaveLength(BATCH * NET.classes);
     expect(maxRelativeDifference(r.engine.before, r.cpu.before)).toBeLessThan(1e-5);
     expect(maxRelativeDifference(r.engine.losses, r.cpu.losses)).toBeLessThan(1e-4);

@@ -26,9 +26,14 @@ export interface ParamStore {
  * A weight or bias of a layer with this fan-in, PyTorch's default values drawn from `rng`. No rng:
  * zeros, for networks whose weights a saved model is about to overwrite (3.3M draws cost ~10 s).
  */
+/** A variable holding `init()`'s values; the initial tensor itself is released (the variable keeps its data). */
+function variableOf(init: () => tf.Tensor, trainable: boolean, name: string): tf.Variable {
+  return tf.tidy(() => tf.variable(init(), trainable, name));
+}
+
 function torchDefaultVariable(rng: Rng | undefined, shape: number[], fanIn: number, name: string, store: ParamStore): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
-  const v = tf.variable(rng ? tf.tensor(torchDefaultValues(rng, size, fanIn), shape, 'float32') : tf.zeros(shape), true, name);
+  const v = variableOf(() => (rng ? tf.tensor(torchDefaultValues(rng, size, fanIn), shape, 'float32') : tf.zeros(shape)), true, name);
   store.trainable.push(v);
   return v;
 }
@@ -78,11 +83,11 @@ export interface BatchNorm {
 }
 
 export function batchNorm(store: ParamStore, name: string, channels: number): BatchNorm {
-  const gamma = tf.variable(tf.ones([channels]), true, `${name}.weight`);
-  const beta = tf.variable(tf.zeros([channels]), true, `${name}.bias`);
+  const gamma = variableOf(() => tf.ones([channels]), true, `${name}.weight`);
+  const beta = variableOf(() => tf.zeros([channels]), true, `${name}.bias`);
   store.trainable.push(gamma, beta);
-  const runningMean = tf.variable(tf.zeros([channels]), false, `${name}.running_mean`);
-  const runningVar = tf.variable(tf.ones([channels]), false, `${name}.running_var`);
+  const runningMean = variableOf(() => tf.zeros([channels]), false, `${name}.running_mean`);
+  const runningVar = variableOf(() => tf.ones([channels]), false, `${name}.running_var`);
   store.buffers.push(runningMean, runningVar);
   return { gamma, beta, runningMean, runningVar };
 }

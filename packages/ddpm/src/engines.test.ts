@@ -50,6 +50,7 @@ describe.each<DeviceEngineName>(['native', 'libtorch'])('DDPM on the %s engine',
     const r = await runOnCpuAndEngine(engine, trainThenSample);
     if (!r.ok) return console.warn(`SKIPPING the DDPM on ${engine}: ${r.reason}`);
     expect(r.hostKernels).toEqual([]);
+    expect(r.left).toEqual({ dataIds: 0, handles: 0 }); // everything it made was disposed
     expect(r.engine.images).toHaveLength(3 * TINY.imageSize * TINY.imageSize * TINY.inChannels);
     expect(maxRelativeDifference(r.engine.losses, r.cpu.losses)).toBeLessThan(1e-4);
     // Guidance takes 1 + 2w = 5 times the engines' float32 rounding differences of the network's

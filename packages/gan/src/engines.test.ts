@@ -46,6 +46,7 @@ describe.each<DeviceEngineName>(['native', 'libtorch'])('DCGAN on the %s engine'
     const r = await runOnCpuAndEngine(engine, trainThenGenerate);
     if (!r.ok) return console.warn(`SKIPPING the DCGAN on ${engine}: ${r.reason}`);
     expect(r.hostKernels).toEqual([]);
+    expect(r.left).toEqual({ dataIds: 0, handles: 0 }); // everything it made was disposed
     expect(r.engine.images).toHaveLength(BATCH * 64 * 64 * 3);
     expect(maxRelativeDifference(r.engine.losses, r.cpu.losses)).toBeLessThan(1e-4);
     expect(maxRelativeDifference(r.engine.images, r.cpu.images)).toBeLessThan(1e-4);

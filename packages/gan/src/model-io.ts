@@ -91,7 +91,7 @@ export interface LoadedGenerator {
 
 /** Zero variables of the statistics' shapes, to load stored ones into. */
 function statsHolder(g: tf.LayersModel): tf.Variable[] {
-  return preciseStatsShapes(g).map((shape) => tf.variable(tf.zeros(shape), false));
+  return preciseStatsShapes(g).map((shape) => tf.tidy(() => tf.variable(tf.zeros(shape), false)));
 }
 
 /** Loads a model folder written by `train`; every problem is reported with the file it is in. */

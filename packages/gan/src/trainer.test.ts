@@ -34,6 +34,7 @@ interface ChildOutput {
   error?: string;
   warnings: string[];
   logs: string[];
+  tensors?: number;
 }
 
 /** One training run in a child node process (see the root jest.ts-register.js for why). */
@@ -60,7 +61,7 @@ async function weightsOf(runDir: string): Promise<number[][]> {
 }
 
 // Every run of this file at once: they are independent child processes.
-const dirs = { whole: '', split: '', nan: '', mode: '', modeStop: '', modeStopUnsaved: '', dCollapse: '', empty: '' };
+const dirs = { whole: '', split: '', nan: '', mode: '', modeStop: '', modeStopUnsaved: '', dCollapse: '', empty: '', labelled1: '', labelled2: '' };
 const runs: Record<string, Promise<ChildOutput[]>> = {};
 beforeAll(() => {
   for (const k of Object.keys(dirs) as (keyof typeof dirs)[]) dirs[k] = path.join(tmp, k);
@@ -90,6 +91,7 @@ beforeAll(() => {
   });
   runs.dCollapse = chain({ runDir: dirs.dCollapse, config: { epochs: 1, detector: dDetector } });
   runs.empty = chain({ runDir: dirs.empty, resume: true });
+  runs.labelled = chain({ runDir: dirs.labelled1, labelled: true, config: { epochs: 1 } }, { runDir: dirs.labelled2, labelled: true, config: { epochs: 3 } });
   // Each test awaits its own chain; a failing chain must not surface as an unhandled rejection.
   for (const p of Object.values(runs)) p.catch(() => undefined);
 });
@@ -137,6 +139,13 @@ describe('a training run', () => {
     const plot = await readImage(path.join(dirs.whole, 'loss.png'));
     expect(plot.width).toBeGreaterThan(100);
     expect(await latestName(dirs.whole)).toBe('step-00000004');
+  });
+
+  it('keeps no tensor of a step: a labelled source (the demo digits) ends with as many tensors after 3 epochs as after 1', async () => {
+    const [one, three] = await runs.labelled!;
+    expect([ok(one).step, ok(three).step]).toEqual([2, 6]);
+    expect(one?.tensors).toBeGreaterThan(0);
+    expect(three?.tensors).toBe(one?.tensors);
   });
 
   it('ends with a model folder: G and its precise statistics as the last checkpoint has them', async () => {

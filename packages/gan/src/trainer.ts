@@ -49,7 +49,8 @@ import { createOptimizers, trainStep, type Gan, type StepResult } from './step';
 /** What the trainer needs of a dataset; core's ImageDataset is one. */
 export interface BatchSource {
   readonly length: number;
-  getBatch(indices: readonly number[], scaling?: PixelScaling): Promise<{ x: tf.Tensor4D }>;
+  /** Images; labels, when the source has them (the demo digits), are not used and are disposed at once. */
+  getBatch(indices: readonly number[], scaling?: PixelScaling): Promise<{ x: tf.Tensor4D; y?: tf.Tensor }>;
 }
 
 export interface TrainRunOptions {
@@ -272,7 +273,12 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
   let step = run.state.step;
 
   const plan = batchPlan(config);
-  const batches = new Prefetcher((s) => source.getBatch(plan(s), SCALING), stopAt);
+  const images = async (s: number) => {
+    const { x, y } = await source.getBatch(plan(s), SCALING);
+    y?.dispose();
+    return { x };
+  };
+  const batches = new Prefetcher(images, stopAt);
   const bar = progress({ total: stopAt, start: step, label: `train ${config.model}`, quiet: options.quiet });
   let stoppedBy = (stopAt === totalSteps ? 'done' : 'stop-at-step') as TrainRunResult['stoppedBy'];
   // Each step's results are read while the step after it trains (core's ReadBehind); a checkpoint

@@ -263,32 +263,6 @@ void submit(const char* name, std::function<void()> run, bool timed = true) {
   queue().push(name, std::move(run), timed);
 }
 
-void finalize(napi_env, void* data, void*) { delete static_cast<HolderPtr*>(data); }
-
-// A new handle to `h`.
-napi_value handleOf(napi_env env, const HolderPtr& h) {
-  auto* box = new HolderPtr(h);
-  napi_value v;
-  napi_status s = napi_create_external(env, box, finalize, nullptr, &v);
-  if (s != napi_ok) {
-    delete box;
-    throw JsError("napi_create_external failed");
-  }
-  return v;
-}
-
-// The Holder of handle v (`what` names it in errors); refused when freed unless `freedToo`.
-HolderPtr holderOf(napi_env env, napi_value v, const std::string& what, bool freedToo = false) {
-  napi_valuetype type;
-  check(napi_typeof(env, v, &type), "typeof");
-  if (type != napi_external) throw JsError(what + " is not a tensor handle");
-  void* p;
-  check(napi_get_value_external(env, v, &p), "get_value_external");
-  const HolderPtr& h = *static_cast<HolderPtr*>(p);
-  if (h->freed && !freedToo) throw JsError(what + " was freed");
-  return h;
-}
-
 }  // namespace
 
 const at::Tensor& Operand::get() const {
@@ -363,9 +337,8 @@ void runNow(const char* name, const std::function<void()>& f, bool timed) {
 }
 
 void releaseAt(const Args& a, size_t i) {
-  HolderPtr h = holderOf(a.env, a.at(i), "argument " + std::to_string(i), /*freedToo=*/true);
-  if (h->freed) return;
-  h->freed = true;
+  HolderPtr h = takeHandle(a.env, a.at(i), "argument " + std::to_string(i));
+  if (!h) return;  // freed before
   if (!queue().on()) {
     h->t.reset();
     return;

@@ -149,7 +149,7 @@ static void setNumber(napi_env env, napi_value obj, const char* key, double valu
 }
 
 // { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, queue, queueSpin,
-// releasesWaiting } (CUDA fields 0 without CUDA), as the op thread sees them; releasesWaiting as
+// releasesWaiting, handles } (CUDA fields 0 without CUDA), as the op thread sees them; releasesWaiting as
 // the call found it (its own task takes them along).
 static napi_value Info(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
@@ -181,6 +181,7 @@ static napi_value Info(napi_env env, napi_callback_info info) {
     setNumber(a.env, obj, "queue", queueOn() ? 1 : 0);
     setNumber(a.env, obj, "queueSpin", (double)queueSpin());
     setNumber(a.env, obj, "releasesWaiting", waiting);
+    setNumber(a.env, obj, "handles", (double)liveHandles());
     return obj;
   });
 }

@@ -1,7 +1,7 @@
 // Tensor handles and argument helpers of the libtorch addon, and its op queue.
 //
-// A handle is a napi external holding a shared Holder, which owns one at::Tensor (contiguous, on
-// the engine's device). Every op and read goes through the op queue (op_queue.cc): when it is on,
+// A handle is a number naming a shared Holder (handles.cc), which owns one at::Tensor (contiguous,
+// on the engine's device). Every op and read goes through the op queue (op_queue.cc): when it is on,
 // one thread runs the ops in the order they were called while JavaScript goes on; a call parses
 // its arguments, queues the ATen work and returns handles at once, whose tensors the op thread
 // sets when it gets there. When it is off, the same work runs inside the call. Either way ATen
@@ -32,13 +32,21 @@ using dlcv::Args;
 using dlcv::check;
 using dlcv::JsError;
 
-// A handle's tensor. `t` is set and read by the op thread only (inside the call when the queue
-// is off); `freed` by the JavaScript thread only, so that a freed handle is refused at the call.
+// A handle's tensor, set and read by the op thread only (inside the call when the queue is off).
 struct Holder {
   at::Tensor t;
-  bool freed = false;
 };
 using HolderPtr = std::shared_ptr<Holder>;
+
+// A new handle to h.
+napi_value handleOf(napi_env env, HolderPtr h);
+// The Holder of handle v; an error naming `what` when v was freed or is no handle.
+HolderPtr holderOf(napi_env env, napi_value v, const std::string& what);
+// Removes handle v and returns its Holder; null when v was freed before, an error when v is no
+// handle.
+HolderPtr takeHandle(napi_env env, napi_value v, const std::string& what);
+// Handles made and not yet freed.
+int64_t liveHandles();
 
 // The device new tensors are made on (CPU until setDevice("cuda")).
 at::Device& device();

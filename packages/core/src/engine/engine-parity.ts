@@ -35,6 +35,11 @@ export type EngineParity<T> =
       engine: T;
       /** Kernels that ran on the host instead of the engine, with their counts ("Floor x2"). */
       hostKernels: string[];
+      /**
+       * What the run on the engine left behind: its backend's tensors (tfjs data ids) and, on
+       * libtorch, the addon's tensor handles. A run that disposes what it makes leaves 0 of each.
+       */
+      left: { dataIds: number; handles: number };
     }
   | { ok: false; reason: string };
 
@@ -57,14 +62,19 @@ export async function runOnCpuAndEngine<T>(engine: DeviceEngineName, run: () => 
   const cpu = await run();
   const before = fallbacks(entry.kernelStats());
   await tf.setBackend(loaded.backendName);
+  const backend = tf.backend();
+  const handles = () => (backend as unknown as { addon?: { info(): { handles?: number } } }).addon?.info().handles ?? 0;
+  const [dataIdsBefore, handlesBefore] = [backend.numDataIds(), handles()];
   let result: T;
+  let left: { dataIds: number; handles: number };
   try {
     result = await run();
+    left = { dataIds: backend.numDataIds() - dataIdsBefore, handles: handles() - handlesBefore };
   } finally {
     await tf.setBackend('cpu');
   }
   const hostKernels = [...fallbacks(entry.kernelStats())].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name, n]) => `${name} x${n - (before.get(name) ?? 0)}`);
-  return { ok: true, cpu, engine: result, hostKernels };
+  return { ok: true, cpu, engine: result, hostKernels, left };
 }
 
 /** The largest |a - b| / max(1, |b|) over two equally long arrays of numbers; Infinity for any NaN. */

@@ -98,20 +98,21 @@ export const benchCommand = defineCommand({
     const model = createUnet(unet, 0);
     log(`ContextUnet n_feat ${nFeat}: ${countParams(model).trainable.toLocaleString('en-US')} parameters; ${repeats} timed runs after ${warmup} warm-up`);
     const optimizer = tf.train.adam(1e-4);
-    const inputs = (b: number) => [
-      tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1),
-      tf.randomUniform([b, 1], 0, 1, 'float32', 2),
-      tf
-        .oneHot(
-          tf.tensor1d(
-            Int32Array.from({ length: b }, (_, i) => i % 10),
-            'int32',
-          ),
-          10,
-        )
-        .toFloat(),
-      tf.zeros([b, 1]),
-    ];
+    const inputs = (b: number) =>
+      tf.tidy(() => [
+        tf.randomNormal([b, 28, 28, 3], 0, 1, 'float32', 1),
+        tf.randomUniform([b, 1], 0, 1, 'float32', 2),
+        tf
+          .oneHot(
+            tf.tensor1d(
+              Int32Array.from({ length: b }, (_, i) => i % 10),
+              'int32',
+            ),
+            10,
+          )
+          .toFloat(),
+        tf.zeros([b, 1]),
+      ]);
     const tIn = inputs(trainBatch);
     const target = tf.randomNormal([trainBatch, 28, 28, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const trainStep = await timeIt(

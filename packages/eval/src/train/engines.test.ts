@@ -22,12 +22,14 @@ function trainThenClassify(build: () => tf.LayersModel) {
     const model = build();
     const optimizer = tf.train.adam(1e-3);
     const x = tf.tensor4d(rng.uniformArray(BATCH * 28 * 28 * 3, -1, 1), [BATCH, 28, 28, 3]);
-    const labels = tf.oneHot(
-      tf.tensor1d(
-        Int32Array.from({ length: BATCH }, (_, i) => (i * 7) % 10),
-        'int32',
+    const labels = tf.tidy(() =>
+      tf.oneHot(
+        tf.tensor1d(
+          Int32Array.from({ length: BATCH }, (_, i) => (i * 7) % 10),
+          'int32',
+        ),
+        10,
       ),
-      10,
     );
     const losses: number[] = [];
     for (let step = 0; step < 2; step++) {
@@ -49,6 +51,7 @@ describe.each<DeviceEngineName>(['native', 'libtorch'])('digit classifiers on th
     const r = await runOnCpuAndEngine(engine, trainThenClassify(build));
     if (!r.ok) return console.warn(`SKIPPING the ${arch} classifier on ${engine}: ${r.reason}`);
     expect(r.hostKernels).toEqual([]);
+    expect(r.left).toEqual({ dataIds: 0, handles: 0 }); // everything it made was disposed
     expect(r.engine.logits).toHaveLength(BATCH * 10);
     expect(maxRelativeDifference(r.engine.losses, r.cpu.losses)).toBeLessThan(1e-4);
     expect(maxRelativeDifference(r.engine.logits, r.cpu.logits)).toBeLessThan(1e-4);

@@ -14,6 +14,8 @@ export interface ChildSpec {
   resume?: boolean;
   /** Replace the n-th batch asked for (1-based) by NaNs. */
   poisonBatch?: number;
+  /** Batches with labels too, as a labelled dataset (the demo digits) gives them. */
+  labelled?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
       // Counted when asked for, not when decoded: two loads may be in flight at once.
       const n = ++reads;
       const batch = await faces.getBatch(indices, scaling);
+      if (spec.labelled) batch.y = tf.tensor1d(Int32Array.from(indices), 'int32');
       if (n !== spec.poisonBatch) return batch;
       batch.x.dispose();
       return { x: tf.fill([indices.length, 64, 64, 3], NaN) as tf.Tensor4D };
@@ -46,7 +49,9 @@ async function main(): Promise<void> {
       log: (l) => logs.push(l),
       warn: (l) => warnings.push(l),
     });
-    process.stdout.write(`${JSON.stringify({ result, warnings, logs })}\n`);
+    // the tensors the run keeps when it ends (its networks and optimizers): as many whatever its length
+    const tensors = tf.memory().numTensors;
+    process.stdout.write(`${JSON.stringify({ result, warnings, logs, tensors })}\n`);
   } catch (err) {
     process.stdout.write(`${JSON.stringify({ error: (err as Error).message, warnings, logs })}\n`);
   }

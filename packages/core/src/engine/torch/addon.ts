@@ -1,11 +1,14 @@
 // Locating and loading the libtorch addon (packages/core/build/Release/dlcv_torch.node), and its
-// N-API surface. Tensors are opaque handles (napi externals owning an at::Tensor on the engine's
-// device); every op returns new handles, except the *InPlace ones.
+// N-API surface. Tensors are opaque handles (numbers naming an at::Tensor on the engine's device,
+// native-torch/src/handles.cc); every op returns new handles, except the *InPlace ones.
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** An at::Tensor owned by the addon; `free` releases it, the GC collects the handle itself. */
-export type Handle = { readonly __torchHandle: unique symbol };
+/**
+ * An at::Tensor owned by the addon, named by a number (never 0): it lives until `free` releases
+ * it, and from then on the handle is refused (freeing it again does nothing).
+ */
+export type Handle = number & { readonly __torchHandle: unique symbol };
 type H = Handle;
 type Ints = number[];
 type Values = Float32Array | Int32Array | Uint8Array;
@@ -35,6 +38,8 @@ export interface TorchInfo {
    * task of its own.
    */
   releasesWaiting: number;
+  /** Handles made and not yet freed (a count that grows over steps is a leak). */
+  handles: number;
 }
 
 export interface TorchAddon {
