@@ -75,6 +75,27 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     expect(read(doubled, 3)).toEqual([0, 4, 16]);
   });
 
+  test('handles are numbers, never 0, counted while alive; a freed one stays refused when its slot holds a new tensor; anything else is no handle', () => {
+    const { unary } = codes();
+    const live = addon().info().handles;
+    const a = upload([1, 2]);
+    expect(typeof a).toBe('number');
+    expect(a).not.toBe(0);
+    expect(addon().info().handles).toBe(live + 1);
+    addon().free(a);
+    expect(addon().info().handles).toBe(live);
+    const b = upload([3, 4]); // may take a's slot, under a new generation
+    expect(b).not.toBe(a);
+    expect(() => addon().unary(unary.Neg!, a, 0, 0)).toThrow(/argument 1 was freed/);
+    addon().free(a); // a second free does nothing, and leaves b alone
+    expect(read(b, 2)).toEqual([3, 4]);
+    const forged = [0, 1, -b, b + 0.5, b + 2 ** 30, 'x', {}];
+    for (const h of forged) expect(() => addon().unary(unary.Neg!, h as unknown as Handle, 0, 0)).toThrow(/argument 1 is not a tensor handle/);
+    expect(() => addon().free(7 as unknown as Handle)).toThrow(/argument 0 is not a tensor handle/);
+    addon().free(b);
+    expect(addon().info().handles).toBe(live);
+  });
+
   test('a free rides with the next op queued (info() and reads too), or with the 256th free waiting; with the queue off it releases at once; values are unchanged', () => {
     const { binary } = codes();
     addon().sync();
