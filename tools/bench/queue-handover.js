@@ -4,7 +4,9 @@
 // call) and with it polling for the next op first (addon.setQueueSpin). Each row queues N tiny
 // in-place adds with a pause of JavaScript work between them, as a training step's kernels come,
 // and reports the median time of a call (the addon's argument parsing and the hand-over; the add
-// itself runs on the op thread).
+// itself runs on the op thread). A second table times what a training step does with each tensor:
+// an op that makes a new tensor from the one before, and the free of the one before (a handle
+// made, a handle freed), the median time of the pair.
 //   node tools/bench/queue-handover.js [--device cpu|cuda] [--calls 20000] [--spin 200]
 // On a 2-core CPU run it with DLCV_THREADS=1, so that the polling op thread has a core of its own.
 'use strict';
@@ -45,23 +47,52 @@ function callCost(addon, pauseUs) {
   return median(us);
 }
 
+/** Median microseconds of an add making a new tensor from the last one plus the free of the last one, `pauseUs` of busy JavaScript before each pair. */
+function makeAndFreeCost(addon, pauseUs) {
+  const add = addon.opCodes().binary.Add;
+  const one = addon.upload(new Float32Array([1]), [1], 0);
+  let last = addon.binary(add, one, one);
+  const us = new Float64Array(CALLS);
+  for (let i = 0; i < CALLS; i++) {
+    const until = performance.now() + pauseUs / 1000;
+    while (performance.now() < until);
+    const t0 = performance.now();
+    const next = addon.binary(add, last, one);
+    addon.free(last);
+    us[i] = (performance.now() - t0) * 1000;
+    last = next;
+  }
+  const out = new Float32Array(1);
+  addon.download(last, out);
+  if (out[0] !== CALLS + 2) throw new Error(`queue-handover: ${CALLS + 1} adds of 1 to 1 gave ${out[0]}`);
+  addon.free(last);
+  addon.free(one);
+  return median(us);
+}
+
+/** A table of `cost(addon, pause)` for each pause, the op thread sleeping and polling. */
+function table(addon, title, cost) {
+  console.log(`\n${title}, of ${CALLS} (us)\n`);
+  console.log(`| JavaScript between | op thread sleeps when idle | op thread polls ${SPIN} us |\n|---|---|---|`);
+  for (const pause of PAUSES_US) {
+    const row = [];
+    for (const spin of [0, SPIN]) {
+      addon.setQueueSpin(spin);
+      cost(addon, pause); // warm-up
+      row.push(cost(addon, pause));
+    }
+    console.log(`| ${pause} us | ${row[0].toFixed(2)} | ${row[1].toFixed(2)} |`);
+  }
+}
+
 (async () => {
   const eng = await core.setupEngine({ engine: 'libtorch' });
   console.log(core.describeEngine(eng));
   const addon = tf.backend().addon;
   const { queue, queueSpin } = addon.info();
   addon.setQueue(1);
-  console.log(`\nMedian time of a call that queues an op, of ${CALLS} calls (us)\n`);
-  console.log(`| JavaScript between calls | op thread sleeps when idle | op thread polls ${SPIN} us |\n|---|---|---|`);
-  for (const pause of PAUSES_US) {
-    const cost = [];
-    for (const spin of [0, SPIN]) {
-      addon.setQueueSpin(spin);
-      callCost(addon, pause); // warm-up
-      cost.push(callCost(addon, pause));
-    }
-    console.log(`| ${pause} us | ${cost[0].toFixed(2)} | ${cost[1].toFixed(2)} |`);
-  }
+  table(addon, 'Median time of a call that queues an op', callCost);
+  table(addon, 'Median time of an op making a tensor plus the free of the one before', makeAndFreeCost);
   addon.setQueueSpin(queueSpin);
   addon.setQueue(queue);
 })().catch((e) => {
