@@ -5,10 +5,11 @@
 // device); add, sub and multiply take it as a number (torch-ops.ts). A tfjs Reshape shares the
 // data under another shape: ops then get a cached view of the same tensor.
 import * as tf from '@tensorflow/tfjs';
-import { DataStorage, KernelBackend, type BackendValues, type DataId, type DataType, type TensorInfo } from '@tensorflow/tfjs';
+import { KernelBackend, type BackendValues, type DataId, type DataType, type TensorInfo } from '@tensorflow/tfjs';
 
 import { Unsupported } from '../kernels/kernel';
 import { DTYPE_CODES, type Handle, type TorchAddon, type TorchDtype } from './addon';
+import { EntryStore } from './entries';
 
 export const TORCH_BACKEND_NAME = 'dlcv-torch';
 
@@ -73,7 +74,7 @@ function hostArray(dtype: DataType, n: number): Float32Array | Int32Array | Uint
 }
 
 export class TorchBackend extends KernelBackend {
-  private readonly data: DataStorage<Entry>;
+  private readonly data: EntryStore<Entry>;
 
   constructor(
     readonly addon: TorchAddon,
@@ -82,7 +83,7 @@ export class TorchBackend extends KernelBackend {
     readonly noHostTrips: boolean,
   ) {
     super();
-    this.data = new DataStorage(this, tf.engine());
+    this.data = new EntryStore<Entry>(this);
   }
 
   private entryFor(values: BackendValues | null, shape: number[], dtype: DataType, refCount: number): Entry {
@@ -96,9 +97,7 @@ export class TorchBackend extends KernelBackend {
   }
 
   override write(values: BackendValues | null, shape: number[], dtype: DataType): DataId {
-    const dataId = {};
-    this.data.set(dataId, this.entryFor(values, shape, dtype, 1));
-    return dataId;
+    return this.data.add(this.entryFor(values, shape, dtype, 1));
   }
   override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
     this.data.set(dataId, this.entryFor(values, shape, dtype, refCount));
@@ -145,7 +144,7 @@ export class TorchBackend extends KernelBackend {
     this.disposeData(t.dataId);
   }
   override numDataIds(): number {
-    return this.data.numDataIds();
+    return this.data.size();
   }
   /** f's time to its end on the op thread and the device: the work queued before it is waited for first. */
   override async time(f: () => void): Promise<{ kernelMs: number }> {
@@ -187,15 +186,11 @@ export class TorchBackend extends KernelBackend {
   fromConstant(shape: number[], value: number, dtype: DataType): TensorInfo | undefined {
     const fillValue = constantFillValue(hostArray(dtype, 1).fill(value));
     if (fillValue === undefined) return undefined;
-    const dataId = {};
-    this.data.set(dataId, { handle: null, fillValue, shape, dtype, refCount: 1 });
-    return { dataId, shape, dtype };
+    return { dataId: this.data.add({ handle: null, fillValue, shape, dtype, refCount: 1 }), shape, dtype };
   }
   /** A new tensor owning `handle` (whose shape is `shape`). */
   fromHandle(handle: Handle, shape: number[], dtype: DataType): TensorInfo {
-    const dataId = {};
-    this.data.set(dataId, { handle, shape, dtype, refCount: 1 });
-    return { dataId, shape, dtype };
+    return { dataId: this.data.add({ handle, shape, dtype, refCount: 1 }), shape, dtype };
   }
   /** A new tensor holding host values (uploaded). */
   fromValues(values: BackendValues, shape: number[], dtype: DataType): TensorInfo {

@@ -170,6 +170,30 @@ describeEngine(entry, 'libtorch storage and host trips', (engine) => {
     opt.dispose();
   });
 
+  test('tensors move between this backend and the cpu backend both ways, each counted by the one that holds it', async () => {
+    const backend = tf.backend();
+    const torchBefore = backend.numDataIds();
+    await tf.setBackend('cpu');
+    const cpuBackend = tf.backend();
+    const cpuBefore = cpuBackend.numDataIds();
+    const made = tf.tensor1d([1.5, -2, 4]);
+    expect(cpuBackend.numDataIds()).toBe(cpuBefore + 1);
+    await tf.setBackend(engine.backend);
+    // a kernel here takes the cpu tensor: its data moves here
+    const doubled = tf.mul(made, 2);
+    expect(Array.from(doubled.dataSync())).toEqual([3, -4, 8]);
+    expect(backend.numDataIds()).toBe(torchBefore + 2);
+    expect(cpuBackend.numDataIds()).toBe(cpuBefore);
+    // and back: the cpu backend takes a tensor made here
+    await tf.setBackend('cpu');
+    expect(Array.from(tf.add(doubled, 1).dataSync())).toEqual([4, -3, 9]);
+    expect(backend.numDataIds()).toBe(torchBefore + 1);
+    await tf.setBackend(engine.backend);
+    tf.dispose([made, doubled]);
+    expect(backend.numDataIds()).toBe(torchBefore);
+    expect(Array.from(tf.tensor1d([7]).dataSync())).toEqual([7]); // the store works on after the moves
+  });
+
   test('values round-trip per dtype; Reshape shares the data; dispose frees every tensor', () => {
     const backend = tf.backend();
     const before = backend.numDataIds();
