@@ -34,6 +34,22 @@ export function runOn(backend: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) 
   });
 }
 
+/**
+ * What a run on `backend` leaves behind, measured from now: returns a function that names the
+ * tensors (data ids) and, on libtorch, the addon's tensor handles made since and not released,
+ * or '' when there are none. A kernel that makes an intermediate tensor and loses it fails so.
+ */
+export function leftBehind(backend: string): () => string {
+  const engineBackend = tf.findBackend(backend)!;
+  const handles = () => (engineBackend as unknown as { addon?: { info(): { handles?: number } } }).addon?.info().handles ?? 0;
+  const [dataIds, handlesBefore] = [engineBackend.numDataIds(), handles()];
+  return () => {
+    const d = engineBackend.numDataIds() - dataIds;
+    const h = handles() - handlesBefore;
+    return d || h ? `${d} data ids and ${h} handles` : '';
+  };
+}
+
 /** max |a - b| / max |b|; Infinity for differing lengths or any NaN. */
 export function relErr(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
@@ -65,7 +81,10 @@ export function check(backend: string, name: string, inputs: Spec[], fn: (...xs:
     return [y, ...g];
   };
   const ref = runOn('cpu', inputs, wrapped);
+  const left = leftBehind(backend);
   const got = runOn(backend, inputs, wrapped);
+  const leaked = left();
+  if (leaked) throw new Error(`${name}: the run left ${leaked} on ${backend}`);
   ref.forEach((r, i) => {
     const e = relErr(got[i]!, r);
     if (!(e < tol)) throw new Error(`${name}: output ${i === 0 ? 'forward' : `grad ${i - 1}`} rel err ${e}`);
