@@ -22,15 +22,15 @@ export interface ParamStore {
   buffers: tf.Variable[];
 }
 
-/**
- * A weight or bias of a layer with this fan-in, PyTorch's default values drawn from `rng`. No rng:
- * zeros, for networks whose weights a saved model is about to overwrite (3.3M draws cost ~10 s).
- */
 /** A variable holding `init()`'s values; the initial tensor itself is released (the variable keeps its data). */
 function variableOf(init: () => tf.Tensor, trainable: boolean, name: string): tf.Variable {
   return tf.tidy(() => tf.variable(init(), trainable, name));
 }
 
+/**
+ * A weight or bias of a layer with this fan-in, PyTorch's default values drawn from `rng`. No rng:
+ * zeros, for networks whose weights a saved model is about to overwrite (3.3M draws cost ~10 s).
+ */
 function torchDefaultVariable(rng: Rng | undefined, shape: number[], fanIn: number, name: string, store: ParamStore): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
   const v = variableOf(() => (rng ? tf.tensor(torchDefaultValues(rng, size, fanIn), shape, 'float32') : tf.zeros(shape)), true, name);

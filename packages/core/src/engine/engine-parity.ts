@@ -39,9 +39,21 @@ export type EngineParity<T> =
        * What the run on the engine left behind: its backend's tensors (tfjs data ids) and, on
        * libtorch, the addon's tensor handles. A run that disposes what it makes leaves 0 of each.
        */
-      left: { dataIds: number; handles: number };
+      left: Held;
     }
   | { ok: false; reason: string };
+
+/** What a backend holds: its tensors (tfjs data ids) and, on libtorch, the addon's live tensor handles. */
+export interface Held {
+  dataIds: number;
+  handles: number;
+}
+
+/** What `backend` holds now; a run that disposes what it makes leaves both counts as they were. */
+export function heldBy(backend: tf.KernelBackend): Held {
+  const addon = (backend as unknown as { addon?: { info(): { handles?: number } } }).addon;
+  return { dataIds: backend.numDataIds(), handles: addon?.info().handles ?? 0 };
+}
 
 const fallbacks = (stats: KernelStats) => new Map([...stats].map(([name, s]) => [name, s.fallback]));
 
@@ -60,20 +72,22 @@ export async function runOnCpuAndEngine<T>(engine: DeviceEngineName, run: () => 
   }
   await setupEngine({ engine: 'cpu' });
   const cpu = await run();
-  const before = fallbacks(entry.kernelStats());
+  const fallbacksBefore = fallbacks(entry.kernelStats());
   await tf.setBackend(loaded.backendName);
   const backend = tf.backend();
-  const handles = () => (backend as unknown as { addon?: { info(): { handles?: number } } }).addon?.info().handles ?? 0;
-  const [dataIdsBefore, handlesBefore] = [backend.numDataIds(), handles()];
+  const before = heldBy(backend);
   let result: T;
-  let left: { dataIds: number; handles: number };
+  let left: Held;
   try {
     result = await run();
-    left = { dataIds: backend.numDataIds() - dataIdsBefore, handles: handles() - handlesBefore };
+    const after = heldBy(backend);
+    left = { dataIds: after.dataIds - before.dataIds, handles: after.handles - before.handles };
   } finally {
     await tf.setBackend('cpu');
   }
-  const hostKernels = [...fallbacks(entry.kernelStats())].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name, n]) => `${name} x${n - (before.get(name) ?? 0)}`);
+  const hostKernels = [...fallbacks(entry.kernelStats())]
+    .filter(([name, n]) => n > (fallbacksBefore.get(name) ?? 0))
+    .map(([name, n]) => `${name} x${n - (fallbacksBefore.get(name) ?? 0)}`);
   return { ok: true, cpu, engine: result, hostKernels, left };
 }
 

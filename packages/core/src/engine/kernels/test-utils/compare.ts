@@ -1,6 +1,8 @@
 // Seeded inputs, and the comparison of an engine's forward and gradients with the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
 
+import { heldBy } from '../../engine-parity';
+
 /** Largest |got - ref| over largest |ref| allowed by check(). */
 export const TOL = 1e-4;
 
@@ -35,17 +37,16 @@ export function runOn(backend: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) 
 }
 
 /**
- * What a run on `backend` leaves behind, measured from now: returns a function that names the
- * tensors (data ids) and, on libtorch, the addon's tensor handles made since and not released,
- * or '' when there are none. A kernel that makes an intermediate tensor and loses it fails so.
+ * What a run on `backend` leaves behind, measured from now: a function naming the tensors (data
+ * ids) and libtorch handles made since and not released, or '' when there are none. A kernel that
+ * makes an intermediate tensor and loses it fails so.
  */
 export function leftBehind(backend: string): () => string {
   const engineBackend = tf.findBackend(backend)!;
-  const handles = () => (engineBackend as unknown as { addon?: { info(): { handles?: number } } }).addon?.info().handles ?? 0;
-  const [dataIds, handlesBefore] = [engineBackend.numDataIds(), handles()];
+  const before = heldBy(engineBackend);
   return () => {
-    const d = engineBackend.numDataIds() - dataIds;
-    const h = handles() - handlesBefore;
+    const now = heldBy(engineBackend);
+    const [d, h] = [now.dataIds - before.dataIds, now.handles - before.handles];
     return d || h ? `${d} data ids and ${h} handles` : '';
   };
 }
