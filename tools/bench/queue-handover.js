@@ -26,25 +26,37 @@ const SPIN = positiveIntFlag('queue-handover', 'spin', 200);
 const PAUSES_US = [0, 10, 30];
 const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
-/** Median microseconds of a call queueing an add, with `pauseUs` of busy JavaScript before each. */
-function callCost(addon, pauseUs) {
-  const add = addon.opCodes().binary.Add;
-  const total = addon.upload(new Float32Array([0]), [1], 0);
-  const one = addon.upload(new Float32Array([1]), [1], 0);
+/** Median microseconds of `call()` over CALLS calls, each after `pauseUs` of busy JavaScript. */
+function medianCallUs(pauseUs, call) {
   const us = new Float64Array(CALLS);
   for (let i = 0; i < CALLS; i++) {
     const until = performance.now() + pauseUs / 1000;
     while (performance.now() < until);
     const t0 = performance.now();
-    addon.binaryInPlace(add, total, one);
+    call();
     us[i] = (performance.now() - t0) * 1000;
   }
+  return median(us);
+}
+
+/** The one value of a one-element tensor, read back. */
+function readOne(addon, h) {
   const out = new Float32Array(1);
-  addon.download(total, out);
-  if (out[0] !== CALLS) throw new Error(`queue-handover: ${CALLS} adds of 1 gave ${out[0]}`);
+  addon.download(h, out);
+  return out[0];
+}
+
+/** Median microseconds of a call queueing an add, with `pauseUs` of busy JavaScript before each. */
+function callCost(addon, pauseUs) {
+  const add = addon.opCodes().binary.Add;
+  const total = addon.upload(new Float32Array([0]), [1], 0);
+  const one = addon.upload(new Float32Array([1]), [1], 0);
+  const us = medianCallUs(pauseUs, () => addon.binaryInPlace(add, total, one));
+  const got = readOne(addon, total);
+  if (got !== CALLS) throw new Error(`queue-handover: ${CALLS} adds of 1 gave ${got}`);
   addon.free(total);
   addon.free(one);
-  return median(us);
+  return us;
 }
 
 /** Median microseconds of an add making a new tensor from the last one plus the free of the last one, `pauseUs` of busy JavaScript before each pair. */
@@ -52,22 +64,16 @@ function makeAndFreeCost(addon, pauseUs) {
   const add = addon.opCodes().binary.Add;
   const one = addon.upload(new Float32Array([1]), [1], 0);
   let last = addon.binary(add, one, one);
-  const us = new Float64Array(CALLS);
-  for (let i = 0; i < CALLS; i++) {
-    const until = performance.now() + pauseUs / 1000;
-    while (performance.now() < until);
-    const t0 = performance.now();
+  const us = medianCallUs(pauseUs, () => {
     const next = addon.binary(add, last, one);
     addon.free(last);
-    us[i] = (performance.now() - t0) * 1000;
     last = next;
-  }
-  const out = new Float32Array(1);
-  addon.download(last, out);
-  if (out[0] !== CALLS + 2) throw new Error(`queue-handover: ${CALLS + 1} adds of 1 to 1 gave ${out[0]}`);
+  });
+  const got = readOne(addon, last);
+  if (got !== CALLS + 2) throw new Error(`queue-handover: ${CALLS + 1} adds of 1 to 1 gave ${got}`);
   addon.free(last);
   addon.free(one);
-  return median(us);
+  return us;
 }
 
 /** A table of `cost(addon, pause)` for each pause, the op thread sleeping and polling. */
