@@ -23,6 +23,7 @@ import { erfConfig } from './Erf';
 import { expConfig } from './Exp';
 import { expm1Config } from './Expm1';
 import { wrapActivationGradients } from './fused/activation-gradients';
+import { wrapReductionGradients } from './fused/reduction-gradients';
 import { dlcvActivationGradConfig } from './fused/DlcvActivationGrad';
 import { dlcvBatchNormTrainConfig, dlcvBatchNormTrainGradient } from './fused/DlcvBatchNormTrain';
 import { dlcvBatchNormTrainGradConfig } from './fused/DlcvBatchNormTrainGrad';
@@ -166,8 +167,12 @@ export const KERNELS: readonly DeviceKernel[] = [
 /** Gradients of the fused kernels (their names are ours, so these override nothing). */
 const GRADIENTS: readonly GradConfig[] = [dlcvGeluGradient, dlcvBatchNormTrainGradient, dlcvGroupNormGradient];
 
-/** Registers the fused kernels' gradients and wraps the stock activation gradients (idempotent). */
+/**
+ * Registers the fused kernels' gradients, wraps the stock activation gradients and replaces the
+ * stock Sum and Mean gradients (idempotent).
+ */
 export function registerGradients(): void {
   for (const g of GRADIENTS) tf.registerGradient(g);
   wrapActivationGradients();
+  wrapReductionGradients();
 }
