@@ -25,7 +25,18 @@ export { loadMnist, mnistSplit, type DigitSample } from './embedded/common';
 export { mnistmSamples, type MnistmSample } from './embedded/mnistm';
 export { syndigitsSamples, type SyndigitsSample } from './embedded/syndigits';
 export { uspsLikeSamples, type UspsLikeSample } from './embedded/usps-like';
-export { loadNativeBackend, nativeKernelStats, gelu, batchNormTrain, groupNorm, runningAverage, runningAverages, dropoutMask, NATIVE_BACKEND } from './engine/native';
+export {
+  loadNativeBackend,
+  nativeKernelStats,
+  gelu,
+  binaryCrossEntropyWithLogits,
+  batchNormTrain,
+  groupNorm,
+  runningAverage,
+  runningAverages,
+  dropoutMask,
+  NATIVE_BACKEND,
+} from './engine/native';
 export { loadTorchBackend, torchKernelStats } from './engine/torch';
 export { runOnCpuAndEngine, maxRelativeDifference, type DeviceEngineName, type EngineParity } from './engine/engine-parity';
 export { BatchNorm2d, type BatchNorm2dArgs } from './layers/batch-norm';

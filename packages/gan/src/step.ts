@@ -7,7 +7,7 @@
  * BCELoss on D's sigmoid output, without log(0) once D saturates.
  */
 import * as tf from '@tensorflow/tfjs';
-import { outsideTape } from '@dlcv/core';
+import { binaryCrossEntropyWithLogits, outsideTape } from '@dlcv/core';
 import { discriminatorLogits } from './model';
 
 export interface GanOptimizerConfig {
@@ -43,14 +43,13 @@ export interface StepResult {
   dFake2: number;
 }
 
-/** Mean binary cross-entropy of logits against a constant target (0 or 1). */
+/**
+ * Mean binary cross-entropy of logits against a constant target (0 or 1): core's op, TensorFlow's
+ * formula max(x, 0) - x t + log(1 + exp(-|x|)), stable for any x; one kernel each way on the
+ * native and libtorch engines.
+ */
 export function bceWithLogits(logits: tf.Tensor1D, target: 0 | 1): tf.Scalar {
-  return tf.tidy(() => {
-    // max(x, 0) - x t + log(1 + exp(-|x|)): stable for any x (TensorFlow's formula).
-    const x = logits;
-    const base = tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
-    return tf.mean(target === 1 ? tf.sub(base, x) : base) as tf.Scalar;
-  });
+  return binaryCrossEntropyWithLogits(logits, target);
 }
 
 function variables(model: tf.LayersModel): tf.Variable[] {

@@ -25,6 +25,7 @@ import { expm1Config } from './Expm1';
 import { wrapActivationGradients } from './fused/activation-gradients';
 import { wrapReductionGradients } from './fused/reduction-gradients';
 import { dlcvActivationGradConfig } from './fused/DlcvActivationGrad';
+import { dlcvBceWithLogitsConfig, dlcvBceWithLogitsGradConfig, dlcvBceWithLogitsGradient } from './fused/DlcvBceWithLogits';
 import { dlcvBatchNormTrainConfig, dlcvBatchNormTrainGradient } from './fused/DlcvBatchNormTrain';
 import { dlcvBatchNormTrainGradConfig } from './fused/DlcvBatchNormTrainGrad';
 import { dlcvGeluConfig, dlcvGeluGradient } from './fused/DlcvGelu';
@@ -162,10 +163,12 @@ export const KERNELS: readonly DeviceKernel[] = [
   dlcvRunningAverageConfig,
   dlcvRunningAveragesConfig,
   dlcvDropoutMaskConfig,
+  dlcvBceWithLogitsConfig,
+  dlcvBceWithLogitsGradConfig,
 ];
 
 /** Gradients of the fused kernels (their names are ours, so these override nothing). */
-const GRADIENTS: readonly GradConfig[] = [dlcvGeluGradient, dlcvBatchNormTrainGradient, dlcvGroupNormGradient];
+const GRADIENTS: readonly GradConfig[] = [dlcvGeluGradient, dlcvBatchNormTrainGradient, dlcvGroupNormGradient, dlcvBceWithLogitsGradient];
 
 /**
  * Registers the fused kernels' gradients, wraps the stock activation gradients and replaces the

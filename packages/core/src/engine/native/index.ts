@@ -57,6 +57,13 @@ export function gelu<T extends import('@tensorflow/tfjs').Tensor>(x: T): T {
   return ops().gelu(x);
 }
 
+/** The mean binary cross-entropy of logits against a constant target 0 or 1; see ops.ts. */
+export function binaryCrossEntropyWithLogits(
+  ...args: Parameters<typeof import('./ops').binaryCrossEntropyWithLogits>
+): ReturnType<typeof import('./ops').binaryCrossEntropyWithLogits> {
+  return ops().binaryCrossEntropyWithLogits(...args);
+}
+
 /** Training-mode batch norm over all but the last axis; see ops.ts. */
 export function batchNormTrain(...args: Parameters<typeof import('./ops').batchNormTrain>): ReturnType<typeof import('./ops').batchNormTrain> {
   return ops().batchNormTrain(...args);

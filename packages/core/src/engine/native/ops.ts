@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { Rng } from '../../rng';
-import { BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE, RUNNING_AVERAGES } from '../kernels/fused/names';
+import { BCE_WITH_LOGITS, BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE, RUNNING_AVERAGES } from '../kernels/fused/names';
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
@@ -14,6 +14,33 @@ function hasKernel(name: string): boolean {
 export function gelu<T extends tf.Tensor>(x: T): T {
   if (hasKernel(GELU) && x.dtype === 'float32') return tf.engine().runKernel(GELU, { x } as never, {}) as T;
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))) as T;
+}
+
+/**
+ * The mean binary cross-entropy of logits against a constant target (0 or 1): TensorFlow's
+ * stable formula max(x, 0) - x t + log(1 + exp(-|x|)), the same function as BCELoss on
+ * sigmoid(x), without log(0) once the sigmoid saturates. The tfjs composition below, or on a
+ * backend with our fused kernels one kernel forward and one backward with that composition's bits
+ * (kernels/fused/DlcvBceWithLogits.ts).
+ */
+export function binaryCrossEntropyWithLogits(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
+  if (target !== 0 && target !== 1) throw new Error(`binaryCrossEntropyWithLogits: target must be 0 or 1, got ${String(target)}`);
+  if (hasKernel(BCE_WITH_LOGITS) && logits.dtype === 'float32' && logits.size > 0) {
+    // the second output, exp(-|x|), is kept for the backward pass (as the composition's Exp keeps it)
+    const [loss, e] = tf.engine().runKernel(BCE_WITH_LOGITS, { x: logits } as never, { target } as never) as tf.Tensor[];
+    e!.dispose();
+    return loss as tf.Scalar;
+  }
+  return binaryCrossEntropyWithLogitsComposition(logits, target);
+}
+
+/** binaryCrossEntropyWithLogits as tfjs ops, on any backend (the fused kernels follow its bits). */
+export function binaryCrossEntropyWithLogitsComposition(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
+  return tf.tidy(() => {
+    const x = logits;
+    const base = tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+    return tf.mean(target === 1 ? tf.sub(base, x) : base) as tf.Scalar;
+  });
 }
 
 /**

@@ -46,8 +46,9 @@ class TorchOps implements DeviceOps {
   clone(x: T): T {
     return this.out(this.addon.clone(this.f32(x)), x.shape);
   }
+  /** A constant the device fills when a kernel first takes its handle (a scalar operand of add, sub or multiply never is). */
   fill(shape: number[], value: number): T {
-    return this.out(this.addon.fill(shape, value, 0), shape);
+    return this.b.fromConstant(shape, value, 'float32') ?? this.out(this.addon.fill(shape, value, 0), shape);
   }
   dropoutMask(shape: number[], state: RngStateParts, p: number, value: number): T {
     return this.out(this.addon.dropoutMask(shape, state, p, value), shape);

@@ -9,3 +9,5 @@ export const GROUP_NORM_GRAD = 'DlcvGroupNormGrad';
 export const RUNNING_AVERAGE = 'DlcvRunningAverage';
 export const RUNNING_AVERAGES = 'DlcvRunningAverages';
 export const DROPOUT_MASK = 'DlcvDropoutMask';
+export const BCE_WITH_LOGITS = 'DlcvBceWithLogits';
+export const BCE_WITH_LOGITS_GRAD = 'DlcvBceWithLogitsGrad';
