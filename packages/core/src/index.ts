@@ -30,6 +30,8 @@ export {
   nativeKernelStats,
   gelu,
   binaryCrossEntropyWithLogits,
+  sigmoidCrossEntropy,
+  softmaxCrossEntropy,
   batchNormTrain,
   groupNorm,
   runningAverage,

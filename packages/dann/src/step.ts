@@ -5,10 +5,11 @@
  *   the gradient reversal, one backward pass, one Adam step over all three networks (the same as
  *   the report's three Adams with default settings: Adam is per parameter).
  * Source and target go through the feature extractor as one concatenated batch, so its
- * BatchNorm statistics cover both domains.
+ * BatchNorm statistics cover both domains. The losses are core's: tf.losses' softmax and sigmoid
+ * cross-entropies, one kernel each way on the native and libtorch engines (the same bits).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@dlcv/core';
+import { sigmoidCrossEntropy, softmaxCrossEntropy, type Rng } from '@dlcv/core';
 import { gradientReversal } from './grl';
 import type { DannNet } from './model';
 import { updateRunningStats, type BatchMoments } from './nn';
@@ -31,7 +32,7 @@ export async function labelledStep(net: DannNet, optimizer: tf.Optimizer, x: tf.
   const { value, grads } = tf.variableGrads(() => {
     const opts = { training: true, rng, moments };
     const logits = net.classify(net.features(x, opts), opts);
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(y, net.config.classes), logits) as tf.Scalar;
+    return softmaxCrossEntropy(tf.oneHot(y, net.config.classes), logits);
   }, net.trainable(false));
   optimizer.applyGradients(grads);
   tf.dispose(grads);
@@ -49,10 +50,10 @@ export async function dannStep(net: DannNet, optimizer: tf.Optimizer, xs: tf.Ten
     const opts = { training: true, rng, moments };
     const f = net.features(tf.concat([xs, xt], 0), opts);
     const logits = net.classify(tf.slice(f, [0, 0], [ns, -1]), opts);
-    const classLoss = tf.losses.softmaxCrossEntropy(tf.oneHot(ys, net.config.classes), logits) as tf.Scalar;
+    const classLoss = softmaxCrossEntropy(tf.oneHot(ys, net.config.classes), logits);
     const domainLogits = net.domain(gradientReversal(f, lambda), opts);
     const domainLabels = tf.concat([tf.zeros([ns, 1]), tf.ones([nt, 1])], 0);
-    const domainLoss = tf.losses.sigmoidCrossEntropy(domainLabels, domainLogits) as tf.Scalar;
+    const domainLoss = sigmoidCrossEntropy(domainLabels, domainLogits);
     parts = [tf.keep(classLoss), tf.keep(domainLoss)];
     return tf.add(classLoss, domainLoss) as tf.Scalar;
   }, net.trainable(true));

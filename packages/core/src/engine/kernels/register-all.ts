@@ -26,6 +26,8 @@ import { wrapActivationGradients } from './fused/activation-gradients';
 import { wrapReductionGradients } from './fused/reduction-gradients';
 import { dlcvActivationGradConfig } from './fused/DlcvActivationGrad';
 import { dlcvBceWithLogitsConfig, dlcvBceWithLogitsGradConfig, dlcvBceWithLogitsGradient } from './fused/DlcvBceWithLogits';
+import { dlcvSigmoidCrossEntropyConfig, dlcvSigmoidCrossEntropyGradConfig, dlcvSigmoidCrossEntropyGradient } from './fused/DlcvSigmoidCrossEntropy';
+import { dlcvSoftmaxCrossEntropyConfig, dlcvSoftmaxCrossEntropyGradConfig, dlcvSoftmaxCrossEntropyGradient } from './fused/DlcvSoftmaxCrossEntropy';
 import { dlcvBatchNormTrainConfig, dlcvBatchNormTrainGradient } from './fused/DlcvBatchNormTrain';
 import { dlcvBatchNormTrainGradConfig } from './fused/DlcvBatchNormTrainGrad';
 import { dlcvGeluConfig, dlcvGeluGradient } from './fused/DlcvGelu';
@@ -165,10 +167,21 @@ export const KERNELS: readonly DeviceKernel[] = [
   dlcvDropoutMaskConfig,
   dlcvBceWithLogitsConfig,
   dlcvBceWithLogitsGradConfig,
+  dlcvSigmoidCrossEntropyConfig,
+  dlcvSigmoidCrossEntropyGradConfig,
+  dlcvSoftmaxCrossEntropyConfig,
+  dlcvSoftmaxCrossEntropyGradConfig,
 ];
 
 /** Gradients of the fused kernels (their names are ours, so these override nothing). */
-const GRADIENTS: readonly GradConfig[] = [dlcvGeluGradient, dlcvBatchNormTrainGradient, dlcvGroupNormGradient, dlcvBceWithLogitsGradient];
+const GRADIENTS: readonly GradConfig[] = [
+  dlcvGeluGradient,
+  dlcvBatchNormTrainGradient,
+  dlcvGroupNormGradient,
+  dlcvBceWithLogitsGradient,
+  dlcvSigmoidCrossEntropyGradient,
+  dlcvSoftmaxCrossEntropyGradient,
+];
 
 /**
  * Registers the fused kernels' gradients, wraps the stock activation gradients and replaces the

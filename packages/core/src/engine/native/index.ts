@@ -64,6 +64,16 @@ export function binaryCrossEntropyWithLogits(
   return ops().binaryCrossEntropyWithLogits(...args);
 }
 
+/** tf.losses.sigmoidCrossEntropy with its defaults, fused where the engine can; see ops.ts. */
+export function sigmoidCrossEntropy(...args: Parameters<typeof import('./ops').sigmoidCrossEntropy>): ReturnType<typeof import('./ops').sigmoidCrossEntropy> {
+  return ops().sigmoidCrossEntropy(...args);
+}
+
+/** tf.losses.softmaxCrossEntropy with its defaults, fused where the engine can; see ops.ts. */
+export function softmaxCrossEntropy(...args: Parameters<typeof import('./ops').softmaxCrossEntropy>): ReturnType<typeof import('./ops').softmaxCrossEntropy> {
+  return ops().softmaxCrossEntropy(...args);
+}
+
 /** Training-mode batch norm over all but the last axis; see ops.ts. */
 export function batchNormTrain(...args: Parameters<typeof import('./ops').batchNormTrain>): ReturnType<typeof import('./ops').batchNormTrain> {
   return ops().batchNormTrain(...args);

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { Rng } from '../../rng';
-import { BCE_WITH_LOGITS, BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE, RUNNING_AVERAGES } from '../kernels/fused/names';
+import { BCE_WITH_LOGITS, BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE, RUNNING_AVERAGES, SIGMOID_CE, SOFTMAX_CE } from '../kernels/fused/names';
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
@@ -40,6 +40,46 @@ export function binaryCrossEntropyWithLogitsComposition(logits: tf.Tensor, targe
     const x = logits;
     const base = tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
     return tf.mean(target === 1 ? tf.sub(base, x) : base) as tf.Scalar;
+  });
+}
+
+/**
+ * tf.losses.sigmoidCrossEntropy(labels, logits) with its defaults (no weights, no label
+ * smoothing): the mean over elements. Labels are constants to the gradient. One kernel forward
+ * and one backward with the tfjs loss's bits where the backend has our fused kernels
+ * (kernels/fused/DlcvSigmoidCrossEntropy.ts), else the tfjs loss.
+ */
+export function sigmoidCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Scalar {
+  if (!tf.util.arraysEqual(labels.shape, logits.shape))
+    throw new Error(`sigmoidCrossEntropy: labels [${labels.shape.join(', ')}] and logits [${logits.shape.join(', ')}] differ in shape`);
+  if (hasKernel(SIGMOID_CE) && labels.dtype === 'float32' && logits.dtype === 'float32' && logits.size > 0) {
+    // the second output, exp(-|logits|), is kept for the backward pass
+    const [loss, e] = tf.engine().runKernel(SIGMOID_CE, { labels, logits } as never, {}) as tf.Tensor[];
+    e!.dispose();
+    return loss as tf.Scalar;
+  }
+  return tf.losses.sigmoidCrossEntropy(labels, logits) as tf.Scalar;
+}
+
+/**
+ * tf.losses.softmaxCrossEntropy(onehotLabels, logits) with its defaults (no weights, no label
+ * smoothing) for [n, classes] tensors: the mean over rows. Labels (a one-hot of any dtype, taken
+ * as float32) are constants to the gradient. One kernel forward and one backward with the tfjs
+ * loss's bits where the backend has our fused kernels (kernels/fused/DlcvSoftmaxCrossEntropy.ts),
+ * else the tfjs loss.
+ */
+export function softmaxCrossEntropy(onehotLabels: tf.Tensor, logits: tf.Tensor): tf.Scalar {
+  if (!tf.util.arraysEqual(onehotLabels.shape, logits.shape))
+    throw new Error(`softmaxCrossEntropy: labels [${onehotLabels.shape.join(', ')}] and logits [${logits.shape.join(', ')}] differ in shape`);
+  return tf.tidy(() => {
+    const labels = tf.cast(onehotLabels, 'float32');
+    if (hasKernel(SOFTMAX_CE) && logits.rank === 2 && logits.dtype === 'float32' && logits.size > 0) {
+      // the second output, logits - logSumExp(logits), is kept for the backward pass
+      const [loss, logResult] = tf.engine().runKernel(SOFTMAX_CE, { labels, logits } as never, {}) as tf.Tensor[];
+      logResult!.dispose();
+      return loss as tf.Scalar;
+    }
+    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
   });
 }
 

@@ -12,54 +12,28 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
 
-import type { BinaryOp, DeviceOps, UnaryOp } from '../device-ops';
 import type { DeviceKernel } from '../kernel';
+import { expNegAbs, log1pExpNegAbsGrad, LossChain } from './loss-chain';
 import { BCE_WITH_LOGITS, BCE_WITH_LOGITS_GRAD } from './names';
 
 type T = TensorInfo;
-
-/** Runs each step on the device ops, disposing every intermediate the next steps no longer need. */
-class Chain {
-  private readonly made: T[] = [];
-  constructor(private readonly ops: DeviceOps) {}
-  unary(op: UnaryOp, x: T, alpha = 0): T {
-    return this.keep(this.ops.unary(op, x, alpha, 0));
-  }
-  binary(op: BinaryOp, a: T, b: T): T {
-    return this.keep(this.ops.binary(op, a, b, tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape)));
-  }
-  keep(t: T): T {
-    this.made.push(t);
-    return t;
-  }
-  /** Disposes everything made but the results, and returns them. */
-  end<R extends T | T[]>(results: R): R {
-    const kept = new Set<T>(Array.isArray(results) ? results : [results]);
-    for (const t of this.made) if (!kept.has(t)) this.ops.dispose(t);
-    return results;
-  }
-}
 
 function targetOf(attrs: { target?: unknown }): 0 | 1 {
   if (attrs.target !== 0 && attrs.target !== 1) throw new Error(`${BCE_WITH_LOGITS}: target must be 0 or 1, got ${String(attrs.target)}`);
   return attrs.target;
 }
 
-/** exp(-|x|), as the composition makes it. */
-const expNegAbs = (c: Chain, x: T) => c.unary('Exp', c.unary('Neg', c.unary('Abs', x)));
-
 export const dlcvBceWithLogitsConfig: DeviceKernel = {
   kernelName: BCE_WITH_LOGITS,
   fused: true,
   run: ({ inputs, attrs, ops }) => {
     const x = inputs.x!;
-    const c = new Chain(ops);
+    const c = new LossChain(ops);
     const relu = c.unary('Relu', x);
     const e = expNegAbs(c, x);
     const base = c.binary('Add', relu, c.unary('Log1p', e));
     const perElement = targetOf(attrs) === 1 ? c.binary('Sub', base, x) : base;
-    const axes = x.shape.map((_, i) => i);
-    return c.end([c.keep(ops.reduce('Mean', perElement, axes, [])), e]);
+    return c.end([c.reduceAll('Mean', perElement), e]);
   },
 };
 
@@ -68,16 +42,10 @@ export const dlcvBceWithLogitsGradConfig: DeviceKernel = {
   fused: true,
   run: ({ inputs, attrs, ops }) => {
     const { dy, x, e } = inputs as { dy: T; x: T; e: T };
-    const c = new Chain(ops);
-    const size = tf.util.sizeFromShape(x.shape);
-    // the Mean gradient: dy, reshaped to x's rank (the same data), tiled to x's shape, / size
-    const dyKept: T = { dataId: dy.dataId, shape: x.shape.map(() => 1), dtype: dy.dtype };
-    const tiled = size === 1 ? c.keep(ops.clone(dyKept)) : c.keep(ops.tile(dyKept, x.shape, x.shape));
-    const g = c.binary('RealDiv', tiled, c.keep(ops.fill([], size)));
-    // Log1p's, Exp's, Neg's and Abs's gradients
-    const gExp = c.binary('RealDiv', g, c.binary('Add', e, c.keep(ops.fill([], 1))));
-    const gAbs = c.unary('Neg', c.binary('Multiply', gExp, e));
-    const fromAbs = c.binary('Multiply', gAbs, c.unary('Step', x, -1));
+    const c = new LossChain(ops);
+    // the Mean gradient, then Log1p's, Exp's, Neg's and Abs's
+    const g = c.binary('RealDiv', c.broadcastBack(dy, x.shape), c.scalar(tf.util.sizeFromShape(x.shape)));
+    const fromAbs = log1pExpNegAbsGrad(c, g, x, e);
     const fromRelu = c.keep(ops.unaryGrad('Relu', g, x, 0));
     const beforeRelu = targetOf(attrs) === 1 ? c.binary('Add', c.unary('Neg', g), fromAbs) : fromAbs;
     return c.end(c.binary('Add', beforeRelu, fromRelu));

@@ -11,3 +11,7 @@ export const RUNNING_AVERAGES = 'DlcvRunningAverages';
 export const DROPOUT_MASK = 'DlcvDropoutMask';
 export const BCE_WITH_LOGITS = 'DlcvBceWithLogits';
 export const BCE_WITH_LOGITS_GRAD = 'DlcvBceWithLogitsGrad';
+export const SIGMOID_CE = 'DlcvSigmoidCrossEntropy';
+export const SIGMOID_CE_GRAD = 'DlcvSigmoidCrossEntropyGrad';
+export const SOFTMAX_CE = 'DlcvSoftmaxCrossEntropy';
+export const SOFTMAX_CE_GRAD = 'DlcvSoftmaxCrossEntropyGrad';
