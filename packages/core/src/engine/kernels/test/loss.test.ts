@@ -37,42 +37,27 @@ async function lossAndGrad(loss: Loss, x: Spec, z: Spec) {
   return { loss: values[0]!, grad: values[1]!, kernels: profile.kernelNames };
 }
 
+/** Shapes of a [n, 1] logit column (and one [4, 6] block); each loss adds a large batch. */
+const SMALL_SHAPES = [
+  [9, 1],
+  [4, 6],
+  [1, 1],
+];
+
 const LOSSES: { name: string; fused: Loss; composed: Loss; kernels: [string, string]; shapes: number[][] }[] = [
-  {
-    name: 'binaryCrossEntropyWithLogits, target 1',
-    fused: (x) => binaryCrossEntropyWithLogits(x, 1),
-    composed: (x) => binaryCrossEntropyWithLogitsComposition(x, 1),
-    kernels: [BCE_WITH_LOGITS, BCE_WITH_LOGITS_GRAD],
-    shapes: [
-      [9, 1],
-      [4, 6],
-      [1, 1],
-      [128, 1],
-    ],
-  },
-  {
-    name: 'binaryCrossEntropyWithLogits, target 0',
-    fused: (x) => binaryCrossEntropyWithLogits(x, 0),
-    composed: (x) => binaryCrossEntropyWithLogitsComposition(x, 0),
-    kernels: [BCE_WITH_LOGITS, BCE_WITH_LOGITS_GRAD],
-    shapes: [
-      [9, 1],
-      [4, 6],
-      [1, 1],
-      [128, 1],
-    ],
-  },
+  ...([1, 0] as const).map((target) => ({
+    name: `binaryCrossEntropyWithLogits, target ${target}`,
+    fused: (x: tf.Tensor) => binaryCrossEntropyWithLogits(x, target),
+    composed: (x: tf.Tensor) => binaryCrossEntropyWithLogitsComposition(x, target),
+    kernels: [BCE_WITH_LOGITS, BCE_WITH_LOGITS_GRAD] as [string, string],
+    shapes: [...SMALL_SHAPES, [128, 1]],
+  })),
   {
     name: 'sigmoidCrossEntropy',
     fused: (x, z) => sigmoidCrossEntropy(z, x),
     composed: (x, z) => tf.losses.sigmoidCrossEntropy(z, x) as tf.Scalar,
     kernels: [SIGMOID_CE, SIGMOID_CE_GRAD],
-    shapes: [
-      [9, 1],
-      [4, 6],
-      [1, 1],
-      [512, 1],
-    ],
+    shapes: [...SMALL_SHAPES, [512, 1]],
   },
   {
     name: 'softmaxCrossEntropy',
