@@ -1,7 +1,9 @@
 // The device-op chains of the fused losses (DlcvBceWithLogits, DlcvSigmoidCrossEntropy,
 // DlcvSoftmaxCrossEntropy). Each loss kernel runs, op for op, the device ops that its tfjs
 // composition runs through tfjs's kernels and gradients, so its values are the composition's
-// bits on every engine. Reshapes share data there, so here they are views: a TensorInfo with the
+// bits on every engine. (Where other terms of a loss also reach the same logits, their gradients
+// are added to the loss kernel's sum, not to its parts one by one: the same value, possibly not
+// the same last bit.) Reshapes share data there, so here they are views: a TensorInfo with the
 // same data id and another shape.
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
