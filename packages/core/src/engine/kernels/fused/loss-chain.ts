@@ -2,9 +2,9 @@
 // DlcvSoftmaxCrossEntropy). Each loss kernel runs, op for op, the device ops that its tfjs
 // composition runs through tfjs's kernels and gradients, so its values are the composition's
 // bits on every engine. (Where other terms of a loss also reach the same logits, their gradients
-// are added to the loss kernel's sum, not to its parts one by one: the same value, possibly not
-// the same last bit.) Reshapes share data there, so here they are views: a TensorInfo with the
-// same data id and another shape.
+// are added to the loss kernel's sum, not to its parts one by one: the same sum, rounded
+// perhaps differently in the last bit.) Reshapes share data there, so here they are views: a
+// TensorInfo with the same data id and another shape.
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 
