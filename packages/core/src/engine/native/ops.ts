@@ -10,6 +10,16 @@ function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
 }
 
+/**
+ * Runs a fused loss kernel, whose outputs are the loss and the tensor its backward reads (the one
+ * its tfjs composition saves): the tape keeps that one, the caller's reference is released.
+ */
+function fusedLoss(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): tf.Scalar {
+  const [loss, savedForBackward] = tf.engine().runKernel(kernelName, inputs as never, attrs as never) as tf.Tensor[];
+  savedForBackward!.dispose();
+  return loss as tf.Scalar;
+}
+
 /** Exact (erf) GELU, as torch.nn.GELU(approximate='none'). */
 export function gelu<T extends tf.Tensor>(x: T): T {
   if (hasKernel(GELU) && x.dtype === 'float32') return tf.engine().runKernel(GELU, { x } as never, {}) as T;
@@ -25,12 +35,7 @@ export function gelu<T extends tf.Tensor>(x: T): T {
  */
 export function binaryCrossEntropyWithLogits(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
   if (target !== 0 && target !== 1) throw new Error(`binaryCrossEntropyWithLogits: target must be 0 or 1, got ${String(target)}`);
-  if (hasKernel(BCE_WITH_LOGITS) && logits.dtype === 'float32' && logits.size > 0) {
-    // the second output, exp(-|x|), is kept for the backward pass (as the composition's Exp keeps it)
-    const [loss, e] = tf.engine().runKernel(BCE_WITH_LOGITS, { x: logits } as never, { target } as never) as tf.Tensor[];
-    e!.dispose();
-    return loss as tf.Scalar;
-  }
+  if (hasKernel(BCE_WITH_LOGITS) && logits.dtype === 'float32' && logits.size > 0) return fusedLoss(BCE_WITH_LOGITS, { x: logits }, { target });
   return binaryCrossEntropyWithLogitsComposition(logits, target);
 }
 
@@ -52,12 +57,7 @@ export function binaryCrossEntropyWithLogitsComposition(logits: tf.Tensor, targe
 export function sigmoidCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Scalar {
   if (!tf.util.arraysEqual(labels.shape, logits.shape))
     throw new Error(`sigmoidCrossEntropy: labels [${labels.shape.join(', ')}] and logits [${logits.shape.join(', ')}] differ in shape`);
-  if (hasKernel(SIGMOID_CE) && labels.dtype === 'float32' && logits.dtype === 'float32' && logits.size > 0) {
-    // the second output, exp(-|logits|), is kept for the backward pass
-    const [loss, e] = tf.engine().runKernel(SIGMOID_CE, { labels, logits } as never, {}) as tf.Tensor[];
-    e!.dispose();
-    return loss as tf.Scalar;
-  }
+  if (hasKernel(SIGMOID_CE) && labels.dtype === 'float32' && logits.dtype === 'float32' && logits.size > 0) return fusedLoss(SIGMOID_CE, { labels, logits });
   return tf.losses.sigmoidCrossEntropy(labels, logits) as tf.Scalar;
 }
 
@@ -73,12 +73,7 @@ export function softmaxCrossEntropy(onehotLabels: tf.Tensor, logits: tf.Tensor):
     throw new Error(`softmaxCrossEntropy: labels [${onehotLabels.shape.join(', ')}] and logits [${logits.shape.join(', ')}] differ in shape`);
   return tf.tidy(() => {
     const labels = tf.cast(onehotLabels, 'float32');
-    if (hasKernel(SOFTMAX_CE) && logits.rank === 2 && logits.dtype === 'float32' && logits.size > 0) {
-      // the second output, logits - logSumExp(logits), is kept for the backward pass
-      const [loss, logResult] = tf.engine().runKernel(SOFTMAX_CE, { labels, logits } as never, {}) as tf.Tensor[];
-      logResult!.dispose();
-      return loss as tf.Scalar;
-    }
+    if (hasKernel(SOFTMAX_CE) && logits.rank === 2 && logits.dtype === 'float32' && logits.size > 0) return fusedLoss(SOFTMAX_CE, { labels, logits });
     return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
   });
 }

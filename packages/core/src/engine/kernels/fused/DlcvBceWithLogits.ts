@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
 
 import type { DeviceKernel } from '../kernel';
-import { expNegAbs, log1pExpNegAbsGrad, LossChain } from './loss-chain';
+import { expNegAbs, log1pExpNegAbsGrad, LossChain, lossGradient } from './loss-chain';
 import { BCE_WITH_LOGITS, BCE_WITH_LOGITS_GRAD } from './names';
 
 type T = TensorInfo;
@@ -46,19 +46,10 @@ export const dlcvBceWithLogitsGradConfig: DeviceKernel = {
     // the Mean gradient, then Log1p's, Exp's, Neg's and Abs's
     const g = c.binary('RealDiv', c.broadcastBack(dy, x.shape), c.scalar(tf.util.sizeFromShape(x.shape)));
     const fromAbs = log1pExpNegAbsGrad(c, g, x, e);
-    const fromRelu = c.keep(ops.unaryGrad('Relu', g, x, 0));
+    const fromRelu = c.reluGrad(g, x);
     const beforeRelu = targetOf(attrs) === 1 ? c.binary('Add', c.unary('Neg', g), fromAbs) : fromAbs;
     return c.end(c.binary('Add', beforeRelu, fromRelu));
   },
 };
 
-export const dlcvBceWithLogitsGradient: GradConfig = {
-  kernelName: BCE_WITH_LOGITS,
-  inputsToSave: ['x'],
-  outputsToSave: [false, true],
-  gradFunc: (dys, saved, attrs) => {
-    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-    const [x, e] = saved as tf.Tensor[];
-    return { x: () => tf.engine().runKernel(BCE_WITH_LOGITS_GRAD, { dy, x, e } as never, { target: attrs.target } as never) as tf.Tensor };
-  },
-};
+export const dlcvBceWithLogitsGradient: GradConfig = lossGradient(BCE_WITH_LOGITS, BCE_WITH_LOGITS_GRAD, 'x', ['x'], ['x', 'e']);

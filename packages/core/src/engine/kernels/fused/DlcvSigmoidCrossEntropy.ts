@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
 
 import type { DeviceKernel } from '../kernel';
-import { expNegAbs, log1pExpNegAbsGrad, LossChain } from './loss-chain';
+import { expNegAbs, log1pExpNegAbsGrad, LossChain, lossGradient } from './loss-chain';
 import { SIGMOID_CE, SIGMOID_CE_GRAD } from './names';
 
 type T = TensorInfo;
@@ -39,18 +39,9 @@ export const dlcvSigmoidCrossEntropyGradConfig: DeviceKernel = {
     const g = c.broadcastBack(c.binary('RealDiv', dy, c.scalar(tf.util.sizeFromShape(x.shape))), x.shape);
     const fromAbs = log1pExpNegAbsGrad(c, g, x, e);
     const fromMultiply = c.binary('Multiply', c.unary('Neg', g), z);
-    const fromRelu = c.keep(ops.unaryGrad('Relu', g, x, 0));
+    const fromRelu = c.reluGrad(g, x);
     return c.end(c.binary('Add', c.binary('Add', fromAbs, fromMultiply), fromRelu));
   },
 };
 
-export const dlcvSigmoidCrossEntropyGradient: GradConfig = {
-  kernelName: SIGMOID_CE,
-  inputsToSave: ['labels', 'logits'],
-  outputsToSave: [false, true],
-  gradFunc: (dys, saved) => {
-    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-    const [labels, logits, e] = saved as tf.Tensor[];
-    return { logits: () => tf.engine().runKernel(SIGMOID_CE_GRAD, { dy, labels, logits, e } as never, {}) as tf.Tensor };
-  },
-};
+export const dlcvSigmoidCrossEntropyGradient: GradConfig = lossGradient(SIGMOID_CE, SIGMOID_CE_GRAD, 'logits', ['labels', 'logits'], ['labels', 'logits', 'e']);

@@ -6,11 +6,10 @@
 //             rows' -sum(logResult z), their sum / n. Outputs the loss and logResult.
 //   backward  g = tile(dy / n) (RealDiv's, then Sum's gradient), then the logits' part of the
 //             custom gradient of tfjs's softmaxCrossEntropyWithLogits: g (exp(logResult) - z).
-import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
 
 import type { DeviceKernel } from '../kernel';
-import { LossChain, view } from './loss-chain';
+import { LossChain, lossGradient, view } from './loss-chain';
 import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from './names';
 
 type T = TensorInfo;
@@ -44,13 +43,4 @@ export const dlcvSoftmaxCrossEntropyGradConfig: DeviceKernel = {
   },
 };
 
-export const dlcvSoftmaxCrossEntropyGradient: GradConfig = {
-  kernelName: SOFTMAX_CE,
-  inputsToSave: ['labels'],
-  outputsToSave: [false, true],
-  gradFunc: (dys, saved) => {
-    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-    const [labels, logResult] = saved as tf.Tensor[];
-    return { logits: () => tf.engine().runKernel(SOFTMAX_CE_GRAD, { dy, labels, logResult } as never, {}) as tf.Tensor };
-  },
-};
+export const dlcvSoftmaxCrossEntropyGradient: GradConfig = lossGradient(SOFTMAX_CE, SOFTMAX_CE_GRAD, 'logits', ['labels'], ['labels', 'logResult']);

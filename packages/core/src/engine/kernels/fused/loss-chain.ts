@@ -6,7 +6,7 @@
 // perhaps differently in the last bit.) Reshapes share data there, so here they are views: a
 // TensorInfo with the same data id and another shape.
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from '@tensorflow/tfjs';
+import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
 
 import type { BinaryOp, DeviceOps, ReduceOp, UnaryOp } from '../device-ops';
 
@@ -15,10 +15,14 @@ type T = TensorInfo;
 /** Runs device ops, keeping what it makes until end() disposes all but the results. */
 export class LossChain {
   private readonly made: T[] = [];
-  constructor(readonly ops: DeviceOps) {}
+  constructor(private readonly ops: DeviceOps) {}
 
   unary(op: UnaryOp, x: T, alpha = 0): T {
     return this.keep(this.ops.unary(op, x, alpha, 0));
+  }
+  /** Relu's gradient of dy at x (the wrapped stock gradient's DlcvActivationGrad). */
+  reluGrad(dy: T, x: T): T {
+    return this.keep(this.ops.unaryGrad('Relu', dy, x, 0));
   }
   binary(op: BinaryOp, a: T, b: T): T {
     return this.keep(this.ops.binary(op, a, b, tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape)));
@@ -82,4 +86,22 @@ export function log1pExpNegAbsGrad(c: LossChain, g: T, x: T, e: T): T {
   const throughLog1p = c.binary('RealDiv', g, c.binary('Add', e, c.scalar(1)));
   const throughNeg = c.unary('Neg', c.binary('Multiply', throughLog1p, e));
   return c.binary('Multiply', throughNeg, c.unary('Step', x, -1));
+}
+
+/**
+ * The gradient config of a fused loss kernel: its backward kernel runs on dy and the saved
+ * tensors (`inputsToSave`, then the forward's second output), named `savedAs` in that order, with
+ * the forward's attributes, and gives the gradient of input `wrt` alone.
+ */
+export function lossGradient(kernelName: string, gradKernelName: string, wrt: string, inputsToSave: string[], savedAs: string[]): GradConfig {
+  return {
+    kernelName,
+    inputsToSave,
+    outputsToSave: [false, true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+      const inputs = Object.fromEntries([['dy', dy], ...savedAs.map((name, i) => [name, saved[i]!])]);
+      return { [wrt]: () => tf.engine().runKernel(gradKernelName, inputs as never, attrs as never) as tf.Tensor };
+    },
+  };
 }
