@@ -27,18 +27,23 @@ const out = path.join(root, 'build', 'device');
 const LEFT_OUT = new Set(['@vladmandic/face-api', 'core-js', '@tensorflow/tfjs-backend-wasm', '@napi-rs/canvas', 'onnxruntime-web', 'vega-embed', 'playwright-core']);
 // What one device call carries: the working tree (tracked files) and build/device together.
 const CARRY_LIMIT_MIB = 64;
-const DROPPED = /(\.map|\.ts|\.min\.js|\.es2017\.js|\.fesm\.js|\.md|\.markdown)$/;
+const DROPPED = /(\.map|\.[cm]?ts|\.min\.js|\.es2017\.js|\.fesm\.js|\.md|\.markdown)$/;
 
 /**
- * Whether a file of package `name` (`rel`: its path inside the package) travels. tfjs packages
- * are loaded through their node bundle alone (dist/*.node.js, which requires only package roots);
- * the mnist package through its digits (embedded/common.ts reads src/digits/*.json); ONNX Runtime
- * through its linux-x64 binding (the only one there).
+ * Whether a file of package `name` (`rel`: its path inside the package; `main`: its package.json's
+ * main) travels. tfjs packages are loaded through their node bundle alone (dist/*.node.js, which
+ * requires only package roots); vega's packages through their main file alone, a bundle that
+ * requires only package roots (their ESM, browser and ES5 builds, sources and schema stay out);
+ * zod through its CommonJS files (.cjs: the `require` condition of its exports); the mnist
+ * package through its digits (embedded/common.ts reads src/digits/*.json); ONNX Runtime through
+ * its linux-x64 binding (the only one there).
  */
-function keepFile(name, rel) {
+function keepFile(name, rel, main) {
   if (rel === 'package.json') return true;
   if (DROPPED.test(rel)) return false;
   if (name.startsWith('@tensorflow/')) return /^dist\/[^/]+\.node\.js$/.test(rel);
+  if (name === 'vega' || name.startsWith('vega-')) return rel === path.posix.normalize(main ?? 'index.js');
+  if (name === 'zod') return rel.endsWith('.cjs');
   if (name === 'mnist') return rel.startsWith('src/digits/');
   if (name === 'onnxruntime-node') return !rel.startsWith('bin/') || rel.includes('/linux/x64/');
   return true;
@@ -46,13 +51,14 @@ function keepFile(name, rel) {
 
 /** Every file and link of the package folder `dir` that keepFile keeps, relative to the root. */
 function packageFiles(name, dir) {
+  const { main } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   const out = [];
   const walk = (sub) => {
     for (const e of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
       const rel = sub ? `${sub}/${e.name}` : e.name;
       if (e.isDirectory()) {
         if (e.name !== 'node_modules') walk(rel);
-      } else if (keepFile(name, rel)) out.push(path.relative(root, path.join(dir, rel)));
+      } else if (keepFile(name, rel, main)) out.push(path.relative(root, path.join(dir, rel)));
     }
   };
   walk('');
