@@ -22,6 +22,7 @@
 #                                           ENGINE_STEPS picks among the steps after the tests
 #                                           (default: all of bench,nchw,profile,profile-forward,profile-aten,
 #                                           host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1)
+#                                           and BENCH_TF32 the bench's precisions (default '0 1': fp32, then TF32)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
 #                                           samples and grades the model again at those guidance weights)
@@ -68,6 +69,14 @@ out=${OUT:-$dev/out}
 budget=${GPU_CHECK_BUDGET:-560}
 steps=${BENCH_STEPS:-10}
 only=${BENCH_ONLY:-dcgan,ddpm,dann}
+# the bench step's precisions, DLCV_TF32 values: fp32 (0) and TF32 (1), or one of them
+read -r -a bench_tf32 <<<"${BENCH_TF32:-0 1}"
+for v in "${bench_tf32[@]}"; do
+  [[ $v == 0 || $v == 1 ]] || {
+    echo "gpu-check: BENCH_TF32 takes 0 and 1 (got $v)" >&2
+    exit 2
+  }
+done
 # the engine part's steps after the tests, a comma-separated subset of these
 engine_steps=${ENGINE_STEPS:-bench,nchw,profile,profile-forward,profile-aten,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1}
 device=${BENCH_DEVICE:-cuda}
@@ -184,7 +193,7 @@ if [[ $part != ddpm ]]; then
   done
   wanted() { [[ ",$engine_steps," == *",$1,"* ]]; }
   if wanted bench; then
-    for tf32 in 0 1; do
+    for tf32 in "${bench_tf32[@]}"; do
       DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
     done
   fi
