@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   assertFinite,
   countParams,
+  LossPlotWriter,
   openRun,
   pixelsToFloat,
   Prefetcher,
@@ -24,7 +25,6 @@ import {
   rngStateSchema,
   tensorToImages,
   writeGrid,
-  writeLossPlot,
   z,
   type ImageDataset,
   type LossPlotSpec,
@@ -135,8 +135,8 @@ export const lossPlot = (config: Pick<TrainConfig, 'preset'>): LossPlotSpec => (
   emaDecay: 0.95,
 });
 
-/** The per-epoch grid (`preview.perClass` images of each class, from `model`) and the loss plot. */
-async function epochPictures(runDir: string, model: tf.LayersModel, config: TrainConfig, epoch: number): Promise<string> {
+/** The per-epoch grid (`preview.perClass` images of each class, from `model`), and the loss plot when it is due. */
+async function epochPictures(runDir: string, model: tf.LayersModel, config: TrainConfig, epoch: number, plots: LossPlotWriter): Promise<string> {
   const file = path.join(runDir, 'samples', `epoch-${String(epoch).padStart(4, '0')}.png`);
   const { preview: p, unet } = config;
   const pipe = new DiffusionPipeline(model, makeScheduler(p.sampler, config.scheduler, { steps: p.steps }), unet);
@@ -149,7 +149,7 @@ async function epochPictures(runDir: string, model: tf.LayersModel, config: Trai
   });
   const perImage = unet.imageSize * unet.imageSize * unet.inChannels;
   await writeGrid(file, tensorToImages(x, [x.length / perImage, unet.imageSize, unet.imageSize, unet.inChannels]), { cols: p.perClass });
-  await writeLossPlot(runDir, lossPlot(config));
+  await plots.update();
   return file;
 }
 
@@ -212,6 +212,8 @@ type Session = Awaited<ReturnType<typeof startRun>> & {
   log: (m: string) => void;
   /** Holds the EMA weights for the per-epoch grids and the saved model. */
   previewModel: tf.LayersModel;
+  /** loss.png: redrawn at the end of an epoch at most every 30 s, and at the end of the run. */
+  plots: LossPlotWriter;
 };
 
 /**
@@ -295,7 +297,7 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
       if (epochEnd) {
         await reads.drain();
         ema.copyTo(s.previewModel);
-        const file = await epochPictures(s.options.runDir, s.previewModel, config, state.epoch);
+        const file = await epochPictures(s.options.runDir, s.previewModel, config, state.epoch, s.plots);
         const perStep = (Date.now() - clock.time) / 1000 / (state.step - clock.step);
         log(`epoch ${state.epoch}/${epochs}: loss ${smoothLoss.toFixed(4)} (EMA 0.95), ${perStep.toFixed(2)} s/step; ${path.relative(process.cwd(), file)}`);
         clock = { time: Date.now(), step: state.step };
@@ -324,10 +326,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stepsPerEpoch = Math.floor(options.data.length / config.batchSize);
   const length = { ...runLength(config, stepsPerEpoch), stepsPerEpoch };
   const started = await startRun(options, config, { ...length, log });
-  const s: Session = { ...started, options, config, labels, length, log, previewModel: buildUnet(config.unet) };
+  const plots = new LossPlotWriter(options.runDir, lossPlot(config));
+  const s: Session = { ...started, options, config, labels, length, log, previewModel: buildUnet(config.unet), plots };
   try {
     const { smoothLoss } = await trainSteps(s, Math.min(options.stopAtStep ?? length.totalSteps, length.totalSteps));
-    await writeLossPlot(options.runDir, lossPlot(config));
+    await plots.write();
 
     // when done, the model folder
     const { state } = s;

@@ -2,7 +2,7 @@ export { openRun, METRICS_FILE, RUN_CONFIG_FILE, type RunSetup, type TrainingRun
 export { configDifferences } from './config-diff';
 export { Prefetcher } from './prefetch';
 export { ReadBehind } from './read-behind';
-export { writeLossPlot, readStepSeries, bucketMeans, emaSeries, type LossPlotSpec } from './loss-plot';
+export { writeLossPlot, LossPlotWriter, readStepSeries, bucketMeans, emaSeries, type LossPlotSpec } from './loss-plot';
 export { assertFinite, NonFiniteLossError } from './guards';
 export { InterruptedError, watchStopSignals, type StopRequest } from './interrupt';
 export { COMMAND_LOG_FILE, commandRecordSchema, currentCommandLine, type CommandRecord } from './command-log';

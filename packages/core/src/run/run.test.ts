@@ -6,7 +6,7 @@ import { setupEngine } from '../engine/engine';
 import { z } from '../json-file';
 import { readMetrics } from '../metrics';
 import { Rng, rngStateSchema } from '../rng';
-import { bucketMeans, configDifferences, emaSeries, openRun, Prefetcher, ReadBehind, readStepSeries, writeLossPlot } from '.';
+import { bucketMeans, configDifferences, emaSeries, LossPlotWriter, openRun, Prefetcher, ReadBehind, readStepSeries, writeLossPlot } from '.';
 
 let tmp: string;
 beforeAll(async () => {
@@ -201,5 +201,33 @@ describe('loss curves', () => {
     await writeLossPlot(dir, { title: 't', yLabel: 'y', series: [{ key: 'loss', name: 'loss' }], emaDecay: 0.9 });
     const png = await fs.readFile(path.join(dir, 'loss.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('LossPlotWriter draws on its first update, then only once the interval has passed, and always on write()', async () => {
+    const dir = path.join(tmp, 'plot-writer');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'metrics.jsonl'), [1, 2, 3].map((step) => JSON.stringify({ step, loss: 1 / step })).join('\n') + '\n');
+    const file = path.join(dir, 'loss.png');
+    const drawn = async () =>
+      fs.rm(file).then(
+        () => true,
+        () => false,
+      );
+    let clock = 1000;
+    const plots = new LossPlotWriter(dir, { title: 't', yLabel: 'y', series: [{ key: 'loss', name: 'loss' }] }, 30_000, () => clock);
+    expect(await plots.update()).toBe(true);
+    expect(await drawn()).toBe(true);
+    clock += 29_999;
+    expect(await plots.update()).toBe(false);
+    expect(await drawn()).toBe(false);
+    clock += 1;
+    expect(await plots.update()).toBe(true);
+    expect(await drawn()).toBe(true);
+    clock += 10;
+    await plots.write();
+    expect(await drawn()).toBe(true);
+    clock += 29_999; // the interval counts from write()'s drawing
+    expect(await plots.update()).toBe(false);
+    expect(await drawn()).toBe(false);
   });
 });
