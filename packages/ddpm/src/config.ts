@@ -113,7 +113,7 @@ export const PRESETS = {
     //           normals: 31-56 ms of JavaScript on one core of the 2-core CPU) is drawn
     //           one step ahead on up to 8 worker threads, behind the GPU's step     101-165 s
     //   host    batches, metrics, about 15 ms a step (an estimate)                   ~45 s
-    //   grids   one per epoch (96 on the embedded 8,000 digits), DDIM 10, ~0.3 s     ~29 s
+    //   grids   one per epoch (97 on the embedded 8,000 digits), DDIM 10, ~0.3 s     ~29 s
     //   sample  1,000 digits in one batch: 400 guided steps x 50-89 ms (x 1.25)    25-45 s
     //           plus the host's noise, guidance and scheduler step after each forward,
     //           on 8 step-worker threads (80 ms a step on 2 threads of the 2-core CPU,

@@ -62,7 +62,7 @@ export interface LossPlotSpec {
  * the last drawing (the first call draws), `write()` draws it now (a run's end). A drawing holds
  * the host for 65-86 ms at 3,000 steps on the project's 2-core machine (vega's layout and
  * rendering), and a GPU engine's device waits meanwhile; a trainer with short epochs (the ddpm
- * gpu preset's 96 on the embedded set) would otherwise pay it after each one.
+ * gpu preset's 97 on the embedded set) would otherwise pay it after each one.
  */
 export class LossPlotWriter {
   private last = -Infinity;
