@@ -51,6 +51,17 @@ static at::Tensor hwio(const at::Tensor& g) {
 // An HWIO weight as OIHW in the layout of setConvLayout: channels-last (oihw), or one copy
 // straight into contiguous OIHW.
 static at::Tensor convWeight(const at::Tensor& w) { return convChannelsLast ? oihw(w) : w.permute({3, 2, 0, 1}).contiguous(); }
+// convWeight of w's tensor, made once per handle and kept in its holder: a layer's weight is the
+// filter of its forward and of its input gradient (a DCGAN step runs D's forward three times),
+// and each would otherwise copy it.
+static const at::Tensor& cachedConvWeight(const Operand& w) {
+  Holder* h = w.holder();
+  if (!h->convWeight.defined() || h->convWeightChannelsLast != convChannelsLast) {
+    h->convWeight = convWeight(w.get());
+    h->convWeightChannelsLast = convChannelsLast;
+  }
+  return h->convWeight;
+}
 
 // x (NCHW view) with the asymmetric part of the padding applied.
 static at::Tensor padded(const at::Tensor& x, const ConvGeometry& g) {
@@ -67,7 +78,7 @@ static at::Tensor shapeOnly(std::vector<int64_t> sizes, const at::Tensor& like) 
 static napi_value Conv2d(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     return queueOp(a.env, "conv2d", [x = operandAt(a, 0), w = operandAt(a, 1), g = geometry(a, 2), bias = operandAt(a, 3, true)] {
-      at::Tensor y = at::convolution(inConvLayout(padded(nchw(x.get()), g)), convWeight(w.get()), bias.get(), {g.sh, g.sw}, {g.padH(), g.padW()},
+      at::Tensor y = at::convolution(inConvLayout(padded(nchw(x.get()), g)), cachedConvWeight(w), bias.get(), {g.sh, g.sw}, {g.padH(), g.padW()},
                                      {g.dh, g.dw}, false, {0, 0}, 1);
       return nhwc(y);
     });
@@ -83,7 +94,7 @@ static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
       at::Tensor dy = inConvLayout(nchw(dyIn.get()));
       int64_t eh = g.pt + g.pb - 2 * g.padH(), ew = g.pl + g.pr - 2 * g.padW();
       at::Tensor input = shapeOnly({g.n, g.c, g.h + eh, g.w + ew}, dy);
-      auto grads = at::convolution_backward(dy, input, convWeight(w.get()), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()}, {g.dh, g.dw},
+      auto grads = at::convolution_backward(dy, input, cachedConvWeight(w), DLCV_NULLOPT, {g.sh, g.sw}, {g.padH(), g.padW()}, {g.dh, g.dw},
                                             false, {0, 0}, 1, {true, false, false});
       at::Tensor dx = std::get<0>(grads);
       if (g.asymmetric()) dx = dx.narrow(2, g.pt - g.padH(), g.h).narrow(3, g.pl - g.padW(), g.w);

@@ -145,6 +145,7 @@ static napi_value BinaryInPlace(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     return queueInPlace(a.env, "binaryInPlace", [op = static_cast<BinaryOp>(a.i64(0)), target = operandAt(a, 1), y = operandAt(a, 2)] {
       at::Tensor t = target.get();
+      target.holder()->convWeight.reset();
       binaryInPlace(op, t, y.get());
     });
   });
@@ -166,6 +167,7 @@ static napi_value UnaryInPlace(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     return queueInPlace(a.env, "unaryInPlace", [op = static_cast<UnaryOp>(a.i64(0)), target = operandAt(a, 1), alpha = a.num(2), beta = a.num(3)] {
       at::Tensor t = target.get();
+      target.holder()->convWeight.reset();
       unaryInPlace(op, t, alpha, beta);
     });
   });

@@ -180,7 +180,7 @@ class OpQueue {
         tasks_.pop_front();
         if (wasFull) room_.notify_one();
       }
-      for (const HolderPtr& h : task.releases) h->t.reset();
+      for (const HolderPtr& h : task.releases) h->release();
       task.releases.clear();
       try {
         if (task.timed)
@@ -340,7 +340,7 @@ void releaseAt(const Args& a, size_t i) {
   HolderPtr h = takeHandle(a.env, a.at(i), "argument " + std::to_string(i));
   if (!h) return;  // freed before
   if (!queue().on()) {
-    h->t.reset();
+    h->release();
     return;
   }
   queue().release(std::move(h));

@@ -35,6 +35,16 @@ using dlcv::JsError;
 // A handle's tensor, set and read by the op thread only (inside the call when the queue is off).
 struct Holder {
   at::Tensor t;
+  // t as a convolution weight (conv.cc's cachedConvWeight), made by the first convolution that
+  // takes t as its filter and kept for the others; `convWeightChannelsLast` is the layout it was
+  // made in. An op that changes t in place drops it.
+  at::Tensor convWeight;
+  bool convWeightChannelsLast = true;
+  // Releases the tensor and what was made from it.
+  void release() {
+    t.reset();
+    convWeight.reset();
+  }
 };
 using HolderPtr = std::shared_ptr<Holder>;
 
@@ -60,6 +70,8 @@ class Operand {
   // The tensor; an undefined one for an absent optional input. An error when the op that was to
   // make it failed.
   const at::Tensor& get() const;
+  // The handle's holder (null for an absent optional input), for what is kept beside its tensor.
+  Holder* holder() const { return h_.get(); }
 
  private:
   HolderPtr h_;

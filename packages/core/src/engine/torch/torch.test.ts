@@ -1,8 +1,8 @@
 // The libtorch engine beyond the shared kernel specs: its storage (upload once or fill on the
 // device, download on read, Reshape sharing data, refcounts), Adam without device reads, the
 // host trips of kernels without an ATen version (counted on the CPU, an error naming the kernel
-// on CUDA), determinism (deterministic algorithms by default, for CUDA), and the engine order
-// (the op queue: op-queue.test.ts).
+// on CUDA), determinism (deterministic algorithms by default, for CUDA), the convolution
+// filters' copies kept with their handles, and the engine order (the op queue: op-queue.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 
@@ -12,6 +12,7 @@ import { describeEngine, ENGINES, expectNoFallbacks } from '../kernels/test-util
 import { hostKernel } from './host-kernels';
 import { setupEngine } from '../engine';
 import { cudaDeviceVisible, torchAddon } from './index';
+import type { Handle } from './addon';
 import { recordAddonCalls, trainingSteps } from './test-utils/torch-steps';
 
 const entry = ENGINES.find((e) => e.name === 'libtorch')!;
@@ -326,6 +327,67 @@ describeEngine(entry, 'libtorch convolutions on NCHW copies (DLCV_TORCH_CONV_LAY
       tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'leakyrelu', leakyreluAlpha: 0.2 }),
     );
     expectNoFallbacks(engine, ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D']);
+  });
+});
+
+describeEngine(entry, 'libtorch convolution weights', (engine) => {
+  const addon = () => torchAddon()!;
+  beforeEach(() => tf.setBackend(engine.backend));
+  afterEach(() => addon().setConvLayout(0));
+  const upload = ({ shape, data }: { shape: number[]; data: Float32Array }) => addon().upload(data, shape, 0);
+  // a result of 2 x 6 x 6 x 5 values (an input gradient: 2 x 6 x 6 x 4)
+  const read = (h: Handle, n = 2 * 6 * 6 * 5) => {
+    const out = new Float32Array(n);
+    addon().download(h, out);
+    return out;
+  };
+  // tfjs's geometry of a 3x3 'same' convolution, 4 -> 5 channels, batch 2 of 6 x 6:
+  // [n,h,w,c, kh,kw,o, oh,ow, sh,sw, pt,pb,pl,pr, dh,dw]
+  const params = [2, 6, 6, 4, 3, 3, 5, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1];
+  /** What `fn` makes, and the layout copies (aten::clone) that ran for it. */
+  const withCopies = (fn: () => Handle): [Handle, number] => {
+    let out: Handle;
+    let events: [string, ...number[]][];
+    addon().startAtenProfile();
+    try {
+      out = fn();
+      addon().sync();
+    } finally {
+      events = addon().stopAtenProfile();
+    }
+    return [out, events.filter(([name]) => name === 'aten::clone').length];
+  };
+
+  test("a filter's OIHW copy is made by the first convolution that takes it and kept with its handle, for the forward and the input gradient; a new layout or an in-place change makes it anew", () => {
+    const wSpec = rand([3, 3, 4, 5], 2);
+    const [x, dy, w, sameW] = [rand([2, 6, 6, 4], 1), rand([2, 6, 6, 5], 3), wSpec, wSpec].map(upload) as [Handle, Handle, Handle, Handle];
+    const [y1, first] = withCopies(() => addon().conv2d(x, w, params, null));
+    const [y2, again] = withCopies(() => addon().conv2d(x, w, params, null));
+    expect([first, again]).toEqual([1, 0]);
+    expect(read(y2)).toEqual(read(y1));
+    // the input gradient takes the kept copy; through a new handle of the same values, its own
+    const [dx, kept] = withCopies(() => addon().conv2dBackpropInput(dy, w, params));
+    const [dxFresh, fresh] = withCopies(() => addon().conv2dBackpropInput(dy, sameW, params));
+    expect([kept, fresh]).toEqual([0, 1]);
+    expect(read(dx, 2 * 6 * 6 * 4)).toEqual(read(dxFresh, 2 * 6 * 6 * 4));
+    // a convolution in the other layout keeps a copy in that layout; back in channels-last, the
+    // next one copies the filter again
+    addon().setConvLayout(1);
+    const yNchw = addon().conv2d(x, w, params, null);
+    addon().setConvLayout(0);
+    const [y3, relaid] = withCopies(() => addon().conv2d(x, w, params, null));
+    expect(relaid).toBe(1);
+    expect(read(y3)).toEqual(read(y1));
+    // changed in place, the filter is copied again: the result is the changed filter's
+    const one = addon().upload(Float32Array.of(1), [1], 0);
+    addon().binaryInPlace(addon().opCodes().binary.Add!, w, one);
+    const plusOne = upload({ shape: wSpec.shape, data: wSpec.data.map((v) => Math.fround(v + 1)) });
+    const [yChanged, changed] = withCopies(() => addon().conv2d(x, w, params, null));
+    const yPlusOne = addon().conv2d(x, plusOne, params, null);
+    expect(changed).toBe(1);
+    expect(read(yChanged)).toEqual(read(yPlusOne));
+    expect(read(yChanged)).not.toEqual(read(y1));
+    for (const h of [x, dy, w, sameW, y1, y2, dx, dxFresh, yNchw, y3, one, plusOne, yChanged, yPlusOne]) addon().free(h);
   });
 });
 
