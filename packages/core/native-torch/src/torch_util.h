@@ -37,7 +37,8 @@ struct Holder {
   at::Tensor t;
   // t as a convolution weight (conv.cc's cachedConvWeight), made by the first convolution that
   // takes t as its filter and kept for the others; `convWeightChannelsLast` is the layout it was
-  // made in. An op that changes t in place drops it.
+  // made in. An op that changes t in place drops it (the engine changes a tensor in place only
+  // inside the kernel that makes it, before another handle can share its storage).
   at::Tensor convWeight;
   bool convWeightChannelsLast = true;
   // Releases the tensor and what was made from it.
