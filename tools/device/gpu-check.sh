@@ -19,9 +19,11 @@
 #                                           (host-time.js --pair-spin, queue-handover.js), and
 #                                           the host's cost of one call of each heavy op beside
 #                                           PyTorch's (tools/bench/op-cost.js);
-#                                           ENGINE_STEPS picks among the steps after the tests
-#                                           (default: all of bench,nchw,profile,profile-forward,profile-aten,
-#                                           host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1)
+#                                           ENGINE_STEPS picks among the steps after the tests, which
+#                                           run in this order, the cheap tables before the profiles
+#                                           that a short budget cuts first (default: all of
+#                                           bench,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,
+#                                           op-cost-tf32-1,nchw,profile,profile-forward,profile-aten)
 #                                           and BENCH_TF32 the bench's precisions (default '0 1': fp32, then TF32)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
@@ -77,8 +79,8 @@ for v in "${bench_tf32[@]}"; do
     exit 2
   }
 done
-# the engine part's steps after the tests, a comma-separated subset of these
-engine_steps=${ENGINE_STEPS:-bench,nchw,profile,profile-forward,profile-aten,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1}
+# the engine part's steps after the tests, a comma-separated subset of these (run in this order)
+engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -197,6 +199,23 @@ if [[ $part != ddpm ]]; then
       DLCV_TF32=$tf32 step "bench-tf32-$tf32" 90 node tools/bench/bench.js --device "$device" --no-onnx --steps "$steps" --only "$only" "${sizes[@]}"
     done
   fi
+  # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside
+  # the wall, in fp32 and in TF32 (where the GPU's share is smallest)
+  for tf32 in 0 1; do
+    wanted "host-time-tf32-$tf32" && DLCV_TF32=$tf32 step "host-time-tf32-$tf32" 60 node tools/bench/host-time.js --device "$device" --steps 10 --by-function "${sizes[@]}"
+  done
+  # what the op queue saves: each step with ATen's work inside the calls and on the op thread,
+  # alternately (TF32: where the host's share of a step is largest)
+  wanted queue-tf32-1 && DLCV_TF32=1 step queue-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-queue "${sizes[@]}"
+  # what the op thread's polling saves (on CUDA it polls 200 us before it sleeps): each step with
+  # it sleeping at once and polling, alternately, then one call's hand-over cost either way
+  if wanted queue-spin; then
+    DLCV_TF32=1 step queue-spin-steps 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-spin 200 "${sizes[@]}"
+    step queue-spin-handover 30 node tools/bench/queue-handover.js --device "$device" --calls 20000
+  fi
+  # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
+  # cost per call goes
+  wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"
   # fp32 with the convolutions on contiguous NCHW copies, PyTorch's layout, to set beside
   # bench-tf32-0's channels-last rows (cuDNN's NHWC and NCHW algorithms differ)
   wanted nchw && DLCV_TF32=0 DLCV_TORCH_CONV_LAYOUT=nchw step bench-nchw 60 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --steps "$steps" --only "$only" "${sizes[@]}"
@@ -219,23 +238,6 @@ if [[ $part != ddpm ]]; then
     DLCV_TF32=1 step profile-aten-dann 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only dann --profile-aten dann_train "${sizes[@]}"
     DLCV_TF32=1 step profile-aten-dann-torch 45 python3 packages/core/python/torch_reference.py profile dann_train --batch "$(size_of --dann-batch 256)" --warmup 2 --device "$device"
   fi
-  # each step's host time: inside the addon (ATen's launches) and the JavaScript around it, beside
-  # the wall, in fp32 and in TF32 (where the GPU's share is smallest)
-  for tf32 in 0 1; do
-    wanted "host-time-tf32-$tf32" && DLCV_TF32=$tf32 step "host-time-tf32-$tf32" 60 node tools/bench/host-time.js --device "$device" --steps 10 --by-function "${sizes[@]}"
-  done
-  # what the op queue saves: each step with ATen's work inside the calls and on the op thread,
-  # alternately (TF32: where the host's share of a step is largest)
-  wanted queue-tf32-1 && DLCV_TF32=1 step queue-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-queue "${sizes[@]}"
-  # what the op thread's polling saves (on CUDA it polls 200 us before it sleeps): each step with
-  # it sleeping at once and polling, alternately, then one call's hand-over cost either way
-  if wanted queue-spin; then
-    DLCV_TF32=1 step queue-spin-steps 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-spin 200 "${sizes[@]}"
-    step queue-spin-handover 30 node tools/bench/queue-handover.js --device "$device" --calls 20000
-  fi
-  # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
-  # cost per call goes
-  wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"
 fi
 if [[ $part == engine ]]; then
   echo "gpu-check: engine part done in $SECONDS s; kernel suite and engine tests exit $kernels"
