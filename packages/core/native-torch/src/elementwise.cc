@@ -144,8 +144,7 @@ static napi_value BinaryScalar(napi_env env, napi_callback_info info) {
 static napi_value BinaryInPlace(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     return queueInPlace(a.env, "binaryInPlace", [op = static_cast<BinaryOp>(a.i64(0)), target = operandAt(a, 1), y = operandAt(a, 2)] {
-      at::Tensor t = target.get();
-      target.holder()->convWeight.reset();
+      at::Tensor t = target.changedInPlace();
       binaryInPlace(op, t, y.get());
     });
   });
@@ -166,8 +165,7 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
 static napi_value UnaryInPlace(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     return queueInPlace(a.env, "unaryInPlace", [op = static_cast<UnaryOp>(a.i64(0)), target = operandAt(a, 1), alpha = a.num(2), beta = a.num(3)] {
-      at::Tensor t = target.get();
-      target.holder()->convWeight.reset();
+      at::Tensor t = target.changedInPlace();
       unaryInPlace(op, t, alpha, beta);
     });
   });

@@ -272,6 +272,12 @@ const at::Tensor& Operand::get() const {
   return h_->t;
 }
 
+const at::Tensor& Operand::changedInPlace() const {
+  const at::Tensor& t = get();
+  if (h_) h_->convWeight.reset();
+  return t;
+}
+
 Operand operandAt(const Args& a, size_t i, bool optional) {
   if (optional && a.isNull(i)) return Operand();
   return Operand(holderOf(a.env, a.at(i), "argument " + std::to_string(i)));

@@ -37,8 +37,9 @@ struct Holder {
   at::Tensor t;
   // t as a convolution weight (conv.cc's cachedConvWeight), made by the first convolution that
   // takes t as its filter and kept for the others; `convWeightChannelsLast` is the layout it was
-  // made in. An op that changes t in place drops it (the engine changes a tensor in place only
-  // inside the kernel that makes it, before another handle can share its storage).
+  // made in. An op that changes t in place takes it through Operand::changedInPlace, which drops
+  // it (the engine changes a tensor in place only inside the kernel that makes it, before another
+  // handle can share its storage).
   at::Tensor convWeight;
   bool convWeightChannelsLast = true;
   // Releases the tensor and what was made from it.
@@ -71,6 +72,9 @@ class Operand {
   // The tensor; an undefined one for an absent optional input. An error when the op that was to
   // make it failed.
   const at::Tensor& get() const;
+  // The tensor, for an op that changes it in place: what was made from it (the holder's
+  // convWeight) is dropped first.
+  const at::Tensor& changedInPlace() const;
   // The handle's holder (null for an absent optional input), for what is kept beside its tensor.
   Holder* holder() const { return h_.get(); }
 

@@ -48,6 +48,11 @@ export function binaryCrossEntropyWithLogitsComposition(logits: tf.Tensor, targe
   });
 }
 
+/** A loss's labels and logits must have one shape; else an error naming the loss and both shapes. */
+function assertSameShape(loss: string, labels: tf.Tensor, logits: tf.Tensor): void {
+  if (!tf.util.arraysEqual(labels.shape, logits.shape)) throw new Error(`${loss}: labels [${labels.shape.join(', ')}] and logits [${logits.shape.join(', ')}] differ in shape`);
+}
+
 /**
  * tf.losses.sigmoidCrossEntropy(labels, logits) with its defaults (no weights, no label
  * smoothing): the mean over elements. Labels are constants to the gradient. One kernel forward
@@ -55,8 +60,7 @@ export function binaryCrossEntropyWithLogitsComposition(logits: tf.Tensor, targe
  * (kernels/fused/DlcvSigmoidCrossEntropy.ts), else the tfjs loss.
  */
 export function sigmoidCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Scalar {
-  if (!tf.util.arraysEqual(labels.shape, logits.shape))
-    throw new Error(`sigmoidCrossEntropy: labels [${labels.shape.join(', ')}] and logits [${logits.shape.join(', ')}] differ in shape`);
+  assertSameShape('sigmoidCrossEntropy', labels, logits);
   if (hasKernel(SIGMOID_CE) && labels.dtype === 'float32' && logits.dtype === 'float32' && logits.size > 0) return fusedLoss(SIGMOID_CE, { labels, logits });
   return tf.losses.sigmoidCrossEntropy(labels, logits) as tf.Scalar;
 }
@@ -69,8 +73,7 @@ export function sigmoidCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Sc
  * else the tfjs loss.
  */
 export function softmaxCrossEntropy(onehotLabels: tf.Tensor, logits: tf.Tensor): tf.Scalar {
-  if (!tf.util.arraysEqual(onehotLabels.shape, logits.shape))
-    throw new Error(`softmaxCrossEntropy: labels [${onehotLabels.shape.join(', ')}] and logits [${logits.shape.join(', ')}] differ in shape`);
+  assertSameShape('softmaxCrossEntropy', onehotLabels, logits);
   return tf.tidy(() => {
     const labels = tf.cast(onehotLabels, 'float32');
     if (hasKernel(SOFTMAX_CE) && logits.rank === 2 && logits.dtype === 'float32' && logits.size > 0) return fusedLoss(SOFTMAX_CE, { labels, logits });
