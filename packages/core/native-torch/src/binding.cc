@@ -41,7 +41,7 @@ napi_value guarded(napi_env env, napi_callback_info info, const std::function<na
     Args a(env, info);
     return f(a);
   } catch (const std::exception& e) {
-    napi_throw_error(env, "DLCV_TORCH", errorLine(e).c_str());
+    napi_throw_error(env, isEarlierFailure(e) ? kEarlierOpFailedCode : "DLCV_TORCH", errorLine(e).c_str());
   }
   return undefinedValue(env);
 }
@@ -195,6 +195,8 @@ static napi_value DownloadAsync(napi_env env, napi_callback_info info) {
         napi_get_undefined(env, &result);
         napi_resolve_deferred(env, w->deferred, result);
       } else {
+        // An input its op left unmade: the message names that failure, now reported.
+        clearQueuedErrorNamedIn(w->error);
         napi_value msg;
         napi_create_string_utf8(env, ("download: " + w->error).c_str(), NAPI_AUTO_LENGTH, &msg);
         napi_create_error(env, nullptr, msg, &result);

@@ -5,9 +5,10 @@
 // launches, on the CPU the arithmetic) runs beside the next kernels' JavaScript: a training step
 // costs about the larger of the two instead of their sum. An op that fails on the op thread is
 // reported by the next call that queues or reads (its message names the failed op), as CUDA
-// reports a kernel's fault; later ops that take its missing result fail in turn. A free rides
-// with the next op queued, which releases the tensor before it runs: a tensor lives until the
-// ops queued before its free have run, and a free costs no hand-over of its own.
+// reports a kernel's fault; later ops that take its missing result fail in turn, their errors
+// naming that first failure (Holder::failure). A free rides with the next op queued, which
+// releases the tensor before it runs: a tensor lives until the ops queued before its free have
+// run, and a free costs no hand-over of its own.
 //
 // Off (setQueue(0)), each call runs its work itself and throws its own error, as a plain ATen
 // call would. The op thread is started when the queue is first switched on. Finding no op, it
@@ -35,6 +36,8 @@ std::string errorLine(const std::exception& e) {
   std::string m = c10Error ? c10Error->what_without_backtrace() : e.what();
   return m.substr(0, m.find('\n'));
 }
+
+bool isEarlierFailure(const std::exception& e) { return dynamic_cast<const EarlierOpFailed*>(&e) || dynamic_cast<const InputNotMade*>(&e); }
 
 namespace {
 
@@ -101,25 +104,33 @@ class OpQueue {
   void setSpin(int64_t us) { spinUs_.store(us, std::memory_order_relaxed); }
   int64_t spin() const { return spinUs_.load(std::memory_order_relaxed); }
 
-  // Runs f on the op thread after every queued op, and waits for it; f's error is thrown here.
+  // Runs f on the op thread after every queued op, and waits for it; f's error is thrown here
+  // (as EarlierOpFailed when an earlier op's failure caused it).
   void runAndWait(const char* name, const std::function<void()>& f, bool timed = true) {
+    struct Outcome {
+      std::string error;  // "" when f returned
+      bool earlier = false;
+    };
     // The promise belongs to the task, so that it outlives its set_value (which may still be
     // running when this thread, woken, returns).
-    auto done = std::make_shared<std::promise<std::string>>();
-    std::future<std::string> result = done->get_future();
+    auto done = std::make_shared<std::promise<Outcome>>();
+    std::future<Outcome> result = done->get_future();
     push(
         name,
         [&f, done] {
           try {
             f();
-            done->set_value("");
+            done->set_value({});
           } catch (const std::exception& e) {
-            done->set_value(errorLine(e));
+            done->set_value({errorLine(e), isEarlierFailure(e)});
           }
         },
         timed);
-    std::string error = result.get();
-    if (!error.empty()) throw JsError(std::string(name) + ": " + error);
+    Outcome outcome = result.get();
+    if (outcome.error.empty()) return;
+    std::string message = std::string(name) + ": " + outcome.error;
+    if (outcome.earlier) throw EarlierOpFailed(message);
+    throw JsError(message);
   }
 
   void drain() {
@@ -132,6 +143,15 @@ class OpQueue {
     std::lock_guard<std::mutex> lock(errorMutex_);
     failed_.store(false, std::memory_order_relaxed);
     return std::move(error_);
+  }
+  // Clears that error when `message`, an error being reported, already names it (a read whose
+  // input its op left unmade), so that an unrelated call does not report it again.
+  void clearErrorNamedIn(const std::string& message) {
+    if (!failed_.load(std::memory_order_acquire)) return;
+    std::lock_guard<std::mutex> lock(errorMutex_);
+    if (!failed_.load(std::memory_order_relaxed) || message.find(error_) == std::string::npos) return;
+    failed_.store(false, std::memory_order_relaxed);
+    error_.clear();
   }
 
   // Stops the op thread after its current op, dropping the ops still queued: at the
@@ -241,7 +261,7 @@ OpQueue& queue() {
 // An op that failed on the op thread, reported by the next call that queues or reads.
 void throwQueuedError() {
   std::string error = queue().takeError();
-  if (!error.empty()) throw JsError("an earlier op failed on the op thread: " + error);
+  if (!error.empty()) throw EarlierOpFailed("an earlier op failed on the op thread: " + error);
 }
 
 // Runs `run` on the op thread, or now when the queue is off (its error then thrown at once,
@@ -256,11 +276,21 @@ void submit(const char* name, std::function<void()> run, bool timed = true) {
       else
         run();
     } catch (const std::exception& e) {
-      throw JsError(std::string(name) + ": " + errorLine(e));
+      std::string message = std::string(name) + ": " + errorLine(e);
+      if (isEarlierFailure(e)) throw EarlierOpFailed(message);
+      throw JsError(message);
     }
     return;
   }
   queue().push(name, std::move(run), timed);
+}
+
+// What an op's outputs keep of its failure: its input's cause when it failed for want of that
+// input, else its own name and error.
+std::shared_ptr<const std::string> failureOf(const char* name, const std::exception& e) {
+  const auto* notMade = dynamic_cast<const InputNotMade*>(&e);
+  if (notMade && notMade->cause) return notMade->cause;
+  return std::make_shared<const std::string>(std::string(name) + ": " + errorLine(e));
 }
 
 }  // namespace
@@ -268,7 +298,7 @@ void submit(const char* name, std::function<void()> run, bool timed = true) {
 const at::Tensor& Operand::get() const {
   static const at::Tensor absent;
   if (!h_) return absent;
-  if (!h_->t.defined()) throw JsError("an input was not made: the op that makes it failed");
+  if (!h_->t.defined()) throw InputNotMade(h_->failure);
   return h_->t;
 }
 
@@ -306,7 +336,19 @@ std::vector<at::Tensor> tensorsOf(const std::vector<Operand>& operands) {
 napi_value queueOp(napi_env env, const char* name, std::function<at::Tensor()> op) {
   auto out = std::make_shared<Holder>();
   napi_value handle = handleOf(env, out);
-  submit(name, [out, op = std::move(op)] { out->t = op().contiguous(); });
+  try {
+    submit(name, [name, out, op = std::move(op)] {
+      try {
+        out->t = op().contiguous();
+      } catch (const std::exception& e) {
+        out->failure = failureOf(name, e);
+        throw;
+      }
+    });
+  } catch (...) {
+    takeHandle(env, handle, "its result");  // the call throws: nothing will take the handle
+    throw;
+  }
   return handle;
 }
 
@@ -318,11 +360,26 @@ napi_value queueOps(napi_env env, const char* name, size_t count, std::function<
     outs[i] = std::make_shared<Holder>();
     check(napi_set_element(env, arr, (uint32_t)i, handleOf(env, outs[i])), "set_element");
   }
-  submit(name, [outs, op = std::move(op)] {
-    std::vector<at::Tensor> ts = op();
-    if (ts.size() != outs.size()) throw JsError("made " + std::to_string(ts.size()) + " tensors, not " + std::to_string(outs.size()));
-    for (size_t i = 0; i < ts.size(); ++i) outs[i]->t = ts[i].contiguous();
-  });
+  try {
+    submit(name, [name, outs, op = std::move(op)] {
+      try {
+        std::vector<at::Tensor> ts = op();
+        if (ts.size() != outs.size()) throw JsError("made " + std::to_string(ts.size()) + " tensors, not " + std::to_string(outs.size()));
+        for (size_t i = 0; i < ts.size(); ++i) outs[i]->t = ts[i].contiguous();
+      } catch (const std::exception& e) {
+        auto failure = failureOf(name, e);
+        for (const HolderPtr& out : outs) out->failure = failure;
+        throw;
+      }
+    });
+  } catch (...) {
+    for (uint32_t i = 0; i < count; ++i) {  // the call throws: nothing will take the handles
+      napi_value h;
+      check(napi_get_element(env, arr, i, &h), "get_element");
+      takeHandle(env, h, "its result");
+    }
+    throw;
+  }
   return arr;
 }
 
@@ -337,10 +394,17 @@ void runNow(const char* name, const std::function<void()>& f, bool timed) {
     return;
   }
   throwQueuedError();
-  queue().runAndWait(name, f, timed);
+  try {
+    queue().runAndWait(name, f, timed);
+  } catch (const std::exception& e) {
+    queue().clearErrorNamedIn(e.what());
+    throw;
+  }
   // An op queued before this one that failed meanwhile is reported now, not at some later call.
   throwQueuedError();
 }
+
+void clearQueuedErrorNamedIn(const std::string& message) { queue().clearErrorNamedIn(message); }
 
 void releaseAt(const Args& a, size_t i) {
   HolderPtr h = takeHandle(a.env, a.at(i), "argument " + std::to_string(i));

@@ -25,7 +25,7 @@ static napi_value RunningAverages(napi_env env, napi_callback_info info) {
       if (runnings.empty()) return std::vector<at::Tensor>{};  // ATen's foreach ops refuse empty lists
       std::vector<at::Tensor> r = tensorsOf(runnings), v = tensorsOf(values);
       for (size_t i = 0; i < r.size(); ++i)
-        if (!r[i].sizes().equals(v[i].sizes())) throw JsError("runningAverages: tensor " + std::to_string(i) + " and its value differ in shape");
+        if (!r[i].sizes().equals(v[i].sizes())) throw JsError("tensor " + std::to_string(i) + " and its value differ in shape");  // submit prefixes the op's name
       std::vector<at::Tensor> taken;
       if (scales.empty()) {
         taken = at::_foreach_mul(v, at::Scalar(take));

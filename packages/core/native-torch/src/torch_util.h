@@ -35,6 +35,9 @@ using dlcv::JsError;
 // A handle's tensor, set and read by the op thread only (inside the call when the queue is off).
 struct Holder {
   at::Tensor t;
+  // Why t was not made: the failed op's name and error, set with the failure of the op that was to
+  // make it (an op failing for want of an input passes on its input's, so the first failure's).
+  std::shared_ptr<const std::string> failure;
   // t as a convolution weight (conv.cc's cachedConvWeight), made by the first convolution that
   // takes t as its filter and kept for the others; `convWeightChannelsLast` is the layout it was
   // made in. An op that changes t in place takes it through Operand::changedInPlace, which drops
@@ -46,9 +49,24 @@ struct Holder {
   void release() {
     t.reset();
     convWeight.reset();
+    failure.reset();
   }
 };
 using HolderPtr = std::shared_ptr<Holder>;
+
+// The error of an op whose input was not made: it names the failure that left it unmade.
+struct InputNotMade : JsError {
+  explicit InputNotMade(std::shared_ptr<const std::string> cause)
+      : JsError("an input was not made: " + (cause ? "its op failed (" + *cause + ")" : std::string("the op that makes it failed"))), cause(std::move(cause)) {}
+  std::shared_ptr<const std::string> cause;
+};
+// A call's error that is an earlier op's failure (reported late, or what left an input of this
+// call unmade), not the call's own: its JS error has the code kEarlierOpFailedCode (kernel.ts's
+// EARLIER_OP_FAILED), so that the backend does not take it for a failure of the call's kernel.
+struct EarlierOpFailed : JsError {
+  using JsError::JsError;
+};
+inline constexpr const char* kEarlierOpFailedCode = "DLCV_EARLIER_OP_FAILED";
 
 // A new handle to h.
 napi_value handleOf(napi_env env, HolderPtr h);
@@ -99,6 +117,9 @@ napi_value queueInPlace(napi_env env, const char* name, std::function<void()> op
 // settings, anything that needs the op thread's results or state on the JavaScript thread.
 // Untimed (`timed` false): left out of the op timing (the timing functions' own work).
 void runNow(const char* name, const std::function<void()>& f, bool timed = true);
+// Clears the failure of a queued op waiting to be reported when `message`, an error reported
+// otherwise (an asynchronous read's), names it already.
+void clearQueuedErrorNamedIn(const std::string& message);
 // Runs an op's work where ops run (op_timing.cc): timed when the op timing is on, and under
 // Kineto one event, dlcv::<name>, that the ATen calls it makes follow (tools/bench/aten-events.js
 // groups them so).
@@ -119,9 +140,12 @@ at::ScalarType scalarType(int64_t code);
 
 // The first line of an error's message (ATen's errors carry a C++ backtrace below it).
 std::string errorLine(const std::exception& e);
+// Whether e is an earlier op's failure (EarlierOpFailed, InputNotMade) rather than the call's own.
+bool isEarlierFailure(const std::exception& e);
 
 // Runs f(args) and turns C++ and ATen errors into JS errors (the first line of each): f's own,
-// and a queued op's failure, which the queueing and reading helpers above throw.
+// and a queued op's failure, which the queueing and reading helpers above throw (code
+// kEarlierOpFailedCode for those, else DLCV_TORCH).
 napi_value guarded(napi_env env, napi_callback_info info, const std::function<napi_value(const Args&)>& f);
 napi_value undefinedValue(napi_env env);
 

@@ -9,6 +9,13 @@ import type { DeviceOps } from './device-ops';
 /** A case the device kernel does not handle: the fallback kernel runs instead, silently. */
 export class Unsupported extends Error {}
 
+/**
+ * The code of a device error that is not the failing kernel's own: an op queued before it failed
+ * (the libtorch addon reports such a failure at a later call, or through an op whose input it
+ * left unmade). No fallback can make the missing tensor, so the error is thrown, not run around.
+ */
+export const EARLIER_OP_FAILED = 'DLCV_EARLIER_OP_FAILED';
+
 export interface DeviceKernelArgs {
   inputs: NamedTensorInfoMap;
   attrs: NamedAttrMap;
@@ -62,6 +69,7 @@ export function deviceKernelConfigs(reg: DeviceRegistration): { replacing: Kerne
         st.native++;
         return r;
       } catch (e) {
+        if ((e as { code?: unknown }).code === EARLIER_OP_FAILED) throw e;
         if (!(e instanceof Unsupported)) {
           // A real device failure: report once per kernel, then keep going on the fallback.
           if (!st.lastReason) console.warn(`${backendName}: ${kernelName} failed natively (${(e as Error).message}); using the cpu kernel`);

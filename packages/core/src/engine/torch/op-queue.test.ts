@@ -3,6 +3,7 @@
 // polling; and its op timing and Kineto profile.
 import * as tf from '@tensorflow/tfjs';
 
+import { EARLIER_OP_FAILED } from '../kernels/kernel';
 import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
 import type { Handle } from './addon';
 import { torchAddon } from './index';
@@ -33,25 +34,93 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     expect(on).toEqual(off);
   });
 
-  test('a failed op is reported once, naming it, by the next call that queues or reads; an op taking its result fails in turn; later ops run', () => {
+  const sizeMismatch = 'binary: The size of tensor a \\(2\\) must match the size of tensor b \\(3\\)';
+  /** The error `f` throws (a failure of the test if none). */
+  const thrownBy = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e as Error & { code?: string };
+    }
+    throw new Error('nothing was thrown');
+  };
+  /** A backlog on the op thread (matrix products of 1024 x 1024), so that the ops queued next have not run when the calls after them are made. */
+  const backlog = () => {
+    const big = addon().upload(new Float32Array(1024 * 1024).fill(0.5), [1024, 1024], 0);
+    addon().sync();
+    for (let i = 0; i < 4; i++) addon().free(addon().matmul(big, big, 1, 1, 1024, 1024, 1024, 0, 0, [1024, 1024]));
+    addon().free(big);
+  };
+
+  test('a failed op is reported once, naming it, by the next call that queues or reads; an op taking its result fails in turn, naming that failure; later ops run', () => {
     const { binary, unary } = codes();
     const x = upload([1, 2]);
     const y = upload([1, 2, 3]);
     const bad = addon().binary(binary.Add!, x, y); // queued: the call itself cannot know
-    expect(() => addon().sync()).toThrow(/an earlier op failed on the op thread: binary: The size of tensor a \(2\) must match the size of tensor b \(3\)/);
+    const reported = thrownBy(() => addon().sync());
+    expect(reported.message).toMatch(new RegExp(`^an earlier op failed on the op thread: ${sizeMismatch}`));
+    expect(reported.code).toBe(EARLIER_OP_FAILED);
     const after = addon().unary(unary.Neg!, bad, 0, 0);
-    expect(() => addon().sync()).toThrow(/earlier op failed on the op thread: unary: an input was not made: the op that makes it failed/);
-    expect(() => read(after, 2)).toThrow(/download: an input was not made/);
+    expect(() => addon().sync()).toThrow(new RegExp(`earlier op failed on the op thread: unary: an input was not made: its op failed \\(${sizeMismatch}`));
+    expect(() => read(after, 2)).toThrow(new RegExp(`^download: an input was not made: its op failed \\(${sizeMismatch}`));
     expect(read(addon().binary(binary.Add!, x, x), 2)).toEqual([2, 4]);
     // an error of the read itself, named once
     expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
     addon().sync(); // nothing left to report
   });
 
-  test('with the queue off, the call that fails throws', async () => {
+  test('a read of a tensor that a failure left unmade names that failure and reports it: no later call reports it again', async () => {
+    const { binary, unary } = codes();
+    const x = upload([1, 2]);
+    const y = upload([1, 2, 3]);
+    for (const readBy of ['download', 'downloadAsync'] as const) {
+      backlog();
+      const bad = addon().binary(binary.Add!, x, y);
+      const after = addon().unary(unary.Neg!, bad, 0, 0); // queued behind the backlog: neither has run
+      const error =
+        readBy === 'download'
+          ? thrownBy(() => read(after, 2))
+          : await addon()
+              .downloadAsync(after, new Float32Array(2))
+              .then(() => new Error('the read did not fail'))
+              .catch((e: Error) => e);
+      expect(error.message).toMatch(new RegExp(`^download: an input was not made: its op failed \\(${sizeMismatch}`));
+      addon().sync(); // nothing left to report
+      expect(read(addon().binary(binary.Add!, x, x), 2)).toEqual([2, 4]);
+    }
+    // the read's own code: an earlier op's failure, not the read's
+    backlog();
+    const unmade = addon().unary(unary.Neg!, addon().binary(binary.Add!, x, y), 0, 0);
+    expect(thrownBy(() => read(unmade, 2)).code).toBe(EARLIER_OP_FAILED);
+    expect(thrownBy(() => read(x, 3)).code).toBe('DLCV_TORCH');
+  });
+
+  test('a kernel whose call reports an earlier failure throws it: no fallback to the cpu kernel, no warning; the next kernels run', async () => {
+    const { binary } = codes();
+    const backend = tf.backend() as unknown as { fromHandle(h: Handle, shape: number[], dtype: 'float32'): tf.TensorInfo };
+    const bad = addon().binary(binary.Add!, upload([1, 2]), upload([1, 2, 3]));
+    const unmade = tf.engine().makeTensorFromTensorInfo(backend.fromHandle(bad, [2], 'float32')) as tf.Tensor;
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      // the Neg kernel's call reports the failure, or (if the add has not run yet) its read does
+      await expect((async () => tf.neg(unmade).data())()).rejects.toThrow(new RegExp(sizeMismatch));
+      expect(warn).not.toHaveBeenCalled();
+      expect(Array.from(await tf.neg(tf.tensor1d([1, 2])).data())).toEqual([-1, -2]);
+      addon().sync();
+    } finally {
+      warn.mockRestore();
+      unmade.dispose();
+    }
+  });
+
+  test('with the queue off, the call that fails throws (its result handle dropped)', async () => {
     addon().setQueue(0);
     const x = upload([1, 2]);
-    expect(() => addon().binary(codes().binary.Add!, x, upload([1, 2, 3]))).toThrow(/^binary: The size of tensor a \(2\) must match/);
+    const y = upload([1, 2, 3]);
+    const live = addon().info().handles;
+    expect(() => addon().binary(codes().binary.Add!, x, y)).toThrow(/^binary: The size of tensor a \(2\) must match/);
+    expect(() => addon().runningAverages([x], [y], 0.5, 0.5, null)).toThrow(/^runningAverages: tensor 0 and its value differ in shape/);
+    expect(addon().info().handles).toBe(live);
     expect(read(addon().binary(codes().binary.Multiply!, x, x), 2)).toEqual([1, 4]);
     expect(() => read(x, 3)).toThrow(/^download: output has 3 elements, tensor 2$/);
     // an asynchronous read copies on a libuv thread then
@@ -63,10 +132,7 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
   test('ops run in call order: a free after the ops that take the tensor, an in-place op before a read; a freed handle is refused at the call, freed again it is ignored', () => {
     const { binary, unary } = codes();
     const x = upload([0, 1, 2]);
-    const big = addon().upload(new Float32Array(1024 * 1024).fill(0.5), [1024, 1024], 0);
-    addon().sync();
-    // a backlog on the op thread (matrix products of 1024 x 1024), so that the free below is queued before the add has run
-    for (let i = 0; i < 4; i++) addon().matmul(big, big, 1, 1, 1024, 1024, 1024, 0, 0, [1024, 1024]);
+    backlog(); // so that the free below is queued before the add has run
     const doubled = addon().binary(binary.Add!, x, x);
     addon().free(x);
     addon().free(x); // a second free does nothing
