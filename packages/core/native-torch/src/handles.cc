@@ -4,6 +4,7 @@
 // allocation and the garbage collector no finalizer (an external with one took 0.5 instead of
 // 0.06 us to make and drop, on this project's 2-core CPU); as tfjs-node's tensor ids, a handle
 // lives until it is freed (the backend frees each with its tensor's data).
+// An op takes its inputs as Operands, whose tensors it reads when it runs.
 #include <mutex>
 
 #include "torch_util.h"
@@ -129,5 +130,45 @@ HolderPtr takeHandle(napi_env env, napi_value v, const std::string& what) {
 }
 
 int64_t liveHandles() { return static_cast<int64_t>(table().live()); }
+
+// --- operands: the handles an op takes, whose tensors it reads when it runs -----------------
+
+const at::Tensor& Operand::get() const {
+  static const at::Tensor absent;
+  if (!h_) return absent;
+  if (!h_->t.defined()) throw InputNotMade(h_->failure);
+  return h_->t;
+}
+
+const at::Tensor& Operand::changedInPlace() const {
+  const at::Tensor& t = get();
+  if (h_) h_->convWeight.reset();
+  return t;
+}
+
+Operand operandAt(const Args& a, size_t i, bool optional) {
+  if (optional && a.isNull(i)) return Operand();
+  return Operand(holderOf(a.env, a.at(i), "argument " + std::to_string(i)));
+}
+
+std::vector<Operand> operandsAt(const Args& a, size_t i) {
+  uint32_t n;
+  check(napi_get_array_length(a.env, a.at(i), &n), "array_length");
+  std::vector<Operand> out;
+  out.reserve(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    napi_value e;
+    check(napi_get_element(a.env, a.at(i), k, &e), "get_element");
+    out.emplace_back(holderOf(a.env, e, "element " + std::to_string(k)));
+  }
+  return out;
+}
+
+std::vector<at::Tensor> tensorsOf(const std::vector<Operand>& operands) {
+  std::vector<at::Tensor> out;
+  out.reserve(operands.size());
+  for (const auto& o : operands) out.push_back(o.get());
+  return out;
+}
 
 }  // namespace dlcv_torch

@@ -295,44 +295,6 @@ std::shared_ptr<const std::string> failureOf(const char* name, const std::except
 
 }  // namespace
 
-const at::Tensor& Operand::get() const {
-  static const at::Tensor absent;
-  if (!h_) return absent;
-  if (!h_->t.defined()) throw InputNotMade(h_->failure);
-  return h_->t;
-}
-
-const at::Tensor& Operand::changedInPlace() const {
-  const at::Tensor& t = get();
-  if (h_) h_->convWeight.reset();
-  return t;
-}
-
-Operand operandAt(const Args& a, size_t i, bool optional) {
-  if (optional && a.isNull(i)) return Operand();
-  return Operand(holderOf(a.env, a.at(i), "argument " + std::to_string(i)));
-}
-
-std::vector<Operand> operandsAt(const Args& a, size_t i) {
-  uint32_t n;
-  check(napi_get_array_length(a.env, a.at(i), &n), "array_length");
-  std::vector<Operand> out;
-  out.reserve(n);
-  for (uint32_t k = 0; k < n; ++k) {
-    napi_value e;
-    check(napi_get_element(a.env, a.at(i), k, &e), "get_element");
-    out.emplace_back(holderOf(a.env, e, "element " + std::to_string(k)));
-  }
-  return out;
-}
-
-std::vector<at::Tensor> tensorsOf(const std::vector<Operand>& operands) {
-  std::vector<at::Tensor> out;
-  out.reserve(operands.size());
-  for (const auto& o : operands) out.push_back(o.get());
-  return out;
-}
-
 napi_value queueOp(napi_env env, const char* name, std::function<at::Tensor()> op) {
   auto out = std::make_shared<Holder>();
   napi_value handle = handleOf(env, out);
