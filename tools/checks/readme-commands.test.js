@@ -4,7 +4,11 @@
 // allows) and one of its scripts; `pnpm --filter <package> exec <command>` a command that pnpm
 // finds (a bin in the package's or the workspace root's node_modules/.bin: pnpm does not link a
 // package's own bin there); `pnpm <script>` one of the root's scripts.
+// The packages' CLIs called directly there (`dlcv-ddpm sample ...`, `node bin/dlcv-ddpm.js
+// sample ...`) name their commands, and the flags any of these commands is given are ones its
+// --help lists.
 'use strict';
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -19,7 +23,7 @@ function workspacePackages() {
     const file = path.join(dir, 'package.json');
     if (!fs.existsSync(file)) continue;
     const pkg = readJson(file);
-    byName.set(pkg.name, { dir, scripts: Object.keys(pkg.scripts ?? {}) });
+    byName.set(pkg.name, { dir, scripts: Object.keys(pkg.scripts ?? {}), scriptLines: pkg.scripts ?? {} });
   }
   return byName;
 }
@@ -70,6 +74,58 @@ function problemOf({ words }, packages, rootScripts) {
   return pkg.scripts.includes(cmd) ? null : `${name} has no script "${cmd}"`;
 }
 
+/** `<cli> <command> --help` run in a package's folder: { status, text }, cached. */
+const helpTexts = new Map();
+function cliHelp(dir, cli, command) {
+  const key = `${dir} ${cli} ${command}`;
+  if (!helpTexts.has(key)) {
+    const r = spawnSync(process.execPath, [cli, command, '--help'], { cwd: dir, encoding: 'utf8', timeout: 60000 });
+    helpTexts.set(key, { status: r.status, text: `${r.stdout}${r.stderr}` });
+  }
+  return helpTexts.get(key);
+}
+
+/** The --help text of the command a package script runs (`node bin/<cli>.js <command>`), or null for a script of another kind. */
+function helpOf(pkg, script) {
+  const m = /^node (bin\/[\w-]+\.js) ([\w-]+)$/.exec(pkg.scriptLines[script] ?? '');
+  if (!m) return null;
+  const { status, text } = cliHelp(pkg.dir, m[1], m[2]);
+  if (status !== 0) throw new Error(`${path.relative(root, pkg.dir)}: ${pkg.scriptLines[script]} --help exited ${status}: ${text}`);
+  return text;
+}
+
+/** The flags among `args` that `help` does not list. */
+const flagsNotIn = (help, args) => args.map((a) => a.replace(/^\[+/, '').split(/[=\]]/)[0]).filter((a) => /^--[a-z]/.test(a) && !new RegExp(`${a}(?![\\w-])`).test(help));
+
+/** The flags of a `pnpm --filter <package> <script> ...` command that its --help does not list. */
+function unknownFlags({ words }, packages) {
+  const [, name, script, ...args] = words;
+  const pkg = packages.get(name) ?? packages.get(`@dlcv/${name}`);
+  const help = pkg && helpOf(pkg, script);
+  return help ? flagsNotIn(help, args) : [];
+}
+
+/** The packages' CLIs called directly in a document: { file, line, pkg, command, args }. */
+function cliCallsIn(file) {
+  const out = [];
+  fs.readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((text, i) => {
+      for (const m of text.matchAll(/(?<![\w-])(?:[\w./-]*bin\/)?dlcv-(core|gan|ddpm|dann|eval)(?:\.js)? ([a-z][\w-]*)((?: +[^\s`'"|&;)]+)*)/g))
+        out.push({ file: path.relative(root, file), line: i + 1, pkg: m[1], command: m[2], args: m[3].trim().split(/ +/) });
+    });
+  return out;
+}
+
+/** What is wrong with a direct CLI call: an unknown command, or flags its --help does not list. */
+function cliCallProblem({ pkg, command, args }) {
+  const dir = path.join(root, 'packages', pkg);
+  const { status, text } = cliHelp(dir, `bin/dlcv-${pkg}.js`, command);
+  if (status !== 0) return `dlcv-${pkg} ${command} --help exited ${status}: ${text.split('\n')[0]}`;
+  const unknown = flagsNotIn(text, args);
+  return unknown.length ? `${unknown.join(', ')} not in its --help` : null;
+}
+
 describe('the pnpm commands in the READMEs and hw2 scripts', () => {
   const packages = workspacePackages();
   const rootScripts = Object.keys(readJson(path.join(root, 'package.json')).scripts);
@@ -79,6 +135,23 @@ describe('the pnpm commands in the READMEs and hw2 scripts', () => {
     expect(commands.length).toBeGreaterThan(10);
     const problems = commands.map((c) => [c, problemOf(c, packages, rootScripts)]).filter(([, p]) => p);
     expect(problems.map(([c, p]) => `${c.file}:${c.line}: pnpm ${c.words.join(' ')}: ${p}`)).toEqual([]);
+  });
+
+  test("give the flags their commands' --help lists", () => {
+    const scriptCommands = commands.filter((c) => c.words[0] === '--filter' && !['exec', 'run'].includes(c.words[2]) && !problemOf(c, packages, rootScripts));
+    const withFlags = scriptCommands.filter((c) => c.words.some((w) => w.startsWith('--') && w !== '--filter'));
+    expect(withFlags.length).toBeGreaterThan(5);
+    const problems = scriptCommands.flatMap((c) => unknownFlags(c, packages).map((f) => `${c.file}:${c.line}: pnpm ${c.words.join(' ')}: ${f} is not in its --help`));
+    expect(problems).toEqual([]);
+    expect(unknownFlags({ words: ['--filter', 'ddpm', 'sample', 'out', '--batch', '8', '--wieght', '2'] }, packages)).toEqual(['--wieght']);
+  });
+
+  test('call the CLIs with their commands and flags', () => {
+    const calls = documents().flatMap(cliCallsIn);
+    expect(calls.length).toBeGreaterThan(5);
+    const problems = calls.map((c) => [c, cliCallProblem(c)]).filter(([, p]) => p);
+    expect(problems.map(([c, p]) => `${c.file}:${c.line}: dlcv-${c.pkg} ${c.command} ${c.args.join(' ')}: ${p}`)).toEqual([]);
+    expect(cliCallProblem({ pkg: 'ddpm', command: 'sampel', args: [] })).toMatch(/^dlcv-ddpm sampel --help exited [1-9]/);
   });
 
   test('the check finds a package own bin run through exec, an unknown script and an unknown package', () => {
