@@ -1,7 +1,8 @@
 // A device kernel: one tfjs kernel written against DeviceOps, and the wrapper that registers a
 // list of them for a backend. Each tfjs-named kernel handles the cases its device supports and
-// otherwise (Unsupported: other dtypes, NCHW, an unsupported broadcast; or a device error) runs
-// its fallback, the tfjs cpu kernel it replaces, so results never depend on coverage.
+// otherwise (Unsupported: other dtypes, NCHW, an unsupported broadcast; or a device error of its
+// own, not an earlier op's) runs its fallback, the tfjs cpu kernel it replaces, so results never
+// depend on coverage.
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
 import type { DeviceOps } from './device-ops';
