@@ -70,7 +70,7 @@ export function deviceKernelConfigs(reg: DeviceRegistration): { replacing: Kerne
         st.native++;
         return r;
       } catch (e) {
-        if ((e as { code?: unknown }).code === EARLIER_OP_FAILED) throw e;
+        if ((e as { code?: unknown } | null)?.code === EARLIER_OP_FAILED) throw e;
         if (!(e instanceof Unsupported)) {
           // A real device failure: report once per kernel, then keep going on the fallback.
           if (!st.lastReason) console.warn(`${backendName}: ${kernelName} failed natively (${(e as Error).message}); using the cpu kernel`);
