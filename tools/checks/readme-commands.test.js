@@ -15,7 +15,7 @@ const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 
-/** Workspace packages by name: { dir, scripts }. */
+/** Workspace packages by name: { dir, scripts } (scripts: package.json's, name to command line). */
 function workspacePackages() {
   const dirs = [...fs.readdirSync(path.join(root, 'packages')).map((d) => path.join(root, 'packages', d)), path.join(root, 'tools')];
   const byName = new Map();
@@ -23,7 +23,7 @@ function workspacePackages() {
     const file = path.join(dir, 'package.json');
     if (!fs.existsSync(file)) continue;
     const pkg = readJson(file);
-    byName.set(pkg.name, { dir, scripts: Object.keys(pkg.scripts ?? {}), scriptLines: pkg.scripts ?? {} });
+    byName.set(pkg.name, { dir, scripts: pkg.scripts ?? {} });
   }
   return byName;
 }
@@ -43,35 +43,39 @@ function documents() {
 // pnpm's own commands that may follow `pnpm` (the rest are the root's scripts).
 const PNPM_COMMANDS = new Set(['install', 'i', 'add', 'exec', 'run', 'dlx', 'why', 'list', 'ls', 'store', 'rebuild', 'update', 'up', 'remove', 'publish', 'setup', 'version']);
 
-/** Every command a document gives, as { file, line, words } (the words after `pnpm`). */
-function commandsIn(file) {
-  const out = [];
-  fs.readFileSync(file, 'utf8')
+/** Each match of `pattern` (a global regex) in a document's lines: { file, line, match }. */
+function matchesIn(file, pattern) {
+  return fs
+    .readFileSync(file, 'utf8')
     .split('\n')
-    .forEach((text, i) => {
-      for (const m of text.matchAll(/(?<![\w./-])pnpm((?: +[^\s`'"|&;)]+)+)/g)) out.push({ file: path.relative(root, file), line: i + 1, words: m[1].trim().split(/ +/) });
-    });
-  return out;
+    .flatMap((text, i) => [...text.matchAll(pattern)].map((match) => ({ file: path.relative(root, file), line: i + 1, match })));
 }
+
+/** Every command a document gives, as { file, line, words } (the words after `pnpm`). */
+const commandsIn = (file) => matchesIn(file, /(?<![\w./-])pnpm((?: +[^\s`'"|&;)]+)+)/g).map(({ match, ...at }) => ({ ...at, words: match[1].trim().split(/ +/) }));
+
+/** The package a filter names (its scope may be left out, as pnpm allows). */
+const packageNamed = (packages, name) => packages.get(name) ?? packages.get(`@dlcv/${name}`);
+const hasScript = (pkg, name) => Object.hasOwn(pkg.scripts, name);
 
 /** What is wrong with one command, or null. */
 function problemOf({ words }, packages, rootScripts) {
   if (words[0] !== '--filter') {
     const [cmd] = words;
     if (PNPM_COMMANDS.has(cmd) || cmd.startsWith('-') || /^\d/.test(cmd)) return null;
-    return rootScripts.includes(cmd) ? null : `the root has no script "${cmd}"`;
+    return Object.hasOwn(rootScripts, cmd) ? null : `the root has no script "${cmd}"`;
   }
   const [, name, cmd, arg] = words;
   if (!name || name.startsWith('<') || !cmd || cmd.startsWith('<')) return null; // a placeholder
-  const pkg = packages.get(name) ?? packages.get(`@dlcv/${name}`);
+  const pkg = packageNamed(packages, name);
   if (!pkg) return `no workspace package "${name}"`;
   if (cmd === 'exec') {
     if (!arg) return 'exec without a command';
     const bins = [pkg.dir, root].map((dir) => path.join(dir, 'node_modules', '.bin'));
     return bins.some((dir) => fs.existsSync(path.join(dir, arg))) ? null : `"${arg}" is in neither ${bins.map((dir) => path.relative(root, dir)).join(' nor ')}`;
   }
-  if (cmd === 'run') return arg && pkg.scripts.includes(arg) ? null : `${name} has no script "${arg}"`;
-  return pkg.scripts.includes(cmd) ? null : `${name} has no script "${cmd}"`;
+  if (cmd === 'run') return arg && hasScript(pkg, arg) ? null : `${name} has no script "${arg}"`;
+  return hasScript(pkg, cmd) ? null : `${name} has no script "${cmd}"`;
 }
 
 /** `<cli> <command> --help` run in a package's folder: { status, text }, cached. */
@@ -87,10 +91,11 @@ function cliHelp(dir, cli, command) {
 
 /** The --help text of the command a package script runs (`node bin/<cli>.js <command>`), or null for a script of another kind. */
 function helpOf(pkg, script) {
-  const m = /^node (bin\/[\w-]+\.js) ([\w-]+)$/.exec(pkg.scriptLines[script] ?? '');
+  const line = hasScript(pkg, script) ? pkg.scripts[script] : '';
+  const m = /^node (bin\/[\w-]+\.js) ([\w-]+)$/.exec(line);
   if (!m) return null;
   const { status, text } = cliHelp(pkg.dir, m[1], m[2]);
-  if (status !== 0) throw new Error(`${path.relative(root, pkg.dir)}: ${pkg.scriptLines[script]} --help exited ${status}: ${text}`);
+  if (status !== 0) throw new Error(`${path.relative(root, pkg.dir)}: ${line} --help exited ${status}: ${text}`);
   return text;
 }
 
@@ -100,22 +105,19 @@ const flagsNotIn = (help, args) => args.map((a) => a.replace(/^\[+/, '').split(/
 /** The flags of a `pnpm --filter <package> <script> ...` command that its --help does not list. */
 function unknownFlags({ words }, packages) {
   const [, name, script, ...args] = words;
-  const pkg = packages.get(name) ?? packages.get(`@dlcv/${name}`);
+  const pkg = packageNamed(packages, name);
   const help = pkg && helpOf(pkg, script);
   return help ? flagsNotIn(help, args) : [];
 }
 
 /** The packages' CLIs called directly in a document: { file, line, pkg, command, args }. */
-function cliCallsIn(file) {
-  const out = [];
-  fs.readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((text, i) => {
-      for (const m of text.matchAll(/(?<![\w-])(?:[\w./-]*bin\/)?dlcv-(core|gan|ddpm|dann|eval)(?:\.js)? ([a-z][\w-]*)((?: +[^\s`'"|&;)]+)*)/g))
-        out.push({ file: path.relative(root, file), line: i + 1, pkg: m[1], command: m[2], args: m[3].trim().split(/ +/) });
-    });
-  return out;
-}
+const cliCallsIn = (file) =>
+  matchesIn(file, /(?<![\w-])(?:[\w./-]*bin\/)?dlcv-(core|gan|ddpm|dann|eval)(?:\.js)? ([a-z][\w-]*)((?: +[^\s`'"|&;)]+)*)/g).map(({ match, ...at }) => ({
+    ...at,
+    pkg: match[1],
+    command: match[2],
+    args: match[3].trim().split(/ +/),
+  }));
 
 /** What is wrong with a direct CLI call: an unknown command, or flags its --help does not list. */
 function cliCallProblem({ pkg, command, args }) {
@@ -128,7 +130,7 @@ function cliCallProblem({ pkg, command, args }) {
 
 describe('the pnpm commands in the READMEs and hw2 scripts', () => {
   const packages = workspacePackages();
-  const rootScripts = Object.keys(readJson(path.join(root, 'package.json')).scripts);
+  const rootScripts = readJson(path.join(root, 'package.json')).scripts;
   const commands = documents().flatMap(commandsIn);
 
   test('name existing packages, scripts and commands', () => {

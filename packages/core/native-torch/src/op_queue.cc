@@ -41,6 +41,15 @@ bool isEarlierFailure(const std::exception& e) { return dynamic_cast<const Earli
 
 namespace {
 
+// An op's error as reported: its name, then the first line of the error's message.
+std::string opError(const char* name, const std::exception& e) { return std::string(name) + ": " + errorLine(e); }
+
+// Throws `message` as an earlier op's failure (EarlierOpFailed) or as the call's own (JsError).
+[[noreturn]] void throwOpError(const std::string& message, bool earlier) {
+  if (earlier) throw EarlierOpFailed(message);
+  throw JsError(message);
+}
+
 struct Task {
   const char* name;
   std::function<void()> run;
@@ -127,10 +136,7 @@ class OpQueue {
         },
         timed);
     Outcome outcome = result.get();
-    if (outcome.error.empty()) return;
-    std::string message = std::string(name) + ": " + outcome.error;
-    if (outcome.earlier) throw EarlierOpFailed(message);
-    throw JsError(message);
+    if (!outcome.error.empty()) throwOpError(std::string(name) + ": " + outcome.error, outcome.earlier);
   }
 
   void drain() {
@@ -208,7 +214,7 @@ class OpQueue {
         else
           task.run();
       } catch (const std::exception& e) {
-        record(std::string(task.name) + ": " + errorLine(e));
+        record(opError(task.name, e));
       } catch (...) {
         record(std::string(task.name) + ": unknown error");
       }
@@ -276,9 +282,7 @@ void submit(const char* name, std::function<void()> run, bool timed = true) {
       else
         run();
     } catch (const std::exception& e) {
-      std::string message = std::string(name) + ": " + errorLine(e);
-      if (isEarlierFailure(e)) throw EarlierOpFailed(message);
-      throw JsError(message);
+      throwOpError(opError(name, e), isEarlierFailure(e));
     }
     return;
   }
@@ -290,7 +294,12 @@ void submit(const char* name, std::function<void()> run, bool timed = true) {
 std::shared_ptr<const std::string> failureOf(const char* name, const std::exception& e) {
   const auto* notMade = dynamic_cast<const InputNotMade*>(&e);
   if (notMade && notMade->cause) return notMade->cause;
-  return std::make_shared<const std::string>(std::string(name) + ": " + errorLine(e));
+  return std::make_shared<const std::string>(opError(name, e));
+}
+
+// Drops the result handles of a call that throws: nothing will take them.
+void dropHandles(napi_env env, const std::vector<napi_value>& handles) {
+  for (napi_value h : handles) takeHandle(env, h, "its result");
 }
 
 }  // namespace
@@ -308,7 +317,7 @@ napi_value queueOp(napi_env env, const char* name, std::function<at::Tensor()> o
       }
     });
   } catch (...) {
-    takeHandle(env, handle, "its result");  // the call throws: nothing will take the handle
+    dropHandles(env, {handle});
     throw;
   }
   return handle;
@@ -316,11 +325,13 @@ napi_value queueOp(napi_env env, const char* name, std::function<at::Tensor()> o
 
 napi_value queueOps(napi_env env, const char* name, size_t count, std::function<std::vector<at::Tensor>()> op) {
   std::vector<HolderPtr> outs(count);
+  std::vector<napi_value> handles(count);
   napi_value arr;
   check(napi_create_array_with_length(env, count, &arr), "create_array");
   for (size_t i = 0; i < count; ++i) {
     outs[i] = std::make_shared<Holder>();
-    check(napi_set_element(env, arr, (uint32_t)i, handleOf(env, outs[i])), "set_element");
+    handles[i] = handleOf(env, outs[i]);
+    check(napi_set_element(env, arr, (uint32_t)i, handles[i]), "set_element");
   }
   try {
     submit(name, [name, outs, op = std::move(op)] {
@@ -335,11 +346,7 @@ napi_value queueOps(napi_env env, const char* name, size_t count, std::function<
       }
     });
   } catch (...) {
-    for (uint32_t i = 0; i < count; ++i) {  // the call throws: nothing will take the handles
-      napi_value h;
-      check(napi_get_element(env, arr, i, &h), "get_element");
-      takeHandle(env, h, "its result");
-    }
+    dropHandles(env, handles);
     throw;
   }
   return arr;
