@@ -178,10 +178,11 @@ async function buildCases() {
 
 // ------------------------------------------------------------------ PyTorch child
 class Torch {
-  constructor(py, device) {
-    this.p = spawn(py, ['-B', core.TORCH_REFERENCE_SCRIPT, 'serve', '--threads', process.env.DLCV_THREADS || '2', '--device', device], {
+  /** `threads`: PyTorch's intra-op threads, the engine's own count (the same for both sides). */
+  constructor(py, device, threads) {
+    this.p = spawn(py, ['-B', core.TORCH_REFERENCE_SCRIPT, 'serve', '--threads', String(threads), '--device', device], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: core.torchPythonEnv({ ...process.env, OMP_NUM_THREADS: process.env.DLCV_THREADS || '2' }),
+      env: core.torchPythonEnv({ ...process.env, OMP_NUM_THREADS: String(threads) }),
     });
     this.rl = readline.createInterface({ input: this.p.stdout });
     this.waiting = [];
@@ -304,7 +305,7 @@ async function main() {
   if (WITH_TORCH) {
     const { python: py, tried } = core.findTorchPython();
     if (py) {
-      torch = new Torch(py, device ?? 'cpu');
+      torch = new Torch(py, device ?? 'cpu', eng.threads);
       const tinfo = await torch.ask('info');
       if (tinfo.error) throw new Error(`PyTorch: ${tinfo.error}`);
       const libs = (tinfo.blas.libraries || []).map((l) => path.basename(path.dirname(l)) + '/' + path.basename(l)).join(', ') || 'none loaded';

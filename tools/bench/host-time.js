@@ -10,7 +10,7 @@
 // width ATen's CPU kernels evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
 //     [sizes as bench.js --device, and --gan-width N]
-//     [--pair-kernel DlcvRunningAverage | --pair-queue | --pair-spin 100]
+//     [--pair-kernel DlcvRunningAverage | --pair-queue | --pair-spin 100 | --pair-threads 1]
 //     [--by-function]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
 // falls back to the tfjs composition) and with it, and prints the two rows and the median of
@@ -18,7 +18,12 @@
 // (addon.setQueue): with it on, "inside the addon" is only the queueing, and the wall time
 // shows what running ATen beside the JavaScript saves. --pair-spin US alternates them between
 // the op thread sleeping as soon as it finds no op and polling US microseconds first
-// (addon.setQueueSpin; the queue on for both). --by-function adds a table of each
+// (addon.setQueueSpin; the queue on for both). --pair-threads N alternates them between ATen's
+// intra-op threads at N and at the engine's count (addon.setThreads): on CUDA the ops need none,
+// and idle OpenMP workers that spin take cores from the JavaScript and the op thread. Each row
+// also gives the garbage collector's pauses within the host issue time, and the process's CPU
+// time over the step (every thread: a busy one beside the step shows as CPU time above the
+// wall). --by-function adds a table of each
 // step's addon functions, the most time first: on CUDA, which launches, allocations and waits
 // the addon time is made of. "ATen's work" is the time the ops took where they ran (the addon's
 // op timing): with the op queue on, the op thread's busy time. A step about as long as its
@@ -37,8 +42,24 @@ const { buildGpuCases, gpuSizes } = require('./gpu-cases');
 
 const STEPS = positiveIntFlag('host-time', 'steps', 10);
 
-const { performance } = require('perf_hooks');
+const { performance, PerformanceObserver } = require('perf_hooks');
 const now = () => performance.now(); // ms
+
+// The garbage collector's pauses, [start, duration] in ms on now()'s clock; the observer gets
+// them after the fact, so a step's are summed once the case has run (gcWithin).
+const gcPauses = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push([e.startTime, e.duration]);
+}).observe({ entryTypes: ['gc'] });
+const gcWithin = (from, to) => gcPauses.reduce((sum, [start, duration]) => (start >= from && start < to ? sum + duration : sum), 0);
+// the process's CPU time in ms, all threads
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+// called between the steps (the op timing, the pairings' settings), and no part of them
+const BETWEEN_STEPS = new Set(['setOpTiming', 'takeOpTimes', 'setQueue', 'setQueueSpin', 'setThreads']);
 
 /**
  * Wraps every function of the addon; returns the running totals they add to (with `byFunction`,
@@ -48,8 +69,7 @@ const now = () => performance.now(); // ms
 function timeAddon(addon, byFunction) {
   const t = { insideMs: 0, calls: 0, issueEnd: null, insideAtIssueEnd: 0, byName: new Map() };
   for (const name of Object.keys(addon)) {
-    // the op timing's own functions are called between the steps, and are no part of them
-    if (typeof addon[name] !== 'function' || name === 'setOpTiming' || name === 'takeOpTimes') continue;
+    if (typeof addon[name] !== 'function' || BETWEEN_STEPS.has(name)) continue;
     const original = addon[name].bind(addon);
     const download = name === 'download' || name === 'downloadAsync';
     addon[name] = (...args) => {
@@ -87,21 +107,32 @@ const READS = new Set(['download', 'downloadAsync', 'sync']);
 const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /**
- * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin; at
- * most one), or null: `enter` before a step of the first side, `leave` after it, `saving` the
+ * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin,
+ * --pair-threads; at most one), or null: `enter` before a step of the first side, `leave` after it, `saving` the
  * difference that side makes; `restore` puts the addon's settings back at the end.
  */
 function pairing(addon) {
   const pairKernel = arg('pair-kernel', null);
   const pairQueue = process.argv.includes('--pair-queue');
   const pairSpin = arg('pair-spin', null) === null ? null : positiveIntFlag('host-time', 'pair-spin', 0);
-  if ([pairKernel !== null, pairQueue, pairSpin !== null].filter(Boolean).length > 1)
-    throw new Error('host-time: --pair-kernel, --pair-queue and --pair-spin pair steps each their own way: give one');
-  const { queue: queueWasOn, queueSpin: spinWas } = addon.info();
+  const pairThreads = arg('pair-threads', null) === null ? null : positiveIntFlag('host-time', 'pair-threads', 0);
+  if ([pairKernel !== null, pairQueue, pairSpin !== null, pairThreads !== null].filter(Boolean).length > 1)
+    throw new Error('host-time: --pair-kernel, --pair-queue, --pair-spin and --pair-threads pair steps each their own way: give one');
+  const { queue: queueWasOn, queueSpin: spinWas, threads: threadsWere } = addon.info();
   const restoreQueue = () => {
     addon.setQueue(queueWasOn);
     addon.setQueueSpin(spinWas);
   };
+  if (pairThreads !== null) {
+    const paired = {
+      names: [`${pairThreads} ATen thread${pairThreads === 1 ? '' : 's'}`, `${threadsWere} ATen threads (the engine's)`],
+      enter: () => addon.setThreads(pairThreads),
+      leave: () => addon.setThreads(threadsWere),
+      saving: (a, b) => b.wall - a.wall,
+      gain: `less wall time with ${pairThreads} ATen thread${pairThreads === 1 ? '' : 's'} than ${threadsWere}`,
+    };
+    return { paired, restore: () => addon.setThreads(threadsWere) };
+  }
   if (pairKernel !== null) {
     const kernelConfig = tf.getKernel(pairKernel, tf.getBackend());
     if (!kernelConfig) throw new Error(`host-time: --pair-kernel: the backend has no kernel ${pairKernel}`);
@@ -148,16 +179,18 @@ function pairing(addon) {
   const t = timeAddon(addon, byFunction);
   const runs = countKernels(tf.getBackend());
   const cases = buildGpuCases({ tf, core, pkg: (n) => require(`@dlcv/${n}`), only: String(arg('only', 'dcgan,ddpm,dann')).split(','), sizes: gpuSizes(arg) });
-  console.log(`\nMedians of ${STEPS} steps (each column on its own)\n`);
+  console.log(`\nMedians of ${STEPS} steps (each column on its own; the GC pauses' mean)\n`);
   console.log(
-    "| step | wall | host issue time | of it inside the addon | of it JavaScript | ATen's work | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|---|",
+    "| step | wall | host issue time | of it inside the addon | of it JavaScript | of it GC pauses (mean) | ATen's work | process CPU | tfjs kernels | addon calls | JavaScript per kernel |\n|---|---|---|---|---|---|---|---|---|---|---|",
   );
   const { paired, restore } = pairing(addon);
   const ms = (v) => `${v.toFixed(1)} ms`;
   const printRow = (label, rows) => {
     const m = (key) => median(rows.map((r) => r[key]));
+    // the collector pauses every few steps: a median would hide it
+    const mean = (key) => rows.reduce((sum, r) => sum + r[key], 0) / rows.length;
     console.log(
-      `| ${label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${ms(m('aten'))} | ${m('kernels')} | ${m('calls')} | ${((1000 * m('js')) / m('kernels')).toFixed(1)} us |`,
+      `| ${label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${ms(mean('gc'))} | ${ms(m('aten'))} | ${ms(m('cpu'))} | ${m('kernels')} | ${m('calls')} | ${((1000 * m('js')) / m('kernels')).toFixed(1)} us |`,
     );
   };
   const pairs = [];
@@ -179,11 +212,13 @@ function pairing(addon) {
       const inside0 = t.insideMs;
       const calls0 = t.calls;
       t.issueEnd = null;
+      const cpu0 = cpuMs();
       const t0 = now();
       let row;
       try {
         await c.run();
         const wall = now() - t0;
+        const cpu = cpuMs() - cpu0;
         // the host's part: up to the step's first download (the whole step if it has none)
         const issue = (t.issueEnd ?? t0 + wall) - t0;
         const inside = (t.issueEnd === null ? t.insideMs : t.insideAtIssueEnd) - inside0;
@@ -194,13 +229,16 @@ function pairing(addon) {
           const own = opTotals.get(name) ?? { ms: 0, ops: 0 };
           opTotals.set(name, { ms: own.ms + opMs, ops: own.ops + ops });
         }
-        row = { wall, issue, inside, js: issue - inside, aten, kernels: runs.n - k0, calls: t.calls - calls0 };
+        row = { wall, issue, inside, js: issue - inside, aten, cpu, kernels: runs.n - k0, calls: t.calls - calls0, from: t0, to: t0 + issue };
       } finally {
         // after the measurement: switching back is no part of the step
         if (!second) paired.leave();
       }
       rows[second ? 1 : 0].push(row);
     }
+    // the observer's entries of the last step arrive once the event loop has turned
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (const row of [...rows[0], ...rows[1]]) row.gc = gcWithin(row.from, row.to);
     if (byFunction) {
       const steps = rows[0].length + rows[1].length;
       const top = [...t.byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);

@@ -16,14 +16,16 @@
 #                                           (tools/bench/host-time.js), and in TF32 the steps
 #                                           with the addon's op queue off and on, paired, and
 #                                           with its op thread sleeping when idle and polling
-#                                           (host-time.js --pair-spin, queue-handover.js), and
-#                                           the host's cost of one call of each heavy op beside
+#                                           (host-time.js --pair-spin, queue-handover.js), with
+#                                           ATen's intra-op threads at 1 and at the engine's count
+#                                           (host-time.js --pair-threads), and the host's cost of one call of each heavy op beside
 #                                           PyTorch's (tools/bench/op-cost.js);
 #                                           ENGINE_STEPS picks among the steps after the tests, which
 #                                           run in this order, the cheap tables before the profiles
 #                                           that a short budget cuts first (default: all of
 #                                           bench,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,
-#                                           op-cost-tf32-1,nchw,profile,profile-forward,profile-aten)
+#                                           threads-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,
+#                                           profile-aten)
 #                                           and BENCH_TF32 the bench's precisions (default '0 1': fp32, then TF32)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
@@ -80,7 +82,7 @@ for v in "${bench_tf32[@]}"; do
   }
 done
 # the engine part's steps after the tests, a comma-separated subset of these (run in this order)
-engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
+engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,threads-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -213,6 +215,10 @@ if [[ $part != ddpm ]]; then
     DLCV_TF32=1 step queue-spin-steps 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-spin 200 "${sizes[@]}"
     step queue-spin-handover 30 node tools/bench/queue-handover.js --device "$device" --calls 20000
   fi
+  # what ATen's intra-op threads cost on this device: each step with 1 and with the engine's count
+  # (every core), alternately; the ops run on the GPU, so the threads serve only host-side work,
+  # and OpenMP workers that spin when idle take cores from the JavaScript and the op thread
+  wanted threads-tf32-1 && DLCV_TF32=1 step threads-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-threads 1 "${sizes[@]}"
   # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
   # cost per call goes
   wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"
