@@ -43,6 +43,7 @@ const { buildGpuCases, gpuSizes } = require('./gpu-cases');
 const STEPS = positiveIntFlag('host-time', 'steps', 10);
 
 const { performance, PerformanceObserver } = require('perf_hooks');
+const { setTimeout } = require('node:timers');
 const now = () => performance.now(); // ms
 
 // The garbage collector's pauses, [start, duration] in ms on now()'s clock; the observer gets
