@@ -9,8 +9,7 @@
  * images close to DDPM's 400, which is what makes sampling on a CPU affordable.
  */
 import type { SchedulerConfig } from './schedule';
-import { SchedulerBase, splitPrediction, type NoiseSource, type StepUpdate } from './schedule';
-import { drawNoise } from './ddpm';
+import { SchedulerBase, type StepUpdate } from './schedule';
 
 export interface DDIMOptions {
   /** 0 = deterministic DDIM (default), 1 = DDPM-like stochastic steps. */
@@ -51,21 +50,5 @@ export class DDIMScheduler extends SchedulerBase {
       eps: Math.sqrt(Math.max(1 - aPrev - sigma * sigma, 0)),
       noise: sigma,
     };
-  }
-
-  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
-    this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
-    const { sqrtA, sqrt1mA, x0: sqrtAPrev, eps: dirCoef, noise: sigma } = this.update(t);
-    const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDIMScheduler.step') : undefined;
-    const type = this.config.prediction_type;
-    const split = new Float64Array(2);
-    for (let i = 0; i < sample.length; i++) {
-      const xt = sample[i] as number;
-      splitPrediction(type, modelOutput[i] as number, xt, sqrtA, sqrt1mA, split);
-      const x0 = this.clip(split[0] as number);
-      const eps = split[1] as number;
-      if (predOriginalSample) predOriginalSample[i] = x0;
-      prevSample[i] = sqrtAPrev * x0 + dirCoef * eps + (z ? sigma * (z[i] as number) : 0);
-    }
   }
 }

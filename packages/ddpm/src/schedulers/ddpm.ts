@@ -9,7 +9,7 @@
  * With every timestep and no clipping, mean is the reference's
  * 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - a_t) eps). No noise is added on the last step.
  */
-import { SchedulerBase, splitPrediction, type NoiseSource, type StepUpdate } from './schedule';
+import { SchedulerBase, type StepUpdate } from './schedule';
 
 export class DDPMScheduler extends SchedulerBase {
   static readonly className = 'DDPMScheduler';
@@ -35,21 +35,6 @@ export class DDPMScheduler extends SchedulerBase {
     };
   }
 
-  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
-    this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
-    const { sqrtA, sqrt1mA, x0: cX0, xt: cXt, noise: std } = this.update(t);
-    const z = this.addsNoise(t) ? drawNoise(noise, sample.length, 'DDPMScheduler.step') : undefined;
-    const type = this.config.prediction_type;
-    const split = new Float64Array(2);
-    for (let i = 0; i < sample.length; i++) {
-      const xt = sample[i] as number;
-      splitPrediction(type, modelOutput[i] as number, xt, sqrtA, sqrt1mA, split);
-      const x0 = this.clip(split[0] as number);
-      if (predOriginalSample) predOriginalSample[i] = x0;
-      prevSample[i] = cX0 * x0 + cXt * xt + (z ? std * (z[i] as number) : 0);
-    }
-  }
-
   /** The posterior q(x_prev | x_t, x0) of this step: its mean coefficients and variance (for tests and plots). */
   posterior(t: number): { coefX0: number; coefXt: number; variance: number } {
     const prev = this.previousTimestep(t);
@@ -62,11 +47,4 @@ export class DDPMScheduler extends SchedulerBase {
       variance: ((1 - aPrev) / (1 - a)) * beta,
     };
   }
-}
-
-export function drawNoise(noise: NoiseSource | undefined, length: number, where: string): Float32Array {
-  if (!noise) throw new Error(`${where}: this step adds noise, so it needs a noise source (an Rng)`);
-  const z = noise.normalArray(length);
-  if (z.length !== length) throw new Error(`${where}: the noise source gave ${z.length} values for ${length}`);
-  return z;
 }

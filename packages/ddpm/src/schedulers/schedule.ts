@@ -273,7 +273,30 @@ export abstract class SchedulerBase implements Scheduler {
     return x0 < -r ? -r : x0 > r ? r : x0;
   }
 
+  /** StepUpdate's formula, element by element in float64. */
+  stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void {
+    this.checkStepInto(modelOutput, sample, prevSample, predOriginalSample);
+    const u = this.update(t);
+    const z = this.addsNoise(t) ? drawNoise(noise, sample.length, `${(this.constructor as { className?: string }).className ?? 'scheduler'}.step`) : undefined;
+    const type = this.config.prediction_type;
+    const split = new Float64Array(2);
+    for (let i = 0; i < sample.length; i++) {
+      const xt = sample[i] as number;
+      splitPrediction(type, modelOutput[i] as number, xt, u.sqrtA, u.sqrt1mA, split);
+      const x0 = this.clip(split[0] as number);
+      if (predOriginalSample) predOriginalSample[i] = x0;
+      prevSample[i] = u.x0 * x0 + u.xt * xt + u.eps * (split[1] as number) + (z ? u.noise * (z[i] as number) : 0);
+    }
+  }
+
   abstract addsNoise(t: number): boolean;
   abstract update(t: number): StepUpdate;
-  abstract stepInto(modelOutput: Float32Array, t: number, sample: Float32Array, noise: NoiseSource | undefined, prevSample: Float32Array, predOriginalSample?: Float32Array): void;
+}
+
+/** `length` standard normals from the step's noise source; `where` names the step in errors. */
+function drawNoise(noise: NoiseSource | undefined, length: number, where: string): Float32Array {
+  if (!noise) throw new Error(`${where}: this step adds noise, so it needs a noise source (an Rng)`);
+  const z = noise.normalArray(length);
+  if (z.length !== length) throw new Error(`${where}: the noise source gave ${z.length} values for ${length}`);
+  return z;
 }

@@ -210,6 +210,21 @@ describe('DDIM step', () => {
   });
 });
 
+describe('either step', () => {
+  test.each([
+    ['DDPMScheduler', () => new DDPMScheduler(HAND)],
+    ['DDIMScheduler', () => new DDIMScheduler(HAND, { eta: 1 })],
+  ])('%s: a step that adds noise needs a source giving one value an element, and says so by name', (name, make) => {
+    const s = make();
+    const x = new Float32Array(3);
+    expect(() => s.step(x, 2, x)).toThrow(`${name}.step: this step adds noise, so it needs a noise source (an Rng)`);
+    const short: NoiseSource = { normalArray: () => new Float32Array(2) };
+    expect(() => s.step(x, 2, x, short)).toThrow(`${name}.step: the noise source gave 2 values for 3`);
+    // the last step adds none, so no source is asked for
+    expect(() => s.step(x, 0, x)).not.toThrow();
+  });
+});
+
 describe('config', () => {
   test('diffusers keys round-trip and unknown keys like _class_name are ignored', () => {
     const c = resolveSchedulerConfig({ _class_name: 'DDPMScheduler', num_train_timesteps: 500 } as Record<string, unknown>);
