@@ -19,10 +19,10 @@
 // shows what running ATen beside the JavaScript saves. --pair-spin US alternates them between
 // the op thread sleeping as soon as it finds no op and polling US microseconds first
 // (addon.setQueueSpin; the queue on for both). --pair-threads N alternates them between ATen's
-// intra-op threads at N and at the engine's count (addon.setThreads): on CUDA the ops need none,
-// and idle OpenMP workers that spin take cores from the JavaScript and the op thread. Each row
-// also gives the garbage collector's pauses within the host issue time, and the process's CPU
-// time over the step (every thread: a busy one beside the step shows as CPU time above the
+// intra-op threads at N and at the engine's count (addon.setThreads): on CUDA, where the ops'
+// arithmetic runs on the GPU, what the host's thread pool costs or saves. Each row also gives
+// the garbage collector's pauses within the host issue time, and the process's CPU time over
+// the step (every thread: others at work beside the JavaScript show as CPU time above the
 // wall). --by-function adds a table of each
 // step's addon functions, the most time first: on CUDA, which launches, allocations and waits
 // the addon time is made of. "ATen's work" is the time the ops took where they ran (the addon's
@@ -109,8 +109,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /**
  * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin,
- * --pair-threads; at most one), or null: `enter` before a step of the first side, `leave` after it, `saving` the
- * difference that side makes; `restore` puts the addon's settings back at the end.
+ * --pair-threads; at most one), or null: `enter` before a step of the first side, `leave` after
+ * it, `saving` the difference that side makes; `restore` puts the addon's settings back at the end.
  */
 function pairing(addon) {
   const pairKernel = arg('pair-kernel', null);
