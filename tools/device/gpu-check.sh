@@ -216,8 +216,8 @@ if [[ $part != ddpm ]]; then
     step queue-spin-handover 30 node tools/bench/queue-handover.js --device "$device" --calls 20000
   fi
   # what ATen's intra-op threads cost on this device: each step with 1 and with the engine's count
-  # (every core), alternately; the ops run on the GPU, so the threads serve only host-side work,
-  # and OpenMP workers that spin when idle take cores from the JavaScript and the op thread
+  # (every core), alternately; the ops run on the GPU, so the threads serve only host-side work
+  # (and OpenMP's idle workers spin a while before they sleep)
   wanted threads-tf32-1 && DLCV_TF32=1 step threads-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-threads 1 "${sizes[@]}"
   # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
   # cost per call goes
