@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { defineCommand, runCli } from './command';
 import * as flag from './flags';
 import { UsageError } from './flags';
+import { isOutOfMemory } from './out-of-memory';
 import { userPath } from './paths';
 
 const PROGRAM = { name: 'prog', version: '1.2.3' };
@@ -107,6 +108,46 @@ describe('CLI frame', () => {
     const failing = defineCommand({ name: 'fail', summary: 'fails', flags: {}, needsEngine: false, run: async () => Promise.reject(new Error('disk full')) });
     expect(await runCli(PROGRAM, [failing], ['fail'])).toBe(1);
     expect(printed(err)).toMatch(/^prog fail: disk full$/m);
+  });
+
+  it('adds a line naming the batch flags and their values to an out-of-memory error, and to no other', async () => {
+    const failWith = (message: string) =>
+      defineCommand({
+        name: 'sample',
+        summary: 'samples',
+        flags: { batch: flag.int({ help: 'images a forward', default: 100 }), 'train-batch': flag.int({ help: 'b', shown: "the preset's" }), seed: flag.int({ help: 's' }) },
+        needsEngine: false,
+        run: async () => Promise.reject(Object.assign(new Error(message), { code: 'DLCV_EARLIER_OP_FAILED' })),
+      });
+    const cuda = 'download: an input was not made: its op failed (conv2d: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.19 GiB)';
+    expect(await runCli(PROGRAM, [failWith(cuda)], ['sample', '--batch', '1000'])).toBe(1);
+    const lines = printed(err).split('\n');
+    expect(lines[0]).toBe(`prog sample: ${cuda}`);
+    expect(lines[1]).toMatch(/^out of memory: this run had --batch 1000, --train-batch the preset's; a smaller value needs less/);
+    expect(lines).toHaveLength(2);
+    err.mockClear();
+    expect(await runCli(PROGRAM, [failWith('binary: The size of tensor a (2) must match the size of tensor b (3)')], ['sample'])).toBe(1);
+    expect(printed(err)).not.toMatch(/smaller value/);
+    // a command with no batch flag: the error alone
+    err.mockClear();
+    const noBatch = defineCommand({ name: 'grade', summary: 'g', flags: {}, needsEngine: false, run: async () => Promise.reject(new Error(cuda)) });
+    expect(await runCli(PROGRAM, [noBatch], ['grade'])).toBe(1);
+    expect(printed(err)).toBe(`prog grade: ${cuda}`);
+  });
+
+  it.each([
+    ['CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 7.79 GiB total capacity)', true],
+    ['CUDA error: out of memory', true],
+    ['cuDNN error: CUDNN_STATUS_ALLOC_FAILED', true],
+    ['CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`', true],
+    ["DefaultCPUAllocator: can't allocate memory: you tried to allocate 640000000000 bytes. Error code 12 (Cannot allocate memory)", true],
+    ['std::bad_alloc', true],
+    ['Array buffer allocation failed', true],
+    ['disk full', false],
+    ['The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0', false],
+    ['Invalid typed array length: 160000000000', false],
+  ])('isOutOfMemory(%j) is %s', (message, expected) => {
+    expect(isOutOfMemory(message)).toBe(expected);
   });
 
   it('generates usage and help from the declarations, and prints the version', async () => {

@@ -1,13 +1,15 @@
 /**
  * The frame of every package's CLI: subcommands one per file, each declaring typed flags and
  * positionals from which its usage and help are generated; `--help`, `--version`; the engine
- * line printed once at start; errors printed as one line naming the command, exit code 2 for
- * usage errors and 1 for the rest.
+ * line printed once at start; errors printed as one line naming the command (an out-of-memory
+ * error adds a line naming the batch flags: out-of-memory.ts), exit code 2 for usage errors and 1
+ * for the rest.
  */
 import { parseArgs } from 'node:util';
 import { describeEngine, ENGINE_NAMES, setupEngine, type EngineInfo } from '../engine/engine';
 import { InterruptedError } from '../run/interrupt';
 import { helpLines, parseFlags, string as stringFlag, usageFlags, UsageError, type FlagSpecs, type FlagValues } from './flags';
+import { outOfMemoryHint } from './out-of-memory';
 import { userPath } from './paths';
 
 export interface PositionalSpec {
@@ -88,7 +90,14 @@ export function defineCommand<F extends FlagSpecs>(spec: CommandSpec<F>): Comman
         engine = await setupEngine({ engine: parsed.engine as string | undefined });
         console.log(describeEngine(engine));
       }
-      await spec.run({ flags: parsed as FlagValues<F>, positionals: args, engine });
+      try {
+        await spec.run({ flags: parsed as FlagValues<F>, positionals: args, engine });
+      } catch (err) {
+        // the error keeps its class, code and stack; its message gains the hint's line
+        const hint = err instanceof Error ? outOfMemoryHint(err.message, flags, parsed) : null;
+        if (hint) (err as Error).message += `\n${hint}`;
+        throw err;
+      }
     },
   };
 }

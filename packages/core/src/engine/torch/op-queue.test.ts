@@ -3,6 +3,7 @@
 // polling; and its op timing and Kineto profile.
 import * as tf from '@tensorflow/tfjs';
 
+import { isOutOfMemory } from '../../cli-kit/out-of-memory';
 import { EARLIER_OP_FAILED } from '../kernels/kernel';
 import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
 import type { Handle } from './addon';
@@ -93,6 +94,16 @@ describeEngine(entry, 'libtorch op queue', (engine) => {
     const unmade = addon().unary(unary.Neg!, addon().binary(binary.Add!, x, y), 0, 0);
     expect(thrownBy(() => read(unmade, 2)).code).toBe(EARLIER_OP_FAILED);
     expect(thrownBy(() => read(x, 3)).code).toBe('DLCV_TORCH');
+  });
+
+  test("an allocation the allocator refuses is named by the read in words that isOutOfMemory knows (the CLIs' batch hint)", () => {
+    // 2^48 float32 values, 1 PiB: more than any machine's memory and address space
+    const huge = addon().fill([65536, 65536, 65536], 1, 0);
+    const error = thrownBy(() => read(huge, 1));
+    expect(error.message).toMatch(/^download: an input was not made: its op failed \(fill: /);
+    expect(isOutOfMemory(error.message)).toBe(true);
+    addon().sync(); // nothing left to report
+    addon().free(huge);
   });
 
   test('a kernel whose call reports an earlier failure throws it: no fallback to the cpu kernel, no warning; the next kernels run', async () => {
