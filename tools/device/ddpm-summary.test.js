@@ -1,6 +1,7 @@
 // ddpm-summary.js, which writes a device call's ddpm-gpu.json, on the logs of the H200 run of
 // 2026-11-30 (docs/gpu-runs): it must give back the figures it gave there, and read the grades of
 // other guidance weights and missing pieces as gpu-check.sh leaves them.
+/* global describe, test, expect, beforeEach, afterEach */
 'use strict';
 const fs = require('fs');
 const os = require('os');
