@@ -8,6 +8,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { installGradientRelease } from '../nn/gradient-release';
 import { useFastCpuKernels } from './cpu-kernels';
 
 export const ENGINE_NAMES = ['tfjs-node-gpu', 'libtorch', 'tfjs-node', 'native', 'cpu'] as const;
@@ -122,6 +123,8 @@ export async function setupEngine(options: SetupEngineOptions = {}): Promise<Eng
     if (backendState.firstUse) backendState.firstUse = false;
     // The stock pure-JS weight-gradient kernel is ~40x slower than it needs to be.
     if (res.backend === 'cpu') useFastCpuKernels();
+    // Backward passes free each node's saved tensors and output gradients once it is done.
+    installGradientRelease();
     active = { engine, backend: res.backend, threads: res.threads, detail: res.detail, gpu: res.gpu, skipped };
     return active;
   }
