@@ -17,6 +17,9 @@ PyTorch code.
         run <case> [batch=N] [width=N] [n_feat=N]
                      -> {"t": wall seconds, "cpu": process CPU seconds}  (its family is built on first
                         use, once for each batch, width and n_feat: batch is the case's own batch)
+        memory <case> [same options as run]
+                     -> {"peak": bytes, "method": ...}: the most memory one step allocates above
+                        what was allocated before it (step_peak_bytes), after two warm-up steps
         quit
 
 --device cuda runs the networks and their inputs on the first CUDA device, timed between two
@@ -409,6 +412,35 @@ def profile_case(a):
         print(f"| {e.key} | {e.count} | {device_us(e) / 1000:.2f} | {e.self_cpu_time_total / 1000:.2f} |")
 
 
+def step_peak_bytes(step, device):
+    """The most bytes one step allocates above what was allocated before it, and how that was
+    measured: on CUDA the caching allocator's peak statistic; on the CPU the profiler's memory
+    events in time order (each op's own allocations less its frees, counted at its start: an
+    approximation within an op)."""
+    if device == "cuda":
+        sync(device)
+        torch.cuda.reset_peak_memory_stats()
+        start = torch.cuda.memory_allocated()
+        step()
+        sync(device)
+        return torch.cuda.max_memory_allocated() - start, "the CUDA caching allocator's peak"
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        step()
+    own = []
+    for e in prof.profiler.function_events:
+        # "[memory]" events are allocations and frees outside any op; an op's own are its self usage
+        delta = e.cpu_memory_usage if e.name == "[memory]" else e.self_cpu_memory_usage
+        if delta:
+            own.append((e.time_range.start, delta))
+    live = peak = 0
+    for _, delta in sorted(own):
+        live += delta
+        peak = max(peak, live)
+    return peak, "the profiler's memory events (approximate within an op)"
+
+
 def case_options(words):
     """`batch=256 n_feat=128` -> {"batch": 256, "n_feat": 128}."""
     out = {}
@@ -437,6 +469,12 @@ def serve(device="cpu"):
                 step()
                 sync(device)
                 out = {"t": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+            elif cmd[0] == "memory":
+                step = cases.get(cmd[1], **case_options(cmd[2:]))[0]
+                step()
+                step()
+                peak, method = step_peak_bytes(step, device)
+                out = {"peak": peak, "method": method}
             elif cmd[0] == "quit":
                 break
             else:

@@ -46,6 +46,21 @@ maybe(`serve mode builds a family for each case's batch, width and n_feat, and n
   expect(bad!.error).toMatch(/bad option 'widht=3'/);
 });
 
+maybe(`serve's memory command reports the most a step allocates above its start: more for a larger batch, at least its own inputs${note}`, () => {
+  const commands = ['memory ddpm_train batch=4 n_feat=8', 'memory ddpm_train batch=16 n_feat=8', 'memory dann_sideways', 'quit'];
+  const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'serve', '--threads', '1', '--device', 'cpu'], { input: commands.join('\n') + '\n', encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const [small, large, bad] = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { peak?: number; method?: string; error?: string });
+  // the step draws x, its noise and x_t: three [b, 3, 28, 28] float32 tensors alive together
+  for (const [m, b] of [[small!, 4] as const, [large!, 16] as const]) expect(m.peak).toBeGreaterThanOrEqual(3 * b * 3 * 28 * 28 * 4);
+  expect(large!.peak).toBeGreaterThan(small!.peak! * 2);
+  expect(small!.method).toMatch(/profiler's memory events/);
+  expect(bad!.error).toMatch(/unknown case dann_sideways/);
+});
+
 maybe(`profile mode tables one step's ops, the most time first, and takes one case${note}`, () => {
   const r = spawnSync(python as string, ['-B', TORCH_REFERENCE_SCRIPT, 'profile', 'ddpm_forward', '--forward-batch', '2', '--n-feat', '8', '--threads', '1', '--warmup', '1'], {
     encoding: 'utf8',
