@@ -10,7 +10,8 @@
 // width ATen's CPU kernels evict the caches the JavaScript runs from, which on CUDA they do not.
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
 //     [sizes as bench.js --device, and --gan-width N]
-//     [--pair-kernel DlcvRunningAverage | --pair-queue | --pair-spin 100 | --pair-threads 1]
+//     [--pair-kernel DlcvRunningAverage | --pair-queue | --pair-spin 100 | --pair-threads 1
+//      | --pair-backward-pass | --pair-tensor-records]
 //     [--by-function]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
 // falls back to the tfjs composition) and with it, and prints the two rows and the median of
@@ -20,7 +21,12 @@
 // the op thread sleeping as soon as it finds no op and polling US microseconds first
 // (addon.setQueueSpin; the queue on for both). --pair-threads N alternates them between ATen's
 // intra-op threads at N and at the engine's count (addon.setThreads): on CUDA, where the ops'
-// arithmetic runs on the GPU, what the host's thread pool costs or saves. Each row also gives
+// arithmetic runs on the GPU, what the host's thread pool costs or saves. --pair-backward-pass
+// alternates them between tfjs's backward pass and core's (nn/backward-pass.ts: the same kernels
+// and bytes), --pair-tensor-records between tfjs's engine keeping its record of each new tensor
+// in its WeakMap and on the tensor's data id (engine/tensor-info-store.ts; on the WeakMap side
+// each lookup still tries the id first, so the pairing understates the saving a little); both
+// compare the JavaScript. Each row also gives
 // the garbage collector's pauses within the host issue time, and the process's CPU time over
 // the step (every thread: others at work beside the JavaScript show as CPU time above the
 // wall). --by-function adds a table of each
@@ -109,7 +115,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /**
  * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin,
- * --pair-threads; at most one), or null: `enter` before a step of the first side, `leave` after
+ * --pair-threads, --pair-backward-pass, --pair-tensor-records; at most one), or null: `enter` before a step of the first side, `leave` after
  * it, `saving` the difference that side makes; `restore` puts the addon's settings back at the end.
  */
 function pairing(addon) {
@@ -117,8 +123,10 @@ function pairing(addon) {
   const pairQueue = process.argv.includes('--pair-queue');
   const pairSpin = arg('pair-spin', null) === null ? null : positiveIntFlag('host-time', 'pair-spin', 0);
   const pairThreads = arg('pair-threads', null) === null ? null : positiveIntFlag('host-time', 'pair-threads', 0);
-  if ([pairKernel !== null, pairQueue, pairSpin !== null, pairThreads !== null].filter(Boolean).length > 1)
-    throw new Error('host-time: --pair-kernel, --pair-queue, --pair-spin and --pair-threads pair steps each their own way: give one');
+  const pairBackward = process.argv.includes('--pair-backward-pass');
+  const pairRecords = process.argv.includes('--pair-tensor-records');
+  if ([pairKernel !== null, pairQueue, pairSpin !== null, pairThreads !== null, pairBackward, pairRecords].filter(Boolean).length > 1)
+    throw new Error('host-time: --pair-kernel, --pair-queue, --pair-spin, --pair-threads, --pair-backward-pass and --pair-tensor-records pair steps each their own way: give one');
   const { queue: queueWasOn, queueSpin: spinWas, threads: threadsWere } = addon.info();
   const restoreQueue = () => {
     addon.setQueue(queueWasOn);
@@ -133,6 +141,26 @@ function pairing(addon) {
       gain: `less wall time with ${pairThreads} ATen thread${pairThreads === 1 ? '' : 's'} than ${threadsWere}`,
     };
     return { paired, restore: () => addon.setThreads(threadsWere) };
+  }
+  if (pairBackward) {
+    const paired = {
+      names: ["tfjs's backward pass", "core's backward pass"],
+      enter: () => core.setBackwardPass('tfjs'),
+      leave: () => core.setBackwardPass('dlcv'),
+      saving: (a, b) => a.js - b.js,
+      gain: "less JavaScript with core's backward pass",
+    };
+    return { paired, restore: () => core.setBackwardPass('dlcv') };
+  }
+  if (pairRecords) {
+    const paired = {
+      names: ["tensor records in tfjs's WeakMap", 'tensor records on the data ids'],
+      enter: () => core.setTensorInfoStore(false),
+      leave: () => core.setTensorInfoStore(true),
+      saving: (a, b) => a.js - b.js,
+      gain: 'less JavaScript with the records on the data ids',
+    };
+    return { paired, restore: () => core.setTensorInfoStore(true) };
   }
   if (pairKernel !== null) {
     const kernelConfig = tf.getKernel(pairKernel, tf.getBackend());

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The memory one step of each of the bench's GPU cases holds at its peak, with core's gradient
-// release (nn/gradient-release.ts: a backward pass frees each node's saved tensors and output
+// release (nn/backward-pass.ts: a backward pass frees each node's saved tensors and output
 // gradients once the node is done) off and on: the peak, over the step's kernels, of the bytes
 // of live tensor data above what was alive before the step. Counted per data buffer from the
 // backend's own storage (write, move, disposeData), so it runs on the engines that keep tensors

@@ -8,6 +8,7 @@ export { progress, formatMetrics, formatDuration, type Progress, type ProgressOp
 export { MetricsLog, readMetrics, MetricsFileError, type MetricsRecord, type MetricsRead } from './metrics';
 export * from './engine/engine';
 export { useFastCpuKernels, conv2dBackpropFilterNhwc } from './engine/cpu-kernels';
+export { setTensorInfoStore, tensorInfoStoreInstalled } from './engine/tensor-info-store';
 export * from './data/csv';
 export * from './data/dataset';
 export * from './data/digits';

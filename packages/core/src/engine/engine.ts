@@ -8,7 +8,8 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { installGradientRelease } from '../nn/gradient-release';
+import { installBackwardPass } from '../nn/backward-pass';
+import { installTensorInfoStore } from './tensor-info-store';
 import { useFastCpuKernels } from './cpu-kernels';
 
 export const ENGINE_NAMES = ['tfjs-node-gpu', 'libtorch', 'tfjs-node', 'native', 'cpu'] as const;
@@ -123,8 +124,11 @@ export async function setupEngine(options: SetupEngineOptions = {}): Promise<Eng
     if (backendState.firstUse) backendState.firstUse = false;
     // The stock pure-JS weight-gradient kernel is ~40x slower than it needs to be.
     if (res.backend === 'cpu') useFastCpuKernels();
-    // Backward passes free each node's saved tensors and output gradients once it is done.
-    installGradientRelease();
+    // Backward passes walk the tape in linear time and free each node's saved tensors and
+    // output gradients once it is done.
+    installBackwardPass();
+    // tfjs's record of each tensor lives on its data id, not in a WeakMap.
+    installTensorInfoStore();
     active = { engine, backend: res.backend, threads: res.threads, detail: res.detail, gpu: res.gpu, skipped };
     return active;
   }
