@@ -68,3 +68,16 @@ describe("tfjs's tensor records on the data ids", () => {
     expect(tensorInfoStoreInstalled()).toBe(true);
   });
 });
+
+describe('after an engine reset', () => {
+  test('the new engine state keeps its records on the data ids too', async () => {
+    tf.engine().reset();
+    expect(tensorInfoStoreInstalled()).toBe(true);
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const start = tf.memory().numTensors;
+    const t = tf.tensor1d([1, 2]);
+    expect(Object.getOwnPropertySymbols(t.dataId).map(String)).toContain('Symbol(dlcv tensor info)');
+    t.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});
