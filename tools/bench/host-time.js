@@ -22,8 +22,8 @@
 // (addon.setQueueSpin; the queue on for both). --pair-threads N alternates them between ATen's
 // intra-op threads at N and at the engine's count (addon.setThreads): on CUDA, where the ops'
 // arithmetic runs on the GPU, what the host's thread pool costs or saves. --pair-backward-pass
-// alternates them between tfjs's backward pass and core's (nn/backward-pass.ts: the same kernels
-// and bytes), --pair-tensor-records between tfjs's engine keeping its record of each new tensor
+// alternates them between tfjs's backward pass and saves for it and core's (nn/backward-pass.ts:
+// the same bytes; no Identity kernel calls for the saves), --pair-tensor-records between tfjs's engine keeping its record of each new tensor
 // in its WeakMap and on the tensor's data id (engine/tensor-info-store.ts; on the WeakMap side
 // each lookup still tries the id first, so the pairing understates the saving a little); both
 // compare the JavaScript. Each row also gives

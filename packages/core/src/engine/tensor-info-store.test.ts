@@ -74,6 +74,7 @@ describe('after an engine reset', () => {
     tf.engine().reset();
     expect(tensorInfoStoreInstalled()).toBe(true);
     expect(await tf.setBackend('cpu')).toBe(true);
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false; // its install-tfjs-node banner
     const start = tf.memory().numTensors;
     const t = tf.tensor1d([1, 2]);
     expect(Object.getOwnPropertySymbols(t.dataId).map(String)).toContain('Symbol(dlcv tensor info)');

@@ -151,7 +151,7 @@ describe('the backward walk', () => {
   test.each([
     ['a small network', () => gradientsOfNet().values],
     ['a graph of corner cases', branchyGradients],
-  ])("%s: the same kernels in the same order and the same gradient bytes as tfjs's own pass, with the release on and off", async (_, fn) => {
+  ])("%s: the same kernels in the same order but for the saves' Identity copies, and the same gradient bytes as tfjs's own pass, with the release on and off", async (_, fn) => {
     setBackwardPass('tfjs');
     const before = tf.memory().numTensors;
     const tfjs = await valuesAndKernels(fn);
@@ -160,7 +160,10 @@ describe('the backward walk', () => {
     for (const release of [false, true]) {
       setGradientRelease(release);
       const ours = await valuesAndKernels(fn);
-      expect(ours.kernels).toEqual(tfjs.kernels);
+      // tfjs saves each tensor for a gradient through an Identity kernel; core shares it directly
+      const notIdentity = (kernels: string[]) => kernels.filter((k) => k !== 'Identity');
+      expect(notIdentity(ours.kernels)).toEqual(notIdentity(tfjs.kernels));
+      expect(ours.kernels.length).toBeLessThan(tfjs.kernels.length);
       expect(ours.bytes).toEqual(tfjs.bytes);
       expect(tf.memory().numTensors).toBe(before);
     }
