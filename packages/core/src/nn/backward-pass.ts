@@ -78,7 +78,7 @@ export function backwardPassInfo(): { installed: boolean; kind: BackwardPassKind
   return { installed: tfjsGradients !== null, kind, releaseEnabled, released: counts.released };
 }
 
-/** Replaces tfjs's Engine.gradients once (a no-op when its internals are not the expected ones). */
+/** Replaces tfjs's Engine.gradients and Engine.clone once (a no-op when its internals are not the expected ones). */
 export function installBackwardPass(): void {
   if (tfjsGradients) return;
   const engine = tf.engine() as unknown as EngineInternals;
@@ -98,13 +98,10 @@ export function installBackwardPass(): void {
   };
 }
 
-const identityKernels = new Map<string, tf.KernelConfig | undefined>();
-
 /** The backend's Identity of x (a tensor sharing its data), without a kernel call's bookkeeping. */
 function identityOf(engine: EngineInternals, x: tf.Tensor): tf.Tensor {
   const name = engine.backendName;
-  let kernel = identityKernels.get(name);
-  if (!identityKernels.has(name)) identityKernels.set(name, (kernel = tf.getKernel('Identity', name)));
+  const kernel = tf.getKernel('Identity', name);
   if (!kernel) throw new Error(`backend "${name}" has no Identity kernel, which saving a tensor for a gradient needs`);
   const out = kernel.kernelFunc({ inputs: { x }, attrs: {}, backend: engine.backend }) as tf.TensorInfo;
   return engine.makeTensorFromTensorInfo(out);
