@@ -23,13 +23,13 @@
 // intra-op threads at N and at the engine's count (addon.setThreads): on CUDA, where the ops'
 // arithmetic runs on the GPU, what the host's thread pool costs or saves. --pair-backward-pass
 // alternates them between tfjs's backward pass and saves for it and core's (nn/backward-pass.ts:
-// the same bytes; no Identity kernel calls for the saves), --pair-tensor-records between tfjs's engine keeping its record of each new tensor
-// in its WeakMap and on the tensor's data id (engine/tensor-info-store.ts; on the WeakMap side
-// each lookup still tries the id first, so the pairing understates the saving a little); both
-// compare the JavaScript. Each row also gives
-// the garbage collector's pauses within the host issue time, and the process's CPU time over
-// the step (every thread: others at work beside the JavaScript show as CPU time above the
-// wall). --by-function adds a table of each
+// the same bytes; no Identity kernel calls for the saves), --pair-tensor-records between tfjs's
+// engine keeping its record of each new tensor in its WeakMap and on the tensor's data id
+// (engine/tensor-info-store.ts; on the WeakMap side each lookup still tries the id first, so the
+// pairing understates the saving a little); both compare the JavaScript. Each row also gives the
+// garbage collector's pauses within the host issue time, and the process's CPU time over the
+// step (every thread: others at work beside the JavaScript show as CPU time above the wall).
+// --by-function adds a table of each
 // step's addon functions, the most time first: on CUDA, which launches, allocations and waits
 // the addon time is made of. "ATen's work" is the time the ops took where they ran (the addon's
 // op timing): with the op queue on, the op thread's busy time. A step about as long as its
@@ -115,8 +115,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /**
  * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin,
- * --pair-threads, --pair-backward-pass, --pair-tensor-records; at most one), or null: `enter` before a step of the first side, `leave` after
- * it, `saving` the difference that side makes; `restore` puts the addon's settings back at the end.
+ * --pair-threads, --pair-backward-pass, --pair-tensor-records; at most one), or null: `enter`
+ * before a step of the first side, `leave` after it, `saving` the difference that side makes;
+ * `restore` puts the settings back at the end.
  */
 function pairing(addon) {
   const pairKernel = arg('pair-kernel', null);

@@ -89,7 +89,7 @@ function torchPeaks(cases, threads) {
   console.log(`| step | gradient release off | on | less |${torch ? ' PyTorch CPU |' : ''}\n|---|---|---|---|${torch ? '---|' : ''}`);
   for (const [i, c] of Object.values(cases).entries()) {
     // warm-up: optimizer state, and any tensor a case keeps from its first step
-    for (let i = 0; i < 2; i++) await c.run();
+    for (let warm = 0; warm < 2; warm++) await c.run();
     const peaks = [];
     for (const on of [false, true]) {
       core.setGradientRelease(on);

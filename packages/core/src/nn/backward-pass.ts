@@ -58,7 +58,7 @@ export type BackwardPassKind = 'dlcv' | 'tfjs';
 
 let releaseEnabled = process.env.DLCV_GRADIENT_RELEASE !== '0';
 let kind: BackwardPassKind = process.env.DLCV_BACKWARD_PASS === 'tfjs' ? 'tfjs' : 'dlcv';
-let tfjsGradients: Gradients | null = null;
+let installed = false;
 const counts = { released: 0 };
 
 /** Turns the early release on or off (on unless DLCV_GRADIENT_RELEASE=0); installs the pass first. */
@@ -75,18 +75,18 @@ export function setBackwardPass(which: BackwardPassKind): void {
 
 /** Which pass runs, whether it releases early, and how many tensors it has released so far. */
 export function backwardPassInfo(): { installed: boolean; kind: BackwardPassKind; releaseEnabled: boolean; released: number } {
-  return { installed: tfjsGradients !== null, kind, releaseEnabled, released: counts.released };
+  return { installed, kind, releaseEnabled, released: counts.released };
 }
 
 /** Replaces tfjs's Engine.gradients and Engine.clone once (a no-op when its internals are not the expected ones). */
 export function installBackwardPass(): void {
-  if (tfjsGradients) return;
+  if (installed) return;
   const engine = tf.engine() as unknown as EngineInternals;
   const proto = Object.getPrototypeOf(engine) as EngineInternals;
   const internals = ['gradients', 'scopedRun', 'startTape', 'endTape', 'tidy', 'makeTensor', 'makeTensorFromTensorInfo', 'clone'] as const;
   if (internals.some((name) => typeof proto[name] !== 'function') || typeof engine.state?.gradientDepth !== 'number') return;
+  installed = true;
   const original = proto.gradients;
-  tfjsGradients = original;
   proto.gradients = function (this: EngineInternals, f, xs, dy, allowNoGradients) {
     return kind === 'tfjs' ? original.call(this, f, xs, dy, allowNoGradients) : gradients(this, f, xs, dy, allowNoGradients ?? false);
   };
