@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // gpu-check.sh's record of the ddpm gpu preset's run, one JSON object on stdout:
 //   node tools/device/ddpm-summary.js RUN_DIR LOG_DIR TRAIN_SECONDS SAMPLE_SECONDS
-// steps (metrics.jsonl's lines), steps/s over the whole train command (start-up, data, per-epoch
+// steps (metrics.jsonl's lines), steps/s over the whole train command (start-up, data, the
 // grids and checkpoints included) and the trainer's own s/step of its last epoch, the images
 // written and images/s over the whole sample command, and the grader's accuracy with the
 // homework's classifier and with the strict one (from LOG_DIR/grade.log, `dlcv-eval digits

@@ -19,7 +19,8 @@ describe('presets', () => {
     expect(gpu).toMatchObject({ steps: 3000, lr: 5e-4, emaDecay: 0.999, pUncond: 0.1, seed: 0, saveEvery: 1000 });
     // epochs is what 3,000 steps of 256 make of the homework's 44,800 digits: 175 steps each
     expect(gpu.epochs).toBe(Math.ceil(gpu.steps / Math.floor(44800 / gpu.batchSize)));
-    expect(gpu.preview).toEqual({ perClass: 4, sampler: 'ddim', steps: 10, w: 2 });
+    // a grid every 10 epochs: 10 of the embedded data's 97 epochs
+    expect(gpu.preview).toEqual({ perClass: 4, sampler: 'ddim', steps: 10, w: 2, every: 10 });
   });
 
   test('the report and cpu presets keep their settings', () => {
@@ -27,6 +28,9 @@ describe('presets', () => {
     expect(PRESETS.report).not.toHaveProperty('steps');
     expect(PRESETS.cpu).toMatchObject({ unet: { nFeat: 64 }, epochs: 8, steps: 4000, batchSize: 16, lr: 5e-4, emaDecay: 0.999, saveEvery: 200 });
     expect(PRESETS.cpu.sampling).toEqual({ sampler: 'ddim', steps: 10, w: 4, eta: 1 });
+    // a grid every epoch, and no preview.every key: their runs' saved configs are as before
+    expect(PRESETS.cpu.preview).not.toHaveProperty('every');
+    expect(PRESETS.report.preview).not.toHaveProperty('every');
   });
 
   test('presetConfig returns a copy and names an unknown preset', () => {

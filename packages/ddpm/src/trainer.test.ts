@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { findLatestCheckpoint, NonFiniteLossError, openDigits, readMetrics, setupEngine, type ImageDataset } from '@dlcv/core';
 import { loadModelFolder } from './model-io';
 import { makeDigitsFixture, tempDir, tinyTrainConfig } from './test-utils/fixtures';
-import { epochOrder, learningRateAt, runLength, train, type TrainResult } from './trainer';
+import { epochOrder, gridDue, learningRateAt, runLength, train, type TrainResult } from './trainer';
 
 // 40 images of 12x12, batch 8: 5 steps per epoch; 8 steps end inside epoch 2. n_feat 8 keeps a
 // step near a second on the cpu backend.
@@ -82,6 +82,21 @@ describe('train', () => {
     }
   });
 
+  test('preview.every draws fewer grids and changes nothing else; a resumed run may change it', async () => {
+    const dir = await tempDir('ddpm-every-');
+    const sparse = (every: number) => config({ preview: { ...config().preview, every } });
+    // every 1 up to step 5 (the grid of epoch 1), then every 2: epoch 2 (the last) gets one anyway
+    await train({ runDir: dir, config: sparse(1), data, quiet: true, stopAtStep: 5 });
+    await train({ runDir: dir, config: sparse(2), data, quiet: true, resume: true });
+    const every3 = await tempDir('ddpm-every3-');
+    await train({ runDir: every3, config: sparse(3), data, quiet: true });
+    expect((await fs.readdir(path.join(dir, 'samples'))).sort()).toEqual(['epoch-0001.png', 'epoch-0002.png']);
+    expect(await fs.readdir(path.join(every3, 'samples'))).toEqual(['epoch-0002.png']);
+    for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin', 'metrics.jsonl', 'samples/epoch-0002.png']) {
+      for (const run of [dir, every3]) expect([rel, (await fs.readFile(path.join(run, rel))).equals(await fs.readFile(path.join(straightDir, rel)))]).toEqual([rel, true]);
+    }
+  });
+
   test('a NaN loss stops the run and keeps the last good checkpoint', async () => {
     const dir = await tempDir('ddpm-nan-');
     // An absurd learning rate overflows the weights on the first update.
@@ -109,6 +124,16 @@ describe('train', () => {
 });
 
 describe('schedules of a run', () => {
+  test('a grid is due every preview.every epochs and after the last, every epoch without the setting', () => {
+    const preview = tinyTrainConfig().preview;
+    const due = (every: number | undefined, last: number) => Array.from({ length: last }, (_, i) => i + 1).filter((epoch) => gridDue({ ...preview, every }, epoch, epoch === last));
+    expect(due(undefined, 4)).toEqual([1, 2, 3, 4]);
+    expect(due(1, 4)).toEqual([1, 2, 3, 4]);
+    expect(due(10, 97)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 97]);
+    expect(due(2, 4)).toEqual([2, 4]);
+    expect(due(5, 3)).toEqual([3]);
+  });
+
   test('epoch order is a permutation fixed by (seed, epoch)', () => {
     const a = epochOrder(0, 3, 50);
     expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));

@@ -1,6 +1,7 @@
 /**
  * The DDPM training run on core's run scaffold: data order, learning-rate schedule, EMA,
- * checkpoints, a sample grid per epoch, the loss plot, and the model folder at the end.
+ * checkpoints, a sample grid every `preview.every` epochs, the loss plot, and the model folder at
+ * the end.
  *
  * Randomness, all from the project's PCG32: the data order of epoch e from its own generator
  * (so any step's batch is known without replaying the run), t / eps / mask from one training
@@ -29,7 +30,7 @@ import {
   type ImageDataset,
   type LossPlotSpec,
 } from '@dlcv/core';
-import { RESUMABLE_CHANGES, validateTrainConfig, type TrainConfig } from './config';
+import { RESUMABLE_CHANGES, validateTrainConfig, type PreviewConfig, type TrainConfig } from './config';
 import { Ema } from './ema';
 import { buildUnet, createUnet } from './model';
 import { saveModelFolder } from './model-io';
@@ -135,8 +136,13 @@ export const lossPlot = (config: Pick<TrainConfig, 'preset'>): LossPlotSpec => (
   emaDecay: 0.95,
 });
 
-/** The per-epoch grid (`preview.perClass` images of each class, from `model`), and the loss plot when it is due. */
-async function epochPictures(runDir: string, model: tf.LayersModel, config: TrainConfig, epoch: number, plots: LossPlotWriter): Promise<string> {
+/** Whether the epoch that just ended gets a grid: every `preview.every` epochs, and the run's last. */
+export function gridDue(preview: PreviewConfig, epoch: number, last: boolean): boolean {
+  return last || epoch % (preview.every ?? 1) === 0;
+}
+
+/** The grid at the end of an epoch: `preview.perClass` images of each class, from `model`. */
+async function epochGrid(runDir: string, model: tf.LayersModel, config: TrainConfig, epoch: number): Promise<string> {
   const file = path.join(runDir, 'samples', `epoch-${String(epoch).padStart(4, '0')}.png`);
   const { preview: p, unet } = config;
   const pipe = new DiffusionPipeline(model, makeScheduler(p.sampler, config.scheduler, { steps: p.steps }), unet);
@@ -149,7 +155,6 @@ async function epochPictures(runDir: string, model: tf.LayersModel, config: Trai
   });
   const perImage = unet.imageSize * unet.imageSize * unet.inChannels;
   await writeGrid(file, tensorToImages(x, [x.length / perImage, unet.imageSize, unet.imageSize, unet.inChannels]), { cols: p.perClass });
-  await plots.update();
   return file;
 }
 
@@ -293,13 +298,17 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
       }
       if (state.step % config.saveEvery === 0) await save();
 
-      // evaluate: a sample grid from the EMA weights at the end of each epoch
+      // evaluate at the end of each epoch: the loss, and a sample grid from the EMA weights when one is due
       if (epochEnd) {
         await reads.drain();
-        ema.copyTo(s.previewModel);
-        const file = await epochPictures(s.options.runDir, s.previewModel, config, state.epoch, s.plots);
         const perStep = (Date.now() - clock.time) / 1000 / (state.step - clock.step);
-        log(`epoch ${state.epoch}/${epochs}: loss ${smoothLoss.toFixed(4)} (EMA 0.95), ${perStep.toFixed(2)} s/step; ${path.relative(process.cwd(), file)}`);
+        let drawn = '';
+        if (gridDue(config.preview, state.epoch, state.step === totalSteps)) {
+          ema.copyTo(s.previewModel);
+          drawn = `; ${path.relative(process.cwd(), await epochGrid(s.options.runDir, s.previewModel, config, state.epoch))}`;
+        }
+        await s.plots.update();
+        log(`epoch ${state.epoch}/${epochs}: loss ${smoothLoss.toFixed(4)} (EMA 0.95), ${perStep.toFixed(2)} s/step${drawn}`);
         clock = { time: Date.now(), step: state.step };
       }
 

@@ -38,7 +38,8 @@ async function metricsSteps(runDir: string): Promise<number[]> {
 
 let data: string;
 let root: string;
-// 40 images of 28x28, batch 8: 5 steps an epoch; n_feat 8 keeps a step short on any engine.
+// 40 images of 28x28, batch 8: 5 steps an epoch (4 epochs, grids after the 3rd and the last);
+// n_feat 8 keeps a step short on any engine.
 const trainArgs = (out: string, more: string[] = []) => [
   'train',
   '--data',
@@ -55,6 +56,8 @@ const trainArgs = (out: string, more: string[] = []) => [
   '50',
   '--save-every',
   '100',
+  '--preview-every',
+  '3',
   ...more,
 ];
 
@@ -68,6 +71,7 @@ describe('Ctrl-C during training', () => {
     const straight = path.join(root, 'straight');
     const done = await run(trainArgs(straight));
     expect(done.code).toBe(0);
+    expect((await fs.readdir(path.join(straight, 'samples'))).sort()).toEqual(['epoch-0003.png', 'epoch-0004.png']);
 
     const dir = path.join(root, 'interrupted');
     const { child, done: finished } = start(trainArgs(dir));

@@ -32,6 +32,7 @@ export const trainCommand = defineCommand({
       shown: 'on a GPU engine the cores less one, at most 8; else 0',
     }),
     'save-every': flag.int({ help: 'checkpoint every this many steps', min: 1, metavar: 'STEPS', shown: "the preset's" }),
+    'preview-every': flag.int({ help: 'a sample grid every this many epochs (and after the last)', min: 1, metavar: 'EPOCHS', shown: "the preset's" }),
   },
   async run({ flags, engine }) {
     const config: TrainConfig = presetConfig(flags.preset);
@@ -49,6 +50,7 @@ export const trainCommand = defineCommand({
     config.emaDecay = flags['ema-decay'] ?? config.emaDecay;
     config.seed = flags.seed ?? config.seed;
     config.saveEvery = flags['save-every'] ?? config.saveEvery;
+    if (flags['preview-every'] !== undefined) config.preview.every = flags['preview-every'];
     if (config.sampling.sampler === 'ddpm') config.sampling.steps = config.scheduler.num_train_timesteps;
     const runDir = flags.out ?? userPath(path.join('runs', `ddpm-${flags.preset}`));
 
