@@ -13,7 +13,8 @@
 #                                           training steps' ATen ops and GPU kernels under
 #                                           Kineto beside PyTorch's (bench.js --profile-aten), the
 #                                           host's time per step in fp32 and TF32
-#                                           (tools/bench/host-time.js), and in TF32 the steps
+#                                           (tools/bench/host-time.js; and at tiny sizes on the
+#                                           device's CPU, host-time-cpu), and in TF32 the steps
 #                                           with the addon's op queue off and on, paired, and
 #                                           with its op thread sleeping when idle and polling
 #                                           (host-time.js --pair-spin, queue-handover.js), with
@@ -23,7 +24,7 @@
 #                                           ENGINE_STEPS picks among the steps after the tests, which
 #                                           run in this order, the cheap tables before the profiles
 #                                           that a short budget cuts first (default: all of
-#                                           bench,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,
+#                                           bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,
 #                                           threads-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,
 #                                           profile-aten)
 #                                           and BENCH_TF32 the bench's precisions (default '0 1': fp32, then TF32)
@@ -82,7 +83,7 @@ for v in "${bench_tf32[@]}"; do
   }
 done
 # the engine part's steps after the tests, a comma-separated subset of these (run in this order)
-engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,queue-tf32-1,queue-spin,threads-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
+engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,threads-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -206,6 +207,11 @@ if [[ $part != ddpm ]]; then
   for tf32 in 0 1; do
     wanted "host-time-tf32-$tf32" && DLCV_TF32=$tf32 step "host-time-tf32-$tf32" 60 node tools/bench/host-time.js --device "$device" --steps 10 --by-function "${sizes[@]}"
   done
+  # the same split at tiny sizes on this machine's CPU (the wheel's CPU kernels, one thread): the
+  # host's JavaScript speed, to set beside the CPU machine's figures for the same command (README
+  # "Measuring on a GPU") and beside the CUDA rows' JavaScript per kernel
+  wanted host-time-cpu && DLCV_THREADS=1 step host-time-cpu 45 node tools/bench/host-time.js --device cpu --steps 30 \
+    --gan-models A --gan-batch 16 --gan-width 8 --n-feat 8 --ddpm-batch 4 --ddpm-forward-batch 8 --dann-batch 16
   # what the op queue saves: each step with ATen's work inside the calls and on the op thread,
   # alternately (TF32: where the host's share of a step is largest)
   wanted queue-tf32-1 && DLCV_TF32=1 step queue-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-queue "${sizes[@]}"
