@@ -21,6 +21,8 @@ beforeAll(async () => {
 });
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Whether file `rel` of run folder `dir` has the straight run's bytes. */
+const sameAsStraight = async (dir: string, rel: string) => (await fs.readFile(path.join(dir, rel))).equals(await fs.readFile(path.join(straightDir, rel)));
 
 describe('train', () => {
   test('a tiny configuration learns: the loss falls over 8 steps', () => {
@@ -55,7 +57,6 @@ describe('train', () => {
     const second = await train({ runDir: dir, config: config(), data, quiet: true, resume: true });
     expect(second.steps).toBe(8);
     expect(second.losses).toEqual(straight.losses);
-    const same = async (rel: string) => (await fs.readFile(path.join(dir, rel))).equals(await fs.readFile(path.join(straightDir, rel)));
     for (const rel of [
       'checkpoints/step-00000008/tensors.bin',
       'model/weights.bin',
@@ -65,7 +66,7 @@ describe('train', () => {
       'samples/epoch-0001.png',
       'samples/epoch-0002.png',
     ]) {
-      expect([rel, await same(rel)]).toEqual([rel, true]);
+      expect([rel, await sameAsStraight(dir, rel)]).toEqual([rel, true]);
     }
   });
 
@@ -78,7 +79,7 @@ describe('train', () => {
     const second = await train({ runDir: dir, config: config(), data, quiet: true, resume: true, drawThreads: 3 });
     expect(second.losses).toEqual(straight.losses);
     for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin']) {
-      expect([rel, (await fs.readFile(path.join(dir, rel))).equals(await fs.readFile(path.join(straightDir, rel)))]).toEqual([rel, true]);
+      expect([rel, await sameAsStraight(dir, rel)]).toEqual([rel, true]);
     }
   });
 
@@ -93,7 +94,7 @@ describe('train', () => {
     expect((await fs.readdir(path.join(dir, 'samples'))).sort()).toEqual(['epoch-0001.png', 'epoch-0002.png']);
     expect(await fs.readdir(path.join(every3, 'samples'))).toEqual(['epoch-0002.png']);
     for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin', 'metrics.jsonl', 'samples/epoch-0002.png']) {
-      for (const run of [dir, every3]) expect([rel, (await fs.readFile(path.join(run, rel))).equals(await fs.readFile(path.join(straightDir, rel)))]).toEqual([rel, true]);
+      for (const run of [dir, every3]) expect([rel, await sameAsStraight(run, rel)]).toEqual([rel, true]);
     }
   });
 

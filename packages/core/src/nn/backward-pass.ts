@@ -18,9 +18,9 @@
 // - What a kernel or a custom gradient saves for its gradient is the backend's Identity of each
 //   tensor (sharing its data), made without the engine's kernel bookkeeping. tfjs runs each
 //   through a full kernel call that also records the copy on the tape, where no path to y ever
-//   leads through it: about 250 of a DDPM step's 620 kernels and 40% of its tape. The tape's copies matter only to
-//   higher-order gradients, where a backward pass is itself recorded (a save at gradient depth
-//   above 1): those saves are left to tfjs.
+//   leads through it: about 250 of a DDPM step's 620 kernels and 40% of its tape. The tape's
+//   copies matter only to higher-order gradients, where a backward pass is itself recorded (a
+//   save at gradient depth above 1): those saves are left to tfjs.
 //
 // DLCV_GRADIENT_RELEASE=0 (or setGradientRelease(false)) keeps every tensor to the pass's end;
 // DLCV_BACKWARD_PASS=tfjs (or setBackwardPass('tfjs')) runs tfjs's own pass and saves instead.
