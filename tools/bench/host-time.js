@@ -11,7 +11,7 @@
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
 //     [sizes as bench.js --device, and --gan-width N]
 //     [--pair-kernel DlcvRunningAverage | --pair-queue | --pair-spin 100 | --pair-threads 1
-//      | --pair-backward-pass | --pair-tensor-records]
+//      | --pair-backward-pass | --pair-tensor-records | --pair-adam]
 //     [--by-function]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
 // falls back to the tfjs composition) and with it, and prints the two rows and the median of
@@ -26,7 +26,9 @@
 // the same bytes; no Identity kernel calls for the saves), --pair-tensor-records between tfjs's
 // engine keeping its record of each new tensor in its WeakMap and on the tensor's data id
 // (engine/tensor-info-store.ts; on the WeakMap side each lookup still tries the id first, so the
-// pairing understates the saving a little); both compare the JavaScript. Each row also gives the
+// pairing understates the saving a little); both compare the JavaScript. --pair-adam alternates
+// them between Adam in ATen foreach ops and ATen's fused Adam kernel (core's setTorchAdamFused;
+// an error where the device has no such kernel) and compares the wall time. Each row also gives the
 // garbage collector's pauses within the host issue time, and the process's CPU time over the
 // step (every thread: others at work beside the JavaScript show as CPU time above the wall).
 // --by-function adds a table of each
@@ -115,7 +117,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /**
  * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin,
- * --pair-threads, --pair-backward-pass, --pair-tensor-records; at most one), or null: `enter`
+ * --pair-threads, --pair-backward-pass, --pair-tensor-records, --pair-adam; at most one), or null: `enter`
  * before a step of the first side, `leave` after it, `saving` the difference that side makes;
  * `restore` puts the settings back at the end.
  */
@@ -126,8 +128,11 @@ function pairing(addon) {
   const pairThreads = arg('pair-threads', null) === null ? null : positiveIntFlag('host-time', 'pair-threads', 0);
   const pairBackward = process.argv.includes('--pair-backward-pass');
   const pairRecords = process.argv.includes('--pair-tensor-records');
-  if ([pairKernel !== null, pairQueue, pairSpin !== null, pairThreads !== null, pairBackward, pairRecords].filter(Boolean).length > 1)
-    throw new Error('host-time: --pair-kernel, --pair-queue, --pair-spin, --pair-threads, --pair-backward-pass and --pair-tensor-records pair steps each their own way: give one');
+  const pairAdam = process.argv.includes('--pair-adam');
+  if ([pairKernel !== null, pairQueue, pairSpin !== null, pairThreads !== null, pairBackward, pairRecords, pairAdam].filter(Boolean).length > 1)
+    throw new Error(
+      'host-time: --pair-kernel, --pair-queue, --pair-spin, --pair-threads, --pair-backward-pass, --pair-tensor-records and --pair-adam pair steps each their own way: give one',
+    );
   const { queue: queueWasOn, queueSpin: spinWas, threads: threadsWere } = addon.info();
   const restoreQueue = () => {
     addon.setQueue(queueWasOn);
@@ -162,6 +167,22 @@ function pairing(addon) {
       gain: 'less JavaScript with the records on the data ids',
     };
     return { paired, restore: () => core.setTensorInfoStore(true) };
+  }
+  if (pairAdam) {
+    const fusedWas = core.torchAdamFused();
+    try {
+      core.setTorchAdamFused(true);
+    } catch (e) {
+      throw new Error(`host-time: --pair-adam: ${e.message}`);
+    }
+    const paired = {
+      names: ['Adam in ATen foreach ops', "ATen's fused Adam"],
+      enter: () => core.setTorchAdamFused(false),
+      leave: () => core.setTorchAdamFused(true),
+      saving: (a, b) => a.wall - b.wall,
+      gain: "less wall time with ATen's fused Adam",
+    };
+    return { paired, restore: () => core.setTorchAdamFused(fusedWas) };
   }
   if (pairKernel !== null) {
     const kernelConfig = tf.getKernel(pairKernel, tf.getBackend());

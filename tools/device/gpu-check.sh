@@ -19,14 +19,16 @@
 #                                           with its op thread sleeping when idle and polling
 #                                           (host-time.js --pair-spin, queue-handover.js), with
 #                                           ATen's intra-op threads at 1 and at the engine's count
-#                                           (host-time.js --pair-threads), and the host's cost of one call of each heavy op beside
-#                                           PyTorch's (tools/bench/op-cost.js);
+#                                           (host-time.js --pair-threads), with Adam in ATen foreach ops and
+#                                           ATen's fused kernel (host-time.js --pair-adam), and the host's
+#                                           cost of one call of each heavy op beside PyTorch's
+#                                           (tools/bench/op-cost.js);
 #                                           ENGINE_STEPS picks among the steps after the tests, which
 #                                           run in this order, the cheap tables before the profiles
 #                                           that a short budget cuts first (default: all of
 #                                           bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,
-#                                           threads-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,
-#                                           profile-aten)
+#                                           threads-tf32-1,adam-tf32-1,op-cost-tf32-1,nchw,profile,
+#                                           profile-forward,profile-aten)
 #                                           and BENCH_TF32 the bench's precisions (default '0 1': fp32, then TF32)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
 #                                           (DDPM_TRAIN_FLAGS and DDPM_SAMPLE_FLAGS add flags; DDPM_EXTRA_W='3 4'
@@ -83,7 +85,7 @@ for v in "${bench_tf32[@]}"; do
   }
 done
 # the engine part's steps after the tests, a comma-separated subset of these (run in this order)
-engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,threads-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
+engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,threads-tf32-1,adam-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -225,6 +227,9 @@ if [[ $part != ddpm ]]; then
   # (every core), alternately; the ops run on the GPU, so the threads serve only host-side work
   # (and OpenMP's idle workers spin a while before they sleep)
   wanted threads-tf32-1 && DLCV_TF32=1 step threads-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-threads 1 "${sizes[@]}"
+  # what ATen's fused Adam kernel saves against the eleven foreach ops: each step with either,
+  # alternately (the engine's default where the device has the kernel is the fused one)
+  wanted adam-tf32-1 && DLCV_TF32=1 step adam-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-adam "${sizes[@]}"
   # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
   # cost per call goes
   wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"

@@ -40,7 +40,7 @@ export {
   dropoutMask,
   NATIVE_BACKEND,
 } from './engine/native';
-export { loadTorchBackend, torchKernelStats } from './engine/torch';
+export { loadTorchBackend, setTorchAdamFused, torchAdamFused, torchKernelStats } from './engine/torch';
 export { runOnCpuAndEngine, maxRelativeDifference, type DeviceEngineName, type EngineParity } from './engine/engine-parity';
 export { BatchNorm2d, type BatchNorm2dArgs } from './layers/batch-norm';
 export { Gelu } from './layers/gelu';

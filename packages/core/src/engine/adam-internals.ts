@@ -14,6 +14,8 @@ export interface AdamInternals {
   accBeta2: tf.Variable;
   accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
   accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  /** Steps taken (accBeta1/2 are beta1/2 to the power iterations + 1). */
+  readonly iterations: number;
   incrementIterations(): void;
 }
 

@@ -1,6 +1,7 @@
-// Adam on the 'dlcv-torch' backend: one addon call per step for all variables (adam.cc), with
-// tfjs's AdamOptimizer arithmetic in ATen ops on the device, instead of ~12 tfjs kernels per
-// variable. Patches tf.AdamOptimizer.prototype.applyGradients like the native engine's adam.ts:
+// Adam on the 'dlcv-torch' backend: one addon call per step for all variables (adam.cc) instead of
+// ~12 tfjs kernels per variable, with ATen's fused Adam kernel where the engine's device has one
+// (on CUDA), else tfjs's AdamOptimizer arithmetic in ATen foreach ops (DLCV_TORCH_ADAM picks one:
+// torch/index.ts). Patches tf.AdamOptimizer.prototype.applyGradients like the native engine's adam.ts:
 // the original runs whenever the active backend is not this one or a tensor is not float32, and
 // the optimizer's state keeps its original layout (moments, accBeta1/2, iterations), so
 // getWeights/setWeights and checkpoints are unchanged.
@@ -12,6 +13,17 @@ import type { TorchBackend } from './backend';
 import { adamMoments, namedGradients, patchAdamApply } from '../adam-internals';
 
 let patched = false;
+let fusedSteps = false;
+
+/** Whether the steps take ATen's fused Adam kernel (else the foreach ops). */
+export function fusedAdamSteps(): boolean {
+  return fusedSteps;
+}
+
+/** Steps from now on with ATen's fused Adam kernel or the foreach ops (torch/index.ts's setTorchAdamFused checks the device has the kernel). */
+export function setFusedAdamSteps(fused: boolean): void {
+  fusedSteps = fused;
+}
 
 // accBeta1/2's float32 values, by the tensor data that holds them: the bias corrections need them
 // on the host, and reading the device for them would stop the host until the GPU had run the
@@ -62,6 +74,8 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
       opt.epsilon,
       Math.fround(1 - acc1),
       Math.fround(1 - acc2),
+      fusedSteps ? 1 : 0,
+      opt.iterations + 1,
     );
     // Each new tensor is assigned (the variable takes a reference) and the local one released.
     const assign = (v: tf.Variable, k: number) => {

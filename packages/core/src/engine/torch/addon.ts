@@ -129,7 +129,11 @@ export interface TorchAddon {
   groupNormGrad(dy: H, x: H, scale: H, mean: H, invStd: H, groups: number): H[];
   /** [runnings[i] * keep + (values[i] * scales[i]) * take]: ATen foreach ops (float32 factors; scales null: none). */
   runningAverages(runnings: H[], values: H[], keep: number, take: number, scales: number[] | null): H[];
-  /** [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2]; biasCorrection1/2 are 1 - accBeta1/2 as float32 values. */
+  /**
+   * [x'..., m'..., v'..., accBeta1 * beta1, accBeta2 * beta2]. fused 0: tfjs's arithmetic in ATen
+   * foreach ops, biasCorrection1/2 being 1 - accBeta1/2 as float32 values; 1: ATen's _fused_adam_
+   * at step t (tfjs's iterations + 1), an error on a device without that kernel.
+   */
   adam(
     values: H[],
     grads: H[],
@@ -143,7 +147,11 @@ export interface TorchAddon {
     eps: number,
     biasCorrection1: number,
     biasCorrection2: number,
+    fused: number,
+    t: number,
   ): H[];
+  /** 1 where this libtorch has a _fused_adam_ kernel for the device (CUDA since 1.13, the CPU since 2.4). */
+  fusedAdamKernels(): { cpu: number; cuda: number };
 }
 
 const releaseDir = path.resolve(__dirname, '..', '..', '..', 'build', 'Release');

@@ -48,6 +48,26 @@ function queueWanted(): number {
   return v === '0' ? 0 : 1;
 }
 
+/** Whether this libtorch has ATen's fused Adam kernel for the engine's device (CUDA since 1.13, the CPU since 2.4). */
+function hasFusedAdam(addon: TorchAddon, onCuda: boolean): boolean {
+  return addon.fusedAdamKernels()[onCuda ? 'cuda' : 'cpu'] === 1;
+}
+
+function checkFusedAdam(addon: TorchAddon, onCuda: boolean): void {
+  if (!hasFusedAdam(addon, onCuda))
+    throw new Error(`libtorch ${addon.info().torch} has no fused Adam kernel (_fused_adam_) for ${onCuda ? 'CUDA' : 'the CPU'}: use DLCV_TORCH_ADAM=foreach`);
+}
+
+/**
+ * DLCV_TORCH_ADAM: fused (ATen's fused Adam kernel, an error where the device has none), foreach
+ * (tfjs's arithmetic in ATen foreach ops), or unset: fused where the device has the kernel.
+ */
+export function adamFusedWanted(addon: TorchAddon, onCuda: boolean, v = process.env.DLCV_TORCH_ADAM): boolean {
+  if (v !== undefined && v !== 'fused' && v !== 'foreach') throw new Error(`DLCV_TORCH_ADAM must be fused or foreach, not "${v}"`);
+  if (v === 'fused') checkFusedAdam(addon, onCuda);
+  return v === undefined ? hasFusedAdam(addon, onCuda) : v === 'fused';
+}
+
 function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   const wanted = process.env.DLCV_TORCH_DEVICE;
   if (wanted && wanted !== 'cpu' && wanted !== 'cuda') throw new Error(`DLCV_TORCH_DEVICE must be cpu or cuda, not "${wanted}"`);
@@ -85,16 +105,19 @@ export function loadTorchBackend(): TorchBackendResult {
     const loaded = loadTorchAddon();
     if ('error' in loaded) return (cached = { ok: false, reason: loaded.error });
     const { onCuda, threads } = settleDevice(loaded.addon);
+    const fusedAdam = adamFusedWanted(loaded.addon, onCuda);
     const { registerTorchBackend } = require('./register') as typeof import('./register');
     const { TORCH_BACKEND_NAME } = require('./backend') as typeof import('./backend');
     const { kernels } = registerTorchBackend(loaded.addon, onCuda);
+    (require('./adam') as typeof import('./adam')).setFusedAdamSteps(fusedAdam);
     const info = loaded.addon.info();
     cachedAddon = loaded.addon;
     const determinism = info.deterministic ? 'deterministic' : 'nondeterministic (DLCV_TORCH_DETERMINISTIC=0)';
     const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : 'on CPU';
     const layout = process.env.DLCV_TORCH_CONV_LAYOUT === 'nchw' ? ', convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)' : '';
     const queue = info.queue ? '' : ', ops run inside each call (DLCV_TORCH_QUEUE=0)';
-    const detail = `libtorch ${info.torch} ${where}${layout}${queue}, ${kernels.length} ATen kernels (${loaded.file})`;
+    const adam = fusedAdam ? ", ATen's fused Adam" : `, Adam in ATen foreach ops${process.env.DLCV_TORCH_ADAM === 'foreach' ? ' (DLCV_TORCH_ADAM=foreach)' : ''}`;
+    const detail = `libtorch ${info.torch} ${where}${layout}${queue}${adam}, ${kernels.length} ATen kernels (${loaded.file})`;
     return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads, onCuda, detail });
   } catch (e) {
     return (cached = { ok: false, reason: `libtorch backend failed to register: ${(e as Error).message}` });
@@ -104,6 +127,21 @@ export function loadTorchBackend(): TorchBackendResult {
 /** The loaded addon (after a successful loadTorchBackend), for benchmarks and diagnostics. */
 export function torchAddon(): TorchAddon | null {
   return cachedAddon;
+}
+
+/**
+ * Adam steps on the loaded engine from now on with ATen's fused kernel (an error where its device
+ * has none) or with tfjs's arithmetic in ATen foreach ops, as DLCV_TORCH_ADAM sets at load.
+ */
+export function setTorchAdamFused(fused: boolean): void {
+  if (!cached || !cached.ok || !cachedAddon) throw new Error('the libtorch engine is not loaded');
+  if (fused) checkFusedAdam(cachedAddon, cached.onCuda);
+  (require('./adam') as typeof import('./adam')).setFusedAdamSteps(fused);
+}
+
+/** Whether the loaded engine's Adam steps take ATen's fused kernel. */
+export function torchAdamFused(): boolean {
+  return (require('./adam') as typeof import('./adam')).fusedAdamSteps();
 }
 
 /** Per-kernel counts of ATen runs and host trips since load. */
