@@ -53,9 +53,8 @@ function hasFusedAdam(addon: TorchAddon, onCuda: boolean): boolean {
   return addon.fusedAdamKernels()[onCuda ? 'cuda' : 'cpu'] === 1;
 }
 
-function checkFusedAdam(addon: TorchAddon, onCuda: boolean): void {
-  if (!hasFusedAdam(addon, onCuda))
-    throw new Error(`libtorch ${addon.info().torch} has no fused Adam kernel (_fused_adam_) for ${onCuda ? 'CUDA' : 'the CPU'}: use DLCV_TORCH_ADAM=foreach`);
+function checkFusedAdam(addon: TorchAddon, onCuda: boolean, asked = ''): void {
+  if (!hasFusedAdam(addon, onCuda)) throw new Error(`${asked}libtorch ${addon.info().torch} has no fused Adam kernel (_fused_adam_) for ${onCuda ? 'CUDA' : 'the CPU'}`);
 }
 
 /**
@@ -64,7 +63,7 @@ function checkFusedAdam(addon: TorchAddon, onCuda: boolean): void {
  */
 export function adamFusedWanted(addon: TorchAddon, onCuda: boolean, v = process.env.DLCV_TORCH_ADAM): boolean {
   if (v !== undefined && v !== 'fused' && v !== 'foreach') throw new Error(`DLCV_TORCH_ADAM must be fused or foreach, not "${v}"`);
-  if (v === 'fused') checkFusedAdam(addon, onCuda);
+  if (v === 'fused') checkFusedAdam(addon, onCuda, 'DLCV_TORCH_ADAM=fused, but ');
   return v === undefined ? hasFusedAdam(addon, onCuda) : v === 'fused';
 }
 
