@@ -173,7 +173,7 @@ function pairing(addon) {
     try {
       core.setTorchAdamFused(true);
     } catch (e) {
-      throw new Error(`host-time: --pair-adam: ${e.message}`);
+      throw new Error(`host-time: --pair-adam: ${e.message}`, { cause: e });
     }
     const paired = {
       names: ['Adam in ATen foreach ops', "ATen's fused Adam"],
