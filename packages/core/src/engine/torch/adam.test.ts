@@ -97,6 +97,24 @@ describeEngine(entry, 'libtorch Adam', (engine) => {
         const fused = await run(true);
         // the same update; _fused_adam_ computes the bias corrections in double from the step number
         fused.forEach((values, i) => expect(relErr(values, foreach[i]!)).toBeLessThan(1e-5));
+        // the fused kernel takes its bias corrections from t alone, the foreach ops from the
+        // 1 - b^t they are given: one call with t 5 and the corrections of step 1 is step 5
+        const n = 64;
+        const upload = (seed: number, f: (value: number) => number) => addon.upload(rand([n], seed).data.map(f), [n], 0);
+        const [x, g, m, v] = [upload(21, (e) => e), upload(22, (e) => e), upload(23, (e) => 0.1 * e), upload(24, (e) => 0.01 * Math.abs(e))];
+        const acc = addon.upload(new Float32Array([0.5]), [], 0);
+        const corrections = (t: number) => [Math.fround(1 - 0.9 ** t), Math.fround(1 - 0.99 ** t)] as const;
+        const stepped = (fusedArg: number, t: number, [c1, c2]: readonly [number, number]) => {
+          const out = addon.adam([x], [g], [m], [v], acc, acc, 0.05, 0.9, 0.99, 1e-7, c1, c2, fusedArg, t);
+          const values = new Float32Array(n);
+          addon.download(out[0]!, values);
+          out.forEach((h) => addon.free(h));
+          return values;
+        };
+        const step5 = stepped(0, 5, corrections(5));
+        expect(relErr(stepped(1, 5, corrections(1)), step5)).toBeLessThan(1e-5);
+        expect(relErr(stepped(0, 5, corrections(1)), step5)).toBeGreaterThan(1e-3);
+        [x, g, m, v, acc].forEach((h) => addon.free(h));
       } else {
         const named = `libtorch ${addon.info().torch} has no fused Adam kernel (_fused_adam_) for ${onCuda ? 'CUDA' : 'the CPU'}`;
         expect(() => setTorchAdamFused(true)).toThrow(named);
