@@ -43,10 +43,15 @@ static std::array<std::vector<at::Tensor>, 3> foreachStep(const std::vector<at::
 }
 
 // Whether this libtorch registers a _fused_adam_ kernel for the device (its dispatcher's table,
-// so a CUDA build's CPU answer is the CPU kernel's).
+// so a CUDA build's CPU answer is the CPU kernel's). The table is filled when libtorch loads: each
+// answer is looked up once, not on every step.
 static bool hasFusedAdamKernel(c10::DeviceType device) {
-  auto op = c10::Dispatcher::singleton().findSchema({"aten::_fused_adam_", ""});
-  return op && op->hasKernelForDispatchKey(device == at::kCUDA ? c10::DispatchKey::CUDA : c10::DispatchKey::CPU);
+  auto lookUp = [](c10::DispatchKey key) {
+    auto op = c10::Dispatcher::singleton().findSchema({"aten::_fused_adam_", ""});
+    return op && op->hasKernelForDispatchKey(key);
+  };
+  static const bool cuda = lookUp(c10::DispatchKey::CUDA), cpu = lookUp(c10::DispatchKey::CPU);
+  return device == at::kCUDA ? cuda : cpu;
 }
 
 // [x'], [m'], [v'] for non-empty lists, by _fused_adam_ at step t. It updates its operands in

@@ -1,10 +1,10 @@
 // Adam on the 'dlcv-torch' backend: one addon call per step for all variables (adam.cc) instead of
 // ~12 tfjs kernels per variable, with ATen's fused Adam kernel where the engine's device has one
 // (CUDA; the CPU from libtorch 2.4), else tfjs's AdamOptimizer arithmetic in ATen foreach ops
-// (DLCV_TORCH_ADAM picks one: torch/index.ts). Patches tf.AdamOptimizer.prototype.applyGradients like the native engine's adam.ts:
-// the original runs whenever the active backend is not this one or a tensor is not float32, and
-// the optimizer's state keeps its original layout (moments, accBeta1/2, iterations), so
-// getWeights/setWeights and checkpoints are unchanged.
+// (DLCV_TORCH_ADAM picks one: torch/index.ts). Patches tf.AdamOptimizer.prototype.applyGradients
+// like the native engine's adam.ts: the original runs whenever the active backend is not this one
+// or a tensor is not float32, and the optimizer's state keeps its original layout (moments,
+// accBeta1/2, iterations), so getWeights/setWeights and checkpoints are unchanged.
 import * as tf from '@tensorflow/tfjs';
 
 import type { KernelStats } from '../kernels/kernel';
