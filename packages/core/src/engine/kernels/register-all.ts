@@ -23,6 +23,7 @@ import { erfConfig } from './Erf';
 import { expConfig } from './Exp';
 import { expm1Config } from './Expm1';
 import { wrapActivationGradients } from './fused/activation-gradients';
+import { useDirectFusedOps } from './fused/direct-fused-ops';
 import { wrapReductionGradients } from './fused/reduction-gradients';
 import { dlcvActivationGradConfig } from './fused/DlcvActivationGrad';
 import { dlcvBceWithLogitsConfig, dlcvBceWithLogitsGradConfig, dlcvBceWithLogitsGradient } from './fused/DlcvBceWithLogits';
@@ -184,11 +185,12 @@ const GRADIENTS: readonly GradConfig[] = [
 ];
 
 /**
- * Registers the fused kernels' gradients, wraps the stock activation gradients and replaces the
- * stock Sum and Mean gradients (idempotent).
+ * Registers the fused kernels' gradients, wraps the stock activation gradients, replaces the
+ * stock Sum and Mean gradients and runs tf.fused's ops as single kernels (idempotent).
  */
 export function registerGradients(): void {
   for (const g of GRADIENTS) tf.registerGradient(g);
   wrapActivationGradients();
   wrapReductionGradients();
+  useDirectFusedOps();
 }
