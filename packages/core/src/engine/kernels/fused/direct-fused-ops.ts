@@ -3,7 +3,7 @@
 //
 // tfjs's versions wrap the _FusedMatMul and FusedConv2D kernels in a custom gradient: a matMul
 // reshapes both inputs to 3D and its result back (three Reshape kernels, each with its own
-// gradient), and either records the custom op as one more kernel call; its gradient computes every
+// gradient), and both record the custom op as one more kernel call; its gradient computes every
 // input's gradient, needed or not (a network's first layer gets the gradient of its input), and
 // reshapes the bias gradient to the shape it already has. Here the kernel runs on the tensors as
 // they are (2D for a matMul), and the gradients below compute each input's gradient only when the
@@ -34,7 +34,10 @@ const isFloat = (t: unknown, rank: number): t is tf.Tensor => t instanceof tf.Te
 const channelBias = (bias: unknown, channels: number) => bias == null || (isFloat(bias, 1) && bias.shape[0] === channels);
 const coreBackend = () => tf.getKernel(ACT_GRAD, tf.getBackend()) != null;
 
-/** dy through the fused activation, as tfjs's getFusedDyActivation. */
+/**
+ * dy through the fused activation, as tfjs's getFusedDyActivation. Each input's part makes its
+ * own (inside that part's tidy), so none outlives the part that reads it.
+ */
 function dyThroughActivation(dy: tf.Tensor, y: tf.Tensor, activation: string): tf.Tensor {
   return activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;
 }
@@ -70,13 +73,12 @@ export const fusedMatMulGradient: GradConfig = {
   gradFunc: (dy, saved, attrs: NamedAttrMap) => {
     const [a, b, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
     const { transposeA, transposeB, activation } = attrs as { transposeA: boolean; transposeB: boolean; activation: string };
-    const dz = dyThroughActivation(dy as tf.Tensor, y, activation);
-    const grads = {
-      a: () => (transposeA ? tf.matMul(b, dz, transposeB, true) : tf.matMul(dz, b, false, !transposeB)),
-      b: () => (transposeB ? tf.matMul(dz, a, true, transposeA) : tf.matMul(a, dz, !transposeA, false)),
-      bias: () => biasGradient(dz),
+    const dz = () => dyThroughActivation(dy as tf.Tensor, y, activation);
+    return {
+      a: () => (transposeA ? tf.matMul(b, dz(), transposeB, true) : tf.matMul(dz(), b, false, !transposeB)),
+      b: () => (transposeB ? tf.matMul(dz(), a, true, transposeA) : tf.matMul(a, dz(), !transposeA, false)),
+      bias: () => biasGradient(dz()),
     };
-    return grads;
   },
 };
 
@@ -88,13 +90,13 @@ export const fusedConv2DGradient: GradConfig = {
   gradFunc: (dy, saved, attrs: NamedAttrMap) => {
     const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
     const { strides, pad, activation } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid'; activation: string };
-    const dz = dyThroughActivation(dy as tf.Tensor, y, activation);
+    const dz = () => dyThroughActivation(dy as tf.Tensor, y, activation);
     // tfjs's gradient passes the NHWC default and no rounding mode to both kernels
     const common = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
     return {
-      x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter }, { ...common, inputShape: x.shape } as never) as tf.Tensor,
-      filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz }, { ...common, filterShape: filter.shape } as never) as tf.Tensor,
-      bias: () => biasGradient(dz),
+      x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz(), filter }, { ...common, inputShape: x.shape } as never) as tf.Tensor,
+      filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz() }, { ...common, filterShape: filter.shape } as never) as tf.Tensor,
+      bias: () => biasGradient(dz()),
     };
   },
 };
