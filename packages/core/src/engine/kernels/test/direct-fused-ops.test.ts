@@ -30,6 +30,13 @@ async function kernelsOf(fn: () => tf.TensorContainer): Promise<string[]> {
 
 const bits = (xs: Float32Array[]) => xs.map((x) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)));
 
+/** The forward and every gradient of `direct` and of `tfjs` on `backend`: the same bits. */
+function expectSameBits(backend: string, inputs: Spec[], direct: (...xs: tf.Tensor[]) => tf.Tensor, tfjs: (...xs: tf.Tensor[]) => tf.Tensor): void {
+  const ours = forwardAndGrads(backend, inputs, direct);
+  expect(ours).toHaveLength(inputs.length + 1);
+  expect(bits(ours)).toEqual(bits(forwardAndGrads(backend, inputs, tfjs)));
+}
+
 const MATMULS = [
   { name: 'linear with bias', a: [6, 5], b: [5, 4], transposeA: false, transposeB: false, bias: true, activation: 'linear' as const },
   { name: 'relu with bias', a: [6, 5], b: [5, 4], transposeA: false, transposeB: false, bias: true, activation: 'relu' as const },
@@ -55,10 +62,7 @@ describeEachEngine('tf.fused ops as single kernels', (engine) => {
       (matMul: typeof tf.fused.matMul) =>
       (...xs: tf.Tensor[]) =>
         matMul({ a: xs[0] as tf.Tensor2D, b: xs[1] as tf.Tensor2D, transposeA, transposeB, bias: xs[2], activation });
-    const direct = forwardAndGrads(engine.backend, inputs, call(tf.fused.matMul));
-    const tfjs = forwardAndGrads(engine.backend, inputs, call(tfjsFused()!.matMul));
-    expect(direct).toHaveLength(inputs.length + 1);
-    expect(bits(direct)).toEqual(bits(tfjs));
+    expectSameBits(engine.backend, inputs, call(tf.fused.matMul), call(tfjsFused()!.matMul));
   });
 
   test.each(CONVS)('conv2d $name: forward and gradients bit for bit as tfjs fused conv2d', ({ x, f, strides, pad, bias, activation }) => {
@@ -67,10 +71,7 @@ describeEachEngine('tf.fused ops as single kernels', (engine) => {
       (conv2d: typeof tf.fused.conv2d) =>
       (...xs: tf.Tensor[]) =>
         conv2d({ x: xs[0] as tf.Tensor4D, filter: xs[1] as tf.Tensor4D, strides, pad, bias: xs[2], activation });
-    const direct = forwardAndGrads(engine.backend, inputs, call(tf.fused.conv2d));
-    const tfjs = forwardAndGrads(engine.backend, inputs, call(tfjsFused()!.conv2d));
-    expect(direct).toHaveLength(inputs.length + 1);
-    expect(bits(direct)).toEqual(bits(tfjs));
+    expectSameBits(engine.backend, inputs, call(tf.fused.conv2d), call(tfjsFused()!.conv2d));
   });
 
   test('a dense layer step runs one kernel forward and only the gradients asked for', async () => {
