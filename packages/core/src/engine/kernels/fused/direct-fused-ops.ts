@@ -36,7 +36,8 @@ const coreBackend = () => tf.getKernel(ACT_GRAD, tf.getBackend()) != null;
 
 /**
  * dy through the fused activation, as tfjs's getFusedDyActivation. Each input's part makes its
- * own (inside that part's tidy), so none outlives the part that reads it.
+ * own (inside that part's tidy), so none outlives the part that reads it. A relu reaches here only
+ * from a kernel called directly inside a gradient: tf.fused's ops record relu unfused there.
  */
 function dyThroughActivation(dy: tf.Tensor, y: tf.Tensor, activation: string): tf.Tensor {
   return activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;

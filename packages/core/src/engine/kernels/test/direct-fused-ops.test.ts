@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { useDirectFusedOps } from '../fused/direct-fused-ops';
-import { rand, runOn, type Spec } from '../test-utils/compare';
+import { rand, relErr, runOn, type Spec } from '../test-utils/compare';
 import { describeEachEngine } from '../test-utils/engines';
 
 type Originals = { matMul: typeof tf.fused.matMul; conv2d: typeof tf.fused.conv2d };
@@ -72,6 +72,30 @@ describeEachEngine('tf.fused ops as single kernels', (engine) => {
       (...xs: tf.Tensor[]) =>
         conv2d({ x: xs[0] as tf.Tensor4D, filter: xs[1] as tf.Tensor4D, strides, pad, bias: xs[2], activation });
     expectSameBits(engine.backend, inputs, call(tf.fused.conv2d), call(tfjsFused()!.conv2d));
+  });
+
+  // Inside a gradient tf.fused takes the unfused path for relu (tfjs's rule), so only a direct
+  // kernel call tapes a fused relu: its gradient must pass dy where y > 0 only.
+  test('a fused relu kernel recorded on the tape: the gradients of the unfused relu', () => {
+    const relu =
+      (kernel: string, inputs: (xs: tf.Tensor[]) => tf.NamedTensorMap, attrs: object) =>
+      (...xs: tf.Tensor[]) =>
+        tf.engine().runKernel(kernel, inputs(xs), { ...attrs, activation: 'relu' } as never) as tf.Tensor;
+    const mm = relu('_FusedMatMul', ([a, b, bias]) => ({ a: a!, b: b!, bias: bias! }), { transposeA: false, transposeB: false });
+    const mmInputs = [rand([6, 5], 20), rand([5, 4], 21), rand([4], 22)];
+    const conv = relu('FusedConv2D', ([x, filter, bias]) => ({ x: x!, filter: filter!, bias: bias! }), { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 });
+    const convInputs = [rand([2, 5, 5, 3], 23), rand([3, 3, 3, 4], 24), rand([4], 25)];
+    const unfusedMm = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.relu(tf.add(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), bias));
+    const unfusedConv = (x: tf.Tensor, f: tf.Tensor, bias: tf.Tensor) => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), bias));
+    for (const [fused, unfused, inputs] of [
+      [mm, unfusedMm, mmInputs],
+      [conv, unfusedConv, convInputs],
+    ] as const) {
+      const got = forwardAndGrads(engine.backend, inputs, fused);
+      const want = forwardAndGrads(engine.backend, inputs, unfused as (...xs: tf.Tensor[]) => tf.Tensor);
+      expect(got).toHaveLength(4);
+      got.forEach((g, i) => expect(relErr(g, want[i]!)).toBeLessThan(1e-6));
+    }
   });
 
   test('a dense layer step runs one kernel forward and only the gradients asked for', async () => {
