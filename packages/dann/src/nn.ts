@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { dropoutMask, batchNormTrain as fusedBatchNormTrain, runningAverages, torchDefaultValues, type Rng } from '@dlcv/core';
+import { dropoutMask, batchNormTrain as fusedBatchNormTrain, fusedOpsRunDirect, runningAverages, torchDefaultValues, type Rng } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -52,11 +52,13 @@ export function conv2d(rng: Rng | undefined, store: ParamStore, name: string, in
   };
 }
 
-// The bias in the convolution's kernel (tf.fused): on core's engines one kernel, whose gradient
-// leaves out the first layer's input gradient (core's direct fused ops); the same values as the
-// convolution and a broadcasting Add.
+// Where tf.fused's ops run as single kernels (core's engines), the bias goes into the convolution's
+// kernel, whose gradient then leaves out the first layer's input gradient (the same bits as a
+// separate Add there). Elsewhere a separate Add: tfjs's own fused conv2d computes that input
+// gradient, which costs more than the Add saves.
 export function applyConv2d(layer: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: layer.kernel as tf.Tensor4D, strides: 1, pad: 'same', bias: layer.bias });
+  if (fusedOpsRunDirect()) return tf.fused.conv2d({ x, filter: layer.kernel as tf.Tensor4D, strides: 1, pad: 'same', bias: layer.bias });
+  return tf.add(tf.conv2d(x, layer.kernel as tf.Tensor4D, 1, 'same'), layer.bias);
 }
 
 export interface Linear {

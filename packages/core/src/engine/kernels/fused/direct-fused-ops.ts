@@ -102,6 +102,11 @@ export const fusedConv2DGradient: GradConfig = {
   },
 };
 
+/** Whether tf.fused's ops run as single kernels (the versions here) on the active backend. */
+export function fusedOpsRunDirect(): boolean {
+  return (tf.fused as unknown as Fused).__dlcvDirect !== undefined && coreBackend();
+}
+
 /**
  * Puts the direct versions in tf.fused (where tfjs-layers and the packages find them at each
  * call) and registers their kernels' gradients, which tfjs does not have (idempotent).

@@ -5,7 +5,7 @@
 // compare the same calls with the tfjs cpu backend.)
 import * as tf from '@tensorflow/tfjs';
 
-import { useDirectFusedOps } from '../fused/direct-fused-ops';
+import { fusedOpsRunDirect, useDirectFusedOps } from '../fused/direct-fused-ops';
 import { rand, relErr, runOn, type Spec } from '../test-utils/compare';
 import { describeEachEngine } from '../test-utils/engines';
 
@@ -53,7 +53,9 @@ const CONVS = [
 
 describeEachEngine('tf.fused ops as single kernels', (engine) => {
   test('they are in place on this engine', () => {
+    tf.setBackend(engine.backend);
     expect(tfjsFused()).toBeDefined();
+    expect(fusedOpsRunDirect()).toBe(true);
   });
 
   test.each(MATMULS)('matMul $name: forward and gradients bit for bit as tfjs fused matMul', ({ a, b, transposeA, transposeB, bias, activation }) => {
@@ -156,6 +158,7 @@ describeEachEngine('tf.fused ops as single kernels', (engine) => {
 test("on the tfjs cpu backend tf.fused is tfjs's own", async () => {
   useDirectFusedOps(); // as an engine's load does
   await tf.setBackend('cpu');
+  expect(fusedOpsRunDirect()).toBe(false);
   const a = tf.tensor(rand([3, 4], 17).data, [3, 4]) as tf.Tensor2D;
   const b = tf.tensor(rand([4, 5], 18).data, [4, 5]) as tf.Tensor2D;
   try {
