@@ -64,15 +64,10 @@ export function relErr(a: Float32Array, b: Float32Array): number {
   return num / Math.max(den, 1e-12);
 }
 
-/**
- * Compares fn's forward and the gradients of sum(out * w) w.r.t. all inputs on `backend` with the
- * cpu backend's.
- */
-export function check(backend: string, name: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor, opts: { grad?: boolean; tol?: number } = {}): void {
-  const tol = opts.tol ?? TOL;
-  const wrapped = (...xs: tf.Tensor[]) => {
+/** fn's output followed by the gradients of sum(out * w) w.r.t. all its inputs (w seeded). */
+export function withGradients(fn: (...xs: tf.Tensor[]) => tf.Tensor): (...xs: tf.Tensor[]) => tf.Tensor[] {
+  return (...xs: tf.Tensor[]) => {
     const y = fn(...xs);
-    if (opts.grad === false) return [y];
     const g = tf.grads((...ys: tf.Tensor[]) => {
       const o = fn(...ys);
       // weight the output so gradients are not all-ones
@@ -81,6 +76,15 @@ export function check(backend: string, name: string, inputs: Spec[], fn: (...xs:
     })(xs);
     return [y, ...g];
   };
+}
+
+/**
+ * Compares fn's forward and the gradients of sum(out * w) w.r.t. all inputs on `backend` with the
+ * cpu backend's.
+ */
+export function check(backend: string, name: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor, opts: { grad?: boolean; tol?: number } = {}): void {
+  const tol = opts.tol ?? TOL;
+  const wrapped = opts.grad === false ? (...xs: tf.Tensor[]) => [fn(...xs)] : withGradients(fn);
   const ref = runOn('cpu', inputs, wrapped);
   const left = leftBehind(backend);
   const got = runOn(backend, inputs, wrapped);

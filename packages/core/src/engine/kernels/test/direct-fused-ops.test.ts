@@ -6,21 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { fusedOpsRunDirect, useDirectFusedOps } from '../fused/direct-fused-ops';
-import { rand, relErr, runOn, type Spec } from '../test-utils/compare';
+import { rand, relErr, runOn, withGradients, type Spec } from '../test-utils/compare';
 import { describeEachEngine } from '../test-utils/engines';
 
 type Originals = { matMul: typeof tf.fused.matMul; conv2d: typeof tf.fused.conv2d };
 const tfjsFused = () => (tf.fused as unknown as { __dlcvDirect?: Originals }).__dlcvDirect;
 
 /** The forward and the gradients of sum(y * w) with respect to every input, on `backend`. */
-function forwardAndGrads(backend: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor): Float32Array[] {
-  return runOn(backend, inputs, (...xs) => {
-    const y = fn(...xs);
-    const w = tf.tensor(rand(y.shape, 99).data, y.shape);
-    const grads = tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(fn(...ys), w)))(xs);
-    return [y, ...grads];
-  });
-}
+const forwardAndGrads = (backend: string, inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor) => runOn(backend, inputs, withGradients(fn));
 
 /** The kernels `fn` runs, by name, in order. */
 async function kernelsOf(fn: () => tf.TensorContainer): Promise<string[]> {
