@@ -6,6 +6,7 @@
  * in that order (step-draws.ts), so a resumed run continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
+import { deferRunningStats } from '@dlcv/core';
 import { tensorsOfConditions } from './condition-tensors';
 import { conditionArrays, type ConditionArrays } from './conditioning';
 import type { UnetConfig } from './model';
@@ -23,7 +24,10 @@ export function trainingStep(
   eps: tf.Tensor4D,
   cond: { t: tf.Tensor2D; c: tf.Tensor2D; mask: tf.Tensor2D },
 ): tf.Scalar {
-  return optimizer.minimize(() => tf.losses.meanSquaredError(eps, model.apply([xt, cond.t, cond.c, cond.mask], { training: true }) as tf.Tensor), true) as tf.Scalar;
+  // the BatchNorm layers' running statistics move after the step, in one kernel
+  return deferRunningStats(
+    () => optimizer.minimize(() => tf.losses.meanSquaredError(eps, model.apply([xt, cond.t, cond.c, cond.mask], { training: true }) as tf.Tensor), true) as tf.Scalar,
+  );
 }
 
 export interface DiffusionBatch {
