@@ -107,19 +107,6 @@ function identityOf(engine: EngineInternals, x: tf.Tensor): tf.Tensor {
   return engine.makeTensorFromTensorInfo(out);
 }
 
-/**
- * A new tensor with x's data and shape, for a gradient function that passes a gradient on
- * unchanged (the backward pass sums and releases each input's gradient as a tensor of its own).
- * Where nothing records (gradient depth 0) it is the backend's Identity made without a kernel
- * call's bookkeeping; inside a recorded gradient, a Reshape kernel as tfjs's gradients use.
- */
-export function sharingData(x: tf.Tensor): tf.Tensor {
-  const engine = tf.engine() as unknown as EngineInternals;
-  const usable = typeof engine.makeTensorFromTensorInfo === 'function' && engine.state?.gradientDepth === 0 && tf.getKernel('Identity', engine.backendName);
-  if (!usable) return tf.reshape(x, x.shape);
-  return identityOf(engine, x);
-}
-
 function gradients(engine: EngineInternals, f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor | undefined, allowNoGradients: boolean): GradientsResult {
   if (xs.length === 0) throw new Error('gradients() received an empty list of xs.');
   if (dy != null && dy.dtype !== 'float32') throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);

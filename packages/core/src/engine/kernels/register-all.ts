@@ -25,7 +25,6 @@ import { expm1Config } from './Expm1';
 import { wrapActivationGradients } from './fused/activation-gradients';
 import { useDirectFusedOps } from './fused/direct-fused-ops';
 import { wrapReductionGradients } from './fused/reduction-gradients';
-import { wrapBroadcastGradients } from './fused/broadcast-gradients';
 import { dlcvActivationGradConfig } from './fused/DlcvActivationGrad';
 import { dlcvBceWithLogitsConfig, dlcvBceWithLogitsGradConfig, dlcvBceWithLogitsGradient } from './fused/DlcvBceWithLogits';
 import { dlcvSigmoidCrossEntropyConfig, dlcvSigmoidCrossEntropyGradConfig, dlcvSigmoidCrossEntropyGradient } from './fused/DlcvSigmoidCrossEntropy';
@@ -187,13 +186,11 @@ const GRADIENTS: readonly GradConfig[] = [
 
 /**
  * Registers the fused kernels' gradients, wraps the stock activation gradients, replaces the
- * stock Sum and Mean gradients, drops the no-op kernels of the broadcasting ops' gradients and
- * runs tf.fused's ops as single kernels (idempotent).
+ * stock Sum and Mean gradients and runs tf.fused's ops as single kernels (idempotent).
  */
 export function registerGradients(): void {
   for (const g of GRADIENTS) tf.registerGradient(g);
   wrapActivationGradients();
   wrapReductionGradients();
-  wrapBroadcastGradients();
   useDirectFusedOps();
 }
