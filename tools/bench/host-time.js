@@ -11,7 +11,7 @@
 //   node tools/bench/host-time.js [--device cpu|cuda] [--only dcgan,ddpm,dann] [--steps 10]
 //     [sizes as bench.js --device, and --gan-width N]
 //     [--pair-kernel DlcvRunningAverage | --pair-queue | --pair-spin 100 | --pair-threads 1
-//      | --pair-backward-pass | --pair-tensor-records | --pair-adam]
+//      | --pair-backward-pass | --pair-tensor-records | --pair-adam | --pair-running-stats]
 //     [--by-function]
 // --pair-kernel NAME alternates the steps between the backend without that fused kernel (its op
 // falls back to the tfjs composition) and with it, and prints the two rows and the median of
@@ -28,7 +28,10 @@
 // (engine/tensor-info-store.ts; on the WeakMap side each lookup still tries the id first, so the
 // pairing understates the saving a little); both compare the JavaScript. --pair-adam alternates
 // them between Adam in ATen foreach ops and ATen's fused Adam kernel (core's setTorchAdamFused;
-// an error where the device has no such kernel) and compares the wall time. Each row also gives the
+// an error where the device has no such kernel) and compares the wall time. --pair-running-stats
+// alternates them between BatchNorm's running statistics updated at each call and queued to the
+// step's end (core's setRunningStatsDeferral; one runningAverages kernel a round) and compares
+// the JavaScript. Each row also gives the
 // garbage collector's pauses within the host issue time, and the process's CPU time over the
 // step (every thread: others at work beside the JavaScript show as CPU time above the wall).
 // --by-function adds a table of each
@@ -117,8 +120,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /**
  * The two sides of the pairing the flags ask for (--pair-kernel, --pair-queue, --pair-spin,
- * --pair-threads, --pair-backward-pass, --pair-tensor-records, --pair-adam; at most one), or null: `enter`
- * before a step of the first side, `leave` after it, `saving` the difference that side makes;
+ * --pair-threads, --pair-backward-pass, --pair-tensor-records, --pair-adam, --pair-running-stats; at
+ * most one), or null: `enter` before a step of the first side, `leave` after it, `saving` the
+ * difference that side makes;
  * `restore` puts the settings back at the end.
  */
 function pairing(addon) {
@@ -129,9 +133,10 @@ function pairing(addon) {
   const pairBackward = process.argv.includes('--pair-backward-pass');
   const pairRecords = process.argv.includes('--pair-tensor-records');
   const pairAdam = process.argv.includes('--pair-adam');
-  if ([pairKernel !== null, pairQueue, pairSpin !== null, pairThreads !== null, pairBackward, pairRecords, pairAdam].filter(Boolean).length > 1)
+  const pairStats = process.argv.includes('--pair-running-stats');
+  if ([pairKernel !== null, pairQueue, pairSpin !== null, pairThreads !== null, pairBackward, pairRecords, pairAdam, pairStats].filter(Boolean).length > 1)
     throw new Error(
-      'host-time: --pair-kernel, --pair-queue, --pair-spin, --pair-threads, --pair-backward-pass, --pair-tensor-records and --pair-adam pair steps each their own way: give one',
+      'host-time: --pair-kernel, --pair-queue, --pair-spin, --pair-threads, --pair-backward-pass, --pair-tensor-records, --pair-adam and --pair-running-stats pair steps each their own way: give one',
     );
   const { queue: queueWasOn, queueSpin: spinWas, threads: threadsWere } = addon.info();
   const restoreQueue = () => {
@@ -157,6 +162,16 @@ function pairing(addon) {
       gain: "less JavaScript with core's backward pass",
     };
     return { paired, restore: () => core.setBackwardPass('dlcv') };
+  }
+  if (pairStats) {
+    const paired = {
+      names: ['running statistics at each call', 'running statistics after the step'],
+      enter: () => core.setRunningStatsDeferral(false),
+      leave: () => core.setRunningStatsDeferral(true),
+      saving: (a, b) => a.js - b.js,
+      gain: 'less JavaScript with the running statistics after the step',
+    };
+    return { paired, restore: () => core.setRunningStatsDeferral(true) };
   }
   if (pairRecords) {
     const paired = {

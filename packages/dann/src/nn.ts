@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormWithStats, dropoutMask, batchNormTrain as fusedBatchNormTrain, fusedOpsRunDirect, runningAverages, torchDefaultValues, type Rng } from '@dlcv/core';
+import { dropoutMask, batchNormTrain as fusedBatchNormTrain, fusedOpsRunDirect, runningAverages, torchDefaultValues, type Rng } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -109,7 +109,7 @@ export interface BatchMoments {
  */
 export function applyBatchNorm<T extends tf.Tensor>(layer: BatchNorm, x: T, training: boolean, moments?: BatchMoments[]): T {
   if (!training) {
-    return batchNormWithStats(x, layer.runningMean, layer.runningVar, layer.beta, layer.gamma, BN_EPS) as T;
+    return tf.batchNorm(x, layer.runningMean, layer.runningVar, layer.beta, layer.gamma, BN_EPS) as T;
   }
   return batchNormTrain(layer, x, moments) as T;
 }

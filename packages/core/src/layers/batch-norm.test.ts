@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import { setupEngine } from '../engine/engine';
-import { BatchNorm2d, batchNormWithStats } from './batch-norm';
+import { BatchNorm2d } from './batch-norm';
 
 beforeAll(async () => {
   await setupEngine({ engine: 'cpu' });
@@ -100,34 +100,5 @@ describe('BatchNorm2d (PyTorch semantics)', () => {
   it('rejects an input with another channel count', () => {
     const bn = new BatchNorm2d({ numFeatures: 3 });
     expect(() => bn.apply(tf.zeros([1, 2, 2, 2]))).toThrow(/built for 3 channels, input has 2/);
-  });
-});
-
-describe('batchNormWithStats', () => {
-  const stats = () => [tf.tensor1d([0.5, -1]), tf.tensor1d([2, 0.25]), tf.tensor1d([0.1, 0.2]), tf.tensor1d([1.5, -0.5])] as const;
-
-  it('4D input: one FusedBatchNorm kernel, the values and gradients of tf.batchNorm', async () => {
-    const [m, v, offset, scale] = stats();
-    const input = x();
-    const ours = (t: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => batchNormWithStats(t, m, v, o, s, 1e-3);
-    const stock = (t: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => tf.batchNorm(t, m, v, o, s, 1e-3);
-    const { kernels } = await tf.profile(() => ours(input, offset, scale));
-    expect(kernels.map((k) => k.name)).toEqual(['FusedBatchNorm']);
-    expect(ours(input, offset, scale).dataSync()).toEqual(stock(input, offset, scale).dataSync());
-    const w = tf.tensor4d(
-      Array.from({ length: 16 }, (_, i) => (i % 5) - 2),
-      [2, 2, 2, 2],
-    );
-    const grads = (f: typeof ours) => tf.grads((t: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(f(t, o, s), w)))([input, offset, scale]);
-    const [a, b] = [grads(ours), grads(stock)];
-    a.forEach((g, i) => expect(g.dataSync()).toEqual(b[i]!.dataSync()));
-  });
-
-  it('2D input: tf.batchNorm (its 4D reshapes, which the stock gradient needs)', () => {
-    const [m, v, offset, scale] = stats();
-    const input = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
-    const g = tf.grad((t: tf.Tensor) => tf.sum(batchNormWithStats(t, m, v, offset, scale, 1e-3)))(input);
-    expect(g.shape).toEqual([3, 2]);
-    expect(batchNormWithStats(input, m, v, offset, scale, 1e-3).dataSync()).toEqual(tf.batchNorm(input, m, v, offset, scale, 1e-3).dataSync());
   });
 });

@@ -24,17 +24,6 @@ export interface BatchNorm2dArgs {
   inputShape?: number[];
 }
 
-/**
- * tf.batchNorm with given statistics (mean and variance of the channels, the last axis). For 4D
- * input the FusedBatchNorm kernel is called as tf.batchNorm calls it, without the op's closing
- * Reshape of the result to the shape it has: the same values, one kernel call fewer. Other ranks
- * go through tf.batchNorm, which makes them 4D (as the kernel's stock gradient needs).
- */
-export function batchNormWithStats(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, offset: tf.Tensor, scale: tf.Tensor, varianceEpsilon: number): tf.Tensor {
-  if (x.rank !== 4) return tf.batchNorm(x, mean, variance, offset, scale, varianceEpsilon);
-  return tf.engine().runKernel(tf.FusedBatchNorm, { x, mean, variance, offset, scale } as never, { varianceEpsilon } as never) as tf.Tensor;
-}
-
 /** One training-mode call's step of a layer's running statistics. */
 interface RunningStatsUpdate {
   layer: BatchNorm2d;
@@ -50,6 +39,13 @@ interface RunningStatsUpdate {
 
 /** The updates that training-mode calls inside deferRunningStats have queued, else null. */
 let deferred: RunningStatsUpdate[] | null = null;
+/** Off: deferRunningStats runs its function with each update applied at its call (for pairings). */
+let deferralOn = true;
+
+/** Turns the queueing of deferRunningStats on (the default) or off (each update at its call). */
+export function setRunningStatsDeferral(on: boolean): void {
+  deferralOn = on;
+}
 
 /**
  * running = (1 - m) running + m batch for each update, in order (the variance unbiased by
@@ -97,7 +93,7 @@ function applyRunningStats(updates: readonly RunningStatsUpdate[]): void {
  * `fn` throws. Inside another deferRunningStats, the outer one applies them.
  */
 export function deferRunningStats<T>(fn: () => T): T {
-  if (deferred) return fn();
+  if (deferred || !deferralOn) return fn();
   const queued: RunningStatsUpdate[] = [];
   deferred = queued;
   let result: T;
@@ -164,7 +160,7 @@ export class BatchNorm2d extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const gamma = this.gamma.read() as tf.Tensor1D;
       const beta = this.beta.read() as tf.Tensor1D;
-      if (!kwargs.training) return batchNormWithStats(x, this.runningMean.read(), this.runningVar.read(), beta, gamma, this.eps);
+      if (!kwargs.training) return tf.batchNorm(x, this.runningMean.read() as tf.Tensor1D, this.runningVar.read() as tf.Tensor1D, beta, gamma, this.eps);
       // core's training-mode batch norm: one fused kernel (forward and backward) on the native
       // engine, tf.moments + tf.batchNorm elsewhere; normalises with the biased batch variance.
       const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.eps);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RUNNING_AVERAGES } from '../engine/kernels/fused/names';
 import { rand } from '../engine/kernels/test-utils/compare';
 import { describeEachEngine } from '../engine/kernels/test-utils/engines';
-import { BatchNorm2d, deferRunningStats } from './batch-norm';
+import { BatchNorm2d, deferRunningStats, setRunningStatsDeferral } from './batch-norm';
 
 /** Three built layers: two with momentum 0.1 and 4 channels, one with momentum 0.3 and 3. */
 function layers(): BatchNorm2d[] {
@@ -88,6 +88,27 @@ describeEachEngine('deferRunningStats', (engine) => {
       expect(runningStats(bns)).toEqual(before);
     });
     expect(runningStats(bns)).not.toEqual(before);
+    tf.dispose(xs);
+  });
+
+  test('with the deferral off (setRunningStatsDeferral), each call updates at once: one kernel a call', async () => {
+    tf.setBackend(engine.backend);
+    const bns = layers();
+    const xs = inputs(bns);
+    const before = runningStats(bns);
+    setRunningStatsDeferral(false);
+    try {
+      const { kernels } = await tf.profile(() =>
+        deferRunningStats(() => {
+          tf.dispose(bns[1]!.apply(xs[1]!, { training: true }) as tf.Tensor);
+          expect(runningStats(bns)).not.toEqual(before);
+          tf.dispose(bns[0]!.apply(xs[0]!, { training: true }) as tf.Tensor);
+        }),
+      );
+      expect(kernels.filter((k) => k.name === RUNNING_AVERAGES)).toHaveLength(2);
+    } finally {
+      setRunningStatsDeferral(true);
+    }
     tf.dispose(xs);
   });
 });
