@@ -20,14 +20,16 @@
 #                                           (host-time.js --pair-spin, queue-handover.js), with
 #                                           ATen's intra-op threads at 1 and at the engine's count
 #                                           (host-time.js --pair-threads), with Adam in ATen foreach ops and
-#                                           ATen's fused kernel (host-time.js --pair-adam), and the host's
+#                                           ATen's fused kernel (host-time.js --pair-adam), with
+#                                           BatchNorm's running statistics at each call and after
+#                                           the step (--pair-running-stats), and the host's
 #                                           cost of one call of each heavy op beside PyTorch's
 #                                           (tools/bench/op-cost.js);
 #                                           ENGINE_STEPS picks among the steps after the tests, which
 #                                           run in this order, the cheap tables before the profiles
 #                                           that a short budget cuts first (default: all of
 #                                           bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,
-#                                           threads-tf32-1,adam-tf32-1,op-cost-tf32-1,nchw,profile,
+#                                           threads-tf32-1,adam-tf32-1,stats-tf32-1,op-cost-tf32-1,nchw,profile,
 #                                           profile-forward,profile-aten)
 #                                           and BENCH_TF32 the bench's precisions (default '0 1': fp32, then TF32)
 #   bash tools/device/gpu-check.sh ddpm     the addon's build, the ddpm gpu preset: train, sample, grade
@@ -85,7 +87,7 @@ for v in "${bench_tf32[@]}"; do
   }
 done
 # the engine part's steps after the tests, a comma-separated subset of these (run in this order)
-engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,threads-tf32-1,adam-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
+engine_steps=${ENGINE_STEPS:-bench,host-time-tf32-0,host-time-tf32-1,host-time-cpu,queue-tf32-1,queue-spin,threads-tf32-1,adam-tf32-1,stats-tf32-1,op-cost-tf32-1,nchw,profile,profile-forward,profile-aten}
 device=${BENCH_DEVICE:-cuda}
 # empty: the bench's GPU sizes (DDPM 256 / 2000, DCGAN A and B 128, DANN 256)
 read -r -a sizes <<<"${BENCH_SIZES:-}"
@@ -230,6 +232,9 @@ if [[ $part != ddpm ]]; then
   # what ATen's fused Adam kernel saves against the eleven foreach ops: each step with either,
   # alternately (the engine's default where the device has the kernel is the fused one)
   wanted adam-tf32-1 && DLCV_TF32=1 step adam-tf32-1 90 node tools/bench/host-time.js --device "$device" --steps 10 --pair-adam "${sizes[@]}"
+  # what queueing BatchNorm's running statistics to the step's end saves (one runningAverages
+  # call a round, each a few multi-tensor launches, instead of one a layer call)
+  wanted stats-tf32-1 && DLCV_TF32=1 step stats-tf32-1 60 node tools/bench/host-time.js --device "$device" --steps 10 --only dcgan,ddpm --pair-running-stats "${sizes[@]}"
   # one call of each heavy op, ours against PyTorch's on the same device: where the addon's host
   # cost per call goes
   wanted op-cost-tf32-1 && DLCV_TF32=1 step op-cost-tf32-1 60 node tools/bench/op-cost.js --device "$device" "${op_cost_sizes[@]}"
