@@ -100,6 +100,20 @@ function ddpmCases(tf, core, ddpm, s, cases) {
       await net.predict(sx, sc);
     },
   };
+  // the device sampler's call (ddpm's device-sampler.ts): the inputs already on the device and the
+  // prediction left there, as PyTorch's row keeps its tensors on the GPU; one element is read
+  // back, so the step waits for the forward as PyTorch's synchronize does
+  const dx = tf.keep(tf.tensor4d(sx, [fb, 28, 28, 3]));
+  const dc = [tf.tensor2d(sc.t, [fb, 1]), tf.tensor2d(sc.c, [fb, 10]), tf.tensor2d(sc.mask, [fb, 1])].map((t) => tf.keep(t));
+  cases.ddpm_forward_device = {
+    label: `DDPM U-Net forward, batch ${fb} (on the device, as the device sampler)`,
+    torch: `ddpm_forward batch=${fb} n_feat=${s.nFeat}`,
+    run: async () => {
+      const one = tf.tidy(() => tf.slice(model.apply([dx, ...dc], { training: false }), [0, 0, 0, 0], [1, 1, 1, 1]));
+      await one.data();
+      one.dispose();
+    },
+  };
 }
 
 function dannCases(tf, core, dann, s, cases) {
