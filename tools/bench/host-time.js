@@ -31,12 +31,10 @@
 // an error where the device has no such kernel) and compares the wall time. --pair-running-stats
 // alternates them between BatchNorm's running statistics updated at each call and queued to the
 // step's end (core's setRunningStatsDeferral; one runningAverages kernel a round) and compares
-// the JavaScript. Each row also gives the
-// garbage collector's pauses within the host issue time, and the process's CPU time over the
-// step (every thread: others at work beside the JavaScript show as CPU time above the wall).
-// --by-function adds a table of each
-// step's addon functions, the most time first: on CUDA, which launches, allocations and waits
-// the addon time is made of. "ATen's work" is the time the ops took where they ran (the addon's
+// the JavaScript. Each row also gives the garbage collector's pauses within the host issue time,
+// and the process's CPU time over the step (every thread: others at work beside the JavaScript
+// show as CPU time above the wall). --by-function adds a table of each step's addon functions,
+// the most time first: on CUDA, which launches, allocations and waits the addon time is made of. "ATen's work" is the time the ops took where they ran (the addon's
 // op timing): with the op queue on, the op thread's busy time. A step about as long as its
 // JavaScript is bound by the JavaScript; about as long as ATen's work, by the op thread (on CUDA
 // the launches); longer than both, by the device. --by-function then adds ATen's work by op
