@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, setupEngine } from '@dlcv/core';
+import { Rng, setRunningStatsDeferral, setupEngine } from '@dlcv/core';
 import { createDiscriminator, createGenerator, noiseBatch } from './model';
 import { TINY } from './test-utils/fixtures';
 import { bceWithLogits, createOptimizers, trainStep, type Gan } from './step';
@@ -103,5 +103,30 @@ describe('one training step', () => {
   it("updates G's running statistics once per step, as PyTorch's single G forward does", () => {
     const rm = gan.g.layers[1]?.getWeights()[2]?.dataSync() as Float32Array;
     rm.forEach((v, i) => expect(v).toBeCloseTo(expected.gRunningMean[i] as number, 5));
+  });
+});
+
+describe('the running statistics after the step (deferRunningStats)', () => {
+  const bits = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(new Uint32Array(Float32Array.from(w.dataSync()).buffer)));
+
+  /** Every weight of G and D after a step from seed 21, with the running statistics deferred or not. */
+  async function step(deferred: boolean): Promise<{ g: number[][]; d: number[][] }> {
+    setRunningStatsDeferral(deferred);
+    try {
+      const rng = new Rng(21);
+      const gan: Gan = { g: createGenerator(TINY, rng.fork(1)), d: createDiscriminator(TINY, rng.fork(2)), ...createOptimizers(LR) };
+      const real = tf.tensor4d(rng.uniformArray(BATCH * 64 * 64 * 3, -1, 1), [BATCH, 64, 64, 3]);
+      const z = noiseBatch(rng, BATCH, TINY.nz);
+      await trainStep(gan, real, z);
+      tf.dispose([real, z]);
+      return { g: bits(gan.g), d: bits(gan.d) };
+    } finally {
+      setRunningStatsDeferral(true);
+    }
+  }
+
+  it("G's and D's weights and running statistics: the same bits as with each update at its layer's call (D's three passes in order)", async () => {
+    const deferred = await step(true);
+    expect(deferred).toEqual(await step(false));
   });
 });
