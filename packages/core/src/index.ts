@@ -43,7 +43,7 @@ export {
 export { loadTorchBackend, setTorchAdamFused, torchAdamFused, torchKernelStats } from './engine/torch';
 export { fusedOpsRunDirect } from './engine/kernels/fused/direct-fused-ops';
 export { runOnCpuAndEngine, maxRelativeDifference, type DeviceEngineName, type EngineParity } from './engine/engine-parity';
-export { BatchNorm2d, deferRunningStats, setRunningStatsDeferral, type BatchNorm2dArgs } from './layers/batch-norm';
+export { applyRunningStats, BatchNorm2d, deferRunningStats, setRunningStatsDeferral, type BatchNorm2dArgs, type RunningStat, type RunningStatsUpdate } from './layers/batch-norm';
 export { Gelu } from './layers/gelu';
 export {
   findTorchPython,

@@ -10,7 +10,7 @@
  * seed gives the same bytes on every engine. Tensors are NHWC, as tfjs wants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { dropoutMask, batchNormTrain as fusedBatchNormTrain, fusedOpsRunDirect, runningAverages, torchDefaultValues, type Rng } from '@dlcv/core';
+import { applyRunningStats, dropoutMask, batchNormTrain as fusedBatchNormTrain, fusedOpsRunDirect, torchDefaultValues, type Rng, type RunningStat } from '@dlcv/core';
 
 export const BN_MOMENTUM = 0.1;
 export const BN_EPS = 1e-5;
@@ -127,27 +127,18 @@ function batchNormTrain(layer: BatchNorm, x: tf.Tensor, moments?: BatchMoments[]
   return y;
 }
 
-/** running = (1 - m) running + m batch, with the unbiased variance, as torch.nn.BatchNorm does. */
+/** A running statistic as core's running-statistics updates store it. */
+const stored = (v: tf.Variable): RunningStat => ({ read: () => v, write: (t) => v.assign(t) });
+
+/**
+ * running = (1 - m) running + m batch, with the unbiased variance, as torch.nn.BatchNorm does:
+ * core's applyRunningStats, as for its BatchNorm2d (every layer's mean and variance in one
+ * kernel where the engine has it; a layer listed twice gets its updates one after the other).
+ */
 export function updateRunningStats(moments: BatchMoments[], momentum = BN_MOMENTUM): void {
-  // core's running averages: every layer's mean and variance in one kernel where the engine has
-  // it (the variance scaled by n / (n - 1), the mean by 1: exact), the same float32 ops as one
-  // running average each; a layer listed twice gets its updates one after the other
-  const once = new Set(moments.map((m) => m.layer)).size === moments.length;
-  for (const round of once ? [moments] : moments.map((m) => [m])) {
-    tf.tidy(() => {
-      const averaged = runningAverages(
-        round.flatMap(({ layer }) => [layer.runningMean, layer.runningVar]),
-        round.flatMap(({ mean, variance }) => [mean, variance]),
-        1 - momentum,
-        momentum,
-        round.flatMap(({ count }) => [1, count > 1 ? count / (count - 1) : 1]),
-      );
-      round.forEach(({ layer }, i) => {
-        layer.runningMean.assign(averaged[2 * i]!);
-        layer.runningVar.assign(averaged[2 * i + 1]!);
-      });
-    });
-  }
+  applyRunningStats(
+    moments.map(({ layer, mean, variance, count }) => ({ layer, runningMean: stored(layer.runningMean), runningVar: stored(layer.runningVar), mean, variance, momentum, count })),
+  );
   tf.dispose(moments.flatMap(({ mean, variance }) => [mean, variance]));
 }
 

@@ -24,11 +24,18 @@ export interface BatchNorm2dArgs {
   inputShape?: number[];
 }
 
-/** One training-mode call's step of a layer's running statistics. */
-interface RunningStatsUpdate {
-  layer: BatchNorm2d;
-  runningMean: tf.LayerVariable;
-  runningVar: tf.LayerVariable;
+/** A running statistic's storage: a LayerVariable, or a holder of a tf.Variable. */
+export interface RunningStat {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): void;
+}
+
+/** One training-mode call's step of a batch-norm layer's running statistics. */
+export interface RunningStatsUpdate {
+  /** The layer: its updates run one after another, never two in one kernel. */
+  layer: object;
+  runningMean: RunningStat;
+  runningVar: RunningStat;
   mean: tf.Tensor;
   variance: tf.Tensor;
   /** The weight of the batch's statistics. */
@@ -54,7 +61,7 @@ export function setRunningStatsDeferral(on: boolean): void {
  * comes twice and all share a momentum, so each layer's updates run one after the other. The same
  * float32 ops, so the same bits, as one kernel per update.
  */
-function applyRunningStats(updates: readonly RunningStatsUpdate[]): void {
+export function applyRunningStats(updates: readonly RunningStatsUpdate[]): void {
   const rounds: RunningStatsUpdate[][] = [];
   let round: RunningStatsUpdate[] = [];
   for (const u of updates) {
