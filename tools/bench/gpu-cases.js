@@ -88,6 +88,19 @@ function ddpmCases(tf, core, ddpm, s, cases) {
       loss.dispose();
     },
   };
+  // the same step replayed (core's replayableStep: its addon calls again, without its JavaScript,
+  // once two recorded steps agree); eager and replayed steps share the model and optimizer
+  const replayed = core.replayableStep(() => ddpm.trainingStep(model, opt, xt, eps, cond), { enabled: true });
+  cases.ddpm_train_replayed = {
+    label: `DDPM U-Net (n_feat ${s.nFeat}) train step, batch ${b}, replayed`,
+    torch: `ddpm_train batch=${b} n_feat=${s.nFeat}`,
+    run: async () => {
+      const loss = replayed({});
+      await loss.data();
+      loss.dispose();
+    },
+    replayed,
+  };
   const fb = s.ddpmForwardBatch;
   const sc = ddpmConditions(ddpm, fb);
   const sx = rng.normalArray(fb * 28 * 28 * 3);

@@ -41,6 +41,7 @@ export {
   NATIVE_BACKEND,
 } from './engine/native';
 export { loadTorchBackend, setTorchAdamFused, torchAdamFused, torchKernelStats } from './engine/torch';
+export { replayableStep, stepReplayWanted, type ReplayableStep, type ReplayableStepOptions } from './engine/torch/replayable-step';
 export { fusedOpsRunDirect } from './engine/kernels/fused/direct-fused-ops';
 export { runOnCpuAndEngine, maxRelativeDifference, type DeviceEngineName, type EngineParity } from './engine/engine-parity';
 export { applyRunningStats, BatchNorm2d, deferRunningStats, setRunningStatsDeferral, type BatchNorm2dArgs, type RunningStat, type RunningStatsUpdate } from './layers/batch-norm';

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelStats } from '../kernels/kernel';
 import type { TorchAddon } from './addon';
 import type { TorchBackend } from './backend';
-import { adamMoments, namedGradients, patchAdamApply } from '../adam-internals';
+import { adamMoments, namedGradients, patchAdamApply, type AdamInternals } from '../adam-internals';
+import { activeRecording } from './step-replay';
 
 let patched = false;
 let fusedSteps = false;
@@ -36,6 +37,27 @@ function betaPower(acc: tf.Variable): number {
   return known ?? (acc.dataSync()[0] as number);
 }
 
+/** The positions of addon.adam's arguments that change from step to step: lr, the bias corrections, t. */
+const ADAM_STEP_ARGS = [6, 10, 11, 13];
+
+/**
+ * addon.adam's arguments at ADAM_STEP_ARGS for the optimizer's next step, and the step's host
+ * part, run once the variables hold their new values: the powers of beta it made (as ATen's
+ * float32 multiply rounds them) and the step count.
+ */
+function adamStep(opt: AdamInternals): { args: [number, number, number, number]; after(): void } {
+  const acc1 = betaPower(opt.accBeta1),
+    acc2 = betaPower(opt.accBeta2);
+  return {
+    args: [opt.learningRate, Math.fround(1 - acc1), Math.fround(1 - acc2), opt.iterations + 1],
+    after: () => {
+      betaPowers.set(opt.accBeta1.dataId, Math.fround(acc1 * Math.fround(opt.beta1)));
+      betaPowers.set(opt.accBeta2.dataId, Math.fround(acc2 * Math.fround(opt.beta2)));
+      opt.incrementIterations();
+    },
+  };
+}
+
 /** `stats` gets an 'Adam' entry: steps in one addon call (native), steps left to tfjs (fallback). */
 export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: KernelStats): void {
   if (patched) return;
@@ -59,8 +81,8 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
     const live = names.map((name, i) => ({ value: registered[name]!, g: grads[i], mv: adamMoments(opt, i, name, registered[name]!) })).filter((e) => e.g != null);
     const h = (t: tf.Tensor) => backend.handle(t);
     const n = live.length;
-    const acc1 = betaPower(opt.accBeta1),
-      acc2 = betaPower(opt.accBeta2);
+    const step = adamStep(opt);
+    const [lr, biasCorrection1, biasCorrection2, t] = step.args;
     const out = addon.adam(
       live.map((e) => h(e.value)),
       live.map((e) => h(e.g!)),
@@ -68,14 +90,14 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
       live.map((e) => h(e.mv[1])),
       h(opt.accBeta1),
       h(opt.accBeta2),
-      opt.learningRate,
+      lr,
       opt.beta1,
       opt.beta2,
       opt.epsilon,
-      Math.fround(1 - acc1),
-      Math.fround(1 - acc2),
+      biasCorrection1,
+      biasCorrection2,
       fusedSteps ? 1 : 0,
-      opt.iterations + 1,
+      t,
     );
     // Each new tensor is assigned (the variable takes a reference) and the local one released.
     const assign = (v: tf.Variable, k: number) => {
@@ -90,9 +112,15 @@ export function patchTorchAdam(addon: TorchAddon, backendName: string, stats: Ke
     });
     assign(opt.accBeta1, 3 * n);
     assign(opt.accBeta2, 3 * n + 1);
-    betaPowers.set(opt.accBeta1.dataId, Math.fround(acc1 * Math.fround(opt.beta1)));
-    betaPowers.set(opt.accBeta2.dataId, Math.fround(acc2 * Math.fround(opt.beta2)));
-    opt.incrementIterations();
+    step.after();
+    // a replayed step (step-replay.ts) takes the learning rate, bias corrections and step anew
+    activeRecording()?.hookLastCall('adam', {
+      dynamic: ADAM_STEP_ARGS,
+      replay: () => {
+        const next = adamStep(opt);
+        return { args: next.args, after: () => (next.after(), st.native++) };
+      },
+    });
     return true;
   });
 }

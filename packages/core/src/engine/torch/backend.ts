@@ -10,6 +10,7 @@ import { KernelBackend, type BackendValues, type DataId, type DataType, type Ten
 import { Unsupported } from '../kernels/kernel';
 import { DTYPE_CODES, type Handle, type TorchAddon, type TorchDtype } from './addon';
 import { EntryStore } from './entries';
+import { activeRecording } from './step-replay';
 
 export const TORCH_BACKEND_NAME = 'dlcv-torch';
 
@@ -91,7 +92,8 @@ export class TorchBackend extends KernelBackend {
     const t = torchDtype(dtype);
     if (values == null) return { handle: null, fillValue: 0, shape, dtype, refCount };
     const host = typedValues(values, t);
-    const fillValue = constantFillValue(host);
+    // A recorded step's inputs are uploaded whatever their values, as each replay will upload them.
+    const fillValue = activeRecording()?.isInput(host) ? undefined : constantFillValue(host);
     if (fillValue !== undefined) return { handle: null, fillValue, shape, dtype, refCount };
     return { handle: this.addon.upload(host, shape, DTYPE_CODES[t]), shape, dtype, refCount };
   }
@@ -165,6 +167,15 @@ export class TorchBackend extends KernelBackend {
   /** The value of every element of t when it is a constant no kernel has taken yet, else undefined. */
   constantValue(t: TensorInfo): number | undefined {
     return pendingFill(this.data.get(t.dataId));
+  }
+  /** The handles a tensor's data has now (its own first, then its views), with their shapes; none for a constant no kernel has taken. */
+  existingHandles(dataId: DataId): { handle: Handle; shape: number[] }[] {
+    if (!this.data.has(dataId)) return [];
+    const e = this.data.get(dataId);
+    if (!e.handle) return [];
+    const out = [{ handle: e.handle, shape: e.shape }];
+    for (const [key, handle] of e.views ?? []) out.push({ handle, shape: key === '' ? [] : key.split(',').map(Number) });
+    return out;
   }
   /** The handle of a tensor, as a tensor of t's shape; Unsupported for strings. */
   handle(t: TensorInfo): Handle {

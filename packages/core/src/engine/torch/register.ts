@@ -11,6 +11,7 @@ import type { TorchAddon } from './addon';
 import { TORCH_BACKEND_NAME, TorchBackend } from './backend';
 import { atenKernels } from './aten-kernels';
 import { hostKernel, storageKernels } from './host-kernels';
+import { setReplayAddon } from './replayable-step';
 import { torchOpsFor } from './torch-ops';
 
 export const torchKernelStats: KernelStats = new Map();
@@ -43,5 +44,6 @@ export function registerTorchBackend(addon: TorchAddon, onCuda: boolean): { kern
   tf.registerBackend(TORCH_BACKEND_NAME, () => new TorchBackend(addon, onCuda, onCuda || process.env.DLCV_TORCH_STRICT === '1'), 0);
   registerGradients();
   patchTorchAdam(addon, TORCH_BACKEND_NAME, stats);
+  setReplayAddon(addon);
   return { kernels: [...ownNames].filter((n) => !fused.some((f) => f.kernelName === n)).sort() };
 }

@@ -1,0 +1,132 @@
+// A training step that the libtorch engine replays once it has seen it issue the same addon
+// calls twice (step-replay.ts): the first call runs eagerly, the next ones run eagerly while
+// they are recorded until two consecutive recordings agree, and from then on each call on
+// inputs of the recorded shapes is a replay. On other engines every call runs the step.
+import * as tf from '@tensorflow/tfjs';
+
+import type { TorchAddon } from './addon';
+import { TORCH_BACKEND_NAME, type TorchBackend } from './backend';
+import { Recording, recordCalls, replayCalls, stepInputs } from './step-replay';
+
+export type StepOutputs = tf.Tensor | tf.Tensor[];
+
+export interface ReplayableStep<I, O extends StepOutputs> {
+  (inputs: I): O;
+  /** 'eager' until a recording is confirmed, then 'replaying'; 'refused' when the step cannot be replayed. */
+  readonly mode: 'eager' | 'replaying' | 'refused';
+  /** Why the step runs eagerly for good (mode 'refused'), or null. */
+  readonly reason: string | null;
+  /** Calls replayed so far. */
+  readonly replays: number;
+}
+
+export interface ReplayableStepOptions {
+  /** false: every call runs the step (the default: DLCV_STEP_REPLAY=1 turns it on). */
+  enabled?: boolean;
+  /** Recordings made before giving up when consecutive ones keep differing (default 4). */
+  maxRecordings?: number;
+}
+
+let torchAddon: TorchAddon | null = null;
+
+/** The addon the replays call (register.ts sets it when the engine registers). */
+export function setReplayAddon(addon: TorchAddon): void {
+  torchAddon = addon;
+}
+
+/** DLCV_STEP_REPLAY: 1 replays the trainers' steps on the libtorch engine, 0 or unset does not. */
+export function stepReplayWanted(v = process.env.DLCV_STEP_REPLAY): boolean {
+  if (v !== undefined && v !== '0' && v !== '1') throw new Error(`DLCV_STEP_REPLAY must be 0 or 1, not "${v}"`);
+  return v === '1';
+}
+
+/**
+ * `step` as a replayable step. `step` must be the same computation at each call: it uploads its
+ * inputs (typed arrays found in `inputs`; other values must not change between calls of one
+ * recording's shape), updates variables, disposes every tensor it makes but the ones it returns,
+ * and reads nothing from the device. What it does besides ops (counters, host state) is not
+ * replayed, but for Adam's, which core's Adam hooks.
+ */
+export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O, options: ReplayableStepOptions = {}): ReplayableStep<I, O> {
+  const enabled = options.enabled ?? stepReplayWanted();
+  const maxRecordings = options.maxRecordings ?? 4;
+  let calls = 0,
+    recordings = 0,
+    replays = 0;
+  let mode: 'eager' | 'replaying' | 'refused' = 'eager';
+  let reason: string | null = null;
+  let last: { rec: Recording; signature: string } | null = null;
+  let confirmed: { rec: Recording; signature: string } | null = null;
+
+  const refuse = (why: string) => {
+    mode = 'refused';
+    reason = why;
+    last = confirmed = null;
+  };
+
+  const run = (inputs: I): O => {
+    calls++;
+    if (!enabled || mode === 'refused' || tf.getBackend() !== TORCH_BACKEND_NAME || !torchAddon) return step(inputs);
+    const addon = torchAddon;
+    const backend = tf.backend() as unknown as TorchBackend;
+    const { arrays, signature } = stepInputs(inputs);
+    // a variable the recording knew is gone (a model rebuilt, weights loaded): record anew
+    if (confirmed && confirmed.rec.variables.some((v) => v.isDisposed)) {
+      confirmed = last = null;
+      mode = 'eager';
+      recordings = 0;
+    }
+    if (confirmed && confirmed.signature === signature) {
+      replays++;
+      return replay(addon, backend, confirmed.rec, arrays) as O;
+    }
+    // the first call makes what later calls find made (optimizer state, filled constants)
+    if (calls === 1 || confirmed) return step(inputs);
+    const rec = new Recording(backend, arrays);
+    const out = recordCalls(addon, rec, () => step(inputs));
+    rec.finish(out);
+    recordings++;
+    if (rec.unreplayable) {
+      refuse(rec.unreplayable);
+      return out;
+    }
+    const difference = last && last.signature === signature ? rec.differenceFrom(last.rec) : 'no recording of these shapes before';
+    if (difference === null) {
+      confirmed = { rec, signature };
+      last = null;
+      mode = 'replaying';
+    } else if (recordings >= maxRecordings) refuse(`its addon calls differ between steps (${difference})`);
+    else last = { rec, signature };
+    return out;
+  };
+  return Object.defineProperties(run, {
+    mode: { get: () => mode },
+    reason: { get: () => reason },
+    replays: { get: () => replays },
+  }) as unknown as ReplayableStep<I, O>;
+}
+
+/** One replay of `rec`: its calls, the variables' new values, the outputs as tensors, then the hooks' after-step work. */
+function replay(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs: Parameters<typeof replayCalls>[3]): StepOutputs {
+  const { outputs, bound, after } = replayCalls(addon, backend, rec, inputs);
+  const engine = tf.engine();
+  const tensorOf = (h: (typeof bound)[number], shape: number[], dtype: tf.DataType) => engine.makeTensorFromTensorInfo(backend.fromHandle(h, shape, dtype), backend) as tf.Tensor;
+  rec.bindings.forEach(({ variables, binding }, k) => {
+    const t = tensorOf(bound[k]!, binding.shape, binding.dtype);
+    for (const index of variables) {
+      const v = rec.variables[index]!;
+      if (tf.util.arraysEqual(v.shape, t.shape)) v.assign(t);
+      else tf.tidy(() => v.assign(tf.reshape(t, v.shape)));
+    }
+    t.dispose();
+  });
+  const made = rec.outputs.map(({ binding, shape }, k) => {
+    const t = tensorOf(outputs[k]!, binding.shape, binding.dtype);
+    if (tf.util.arraysEqual(t.shape, shape)) return t;
+    const reshaped = tf.reshape(t, shape);
+    t.dispose();
+    return reshaped;
+  });
+  for (const f of after) f();
+  return rec.outputsAreList ? made : made[0]!;
+}
