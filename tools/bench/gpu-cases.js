@@ -53,6 +53,18 @@ function dcganCases(tf, core, gan, s, cases) {
         z.dispose();
       },
     };
+    // the same step replayed (core's replayableStep, as the trainer runs it with DLCV_STEP_REPLAY=1)
+    const replayed = core.replayableStep(({ z }) => gan.queueTrainStep(g, real, z), { enabled: true });
+    cases[`dcgan_${model}_train_replayed`] = {
+      label: `${name} train step, batch ${b}, replayed`,
+      torch: `dcgan_train batch=${b} width=${config.ngf}`,
+      run: async () => {
+        const z = gan.noiseBatch(rng, b, config.nz);
+        await gan.readStepResult(replayed({ z }));
+        z.dispose();
+      },
+      replayed,
+    };
     const z = tf.keep(tf.tensor4d(rng.normalArray(b * config.nz), [b, 1, 1, config.nz]));
     cases[`dcgan_${model}_forward`] = {
       label: `${name} generator forward, batch ${b}`,

@@ -60,18 +60,34 @@ export function hostStepInputs(noiser: DDPMScheduler, draws: StepDraws, batch: D
 }
 
 /**
- * Queues the optimizer step on the engine and returns the loss's read: on a GPU engine the
- * caller's JavaScript (the next step's host inputs) runs while the device trains.
+ * The optimizer step on host inputs: uploads them, trains, and disposes them (so that the libtorch
+ * engine can replay it: core's replayableStep). Returns the loss (the caller disposes it).
  */
-export function startDiffusionStep(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: HostStepInputs): Promise<number> {
+export function diffusionStepOnHost(model: tf.LayersModel, optimizer: tf.Optimizer, inputs: HostStepInputs): tf.Scalar {
   const xt = tf.tensor4d(inputs.xt, inputs.shape);
   const eps = tf.tensor4d(inputs.eps, inputs.shape);
   const cond = tensorsOfConditions(inputs.cond, inputs.nClasses);
-  const lossT = trainingStep(model, optimizer, xt, eps, cond);
+  const loss = trainingStep(model, optimizer, xt, eps, cond);
+  tf.dispose([xt, eps, cond.t, cond.c, cond.mask]);
+  return loss;
+}
+
+/**
+ * Queues the optimizer step on the engine (by `step`, diffusionStepOnHost or a replayable form of
+ * it) and returns the loss's read: on a GPU engine the caller's JavaScript (the next step's host
+ * inputs) runs while the device trains.
+ */
+export function startDiffusionStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  inputs: HostStepInputs,
+  step: (inputs: HostStepInputs) => tf.Scalar = (i) => diffusionStepOnHost(model, optimizer, i),
+): Promise<number> {
+  const lossT = step(inputs);
   return lossT
     .data()
     .then((values) => values[0] as number)
-    .finally(() => tf.dispose([lossT, xt, eps, cond.t, cond.c, cond.mask]));
+    .finally(() => lossT.dispose());
 }
 
 /** The optimizer step on a batch with one step's draws (t, eps, the class-drop mask); returns the loss. */

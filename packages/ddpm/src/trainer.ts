@@ -22,6 +22,7 @@ import {
   ReadBehind,
   progress,
   readStepSeries,
+  replayableStep,
   Rng,
   rngStateSchema,
   tensorToImages,
@@ -36,7 +37,7 @@ import { buildUnet, createUnet } from './model';
 import { saveModelFolder } from './model-io';
 import { DiffusionPipeline } from './pipeline';
 import { DDPMScheduler, makeScheduler } from './schedulers';
-import { hostStepInputs, startDiffusionStep } from './step';
+import { diffusionStepOnHost, hostStepInputs, startDiffusionStep, type HostStepInputs } from './step';
 import { inlineStepDraws, workerStepDraws, type StepDrawSpec } from './step-draws';
 
 export interface TrainOptions {
@@ -275,13 +276,16 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
     await reads.drain();
     return (saved = { step: state.step, dir: await run.save({ ...state, rng: rngAfter }) }).dir as string;
   };
+  // with DLCV_STEP_REPLAY=1 on the libtorch engine, the steps after the first three are replays
+  // of their addon calls (core's replayableStep): the same bytes, without the step's JavaScript
+  const step = replayableStep((inputs: HostStepInputs) => diffusionStepOnHost(s.model, s.optimizer, inputs));
   let next = state.step < stopAt ? hostInputs(state.step) : undefined;
   try {
     while (state.step < stopAt) {
       const lr = learningRateAt(config.lr, state.epoch, epochs);
       setLearningRate(s.optimizer, lr);
       const current = await next!;
-      const lossRead = startDiffusionStep(s.model, s.optimizer, current.inputs);
+      const lossRead = startDiffusionStep(s.model, s.optimizer, current.inputs, step);
       next = state.step + 1 < stopAt ? hostInputs(state.step + 1) : undefined;
       next?.catch(() => undefined); // its error surfaces when it is awaited; the run may stop first
       // queued behind the step: the EMA of the weights it made
@@ -318,6 +322,8 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
     await reads.drain();
   } finally {
     bar.stop();
+    if (step.mode === 'refused') log(`step replay: the steps ran eagerly (${step.reason})`);
+    else if (step.replays > 0) log(`step replay: ${step.replays} steps replayed`);
     await reads.drop(); // settled (its tensors released) before the sources close
     await next?.catch(() => undefined); // settled before its sources close
     await batches.close();

@@ -67,6 +67,15 @@ function variables(model: tf.LayersModel): tf.Variable[] {
  * the updated D. G's running statistics move once, as PyTorch's single G forward moves them.
  */
 export async function trainStep(gan: Gan, real: tf.Tensor4D, z: tf.Tensor4D, fakeOut?: (fake: tf.Tensor4D) => void): Promise<StepResult> {
+  return readStepResult(queueTrainStep(gan, real, z, fakeOut));
+}
+
+/**
+ * trainStep's work on the engine, without reading its results: [lossD, lossG, D(x), D(G(z)) before
+ * and after D's update] as tensors (the caller reads and disposes them: readStepResult). It reads
+ * nothing from the device, so the libtorch engine can replay it (core's replayableStep).
+ */
+export function queueTrainStep(gan: Gan, real: tf.Tensor4D, z: tf.Tensor4D, fakeOut?: (fake: tf.Tensor4D) => void): tf.Scalar[] {
   const { g, d, optD, optG } = gan;
   let lossD!: tf.Scalar, dReal!: tf.Scalar, dFake1!: tf.Scalar, dFake2!: tf.Scalar;
   let fakeCopy: tf.Tensor4D | undefined;
@@ -104,10 +113,14 @@ export async function trainStep(gan: Gan, real: tf.Tensor4D, z: tf.Tensor4D, fak
       ) as tf.Scalar,
   );
 
-  const scalars = [lossD, lossG, dReal, dFake1, dFake2];
+  if (fakeCopy) fakeOut!(fakeCopy);
+  return [lossD, lossG, dReal, dFake1, dFake2];
+}
+
+/** The results of queueTrainStep's tensors, read off the main thread; disposes them. */
+export async function readStepResult(scalars: tf.Scalar[]): Promise<StepResult> {
   const values = await Promise.all(scalars.map(async (s) => (await s.data())[0] as number));
   tf.dispose(scalars);
-  if (fakeCopy) fakeOut!(fakeCopy);
   const [vLossD, vLossG, vReal, vFake1, vFake2] = values as [number, number, number, number, number];
   return { lossD: vLossD, lossG: vLossG, dReal: vReal, dFake1: vFake1, dFake2: vFake2 };
 }

@@ -28,6 +28,7 @@ import {
   ReadBehind,
   progress,
   readImage,
+  replayableStep,
   Rng,
   rngStateSchema,
   writeGif,
@@ -44,7 +45,7 @@ import { detectorStateSchema, FailureDetector, meanPairwiseDistance, type Failur
 import { createDiscriminator, createGenerator, noiseBatch } from './model';
 import { PRECISE_STATS, saveGeneratorFolder } from './model-io';
 import { computePreciseStats, generatorImages, STREAMS, withStats } from './sampling';
-import { createOptimizers, trainStep, type Gan, type StepResult } from './step';
+import { createOptimizers, queueTrainStep, readStepResult, trainStep, type Gan, type StepResult } from './step';
 
 /** What the trainer needs of a dataset; core's ImageDataset is one. */
 export interface BatchSource {
@@ -291,13 +292,17 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
     step = issued.step;
     return false;
   });
+  // with DLCV_STEP_REPLAY=1 on the libtorch engine, steps are replays of their addon calls once
+  // two recorded ones agree (core's replayableStep): the same bytes, without the step's
+  // JavaScript; a step that hands G(z) over for the diversity check runs eagerly
+  const replayed = replayableStep(({ real, z }: { real: tf.Tensor4D; z: tf.Tensor4D }) => queueTrainStep(gan, real, z));
   try {
     while (step < stopAt) {
       const { x: real } = await batches.take(step);
       const z = noiseBatch(noiseRng, config.batchSize, config.gan.nz);
       const checkDiversity = (step + 1) % config.diversityEvery === 0;
       const out: { fake?: tf.Tensor4D } = {};
-      const result = trainStep(gan, real, z, checkDiversity ? (f) => (out.fake = f) : undefined);
+      const result = checkDiversity ? trainStep(gan, real, z, (f) => (out.fake = f)) : readStepResult(replayed({ real, z }));
       step++;
       // the step before this one is read now that this one is queued behind it
       if (!(await reads.issued({ result, step, real, z, out }))) break;
@@ -314,6 +319,8 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
       }
     }
   } finally {
+    if (replayed.mode === 'refused') log(`step replay: the steps ran eagerly (${replayed.reason})`);
+    else if (replayed.replays > 0) log(`step replay: ${replayed.replays} steps replayed`);
     // a step left unread (a failure or an error stopped the run): settled, then freed
     const dropped = await reads.drop();
     if (dropped) freeStepInputs(dropped);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { TorchAddon } from './addon';
 import { TORCH_BACKEND_NAME, type TorchBackend } from './backend';
-import { Recording, recordCalls, replayCalls, stepInputs } from './step-replay';
+import { Recording, recordCalls, replayCalls, stepInputs, type StepInputs } from './step-replay';
 
 export type StepOutputs = tf.Tensor | tf.Tensor[];
 
@@ -41,10 +41,10 @@ export function stepReplayWanted(v = process.env.DLCV_STEP_REPLAY): boolean {
 }
 
 /**
- * `step` as a replayable step. `step` must be the same computation at each call: it uploads its
- * inputs (typed arrays found in `inputs`; other values must not change between calls of one
- * recording's shape), updates variables, disposes every tensor it makes but the ones it returns,
- * and reads nothing from the device. What it does besides ops (counters, host state) is not
+ * `step` as a replayable step. `step` must be the same computation at each call: its data are
+ * the typed arrays (which it uploads) and tensors found in `inputs` (other values there must not
+ * change between calls of one recording's shapes), it updates variables, disposes every tensor it
+ * makes but the ones it returns (and none it is given), and reads nothing from the device. What it does besides ops (counters, host state) is not
  * replayed, but for Adam's, which core's Adam hooks.
  */
 export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O, options: ReplayableStepOptions = {}): ReplayableStep<I, O> {
@@ -69,7 +69,8 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
     if (!enabled || mode === 'refused' || tf.getBackend() !== TORCH_BACKEND_NAME || !torchAddon) return step(inputs);
     const addon = torchAddon;
     const backend = tf.backend() as unknown as TorchBackend;
-    const { arrays, signature } = stepInputs(inputs);
+    const given = stepInputs(inputs);
+    const { signature } = given;
     // a variable the recording knew is gone (a model rebuilt, weights loaded): record anew
     if (confirmed && confirmed.rec.variables.some((v) => v.isDisposed)) {
       confirmed = last = null;
@@ -78,11 +79,11 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
     }
     if (confirmed && confirmed.signature === signature) {
       replays++;
-      return replay(addon, backend, confirmed.rec, arrays) as O;
+      return replay(addon, backend, confirmed.rec, given) as O;
     }
     // the first call makes what later calls find made (optimizer state, filled constants)
     if (calls === 1 || confirmed) return step(inputs);
-    const rec = new Recording(backend, arrays);
+    const rec = new Recording(backend, given);
     const out = recordCalls(addon, rec, () => step(inputs));
     rec.finish(out);
     recordings++;
@@ -107,7 +108,7 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
 }
 
 /** One replay of `rec`: its calls, the variables' new values, the outputs as tensors, then the hooks' after-step work. */
-function replay(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs: Parameters<typeof replayCalls>[3]): StepOutputs {
+function replay(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs: StepInputs): StepOutputs {
   const { outputs, bound, after } = replayCalls(addon, backend, rec, inputs);
   const engine = tf.engine();
   const tensorOf = (h: (typeof bound)[number], shape: number[], dtype: tf.DataType) => engine.makeTensorFromTensorInfo(backend.fromHandle(h, shape, dtype), backend) as tf.Tensor;

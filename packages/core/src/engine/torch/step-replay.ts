@@ -5,7 +5,7 @@
 // data: the recorder (Recording) wraps the addon's functions while a step runs eagerly and notes
 // each call with its arguments, every handle by where it came from (an earlier call's output, a
 // variable's value at the step's start, a tensor made before the step), and every upload of the
-// step's inputs by the input it was. Two consecutive recordings that agree in every call and
+// step's inputs by the input it was (or, for a tensor it is given, by that input). Two consecutive recordings that agree in every call and
 // argument (but the ones a hook supplies afresh at each replay: Adam's step count and bias
 // corrections) show a step that issues the same calls each time; from then on the step is
 // replayed: the same addon calls in the same order on the new inputs and the variables' current
@@ -74,7 +74,11 @@ export const REPLAYED_FUNCTIONS: Readonly<Record<string, string>> = {
 /** Addon functions without effects on tensors: called during a recording, they are not recorded. */
 export const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(['info', 'opCodes', 'fusedAdamKernels']);
 
-type Source = { kind: 'call'; call: number; out: number } | { kind: 'variable'; index: number; shape: number[] } | { kind: 'outside'; handle: number };
+type Source =
+  | { kind: 'call'; call: number; out: number }
+  | { kind: 'tensor'; slot: number; shape: number[] }
+  | { kind: 'variable'; index: number; shape: number[] }
+  | { kind: 'outside'; handle: number };
 type Arg =
   | { kind: 'value'; value: unknown }
   | { kind: 'handle'; source: Source }
@@ -112,19 +116,32 @@ export function activeRecording(): Recording | null {
 
 const typedArray = (v: unknown): v is Values => v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array;
 
-/** The typed arrays of `inputs` in a fixed order (own keys, depth first), and its shape with each array as its type and length. */
-export function stepInputs(inputs: unknown): { arrays: Values[]; signature: string } {
+/** A step's inputs: its typed arrays (uploaded by the step) and tensors. */
+export interface StepInputs {
+  arrays: Values[];
+  tensors: tf.Tensor[];
+  /** `inputs` with each array as its type and length, each tensor as its dtype and shape. */
+  signature: string;
+}
+
+/** The typed arrays and tensors of `inputs` in a fixed order (own keys, depth first), and its signature. */
+export function stepInputs(inputs: unknown): StepInputs {
   const arrays: Values[] = [];
+  const tensors: tf.Tensor[] = [];
   const walk = (v: unknown): unknown => {
     if (typedArray(v)) {
       arrays.push(v);
       return `${v.constructor.name}[${v.length}]`;
     }
+    if (v instanceof tf.Tensor) {
+      tensors.push(v);
+      return `Tensor<${v.dtype}>[${v.shape.join(',')}]`;
+    }
     if (Array.isArray(v)) return v.map(walk);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
-  return { arrays, signature: JSON.stringify(walk(inputs)) ?? 'undefined' };
+  return { arrays, tensors, signature: JSON.stringify(walk(inputs)) ?? 'undefined' };
 }
 
 /** One eager step's addon calls, as noted by the wrappers installed while it runs. */
@@ -136,6 +153,7 @@ export class Recording {
   private readonly made = new Map<number, Source>();
   private readonly freed = new Set<number>();
   private readonly variableHandles = new Map<number, Source>();
+  private readonly tensorHandles = new Map<number, Source>();
   private readonly inputSlots: Map<Values, number>;
   readonly variables: tf.Variable[];
   bindings: { variables: number[]; binding: Binding }[] = [];
@@ -145,9 +163,14 @@ export class Recording {
 
   constructor(
     private readonly backend: TorchBackend,
-    inputArrays: Values[],
+    inputs: StepInputs,
   ) {
-    this.inputSlots = new Map(inputArrays.map((a, i) => [a, i]));
+    this.inputSlots = new Map(inputs.arrays.map((a, i) => [a, i]));
+    inputs.tensors.forEach((t, slot) => {
+      // a constant not on the device yet is filled now, so that the step takes its handle
+      backend.handle(t);
+      for (const { handle, shape } of backend.existingHandles(t.dataId)) this.tensorHandles.set(handle, { kind: 'tensor', slot, shape });
+    });
     this.variables = Object.values(tf.engine().registeredVariables);
     this.variables.forEach((v, index) => {
       for (const { handle, shape } of backend.existingHandles(v.dataId)) this.variableHandles.set(handle, { kind: 'variable', index, shape });
@@ -181,7 +204,7 @@ export class Recording {
   private source(h: number, fn: string): Source {
     // (freeing a freed handle does nothing, in a replay too)
     if (fn !== 'free' && this.freed.has(h)) this.refuse(`${fn} took a handle freed earlier in the step`);
-    return this.made.get(h) ?? this.variableHandles.get(h) ?? { kind: 'outside', handle: h };
+    return this.made.get(h) ?? this.tensorHandles.get(h) ?? this.variableHandles.get(h) ?? { kind: 'outside', handle: h };
   }
 
   note(fn: string, kinds: string, args: unknown[], result: unknown): void {
@@ -220,6 +243,10 @@ export class Recording {
       bound.set(key, entry);
     });
     this.bindings = [...bound.values()];
+    for (const call of this.calls) {
+      const a = call.args[0];
+      if (call.fn === 'free' && a?.kind === 'handle' && a.source.kind === 'tensor') this.refuse('the step disposes a tensor it was given');
+    }
     const rebound = new Set(this.bindings.flatMap((b) => b.variables));
     for (const call of this.calls) {
       const a = call.args[0];
@@ -298,11 +325,15 @@ export function recordCalls<T>(addon: TorchAddon, rec: Recording, f: () => T): T
 }
 
 /** Issues `rec`'s calls again on `inputs` and the variables' current values; returns the outputs' handles and what the hooks run after the step. */
-export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs: Values[]): { outputs: Handle[]; bound: Handle[]; after: (() => void)[] } {
+export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs: StepInputs): { outputs: Handle[]; bound: Handle[]; after: (() => void)[] } {
   const made: unknown[] = new Array(rec.calls.length);
   const after: (() => void)[] = [];
   const resolve = (s: Source): Handle => {
     if (s.kind === 'call') return (s.out < 0 ? made[s.call] : (made[s.call] as Handle[])[s.out]) as Handle;
+    if (s.kind === 'tensor') {
+      const t = inputs.tensors[s.slot]!;
+      return backend.handle({ dataId: t.dataId, shape: s.shape, dtype: t.dtype });
+    }
     if (s.kind === 'variable') {
       const v = rec.variables[s.index]!;
       return backend.handle({ dataId: v.dataId, shape: s.shape, dtype: v.dtype });
@@ -322,7 +353,7 @@ export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recor
         case 'handles':
           return a.sources.map(resolve);
         case 'input':
-          return inputs[a.slot];
+          return inputs.arrays[a.slot];
         case 'data':
           return a.values;
       }
