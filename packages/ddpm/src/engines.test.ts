@@ -3,14 +3,15 @@
 // a GPU engine), every kernel of them on the engine. On libtorch that is the condition for
 // running on CUDA, where a kernel that would leave the device for the host is an error.
 import * as tf from '@tensorflow/tfjs';
-import { maxRelativeDifference, Rng, runOnCpuAndEngine, type DeviceEngineName } from '@dlcv/core';
+import { maxRelativeDifference, replayableStep, Rng, runOnCpuAndEngine, type DeviceEngineName } from '@dlcv/core';
 
 import { conditionTensors } from './condition-tensors';
+import { conditionArrays } from './conditioning';
 import { Ema } from './ema';
 import { createUnet, type UnetConfig } from './model';
 import { DiffusionPipeline } from './pipeline';
 import { makeScheduler } from './schedulers';
-import { trainingStep } from './step';
+import { diffusionStepOnHost, startDiffusionStep, trainingStep, type HostStepInputs } from './step';
 
 const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 };
 const BATCH = 4;
@@ -45,7 +46,38 @@ async function trainThenSample(): Promise<{ losses: number[]; images: Float32Arr
   return { losses, images };
 }
 
+/** The losses and weights' bits of six trainer steps (startDiffusionStep on host inputs), replayable or not, and the replays made. */
+async function sixSteps(replay: boolean): Promise<{ losses: number[]; weights: string[]; replays: number }> {
+  const rng = new Rng(4);
+  const model = createUnet(TINY, 1);
+  const optimizer = tf.train.adam(1e-3);
+  const step = replayableStep((inputs: HostStepInputs) => diffusionStepOnHost(model, optimizer, inputs), { enabled: replay });
+  const shape: [number, number, number, number] = [BATCH, TINY.imageSize, TINY.imageSize, TINY.inChannels];
+  const values = BATCH * TINY.imageSize * TINY.imageSize * TINY.inChannels;
+  const losses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    // the class-drop mask all zeros in some steps: an input the backend would keep as a constant
+    const cond = conditionArrays([3 + i, 11, 7, 19], [0, 4, 9, 2], [0, i % 2, 0, 0], TIMESTEPS, TINY.nClasses);
+    const inputs = { xt: rng.normalArray(values), eps: rng.normalArray(values), cond, nClasses: TINY.nClasses, shape };
+    losses.push(await startDiffusionStep(model, optimizer, inputs, step));
+  }
+  const weights = model.weights.map((w) => Buffer.from(Float32Array.from(w.read().dataSync()).buffer).toString('hex'));
+  optimizer.dispose();
+  model.dispose();
+  return { losses, weights, replays: step.replays };
+}
+
 describe.each<DeviceEngineName>(['native', 'libtorch'])('DDPM on the %s engine', (engine) => {
+  test('the trainer\'s steps replayed (replayableStep): every loss and weight the bits of eager steps; on libtorch the steps after the third are replays', async () => {
+    const r = await runOnCpuAndEngine(engine, async () => ({ eager: await sixSteps(false), replayed: await sixSteps(true) }));
+    if (!r.ok) return console.warn(`SKIPPING the DDPM on ${engine}: ${r.reason}`);
+    expect(r.hostKernels).toEqual([]);
+    expect(r.left).toEqual({ dataIds: 0, handles: 0 });
+    expect(r.engine.replayed.replays).toBe(engine === 'libtorch' ? 3 : 0);
+    expect(r.engine.replayed.losses).toEqual(r.engine.eager.losses);
+    expect(r.engine.replayed.weights).toEqual(r.engine.eager.weights);
+  });
+
   test('two training steps with the EMA, then guided sampling on the device: the cpu backend losses and images, no kernel on the host', async () => {
     const r = await runOnCpuAndEngine(engine, trainThenSample);
     if (!r.ok) return console.warn(`SKIPPING the DDPM on ${engine}: ${r.reason}`);
