@@ -42,6 +42,7 @@ export {
 } from './engine/native';
 export { loadTorchBackend, setTorchAdamFused, torchAdamFused, torchKernelStats } from './engine/torch';
 export { replayableStep, stepReplayWanted, type ReplayableStep, type ReplayableStepOptions } from './engine/torch/replayable-step';
+export { activeRecording, StepValue, type ReplayContext, type ReplayHook } from './engine/torch/step-replay';
 export { fusedOpsRunDirect } from './engine/kernels/fused/direct-fused-ops';
 export { runOnCpuAndEngine, maxRelativeDifference, type DeviceEngineName, type EngineParity } from './engine/engine-parity';
 export { applyRunningStats, BatchNorm2d, deferRunningStats, setRunningStatsDeferral, type BatchNorm2dArgs, type RunningStat, type RunningStatsUpdate } from './layers/batch-norm';

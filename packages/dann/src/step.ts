@@ -9,7 +9,7 @@
  * cross-entropies, one kernel each way on the native and libtorch engines (the same bits).
  */
 import * as tf from '@tensorflow/tfjs';
-import { sigmoidCrossEntropy, softmaxCrossEntropy, type Rng } from '@dlcv/core';
+import { sigmoidCrossEntropy, softmaxCrossEntropy, type Rng, type StepValue } from '@dlcv/core';
 import { gradientReversal } from './grl';
 import type { DannNet } from './model';
 import { updateRunningStats, type BatchMoments } from './nn';
@@ -27,7 +27,19 @@ async function readScalars(t: tf.Scalar[]): Promise<number[]> {
   return out;
 }
 
+/** The losses of queueLabelledStep's or queueDannStep's scalars, read off the main thread; frees them. */
+export async function readStepLosses(t: tf.Scalar[]): Promise<StepLosses> {
+  const [classLoss, domainLoss] = await readScalars(t);
+  return { classLoss: classLoss as number, ...(domainLoss !== undefined ? { domainLoss } : {}) };
+}
+
 export async function labelledStep(net: DannNet, optimizer: tf.Optimizer, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng): Promise<StepLosses> {
+  const [classLoss] = await readScalars(queueLabelledStep(net, optimizer, x, y, rng));
+  return { classLoss: classLoss as number };
+}
+
+/** labelledStep's work on the engine, without reading it: [the class loss] (the caller reads and disposes it); replayable (core's replayableStep). */
+export function queueLabelledStep(net: DannNet, optimizer: tf.Optimizer, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng): tf.Scalar[] {
   const moments: BatchMoments[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const opts = { training: true, rng, moments };
@@ -37,11 +49,19 @@ export async function labelledStep(net: DannNet, optimizer: tf.Optimizer, x: tf.
   optimizer.applyGradients(grads);
   tf.dispose(grads);
   updateRunningStats(moments);
-  const [classLoss] = await readScalars([value]);
-  return { classLoss: classLoss as number };
+  return [value];
 }
 
 export async function dannStep(net: DannNet, optimizer: tf.Optimizer, xs: tf.Tensor4D, ys: tf.Tensor1D, xt: tf.Tensor4D, lambda: number, rng: Rng): Promise<StepLosses> {
+  const [classLoss, domainLoss] = await readScalars(queueDannStep(net, optimizer, xs, ys, xt, lambda, rng));
+  return { classLoss: classLoss as number, domainLoss: domainLoss as number };
+}
+
+/**
+ * dannStep's work on the engine, without reading it: [the class loss, the domain loss] (the
+ * caller reads and disposes them); replayable (core's replayableStep) with lambda as a StepValue.
+ */
+export function queueDannStep(net: DannNet, optimizer: tf.Optimizer, xs: tf.Tensor4D, ys: tf.Tensor1D, xt: tf.Tensor4D, lambda: number | StepValue, rng: Rng): tf.Scalar[] {
   const moments: BatchMoments[] = [];
   const ns = xs.shape[0],
     nt = xt.shape[0];
@@ -60,9 +80,8 @@ export async function dannStep(net: DannNet, optimizer: tf.Optimizer, xs: tf.Ten
   optimizer.applyGradients(grads);
   tf.dispose(grads);
   updateRunningStats(moments);
-  const [classLoss, domainLoss] = await readScalars(parts);
   tf.dispose(value);
-  return { classLoss: classLoss as number, domainLoss: domainLoss as number };
+  return parts;
 }
 
 /** Adam with PyTorch's defaults (the report: "default" learning rate and betas). */

@@ -26,8 +26,10 @@ import {
   Prefetcher,
   ReadBehind,
   progress,
+  replayableStep,
   Rng,
   saveCheckpoint,
+  StepValue,
   writeLossPlot,
   z,
   type ImageDataset,
@@ -42,7 +44,7 @@ import { grlLambda } from './grl';
 import { DannNet } from './model';
 import { MODEL_DIR, saveDannModel } from './model-io';
 import { epochRecordSchema, writeResult, type EpochRecord, type RunResult } from './result';
-import { dannStep, labelledStep, makeOptimizer, type StepLosses } from './step';
+import { makeOptimizer, queueDannStep, queueLabelledStep, readStepLosses, type StepLosses } from './step';
 
 // Rng streams, one per use, so that no two uses ever share draws.
 const STREAM_INIT = 1;
@@ -177,10 +179,19 @@ function batchLoader(d: RunData, config: TrainConfig): (step: number) => Promise
 
 const disposeBatch = (b: Batch) => tf.dispose([b.source.x, b.source.y, ...(b.target ? [b.target] : [])]);
 
+/** The trainer's two kinds of step, replayable (core's replayableStep: with DLCV_STEP_REPLAY=1 on the libtorch engine). */
+function replayableSteps(net: DannNet, optimizer: tf.Optimizer) {
+  return {
+    dann: replayableStep((i: { xs: tf.Tensor4D; ys: tf.Tensor1D; xt: tf.Tensor4D; lambda: StepValue; rng: Rng }) => queueDannStep(net, optimizer, i.xs, i.ys, i.xt, i.lambda, i.rng)),
+    labelled: replayableStep((i: { x: tf.Tensor4D; y: tf.Tensor1D; rng: Rng }) => queueLabelledStep(net, optimizer, i.x, i.y, i.rng)),
+  };
+}
+
 /** One optimizer step on the batch (dann when it has target images), which it frees. */
-async function trainStep(net: DannNet, optimizer: tf.Optimizer, b: Batch, lambda: number, rng: Rng): Promise<StepLosses> {
+async function trainStep(steps: ReturnType<typeof replayableSteps>, b: Batch, lambda: number, rng: Rng): Promise<StepLosses> {
   try {
-    return b.target ? await dannStep(net, optimizer, b.source.x, b.source.y, b.target, lambda, rng) : await labelledStep(net, optimizer, b.source.x, b.source.y, rng);
+    const parts = b.target ? steps.dann({ xs: b.source.x, ys: b.source.y, xt: b.target, lambda: new StepValue(lambda), rng }) : steps.labelled({ x: b.source.x, y: b.source.y, rng });
+    return await readStepLosses(parts);
   } finally {
     disposeBatch(b);
   }
@@ -329,6 +340,7 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
     const totalSteps = config.epochs * stepsPerEpoch;
     const stopAt = Math.min(options.stopAtStep ?? totalSteps, totalSteps);
     const batches = new Prefetcher(batchLoader(d, config), stopAt);
+    const steps = replayableSteps(net, optimizer);
     const bar = progress({ total: totalSteps, start: state.step, label: name, quiet: options.quiet });
     bar.update(state.step);
     let clock = Date.now();
@@ -339,7 +351,7 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
       while (state.step < stopAt) {
         const batch = await batches.take(state.step);
         const lambda = grlLambda(state.step / totalSteps, config.gamma);
-        const result = trainStep(net, optimizer, batch, lambda, new Rng(config.seed, STREAM_DROPOUT + state.step));
+        const result = trainStep(steps, batch, lambda, new Rng(config.seed, STREAM_DROPOUT + state.step));
         const step = state.step + 1;
         // the step before this one is read now that this one is queued behind it
         await reads.issued({ result, step, epoch: Math.floor(step / stepsPerEpoch), ...(batch.target ? { lambda } : {}) });
@@ -370,6 +382,10 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
       }
     } finally {
       bar.stop();
+      for (const replayed of [steps.dann, steps.labelled]) {
+        if (replayed.mode === 'refused') log(`${name}: step replay: the steps ran eagerly (${replayed.reason})`);
+        else if (replayed.replays > 0) log(`${name}: step replay: ${replayed.replays} steps replayed`);
+      }
       await reads.drop(); // settled (its batch freed) before the sources close
       await batches.close(disposeBatch);
       await run.metrics.flush();

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { Rng } from '../../rng';
+import { activeRecording } from '../torch/step-replay';
 import { BCE_WITH_LOGITS, BN_TRAIN, DROPOUT_MASK, GELU, GROUP_NORM, RUNNING_AVERAGE, RUNNING_AVERAGES, SIGMOID_CE, SOFTMAX_CE } from '../kernels/fused/names';
 
 function hasKernel(name: string): boolean {
@@ -189,6 +190,17 @@ export function dropoutMask(rng: Rng, shape: number[], p: number): tf.Tensor {
     const state = [s.stateHi, s.stateLo, s.incHi, s.incLo];
     const mask = tf.engine().runKernel(DROPOUT_MASK, {}, { shape, state, p, value } as never) as tf.Tensor;
     rng.advance(2 * size);
+    // a replayed step (engine/torch/step-replay.ts) draws the mask from its own Rng at this point
+    activeRecording()?.hookLastCall('dropoutMask', {
+      dynamic: [1],
+      uses: [rng],
+      replay: (context) => {
+        const current = context.current(rng);
+        const t = current.getState();
+        current.advance(2 * size);
+        return { args: [[t.stateHi, t.stateLo, t.incHi, t.incLo]] };
+      },
+    });
     return mask;
   }
   const values = new Float32Array(size);

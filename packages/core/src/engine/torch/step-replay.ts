@@ -19,6 +19,7 @@
 // whose inputs differ in shape or in their non-array values from the recorded ones runs eagerly.
 import * as tf from '@tensorflow/tfjs';
 
+import { Rng } from '../../rng';
 import type { Handle, TorchAddon } from './addon';
 import type { TorchBackend } from './backend';
 
@@ -86,12 +87,28 @@ type Arg =
   | { kind: 'input'; slot: number }
   | { kind: 'data'; values: Values };
 
+/**
+ * A number among a step's inputs that changes from step to step without changing the step's ops
+ * (DANN's gradient reversal weight): the code that passes it to an op as a number hooks that call
+ * (ReplayHook), so that each replay takes the value of the step's own StepValue.
+ */
+export class StepValue {
+  constructor(public value: number) {}
+}
+
+/** What a replay hook gets: the current step's counterpart of an object among the recorded step's inputs (an Rng, a StepValue). */
+export interface ReplayContext {
+  current<T extends Rng | StepValue>(recorded: T): T;
+}
+
 /** What a hooked call needs afresh at each replay: values for some of its arguments, and what to do once the step's variables hold their new values. */
 export interface ReplayHook {
   /** The positions of the arguments `replay` supplies (not compared between recordings). */
   readonly dynamic: readonly number[];
-  /** At the call's turn in a replay: the arguments at `dynamic`'s positions, and what to run after the step. */
-  replay(): { args: unknown[]; after(): void };
+  /** Objects among the step's inputs that `replay` asks the context for (the recording is refused when one is not an input). */
+  readonly uses?: readonly (Rng | StepValue)[];
+  /** At the call's turn in a replay: the arguments at `dynamic`'s positions, and what to run after the step (its variables then hold their new values). */
+  replay(context: ReplayContext): { args: unknown[]; after?(): void };
 }
 
 interface Call {
@@ -116,11 +133,12 @@ export function activeRecording(): Recording | null {
 
 const typedArray = (v: unknown): v is Values => v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array;
 
-/** A step's inputs: its typed arrays (uploaded by the step) and tensors. */
+/** A step's inputs: its typed arrays (uploaded by the step), tensors, and Rngs and StepValues (which hooks read). */
 export interface StepInputs {
   arrays: Values[];
   tensors: tf.Tensor[];
-  /** `inputs` with each array as its type and length, each tensor as its dtype and shape. */
+  objects: (Rng | StepValue)[];
+  /** `inputs` with each array as its type and length, each tensor as its dtype and shape, each Rng and StepValue as its kind. */
   signature: string;
 }
 
@@ -128,7 +146,12 @@ export interface StepInputs {
 export function stepInputs(inputs: unknown): StepInputs {
   const arrays: Values[] = [];
   const tensors: tf.Tensor[] = [];
+  const objects: (Rng | StepValue)[] = [];
   const walk = (v: unknown): unknown => {
+    if (v instanceof Rng || v instanceof StepValue) {
+      objects.push(v);
+      return v.constructor.name;
+    }
     if (typedArray(v)) {
       arrays.push(v);
       return `${v.constructor.name}[${v.length}]`;
@@ -141,7 +164,7 @@ export function stepInputs(inputs: unknown): StepInputs {
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
-  return { arrays, tensors, signature: JSON.stringify(walk(inputs)) ?? 'undefined' };
+  return { arrays, tensors, objects, signature: JSON.stringify(walk(inputs)) ?? 'undefined' };
 }
 
 /** One eager step's addon calls, as noted by the wrappers installed while it runs. */
@@ -155,6 +178,8 @@ export class Recording {
   private readonly variableHandles = new Map<number, Source>();
   private readonly tensorHandles = new Map<number, Source>();
   private readonly inputSlots: Map<Values, number>;
+  /** The slots of the step's Rngs and StepValues among its inputs. */
+  readonly objectSlots: Map<object, number>;
   readonly variables: tf.Variable[];
   bindings: { variables: number[]; binding: Binding }[] = [];
   /** The returned tensors: their data's handle (made in the step) and the tensor's shape. */
@@ -166,6 +191,7 @@ export class Recording {
     inputs: StepInputs,
   ) {
     this.inputSlots = new Map(inputs.arrays.map((a, i) => [a, i]));
+    this.objectSlots = new Map(inputs.objects.map((o, i) => [o, i]));
     inputs.tensors.forEach((t, slot) => {
       // a constant not on the device yet is filled now, so that the step takes its handle
       backend.handle(t);
@@ -189,6 +215,7 @@ export class Recording {
 
   /** Hooks the latest recorded call of `fn` (the caller's own addon call, frees may follow it). */
   hookLastCall(fn: string, hook: ReplayHook): void {
+    if (hook.uses?.some((o) => !this.objectSlots.has(o))) return this.refuse(`a replayed ${fn} takes its arguments from ${hook.uses.find((o) => !this.objectSlots.has(o))!.constructor.name} that is not among the step's inputs`);
     for (let i = this.calls.length - 1; i >= 0; i--) {
       const call = this.calls[i]!;
       if (call.fn === fn) {
@@ -275,6 +302,8 @@ export class Recording {
       if (a.fn !== b.fn) return `call ${i}: ${b.fn}, then ${a.fn}`;
       const dynamic = new Set(a.hook?.dynamic ?? []);
       if (!!a.hook !== !!b.hook) return `call ${i} (${a.fn}): hooked in one recording only`;
+      const slots = (r: Recording, c: Call) => (c.hook?.uses ?? []).map((o) => r.objectSlots.get(o)).join();
+      if (slots(this, a) !== slots(other, b)) return `call ${i} (${a.fn}): its hook takes other inputs`;
       for (let j = 0; j < a.args.length; j++) {
         if (dynamic.has(j)) continue;
         if (!sameArg(a.args[j]!, b.args[j]!)) return `call ${i} (${a.fn}): argument ${j} changed between steps`;
@@ -341,6 +370,7 @@ export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recor
     return s.handle as Handle;
   };
   const fns = addon as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const context: ReplayContext = { current: <T extends Rng | StepValue>(recorded: T) => inputs.objects[rec.objectSlots.get(recorded)!] as T };
   for (let i = 0; i < rec.calls.length; i++) {
     const call = rec.calls[i]!;
     if (call.skip) continue;
@@ -359,9 +389,9 @@ export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recor
       }
     });
     if (call.hook) {
-      const fresh = call.hook.replay();
+      const fresh = call.hook.replay(context);
       call.hook.dynamic.forEach((pos, k) => (args[pos] = fresh.args[k]));
-      after.push(fresh.after);
+      if (fresh.after) after.push(fresh.after);
     }
     made[i] = fns[call.fn]!.apply(addon, args);
   }
