@@ -23,6 +23,12 @@ function gpuSizes(arg) {
   };
 }
 
+/** A replayed case's label, saying so when its step is not (yet) replayed. */
+function replayedLabel(label, replayed) {
+  if (replayed.mode === 'replaying') return label;
+  return `${label} (not replayed: ${replayed.reason ?? 'not confirmed yet'})`;
+}
+
 /** A batch of DDPM conditions: timesteps, classes and a 10% dropped-class mask, as host arrays. */
 function ddpmConditions(ddpm, b) {
   return ddpm.conditionArrays(
@@ -56,7 +62,9 @@ function dcganCases(tf, core, gan, s, cases) {
     // the same step replayed (core's replayableStep, as the trainer runs it with DLCV_STEP_REPLAY=1)
     const replayed = core.replayableStep(({ z }) => gan.queueTrainStep(g, real, z), { enabled: true });
     cases[`dcgan_${model}_train_replayed`] = {
-      label: `${name} train step, batch ${b}, replayed`,
+      get label() {
+        return replayedLabel(`${name} train step, batch ${b}, replayed`, replayed);
+      },
       torch: `dcgan_train batch=${b} width=${config.ngf}`,
       run: async () => {
         const z = gan.noiseBatch(rng, b, config.nz);
@@ -104,7 +112,9 @@ function ddpmCases(tf, core, ddpm, s, cases) {
   // once two recorded steps agree); eager and replayed steps share the model and optimizer
   const replayed = core.replayableStep(() => ddpm.trainingStep(model, opt, xt, eps, cond), { enabled: true });
   cases.ddpm_train_replayed = {
-    label: `DDPM U-Net (n_feat ${s.nFeat}) train step, batch ${b}, replayed`,
+    get label() {
+      return replayedLabel(`DDPM U-Net (n_feat ${s.nFeat}) train step, batch ${b}, replayed`, replayed);
+    },
     torch: `ddpm_train batch=${b} n_feat=${s.nFeat}`,
     run: async () => {
       const loss = replayed({});
@@ -161,6 +171,18 @@ function dannCases(tf, core, dann, s, cases) {
     run: async () => {
       await dann.dannStep(net, opt, xs, ys, xt, 0.5, rng);
     },
+  };
+  // the same step replayed (core's replayableStep, as the trainer runs it with DLCV_STEP_REPLAY=1)
+  const replayed = core.replayableStep((i) => dann.queueDannStep(net, opt, i.xs, i.ys, i.xt, i.lambda, i.rng), { enabled: true });
+  cases.dann_train_replayed = {
+    get label() {
+      return replayedLabel(`DANN train step, batch ${b}+${b}, replayed`, replayed);
+    },
+    torch: `dann_train batch=${b}`,
+    run: async () => {
+      await dann.readStepLosses(replayed({ xs, ys, xt, lambda: new core.StepValue(0.5), rng }));
+    },
+    replayed,
   };
   cases.dann_forward = {
     label: `DANN forward, batch ${b}`,

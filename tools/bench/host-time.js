@@ -254,7 +254,7 @@ function pairing(addon) {
     // the collector pauses every few steps: a median would hide it
     const mean = (key) => rows.reduce((sum, r) => sum + r[key], 0) / rows.length;
     console.log(
-      `| ${label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${ms(mean('gc'))} | ${ms(m('aten'))} | ${ms(m('cpu'))} | ${m('kernels')} | ${m('calls')} | ${((1000 * m('js')) / m('kernels')).toFixed(1)} us |`,
+      `| ${label} | ${ms(m('wall'))} | ${ms(m('issue'))} | ${ms(m('inside'))} | ${ms(m('js'))} | ${ms(mean('gc'))} | ${ms(m('aten'))} | ${ms(m('cpu'))} | ${m('kernels')} | ${m('calls')} | ${m('kernels') > 0 ? `${((1000 * m('js')) / m('kernels')).toFixed(1)} us` : '-'} |`,
     );
   };
   const pairs = [];

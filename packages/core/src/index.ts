@@ -41,7 +41,7 @@ export {
   NATIVE_BACKEND,
 } from './engine/native';
 export { loadTorchBackend, setTorchAdamFused, torchAdamFused, torchKernelStats } from './engine/torch';
-export { replayableStep, stepReplayWanted, type ReplayableStep, type ReplayableStepOptions } from './engine/torch/replayable-step';
+export { logStepReplay, replayableStep, stepReplayWanted, type ReplayableStep, type ReplayableStepOptions } from './engine/torch/replayable-step';
 export { activeRecording, StepValue, type ReplayContext, type ReplayHook } from './engine/torch/step-replay';
 export { fusedOpsRunDirect } from './engine/kernels/fused/direct-fused-ops';
 export { runOnCpuAndEngine, maxRelativeDifference, type DeviceEngineName, type EngineParity } from './engine/engine-parity';

@@ -3,10 +3,10 @@
 // every kernel of them on the engine. On libtorch that is the condition for running on CUDA,
 // where a kernel that would leave the device for the host is an error.
 import * as tf from '@tensorflow/tfjs';
-import { maxRelativeDifference, Rng, runOnCpuAndEngine, type DeviceEngineName } from '@dlcv/core';
+import { maxRelativeDifference, replayableStep, Rng, runOnCpuAndEngine, StepValue, type DeviceEngineName } from '@dlcv/core';
 
 import { DannNet, type DannNetConfig } from './model';
-import { dannStep, labelledStep, makeOptimizer } from './step';
+import { dannStep, labelledStep, makeOptimizer, queueDannStep, readStepLosses } from './step';
 
 const NET: DannNetConfig = { imageSize: 12, inChannels: 3, conv1: 4, conv2: 8, features: 16, hidden: 8, dropout: 0.5, classes: 10 };
 const BATCH = 6;
@@ -42,7 +42,46 @@ async function trainThenClassify(): Promise<{ before: Float32Array; losses: numb
   return { before, losses: [labelled.classLoss, dann.classLoss, dann.domainLoss!], after };
 }
 
+/** The losses and weights' bits of six DANN steps (queueDannStep as the trainer runs it: lambda rising, a fresh Rng a step), replayable or not, and the replays made. */
+async function sixSteps(replay: boolean): Promise<{ losses: number[]; weights: string[]; replays: number }> {
+  const rng = new Rng(9);
+  const net = new DannNet(NET, rng.fork(1));
+  const optimizer = makeOptimizer(LR);
+  const step = replayableStep(
+    (i: { xs: tf.Tensor4D; ys: tf.Tensor1D; xt: tf.Tensor4D; lambda: StepValue; rng: Rng }) => queueDannStep(net, optimizer, i.xs, i.ys, i.xt, i.lambda, i.rng),
+    { enabled: replay },
+  );
+  const shape: [number, number, number, number] = [BATCH, NET.imageSize, NET.imageSize, NET.inChannels];
+  const losses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const images = () => tf.tensor4d(rng.uniformArray(BATCH * NET.imageSize * NET.imageSize * NET.inChannels, 0, 1), shape);
+    const xs = images(),
+      xt = images();
+    const ys = tf.tensor1d(
+      Int32Array.from({ length: BATCH }, (_, k) => (k * 3 + i) % NET.classes),
+      'int32',
+    );
+    const l = await readStepLosses(step({ xs, ys, xt, lambda: new StepValue(0.1 * i), rng: new Rng(20, i) }));
+    losses.push(l.classLoss, l.domainLoss!);
+    tf.dispose([xs, xt, ys]);
+  }
+  const weights = net.trainable(true).map((v) => Buffer.from(Float32Array.from(v.dataSync()).buffer).toString('hex'));
+  optimizer.dispose();
+  net.dispose();
+  return { losses, weights, replays: step.replays };
+}
+
 describe.each<DeviceEngineName>(['native', 'libtorch'])('DANN on the %s engine', (engine) => {
+  test('DANN steps replayed (replayableStep, as the trainer runs them): every loss and weight the bits of eager steps; on libtorch the steps after the third are replays', async () => {
+    const r = await runOnCpuAndEngine(engine, async () => ({ eager: await sixSteps(false), replayed: await sixSteps(true) }));
+    if (!r.ok) return console.warn(`SKIPPING DANN on ${engine}: ${r.reason}`);
+    expect(r.hostKernels).toEqual([]);
+    expect(r.left).toEqual({ dataIds: 0, handles: 0 });
+    expect(r.engine.replayed.replays).toBe(engine === 'libtorch' ? 3 : 0);
+    expect(r.engine.replayed.losses).toEqual(r.engine.eager.losses);
+    expect(r.engine.replayed.weights).toEqual(r.engine.eager.weights);
+  });
+
   test('eval-mode scores, a labelled and a DANN step, the scores again: the cpu backend values, no kernel on the host', async () => {
     const r = await runOnCpuAndEngine(engine, trainThenClassify);
     if (!r.ok) return console.warn(`SKIPPING DANN on ${engine}: ${r.reason}`);

@@ -24,4 +24,4 @@ export { scatterSvg, writeScatter, type ScatterSpec } from './scatter';
 export { buildTables, tablesMarkdown, BASELINES, type DannTables } from './report/tables';
 export { trainAll, sourceWithTargetBn, ALL_RUNS, type TrainAllOptions } from './train-all';
 export { reestimateBatchNorm, type BnAdaptOptions } from './bn-adapt';
-export { dannStep, labelledStep, makeOptimizer, type StepLosses } from './step';
+export { dannStep, labelledStep, makeOptimizer, queueDannStep, queueLabelledStep, readStepLosses, type StepLosses } from './step';

@@ -25,6 +25,7 @@ import {
   openRun,
   Prefetcher,
   ReadBehind,
+  logStepReplay,
   progress,
   replayableStep,
   Rng,
@@ -182,7 +183,9 @@ const disposeBatch = (b: Batch) => tf.dispose([b.source.x, b.source.y, ...(b.tar
 /** The trainer's two kinds of step, replayable (core's replayableStep: with DLCV_STEP_REPLAY=1 on the libtorch engine). */
 function replayableSteps(net: DannNet, optimizer: tf.Optimizer) {
   return {
-    dann: replayableStep((i: { xs: tf.Tensor4D; ys: tf.Tensor1D; xt: tf.Tensor4D; lambda: StepValue; rng: Rng }) => queueDannStep(net, optimizer, i.xs, i.ys, i.xt, i.lambda, i.rng)),
+    dann: replayableStep((i: { xs: tf.Tensor4D; ys: tf.Tensor1D; xt: tf.Tensor4D; lambda: StepValue; rng: Rng }) =>
+      queueDannStep(net, optimizer, i.xs, i.ys, i.xt, i.lambda, i.rng),
+    ),
     labelled: replayableStep((i: { x: tf.Tensor4D; y: tf.Tensor1D; rng: Rng }) => queueLabelledStep(net, optimizer, i.x, i.y, i.rng)),
   };
 }
@@ -190,7 +193,9 @@ function replayableSteps(net: DannNet, optimizer: tf.Optimizer) {
 /** One optimizer step on the batch (dann when it has target images), which it frees. */
 async function trainStep(steps: ReturnType<typeof replayableSteps>, b: Batch, lambda: number, rng: Rng): Promise<StepLosses> {
   try {
-    const parts = b.target ? steps.dann({ xs: b.source.x, ys: b.source.y, xt: b.target, lambda: new StepValue(lambda), rng }) : steps.labelled({ x: b.source.x, y: b.source.y, rng });
+    const parts = b.target
+      ? steps.dann({ xs: b.source.x, ys: b.source.y, xt: b.target, lambda: new StepValue(lambda), rng })
+      : steps.labelled({ x: b.source.x, y: b.source.y, rng });
     return await readStepLosses(parts);
   } finally {
     disposeBatch(b);
@@ -339,8 +344,7 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
     // train
     const totalSteps = config.epochs * stepsPerEpoch;
     const stopAt = Math.min(options.stopAtStep ?? totalSteps, totalSteps);
-    const batches = new Prefetcher(batchLoader(d, config), stopAt);
-    const steps = replayableSteps(net, optimizer);
+    const [batches, steps] = [new Prefetcher(batchLoader(d, config), stopAt), replayableSteps(net, optimizer)];
     const bar = progress({ total: totalSteps, start: state.step, label: name, quiet: options.quiet });
     bar.update(state.step);
     let clock = Date.now();
@@ -382,10 +386,7 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
       }
     } finally {
       bar.stop();
-      for (const replayed of [steps.dann, steps.labelled]) {
-        if (replayed.mode === 'refused') log(`${name}: step replay: the steps ran eagerly (${replayed.reason})`);
-        else if (replayed.replays > 0) log(`${name}: step replay: ${replayed.replays} steps replayed`);
-      }
+      [steps.dann, steps.labelled].forEach((replayed) => logStepReplay(replayed, (m) => log(`${name}: ${m}`)));
       await reads.drop(); // settled (its batch freed) before the sources close
       await batches.close(disposeBatch);
       await run.metrics.flush();

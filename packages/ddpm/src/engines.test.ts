@@ -68,7 +68,7 @@ async function sixSteps(replay: boolean): Promise<{ losses: number[]; weights: s
 }
 
 describe.each<DeviceEngineName>(['native', 'libtorch'])('DDPM on the %s engine', (engine) => {
-  test('the trainer\'s steps replayed (replayableStep): every loss and weight the bits of eager steps; on libtorch the steps after the third are replays', async () => {
+  test("the trainer's steps replayed (replayableStep): every loss and weight the bits of eager steps; on libtorch the steps after the third are replays", async () => {
     const r = await runOnCpuAndEngine(engine, async () => ({ eager: await sixSteps(false), replayed: await sixSteps(true) }));
     if (!r.ok) return console.warn(`SKIPPING the DDPM on ${engine}: ${r.reason}`);
     expect(r.hostKernels).toEqual([]);

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   assertFinite,
   countParams,
+  logStepReplay,
   LossPlotWriter,
   openRun,
   pixelsToFloat,
@@ -224,8 +225,8 @@ type Session = Awaited<ReturnType<typeof startRun>> & {
 
 /**
  * The steps' sources up to `stopAt`: batches (one step ahead) and draws (inline, or ahead on
- * worker threads), and `hostInputs(step)`, a step's host work (its draws, batch, x_t and
- * conditions), done while the step before trains.
+ * worker threads), `hostInputs(step)`, a step's host work (its draws, batch, x_t and
+ * conditions), done while the step before trains, and `step`, which runs a step on its inputs.
  */
 function stepSources(s: Session, stopAt: number, noiser: DDPMScheduler) {
   const { config, state, rng } = s;
@@ -246,14 +247,17 @@ function stepSources(s: Session, stopAt: number, noiser: DDPMScheduler) {
     const labels = plan(step).map((i) => s.labels[i] as number);
     return { rngAfter: drawn.rngAfter, inputs: hostStepInputs(noiser, drawn, { x0: await batches.take(step), labels }, unet) };
   };
-  return { batches, draws, hostInputs };
+  // the step itself; with DLCV_STEP_REPLAY=1 on libtorch, the steps after the third replay their
+  // addon calls without their JavaScript (core's replayableStep; the same bytes)
+  const step = replayableStep((inputs: HostStepInputs) => diffusionStepOnHost(s.model, s.optimizer, inputs));
+  return { batches, draws, hostInputs, step };
 }
 
 /** The training loop up to `stopAt`; returns the smoothed loss and the newest checkpoint. */
 async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: number; saved: { step: number; dir?: string } }> {
   const { config, state, run, rng, ema, losses, log } = s;
   const { totalSteps, epochs, stepsPerEpoch } = s.length;
-  const { batches, draws, hostInputs } = stepSources(s, stopAt, new DDPMScheduler(config.scheduler));
+  const { batches, draws, hostInputs, step } = stepSources(s, stopAt, new DDPMScheduler(config.scheduler));
   const bar = progress({ total: totalSteps, start: state.step, label: 'ddpm train', quiet: s.options.quiet });
   let smoothLoss = losses.reduce(smoothStep, NaN);
   let saved: { step: number; dir?: string } = { step: run.resumedFrom ? state.step : -1, dir: run.resumedFrom };
@@ -276,9 +280,6 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
     await reads.drain();
     return (saved = { step: state.step, dir: await run.save({ ...state, rng: rngAfter }) }).dir as string;
   };
-  // with DLCV_STEP_REPLAY=1 on the libtorch engine, the steps after the first three are replays
-  // of their addon calls (core's replayableStep): the same bytes, without the step's JavaScript
-  const step = replayableStep((inputs: HostStepInputs) => diffusionStepOnHost(s.model, s.optimizer, inputs));
   let next = state.step < stopAt ? hostInputs(state.step) : undefined;
   try {
     while (state.step < stopAt) {
@@ -322,8 +323,7 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
     await reads.drain();
   } finally {
     bar.stop();
-    if (step.mode === 'refused') log(`step replay: the steps ran eagerly (${step.reason})`);
-    else if (step.replays > 0) log(`step replay: ${step.replays} steps replayed`);
+    logStepReplay(step, log);
     await reads.drop(); // settled (its tensors released) before the sources close
     await next?.catch(() => undefined); // settled before its sources close
     await batches.close();

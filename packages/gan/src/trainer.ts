@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   assertFinite,
+  logStepReplay,
   openRun,
   Prefetcher,
   ReadBehind,
@@ -319,8 +320,7 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
       }
     }
   } finally {
-    if (replayed.mode === 'refused') log(`step replay: the steps ran eagerly (${replayed.reason})`);
-    else if (replayed.replays > 0) log(`step replay: ${replayed.replays} steps replayed`);
+    logStepReplay(replayed, log);
     // a step left unread (a failure or an error stopped the run): settled, then freed
     const dropped = await reads.drop();
     if (dropped) freeStepInputs(dropped);

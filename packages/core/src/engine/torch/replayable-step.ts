@@ -131,3 +131,9 @@ function replay(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs
   for (const f of after) f();
   return rec.outputsAreList ? made : made[0]!;
 }
+
+/** Logs what a replayable step did where replays were asked for: the steps replayed, or why the steps ran eagerly. */
+export function logStepReplay(step: { readonly mode: string; readonly reason: string | null; readonly replays: number }, log: (line: string) => void): void {
+  if (step.mode === 'refused') log(`step replay: the steps ran eagerly (${step.reason})`);
+  else if (step.replays > 0) log(`step replay: ${step.replays} steps replayed`);
+}

@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BatchNorm2d, deferRunningStats } from '../../layers/batch-norm';
+import { Rng } from '../../rng';
+import { dropoutMask } from '../native';
 import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
 import { torchAddon } from './index';
 import { replayableStep, type ReplayableStep } from './replayable-step';
@@ -170,6 +172,28 @@ describeEngine(entry, 'replayed training steps', (engine) => {
     expect(got).toEqual(want);
     t.dispose();
     tf.disposeVariables();
+  });
+
+  test("a dropout mask drawn from the step's own Rng (among its inputs) is replayed from the current step's Rng; from an Rng outside the inputs, the step runs eagerly", async () => {
+    const masks = (step: (inputs: { rng: Rng }) => tf.Tensor, seeds: number[]) =>
+      seeds.map((seed) => {
+        const rng = new Rng(seed);
+        const mask = step({ rng });
+        const bits = Array.from(mask.dataSync());
+        mask.dispose();
+        // the Rng moved on as far as the eager draw moves it
+        return [...bits, rng.next()];
+      });
+    const seeds = [1, 2, 3, 4, 5, 6];
+    const eager = masks((i) => dropoutMask(i.rng, [4, 8], 0.5), seeds);
+    const replayed = replayableStep((i: { rng: Rng }) => dropoutMask(i.rng, [4, 8], 0.5), { enabled: true });
+    expect(masks(replayed, seeds)).toEqual(eager);
+    expect(replayed.replays).toBe(3);
+    const outside = new Rng(7);
+    const fixedRng = replayableStep((_i: { rng: Rng }) => dropoutMask(outside, [4, 8], 0.5), { enabled: true });
+    masks(fixedRng, seeds);
+    expect(fixedRng.mode).toBe('refused');
+    expect(fixedRng.reason).toMatch(/Rng that is not among the step's inputs/);
   });
 
   test('not enabled, the step runs eagerly every time', async () => {

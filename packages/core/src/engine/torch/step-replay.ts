@@ -185,6 +185,8 @@ export class Recording {
   /** The returned tensors: their data's handle (made in the step) and the tensor's shape. */
   outputs: { binding: Binding; shape: number[] }[] = [];
   outputsAreList = false;
+  /** The calls' arguments prepared for replays (made by the first). */
+  plans?: CallPlan[];
 
   constructor(
     private readonly backend: TorchBackend,
@@ -215,7 +217,8 @@ export class Recording {
 
   /** Hooks the latest recorded call of `fn` (the caller's own addon call, frees may follow it). */
   hookLastCall(fn: string, hook: ReplayHook): void {
-    if (hook.uses?.some((o) => !this.objectSlots.has(o))) return this.refuse(`a replayed ${fn} takes its arguments from ${hook.uses.find((o) => !this.objectSlots.has(o))!.constructor.name} that is not among the step's inputs`);
+    if (hook.uses?.some((o) => !this.objectSlots.has(o)))
+      return this.refuse(`a replayed ${fn} takes its arguments from ${hook.uses.find((o) => !this.objectSlots.has(o))!.constructor.name} that is not among the step's inputs`);
     for (let i = this.calls.length - 1; i >= 0; i--) {
       const call = this.calls[i]!;
       if (call.fn === fn) {
@@ -353,6 +356,22 @@ export function recordCalls<T>(addon: TorchAddon, rec: Recording, f: () => T): T
   }
 }
 
+/** A call's arguments that are the same at every replay (numbers, arrays, uploaded data), and the positions of the others. */
+interface CallPlan {
+  fixed: unknown[];
+  varying: number[];
+}
+function planOf(call: Call): CallPlan {
+  const varying: number[] = [];
+  const fixed = call.args.map((a, pos) => {
+    if (a.kind === 'value') return a.value;
+    if (a.kind === 'data') return a.values;
+    varying.push(pos);
+    return undefined;
+  });
+  return { fixed, varying };
+}
+
 /** Issues `rec`'s calls again on `inputs` and the variables' current values; returns the outputs' handles and what the hooks run after the step. */
 export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs: StepInputs): { outputs: Handle[]; bound: Handle[]; after: (() => void)[] } {
   const made: unknown[] = new Array(rec.calls.length);
@@ -371,23 +390,16 @@ export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recor
   };
   const fns = addon as unknown as Record<string, (...a: unknown[]) => unknown>;
   const context: ReplayContext = { current: <T extends Rng | StepValue>(recorded: T) => inputs.objects[rec.objectSlots.get(recorded)!] as T };
+  const plans = (rec.plans ??= rec.calls.map(planOf));
   for (let i = 0; i < rec.calls.length; i++) {
     const call = rec.calls[i]!;
     if (call.skip) continue;
-    const args = call.args.map((a) => {
-      switch (a.kind) {
-        case 'value':
-          return a.value;
-        case 'handle':
-          return resolve(a.source);
-        case 'handles':
-          return a.sources.map(resolve);
-        case 'input':
-          return inputs.arrays[a.slot];
-        case 'data':
-          return a.values;
-      }
-    });
+    const plan = plans[i]!;
+    const args = plan.fixed.slice();
+    for (const pos of plan.varying) {
+      const a = call.args[pos]!;
+      args[pos] = a.kind === 'handle' ? resolve(a.source) : a.kind === 'handles' ? a.sources.map(resolve) : inputs.arrays[(a as { slot: number }).slot];
+    }
     if (call.hook) {
       const fresh = call.hook.replay(context);
       call.hook.dynamic.forEach((pos, k) => (args[pos] = fresh.args[k]));
