@@ -38,8 +38,9 @@
 #   bash tools/device/gpu-check.sh          both in one call (the ddpm run then gets what is left,
 #                                           which the engine part may leave too little of)
 #   bash tools/device/gpu-check.sh determinism  the addon's build, then each trainer (ddpm, gan,
-#                                           dann) twice on one seed at small sizes: the same
-#                                           checkpoint bytes, or which files differ (about 2 min)
+#                                           dann) twice on one seed at small sizes and once with
+#                                           its steps replayed: the same checkpoint bytes, or which
+#                                           files differ (about 3 min)
 # The two parts fit one call each: run `engine`, then `ddpm` at once (a machine kept warm keeps
 # the addon's objects; a fresh one builds them again).
 #
@@ -165,27 +166,35 @@ fi
 
 if [[ $part == determinism ]]; then
   # The same seed twice on this device, each trainer at small sizes, with the engine's defaults
-  # (deterministic algorithms): every checkpoint file must be the same bytes.
+  # (deterministic algorithms), then a third time with the steps replayed (DLCV_STEP_REPLAY=1,
+  # core's replayableStep): every checkpoint file of b and of r must be the bytes of a's.
   export DLCV_ENGINE=libtorch DLCV_TORCH_DEVICE=$device
   step data 90 bash -c 'node packages/core/bin/dlcv-core.js data --only mnistm && node packages/core/bin/dlcv-core.js data --only usps-like'
   failed=0
-  for r in a b; do
+  for r in a b r; do
     runs=$dev/determinism-$r
     rm -rf "$runs"
+    replay=0
+    [[ $r == r ]] && replay=1
+    export DLCV_STEP_REPLAY=$replay
     step "determinism-ddpm-$r" 60 node packages/ddpm/bin/dlcv-ddpm.js train --steps 20 --n-feat 32 --batch 64 --save-every 20 --out "$runs/ddpm" || failed=1
     step "determinism-gan-$r" 60 node packages/gan/bin/dlcv-gan.js train --demo-digits --ngf 32 --ndf 32 --batch 64 --limit 640 --epochs 1 --save-every 10 --out "$runs/gan" || failed=1
     step "determinism-dann-$r" 60 node packages/dann/bin/dlcv-dann.js train --scenario usps --mode dann --epochs 1 --batch 64 --limit 640 --out "$runs/dann" || failed=1
   done
+  unset DLCV_STEP_REPLAY
   # checkpoint tensors and the model files; logs and JSON hold times
   list() { (cd "$1" && find . -type f \( -name '*.bin' -o -name '*.png' \) | sort); }
   differ=$failed
   ((failed)) && echo "gpu-check: determinism: a training run failed (see steps.log)"
   [[ -n "$(list "$dev/determinism-a")" ]] || differ=1
-  while read -r f; do
-    cmp -s "$dev/determinism-a/$f" "$dev/determinism-b/$f" || { echo "gpu-check: determinism: $f differs"; differ=1; }
-  done < <(list "$dev/determinism-a")
-  [[ "$(list "$dev/determinism-a")" == "$(list "$dev/determinism-b")" ]] || { echo "gpu-check: determinism: the two runs wrote different files"; differ=1; }
-  echo "gpu-check: determinism: $(list "$dev/determinism-a" | wc -l) files compared, $( ((differ)) && echo 'some differ' || echo 'all the same bytes') ($SECONDS s)" | tee -a "$out/steps.log"
+  for r in b r; do
+    while read -r f; do
+      cmp -s "$dev/determinism-a/$f" "$dev/determinism-$r/$f" || { echo "gpu-check: determinism: $f differs in run $r"; differ=1; }
+    done < <(list "$dev/determinism-a")
+    [[ "$(list "$dev/determinism-a")" == "$(list "$dev/determinism-$r")" ]] || { echo "gpu-check: determinism: runs a and $r wrote different files"; differ=1; }
+  done
+  grep -h 'step replay' "$out/steps.log" | tail -3
+  echo "gpu-check: determinism: $(list "$dev/determinism-a" | wc -l) files compared in runs b and r (replayed), $( ((differ)) && echo 'some differ' || echo 'all the same bytes') ($SECONDS s)" | tee -a "$out/steps.log"
   exit "$differ"
 fi
 
