@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { TorchAddon } from './addon';
+import { Rng } from '../../rng';
 import { TORCH_BACKEND_NAME, type TorchBackend } from './backend';
 import { Recording, recordCalls, replayCalls, stepInputs, type StepInputs } from './step-replay';
 
@@ -78,8 +79,21 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
       recordings = 0;
     }
     if (confirmed && confirmed.signature === signature) {
-      replays++;
-      return replay(addon, backend, confirmed.rec, given) as O;
+      try {
+        const out = replay(addon, backend, confirmed.rec, given) as O;
+        replays++;
+        return out;
+      } catch (e) {
+        // a tensor the recording took from outside the step is gone (replaced between steps):
+        // the replay freed what it made and left the variables and Rngs as they were, so the
+        // step runs eagerly and is recorded anew; a failure of the step's own ops fails it again
+        confirmed = last = null;
+        mode = 'eager';
+        recordings = 0;
+        // (the addon's errors may come from another realm than this module's Error: no instanceof)
+        if (!/ was freed\b/.test(String((e as { message?: unknown } | null)?.message))) throw e;
+        return step(inputs);
+      }
     }
     // the first call makes what later calls find made (optimizer state, filled constants)
     if (calls === 1 || confirmed) return step(inputs);
@@ -109,7 +123,16 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
 
 /** One replay of `rec`: its calls, the variables' new values, the outputs as tensors, then the hooks' after-step work. */
 function replay(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs: StepInputs): StepOutputs {
-  const { outputs, bound, after } = replayCalls(addon, backend, rec, inputs);
+  // the hooks move the Rngs on as the calls draw from them: put back if a call fails
+  const rngs = inputs.objects.filter((o): o is Rng => o instanceof Rng).map((r) => [r, r.getState()] as const);
+  let calls: ReturnType<typeof replayCalls>;
+  try {
+    calls = replayCalls(addon, backend, rec, inputs);
+  } catch (e) {
+    for (const [r, state] of rngs) r.setState(state);
+    throw e;
+  }
+  const { outputs, bound, after } = calls;
   const engine = tf.engine();
   const tensorOf = (h: (typeof bound)[number], shape: number[], dtype: tf.DataType) => engine.makeTensorFromTensorInfo(backend.fromHandle(h, shape, dtype), backend) as tf.Tensor;
   rec.bindings.forEach(({ variables, binding }, k) => {

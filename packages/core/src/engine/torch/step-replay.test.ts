@@ -152,7 +152,7 @@ describeEngine(entry, 'replayed training steps', (engine) => {
         let k = 0;
         return (inputs) => {
           const loss = t.step(inputs);
-          const scaled = tf.tidy(() => tf.mul(loss, ++k));
+          const scaled = tf.tidy(() => tf.mul(loss, ++k) as tf.Scalar);
           loss.dispose();
           return scaled;
         };
@@ -194,6 +194,38 @@ describeEngine(entry, 'replayed training steps', (engine) => {
     masks(fixedRng, seeds);
     expect(fixedRng.mode).toBe('refused');
     expect(fixedRng.reason).toMatch(/Rng that is not among the step's inputs/);
+  });
+
+  test('a tensor the step takes from outside, replaced between steps: the replay fails leaving nothing behind, the step runs eagerly, then is recorded anew', () => {
+    const holder = { c: tf.tensor1d([1, 2, 3]) };
+    const step = replayableStep(
+      (i: { x: Float32Array }) => {
+        const x = tf.tensor1d(i.x);
+        const y = tf.mul(x, holder.c);
+        x.dispose();
+        return y;
+      },
+      { enabled: true },
+    );
+    const at = (k: number) => {
+      const y = step({ x: Float32Array.from([k, k + 1, k + 2]) });
+      const values = Array.from(y.dataSync());
+      y.dispose();
+      return values;
+    };
+    for (let k = 0; k < 3; k++) at(k);
+    expect(step.mode).toBe('replaying');
+    holder.c.dispose();
+    holder.c = tf.tensor1d([10, 20, 30]);
+    const handles = torchAddon()!.info().handles;
+    expect(at(5)).toEqual([50, 120, 210]);
+    expect(torchAddon()!.info().handles).toBe(handles);
+    expect(step.mode).toBe('eager');
+    expect(step.replays).toBe(0);
+    for (let k = 6; k < 8; k++) at(k);
+    expect(at(9)).toEqual([90, 200, 330]);
+    expect(step.replays).toBe(1);
+    holder.c.dispose();
   });
 
   test('not enabled, the step runs eagerly every time', async () => {

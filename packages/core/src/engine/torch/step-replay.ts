@@ -391,21 +391,31 @@ export function replayCalls(addon: TorchAddon, backend: TorchBackend, rec: Recor
   const fns = addon as unknown as Record<string, (...a: unknown[]) => unknown>;
   const context: ReplayContext = { current: <T extends Rng | StepValue>(recorded: T) => inputs.objects[rec.objectSlots.get(recorded)!] as T };
   const plans = (rec.plans ??= rec.calls.map(planOf));
-  for (let i = 0; i < rec.calls.length; i++) {
-    const call = rec.calls[i]!;
-    if (call.skip) continue;
-    const plan = plans[i]!;
-    const args = plan.fixed.slice();
-    for (const pos of plan.varying) {
-      const a = call.args[pos]!;
-      args[pos] = a.kind === 'handle' ? resolve(a.source) : a.kind === 'handles' ? a.sources.map(resolve) : inputs.arrays[(a as { slot: number }).slot];
-    }
-    if (call.hook) {
-      const fresh = call.hook.replay(context);
-      call.hook.dynamic.forEach((pos, k) => (args[pos] = fresh.args[k]));
-      if (fresh.after) after.push(fresh.after);
-    }
-    made[i] = fns[call.fn]!.apply(addon, args);
+  try {
+    issueCalls();
+  } catch (e) {
+    // nothing the replay made outlives it: no variable holds it yet
+    for (const m of made) for (const h of Array.isArray(m) ? m : m === undefined ? [] : [m]) addon.free(h as Handle);
+    throw e;
   }
   return { outputs: rec.outputs.map((o) => resolve(o.binding.source)), bound: rec.bindings.map((b) => resolve(b.binding.source)), after };
+
+  function issueCalls(): void {
+    for (let i = 0; i < rec.calls.length; i++) {
+      const call = rec.calls[i]!;
+      if (call.skip) continue;
+      const plan = plans[i]!;
+      const args = plan.fixed.slice();
+      for (const pos of plan.varying) {
+        const a = call.args[pos]!;
+        args[pos] = a.kind === 'handle' ? resolve(a.source) : a.kind === 'handles' ? a.sources.map(resolve) : inputs.arrays[(a as { slot: number }).slot];
+      }
+      if (call.hook) {
+        const fresh = call.hook.replay(context);
+        call.hook.dynamic.forEach((pos, k) => (args[pos] = fresh.args[k]));
+        if (fresh.after) after.push(fresh.after);
+      }
+      made[i] = fns[call.fn]!.apply(addon, args);
+    }
+  }
 }
