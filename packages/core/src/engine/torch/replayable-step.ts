@@ -44,9 +44,10 @@ export function stepReplayWanted(v = process.env.DLCV_STEP_REPLAY): boolean {
 /**
  * `step` as a replayable step. `step` must be the same computation at each call: its data are
  * the typed arrays (which it uploads) and tensors found in `inputs` (other values there must not
- * change between calls of one recording's shapes), it updates variables, disposes every tensor it
- * makes but the ones it returns (and none it is given), and reads nothing from the device. What it does besides ops (counters, host state) is not
- * replayed, but for Adam's, which core's Adam hooks.
+ * change between calls of one recording's shapes), it updates variables, disposes every tensor
+ * it makes but the ones it returns (and none it is given), and reads nothing from the device.
+ * What it does on the host besides ops is not replayed, but where a ReplayHook does it: Adam's
+ * step count and beta powers, the draws of a dropout mask from an Rng among `inputs`.
  */
 export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O, options: ReplayableStepOptions = {}): ReplayableStep<I, O> {
   const enabled = options.enabled ?? stepReplayWanted();
@@ -73,7 +74,7 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
     const given = stepInputs(inputs);
     const { signature } = given;
     // a variable the recording knew is gone (a model rebuilt, weights loaded): record anew
-    if (confirmed && confirmed.rec.variables.some((v) => v.isDisposed)) {
+    if (confirmed && confirmed.rec.usesDisposedVariable()) {
       confirmed = last = null;
       mode = 'eager';
       recordings = 0;

@@ -296,6 +296,19 @@ export class Recording {
     if (alive.length > 0) this.refuse(`${alive.length} tensor(s) made in the step outlive it, neither returned nor a variable's value (dispose them inside the step)`);
   }
 
+  /** Whether a variable the calls read or the step assigns has been disposed since (a model rebuilt). */
+  usesDisposedVariable(): boolean {
+    if (!this.usedVariables) {
+      const used = new Set(this.bindings.flatMap((b) => b.variables));
+      for (const call of this.calls)
+        for (const a of call.args)
+          for (const source of a.kind === 'handle' ? [a.source] : a.kind === 'handles' ? a.sources : []) if (source.kind === 'variable') used.add(source.index);
+      this.usedVariables = [...used].map((i) => this.variables[i]!);
+    }
+    return this.usedVariables.some((v) => v.isDisposed);
+  }
+  private usedVariables?: tf.Variable[];
+
   /** Where this recording and `other` differ, or null when they issue the same calls. */
   differenceFrom(other: Recording): string | null {
     if (this.calls.length !== other.calls.length) return `${other.calls.length} addon calls, then ${this.calls.length}`;
