@@ -225,6 +225,11 @@ function caseNamed(cases, name) {
   return c;
 }
 
+/** Runs a replayed case (gpu-cases.js) until its step is replayed: the first three steps run eagerly, two of them recorded. */
+async function untilReplayed(c) {
+  for (let i = 0; c.replayed && c.replayed.mode === 'eager' && i < 4; i++) await c.run();
+}
+
 async function profile(cases, name) {
   const c = caseNamed(cases, name);
   await c.run(); // warm-up (primitive caches, optimizer state)
@@ -264,6 +269,7 @@ async function profileAten(cases, name) {
   if (typeof addon?.startAtenProfile !== 'function') throw new Error('bench: --profile-aten needs the libtorch engine (--device cuda or cpu)');
   await c.run(); // warm-up (caches, optimizer state), twice as PyTorch's side
   await c.run();
+  await untilReplayed(c);
   addon.startAtenProfile();
   await c.run(); // reads its result: the step is done on the device too
   const { totals, aten, addon: ops } = atenTables(addon.stopAtenProfile());
@@ -333,9 +339,10 @@ async function main() {
   const oursCpu = Object.fromEntries(names.map((n) => [n, []]));
   const theirsCpu = Object.fromEntries(names.map((n) => [n, []]));
   const askTorch = async (n) => (torch && torchName(n) === n ? torch.ask(`run ${cases[n].torch ?? n}`) : {});
-  // warm-up: one untimed step each
+  // warm-up: one untimed step each (a replayed case's until its replay is confirmed)
   for (const n of names) {
     await cases[n].run();
+    await untilReplayed(cases[n]);
     const r = await askTorch(n);
     if (r.error) console.log(`torch ${n}: ${r.error}`);
   }
