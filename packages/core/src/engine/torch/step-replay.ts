@@ -4,19 +4,21 @@
 // The addon calls of one step are a fixed sequence when the step is the same computation on new
 // data: the recorder (Recording) wraps the addon's functions while a step runs eagerly and notes
 // each call with its arguments, every handle by where it came from (an earlier call's output, a
-// variable's value at the step's start, a tensor made before the step), and every upload of the
-// step's inputs by the input it was (or, for a tensor it is given, by that input). Two consecutive recordings that agree in every call and
-// argument (but the ones a hook supplies afresh at each replay: Adam's step count and bias
-// corrections) show a step that issues the same calls each time; from then on the step is
-// replayed: the same addon calls in the same order on the new inputs and the variables' current
-// values, then the variables that the step assigns take the new handles and the step's outputs
-// are made. ATen sees the same calls as in an eager step, so the results are the same bytes.
+// tensor the step is given, a variable's value at the step's start, a tensor made before the
+// step), and every upload of the step's inputs by the input array it was. Two consecutive
+// recordings that agree in every call and argument (but the ones a ReplayHook supplies afresh at
+// each replay: Adam's learning rate, bias corrections and step, a dropout mask's Rng state, DANN's
+// gradient reversal weight) show a step that issues the same calls each time; from then on the
+// step is replayed: the same addon calls in the same order on the new inputs and the variables'
+// current values, then the variables that the step assigns take the new handles and the step's
+// outputs are made. ATen sees the same calls as in an eager step, so the results are the same bytes.
 //
 // A step is not replayed (it runs eagerly, and `reason` says why) when a recording reads the
 // device (a download or sync: the JavaScript depends on values), calls an addon function the
 // recorder does not know, leaves a tensor it made alive that is neither returned nor a
-// variable's value, returns a tensor it did not make, or when recordings keep differing. A call
-// whose inputs differ in shape or in their non-array values from the recorded ones runs eagerly.
+// variable's value, returns a tensor it did not make, disposes a tensor it was given, or when
+// recordings keep differing. A call whose inputs differ in shape or in their non-array values
+// from the recorded ones runs eagerly.
 import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../rng';
@@ -126,7 +128,7 @@ interface Binding {
 
 let active: Recording | null = null;
 
-/** The recording in progress, for code that issues a call whose arguments must be made afresh at each replay (Adam's). */
+/** The recording in progress, for code that issues a call whose arguments must be made afresh at each replay (it hooks the call: ReplayHook). */
 export function activeRecording(): Recording | null {
   return active;
 }
