@@ -303,7 +303,8 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
       const z = noiseBatch(noiseRng, config.batchSize, config.gan.nz);
       const checkDiversity = (step + 1) % config.diversityEvery === 0;
       const out: { fake?: tf.Tensor4D } = {};
-      const result = checkDiversity ? trainStep(gan, real, z, (f) => (out.fake = f)) : readStepResult(replayed({ real, z }));
+      // (an engine error rejects the result, as trainStep's does, so the step's inputs are freed)
+      const result = checkDiversity ? trainStep(gan, real, z, (f) => (out.fake = f)) : (async () => readStepResult(replayed({ real, z })))();
       step++;
       // the step before this one is read now that this one is queued behind it
       if (!(await reads.issued({ result, step, real, z, out }))) break;
