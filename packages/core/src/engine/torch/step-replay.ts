@@ -275,14 +275,12 @@ export class Recording {
       bound.set(key, entry);
     });
     this.bindings = [...bound.values()];
-    for (const call of this.calls) {
-      const a = call.args[0];
-      if (call.fn === 'free' && a?.kind === 'handle' && a.source.kind === 'tensor') this.refuse('the step disposes a tensor it was given');
-    }
     const rebound = new Set(this.bindings.flatMap((b) => b.variables));
     for (const call of this.calls) {
       const a = call.args[0];
-      if (call.fn === 'free' && a?.kind === 'handle' && a.source.kind === 'variable' && rebound.has(a.source.index)) call.skip = true;
+      if (call.fn !== 'free' || a?.kind !== 'handle') continue;
+      if (a.source.kind === 'tensor') this.refuse('the step disposes a tensor it was given');
+      if (a.source.kind === 'variable' && rebound.has(a.source.index)) call.skip = true;
     }
     this.outputs = outputs.map((t) => {
       const own = this.backend.existingHandles(t.dataId)[0];
