@@ -149,6 +149,23 @@ function ddpmCases(tf, core, ddpm, s, cases) {
       one.dispose();
     },
   };
+  // the device sampler's guided call with its default --guided-forward shared: the fb rows are
+  // fb / 2 images' [cond, uncond] halves, whose down path runs once per image (ddpm's
+  // guidedSamplingForward); PyTorch's row is the same network on the fb rows, as the reference's
+  // sampler runs it
+  if (fb % 2 === 0) {
+    const gx = tf.keep(tf.slice(dx, 0, fb / 2));
+    const [t, c, mask] = dc;
+    cases.ddpm_forward_guided = {
+      label: `DDPM U-Net forward, batch ${fb} (${fb / 2} images guided, the down path once per image, on the device)`,
+      torch: `ddpm_forward batch=${fb} n_feat=${s.nFeat}`,
+      run: async () => {
+        const one = tf.tidy(() => tf.slice(ddpm.guidedSamplingForward(model, unet, { x: gx, t, c, mask }), [0, 0, 0, 0], [1, 1, 1, 1]));
+        await one.data();
+        one.dispose();
+      },
+    };
+  }
 }
 
 function dannCases(tf, core, dann, s, cases) {

@@ -10,7 +10,8 @@
 // times PyTorch's U-Net forward at the sample batch from the bench run of the same precision
 // (bench-tf32-<0|1>.log, else the ddpm part's bench-ddpm-tf32-<0|1>.log), and over it our
 // sampling (the command's own "wrote N images ... in X s": the chain and the PNGs, after start-up
-// and the model's loading) and our whole sample command. Missing pieces are null. The grades at
+// and the model's loading) and our whole sample command; guided_forward says whether ours ran the
+// U-Net's down path once per image, where PyTorch's forward runs the whole batch. Missing pieces are null. The grades at
 // other guidance weights (gpu-check.sh's DDPM_EXTRA_W: LOG_DIR/grade-w<W>.log) go to other_w.
 'use strict';
 const fs = require('fs');
@@ -94,6 +95,9 @@ const summary = {
   accuracy,
   strict_accuracy: strictAccuracy,
   sampler: chain ? `${chain[1]} ${chain[2]} steps` : null,
+  // guidance's two rows an image through the whole U-Net, or its down path once per image
+  // (`sample --guided-forward`; the sampler's line names the latter)
+  guided_forward: chain ? (/, the down path once per image/.test(sampleLog) ? 'shared' : 'full') : null,
   pytorch_forward_batch: row ? Number(row[1]) : null,
   pytorch_forward_s: torchForward,
   pytorch_sample_s: torchSample === null ? null : Number(torchSample.toFixed(2)),

@@ -60,6 +60,14 @@ describe('ddpm-summary.js', () => {
     const summary = summarize(path.join(tmp, 'run'), logs, String(recorded.train_s), String(recorded.sample_s), { DLCV_TF32: '1' });
     for (const [key, value] of Object.entries(recorded)) expect([key, summary[key]]).toEqual([key, value]);
     expect(summary.strict_accuracy).toBe(0.995);
+    // that day's sampler ran the whole U-Net on both rows of an image; today's line names the shared down path
+    expect(summary.guided_forward).toBe('full');
+    const sampleLog = path.join(logs, 'ddpm-sample.log');
+    fs.writeFileSync(
+      sampleLog,
+      fs.readFileSync(sampleLog, 'utf8').replace(', guidance and updates on the device', ', the down path once per image, guidance and updates on the device'),
+    );
+    expect(summarize(path.join(tmp, 'run'), logs, '1', '1', { DLCV_TF32: '1' }).guided_forward).toBe('shared');
     expect(summary.other_w).toEqual([
       { w: 3, accuracy: 0.993, strict_accuracy: 0.995 },
       { w: 4, accuracy: null, strict_accuracy: null },
@@ -70,7 +78,16 @@ describe('ddpm-summary.js', () => {
     fs.copyFileSync(path.join(h200, 'ddpm-train.log'), path.join(tmp, 'logs', 'ddpm-train.log'));
     const summary = summarize(path.join(tmp, 'run'), path.join(tmp, 'logs'), '200', '0', { DLCV_TF32: '0' });
     expect(summary).toMatchObject({ tf32: false, steps: null, train_s: 200, steps_per_s: null, last_epoch_s_per_step: 0.09, images: null, images_per_s: null });
-    expect(summary).toMatchObject({ accuracy: null, strict_accuracy: null, sampler: null, pytorch_forward_s: null, pytorch_sample_s: null, sample_ratio: null, other_w: [] });
+    expect(summary).toMatchObject({
+      accuracy: null,
+      strict_accuracy: null,
+      sampler: null,
+      guided_forward: null,
+      pytorch_forward_s: null,
+      pytorch_sample_s: null,
+      sample_ratio: null,
+      other_w: [],
+    });
     expect(summary.engine).toMatch(/^engine: libtorch .*NVIDIA H200/);
   });
 

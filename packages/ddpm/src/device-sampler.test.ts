@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, setupEngine, type EngineInfo } from '@dlcv/core';
-import { defaultArithmetic } from './commands/sampling';
+import { defaultArithmetic, defaultGuidedForward } from './commands/sampling';
 import { guideTensor, updateTensor } from './device-sampler';
 import { createUnet, type UnetConfig } from './model';
 import { DiffusionPipeline, inlineImageNoise, StepWorkerPool } from './pipeline';
@@ -76,6 +76,24 @@ describe('the device sampler', () => {
     expect(Buffer.from((await pipe.sampleOnDevice(req, pool.imageNoise)).buffer).equals(Buffer.from(device.buffer))).toBe(true);
   });
 
+  test.each(['host', 'device'] as const)(
+    "%s arithmetic: with the down path once per image ('shared') the images are the full forward's to float32 rounding, the same bytes each time",
+    async (arithmetic) => {
+      const scheduler = makeScheduler('ddpm', { num_train_timesteps: 12 });
+      const [full, shared] = [new DiffusionPipeline(model, scheduler, TINY, 'full'), new DiffusionPipeline(model, scheduler, TINY, 'shared')];
+      const req = { labels: [7, 0, 2], noiseIds: [5, 6, 7], seed: 1, w: 3 };
+      const run = (pipe: DiffusionPipeline) => (arithmetic === 'device' ? pipe.sampleOnDevice(req) : pipe.sample(req));
+      const before = tf.memory().numTensors;
+      const a = await run(shared);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(maxDiff(a, await run(full))).toBeLessThan(1e-4);
+      expect(Buffer.from((await run(shared)).buffer).equals(Buffer.from(a.buffer))).toBe(true);
+      // without guidance there is one row an image, and both ways are the same
+      const unguided = { ...req, w: 0 };
+      expect(Array.from(await shared.sample(unguided))).toEqual(Array.from(await full.sample(unguided)));
+    },
+  );
+
   test("the step workers hand out each step's noise in order, as drawn on this thread", async () => {
     const scheduler = makeScheduler('ddim', { num_train_timesteps: 20 }, { steps: 5, eta: 1 });
     const batch: ImageBatch = { scheduler, seed: 3, noiseIds: [4, 0, 9], w: 2, valuesPerImage: 6 };
@@ -91,11 +109,14 @@ describe('the device sampler', () => {
     await viaPool.close();
   });
 
-  test('sampling commands update on the device by default only on a GPU engine with the tfjs U-Net', () => {
+  test('sampling commands update on the device by default only on a GPU engine with the tfjs U-Net, and share the down path there', () => {
     const engine = (gpu: boolean): EngineInfo => ({ engine: 'libtorch', backend: 'dlcv-torch', threads: 2, detail: '', gpu, skipped: [] });
     expect(defaultArithmetic(undefined, 'tfjs')).toBe('host');
     expect(defaultArithmetic(engine(false), 'tfjs')).toBe('host');
     expect(defaultArithmetic(engine(true), 'tfjs')).toBe('device');
     expect(defaultArithmetic(engine(true), 'onnx')).toBe('host');
+    // the bytes of host arithmetic stay the reference's way's
+    expect(defaultGuidedForward('host')).toBe('full');
+    expect(defaultGuidedForward('device')).toBe('shared');
   });
 });

@@ -7,8 +7,8 @@
  * pixel may differ by a level. Same seed, same engine: the same bytes.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { UnetConfig } from './model';
-import { inlineImageNoise, type DiffusionSampler, type ImageNoiser, type SampleRequest } from './sampler';
+import { guidedSamplingForward, type UnetConfig } from './model';
+import { inlineImageNoise, type DiffusionSampler, type GuidedForward, type ImageNoiser, type SampleRequest } from './sampler';
 import type { SchedulerConfig, StepUpdate } from './schedulers';
 
 /** The guided prediction from the network's [cond, uncond] rows: (1 + w) cond - w uncond. */
@@ -53,15 +53,23 @@ export function updateTensor(modelOutput: tf.Tensor, xt: tf.Tensor, z: tf.Tensor
 /**
  * sample() of `sampler` with x on the engine's device, the U-Net `model` run by tfjs. onStart and
  * onStep get x downloaded (only when given: onProgress downloads nothing); the result is the
- * images (NHWC, flattened).
+ * images (NHWC, flattened). With guidance, `guidedForward` 'shared' runs the network's down path
+ * once per image (guidedSamplingForward), 'full' runs x twice through all of it.
  */
-export async function sampleOnDevice(sampler: DiffusionSampler, model: tf.LayersModel, req: SampleRequest, noiser: ImageNoiser = inlineImageNoise): Promise<Float32Array> {
+export async function sampleOnDevice(
+  sampler: DiffusionSampler,
+  model: tf.LayersModel,
+  req: SampleRequest,
+  noiser: ImageNoiser = inlineImageNoise,
+  guidedForward: GuidedForward = 'full',
+): Promise<Float32Array> {
   const { labels, w } = req;
   const { scheduler, unet } = sampler;
   const batch = sampler.imageBatch(req);
   const { imageSize: s, inChannels: ch, nClasses }: UnetConfig = unet;
   const shape: [number, number, number, number] = [labels.length, s, s, ch];
   const noise = noiser(batch);
+  const guided = w !== 0 ? guidedForward : null;
   let x: tf.Tensor | null = null;
   try {
     // a copy: x_T outlives the noise's array (some backends keep the array they are given)
@@ -75,9 +83,12 @@ export async function sampleOnDevice(sampler: DiffusionSampler, model: tf.Layers
       const n = cond.t.length;
       const xt: tf.Tensor = x;
       const prediction = tf.tidy(() => {
-        const input = w !== 0 ? tf.concat([xt, xt], 0) : xt;
-        const out = model.apply([input, tf.tensor2d(cond.t, [n, 1]), tf.tensor2d(cond.c, [n, nClasses]), tf.tensor2d(cond.mask, [n, 1])], { training: false }) as tf.Tensor;
-        return w !== 0 ? guideTensor(out, w) : out;
+        const [t, c, mask] = [tf.tensor2d(cond.t, [n, 1]), tf.tensor2d(cond.c, [n, nClasses]), tf.tensor2d(cond.mask, [n, 1])];
+        const out =
+          guided === 'shared'
+            ? guidedSamplingForward(model, unet, { x: xt as tf.Tensor4D, t, c, mask })
+            : (model.apply([guided === 'full' ? tf.concat([xt, xt], 0) : xt, t, c, mask], { training: false }) as tf.Tensor);
+        return guided ? guideTensor(out, w) : out;
       });
       const z = drawing ? tf.tensor4d(await drawing, shape) : null;
       x = updateTensor(prediction, xt, z, scheduler.update(t), scheduler.config);

@@ -17,8 +17,11 @@ const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12,
 const BATCH = 4;
 const TIMESTEPS = 20;
 
-/** The losses of two steps and the pixels of 3 images sampled (DDIM, eta 1, w 2) from the EMA weights after them. */
-async function trainThenSample(): Promise<{ losses: number[]; images: Float32Array }> {
+/**
+ * The losses of two steps and the pixels of 3 images sampled (DDIM, eta 1, w 2) from the EMA
+ * weights after them, with the down path run twice ('full') and once ('shared') per image.
+ */
+async function trainThenSample(): Promise<{ losses: number[]; images: Float32Array; shared: Float32Array }> {
   const rng = new Rng(3);
   const model = createUnet(TINY, 1);
   const ema = new Ema(model, 0.9);
@@ -37,13 +40,15 @@ async function trainThenSample(): Promise<{ losses: number[]; images: Float32Arr
   }
   const sampler = createUnet(TINY, 2);
   ema.copyTo(sampler);
-  const pipe = new DiffusionPipeline(sampler, makeScheduler('ddim', { num_train_timesteps: TIMESTEPS }, { steps: 4, eta: 1 }), TINY);
-  const images = await pipe.sampleOnDevice({ labels: [1, 8, 5], noiseIds: [0, 1, 2], seed: 4, w: 2 });
+  const scheduler = makeScheduler('ddim', { num_train_timesteps: TIMESTEPS }, { steps: 4, eta: 1 });
+  const req = { labels: [1, 8, 5], noiseIds: [0, 1, 2], seed: 4, w: 2 };
+  const images = await new DiffusionPipeline(sampler, scheduler, TINY, 'full').sampleOnDevice(req);
+  const shared = await new DiffusionPipeline(sampler, scheduler, TINY, 'shared').sampleOnDevice(req);
   optimizer.dispose();
   ema.dispose();
   model.dispose();
   sampler.dispose();
-  return { losses, images };
+  return { losses, images, shared };
 }
 
 /** The losses and weights' bits of six trainer steps (startDiffusionStep on host inputs), replayable or not, and the replays made. */
@@ -78,7 +83,7 @@ describe.each<DeviceEngineName>(['native', 'libtorch'])('DDPM on the %s engine',
     expect(r.engine.replayed.weights).toEqual(r.engine.eager.weights);
   });
 
-  test('two training steps with the EMA, then guided sampling on the device: the cpu backend losses and images, no kernel on the host', async () => {
+  test('two training steps with the EMA, then guided sampling on the device (the down path twice and once per image): the cpu backend losses and images, no kernel on the host', async () => {
     const r = await runOnCpuAndEngine(engine, trainThenSample);
     if (!r.ok) return console.warn(`SKIPPING the DDPM on ${engine}: ${r.reason}`);
     expect(r.hostKernels).toEqual([]);
@@ -88,5 +93,8 @@ describe.each<DeviceEngineName>(['native', 'libtorch'])('DDPM on the %s engine',
     // Guidance takes 1 + 2w = 5 times the engines' float32 rounding differences of the network's
     // outputs, and the 4 steps' updates grow them further (measured: 1.3e-4 native, 2.1e-4 libtorch).
     expect(maxRelativeDifference(r.engine.images, r.cpu.images)).toBeLessThan(1e-3);
+    // the down path once per image: the same images to that rounding, on both
+    expect(maxRelativeDifference(r.engine.shared, r.cpu.shared)).toBeLessThan(1e-3);
+    expect(maxRelativeDifference(r.engine.shared, r.engine.images)).toBeLessThan(1e-3);
   });
 });

@@ -3,7 +3,7 @@ import { countParams, Rng, setupEngine } from '@dlcv/core';
 import { Film } from './layers/film';
 import { GroupNorm } from './layers/group-norm';
 import { ScaledAdd } from './layers/scaled-add';
-import { buildUnet, createUnet, validateUnetConfig, type UnetConfig } from './model';
+import { buildUnet, createUnet, guidedSamplingForward, validateUnetConfig, type UnetConfig } from './model';
 
 const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 };
 
@@ -125,6 +125,72 @@ describe('ContextUnet', () => {
   test('bad configs are refused with the reason', () => {
     expect(() => validateUnetConfig({ ...TINY, imageSize: 30 })).toThrow('unet config: imageSize: Invalid number: must be a multiple of 4');
     expect(() => validateUnetConfig({ ...TINY, nFeat: 12, groups: 8 })).toThrow('unet config: groups: nFeat must be divisible by groups');
+  });
+});
+
+describe('guidedSamplingForward', () => {
+  // B images; the 2B rows' conditions: each image's class, then the same classes dropped
+  const B = 3;
+  const conditions = () => ({
+    t: tf.fill([2 * B, 1], 0.4) as tf.Tensor2D,
+    c: tf.oneHot([2, 7, 5, 2, 7, 5], 10).toFloat() as tf.Tensor2D,
+    mask: tf.tensor2d([0, 0, 0, 1, 1, 1], [2 * B, 1]),
+  });
+  // the batch size of each 3x3 convolution's input, in the order the forward runs them
+  const convBatches = async (run: () => tf.Tensor) => {
+    const info = await tf.profile(() => run());
+    return info.kernels.filter((k) => k.name === 'Conv2D' || k.name === 'FusedConv2D').map((k) => (k.inputShapes[0] as number[])[0]);
+  };
+
+  test('predicts the [cond, uncond] rows as the model does on [x; x], with the down path run once per image, leaving no tensor', async () => {
+    const model = createUnet(TINY, 8);
+    const x = tf.randomNormal([B, 12, 12, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const { t, c, mask } = conditions();
+    const full = () => model.predict([tf.concat([x, x], 0), t, c, mask]) as tf.Tensor;
+    const shared = () => guidedSamplingForward(model, TINY, { x, t, c, mask });
+    const [a, b] = [await full().data(), await shared().data()];
+    expect(b.length).toBe(2 * B * 12 * 12 * 3);
+    // the two halves differ (the class matters), and each row is the full forward's
+    expect(Array.from(b.subarray(0, B * 432))).not.toEqual(Array.from(b.subarray(B * 432)));
+    b.forEach((v, i) => expect(v).toBeCloseTo(a[i] as number, 5));
+    // init_conv, down1 and down2 (six convolutions) on the B images; up1, up2 and out on 2B rows
+    expect(await convBatches(full)).toEqual(new Array(16).fill(2 * B));
+    expect(await convBatches(shared)).toEqual([...new Array(6).fill(B), ...new Array(10).fill(2 * B)]);
+    const before = tf.memory().numTensors;
+    shared().dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  test("reads the model's weights as they are at the call", async () => {
+    const model = createUnet(TINY, 9);
+    const inputs = {
+      x: tf.randomNormal([1, 12, 12, 3], 0, 1, 'float32', 4) as tf.Tensor4D,
+      t: tf.fill([2, 1], 0.1) as tf.Tensor2D,
+      c: tf.oneHot([4, 4], 10).toFloat() as tf.Tensor2D,
+      mask: tf.tensor2d([0, 1], [2, 1]),
+    };
+    const before = await guidedSamplingForward(model, TINY, inputs).data();
+    const layer = model.getLayer('init_conv.conv1.0');
+    layer.setWeights(layer.getWeights().map((w) => tf.mul(w, 2)));
+    const after = await guidedSamplingForward(model, TINY, inputs).data();
+    expect(Array.from(after)).not.toEqual(Array.from(before));
+    expect(Array.from(after)).toEqual(Array.from(await (model.predict([tf.concat([inputs.x, inputs.x], 0), inputs.t, inputs.c, inputs.mask]) as tf.Tensor).data()));
+    model.dispose();
+  });
+
+  test('refuses conditions that are not two rows an image, and a model that is not a U-Net of buildUnet, naming the problem', () => {
+    const { t, c, mask } = conditions();
+    const model = createUnet(TINY, 1);
+    expect(() => guidedSamplingForward(model, TINY, { x: tf.zeros([2, 12, 12, 3]) as tf.Tensor4D, t, c, mask })).toThrow(
+      'guided sampling: t has 6 rows for 2 images (need two rows an image, [cond, uncond])',
+    );
+    model.dispose();
+    const input = tf.input({ shape: [12, 12, 3] });
+    const other = tf.model({ inputs: input, outputs: tf.layers.conv2d({ filters: 3, kernelSize: 1 }).apply(input) as tf.SymbolicTensor, name: 'other' });
+    expect(() => guidedSamplingForward(other, TINY, { x: tf.zeros([3, 12, 12, 3]) as tf.Tensor4D, t, c, mask })).toThrow(
+      'guided sampling: the model other has no layer init_conv.conv1.0 (not a U-Net of buildUnet)',
+    );
   });
 });
 

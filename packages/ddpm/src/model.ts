@@ -61,36 +61,174 @@ export interface UnetInputs {
 }
 
 type Sym = tf.SymbolicTensor;
-const apply = (layer: tf.layers.Layer, x: Sym | Sym[]) => layer.apply(x) as Sym;
 
-function convBnGelu(x: Sym, filters: number, name: string): Sym {
-  let h = apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name: `${name}.0`, kernelInitializer: 'zeros' }), x);
-  // core's BatchNorm2d and Gelu: PyTorch semantics (unbiased running variance, momentum 0.1),
-  // one fused native kernel each way on the native engine.
-  h = apply(new BatchNorm2d({ numFeatures: filters, name: `${name}.1` }), h);
-  return apply(new Gelu({ name: `${name}.2` }), h);
+/**
+ * How wireUnet gets and calls its layers: made and called on symbolic tensors (buildUnet), or a
+ * built model's own called on tensors (guidedSamplingForward).
+ */
+interface Wiring<T extends Sym | tf.Tensor> {
+  /** The layer of a name; `make` makes it. */
+  layer(name: string, make: (name: string) => tf.layers.Layer): tf.layers.Layer;
+  call(layer: tf.layers.Layer, x: T | T[]): T;
+  /** What the layers after the down path read of one of its outputs (see wireUnet). */
+  fromDownPath(x: T): T;
 }
 
-function residualConvBlock(x: Sym, filters: number, name: string, isRes = false): Sym {
-  const x1 = convBnGelu(x, filters, `${name}.conv1`);
-  const x2 = convBnGelu(x1, filters, `${name}.conv2`);
+function convBnGelu<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, filters: number, name: string): T {
+  let h = w.call(
+    w.layer(`${name}.0`, (name) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' })),
+    x,
+  );
+  // core's BatchNorm2d and Gelu: PyTorch semantics (unbiased running variance, momentum 0.1),
+  // one fused native kernel each way on the native engine.
+  h = w.call(
+    w.layer(`${name}.1`, (name) => new BatchNorm2d({ numFeatures: filters, name })),
+    h,
+  );
+  return w.call(
+    w.layer(`${name}.2`, (name) => new Gelu({ name })),
+    h,
+  );
+}
+
+function residualConvBlock<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, filters: number, name: string, isRes = false): T {
+  const x1 = convBnGelu(w, x, filters, `${name}.conv1`);
+  const x2 = convBnGelu(w, x1, filters, `${name}.conv2`);
   if (!isRes) return x2;
   const inChannels = x.shape[x.shape.length - 1];
   // Same channels: x + x2; channels changed: x1 + x2 (the reference's "correct residual").
-  return apply(new ScaledAdd({ scale: 1 / 1.414, name: `${name}.res` }), [inChannels === filters ? x : x1, x2]);
+  return w.call(
+    w.layer(`${name}.res`, (name) => new ScaledAdd({ scale: 1 / 1.414, name })),
+    [inChannels === filters ? x : x1, x2],
+  );
 }
 
-function embedFc(x: Sym, dim: number, name: string): Sym {
-  const h = apply(tf.layers.dense({ units: dim, name: `${name}.model.0`, kernelInitializer: 'zeros' }), x);
-  const g = apply(new Gelu({ name: `${name}.model.1` }), h);
-  return apply(tf.layers.dense({ units: dim, name: `${name}.model.2`, kernelInitializer: 'zeros' }), g);
+function embedFc<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, dim: number, name: string): T {
+  const h = w.call(
+    w.layer(`${name}.model.0`, (name) => tf.layers.dense({ units: dim, name, kernelInitializer: 'zeros' })),
+    x,
+  );
+  const g = w.call(
+    w.layer(`${name}.model.1`, (name) => new Gelu({ name })),
+    h,
+  );
+  return w.call(
+    w.layer(`${name}.model.2`, (name) => tf.layers.dense({ units: dim, name, kernelInitializer: 'zeros' })),
+    g,
+  );
 }
 
-function unetUp(x: Sym, skip: Sym, filters: number, name: string): Sym {
-  const cat = apply(tf.layers.concatenate({ axis: -1, name: `${name}.cat` }), [x, skip]);
-  const up = apply(tf.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'valid', name: `${name}.model.0`, kernelInitializer: 'zeros' }), cat);
-  const b1 = residualConvBlock(up, filters, `${name}.model.1`);
-  return residualConvBlock(b1, filters, `${name}.model.2`);
+function unetUp<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, skip: T, filters: number, name: string): T {
+  const cat = w.call(
+    w.layer(`${name}.cat`, (name) => tf.layers.concatenate({ axis: -1, name })),
+    [x, skip],
+  );
+  const up = w.call(
+    w.layer(`${name}.model.0`, (name) => tf.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'valid', name, kernelInitializer: 'zeros' })),
+    cat,
+  );
+  const b1 = residualConvBlock(w, up, filters, `${name}.model.1`);
+  return residualConvBlock(w, b1, filters, `${name}.model.2`);
+}
+
+/** The U-Net's four inputs as symbolic tensors. */
+function unetInputs(config: UnetConfig): { x: Sym; t: Sym; c: Sym; mask: Sym } {
+  const { inChannels, nClasses, imageSize } = config;
+  return {
+    x: tf.input({ shape: [imageSize, imageSize, inChannels], name: 'x' }),
+    t: tf.input({ shape: [1], name: 't' }),
+    c: tf.input({ shape: [nClasses], name: 'c' }),
+    mask: tf.input({ shape: [1], name: 'context_mask' }),
+  };
+}
+
+/**
+ * The U-Net from its inputs to its output. The down path (init_conv, down1, down2, to_vec, up0)
+ * reads x alone; the rest reads its four outputs through `w.fromDownPath`.
+ */
+function wireUnet<T extends Sym | tf.Tensor>(config: UnetConfig, inputs: { x: T; t: T; c: T; mask: T }, w: Wiring<T>): T {
+  const { nFeat: n, inChannels, imageSize, groups } = config;
+  const bottleneck = imageSize / 4;
+  const { x, t, c, mask } = inputs;
+
+  const x0 = residualConvBlock(w, x, n, 'init_conv', true);
+  const down1 = w.call(
+    w.layer('down1.model.1', (name) => tf.layers.maxPooling2d({ poolSize: 2, name })),
+    residualConvBlock(w, x0, n, 'down1.model.0'),
+  );
+  const down2 = w.call(
+    w.layer('down2.model.1', (name) => tf.layers.maxPooling2d({ poolSize: 2, name })),
+    residualConvBlock(w, down1, 2 * n, 'down2.model.0'),
+  );
+  const pooled = w.call(
+    w.layer('to_vec.0', (name) => tf.layers.averagePooling2d({ poolSize: bottleneck, name })),
+    down2,
+  );
+  const hidden = w.call(
+    w.layer('to_vec.1', (name) => new Gelu({ name })),
+    pooled,
+  );
+
+  const cMasked = w.call(
+    w.layer('context_mask_apply', (name) => new ContextMask({ name })),
+    [c, mask],
+  );
+  const cemb1 = embedFc(w, cMasked, 2 * n, 'contextembed1');
+  const temb1 = embedFc(w, t, 2 * n, 'timeembed1');
+  const cemb2 = embedFc(w, cMasked, n, 'contextembed2');
+  const temb2 = embedFc(w, t, n, 'timeembed2');
+
+  // up0 reads the down path alone, but its layers are made after the embeddings': initTorchDefault
+  // draws the weights in the layers' order, on which a seed's initial weights depend
+  let up0 = w.call(
+    w.layer('up0.0', (name) => tf.layers.conv2dTranspose({ filters: 2 * n, kernelSize: bottleneck, strides: bottleneck, padding: 'valid', name, kernelInitializer: 'zeros' })),
+    hidden,
+  );
+  up0 = w.call(
+    w.layer('up0.1', (name) => new GroupNorm({ groups, name })),
+    up0,
+  );
+  up0 = w.call(
+    w.layer('up0.2', (name) => tf.layers.activation({ activation: 'relu', name })),
+    up0,
+  );
+
+  const film1 = w.call(
+    w.layer('film1', (name) => new Film({ name })),
+    [w.fromDownPath(up0), cemb1, temb1],
+  );
+  const up2 = unetUp(w, film1, w.fromDownPath(down2), n, 'up1');
+  const up3 = unetUp(
+    w,
+    w.call(
+      w.layer('film2', (name) => new Film({ name })),
+      [up2, cemb2, temb2],
+    ),
+    w.fromDownPath(down1),
+    n,
+    'up2',
+  );
+
+  let out = w.call(
+    w.layer('out.cat', (name) => tf.layers.concatenate({ axis: -1, name })),
+    [up3, w.fromDownPath(x0)],
+  );
+  out = w.call(
+    w.layer('out.0', (name) => tf.layers.conv2d({ filters: n, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' })),
+    out,
+  );
+  out = w.call(
+    w.layer('out.1', (name) => new GroupNorm({ groups, name })),
+    out,
+  );
+  out = w.call(
+    w.layer('out.2', (name) => tf.layers.activation({ activation: 'relu', name })),
+    out,
+  );
+  return w.call(
+    w.layer('out.3', (name) => tf.layers.conv2d({ filters: inChannels, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' })),
+    out,
+  );
 }
 
 /**
@@ -98,37 +236,42 @@ function unetUp(x: Sym, skip: Sym, filters: number, name: string): Sym {
  * draws PyTorch's default initialisation, so that initial weights come from the project's seeded RNG.
  */
 export function buildUnet(config: UnetConfig): tf.LayersModel {
-  const { nFeat: n, inChannels, nClasses, imageSize, groups } = validateUnetConfig(config);
-  const bottleneck = imageSize / 4;
-  const x = tf.input({ shape: [imageSize, imageSize, inChannels], name: 'x' });
-  const t = tf.input({ shape: [1], name: 't' });
-  const c = tf.input({ shape: [nClasses], name: 'c' });
-  const mask = tf.input({ shape: [1], name: 'context_mask' });
+  const inputs = unetInputs(validateUnetConfig(config));
+  const building: Wiring<Sym> = { layer: (name, make) => make(name), call: (layer, x) => layer.apply(x) as Sym, fromDownPath: (x) => x };
+  const out = wireUnet(config, inputs, building);
+  return tf.model({ inputs: [inputs.x, inputs.t, inputs.c, inputs.mask], outputs: out, name: 'ContextUnet' });
+}
 
-  const x0 = residualConvBlock(x, n, 'init_conv', true);
-  const down1 = apply(tf.layers.maxPooling2d({ poolSize: 2, name: 'down1.model.1' }), residualConvBlock(x0, n, 'down1.model.0'));
-  const down2 = apply(tf.layers.maxPooling2d({ poolSize: 2, name: 'down2.model.1' }), residualConvBlock(down1, 2 * n, 'down2.model.0'));
-  const pooled = apply(tf.layers.averagePooling2d({ poolSize: bottleneck, name: 'to_vec.0' }), down2);
-  const hidden = apply(new Gelu({ name: 'to_vec.1' }), pooled);
-
-  const cMasked = apply(new ContextMask({ name: 'context_mask_apply' }), [c, mask]);
-  const cemb1 = embedFc(cMasked, 2 * n, 'contextembed1');
-  const temb1 = embedFc(t, 2 * n, 'timeembed1');
-  const cemb2 = embedFc(cMasked, n, 'contextembed2');
-  const temb2 = embedFc(t, n, 'timeembed2');
-
-  let up1 = apply(tf.layers.conv2dTranspose({ filters: 2 * n, kernelSize: bottleneck, strides: bottleneck, padding: 'valid', name: 'up0.0', kernelInitializer: 'zeros' }), hidden);
-  up1 = apply(new GroupNorm({ groups, name: 'up0.1' }), up1);
-  up1 = apply(tf.layers.activation({ activation: 'relu', name: 'up0.2' }), up1);
-  const up2 = unetUp(apply(new Film({ name: 'film1' }), [up1, cemb1, temb1]), down2, n, 'up1');
-  const up3 = unetUp(apply(new Film({ name: 'film2' }), [up2, cemb2, temb2]), down1, n, 'up2');
-
-  let out = apply(tf.layers.concatenate({ axis: -1, name: 'out.cat' }), [up3, x0]);
-  out = apply(tf.layers.conv2d({ filters: n, kernelSize: 3, padding: 'same', name: 'out.0', kernelInitializer: 'zeros' }), out);
-  out = apply(new GroupNorm({ groups, name: 'out.1' }), out);
-  out = apply(tf.layers.activation({ activation: 'relu', name: 'out.2' }), out);
-  out = apply(tf.layers.conv2d({ filters: inChannels, kernelSize: 3, padding: 'same', name: 'out.3', kernelInitializer: 'zeros' }), out);
-  return tf.model({ inputs: [x, t, c, mask], outputs: out, name: 'ContextUnet' });
+/**
+ * `model` (buildUnet's) in inference mode for classifier-free guidance, where an image's two rows
+ * share x: x once per image ([B, S, S, C]); t, c and mask for the [cond, uncond] rows ([2B, ...],
+ * the conditional rows first). Returns the 2B rows' noise predictions. The down path (init_conv
+ * to up0, about 38% of the network's multiply-adds at n_feat 128) does not read the condition, so
+ * it runs on the B images and its four outputs are repeated for the two halves. The model's own
+ * layers and weights, called on the tensors (no second model is made); the same function of the
+ * inputs as `model` on [x; x] (a value may differ in its last bits where an engine's convolution
+ * takes another algorithm for the smaller batch).
+ */
+export function guidedSamplingForward(model: tf.LayersModel, config: UnetConfig, inputs: UnetInputs): tf.Tensor4D {
+  const rows = inputs.x.shape[0];
+  for (const [name, t] of [
+    ['t', inputs.t],
+    ['c', inputs.c],
+    ['mask', inputs.mask],
+  ] as const)
+    if (t.shape[0] !== 2 * rows) throw new Error(`guided sampling: ${name} has ${t.shape[0]} rows for ${rows} images (need two rows an image, [cond, uncond])`);
+  const running: Wiring<tf.Tensor> = {
+    layer: (name) => {
+      try {
+        return model.getLayer(name);
+      } catch {
+        throw new Error(`guided sampling: the model ${model.name} has no layer ${name} (not a U-Net of buildUnet)`);
+      }
+    },
+    call: (layer, x) => layer.apply(x, { training: false }) as tf.Tensor,
+    fromDownPath: (x) => tf.concat([x, x], 0),
+  };
+  return tf.tidy(() => wireUnet<tf.Tensor>(config, inputs, running) as tf.Tensor4D);
 }
 
 /** A fresh model with PyTorch's default initialisation drawn from the seed. */

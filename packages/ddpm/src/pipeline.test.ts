@@ -31,6 +31,9 @@ describe('DiffusionPipeline', () => {
     guided.forEach((v, i) => expect(v).toBeCloseTo(2.5 * (cond[i] as number) - 1.5 * (uncond[i] as number), 4));
     // w = 0 skips the unconditional half and is the conditional prediction.
     expect(Array.from(await pipe.predictNoise(x, 29, labels, 0))).toEqual(Array.from(cond));
+    // the down path once per image: the same guided prediction
+    const shared = new DiffusionPipeline(model, pipe.scheduler, TINY, 'shared');
+    (await shared.predictNoise(x, 29, labels, 1.5)).forEach((v, i) => expect(v).toBeCloseTo(guided[i] as number, 5));
   });
 
   test('an image depends on its noise id, not on the batch it is sampled in', async () => {

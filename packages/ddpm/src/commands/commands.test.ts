@@ -71,6 +71,7 @@ describe('sample', () => {
     expect(sampleCommand.usage).toMatch(/^sample \[<out_dir>\] .*\[--out DIR\] \[--per-digit N\]/);
     await expect(run(sampleCommand, [path.join(root, 'x')], { steps: '51' })).rejects.toThrow(/--steps must be in 1\.\.50/);
     await expect(run(sampleCommand, [path.join(root, 'x')], { runtime: 'onnx', arithmetic: 'device' })).rejects.toThrow('--arithmetic device needs --runtime tfjs');
+    await expect(run(sampleCommand, [path.join(root, 'x')], { runtime: 'onnx', 'guided-forward': 'shared' })).rejects.toThrow('--guided-forward shared needs --runtime tfjs');
   });
 
   test("--arithmetic device with step workers writes the host arithmetic's images to a level", async () => {
@@ -83,6 +84,17 @@ describe('sample', () => {
     for (const name of await files(device)) {
       const [h, g] = [await readImage(path.join(host, name)), await readImage(path.join(device, name))];
       h.data.forEach((v, i) => (most = Math.max(most, Math.abs(v - (g.data[i] as number)))));
+    }
+    expect(most).toBeLessThanOrEqual(1);
+  });
+
+  test("--guided-forward shared (the down path once per image) writes the full forward's images to a level", async () => {
+    const shared = path.join(root, 's');
+    await run(sampleCommand, [shared], { 'per-digit': '2', 'guided-forward': 'shared' });
+    let most = 0;
+    for (const name of await files(path.join(root, 'a'))) {
+      const [full, once] = [await readImage(path.join(root, 'a', name)), await readImage(path.join(shared, name))];
+      full.data.forEach((v, i) => (most = Math.max(most, Math.abs(v - (once.data[i] as number)))));
     }
     expect(most).toBeLessThanOrEqual(1);
   });

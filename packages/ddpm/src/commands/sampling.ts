@@ -7,7 +7,7 @@ import { flag, UsageError, type EngineInfo, type FlagValues, type PositionalSpec
 import { loadModelFolder } from '../model-io';
 import { onnxNoiseNet } from '../onnx-net';
 import { DiffusionPipeline } from '../pipeline';
-import type { SampleRequest } from '../sampler';
+import { GUIDED_FORWARDS, type GuidedForward, type SampleRequest } from '../sampler';
 import { makeScheduler, SAMPLERS, type SamplerName } from '../schedulers';
 import { StepWorkerPool } from '../step-workers';
 import { defaultWorkerThreads } from '../worker-thread';
@@ -34,6 +34,10 @@ export const SAMPLING_FLAGS = {
     help: "where guidance and the scheduler's update run: host (float64 per element, the same bytes on every engine for the same network output) or device (float32 tfjs ops, x stays on the engine's device; a pixel may differ by a level)",
     shown: 'device on a GPU engine with --runtime tfjs; else host',
   }),
+  'guided-forward': flag.choice(GUIDED_FORWARDS, {
+    help: "how guidance's two rows an image go through the U-Net: full (x twice through all of it, the reference's way) or shared (the down path, which does not read the class, once per image; the same function in fewer multiply-adds, a value may differ in its last bits)",
+    shown: 'shared with --arithmetic device; else full',
+  }),
   'step-workers': flag.int({
     help: "threads that run each image's noise, guidance and scheduler step, or with --arithmetic device its noise (0: the main thread; the images are the same)",
     min: 0,
@@ -41,6 +45,11 @@ export const SAMPLING_FLAGS = {
     shown: 'on a GPU engine the cores less one, at most 8; else 0',
   }),
 };
+
+/** --guided-forward's default: shared where the bytes of host arithmetic are not at stake. */
+export function defaultGuidedForward(arithmetic: Arithmetic): GuidedForward {
+  return arithmetic === 'device' ? 'shared' : 'full';
+}
 
 /** --arithmetic's default: on a GPU, only the noise then goes up each step. */
 export function defaultArithmetic(engine: EngineInfo | undefined, runtime: Runtime): Arithmetic {
@@ -60,6 +69,7 @@ export interface SamplingSetup {
   modelDir: string;
   runtime: Runtime;
   arithmetic: Arithmetic;
+  guidedForward: GuidedForward;
   /** Samples a batch with the chosen arithmetic and step workers. */
   sample(req: Omit<SampleRequest, 'imageSteps'>): Promise<Float32Array>;
   describe: string;
@@ -82,19 +92,21 @@ export async function openSampling(flags: SamplingFlags, engine?: EngineInfo): P
   const scheduler = makeScheduler(sampler, loaded.scheduler, { steps, eta });
   const arithmetic = flags.arithmetic ?? defaultArithmetic(engine, runtime);
   if (arithmetic === 'device' && runtime === 'onnx') throw new UsageError('--arithmetic device needs --runtime tfjs (the U-Net on the engine)');
+  const guidedForward = flags['guided-forward'] ?? defaultGuidedForward(arithmetic);
+  if (guidedForward === 'shared' && runtime === 'onnx') throw new UsageError('--guided-forward shared needs --runtime tfjs (ONNX Runtime runs the export in full)');
   // onnx: the same weights exported to ONNX and run by onnxruntime-node (see onnx-net.ts)
   const onnx = runtime === 'onnx' ? await onnxNoiseNet(loaded.model, loaded.unet) : null;
-  const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet);
+  const pipe = new DiffusionPipeline(onnx ?? loaded.model, scheduler, loaded.unet, guidedForward);
   const workers = flags['step-workers'] ?? defaultWorkerThreads(engine);
   const pool = workers > 0 ? new StepWorkerPool(workers) : null;
   const sample = (req: Omit<SampleRequest, 'imageSteps'>) =>
     arithmetic === 'device' ? pipe.sampleOnDevice(req, pool?.imageNoise) : pipe.sample({ ...req, imageSteps: pool?.imageSteps });
-  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${arithmetic === 'device' ? ', guidance and updates on the device' : ''}${workers > 0 ? `, ${arithmetic === 'device' ? 'noise' : 'image steps'} on ${workers} worker thread${workers > 1 ? 's' : ''}` : ''}`;
+  const describe = `${sampler} ${steps} steps${sampler === 'ddim' ? `, eta ${eta}` : ''}, guidance w ${w}, seed ${seed}, ${runtime === 'onnx' ? 'ONNX Runtime' : 'tfjs'} (model ${modelDir}, n_feat ${loaded.unet.nFeat})${w !== 0 && guidedForward === 'shared' ? ', the down path once per image' : ''}${arithmetic === 'device' ? ', guidance and updates on the device' : ''}${workers > 0 ? `, ${arithmetic === 'device' ? 'noise' : 'image steps'} on ${workers} worker thread${workers > 1 ? 's' : ''}` : ''}`;
   const close = async () => {
     await pool?.close();
     await onnx?.dispose();
   };
-  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, arithmetic, sample, describe, close };
+  return { pipe, sampler, steps, w, eta, seed, batch, modelDir, runtime, arithmetic, guidedForward, sample, describe, close };
 }
 
 /** An output given as the command's argument or with --out. */

@@ -43,6 +43,7 @@ async function nodeImages(modelDir: string, r: LiveRequest): Promise<Uint8Array[
     batch: 100,
     runtime: 'onnx',
     arithmetic: 'host',
+    'guided-forward': 'full',
     'step-workers': 0,
   });
   try {

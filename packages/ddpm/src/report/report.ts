@@ -60,6 +60,7 @@ function defaultSampling(modelDir: string): Promise<SamplingSetup> {
     w: undefined,
     eta: undefined,
     arithmetic: 'host',
+    'guided-forward': 'full',
     'step-workers': 0,
   });
 }
