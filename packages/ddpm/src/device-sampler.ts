@@ -7,7 +7,8 @@
  * pixel may differ by a level. Same seed, same engine: the same bytes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { guidedSamplingForward, type UnetConfig } from './model';
+import { guidedSamplingForward } from './guided-forward';
+import type { UnetConfig } from './model';
 import { inlineImageNoise, type DiffusionSampler, type GuidedForward, type ImageNoiser, type SampleRequest } from './sampler';
 import type { SchedulerConfig, StepUpdate } from './schedulers';
 

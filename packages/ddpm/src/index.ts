@@ -1,4 +1,5 @@
 export * from './model';
+export * from './guided-forward';
 export * from './schedulers';
 export * from './guidance';
 export * from './conditioning';

@@ -3,7 +3,8 @@ import { countParams, Rng, setupEngine } from '@dlcv/core';
 import { Film } from './layers/film';
 import { GroupNorm } from './layers/group-norm';
 import { ScaledAdd } from './layers/scaled-add';
-import { buildUnet, createUnet, guidedSamplingForward, validateUnetConfig, type UnetConfig } from './model';
+import { guidedSamplingForward } from './guided-forward';
+import { buildUnet, createUnet, validateUnetConfig, type UnetConfig } from './model';
 
 const TINY: UnetConfig = { nFeat: 8, inChannels: 3, nClasses: 10, imageSize: 12, groups: 2 };
 
@@ -159,6 +160,9 @@ describe('guidedSamplingForward', () => {
     const before = tf.memory().numTensors;
     shared().dispose();
     expect(tf.memory().numTensors).toBe(before);
+    // each intermediate is freed after its last reader, so it holds less at once than the full forward
+    const peak = async (run: () => tf.Tensor) => (await tf.profile(() => run())).peakBytes;
+    expect(await peak(shared)).toBeLessThan(await peak(full));
     model.dispose();
   });
 

@@ -63,70 +63,50 @@ export interface UnetInputs {
 type Sym = tf.SymbolicTensor;
 
 /**
- * How wireUnet gets and calls its layers: made and called on symbolic tensors (buildUnet), or a
- * built model's own called on tensors (guidedSamplingForward).
+ * How wireUnet builds or runs the network: each layer is called by name, made by `make` where a
+ * model is built (buildUnet) or a built model's own where it is run (guided-forward.ts).
  */
-interface Wiring<T extends Sym | tf.Tensor> {
-  /** The layer of a name; `make` makes it. */
-  layer(name: string, make: (name: string) => tf.layers.Layer): tf.layers.Layer;
-  call(layer: tf.layers.Layer, x: T | T[]): T;
+export interface UnetWiring<T> {
+  layer(name: string, make: (name: string) => tf.layers.Layer, x: T | T[]): T;
   /** What the layers after the down path read of one of its outputs (see wireUnet). */
   fromDownPath(x: T): T;
 }
 
-function convBnGelu<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, filters: number, name: string): T {
-  let h = w.call(
-    w.layer(`${name}.0`, (name) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' })),
-    x,
-  );
+type Wiring<T> = UnetWiring<T>;
+const conv3x3 = (filters: number) => (name: string) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' });
+const dense = (units: number) => (name: string) => tf.layers.dense({ units, name, kernelInitializer: 'zeros' });
+const convTranspose = (filters: number, size: number) => (name: string) =>
+  tf.layers.conv2dTranspose({ filters, kernelSize: size, strides: size, padding: 'valid', name, kernelInitializer: 'zeros' });
+
+function convBnGelu<T>(w: Wiring<T>, x: T, filters: number, name: string): T {
+  const h = w.layer(`${name}.0`, conv3x3(filters), x);
   // core's BatchNorm2d and Gelu: PyTorch semantics (unbiased running variance, momentum 0.1),
   // one fused native kernel each way on the native engine.
-  h = w.call(
-    w.layer(`${name}.1`, (name) => new BatchNorm2d({ numFeatures: filters, name })),
-    h,
-  );
-  return w.call(
-    w.layer(`${name}.2`, (name) => new Gelu({ name })),
-    h,
-  );
+  const normed = w.layer(`${name}.1`, (name) => new BatchNorm2d({ numFeatures: filters, name }), h);
+  return w.layer(`${name}.2`, (name) => new Gelu({ name }), normed);
 }
 
-function residualConvBlock<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, filters: number, name: string, isRes = false): T {
+/**
+ * (Conv + BatchNorm + GELU) x 2; with `residual`, the sum of the block's input ('input', same
+ * channels) or first half's output ('first', channels changed: the reference's "correct
+ * residual") and its output, divided by 1.414.
+ */
+function residualConvBlock<T>(w: Wiring<T>, x: T, filters: number, name: string, residual?: 'input' | 'first'): T {
   const x1 = convBnGelu(w, x, filters, `${name}.conv1`);
   const x2 = convBnGelu(w, x1, filters, `${name}.conv2`);
-  if (!isRes) return x2;
-  const inChannels = x.shape[x.shape.length - 1];
-  // Same channels: x + x2; channels changed: x1 + x2 (the reference's "correct residual").
-  return w.call(
-    w.layer(`${name}.res`, (name) => new ScaledAdd({ scale: 1 / 1.414, name })),
-    [inChannels === filters ? x : x1, x2],
-  );
+  if (!residual) return x2;
+  return w.layer(`${name}.res`, (name) => new ScaledAdd({ scale: 1 / 1.414, name }), [residual === 'input' ? x : x1, x2]);
 }
 
-function embedFc<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, dim: number, name: string): T {
-  const h = w.call(
-    w.layer(`${name}.model.0`, (name) => tf.layers.dense({ units: dim, name, kernelInitializer: 'zeros' })),
-    x,
-  );
-  const g = w.call(
-    w.layer(`${name}.model.1`, (name) => new Gelu({ name })),
-    h,
-  );
-  return w.call(
-    w.layer(`${name}.model.2`, (name) => tf.layers.dense({ units: dim, name, kernelInitializer: 'zeros' })),
-    g,
-  );
+function embedFc<T>(w: Wiring<T>, x: T, dim: number, name: string): T {
+  const h = w.layer(`${name}.model.0`, dense(dim), x);
+  const g = w.layer(`${name}.model.1`, (name) => new Gelu({ name }), h);
+  return w.layer(`${name}.model.2`, dense(dim), g);
 }
 
-function unetUp<T extends Sym | tf.Tensor>(w: Wiring<T>, x: T, skip: T, filters: number, name: string): T {
-  const cat = w.call(
-    w.layer(`${name}.cat`, (name) => tf.layers.concatenate({ axis: -1, name })),
-    [x, skip],
-  );
-  const up = w.call(
-    w.layer(`${name}.model.0`, (name) => tf.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'valid', name, kernelInitializer: 'zeros' })),
-    cat,
-  );
+function unetUp<T>(w: Wiring<T>, x: T, skip: T, filters: number, name: string): T {
+  const cat = w.layer(`${name}.cat`, (name) => tf.layers.concatenate({ axis: -1, name }), [x, skip]);
+  const up = w.layer(`${name}.model.0`, convTranspose(filters, 2), cat);
   const b1 = residualConvBlock(w, up, filters, `${name}.model.1`);
   return residualConvBlock(w, b1, filters, `${name}.model.2`);
 }
@@ -143,36 +123,21 @@ function unetInputs(config: UnetConfig): { x: Sym; t: Sym; c: Sym; mask: Sym } {
 }
 
 /**
- * The U-Net from its inputs to its output. The down path (init_conv, down1, down2, to_vec, up0)
- * reads x alone; the rest reads its four outputs through `w.fromDownPath`.
+ * The U-Net from its inputs to its output, through `w`. The down path (init_conv, down1, down2,
+ * to_vec, up0) reads x alone; the layers after it read its four outputs through w.fromDownPath.
  */
-function wireUnet<T extends Sym | tf.Tensor>(config: UnetConfig, inputs: { x: T; t: T; c: T; mask: T }, w: Wiring<T>): T {
+export function wireUnet<T>(config: UnetConfig, inputs: { x: T; t: T; c: T; mask: T }, w: Wiring<T>): T {
   const { nFeat: n, inChannels, imageSize, groups } = config;
   const bottleneck = imageSize / 4;
   const { x, t, c, mask } = inputs;
 
-  const x0 = residualConvBlock(w, x, n, 'init_conv', true);
-  const down1 = w.call(
-    w.layer('down1.model.1', (name) => tf.layers.maxPooling2d({ poolSize: 2, name })),
-    residualConvBlock(w, x0, n, 'down1.model.0'),
-  );
-  const down2 = w.call(
-    w.layer('down2.model.1', (name) => tf.layers.maxPooling2d({ poolSize: 2, name })),
-    residualConvBlock(w, down1, 2 * n, 'down2.model.0'),
-  );
-  const pooled = w.call(
-    w.layer('to_vec.0', (name) => tf.layers.averagePooling2d({ poolSize: bottleneck, name })),
-    down2,
-  );
-  const hidden = w.call(
-    w.layer('to_vec.1', (name) => new Gelu({ name })),
-    pooled,
-  );
+  const x0 = residualConvBlock(w, x, n, 'init_conv', inChannels === n ? 'input' : 'first');
+  const down1 = w.layer('down1.model.1', (name) => tf.layers.maxPooling2d({ poolSize: 2, name }), residualConvBlock(w, x0, n, 'down1.model.0'));
+  const down2 = w.layer('down2.model.1', (name) => tf.layers.maxPooling2d({ poolSize: 2, name }), residualConvBlock(w, down1, 2 * n, 'down2.model.0'));
+  const pooled = w.layer('to_vec.0', (name) => tf.layers.averagePooling2d({ poolSize: bottleneck, name }), down2);
+  const hidden = w.layer('to_vec.1', (name) => new Gelu({ name }), pooled);
 
-  const cMasked = w.call(
-    w.layer('context_mask_apply', (name) => new ContextMask({ name })),
-    [c, mask],
-  );
+  const cMasked = w.layer('context_mask_apply', (name) => new ContextMask({ name }), [c, mask]);
   const cemb1 = embedFc(w, cMasked, 2 * n, 'contextembed1');
   const temb1 = embedFc(w, t, 2 * n, 'timeembed1');
   const cemb2 = embedFc(w, cMasked, n, 'contextembed2');
@@ -180,55 +145,20 @@ function wireUnet<T extends Sym | tf.Tensor>(config: UnetConfig, inputs: { x: T;
 
   // up0 reads the down path alone, but its layers are made after the embeddings': initTorchDefault
   // draws the weights in the layers' order, on which a seed's initial weights depend
-  let up0 = w.call(
-    w.layer('up0.0', (name) => tf.layers.conv2dTranspose({ filters: 2 * n, kernelSize: bottleneck, strides: bottleneck, padding: 'valid', name, kernelInitializer: 'zeros' })),
-    hidden,
-  );
-  up0 = w.call(
-    w.layer('up0.1', (name) => new GroupNorm({ groups, name })),
-    up0,
-  );
-  up0 = w.call(
-    w.layer('up0.2', (name) => tf.layers.activation({ activation: 'relu', name })),
-    up0,
-  );
+  const up0t = w.layer('up0.0', convTranspose(2 * n, bottleneck), hidden);
+  const up0n = w.layer('up0.1', (name) => new GroupNorm({ groups, name }), up0t);
+  const up0 = w.layer('up0.2', (name) => tf.layers.activation({ activation: 'relu', name }), up0n);
 
-  const film1 = w.call(
-    w.layer('film1', (name) => new Film({ name })),
-    [w.fromDownPath(up0), cemb1, temb1],
-  );
+  const film1 = w.layer('film1', (name) => new Film({ name }), [w.fromDownPath(up0), cemb1, temb1]);
   const up2 = unetUp(w, film1, w.fromDownPath(down2), n, 'up1');
-  const up3 = unetUp(
-    w,
-    w.call(
-      w.layer('film2', (name) => new Film({ name })),
-      [up2, cemb2, temb2],
-    ),
-    w.fromDownPath(down1),
-    n,
-    'up2',
-  );
+  const film2 = w.layer('film2', (name) => new Film({ name }), [up2, cemb2, temb2]);
+  const up3 = unetUp(w, film2, w.fromDownPath(down1), n, 'up2');
 
-  let out = w.call(
-    w.layer('out.cat', (name) => tf.layers.concatenate({ axis: -1, name })),
-    [up3, w.fromDownPath(x0)],
-  );
-  out = w.call(
-    w.layer('out.0', (name) => tf.layers.conv2d({ filters: n, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' })),
-    out,
-  );
-  out = w.call(
-    w.layer('out.1', (name) => new GroupNorm({ groups, name })),
-    out,
-  );
-  out = w.call(
-    w.layer('out.2', (name) => tf.layers.activation({ activation: 'relu', name })),
-    out,
-  );
-  return w.call(
-    w.layer('out.3', (name) => tf.layers.conv2d({ filters: inChannels, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' })),
-    out,
-  );
+  const cat = w.layer('out.cat', (name) => tf.layers.concatenate({ axis: -1, name }), [up3, w.fromDownPath(x0)]);
+  const out0 = w.layer('out.0', conv3x3(n), cat);
+  const out1 = w.layer('out.1', (name) => new GroupNorm({ groups, name }), out0);
+  const out2 = w.layer('out.2', (name) => tf.layers.activation({ activation: 'relu', name }), out1);
+  return w.layer('out.3', conv3x3(inChannels), out2);
 }
 
 /**
@@ -237,41 +167,8 @@ function wireUnet<T extends Sym | tf.Tensor>(config: UnetConfig, inputs: { x: T;
  */
 export function buildUnet(config: UnetConfig): tf.LayersModel {
   const inputs = unetInputs(validateUnetConfig(config));
-  const building: Wiring<Sym> = { layer: (name, make) => make(name), call: (layer, x) => layer.apply(x) as Sym, fromDownPath: (x) => x };
-  const out = wireUnet(config, inputs, building);
+  const out = wireUnet<Sym>(config, inputs, { layer: (name, make, x) => make(name).apply(x) as Sym, fromDownPath: (x) => x });
   return tf.model({ inputs: [inputs.x, inputs.t, inputs.c, inputs.mask], outputs: out, name: 'ContextUnet' });
-}
-
-/**
- * `model` (buildUnet's) in inference mode for classifier-free guidance, where an image's two rows
- * share x: x once per image ([B, S, S, C]); t, c and mask for the [cond, uncond] rows ([2B, ...],
- * the conditional rows first). Returns the 2B rows' noise predictions. The down path (init_conv
- * to up0, about 38% of the network's multiply-adds at n_feat 128) does not read the condition, so
- * it runs on the B images and its four outputs are repeated for the two halves. The model's own
- * layers and weights, called on the tensors (no second model is made); the same function of the
- * inputs as `model` on [x; x] (a value may differ in its last bits where an engine's convolution
- * takes another algorithm for the smaller batch).
- */
-export function guidedSamplingForward(model: tf.LayersModel, config: UnetConfig, inputs: UnetInputs): tf.Tensor4D {
-  const rows = inputs.x.shape[0];
-  for (const [name, t] of [
-    ['t', inputs.t],
-    ['c', inputs.c],
-    ['mask', inputs.mask],
-  ] as const)
-    if (t.shape[0] !== 2 * rows) throw new Error(`guided sampling: ${name} has ${t.shape[0]} rows for ${rows} images (need two rows an image, [cond, uncond])`);
-  const running: Wiring<tf.Tensor> = {
-    layer: (name) => {
-      try {
-        return model.getLayer(name);
-      } catch {
-        throw new Error(`guided sampling: the model ${model.name} has no layer ${name} (not a U-Net of buildUnet)`);
-      }
-    },
-    call: (layer, x) => layer.apply(x, { training: false }) as tf.Tensor,
-    fromDownPath: (x) => tf.concat([x, x], 0),
-  };
-  return tf.tidy(() => wireUnet<tf.Tensor>(config, inputs, running) as tf.Tensor4D);
 }
 
 /** A fresh model with PyTorch's default initialisation drawn from the seed. */

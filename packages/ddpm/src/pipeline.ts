@@ -3,7 +3,8 @@
  * (ONNX Runtime: onnx-net.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { guidedSamplingForward, type UnetConfig } from './model';
+import { guidedSamplingForward } from './guided-forward';
+import type { UnetConfig } from './model';
 import { sampleOnDevice } from './device-sampler';
 import { DiffusionSampler, type GuidedForward, type ImageNoiser, type NoiseNet, type SampleRequest } from './sampler';
 import type { Scheduler } from './schedulers';
