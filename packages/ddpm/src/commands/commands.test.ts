@@ -90,7 +90,13 @@ describe('sample', () => {
 
   test("--guided-forward shared (the down path once per image) writes the full forward's images to a level", async () => {
     const shared = path.join(root, 's');
+    const log = jest.mocked(console.log);
+    log.mockClear();
     await run(sampleCommand, [shared], { 'per-digit': '2', 'guided-forward': 'shared' });
+    // the line gpu-check's summary reads to tell how the sampler ran
+    expect(log.mock.calls.map((c) => String(c[0])).find((l) => l.startsWith('sampling'))).toMatch(
+      /^sampling 10 x 2 images: ddim 3 steps, eta 0, guidance w 2, seed 0, tfjs \(model .*, n_feat 8\), the down path once per image$/,
+    );
     let most = 0;
     for (const name of await files(path.join(root, 'a'))) {
       const [full, once] = [await readImage(path.join(root, 'a', name)), await readImage(path.join(shared, name))];
