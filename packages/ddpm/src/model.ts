@@ -72,13 +72,12 @@ export interface UnetWiring<T> {
   fromDownPath(x: T): T;
 }
 
-type Wiring<T> = UnetWiring<T>;
 const conv3x3 = (filters: number) => (name: string) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name, kernelInitializer: 'zeros' });
 const dense = (units: number) => (name: string) => tf.layers.dense({ units, name, kernelInitializer: 'zeros' });
 const convTranspose = (filters: number, size: number) => (name: string) =>
   tf.layers.conv2dTranspose({ filters, kernelSize: size, strides: size, padding: 'valid', name, kernelInitializer: 'zeros' });
 
-function convBnGelu<T>(w: Wiring<T>, x: T, filters: number, name: string): T {
+function convBnGelu<T>(w: UnetWiring<T>, x: T, filters: number, name: string): T {
   const h = w.layer(`${name}.0`, conv3x3(filters), x);
   // core's BatchNorm2d and Gelu: PyTorch semantics (unbiased running variance, momentum 0.1),
   // one fused native kernel each way on the native engine.
@@ -91,20 +90,20 @@ function convBnGelu<T>(w: Wiring<T>, x: T, filters: number, name: string): T {
  * channels) or first half's output ('first', channels changed: the reference's "correct
  * residual") and its output, divided by 1.414.
  */
-function residualConvBlock<T>(w: Wiring<T>, x: T, filters: number, name: string, residual?: 'input' | 'first'): T {
+function residualConvBlock<T>(w: UnetWiring<T>, x: T, filters: number, name: string, residual?: 'input' | 'first'): T {
   const x1 = convBnGelu(w, x, filters, `${name}.conv1`);
   const x2 = convBnGelu(w, x1, filters, `${name}.conv2`);
   if (!residual) return x2;
   return w.layer(`${name}.res`, (name) => new ScaledAdd({ scale: 1 / 1.414, name }), [residual === 'input' ? x : x1, x2]);
 }
 
-function embedFc<T>(w: Wiring<T>, x: T, dim: number, name: string): T {
+function embedFc<T>(w: UnetWiring<T>, x: T, dim: number, name: string): T {
   const h = w.layer(`${name}.model.0`, dense(dim), x);
   const g = w.layer(`${name}.model.1`, (name) => new Gelu({ name }), h);
   return w.layer(`${name}.model.2`, dense(dim), g);
 }
 
-function unetUp<T>(w: Wiring<T>, x: T, skip: T, filters: number, name: string): T {
+function unetUp<T>(w: UnetWiring<T>, x: T, skip: T, filters: number, name: string): T {
   const cat = w.layer(`${name}.cat`, (name) => tf.layers.concatenate({ axis: -1, name }), [x, skip]);
   const up = w.layer(`${name}.model.0`, convTranspose(filters, 2), cat);
   const b1 = residualConvBlock(w, up, filters, `${name}.model.1`);
@@ -126,7 +125,7 @@ function unetInputs(config: UnetConfig): { x: Sym; t: Sym; c: Sym; mask: Sym } {
  * The U-Net from its inputs to its output, through `w`. The down path (init_conv, down1, down2,
  * to_vec, up0) reads x alone; the layers after it read its four outputs through w.fromDownPath.
  */
-export function wireUnet<T>(config: UnetConfig, inputs: { x: T; t: T; c: T; mask: T }, w: Wiring<T>): T {
+export function wireUnet<T>(config: UnetConfig, inputs: { x: T; t: T; c: T; mask: T }, w: UnetWiring<T>): T {
   const { nFeat: n, inChannels, imageSize, groups } = config;
   const bottleneck = imageSize / 4;
   const { x, t, c, mask } = inputs;
