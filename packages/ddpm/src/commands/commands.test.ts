@@ -72,6 +72,8 @@ describe('sample', () => {
     await expect(run(sampleCommand, [path.join(root, 'x')], { steps: '51' })).rejects.toThrow(/--steps must be in 1\.\.50/);
     await expect(run(sampleCommand, [path.join(root, 'x')], { runtime: 'onnx', arithmetic: 'device' })).rejects.toThrow('--arithmetic device needs --runtime tfjs');
     await expect(run(sampleCommand, [path.join(root, 'x')], { runtime: 'onnx', 'guided-forward': 'shared' })).rejects.toThrow('--guided-forward shared needs --runtime tfjs');
+    // refused before anything is written
+    await expect(fs.stat(path.join(root, 'x'))).rejects.toThrow('ENOENT');
   });
 
   test("--arithmetic device with step workers writes the host arithmetic's images to a level", async () => {

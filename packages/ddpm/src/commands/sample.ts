@@ -16,8 +16,8 @@ export const sampleCommand = defineCommand({
   flags: { ...SAMPLING_FLAGS, out: OUT.flag, 'per-digit': flag.int({ help: 'images per digit', default: 100, min: 1, max: 999 }) },
   async run({ flags, positionals, engine }) {
     const outDir = outputFrom(flags.out, positionals, 'output folder');
-    await makeDir(outDir);
     const perDigit = flags['per-digit'];
+    // the flags and the model first: a command refused writes nothing, not even its folder
     const s = await openSampling(flags, engine);
     const { nClasses, imageSize, inChannels } = s.pipe.unet;
     console.log(`sampling ${nClasses} x ${perDigit} images: ${s.describe}`);
@@ -30,6 +30,7 @@ export const sampleCommand = defineCommand({
     const t0 = Date.now();
     const stop = watchStopSignals('sampling', 'batch');
     try {
+      await makeDir(outDir);
       for (let start = 0; start < total; start += s.batch) {
         const ids = Array.from({ length: Math.min(s.batch, total - start) }, (_, i) => start + i);
         const x = await s.sample({
