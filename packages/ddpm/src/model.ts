@@ -142,8 +142,8 @@ export function wireUnet<T>(config: UnetConfig, inputs: { x: T; t: T; c: T; mask
   const cemb2 = embedFc(w, cMasked, n, 'contextembed2');
   const temb2 = embedFc(w, t, n, 'timeembed2');
 
-  // up0 reads the down path alone, but its layers are made after the embeddings': initTorchDefault
-  // draws the weights in the layers' order, on which a seed's initial weights depend
+  // up0 reads the down path alone, but its layers are made after the embeddings': a checkpoint
+  // holds the optimizer's state in the order the weights were made, so that order keeps its bytes
   const up0t = w.layer('up0.0', convTranspose(2 * n, bottleneck), hidden);
   const up0n = w.layer('up0.1', (name) => new GroupNorm({ groups, name }), up0t);
   const up0 = w.layer('up0.2', (name) => tf.layers.activation({ activation: 'relu', name }), up0n);
