@@ -11,7 +11,8 @@
 // (bench-tf32-<0|1>.log, else the ddpm part's bench-ddpm-tf32-<0|1>.log), and over it our
 // sampling (the command's own "wrote N images ... in X s": the chain and the PNGs, after start-up
 // and the model's loading) and our whole sample command; guided_forward says whether ours ran the
-// U-Net's down path once per image, where PyTorch's forward runs the whole batch. Missing pieces are null. The grades at
+// U-Net's down path once per image, where PyTorch's forward runs the whole batch; step_replay is
+// the trainer's replay line (DLCV_STEP_REPLAY=1). Missing pieces are null. The grades at
 // other guidance weights (gpu-check.sh's DDPM_EXTRA_W: LOG_DIR/grade-w<W>.log) go to other_w.
 'use strict';
 const fs = require('fs');
@@ -89,6 +90,8 @@ const summary = {
   train_s: Number(trainS),
   steps_per_s: rate(steps, trainS),
   last_epoch_s_per_step: perStep.length ? perStep[perStep.length - 1] : null,
+  // the trainer's last line with DLCV_STEP_REPLAY=1: the steps replayed, or why none was
+  step_replay: /^step replay: (.*)$/m.exec(trainLog)?.[1] ?? null,
   images,
   sample_s: Number(sampleS),
   images_per_s: rate(images, sampleS),

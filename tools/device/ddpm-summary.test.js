@@ -60,6 +60,11 @@ describe('ddpm-summary.js', () => {
     const summary = summarize(path.join(tmp, 'run'), logs, String(recorded.train_s), String(recorded.sample_s), { DLCV_TF32: '1' });
     for (const [key, value] of Object.entries(recorded)) expect([key, summary[key]]).toEqual([key, value]);
     expect(summary.strict_accuracy).toBe(0.995);
+    // that day's steps were not replayed: the trainer wrote no replay line
+    expect(summary.step_replay).toBeNull();
+    const trainLog = path.join(logs, 'ddpm-train.log');
+    fs.appendFileSync(trainLog, 'step replay: 2997 steps replayed\n');
+    expect(summarize(path.join(tmp, 'run'), logs, '1', '1', { DLCV_TF32: '1' }).step_replay).toBe('2997 steps replayed');
     // that day's sampler ran the whole U-Net on both rows of an image; today's line names the shared down path
     expect(summary.guided_forward).toBe('full');
     const sampleLog = path.join(logs, 'ddpm-sample.log');
@@ -83,6 +88,7 @@ describe('ddpm-summary.js', () => {
       strict_accuracy: null,
       sampler: null,
       guided_forward: null,
+      step_replay: null,
       pytorch_forward_s: null,
       pytorch_sample_s: null,
       sample_ratio: null,

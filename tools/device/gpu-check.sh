@@ -10,8 +10,9 @@
 #                                           convolutions in NCHW, DLCV_TORCH_CONV_LAYOUT=nchw),
 #                                           a per-kernel profile of the DDPM training step and,
 #                                           beside PyTorch's, of its sampling forward, the
-#                                           training steps' ATen ops and GPU kernels under
-#                                           Kineto beside PyTorch's (bench.js --profile-aten), the
+#                                           training steps' and the sampling forward's ATen ops
+#                                           and GPU kernels under Kineto beside PyTorch's
+#                                           (bench.js --profile-aten), the
 #                                           host's time per step in fp32 and TF32
 #                                           (tools/bench/host-time.js; and at tiny sizes on the
 #                                           device's CPU, host-time-cpu), and in TF32 the steps
@@ -258,10 +259,13 @@ if [[ $part != ddpm ]]; then
     DLCV_TF32=1 step profile-forward 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile ddpm_forward "${sizes[@]}"
     DLCV_TF32=1 step profile-forward-torch 45 python3 packages/core/python/torch_reference.py profile ddpm_forward --forward-batch "$(size_of --ddpm-forward-batch 2000)" --n-feat "$(size_of --n-feat 128)" --device "$device"
   fi
-  # the training steps of DDPM, DCGAN model A and DANN under Kineto in TF32, ours and PyTorch's:
-  # the ATen ops each issues, the kernels, copies and fills on the GPU and their device time
+  # the training steps of DDPM, DCGAN model A and DANN and the sampling forward under Kineto in
+  # TF32, ours and PyTorch's: the ATen ops each issues, the kernels, copies and fills on the GPU
+  # and their device time (the forward: the device sampler's call, whose time the GPU bounds)
   if wanted profile-aten; then
     gan_width=$(size_of --gan-width 64)
+    DLCV_TF32=1 step profile-aten-forward 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile-aten ddpm_forward_device "${sizes[@]}"
+    DLCV_TF32=1 step profile-aten-forward-torch 45 python3 packages/core/python/torch_reference.py profile ddpm_forward --forward-batch "$(size_of --ddpm-forward-batch 2000)" --n-feat "$(size_of --n-feat 128)" --warmup 2 --device "$device"
     DLCV_TF32=1 step profile-aten-ddpm 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only ddpm --profile-aten ddpm_train "${sizes[@]}"
     DLCV_TF32=1 step profile-aten-ddpm-torch 45 python3 packages/core/python/torch_reference.py profile ddpm_train --batch "$(size_of --ddpm-batch 256)" --n-feat "$(size_of --n-feat 128)" --warmup 2 --device "$device"
     DLCV_TF32=1 step profile-aten-dcgan 45 node tools/bench/bench.js --device "$device" --no-onnx --no-torch --only dcgan --gan-models A --profile-aten dcgan_A_train "${sizes[@]}"

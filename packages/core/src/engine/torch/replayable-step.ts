@@ -19,6 +19,12 @@ export interface ReplayableStep<I, O extends StepOutputs> {
   readonly reason: string | null;
   /** Calls replayed so far. */
   readonly replays: number;
+  /** Calls so far, replayed or not. */
+  readonly calls: number;
+  /** Whether replays were asked for (ReplayableStepOptions.enabled). */
+  readonly enabled: boolean;
+  /** The tfjs backend of the latest call, or null before the first. */
+  readonly backend: string | null;
 }
 
 export interface ReplayableStepOptions {
@@ -57,6 +63,7 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
     replays = 0;
   let mode: 'eager' | 'replaying' | 'refused' = 'eager';
   let reason: string | null = null;
+  let backendName: string | null = null;
   let last: { rec: Recording; signature: string } | null = null;
   let confirmed: { rec: Recording; signature: string } | null = null;
 
@@ -68,6 +75,7 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
 
   const run = (inputs: I): O => {
     calls++;
+    backendName = tf.getBackend();
     if (!enabled || mode === 'refused' || tf.getBackend() !== TORCH_BACKEND_NAME || !torchAddon) return step(inputs);
     const addon = torchAddon;
     const backend = tf.backend() as unknown as TorchBackend;
@@ -119,6 +127,9 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
     mode: { get: () => mode },
     reason: { get: () => reason },
     replays: { get: () => replays },
+    calls: { get: () => calls },
+    enabled: { value: enabled },
+    backend: { get: () => backendName },
   }) as unknown as ReplayableStep<I, O>;
 }
 
@@ -156,8 +167,15 @@ function replay(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs
   return rec.outputsAreList ? made : made[0]!;
 }
 
-/** Logs what a replayable step did where replays were asked for: the steps replayed, or why the steps ran eagerly. */
-export function logStepReplay(step: { readonly mode: string; readonly reason: string | null; readonly replays: number }, log: (line: string) => void): void {
+/**
+ * Logs what a replayable step did where replays were asked for: the steps replayed, or why they
+ * all ran eagerly (refused, another engine, or too few steps of one shape). Nothing when replays
+ * were not asked for or no step ran.
+ */
+export function logStepReplay(step: Pick<ReplayableStep<unknown, StepOutputs>, 'mode' | 'reason' | 'replays' | 'calls' | 'enabled' | 'backend'>, log: (line: string) => void): void {
+  if (!step.enabled || step.calls === 0) return;
   if (step.mode === 'refused') log(`step replay: the steps ran eagerly (${step.reason})`);
-  else if (step.replays > 0) log(`step replay: ${step.replays} steps replayed`);
+  else if (step.replays > 0) log(`step replay: ${step.replays} ${step.replays === 1 ? 'step' : 'steps'} replayed`);
+  else if (step.backend !== TORCH_BACKEND_NAME) log(`step replay: the steps ran eagerly (replays need the libtorch engine; they ran on the ${step.backend} backend)`);
+  else log(`step replay: none of the ${step.calls} steps was replayed (a step of one shape is replayed from its fourth call, once two recorded calls agree)`);
 }

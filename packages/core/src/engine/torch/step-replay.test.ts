@@ -8,7 +8,7 @@ import { Rng } from '../../rng';
 import { dropoutMask } from '../native';
 import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
 import { torchAddon } from './index';
-import { replayableStep, type ReplayableStep } from './replayable-step';
+import { logStepReplay, replayableStep, type ReplayableStep } from './replayable-step';
 import { QUERY_FUNCTIONS, REPLAYED_FUNCTIONS } from './step-replay';
 
 const entry = ENGINES.find((e) => e.name === 'libtorch')!;
@@ -234,7 +234,35 @@ describeEngine(entry, 'replayed training steps', (engine) => {
     await trainBits(step, t, 5);
     expect(step.mode).toBe('eager');
     expect(step.replays).toBe(0);
+    const lines: string[] = [];
+    logStepReplay(step, (l) => lines.push(l));
+    expect(lines).toEqual([]);
     t.dispose();
+  });
+
+  test("the run's replay line: none of too few steps, then the steps replayed, or why the steps ran eagerly", () => {
+    const lineOf = (step: ReplayableStep<Inputs, tf.Scalar>) => {
+      const lines: string[] = [];
+      logStepReplay(step, (l) => lines.push(l));
+      return lines;
+    };
+    const t = training(6);
+    const step = replayableStep(t.step, { enabled: true });
+    expect(lineOf(step)).toEqual([]);
+    for (let i = 0; i < 3; i++) step(inputsAt(i)).dispose();
+    expect(lineOf(step)).toEqual(['step replay: none of the 3 steps was replayed (a step of one shape is replayed from its fourth call, once two recorded calls agree)']);
+    step(inputsAt(3)).dispose();
+    expect(lineOf(step)).toEqual(['step replay: 1 step replayed']);
+    step(inputsAt(4)).dispose();
+    expect(lineOf(step)).toEqual(['step replay: 2 steps replayed']);
+    t.dispose();
+    // a step that reads the device is refused at its first recording
+    const reads = replayableStep((x: tf.Tensor) => tf.tidy(() => tf.mul(x, tf.sum(x).dataSync()[0]!)), { enabled: true });
+    const x = tf.tensor1d([1, 2]);
+    for (let i = 0; i < 2; i++) reads(x).dispose();
+    x.dispose();
+    const [line] = lineOf(reads as unknown as ReplayableStep<Inputs, tf.Scalar>);
+    expect(line).toMatch(/^step replay: the steps ran eagerly \(.*\bread/);
   });
 
   test('every addon function is replayed, a query, or one a recording refuses (a read or a setting)', () => {
@@ -267,4 +295,7 @@ test('on an engine other than libtorch, a replayable step runs its function each
   for (let i = 0; i < 5; i++) step({}).dispose();
   expect(runs).toBe(5);
   expect(step.mode).toBe('eager');
+  const lines: string[] = [];
+  logStepReplay(step, (l) => lines.push(l));
+  expect(lines).toEqual(['step replay: the steps ran eagerly (replays need the libtorch engine; they ran on the cpu backend)']);
 });
