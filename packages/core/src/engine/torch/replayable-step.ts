@@ -172,7 +172,10 @@ function replay(addon: TorchAddon, backend: TorchBackend, rec: Recording, inputs
  * all ran eagerly (refused, another engine, or too few steps of one shape). Nothing when replays
  * were not asked for or no step ran.
  */
-export function logStepReplay(step: Pick<ReplayableStep<unknown, StepOutputs>, 'mode' | 'reason' | 'replays' | 'calls' | 'enabled' | 'backend'>, log: (line: string) => void): void {
+export function logStepReplay(
+  step: Pick<ReplayableStep<unknown, StepOutputs>, 'mode' | 'reason' | 'replays' | 'calls' | 'enabled' | 'backend'>,
+  log: (line: string) => void,
+): void {
   if (!step.enabled || step.calls === 0) return;
   if (step.mode === 'refused') log(`step replay: the steps ran eagerly (${step.reason})`);
   else if (step.replays > 0) log(`step replay: ${step.replays} ${step.replays === 1 ? 'step' : 'steps'} replayed`);
