@@ -10,9 +10,16 @@ import { Rng, writePng } from '@dlcv/core';
 import type { TrainConfig } from '../config';
 import { resolveSchedulerConfig } from '../schedulers';
 
+// The folders made below, removed after the test file that made them (each test file loads this
+// module afresh, with its own list and hook).
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
+});
+
 export async function makeDigitsFixture(options: { size?: number; perClass?: number; seed?: number } = {}): Promise<string> {
   const { size = 12, perClass = 4, seed = 1 } = options;
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ddpm-fixture-'));
+  const root = await tempDir('ddpm-fixture-');
   await fs.mkdir(path.join(root, 'data'));
   const rng = new Rng(seed);
   const rows = ['image_name,label'];
@@ -36,8 +43,11 @@ export async function makeDigitsFixture(options: { size?: number; perClass?: num
   return root;
 }
 
+/** A new folder under the system's temp folder, removed after the test file. */
 export async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /**
