@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { installBackwardPass } from '../nn/backward-pass';
 import { installTensorInfoStore } from './tensor-info-store';
 import { useFastCpuKernels } from './cpu-kernels';
+import { checkEngineEnv } from './env-settings';
 
 export const ENGINE_NAMES = ['tfjs-node-gpu', 'libtorch', 'tfjs-node', 'native', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -99,6 +100,7 @@ export interface SetupEngineOptions {
 
 /** Picks and activates the engine; idempotent (later calls return the first choice). */
 export async function setupEngine(options: SetupEngineOptions = {}): Promise<EngineInfo> {
+  checkEngineEnv();
   const forcedRaw = options.engine ?? process.env.DLCV_ENGINE;
   const forced = forcedRaw ? parseEngineName(forcedRaw, options.engine ? '--engine' : 'DLCV_ENGINE') : undefined;
   if (active && (!forced || forced === active.engine)) return active;

@@ -26,6 +26,8 @@
 // DLCV_BACKWARD_PASS=tfjs (or setBackwardPass('tfjs')) runs tfjs's own pass and saves instead.
 import * as tf from '@tensorflow/tfjs';
 
+import { envChoice } from '../engine/env-settings';
+
 /** A tfjs tape node (engine.ts; not in its public typings). */
 interface TapeNode {
   id: number;
@@ -56,8 +58,9 @@ interface EngineInternals {
 
 export type BackwardPassKind = 'dlcv' | 'tfjs';
 
-let releaseEnabled = process.env.DLCV_GRADIENT_RELEASE !== '0';
-let kind: BackwardPassKind = process.env.DLCV_BACKWARD_PASS === 'tfjs' ? 'tfjs' : 'dlcv';
+// DLCV_GRADIENT_RELEASE and DLCV_BACKWARD_PASS, read when the pass is installed
+let releaseEnabled = true;
+let kind: BackwardPassKind = 'dlcv';
 let installed = false;
 const counts = { released: 0 };
 
@@ -85,6 +88,8 @@ export function installBackwardPass(): void {
   const proto = Object.getPrototypeOf(engine) as EngineInternals;
   const internals = ['gradients', 'scopedRun', 'startTape', 'endTape', 'tidy', 'makeTensor', 'makeTensorFromTensorInfo', 'clone'] as const;
   if (internals.some((name) => typeof proto[name] !== 'function') || typeof engine.state?.gradientDepth !== 'number') return;
+  releaseEnabled = envChoice('DLCV_GRADIENT_RELEASE') !== '0';
+  kind = envChoice('DLCV_BACKWARD_PASS') ?? 'dlcv';
   installed = true;
   const original = proto.gradients;
   proto.gradients = function (this: EngineInternals, f, xs, dy, allowNoGradients) {

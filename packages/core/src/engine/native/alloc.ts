@@ -13,6 +13,8 @@
 
 import * as os from 'os';
 
+import { envPoolMaxMb } from '../env-settings';
+
 /** Below this many elements allocation is cheap and pooling not worth a map lookup. */
 const POOL_MIN_ELEMENTS = 16384;
 /**
@@ -21,8 +23,8 @@ const POOL_MIN_ELEMENTS = 16384;
  * tf.tidy ends; a smaller pool dropped part of it and the next forward allocated it again.
  */
 const FREE_MAX_BYTES = (() => {
-  const mb = Number(process.env.DLCV_POOL_MAX_MB);
-  if (Number.isFinite(mb) && mb >= 0) return mb * 2 ** 20;
+  const mb = envPoolMaxMb();
+  if (mb !== undefined) return mb * 2 ** 20;
   return Math.min(8 * 2 ** 30, Math.max(2 ** 30, Math.floor(os.totalmem() / 4)));
 })();
 

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
+import { envChoice, envThreads, parseEnvChoice } from '../env-settings';
 import type { KernelStats } from '../kernels/kernel';
 import type { TorchAddon, TorchInfo } from './addon';
 
@@ -43,9 +44,7 @@ const QUEUE_SPIN_US_CUDA = 200;
 
 /** DLCV_TORCH_QUEUE: 1 runs the ops on the addon's op thread (the default), 0 inside each call. */
 function queueWanted(): number {
-  const v = process.env.DLCV_TORCH_QUEUE;
-  if (v !== undefined && v !== '0' && v !== '1') throw new Error(`DLCV_TORCH_QUEUE must be 0 or 1, not "${v}"`);
-  return v === '0' ? 0 : 1;
+  return envChoice('DLCV_TORCH_QUEUE') === '0' ? 0 : 1;
 }
 
 /** Whether this libtorch has ATen's fused Adam kernel for the engine's device (CUDA since 1.13, the CPU since 2.4). */
@@ -61,29 +60,24 @@ function checkFusedAdam(addon: TorchAddon, onCuda: boolean, asked = ''): void {
  * DLCV_TORCH_ADAM: fused (ATen's fused Adam kernel, an error where the device has none), foreach
  * (tfjs's arithmetic in ATen foreach ops), or unset: fused where the device has the kernel.
  */
-export function adamFusedWanted(addon: TorchAddon, onCuda: boolean, v = process.env.DLCV_TORCH_ADAM): boolean {
-  if (v !== undefined && v !== 'fused' && v !== 'foreach') throw new Error(`DLCV_TORCH_ADAM must be fused or foreach, not "${v}"`);
+export function adamFusedWanted(addon: TorchAddon, onCuda: boolean, raw = process.env.DLCV_TORCH_ADAM): boolean {
+  const v = parseEnvChoice('DLCV_TORCH_ADAM', raw);
   if (v === 'fused') checkFusedAdam(addon, onCuda, 'DLCV_TORCH_ADAM=fused, but ');
   return v === undefined ? hasFusedAdam(addon, onCuda) : v === 'fused';
 }
 
 function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
-  const wanted = process.env.DLCV_TORCH_DEVICE;
-  if (wanted && wanted !== 'cpu' && wanted !== 'cuda') throw new Error(`DLCV_TORCH_DEVICE must be cpu or cuda, not "${wanted}"`);
+  const wanted = envChoice('DLCV_TORCH_DEVICE');
   const onCuda = wanted ? wanted === 'cuda' : addon.info().gpus > 0;
   if (onCuda) addon.setDevice('cuda');
   // TF32 (cuBLAS and cuDNN) only when asked: fp32 results by default, as on the CPU.
-  addon.setTf32(process.env.DLCV_TF32 === '1' ? 1 : 0);
+  addon.setTf32(envChoice('DLCV_TF32') === '1' ? 1 : 0);
   // The same bytes for the same seed on CUDA too, unless the fastest algorithms are asked for.
-  const deterministic = process.env.DLCV_TORCH_DETERMINISTIC;
-  if (deterministic !== undefined && deterministic !== '0' && deterministic !== '1') throw new Error(`DLCV_TORCH_DETERMINISTIC must be 0 or 1, not "${deterministic}"`);
-  addon.setDeterministic(deterministic === '0' ? 0 : 1);
+  addon.setDeterministic(envChoice('DLCV_TORCH_DETERMINISTIC') === '0' ? 0 : 1);
   // Convolutions on channels-last views of the NHWC data, or on contiguous NCHW copies, the
   // layout PyTorch's models run in (DLCV_TORCH_CONV_LAYOUT=nchw: to compare the two on a GPU).
-  const layout = process.env.DLCV_TORCH_CONV_LAYOUT;
-  if (layout !== undefined && layout !== 'nhwc' && layout !== 'nchw') throw new Error(`DLCV_TORCH_CONV_LAYOUT must be nhwc or nchw, not "${layout}"`);
-  addon.setConvLayout(layout === 'nchw' ? 1 : 0);
-  const threads = Number(process.env.DLCV_THREADS) > 0 ? Number(process.env.DLCV_THREADS) : os.availableParallelism();
+  addon.setConvLayout(envChoice('DLCV_TORCH_CONV_LAYOUT') === 'nchw' ? 1 : 0);
+  const threads = envThreads() ?? os.availableParallelism();
   // The op queue before the thread count, which it applies to its own thread.
   addon.setQueue(queueWanted());
   // On CUDA the op thread's ops are mostly launches, quicker than the JavaScript between them, so
@@ -113,9 +107,9 @@ export function loadTorchBackend(): TorchBackendResult {
     cachedAddon = loaded.addon;
     const determinism = info.deterministic ? 'deterministic' : 'nondeterministic (DLCV_TORCH_DETERMINISTIC=0)';
     const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : 'on CPU';
-    const layout = process.env.DLCV_TORCH_CONV_LAYOUT === 'nchw' ? ', convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)' : '';
+    const layout = envChoice('DLCV_TORCH_CONV_LAYOUT') === 'nchw' ? ', convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)' : '';
     const queue = info.queue ? '' : ', ops run inside each call (DLCV_TORCH_QUEUE=0)';
-    const adam = fusedAdam ? ", ATen's fused Adam" : `, Adam in ATen foreach ops${process.env.DLCV_TORCH_ADAM === 'foreach' ? ' (DLCV_TORCH_ADAM=foreach)' : ''}`;
+    const adam = fusedAdam ? ", ATen's fused Adam" : `, Adam in ATen foreach ops${envChoice('DLCV_TORCH_ADAM') === 'foreach' ? ' (DLCV_TORCH_ADAM=foreach)' : ''}`;
     const detail = `libtorch ${info.torch} ${where}${layout}${queue}${adam}, ${kernels.length} ATen kernels (${loaded.file})`;
     return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads, onCuda, detail });
   } catch (e) {

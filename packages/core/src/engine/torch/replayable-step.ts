@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { TorchAddon } from './addon';
 import { Rng } from '../../rng';
+import { parseEnvChoice } from '../env-settings';
 import { TORCH_BACKEND_NAME, type TorchBackend } from './backend';
 import { Recording, recordCalls, replayCalls, stepInputs, type StepInputs } from './step-replay';
 
@@ -42,9 +43,8 @@ export function setReplayAddon(addon: TorchAddon): void {
 }
 
 /** DLCV_STEP_REPLAY: 1 replays the trainers' steps on the libtorch engine, 0 or unset does not. */
-export function stepReplayWanted(v = process.env.DLCV_STEP_REPLAY): boolean {
-  if (v !== undefined && v !== '0' && v !== '1') throw new Error(`DLCV_STEP_REPLAY must be 0 or 1, not "${v}"`);
-  return v === '1';
+export function stepReplayWanted(raw = process.env.DLCV_STEP_REPLAY): boolean {
+  return parseEnvChoice('DLCV_STEP_REPLAY', raw) === '1';
 }
 
 /**
