@@ -76,7 +76,7 @@ export function replayableStep<I, O extends StepOutputs>(step: (inputs: I) => O,
   const run = (inputs: I): O => {
     calls++;
     backendName = tf.getBackend();
-    if (!enabled || mode === 'refused' || tf.getBackend() !== TORCH_BACKEND_NAME || !torchAddon) return step(inputs);
+    if (!enabled || mode === 'refused' || backendName !== TORCH_BACKEND_NAME || !torchAddon) return step(inputs);
     const addon = torchAddon;
     const backend = tf.backend() as unknown as TorchBackend;
     const given = stepInputs(inputs);
