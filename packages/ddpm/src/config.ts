@@ -148,6 +148,9 @@ export const PRESETS = {
 
 export type PresetName = keyof typeof PRESETS;
 
+/** The presets sized for a GPU: the report's job and the one sized for an H200 call. */
+export const GPU_PRESETS: readonly PresetName[] = ['report', 'gpu'];
+
 export function presetConfig(name: string): TrainConfig {
   if (!(name in PRESETS)) throw new Error(`unknown preset "${name}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
   // A deep copy: callers adjust the result.

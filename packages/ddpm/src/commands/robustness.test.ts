@@ -1,7 +1,8 @@
 /**
  * The CLI as a user meets it, in child processes: Ctrl-C during training saves and resumes to
  * the same bytes, and sampling into a folder that cannot be made or onto a full disk fails
- * within seconds, naming the path, with no temporary files left.
+ * within seconds, naming the path, with no temporary files left; a GPU-sized preset on a CPU engine
+ * says so before it starts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -72,6 +73,7 @@ describe('Ctrl-C during training', () => {
     const done = await run(trainArgs(straight));
     expect(done.code).toBe(0);
     expect((await fs.readdir(path.join(straight, 'samples'))).sort()).toEqual(['epoch-0003.png', 'epoch-0004.png']);
+    expect(done.stdout).not.toContain('sized for a GPU');
 
     const dir = path.join(root, 'interrupted');
     const { child, done: finished } = start(trainArgs(dir));
@@ -135,5 +137,18 @@ describe('sampling to a bad place', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/\.png: cannot write: no space left on the device \(ENOSPC\)/);
     expect(r.stdout).toMatch(/left: 0$/m);
+  });
+});
+
+describe('a GPU-sized preset', () => {
+  test("runs, after a note that it is sized for a GPU when the engine's tensors live on the CPU", async () => {
+    const dir = path.join(root, 'gpu-preset');
+    const done = await run(['train', '--preset', 'gpu', '--data', data, '--out', dir, '--n-feat', '8', '--batch', '8', '--steps', '2', '--timesteps', '50']);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('2 steps in');
+    const engine = /^engine: (\S+)/m.exec(done.stdout);
+    const note = `note: the gpu preset is sized for a GPU engine (README "Training on a GPU"); the ${engine?.[1]} engine runs it on the CPU, where it takes hours`;
+    if (/^engine: .* on CUDA/m.test(done.stdout)) expect(done.stdout).not.toContain('sized for a GPU');
+    else expect(done.stdout).toContain(note);
   });
 });

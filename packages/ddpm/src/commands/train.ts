@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { defineCommand, flag, openDigits, UsageError, userPath } from '@dlcv/core';
-import { PRESETS, presetConfig, type PresetName, type TrainConfig } from '../config';
+import { defineCommand, flag, gpuJobNote, openDigits, UsageError, userPath } from '@dlcv/core';
+import { GPU_PRESETS, PRESETS, presetConfig, type PresetName, type TrainConfig } from '../config';
 import { resolveMnistm } from '../data';
 import { train } from '../trainer';
 import { defaultWorkerThreads } from '../worker-thread';
@@ -55,6 +55,8 @@ export const trainCommand = defineCommand({
     const runDir = flags.out ?? userPath(path.join('runs', `ddpm-${flags.preset}`));
 
     const log = (m: string) => console.log(m);
+    const note = GPU_PRESETS.includes(flags.preset) ? gpuJobNote(engine, `the ${flags.preset} preset`) : null;
+    if (note !== null) log(note);
     const { root, label } = await resolveMnistm(flags.data, log);
     const data = await openDigits(root, 'train', { channels: 3, size: config.unet.imageSize });
     log(`data: ${root} (train ${data.length} images)`);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineCommand, flag, userPath } from '@dlcv/core';
+import { defineCommand, flag, gpuJobNote, userPath } from '@dlcv/core';
 import { DEFAULT_EPOCHS, GPU_RUN, makeTrainConfig, PRESET_NAMES, TRAIN_PRESETS } from '../config';
 import { openTrainingData } from '../data';
 import { MODEL_NAMES, MODEL_PRESETS, type DcganConfig } from '../model';
@@ -29,7 +29,9 @@ export const trainCommand = defineCommand({
     'save-every': flag.int({ help: 'checkpoint every this many steps (and at every epoch end)', default: 500, min: 1, metavar: 'STEPS' }),
     'stop-on-failure': flag.bool({ help: 'stop at a detected collapse instead of warning and holding checkpoints back' }),
   },
-  async run({ flags }) {
+  async run({ flags, engine }) {
+    const note = flags.gpu ? gpuJobNote(engine, 'the --gpu run') : null;
+    if (note !== null) console.log(note);
     const preset = TRAIN_PRESETS[flags.preset];
     const model = flags.model ?? (flags.gpu ? GPU_RUN.model : 'A');
     const base: DcganConfig = MODEL_PRESETS[model];
