@@ -15,12 +15,14 @@ static napi_value Tile(napi_env env, napi_callback_info info) {
     return queueOp(a.env, "tile", [x = operandAt(a, 0), reps = a.ints(1)] { return x.get().repeat(reps); });
   });
 }
-// slice(x, begin, size)
+// slice(x, begin, size): a view narrowed on the axes it cuts (each narrow is 3 ATen events).
 static napi_value Slice(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     return queueOp(a.env, "slice", [in = operandAt(a, 0), begin = a.ints(1), size = a.ints(2)] {
       at::Tensor x = in.get();
-      for (size_t d = 0; d < begin.size(); ++d) x = x.narrow((int64_t)d, begin[d], size[d]);
+      for (size_t d = 0; d < begin.size(); ++d) {
+        if (begin[d] != 0 || size[d] != x.size((int64_t)d)) x = x.narrow((int64_t)d, begin[d], size[d]);
+      }
       return x;
     });
   });

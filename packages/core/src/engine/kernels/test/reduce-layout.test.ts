@@ -34,6 +34,9 @@ describeEachEngine('reductions and layout', (engine) => {
     engine.check('tile', [rand([1, 1, 1, 5], 1)], (x) => tf.tile(x, [2, 3, 4, 1]));
     engine.check('tile2', [rand([2, 3], 1)], (x) => tf.tile(x, [3, 2]));
     engine.check('slice', [rand([2, 6, 6, 8], 1)], (x) => tf.slice(x, [0, 1, 2, 3], [2, 3, 3, 4]));
+    engine.check('slice of the last axis', [rand([2, 3, 3, 8], 1)], (x) => tf.slice(x, [0, 0, 0, 5], [2, 3, 3, 3]));
+    // Nothing cut: the values as they are, plus one, so that the result is not the input itself.
+    engine.check('slice of every element', [rand([2, 3, 4], 1)], (x) => tf.add(tf.slice(x, [0, 0, 0], [2, 3, 4]), 1));
     engine.check('concat -1', [rand([2, 4, 4, 3], 1), rand([2, 4, 4, 5], 2)], (a, b) => tf.concat([a, b], -1));
     engine.check('concat 0', [rand([2, 4], 1), rand([3, 4], 2)], (a, b) => tf.concat([a, b], 0));
     engine.check('pad', [rand([2, 3, 4], 1)], (x) =>
