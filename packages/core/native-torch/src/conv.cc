@@ -124,8 +124,8 @@ static at::Tensor asMatrix(const at::Tensor& t, int64_t rows, int64_t cols) {
 
 // matmul(a, b, batchA, batchB, m, k, n, transA, transB, outShape): a is [batchA, m, k] (or
 // [batchA, k, m] when transA), b [batchB, k, n] (or [batchB, n, k]); a batch of 1 broadcasts.
-// Two batches of 1 (every dense layer and its gradients) go to at::mm on 2-D views: 4 ATen events
-// a call on the CPU build instead of 13 through 3-D reshapes and selects, the same BLAS call.
+// Two batches of 1 (every dense layer and its gradients) go straight to at::mm on 2-D views: the
+// op thread's ATen calls are then the product alone, with no 3-D reshapes or selects around it.
 static napi_value MatMul(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     int64_t batchA = a.i64(2), batchB = a.i64(3), m = a.i64(4), k = a.i64(5), n = a.i64(6);
