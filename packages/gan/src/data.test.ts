@@ -76,9 +76,10 @@ describe('train command', () => {
   it('--gpu on an engine whose tensors live on the CPU says first that the run is sized for a GPU', async () => {
     await expect(trainCommand.invoke(['--engine', 'cpu', '--gpu'])).rejects.toThrow(/^no training images given/);
     const lines = jest.mocked(console.log).mock.calls.map((c) => String(c[0]));
+    const engineLine = lines.findIndex((l) => l.startsWith('engine: cpu'));
+    expect(engineLine).toBeGreaterThanOrEqual(0);
     const note = lines.findIndex((l) => l.startsWith('note: the --gpu run is sized for a GPU engine (README "Training on a GPU"); the cpu engine runs it on the CPU'));
-    expect(note).toBeGreaterThan(lines.findIndex((l) => l.startsWith('engine: cpu')));
-    expect(lines.findIndex((l) => l.startsWith('engine: cpu'))).toBeGreaterThanOrEqual(0);
+    expect(note).toBeGreaterThan(engineLine);
   });
 
   it('without --gpu adds no such note', async () => {
