@@ -7,6 +7,12 @@
 // Like build-native.js it never fails the surrounding build: when it cannot build, it prints one
 // line saying why, writes that line to build/Release/dlcv_torch.skipped.txt (the engine line
 // repeats it) and exits 0.
+//
+// `node scripts/build-torch.js --check-headers INCLUDE_DIR` builds nothing: it compiles every
+// source with -fsyntax-only, with the build's flags, against another libtorch's headers
+// (INCLUDE_DIR holds ATen/ and torch/; no libraries needed), prints each file's verdict and
+// exits 1 if any fails. tools/device/torch-headers-check.sh runs it on Debian's newer
+// libtorch-dev packages, so that an API change of libtorch 2.x shows before a GPU machine's build.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -185,10 +191,49 @@ async function main() {
   console.log(`dlcv-torch: built ${path.relative(process.cwd(), outFile)} from ${torch.source} (C++ ABI ${torch.abi}, ${compiled} files compiled) in ${secs} s (${info})`);
 }
 
-main().catch((e) => {
-  const reason = e instanceof Skip ? e.message : `unexpected error: ${e && e.message ? e.message : e}`;
-  console.log(`dlcv-torch: not built (${reason}); the libtorch engine is unavailable.`);
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.rmSync(outFile, { force: true });
-  fs.writeFileSync(skipFile, `${reason}\n`);
-});
+/** --check-headers: every source through g++ -fsyntax-only against `include`; exits 1 on a failure. */
+async function checkHeaders(include) {
+  if (!exists(path.join(include, 'ATen', 'ATen.h'))) {
+    console.error(`build-torch --check-headers: ${include} has no ATen/ATen.h`);
+    process.exit(2);
+  }
+  const version = torchVersion(include);
+  const flags = compilerFlags({ include, abi: 1 }, version, nodeInclude());
+  const sources = fs
+    .readdirSync(srcDir)
+    .filter((f) => f.endsWith('.cc'))
+    .sort();
+  const queue = [...sources];
+  const results = new Map();
+  const worker = async () => {
+    for (let s = queue.shift(); s; s = queue.shift()) results.set(s, await run('g++', [...flags, '-fsyntax-only', path.join(srcDir, s)]));
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(os.availableParallelism(), sources.length)) }, worker));
+  const failed = sources.filter((s) => results.get(s).status !== 0);
+  for (const s of sources) {
+    const { status, err } = results.get(s);
+    const warnings = (err.match(/warning:/g) || []).length;
+    console.log(`${s}: ${status === 0 ? 'ok' : 'FAILED'}${warnings ? ` (${warnings} warnings)` : ''}`);
+    if (status !== 0 || warnings) process.stdout.write(err);
+  }
+  console.log(`libtorch ${version.major}.${version.minor} headers (${include}): ${sources.length - failed.length} of ${sources.length} sources compile`);
+  process.exit(failed.length ? 1 : 0);
+}
+
+if (process.argv[2] === '--check-headers') {
+  if (!process.argv[3]) {
+    console.error('usage: node scripts/build-torch.js --check-headers INCLUDE_DIR');
+    process.exit(2);
+  }
+  checkHeaders(path.resolve(process.argv[3])).catch((e) => {
+    console.error(`build-torch --check-headers: ${e.message}`);
+    process.exit(2);
+  });
+} else
+  main().catch((e) => {
+    const reason = e instanceof Skip ? e.message : `unexpected error: ${e && e.message ? e.message : e}`;
+    console.log(`dlcv-torch: not built (${reason}); the libtorch engine is unavailable.`);
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.rmSync(outFile, { force: true });
+    fs.writeFileSync(skipFile, `${reason}\n`);
+  });
