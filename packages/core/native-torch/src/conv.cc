@@ -3,6 +3,8 @@
 // strides, which cuDNN and oneDNN take without copies), and results are permuted back to NHWC.
 // setConvLayout(1) gives the convolutions contiguous NCHW / OIHW copies instead, the layout
 // PyTorch's own models use (cuDNN picks other algorithms for it; a copy each way per call).
+#include <array>
+
 #include "torch_util.h"
 
 namespace dlcv_torch {
@@ -146,7 +148,40 @@ static napi_value MatMul(napi_env env, napi_callback_info info) {
   });
 }
 
-// setConvLayout(nchw): 0 channels-last views (the default), 1 contiguous NCHW copies.
+// How far the convolutions of two small 3x3 'same' layers (8 and 1 input channels) in a layout
+// (NCHW or channels-last) are from float64's on the engine's device: [forward, input gradient,
+// filter gradient], each the largest difference over the largest magnitude of float64's, the
+// larger of the two layers'. A libtorch may compute a layout wrongly: Debian trixie's 2.6.0
+// (oneDNN 3.7) gives the input gradients of contiguous NCHW layers on the CPU off by 26-95% of
+// their largest value, or NaN, and so those of a 1-channel layer in channels-last too (ATen takes
+// its strides for contiguous ones). The inputs are fixed patterns (no RNG state).
+static std::array<double, 3> convLayoutError(bool channelsLast) {
+  auto pattern = [](std::vector<int64_t> shape, double step, at::ScalarType dtype) {
+    int64_t n = 1;
+    for (int64_t s : shape) n *= s;
+    return at::arange(n, options(at::kDouble)).mul(step).sin().view(shape).to(dtype);
+  };
+  auto run = [&](int64_t channels, at::ScalarType dtype, at::MemoryFormat format) {
+    at::Tensor x = pattern({2, channels, 6, 6}, 0.37, dtype).contiguous(format), w = pattern({4, channels, 3, 3}, 0.53, dtype).contiguous(format);
+    at::Tensor dy = pattern({2, 4, 6, 6}, 0.71, dtype).contiguous(format);
+    at::Tensor y = at::convolution(x, w, at::Tensor(), {1, 1}, {1, 1}, {1, 1}, false, {0, 0}, 1);
+    auto grads = at::convolution_backward(dy, x, w, DLCV_NULLOPT, {1, 1}, {1, 1}, {1, 1}, false, {0, 0}, 1, {true, true, false});
+    return std::array<at::Tensor, 3>{y, std::get<0>(grads), std::get<1>(grads)};
+  };
+  std::array<double, 3> error{0, 0, 0};
+  for (int64_t channels : {8, 1}) {
+    auto got = run(channels, at::kFloat, channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    auto exact = run(channels, at::kDouble, at::MemoryFormat::Contiguous);
+    for (size_t i = 0; i < 3; ++i) {
+      double e = (got[i].to(at::kDouble) - exact[i]).abs().max().item<double>() / exact[i].abs().max().item<double>();
+      if (!(e <= error[i])) error[i] = e;  // NaN stays
+    }
+  }
+  return error;
+}
+
+// setConvLayout(nchw): 0 channels-last views (the default), 1 contiguous NCHW / OIHW copies. The
+// engine checks the layout with convLayoutError first (torch/index.ts convLayoutWanted).
 static napi_value SetConvLayout(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     bool channelsLast = a.num(0) == 0;
@@ -155,9 +190,27 @@ static napi_value SetConvLayout(napi_env env, napi_callback_info info) {
   });
 }
 
+// convLayoutError(nchw): [forward, input gradient, filter gradient] of convLayoutError on the
+// engine's device for the layout of setConvLayout(nchw).
+static napi_value ConvLayoutError(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    bool channelsLast = a.num(0) == 0;
+    std::array<double, 3> error;
+    runNow("convLayoutError", [channelsLast, &error] { error = convLayoutError(channelsLast); }, /*timed=*/false);
+    napi_value arr, v;
+    check(napi_create_array_with_length(a.env, 3, &arr), "create_array");
+    for (uint32_t i = 0; i < 3; ++i) {
+      check(napi_create_double(a.env, error[i], &v), "create_double");
+      check(napi_set_element(a.env, arr, i, v), "set_element");
+    }
+    return arr;
+  });
+}
+
 void registerConv(napi_env env, napi_value exports) {
   define(env, exports,
          {{"setConvLayout", SetConvLayout},
+          {"convLayoutError", ConvLayoutError},
           {"conv2d", Conv2d},
           {"conv2dBackpropInput", Conv2dBackpropInput},
           {"conv2dBackpropFilter", Conv2dBackpropFilter},

@@ -3,7 +3,8 @@
 // (oneDNN's blocked layout, reordered per call: that is what selects the jit:avx512 / brgconv
 // kernels instead of the gemm fallbacks); activations stay plain nhwc (see actTag), which the
 // avx512 kernels of oneDNN 2.6 support directly, so they need no reorders (Winograd layers, below,
-// are the exception).
+// are the exception). Builds against oneDNN 2.x (Debian bookworm's 2.6.3) and 3.x (trixie's 3.7.2):
+// primitiveDesc and backwardDesc hide the one API difference used here.
 #include "ops.h"
 
 #include <dnnl.hpp>
@@ -29,6 +30,26 @@ static engine& eng() {
 static stream& strm() {
   static stream s(eng());
   return s;
+}
+
+// A primitive descriptor from its arguments: oneDNN 3 takes them (after the engine) directly,
+// oneDNN 2 through an operation descriptor of the same arguments. backwardDesc: the same for a
+// backward primitive, with the forward primitive descriptor as its hint.
+template <typename Prim, typename... Args>
+static typename Prim::primitive_desc primitiveDesc(const Args&... args) {
+#if DNNL_VERSION_MAJOR >= 3
+  return typename Prim::primitive_desc(eng(), args...);
+#else
+  return typename Prim::primitive_desc(typename Prim::desc(args...), eng());
+#endif
+}
+template <typename Prim, typename Hint, typename... Args>
+static typename Prim::primitive_desc backwardDesc(const Hint& hint, const Args&... args) {
+#if DNNL_VERSION_MAJOR >= 3
+  return typename Prim::primitive_desc(eng(), args..., hint);
+#else
+  return typename Prim::primitive_desc(typename Prim::desc(args...), eng(), hint);
+#endif
 }
 
 std::string dnnlInfo() {
@@ -112,7 +133,7 @@ static bool wantsWinograd(const ConvKey& k) {
 
 struct ConvDescs {
   algorithm alg;
-  memory::desc src, wei, dst, srcAny, weiAny, dstAny;
+  memory::desc src, wei, dst, srcAny, weiAny, dstAny, bias;
   memory::dims strides, dil, padL, padR;
   // Winograd needs oneDNN's blocked activation layout, so its activations are format any.
   ConvDescs(const ConvKey& k, algorithm a)
@@ -123,24 +144,23 @@ struct ConvDescs {
         srcAny({k.n, k.c, k.h, k.w}, dt::f32, a == algorithm::convolution_winograd ? tag::any : actTag()),
         weiAny({k.o, k.c, k.kh, k.kw}, dt::f32, tag::any),
         dstAny({k.n, k.o, k.oh, k.ow}, dt::f32, a == algorithm::convolution_winograd ? tag::any : actTag()),
+        bias({k.o}, dt::f32, tag::x),
         strides({k.sh, k.sw}),
         dil({k.dh - 1, k.dw - 1}),
         padL({k.pt, k.pl}),
         padR({k.pb, k.pr}) {}
   convolution_forward::primitive_desc fwdPd(bool withBias = false) const {
-    if (withBias) {
-      memory::desc b({dstAny.dims()[1]}, dt::f32, tag::x);
-      convolution_forward::desc d(prop_kind::forward_training, alg, srcAny, weiAny, b, dstAny, strides, dil, padL,
-                                  padR);
-      return convolution_forward::primitive_desc(d, eng());
-    }
-    convolution_forward::desc d(prop_kind::forward_training, alg, srcAny, weiAny, dstAny, strides, dil, padL, padR);
-    return convolution_forward::primitive_desc(d, eng());
+    if (withBias)
+      return primitiveDesc<convolution_forward>(prop_kind::forward_training, alg, srcAny, weiAny, bias, dstAny, strides,
+                                                dil, padL, padR);
+    return primitiveDesc<convolution_forward>(prop_kind::forward_training, alg, srcAny, weiAny, dstAny, strides, dil,
+                                              padL, padR);
   }
 };
 
 // Builds a primitive with Winograd where the layer qualifies and this oneDNN/CPU has it (oneDNN
-// throws `unimplemented` otherwise, e.g. without AVX-512), else with the direct algorithm.
+// throws `unimplemented` otherwise: without AVX-512, or on oneDNN 3.7, which has no f32 Winograd
+// kernels), else with the direct algorithm.
 template <typename Make>
 static auto withAlgorithm(const ConvKey& k, Make make) -> decltype(make(ConvDescs(k, algorithm::convolution_direct))) {
   if (wantsWinograd(k)) {
@@ -198,8 +218,7 @@ static Holder* cachedBackward(std::map<ConvKey, std::unique_ptr<Holder>>& cache,
   if (it != cache.end()) return it->second.get();
   auto p = withAlgorithm(k, [&](const ConvDescs& d) {
     auto hint = d.fwdPd();
-    typename Prim::desc bd(d.alg, d.srcAny, d.weiAny, d.dstAny, d.strides, d.dil, d.padL, d.padR);
-    typename Prim::primitive_desc pd(bd, eng(), hint);
+    auto pd = backwardDesc<Prim>(hint, d.alg, d.srcAny, d.weiAny, d.dstAny, d.strides, d.dil, d.padL, d.padR);
     auto q = std::make_unique<Holder>();
     q->prim = Prim(pd);
     q->impl = pd.impl_info_str();
@@ -311,8 +330,7 @@ void matmulBatched(int64_t batchA, int64_t batchB, int64_t m, int64_t k, int64_t
     memory::desc bd({batchB, k, n}, dt::f32,
                     transB ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
     memory::desc cd({bo, m, n}, dt::f32, memory::dims{m * n, n, 1});
-    matmul::desc md(ad, bd, cd);
-    matmul::primitive_desc pd(md, eng());
+    auto pd = primitiveDesc<matmul>(ad, bd, cd);
     auto q = std::make_unique<Mm>();
     q->prim = matmul(pd);
     q->a = ad;

@@ -77,6 +77,13 @@ export interface TorchAddon {
   stopAtenProfile(): [string, number, number, number, number, number, number][];
   /** 0: convolutions on channels-last views of the NHWC data (the default); 1: on contiguous NCHW copies. */
   setConvLayout(nchw: number): void;
+  /**
+   * [forward, input gradient, filter gradient] of two small 3x3 layers (8 and 1 input channels)
+   * in the layout of setConvLayout(nchw) on the engine's device: the largest difference from
+   * float64's over its largest magnitude, the larger layer's (fp32's rounding is near 1e-7, TF32's
+   * near 1e-3; NaN where a result is).
+   */
+  convLayoutError(nchw: number): [number, number, number];
   /** The native addon's op code tables (op_codes.h). */
   opCodes(): Record<'unary' | 'unaryGrad' | 'binary' | 'compare' | 'reduce', Record<string, number>>;
   upload(values: Values, shape: Ints, dtype: number): H;

@@ -66,6 +66,27 @@ export function adamFusedWanted(addon: TorchAddon, onCuda: boolean, raw = proces
   return v === undefined ? hasFusedAdam(addon, onCuda) : v === 'fused';
 }
 
+/** Above this a layout's convLayoutError is a wrong result, not rounding (TF32's stays near 1e-3). */
+export const CONV_LAYOUT_TOLERANCE = 1e-2;
+
+/**
+ * DLCV_TORCH_CONV_LAYOUT: nchw (1: contiguous NCHW copies), or nhwc or unset (0: channels-last views),
+ * after checking that this libtorch computes that layout's convolutions right on the engine's
+ * device (addon.convLayoutError); an error naming the part it gets wrong where not.
+ */
+export function convLayoutWanted(addon: TorchAddon, raw = process.env.DLCV_TORCH_CONV_LAYOUT): 0 | 1 {
+  const nchw = parseEnvChoice('DLCV_TORCH_CONV_LAYOUT', raw) === 'nchw';
+  const error = addon.convLayoutError(nchw ? 1 : 0);
+  const wrong = error.findIndex((e) => !(e <= CONV_LAYOUT_TOLERANCE)); // NaN is wrong too
+  if (wrong >= 0) {
+    const part = ['forward', 'input gradient', 'filter gradient'][wrong];
+    const off = Number.isNaN(error[wrong]) ? 'is not a number' : `is off by ${Math.round(100 * error[wrong]!)}% of its largest value`;
+    const layout = nchw ? 'NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw; unset it for the default layout)' : 'channels-last views';
+    throw new Error(`libtorch ${addon.info().torch} computes convolutions on ${layout} wrongly here: a small 3x3 layer's ${part} ${off}`);
+  }
+  return nchw ? 1 : 0;
+}
+
 function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   const wanted = envChoice('DLCV_TORCH_DEVICE');
   const onCuda = wanted ? wanted === 'cuda' : addon.info().gpus > 0;
@@ -75,8 +96,9 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   // The same bytes for the same seed on CUDA too, unless the fastest algorithms are asked for.
   addon.setDeterministic(envChoice('DLCV_TORCH_DETERMINISTIC') === '0' ? 0 : 1);
   // Convolutions on channels-last views of the NHWC data, or on contiguous NCHW copies, the
-  // layout PyTorch's models run in (DLCV_TORCH_CONV_LAYOUT=nchw: to compare the two on a GPU).
-  addon.setConvLayout(envChoice('DLCV_TORCH_CONV_LAYOUT') === 'nchw' ? 1 : 0);
+  // layout PyTorch's models run in (DLCV_TORCH_CONV_LAYOUT=nchw: to compare the two on a GPU),
+  // each checked against float64 first.
+  addon.setConvLayout(convLayoutWanted(addon));
   const threads = envThreads() ?? os.availableParallelism();
   // The op queue before the thread count, which it applies to its own thread.
   addon.setQueue(queueWanted());

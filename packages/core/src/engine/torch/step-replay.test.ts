@@ -269,6 +269,7 @@ describeEngine(entry, 'replayed training steps', (engine) => {
     const refused = Object.keys(torchAddon()!).filter((n) => !(n in REPLAYED_FUNCTIONS) && !QUERY_FUNCTIONS.has(n));
     expect(refused.sort()).toEqual(
       [
+        'convLayoutError',
         'download',
         'downloadAsync',
         'setConvLayout',
