@@ -198,6 +198,7 @@ async function checkHeaders(include) {
     process.exit(2);
   }
   const version = torchVersion(include);
+  // The C++11 ABI of Debian's libtorch and of the torch 2.x wheels (a check has no library to read it from).
   const flags = compilerFlags({ include, abi: 1 }, version, nodeInclude());
   const sources = fs
     .readdirSync(srcDir)
