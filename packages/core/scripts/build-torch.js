@@ -125,6 +125,23 @@ function run(cmd, args) {
   });
 }
 
+/** The addon's .cc files, by name. */
+function sourceFiles() {
+  return fs
+    .readdirSync(srcDir)
+    .filter((f) => f.endsWith('.cc'))
+    .sort();
+}
+
+/** `task` on every item, as many at once as there are cores; rejects with the first task's error. */
+async function onEveryCore(items, task) {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item; item = queue.shift()) await task(item);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(os.availableParallelism(), items.length)) }, worker));
+}
+
 /** Compiles every .cc (objects newer than their sources, headers and flags are kept), cores at once. */
 async function compileAll(flags) {
   fs.mkdirSync(objDir, { recursive: true });
@@ -137,27 +154,20 @@ async function compileAll(flags) {
       .map((f) => path.join(d, f)),
   );
   const newestHeader = Math.max(...headers.map((h) => fs.statSync(h).mtimeMs));
-  const sources = fs
-    .readdirSync(srcDir)
-    .filter((f) => f.endsWith('.cc'))
-    .sort();
+  const sources = sourceFiles();
   const objects = sources.map((s) => path.join(objDir, s.replace(/\.cc$/, '.o')));
   const stale = sources.filter((s, i) => {
     if (!sameFlags || !exists(objects[i])) return true;
     const built = fs.statSync(objects[i]).mtimeMs;
     return built < fs.statSync(path.join(srcDir, s)).mtimeMs || built < newestHeader;
   });
-  const queue = [...stale];
-  const worker = async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) {
-      const r = await run('g++', [...flags, '-c', path.join(srcDir, s), '-o', path.join(objDir, s.replace(/\.cc$/, '.o'))]);
-      if (r.status !== 0) {
-        const line = r.err.split('\n').find((l) => /error/.test(l)) || r.err.split('\n')[0] || `g++ exited with ${r.status}`;
-        skip(`compile failed: ${line.trim().slice(0, 300)}`);
-      }
+  await onEveryCore(stale, async (s) => {
+    const r = await run('g++', [...flags, '-c', path.join(srcDir, s), '-o', path.join(objDir, s.replace(/\.cc$/, '.o'))]);
+    if (r.status !== 0) {
+      const line = r.err.split('\n').find((l) => /error/.test(l)) || r.err.split('\n')[0] || `g++ exited with ${r.status}`;
+      skip(`compile failed: ${line.trim().slice(0, 300)}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(os.availableParallelism(), stale.length)) }, worker));
+  });
   fs.writeFileSync(flagFile, flags.join(' '));
   return { objects, compiled: stale.length };
 }
@@ -200,16 +210,9 @@ async function checkHeaders(include) {
   const version = torchVersion(include);
   // The C++11 ABI of Debian's libtorch and of the torch 2.x wheels (a check has no library to read it from).
   const flags = compilerFlags({ include, abi: 1 }, version, nodeInclude());
-  const sources = fs
-    .readdirSync(srcDir)
-    .filter((f) => f.endsWith('.cc'))
-    .sort();
-  const queue = [...sources];
+  const sources = sourceFiles();
   const results = new Map();
-  const worker = async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) results.set(s, await run('g++', [...flags, '-fsyntax-only', path.join(srcDir, s)]));
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(os.availableParallelism(), sources.length)) }, worker));
+  await onEveryCore(sources, async (s) => results.set(s, await run('g++', [...flags, '-fsyntax-only', path.join(srcDir, s)])));
   const failed = sources.filter((s) => results.get(s).status !== 0);
   for (const s of sources) {
     const { status, err } = results.get(s);

@@ -67,7 +67,12 @@ export function adamFusedWanted(addon: TorchAddon, onCuda: boolean, raw = proces
 }
 
 /** Above this a layout's convLayoutError is a wrong result, not rounding (TF32's stays near 1e-3). */
-export const CONV_LAYOUT_TOLERANCE = 1e-2;
+const CONV_LAYOUT_TOLERANCE = 1e-2;
+
+/** The first part of a convLayoutError that is wrong (over the tolerance, or NaN), or -1 where none is. */
+export function wrongConvPart(error: readonly number[]): number {
+  return error.findIndex((e) => !(e <= CONV_LAYOUT_TOLERANCE));
+}
 
 /**
  * DLCV_TORCH_CONV_LAYOUT: nchw (1: contiguous NCHW copies), or nhwc or unset (0: channels-last views),
@@ -77,7 +82,7 @@ export const CONV_LAYOUT_TOLERANCE = 1e-2;
 export function convLayoutWanted(addon: TorchAddon, raw = process.env.DLCV_TORCH_CONV_LAYOUT): 0 | 1 {
   const nchw = parseEnvChoice('DLCV_TORCH_CONV_LAYOUT', raw) === 'nchw';
   const error = addon.convLayoutError(nchw ? 1 : 0);
-  const wrong = error.findIndex((e) => !(e <= CONV_LAYOUT_TOLERANCE)); // NaN is wrong too
+  const wrong = wrongConvPart(error);
   if (wrong >= 0) {
     const part = ['forward', 'input gradient', 'filter gradient'][wrong];
     const off = Number.isNaN(error[wrong]) ? 'is not a number' : `is off by ${Math.round(100 * error[wrong]!)}% of its largest value`;
