@@ -118,6 +118,16 @@ static napi_value SetDeterministic(napi_env env, napi_callback_info info) {
   });
 }
 
+// setOneDnn(on): ATen's CPU convolutions through oneDNN (mkldnn; the default, PyTorch's
+// torch.backends.mkldnn.enabled), or through its own im2col and matrix-multiply kernels. CUDA's
+// convolutions (cuDNN) do not depend on it.
+static napi_value SetOneDnn(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    runNow("setOneDnn", [on = a.num(0) != 0] { at::globalContext().setUserEnabledMkldnn(on); });
+    return undefinedValue(a.env);
+  });
+}
+
 void setThreads(int n) {
   at::set_num_threads(n);
   // Debian's libtorch multiplies through OpenBLAS, whose own thread pool ignores ATen's count and
@@ -148,12 +158,12 @@ static void setNumber(napi_env env, napi_value obj, const char* key, double valu
   check(napi_set_named_property(env, obj, key, v), "set_named_property");
 }
 
-// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, queue, queueSpin,
+// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, oneDnn, queue, queueSpin,
 // releasesWaiting, handles } (CUDA fields 0 without CUDA), as the op thread sees them; releasesWaiting as
 // the call found it (its own task takes them along).
 static napi_value Info(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    double threads = 0, gpus = 0, cudaRuntime = 0, cudnn = 0, tf32On = 0, deterministic = 0;
+    double threads = 0, gpus = 0, cudaRuntime = 0, cudnn = 0, tf32On = 0, deterministic = 0, oneDnn = 0;
     bool cuda = false;
     double waiting = (double)releasesWaiting();
     runNow("info", [&] {
@@ -167,6 +177,7 @@ static napi_value Info(napi_env env, napi_callback_info info) {
       const auto& ctx = at::globalContext();
       tf32On = tf32(ctx) ? 1 : 0;
       deterministic = ctx.deterministicCuDNN() && ctx.deterministicAlgorithms() ? 1 : 0;
+      oneDnn = ctx.userEnabledMkldnn() ? 1 : 0;
     });
     napi_value obj;
     check(napi_create_object(a.env, &obj), "create_object");
@@ -178,6 +189,7 @@ static napi_value Info(napi_env env, napi_callback_info info) {
     setNumber(a.env, obj, "cudnn", cudnn);
     setNumber(a.env, obj, "tf32", tf32On);
     setNumber(a.env, obj, "deterministic", deterministic);
+    setNumber(a.env, obj, "oneDnn", oneDnn);
     setNumber(a.env, obj, "queue", queueOn() ? 1 : 0);
     setNumber(a.env, obj, "queueSpin", (double)queueSpin());
     setNumber(a.env, obj, "releasesWaiting", waiting);
@@ -217,7 +229,7 @@ void initSettings() {
 
 void registerSettings(napi_env env, napi_value exports) {
   define(env, exports,
-         {{"setDevice", SetDevice}, {"setTf32", SetTf32}, {"setDeterministic", SetDeterministic}, {"setThreads", SetThreads}, {"info", Info}, {"opCodes", OpCodes}});
+         {{"setDevice", SetDevice}, {"setTf32", SetTf32}, {"setDeterministic", SetDeterministic}, {"setOneDnn", SetOneDnn}, {"setThreads", SetThreads}, {"info", Info}, {"opCodes", OpCodes}});
 }
 
 }  // namespace dlcv_torch

@@ -11,6 +11,7 @@ export const ENV_CHOICES = {
   DLCV_TORCH_DETERMINISTIC: ['0', '1'],
   DLCV_TORCH_QUEUE: ['0', '1'],
   DLCV_TORCH_CONV_LAYOUT: ['nhwc', 'nchw'],
+  DLCV_TORCH_ONEDNN: ['0', '1'],
   DLCV_TORCH_ADAM: ['fused', 'foreach'],
   DLCV_STEP_REPLAY: ['0', '1'],
   // every engine (nn/backward-pass.ts)

@@ -28,6 +28,8 @@ export interface TorchInfo {
   tf32: number;
   /** 1 when cuDNN and ATen take their deterministic algorithms (the default). */
   deterministic: number;
+  /** 1 when ATen's CPU convolutions go through oneDNN (setOneDnn; the default). */
+  oneDnn: number;
   /** 1 when the op queue is on (setQueue). */
   queue: number;
   /** Microseconds the op thread polls for the next op before it sleeps (setQueueSpin). */
@@ -48,6 +50,8 @@ export interface TorchAddon {
   setTf32(on: number): void;
   /** Reproducible CUDA results (deterministic cuDNN and ATen algorithms), or the fastest ones. */
   setDeterministic(on: number): void;
+  /** 1: ATen's CPU convolutions through oneDNN (the default); 0: through ATen's own im2col and matrix multiplies. CUDA's do not depend on it. */
+  setOneDnn(on: number): void;
   setThreads(n: number): void;
   /**
    * 1: ops run on the addon's op thread in call order while JavaScript goes on (handles return at

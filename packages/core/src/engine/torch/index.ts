@@ -74,6 +74,21 @@ export function wrongConvPart(error: readonly number[]): number {
   return error.findIndex((e) => !(e <= CONV_LAYOUT_TOLERANCE));
 }
 
+/** What a layout's convolutions get wrong on the engine's device (addon.convLayoutError), or undefined where they are right. */
+function convLayoutFault(addon: TorchAddon, nchw: boolean): string | undefined {
+  const error = addon.convLayoutError(nchw ? 1 : 0);
+  const wrong = wrongConvPart(error);
+  if (wrong < 0) return undefined;
+  const part = ['forward', 'input gradient', 'filter gradient'][wrong];
+  const off = Number.isNaN(error[wrong]) ? 'is not a number' : `is off by ${Math.round(100 * error[wrong]!)}% of its largest value`;
+  return `a small 3x3 layer's ${part} ${off}`;
+}
+
+function wrongLayoutError(addon: TorchAddon, nchw: boolean, fault: string): Error {
+  const layout = nchw ? 'NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw; unset it for the default layout)' : 'channels-last views';
+  return new Error(`libtorch ${addon.info().torch} computes convolutions on ${layout} wrongly here: ${fault}`);
+}
+
 /**
  * DLCV_TORCH_CONV_LAYOUT: nchw (1: contiguous NCHW copies), or nhwc or unset (0: channels-last views),
  * after checking that this libtorch computes that layout's convolutions right on the engine's
@@ -81,18 +96,41 @@ export function wrongConvPart(error: readonly number[]): number {
  */
 export function convLayoutWanted(addon: TorchAddon, raw = process.env.DLCV_TORCH_CONV_LAYOUT): 0 | 1 {
   const nchw = parseEnvChoice('DLCV_TORCH_CONV_LAYOUT', raw) === 'nchw';
-  const error = addon.convLayoutError(nchw ? 1 : 0);
-  const wrong = wrongConvPart(error);
-  if (wrong >= 0) {
-    const part = ['forward', 'input gradient', 'filter gradient'][wrong];
-    const off = Number.isNaN(error[wrong]) ? 'is not a number' : `is off by ${Math.round(100 * error[wrong]!)}% of its largest value`;
-    const layout = nchw ? 'NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw; unset it for the default layout)' : 'channels-last views';
-    throw new Error(`libtorch ${addon.info().torch} computes convolutions on ${layout} wrongly here: a small 3x3 layer's ${part} ${off}`);
-  }
+  const fault = convLayoutFault(addon, nchw);
+  if (fault) throw wrongLayoutError(addon, nchw, fault);
   return nchw ? 1 : 0;
 }
 
-function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
+/**
+ * Sets the convolutions' layout (as convLayoutWanted checks it) and whether ATen's CPU
+ * convolutions go through oneDNN. DLCV_TORCH_ONEDNN: 1 (oneDNN), 0 (ATen's own kernels), or unset:
+ * oneDNN, unless on the CPU the layout's check fails with it and passes without it (Debian
+ * trixie's libtorch 2.6.0, whose oneDNN gives wrong input gradients). Returns the engine line's
+ * note on the convolutions ('' for the defaults).
+ */
+export function settleConvolutions(addon: TorchAddon, onCuda: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  const asked = parseEnvChoice('DLCV_TORCH_ONEDNN', env.DLCV_TORCH_ONEDNN);
+  const nchw = parseEnvChoice('DLCV_TORCH_CONV_LAYOUT', env.DLCV_TORCH_CONV_LAYOUT) === 'nchw';
+  let note = nchw ? ', convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)' : '';
+  if (asked === '0') note += ", ATen's own CPU convolutions (DLCV_TORCH_ONEDNN=0)";
+  addon.setOneDnn(asked === '0' ? 0 : 1);
+  let fault = convLayoutFault(addon, nchw);
+  if (fault && asked === undefined && !onCuda) {
+    addon.setOneDnn(0);
+    if (convLayoutFault(addon, nchw) === undefined) {
+      note += `, ATen's own CPU convolutions (through oneDNN ${fault}; DLCV_TORCH_ONEDNN=1 insists on oneDNN)`;
+      fault = undefined;
+    } else {
+      addon.setOneDnn(1);
+      fault += ", through oneDNN and through ATen's own kernels";
+    }
+  }
+  if (fault) throw wrongLayoutError(addon, nchw, fault);
+  addon.setConvLayout(nchw ? 1 : 0);
+  return note;
+}
+
+function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number; convolutions: string } {
   const wanted = envChoice('DLCV_TORCH_DEVICE');
   const onCuda = wanted ? wanted === 'cuda' : addon.info().gpus > 0;
   if (onCuda) addon.setDevice('cuda');
@@ -103,7 +141,7 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   // Convolutions on channels-last views of the NHWC data, or on contiguous NCHW copies, the
   // layout PyTorch's models run in (DLCV_TORCH_CONV_LAYOUT=nchw: to compare the two on a GPU),
   // each checked against float64 first.
-  addon.setConvLayout(convLayoutWanted(addon));
+  const convolutions = settleConvolutions(addon, onCuda);
   const threads = envThreads() ?? os.availableParallelism();
   // The op queue before the thread count, which it applies to its own thread.
   addon.setQueue(queueWanted());
@@ -114,7 +152,7 @@ function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number } {
   // thread would take a core from ATen's.
   addon.setQueueSpin(onCuda ? QUEUE_SPIN_US_CUDA : 0);
   addon.setThreads(threads);
-  return { onCuda, threads };
+  return { onCuda, threads, convolutions };
 }
 
 export function loadTorchBackend(): TorchBackendResult {
@@ -124,7 +162,7 @@ export function loadTorchBackend(): TorchBackendResult {
     const { loadTorchAddon } = require('./addon') as typeof import('./addon');
     const loaded = loadTorchAddon();
     if ('error' in loaded) return (cached = { ok: false, reason: loaded.error });
-    const { onCuda, threads } = settleDevice(loaded.addon);
+    const { onCuda, threads, convolutions } = settleDevice(loaded.addon);
     const fusedAdam = adamFusedWanted(loaded.addon, onCuda);
     const { registerTorchBackend } = require('./register') as typeof import('./register');
     const { TORCH_BACKEND_NAME } = require('./backend') as typeof import('./backend');
@@ -134,10 +172,9 @@ export function loadTorchBackend(): TorchBackendResult {
     cachedAddon = loaded.addon;
     const determinism = info.deterministic ? 'deterministic' : 'nondeterministic (DLCV_TORCH_DETERMINISTIC=0)';
     const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : 'on CPU';
-    const layout = envChoice('DLCV_TORCH_CONV_LAYOUT') === 'nchw' ? ', convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)' : '';
     const queue = info.queue ? '' : ', ops run inside each call (DLCV_TORCH_QUEUE=0)';
     const adam = fusedAdam ? ", ATen's fused Adam" : `, Adam in ATen foreach ops${envChoice('DLCV_TORCH_ADAM') === 'foreach' ? ' (DLCV_TORCH_ADAM=foreach)' : ''}`;
-    const detail = `libtorch ${info.torch} ${where}${layout}${queue}${adam}, ${kernels.length} ATen kernels (${loaded.file})`;
+    const detail = `libtorch ${info.torch} ${where}${convolutions}${queue}${adam}, ${kernels.length} ATen kernels (${loaded.file})`;
     return (cached = { ok: true, backendName: TORCH_BACKEND_NAME, threads, onCuda, detail });
   } catch (e) {
     return (cached = { ok: false, reason: `libtorch backend failed to register: ${(e as Error).message}` });

@@ -275,6 +275,7 @@ describeEngine(entry, 'replayed training steps', (engine) => {
         'setConvLayout',
         'setDeterministic',
         'setDevice',
+        'setOneDnn',
         'setOpTiming',
         'setQueue',
         'setQueueSpin',

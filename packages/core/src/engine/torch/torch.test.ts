@@ -2,16 +2,17 @@
 // device, download on read, Reshape sharing data, refcounts), the host trips of kernels without
 // an ATen version (counted on the CPU, an error naming the kernel on CUDA), determinism
 // (deterministic algorithms by default, for CUDA), the convolution filters' copies kept with their
-// handles, and the engine order (the op queue: op-queue.test.ts; Adam: adam.test.ts).
+// handles, and the engine order (the convolution settings: conv-settings.test.ts; the op queue:
+// op-queue.test.ts; Adam: adam.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 
 import { batchNormTrain } from '../native';
 import { rand } from '../kernels/test-utils/compare';
-import { describeEngine, ENGINES, expectNoFallbacks } from '../kernels/test-utils/engines';
+import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
 import { hostKernel } from './host-kernels';
 import { setupEngine } from '../engine';
-import { convLayoutWanted, cudaDeviceVisible, torchAddon, wrongConvPart } from './index';
+import { cudaDeviceVisible, torchAddon } from './index';
 import type { Handle } from './addon';
 import { recordAddonCalls, trainingSteps } from './test-utils/torch-steps';
 
@@ -261,66 +262,6 @@ describeEngine(entry, 'libtorch determinism', (engine) => {
     const first = run();
     expect(first.slice(1).every((g) => g.some((bits) => bits !== 0))).toBe(true);
     for (let i = 0; i < 2; i++) expect(run()).toEqual(first);
-  });
-});
-
-describeEngine(entry, 'libtorch convolution layouts against float64', () => {
-  const addon = () => torchAddon()!;
-  // fp32's rounding on the CPU and on CUDA without TF32; TF32's where it is on
-  const rounding = () => (addon().info().tf32 ? 1e-2 : 1e-5);
-
-  test('the default layout, channels-last views, is right on this libtorch: its forward and gradients are float64 within rounding', () => {
-    for (const e of addon().convLayoutError(0)) expect(e).toBeLessThan(rounding());
-    expect(convLayoutWanted(addon(), undefined)).toBe(0);
-  });
-
-  test('DLCV_TORCH_CONV_LAYOUT=nchw is taken where this libtorch computes NCHW copies right, refused naming the wrong part where not', () => {
-    const error = addon().convLayoutError(1);
-    const wrong = wrongConvPart(error);
-    if (wrong < 0) {
-      for (const e of error) expect(e).toBeLessThan(rounding());
-      expect(convLayoutWanted(addon(), 'nchw')).toBe(1);
-    } else {
-      // Debian trixie's libtorch 2.6.0 on the CPU: the input gradient
-      const part = ['forward', 'input gradient', 'filter gradient'][wrong]!;
-      expect(() => convLayoutWanted(addon(), 'nchw')).toThrow(
-        new RegExp(
-          `^libtorch [\\d.]+\\S* computes convolutions on NCHW copies \\(DLCV_TORCH_CONV_LAYOUT=nchw; unset it for the default layout\\) wrongly here: a small 3x3 layer's ${part} (is off by \\d+% of its largest value|is not a number)$`,
-        ),
-      );
-    }
-    expect(() => convLayoutWanted(addon(), 'NCHW')).toThrow(/DLCV_TORCH_CONV_LAYOUT/);
-  });
-});
-
-describeEngine(entry, 'libtorch convolutions on NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw)', (engine) => {
-  const addon = () => torchAddon()!;
-  // Where this libtorch computes the layout wrongly the engine refuses it (the spec above), and
-  // these specs skip.
-  const nchwTest = wrongConvPart(addon().convLayoutError(1)) >= 0 ? test.skip : test;
-  beforeEach(() => {
-    tf.setBackend(engine.backend);
-    addon().setConvLayout(1);
-  });
-  afterEach(() => addon().setConvLayout(0));
-
-  // forward and both gradients against the cpu backend: strided, valid, asymmetric 'same'
-  // padding (even kernel at stride 1), dilation (forward only: tfjs has no gradient there)
-  nchwTest.each([
-    ['4x4 s2 same', [2, 16, 16, 3], [4, 4, 3, 8], 2, 'same', 1],
-    ['4x4 s1 same (asymmetric)', [2, 7, 7, 4], [4, 4, 4, 6], 1, 'same', 1],
-    ['3x3 s1 valid', [3, 9, 8, 16], [3, 3, 16, 8], 1, 'valid', 1],
-    ['3x3 dilation 2', [1, 11, 11, 4], [3, 3, 4, 6], 1, 'same', 2],
-  ] as const)('conv2d %s', (name, xs, ws, s, p, dil) => {
-    engine.check(name, [rand([...xs], 1), rand([...ws], 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, p, 'NHWC', dil), { grad: dil === 1 });
-  });
-
-  nchwTest('conv2dTranspose and the fused conv2d with bias and activation', () => {
-    engine.check('transpose 4x4 s2', [rand([2, 4, 4, 16], 3), rand([4, 4, 8, 16], 4)], (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 8, 8], 2, 'same'));
-    engine.check('fused 3x3 + bias + leakyrelu', [rand([2, 6, 6, 8], 5), rand([3, 3, 8, 4], 6), rand([4], 7)], (x, w, b) =>
-      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'leakyrelu', leakyreluAlpha: 0.2 }),
-    );
-    expectNoFallbacks(engine, ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D']);
   });
 });
 
