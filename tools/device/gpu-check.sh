@@ -184,7 +184,7 @@ if [[ $part == determinism ]]; then
   done
   unset DLCV_STEP_REPLAY
   # checkpoint tensors and the model files; logs and JSON hold times
-  list() { (cd "$1" && find . -type f \( -name '*.bin' -o -name '*.png' \) | sort); }
+  list() { (cd "$1" 2>/dev/null && find . -type f \( -name '*.bin' -o -name '*.png' \) | sort); }
   differ=$failed
   ((failed)) && echo "gpu-check: determinism: a training run failed (see steps.log)"
   [[ -n "$(list "$dev/determinism-a")" ]] || differ=1
