@@ -25,8 +25,11 @@ apt_install() {
 apt_install libdnnl-dev /usr/include/oneapi/dnnl/dnnl.hpp DLCV_SKIP_NATIVE "the native engine (oneDNN)"
 # The libtorch engine (ATen; CUDA with a torch wheel, see README "Engines") builds and is tested
 # on the CPU against Debian's libtorch-dev; a TORCH_DIR needs nothing from apt.
+# Debian's libtorch multiplies through the system's libblas.so.3: the reference BLAS unless an
+# optimised one is installed, which OpenBLAS is (several times faster: README "Engines").
 if [ -z "${TORCH_DIR:-}" ]; then
   apt_install libtorch-dev /usr/include/ATen/ATen.h DLCV_SKIP_TORCH "the libtorch engine (ATen)"
+  apt_install libopenblas0 /usr/share/doc/libopenblas0/copyright DLCV_SKIP_TORCH "the libtorch engine's matrix products (OpenBLAS)"
 fi
 
 # The report pages' browser tests drive Debian's Chromium with playwright-core (which downloads

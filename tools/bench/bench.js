@@ -320,9 +320,8 @@ async function main() {
           ? `, on CUDA (${tinfo.gpu}), CUDA ${tinfo.cuda}, cuDNN ${tinfo.cudnn}, TF32 ${tinfo.tf32 ? 'on' : 'off'}, ${tinfo.deterministic ? 'deterministic' : 'nondeterministic'}`
           : '';
       console.log(`PyTorch ${tinfo.torch} (${py}), ${tinfo.threads} threads, BLAS_INFO=${tinfo.blas.info}, BLAS library: ${libs}, oneDNN ${tinfo.blas.onednn}${gpu}`);
-      // Debian's python3-torch loads whichever libblas.so.3 the system's alternatives name; the
-      // reference (netlib) one in .../blas/ makes PyTorch's CPU steps several times slower.
-      const reference = (tinfo.blas.libraries || []).find((l) => path.basename(path.dirname(l)) === 'blas' && path.basename(l).startsWith('libblas'));
+      // Debian's python3-torch loads whichever libblas.so.3 the system's alternatives name
+      const reference = core.referenceBlas(tinfo.blas.libraries || []);
       if (tinfo.device !== 'cuda' && reference)
         console.log(
           `bench: warning: PyTorch loaded the reference BLAS (${reference}), not an optimised one; its CPU times are not a fair comparison (Debian: apt-get install libopenblas0)`,

@@ -40,7 +40,7 @@ export {
   dropoutMask,
   NATIVE_BACKEND,
 } from './engine/native';
-export { loadTorchBackend, setTorchAdamFused, torchAdamFused, torchKernelStats } from './engine/torch';
+export { loadTorchBackend, referenceBlas, setTorchAdamFused, torchAdamFused, torchKernelStats } from './engine/torch';
 export { logStepReplay, replayableStep, stepReplayWanted, type ReplayableStep, type ReplayableStepOptions } from './engine/torch/replayable-step';
 export { activeRecording, StepValue, type ReplayContext, type ReplayHook } from './engine/torch/step-replay';
 export { fusedOpsRunDirect } from './engine/kernels/fused/direct-fused-ops';

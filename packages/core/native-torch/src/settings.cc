@@ -138,6 +138,23 @@ void setThreads(int n) {
   if (openblas) openblas(n);
 }
 
+// The file (links resolved) of the BLAS library whose sgemm_ ATen's CPU matrix products call (the system's
+// libblas.so.3 for Debian's libtorch: OpenBLAS, or the much slower reference BLAS), or "" where
+// none is loaded as a library of its own (a torch wheel links MKL in).
+static const std::string& blasLibrary() {
+  static const std::string file = [] {
+    void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+    Dl_info found;
+    if (!sgemm || !dladdr(sgemm, &found) || !found.dli_fname) return std::string();
+    // the file itself, not the alternatives' link the loader opened
+    char* real = realpath(found.dli_fname, nullptr);
+    std::string file = real ? real : found.dli_fname;
+    free(real);
+    return file;
+  }();
+  return file;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     // On the op thread, whose OpenMP team size is its own (the JavaScript thread runs no ATen op
@@ -158,7 +175,7 @@ static void setNumber(napi_env env, napi_value obj, const char* key, double valu
   check(napi_set_named_property(env, obj, key, v), "set_named_property");
 }
 
-// { torch, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, oneDnn, queue, queueSpin,
+// { torch, blas, threads, device, gpus, cudaRuntime, cudnn, tf32, deterministic, oneDnn, queue, queueSpin,
 // releasesWaiting, handles } (CUDA fields 0 without CUDA), as the op thread sees them; releasesWaiting as
 // the call found it (its own task takes them along).
 static napi_value Info(napi_env env, napi_callback_info info) {
@@ -182,6 +199,7 @@ static napi_value Info(napi_env env, napi_callback_info info) {
     napi_value obj;
     check(napi_create_object(a.env, &obj), "create_object");
     setString(a.env, obj, "torch", TORCH_VERSION);
+    setString(a.env, obj, "blas", blasLibrary());
     setNumber(a.env, obj, "threads", threads);
     setString(a.env, obj, "device", cuda ? "cuda" : "cpu");
     setNumber(a.env, obj, "gpus", gpus);

@@ -19,6 +19,8 @@ export type TorchDtype = keyof typeof DTYPE_CODES;
 
 export interface TorchInfo {
   torch: string;
+  /** The file (links resolved) of the BLAS library ATen's CPU matrix products call; '' where none is a library of its own (MKL linked in). */
+  blas: string;
   threads: number;
   device: 'cpu' | 'cuda';
   gpus: number;

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 import { envChoice, envThreads, parseEnvChoice } from '../env-settings';
 import type { KernelStats } from '../kernels/kernel';
@@ -130,6 +131,15 @@ export function settleConvolutions(addon: TorchAddon, onCuda: boolean, env: Node
   return note;
 }
 
+/**
+ * The reference (netlib) BLAS among these library files, or undefined: Debian installs it as
+ * .../blas/libblas.so.3, the system's libblas.so.3 until an optimised one (OpenBLAS) is installed.
+ * Debian's libtorch and python3-torch multiply through it, several times slower on the CPU.
+ */
+export function referenceBlas(files: readonly string[]): string | undefined {
+  return files.find((f) => path.basename(path.dirname(f)) === 'blas' && path.basename(f).startsWith('libblas'));
+}
+
 function settleDevice(addon: TorchAddon): { onCuda: boolean; threads: number; convolutions: string } {
   const wanted = envChoice('DLCV_TORCH_DEVICE');
   const onCuda = wanted ? wanted === 'cuda' : addon.info().gpus > 0;
@@ -171,7 +181,9 @@ export function loadTorchBackend(): TorchBackendResult {
     const info = loaded.addon.info();
     cachedAddon = loaded.addon;
     const determinism = info.deterministic ? 'deterministic' : 'nondeterministic (DLCV_TORCH_DETERMINISTIC=0)';
-    const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : 'on CPU';
+    const blas = referenceBlas([info.blas]);
+    const slowBlas = blas ? `, the reference BLAS (${blas}): matrix products several times slower than OpenBLAS's (Debian: apt-get install libopenblas0)` : '';
+    const where = onCuda ? `on CUDA (${gpuName()}), ${cudaVersions(info)}, TF32 ${info.tf32 ? 'on' : 'off'}, ${determinism}` : `on CPU${slowBlas}`;
     const queue = info.queue ? '' : ', ops run inside each call (DLCV_TORCH_QUEUE=0)';
     const adam = fusedAdam ? ", ATen's fused Adam" : `, Adam in ATen foreach ops${envChoice('DLCV_TORCH_ADAM') === 'foreach' ? ' (DLCV_TORCH_ADAM=foreach)' : ''}`;
     const detail = `libtorch ${info.torch} ${where}${convolutions}${queue}${adam}, ${kernels.length} ATen kernels (${loaded.file})`;

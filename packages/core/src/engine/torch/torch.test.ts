@@ -4,6 +4,8 @@
 // (deterministic algorithms by default, for CUDA), the convolution filters' copies kept with their
 // handles, and the engine order (the convolution settings: conv-settings.test.ts; the op queue:
 // op-queue.test.ts; Adam: adam.test.ts).
+import * as fs from 'node:fs';
+
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 
@@ -12,7 +14,7 @@ import { rand } from '../kernels/test-utils/compare';
 import { describeEngine, ENGINES } from '../kernels/test-utils/engines';
 import { hostKernel } from './host-kernels';
 import { setupEngine } from '../engine';
-import { cudaDeviceVisible, torchAddon } from './index';
+import { cudaDeviceVisible, loadTorchBackend, referenceBlas, torchAddon } from './index';
 import type { Handle } from './addon';
 import { recordAddonCalls, trainingSteps } from './test-utils/torch-steps';
 
@@ -323,6 +325,31 @@ describeEngine(entry, 'libtorch convolution weights', (engine) => {
     expect(read(yChanged)).toEqual(read(yPlusOne));
     expect(read(yChanged)).not.toEqual(read(y1));
     for (const h of [x, dy, w, sameW, y1, y2, dx, dxFresh, yNchw, y3, one, plusOne, yChanged, yPlusOne]) addon().free(h);
+  });
+});
+
+describe('the BLAS that libtorch multiplies through', () => {
+  test("referenceBlas names Debian's reference BLAS among library files, not OpenBLAS's libblas.so.3 or other libraries", () => {
+    const reference = '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0';
+    const openBlas = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3';
+    expect(referenceBlas([openBlas, reference])).toBe(reference);
+    expect(referenceBlas([openBlas, '', '/usr/lib/x86_64-linux-gnu/blas/libcblas.so.3', '/usr/lib/x86_64-linux-gnu/liblapack.so.3'])).toBeUndefined();
+  });
+
+  describeEngine(entry, 'on the engine', () => {
+    test("info's blas is a library this process has mapped (links resolved), and the engine line warns on the CPU where it is the reference BLAS", () => {
+      const { blas, device } = torchAddon()!.info();
+      if (blas !== '') {
+        expect(fs.realpathSync(blas)).toBe(blas);
+        const mapped = fs
+          .readFileSync('/proc/self/maps', 'utf8')
+          .split('\n')
+          .map((line) => line.split(/\s+/)[5]);
+        expect(mapped).toContain(blas);
+      }
+      const result = loadTorchBackend();
+      expect(result.ok && result.detail.includes('the reference BLAS')).toBe(device === 'cpu' && referenceBlas([blas]) !== undefined);
+    });
   });
 });
 
