@@ -85,26 +85,11 @@ function convLayoutFault(addon: TorchAddon, nchw: boolean): string | undefined {
   return `a small 3x3 layer's ${part} ${off}`;
 }
 
-function wrongLayoutError(addon: TorchAddon, nchw: boolean, fault: string): Error {
-  const layout = nchw ? 'NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw; unset it for the default layout)' : 'channels-last views';
-  return new Error(`libtorch ${addon.info().torch} computes convolutions on ${layout} wrongly here: ${fault}`);
-}
-
 /**
- * DLCV_TORCH_CONV_LAYOUT: nchw (1: contiguous NCHW copies), or nhwc or unset (0: channels-last views),
- * after checking that this libtorch computes that layout's convolutions right on the engine's
- * device (addon.convLayoutError); an error naming the part it gets wrong where not.
- */
-export function convLayoutWanted(addon: TorchAddon, raw = process.env.DLCV_TORCH_CONV_LAYOUT): 0 | 1 {
-  const nchw = parseEnvChoice('DLCV_TORCH_CONV_LAYOUT', raw) === 'nchw';
-  const fault = convLayoutFault(addon, nchw);
-  if (fault) throw wrongLayoutError(addon, nchw, fault);
-  return nchw ? 1 : 0;
-}
-
-/**
- * Sets the convolutions' layout (as convLayoutWanted checks it) and whether ATen's CPU
- * convolutions go through oneDNN. DLCV_TORCH_ONEDNN: 1 (oneDNN), 0 (ATen's own kernels), or unset:
+ * Sets the convolutions' layout and whether ATen's CPU convolutions go through oneDNN, after
+ * checking that this libtorch computes them right on the engine's device (addon.convLayoutError);
+ * an error naming the part it gets wrong where not. DLCV_TORCH_CONV_LAYOUT: nchw (contiguous NCHW
+ * copies), or nhwc or unset (channels-last views). DLCV_TORCH_ONEDNN: 1 (oneDNN), 0 (ATen's own kernels), or unset:
  * oneDNN, unless on the CPU the layout's check fails with it and passes without it (Debian
  * trixie's libtorch 2.6.0, whose oneDNN gives wrong input gradients). Returns the engine line's
  * note on the convolutions ('' for the defaults).
@@ -126,7 +111,10 @@ export function settleConvolutions(addon: TorchAddon, onCuda: boolean, env: Node
       fault += ", through oneDNN and through ATen's own kernels";
     }
   }
-  if (fault) throw wrongLayoutError(addon, nchw, fault);
+  if (fault) {
+    const layout = nchw ? 'NCHW copies (DLCV_TORCH_CONV_LAYOUT=nchw; unset it for the default layout)' : 'channels-last views';
+    throw new Error(`libtorch ${addon.info().torch} computes convolutions on ${layout} wrongly here: ${fault}`);
+  }
   addon.setConvLayout(nchw ? 1 : 0);
   return note;
 }
