@@ -138,9 +138,9 @@ void setThreads(int n) {
   if (openblas) openblas(n);
 }
 
-// The file (links resolved) of the BLAS library whose sgemm_ ATen's CPU matrix products call (the system's
-// libblas.so.3 for Debian's libtorch: OpenBLAS, or the much slower reference BLAS), or "" where
-// none is loaded as a library of its own (a torch wheel links MKL in).
+// The file (links resolved) of the BLAS library whose sgemm_ ATen's CPU matrix products call
+// (for Debian's libtorch the system's libblas.so.3: OpenBLAS, or the much slower reference BLAS),
+// or "" where none is loaded as a library of its own (a torch wheel links MKL in).
 static const std::string& blasLibrary() {
   static const std::string file = [] {
     void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
@@ -148,9 +148,9 @@ static const std::string& blasLibrary() {
     if (!sgemm || !dladdr(sgemm, &found) || !found.dli_fname) return std::string();
     // the file itself, not the alternatives' link the loader opened
     char* real = realpath(found.dli_fname, nullptr);
-    std::string file = real ? real : found.dli_fname;
+    std::string resolved = real ? real : found.dli_fname;
     free(real);
-    return file;
+    return resolved;
   }();
   return file;
 }
