@@ -11,6 +11,23 @@ import type { TorchAddon } from './addon';
 const entry = ENGINES.find((e) => e.name === 'libtorch')!;
 
 /**
+ * Puts the engine's convolution settings back after each spec of the enclosing block: its layout
+ * (channels-last views) and its oneDNN setting as found before the spec (off already where the
+ * engine fell back at start). Registered before a block's own beforeEach, it reads the setting
+ * before that changes it. Returns the setting found.
+ */
+function keepEngineConvSettings(): () => number {
+  const addon = () => torchAddon()!;
+  let oneDnn = 1;
+  beforeEach(() => (oneDnn = addon().info().oneDnn));
+  afterEach(() => {
+    addon().setConvLayout(0);
+    addon().setOneDnn(oneDnn);
+  });
+  return () => oneDnn;
+}
+
+/**
  * An addon whose convolutions are off by `wrongWith.oneDnn` / `wrongWith.own` (0: right) through
  * oneDNN and through ATen's own kernels, on the input gradient as Debian trixie's libtorch 2.6.0 is
  * through oneDNN; it records the settings made.
@@ -78,13 +95,7 @@ describeEngine(entry, 'libtorch convolution layouts against float64', () => {
   const addon = () => torchAddon()!;
   // fp32's rounding on the CPU and on CUDA without TF32; TF32's where it is on
   const rounding = () => (addon().info().tf32 ? 1e-2 : 1e-5);
-  // the engine's own settings, put back after each spec (on Debian trixie oneDNN may be off already)
-  let oneDnn = 1;
-  beforeEach(() => (oneDnn = addon().info().oneDnn));
-  afterEach(() => {
-    addon().setConvLayout(0);
-    addon().setOneDnn(oneDnn);
-  });
+  const engineOneDnn = keepEngineConvSettings();
 
   test("the default layout, channels-last views, is right with the engine's settings: its forward and gradients are float64 within rounding", () => {
     for (const e of addon().convLayoutError(0)) expect(e).toBeLessThan(rounding());
@@ -93,7 +104,7 @@ describeEngine(entry, 'libtorch convolution layouts against float64', () => {
   test('DLCV_TORCH_CONV_LAYOUT=nchw is taken where this libtorch computes NCHW copies right, refused naming the wrong part where not', () => {
     const onCuda = addon().info().device === 'cuda';
     // the engine's oneDNN setting, asked for, so that the check has no other to fall back on
-    const env = { DLCV_TORCH_CONV_LAYOUT: 'nchw', DLCV_TORCH_ONEDNN: String(oneDnn) };
+    const env = { DLCV_TORCH_CONV_LAYOUT: 'nchw', DLCV_TORCH_ONEDNN: String(engineOneDnn()) };
     const error = addon().convLayoutError(1);
     const wrong = wrongConvPart(error);
     if (wrong < 0) {
@@ -138,16 +149,10 @@ describe.each(SETTINGS)('libtorch convolutions with $name', (setting) => {
   describeEngine(entry, 'against the cpu backend', (engine) => {
     const addon = () => torchAddon()!;
     const settingTest = setting.wrong(addon()) ? test.skip : test;
-    // the engine's own settings, put back after each spec (on Debian trixie oneDNN is off already)
-    let oneDnn = 1;
+    keepEngineConvSettings();
     beforeEach(() => {
       tf.setBackend(engine.backend);
-      oneDnn = addon().info().oneDnn;
       setting.set(addon(), true);
-    });
-    afterEach(() => {
-      addon().setConvLayout(0);
-      addon().setOneDnn(oneDnn);
     });
 
     // forward and both gradients against the cpu backend: strided, valid, asymmetric 'same'
@@ -196,15 +201,12 @@ describeEngine(entry, 'libtorch oneDNN switch', () => {
     return new Set(events.map(([name]) => name));
   };
 
+  keepEngineConvSettings();
+
   cpuTest("setOneDnn reaches ATen: a convolution runs oneDNN's kernel with it on and ATen's own with it off", () => {
-    const before = addon().info().oneDnn;
-    try {
-      const withOneDnn = opsRun(1);
-      const withoutOneDnn = opsRun(0);
-      expect(withOneDnn.has('aten::mkldnn_convolution')).toBe(true);
-      expect([withoutOneDnn.has('aten::mkldnn_convolution'), withoutOneDnn.has('aten::_slow_conv2d_forward')]).toEqual([false, true]);
-    } finally {
-      addon().setOneDnn(before);
-    }
+    const withOneDnn = opsRun(1);
+    const withoutOneDnn = opsRun(0);
+    expect(withOneDnn.has('aten::mkldnn_convolution')).toBe(true);
+    expect([withoutOneDnn.has('aten::mkldnn_convolution'), withoutOneDnn.has('aten::_slow_conv2d_forward')]).toEqual([false, true]);
   });
 });
