@@ -181,7 +181,7 @@ static std::array<double, 3> convLayoutError(bool channelsLast) {
 }
 
 // setConvLayout(nchw): 0 channels-last views (the default), 1 contiguous NCHW / OIHW copies. The
-// engine checks the layout with convLayoutError first (torch/index.ts convLayoutWanted).
+// engine checks the layout with convLayoutError first (torch/index.ts settleConvolutions).
 static napi_value SetConvLayout(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
     bool channelsLast = a.num(0) == 0;
