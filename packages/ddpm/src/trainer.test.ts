@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { findLatestCheckpoint, NonFiniteLossError, openDigits, readMetrics, setupEngine, type ImageDataset } from '@dlcv/core';
+import { findLatestCheckpoint, InputsFailedError, NonFiniteLossError, openDigits, readMetrics, setupEngine, type ImageDataset } from '@dlcv/core';
 import { loadModelFolder } from './model-io';
 import { makeDigitsFixture, tempDir, tinyTrainConfig } from './test-utils/fixtures';
 import { epochOrder, gridDue, learningRateAt, runLength, train, type TrainResult } from './trainer';
@@ -106,6 +106,29 @@ describe('train', () => {
     const step = (err as NonFiniteLossError).step;
     expect(await findLatestCheckpoint(dir)).toBe(path.join(dir, 'checkpoints', `step-${String(step - 1).padStart(8, '0')}`));
     await expect(fs.stat(path.join(dir, 'model'))).rejects.toThrow();
+  });
+
+  test('an image that cannot be read stops the run naming it, with the steps so far checkpointed; mended, the run resumes to the same bytes', async () => {
+    const fixture = await makeDigitsFixture();
+    const broken = await openDigits(fixture, 'train', { size: 12 });
+    // an image of step 5's batch (epoch 1 reads each image first): steps 1-4 are trained, and
+    // only step 3 is checkpointed by then (saveEvery 3)
+    const file = broken.files[epochOrder(config().seed, 0, broken.length)[4 * 8] as number] as string;
+    const good = await fs.readFile(file);
+    await fs.writeFile(file, good.subarray(0, 20));
+    const dir = await tempDir('ddpm-unreadable-');
+    const err = await train({ runDir: dir, config: config(), data: broken, quiet: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputsFailedError);
+    const kept = path.join(dir, 'checkpoints', 'step-00000004');
+    expect((err as Error).message).toContain(`${file}: not a readable image`);
+    expect((err as Error).message).toContain(`stopped after step 4; checkpoint ${kept}; mend the data, then continue with the same command and --resume`);
+    expect(await findLatestCheckpoint(dir)).toBe(kept);
+    await fs.writeFile(file, good);
+    const resumed = await train({ runDir: dir, config: config(), data: await openDigits(fixture, 'train', { size: 12 }), quiet: true, resume: true });
+    expect(resumed.losses).toEqual(straight.losses);
+    for (const rel of ['checkpoints/step-00000008/tensors.bin', 'model/weights.bin', 'metrics.jsonl']) {
+      expect([rel, await sameAsStraight(dir, rel)]).toEqual([rel, true]);
+    }
   });
 
   test('refuses to overwrite a run without --resume, and to resume with other settings', async () => {

@@ -285,7 +285,8 @@ async function trainSteps(s: Session, stopAt: number): Promise<{ smoothLoss: num
     while (state.step < stopAt) {
       const lr = learningRateAt(config.lr, state.epoch, epochs);
       setLearningRate(s.optimizer, lr);
-      const current = await next!;
+      // inputs that fail to load (an unreadable image) stop the run with the steps so far checkpointed
+      const current = await run.takeInputs(next!, state.step, save);
       const lossRead = startDiffusionStep(s.model, s.optimizer, current.inputs, step);
       next = state.step + 1 < stopAt ? hostInputs(state.step + 1) : undefined;
       next?.catch(() => undefined); // its error surfaces when it is awaited; the run may stop first

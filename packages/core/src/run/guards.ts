@@ -17,3 +17,19 @@ export function assertFinite(values: Record<string, number>, step: number): void
     if (!Number.isFinite(value)) throw new NonFiniteLossError(what, step, value);
   }
 }
+
+/**
+ * A step's inputs failed to load (an unreadable image, a file gone) after `step` steps; the steps
+ * trained before it are kept in `checkpoint` (undefined when there is none).
+ */
+export class InputsFailedError extends Error {
+  constructor(
+    cause: Error,
+    readonly step: number,
+    readonly checkpoint: string | undefined,
+  ) {
+    const kept = checkpoint ? `checkpoint ${checkpoint}` : 'no checkpoint yet';
+    super(`${cause.message}\nstopped after step ${step}; ${kept}; mend the data, then continue with the same command and --resume`, { cause });
+    this.name = 'InputsFailedError';
+  }
+}

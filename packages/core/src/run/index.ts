@@ -3,6 +3,6 @@ export { configDifferences } from './config-diff';
 export { Prefetcher } from './prefetch';
 export { ReadBehind } from './read-behind';
 export { writeLossPlot, LossPlotWriter, readStepSeries, bucketMeans, emaSeries, type LossPlotSpec } from './loss-plot';
-export { assertFinite, NonFiniteLossError } from './guards';
+export { assertFinite, InputsFailedError, NonFiniteLossError } from './guards';
 export { InterruptedError, watchStopSignals, type StopRequest } from './interrupt';
 export { COMMAND_LOG_FILE, commandRecordSchema, currentCommandLine, type CommandRecord } from './command-log';

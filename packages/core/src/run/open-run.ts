@@ -20,6 +20,7 @@ import { checkJson, type z } from '../json-file';
 import { MetricsLog, readMetrics } from '../metrics';
 import { logCommandStart } from './command-log';
 import { configDifferences } from './config-diff';
+import { InputsFailedError } from './guards';
 import { InterruptedError, watchStopSignals } from './interrupt';
 
 export interface RunSetup<S extends CheckpointState> {
@@ -52,6 +53,13 @@ export interface TrainingRun<S extends CheckpointState> {
   save(state: S, options?: SaveCheckpointOptions & { extraModels?: Record<string, WeightsHolder> }): Promise<string>;
   /** The error to end an interrupted run with, after its checkpoint at `step` (saved in `checkpoint`). */
   interrupted(step: number, checkpoint: string): InterruptedError;
+  /**
+   * The inputs of the step after `step`, awaited. When they fail to load (an unreadable image, a
+   * file gone), the steps trained so far are checkpointed first: by `save` (which returns the
+   * folder, or the last good one while a trainer holds checkpoints back), unless the run's newest
+   * checkpoint is already at `step`. The error then says where they are kept.
+   */
+  takeInputs<T>(inputs: Promise<T>, step: number, save: () => Promise<string | undefined>): Promise<T>;
   /** Stops watching for signals. */
   close(): void;
 }
@@ -99,6 +107,8 @@ export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Pr
     await fs.rm(metricsFile, { force: true });
   }
   await writeFileAtomic(path.join(runDir, RUN_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  // the newest checkpoint of the run: the one it continued from, until it saves one
+  let lastSaved = { step: state.step, dir: existing };
   const logEnd = await logCommandStart(runDir, state.step);
   const stop = watchStopSignals('training');
   return {
@@ -109,12 +119,24 @@ export async function openRun<S extends CheckpointState>(setup: RunSetup<S>): Pr
     get stopSignal() {
       return stop.signal;
     },
-    save: (s, options = {}) => saveCheckpoint(runDir, { models: { ...models, ...options.extraModels }, optimizers, config, state: s }, options),
+    save: async (s, options = {}) => {
+      const dir = await saveCheckpoint(runDir, { models: { ...models, ...options.extraModels }, optimizers, config, state: s }, options);
+      lastSaved = { step: s.step, dir };
+      return dir;
+    },
     interrupted: (step, checkpoint) =>
       new InterruptedError(
         stop.signal ?? 'SIGINT',
         `interrupted by ${stop.signal ?? 'a signal'} after step ${step}; checkpoint ${checkpoint}; continue with the same command and --resume`,
       ),
+    takeInputs: async (inputs, step, save) => {
+      try {
+        return await inputs;
+      } catch (err) {
+        const checkpoint = step === lastSaved.step ? lastSaved.dir : await save();
+        throw new InputsFailedError(err as Error, step, checkpoint);
+      }
+    },
     close: () => {
       stop.release();
       try {

@@ -6,7 +6,7 @@ import { setupEngine } from '../engine/engine';
 import { z } from '../json-file';
 import { readMetrics } from '../metrics';
 import { Rng, rngStateSchema } from '../rng';
-import { bucketMeans, configDifferences, emaSeries, LossPlotWriter, openRun, Prefetcher, ReadBehind, readStepSeries, writeLossPlot } from '.';
+import { bucketMeans, configDifferences, emaSeries, InputsFailedError, LossPlotWriter, openRun, Prefetcher, ReadBehind, readStepSeries, writeLossPlot } from '.';
 
 let tmp: string;
 beforeAll(async () => {
@@ -99,6 +99,36 @@ describe('openRun', () => {
     await fs.writeFile(file, lines.join('\n'));
     await expect(trainer(dir, { lr: 0.1, steps: 3, every: 3 }, true)).rejects.toThrow(new RegExp(`^${file}:2: corrupt line`));
     expect((await fs.readFile(file, 'utf8')).split('\n')[1]).toBe('{"step": 2, "loss"');
+  });
+
+  it('takeInputs: a failed load checkpoints the steps trained since the newest checkpoint, then says where they are', async () => {
+    const dir = path.join(tmp, 'inputs');
+    const run = await openRun<State>({
+      runDir: dir,
+      config: {},
+      resume: false,
+      models: { net: net(1) },
+      initialState: { step: 0, epoch: 0, rng: new Rng(5).getState() },
+      stateSchema,
+    });
+    const saves: number[] = [];
+    const save = (step: number) => async () => (saves.push(step), run.save({ step, epoch: 0, rng: new Rng(5).getState() }));
+    const unreadable = () => Promise.reject(new Error('/data/00003.png: not a readable image'));
+    await expect(run.takeInputs(Promise.resolve('batch'), 0, save(0))).resolves.toBe('batch');
+    // before any step: nothing to keep
+    await expect(run.takeInputs(unreadable(), 0, save(0))).rejects.toThrow(
+      '/data/00003.png: not a readable image\nstopped after step 0; no checkpoint yet; mend the data, then continue with the same command and --resume',
+    );
+    const at2 = await run.save({ step: 2, epoch: 0, rng: new Rng(5).getState() });
+    // at the newest checkpoint's step: that one, without saving again
+    const err = await run.takeInputs(unreadable(), 2, save(2)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputsFailedError);
+    expect(err).toMatchObject({ step: 2, checkpoint: at2, cause: { message: '/data/00003.png: not a readable image' } });
+    expect(saves).toEqual([]);
+    // steps past it: saved first
+    await expect(run.takeInputs(unreadable(), 3, save(3))).rejects.toThrow(`stopped after step 3; checkpoint ${path.join(dir, 'checkpoints', 'step-00000003')};`);
+    expect(saves).toEqual([3]);
+    run.close();
   });
 
   it('names the checkpoint file and the field when the saved state does not fit', async () => {
