@@ -353,7 +353,8 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
     const reads = new ReadBehind(stepRecorder(run.metrics, bar));
     try {
       while (state.step < stopAt) {
-        const batch = await batches.take(state.step);
+        // a batch that fails to load (an unreadable image) stops the run with the steps so far checkpointed
+        const batch = await run.takeInputs(batches.take(state.step), state.step, async () => (await reads.drain(), run.save(state)));
         const lambda = grlLambda(state.step / totalSteps, config.gamma);
         const result = trainStep(steps, batch, lambda, new Rng(config.seed, STREAM_DROPOUT + state.step));
         const step = state.step + 1;

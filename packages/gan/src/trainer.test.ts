@@ -61,7 +61,7 @@ async function weightsOf(runDir: string): Promise<number[][]> {
 }
 
 // Every run of this file at once: they are independent child processes.
-const dirs = { whole: '', split: '', nan: '', mode: '', modeStop: '', modeStopUnsaved: '', dCollapse: '', empty: '', labelled1: '', labelled2: '' };
+const dirs = { whole: '', split: '', unreadable: '', nan: '', mode: '', modeStop: '', modeStopUnsaved: '', dCollapse: '', empty: '', labelled1: '', labelled2: '' };
 const runs: Record<string, Promise<ChildOutput[]>> = {};
 beforeAll(() => {
   for (const k of Object.keys(dirs) as (keyof typeof dirs)[]) dirs[k] = path.join(tmp, k);
@@ -80,6 +80,8 @@ beforeAll(() => {
     { runDir: dirs.split, resume: true, config: { saveEvery: 7 } },
     { runDir: dirs.split, resume: true, config: { lrG: 1e-3 } },
   );
+  // the 4th batch (step 4's) fails to load: steps 1-3 are trained, step 2 (an epoch end) saved
+  runs.unreadable = chain({ runDir: dirs.unreadable, failBatch: 4 }, { runDir: dirs.unreadable, resume: true });
   runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { saveEvery: 1 } });
   runs.mode = chain({ runDir: dirs.mode, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector } });
   runs.modeStop = chain({ runDir: dirs.modeStop, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector, stopOnFailure: true } });
@@ -191,6 +193,22 @@ describe('a training run', () => {
 });
 
 describe('failures', () => {
+  it('a batch that fails to load stops the run naming the file, with step 3 checkpointed; resumed, it ends as the uninterrupted run', async () => {
+    await runs.whole;
+    const [failed, resumed] = await runs.unreadable!;
+    const kept = path.join(dirs.unreadable, 'checkpoints', 'step-00000003');
+    expect(failed?.error).toBe(
+      `${faces}/0003.png: not a readable image (truncated)\nstopped after step 3; checkpoint ${kept}; mend the data, then continue with the same command and --resume`,
+    );
+    expect(resumed?.logs[0]).toBe(`resumed from ${kept} at step 3`);
+    expect(ok(resumed)).toMatchObject({ step: 4, stoppedBy: 'done' });
+    expect(await weightsOf(dirs.unreadable)).toEqual(await weightsOf(dirs.whole));
+    for (const file of ['metrics.jsonl', 'model/weights.bin', 'samples/epoch-002.png']) {
+      const [a, b] = await Promise.all([fs.readFile(path.join(dirs.whole, file)), fs.readFile(path.join(dirs.unreadable, file))]);
+      expect([file, a.equals(b)]).toEqual([file, true]);
+    }
+  });
+
   it('a NaN loss stops the run and keeps the last good checkpoint', async () => {
     const [nan] = await runs.nan!;
     expect(nan?.error).toMatch(/D loss became NaN at step 2: training stopped; the last good checkpoint is kept/);

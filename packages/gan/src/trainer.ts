@@ -299,7 +299,11 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
   const replayed = replayableStep(({ real, z }: { real: tf.Tensor4D; z: tf.Tensor4D }) => queueTrainStep(gan, real, z));
   try {
     while (step < stopAt) {
-      const { x: real } = await batches.take(step);
+      // a batch that fails to load (an unreadable image) stops the run with the steps so far checkpointed
+      const { x: real } = await run.takeInputs(batches.take(step), step, async () => {
+        if (await reads.drain()) await saver.save({ step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() }, detector, false);
+        return saver.lastGood;
+      });
       const z = noiseBatch(noiseRng, config.batchSize, config.gan.nz);
       const checkDiversity = (step + 1) % config.diversityEvery === 0;
       const out: { fake?: tf.Tensor4D } = {};

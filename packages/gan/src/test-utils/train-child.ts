@@ -14,6 +14,8 @@ export interface ChildSpec {
   resume?: boolean;
   /** Replace the n-th batch asked for (1-based) by NaNs. */
   poisonBatch?: number;
+  /** Make the n-th batch asked for (1-based) fail to load, as an unreadable image does. */
+  failBatch?: number;
   /** Batches with labels too, as a labelled dataset (the demo digits) gives them. */
   labelled?: boolean;
 }
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
     async getBatch(indices, scaling) {
       // Counted when asked for, not when decoded: two loads may be in flight at once.
       const n = ++reads;
+      if (n === spec.failBatch) throw new Error(`${spec.faces}/0003.png: not a readable image (truncated)`);
       const batch = await faces.getBatch(indices, scaling);
       if (spec.labelled) batch.y = tf.tensor1d(Int32Array.from(indices), 'int32');
       if (n !== spec.poisonBatch) return batch;
