@@ -346,7 +346,6 @@ export async function trainRun(options: TrainOptions): Promise<RunResult | Stopp
     const stopAt = Math.min(options.stopAtStep ?? totalSteps, totalSteps);
     const [batches, steps] = [new Prefetcher(batchLoader(d, config), stopAt), replayableSteps(net, optimizer)];
     const bar = progress({ total: totalSteps, start: state.step, label: name, quiet: options.quiet });
-    bar.update(state.step);
     let clock = Date.now();
     // Each step's losses are read while the step after it trains (core's ReadBehind); a checkpoint
     // is written only after every step in it has been read and checked.

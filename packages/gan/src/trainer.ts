@@ -159,12 +159,20 @@ class Saver {
     private readonly run: TrainingRun<TrainState>,
     private readonly gan: Gan,
     private readonly config: TrainConfig,
+    private readonly position: { noiseRng: Rng; detector: FailureDetector; stepsPerEpoch: number },
     private readonly warn: (line: string) => void,
   ) {
     this.lastGood = run.resumedFrom;
   }
 
-  async save(state: TrainState, detector: FailureDetector, epochEnd: boolean): Promise<void> {
+  /** Checkpoints the run after `step` steps (unless a failure holds it back); returns the last good checkpoint. */
+  async saveAt(step: number, epochEnd: boolean): Promise<string | undefined> {
+    const { noiseRng, detector, stepsPerEpoch } = this.position;
+    await this.save({ step, epoch: Math.floor(step / stepsPerEpoch), noiseRng: noiseRng.getState(), detector: detector.getState() }, detector, epochEnd);
+    return this.lastGood;
+  }
+
+  private async save(state: TrainState, detector: FailureDetector, epochEnd: boolean): Promise<void> {
     if (detector.failing.length) {
       if (!this.heldBack) this.warn(`checkpoints held back while ${detector.failing.join(' and ')} lasts; last good checkpoint: ${this.lastGood ?? 'none yet'}`);
       this.heldBack = true;
@@ -270,7 +278,7 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
   // models, optimizers and generators of randomness, fresh or resumed
   const { gan, noiseRng, detector, run } = await startRun(options, config, log);
   const fixedNoise = noiseBatch(new Rng(config.seed, STREAMS.fixedNoise), GRID_IMAGES, config.gan.nz);
-  const saver = new Saver(run, gan, config, warn);
+  const saver = new Saver(run, gan, config, { noiseRng, detector, stepsPerEpoch: per }, warn);
   const events: FailureEvent[] = [];
   let step = run.state.step;
 
@@ -300,10 +308,7 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
   try {
     while (step < stopAt) {
       // a batch that fails to load (an unreadable image) stops the run with the steps so far checkpointed
-      const { x: real } = await run.takeInputs(batches.take(step), step, async () => {
-        if (await reads.drain()) await saver.save({ step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() }, detector, false);
-        return saver.lastGood;
-      });
+      const { x: real } = await run.takeInputs(batches.take(step), step, async () => ((await reads.drain()) ? saver.saveAt(step, false) : saver.lastGood));
       const z = noiseBatch(noiseRng, config.batchSize, config.gan.nz);
       const checkDiversity = (step + 1) % config.diversityEvery === 0;
       const out: { fake?: tf.Tensor4D } = {};
@@ -317,8 +322,7 @@ export async function train(options: TrainRunOptions): Promise<TrainRunResult> {
       const epochEnd = step % per === 0;
       if (step % config.saveEvery === 0 || epochEnd || step === stopAt || run.stopSignal) {
         if (!(await reads.drain())) break;
-        const state: TrainState = { step, epoch: Math.floor(step / per), noiseRng: noiseRng.getState(), detector: detector.getState() };
-        await saver.save(state, detector, epochEnd);
+        await saver.saveAt(step, epochEnd);
         if (epochEnd) await epochGrid(runDir, gan.g, fixedNoise, step / per, config);
         // interrupted: stop here, this step checkpointed (unless a failure holds checkpoints back)
         if (run.stopSignal) throw run.interrupted(step, saver.lastGood ?? 'none yet');

@@ -4,8 +4,9 @@
  * augmentation (train/augment.ts) and a cosine learning-rate decay. Exports it to ONNX with two
  * outputs, `logits` and `features` (the penultimate layer), and checks the ONNX file against the
  * trained model on the validation split; the summary holds the validation accuracy per digit.
- * Checkpoints every epoch (atomic, resumable); a non-finite loss stops the run and keeps the
- * last good checkpoint.
+ * Checkpoints every epoch and wherever a run stops inside one (an interrupt, an image that cannot
+ * be read), atomic and resumable to the bytes of a straight run; a non-finite loss stops the run
+ * and keeps the last good checkpoint.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import {
   openDigits,
   openRun,
   pixelsToFloat,
+  Prefetcher,
   progress,
   readJsonFile,
   Rng,
@@ -116,25 +118,23 @@ async function accuracy(model: tf.LayersModel, set: ImageDataset): Promise<{ acc
   return { accuracy: all / set.length, perDigit: correct.map((c, d) => (total[d] ? c / (total[d] as number) : Number.NaN)) };
 }
 
-/**
- * One epoch of augmented batches in the order `rng` draws (full batches only); the augmentation
- * draws from the same rng, after the order.
- */
-async function* augmentedBatches(set: ImageDataset, batchSize: number, rng: Rng): AsyncGenerator<{ x: tf.Tensor4D; y: tf.Tensor1D }> {
-  const order = rng.permutation(set.length);
-  const { height, width, channels } = set.shape;
-  for (let s = 0; s + batchSize <= order.length; s += batchSize) {
-    const idx = order.slice(s, s + batchSize);
-    const pixels = augmentDigits(await set.getPixelsBatch(idx), idx.length, height, channels, rng);
-    const x = tf.tensor4d(pixelsToFloat(pixels, channels, DIGIT_SCALING), [idx.length, height, width, channels]);
-    yield {
-      x,
-      y: tf.tensor1d(
-        Int32Array.from(idx, (i) => set.labels?.[i] as number),
-        'int32',
-      ),
-    };
+type TrainBatch = { x: tf.Tensor4D; y: tf.Tensor1D };
+
+/** The training batch of images `idx`, augmented with draws from `augment` when it is given. */
+async function loadBatch(set: ImageDataset, idx: number[], augment: Rng | undefined): Promise<TrainBatch> {
+  if (!augment) {
+    const batch = await set.getBatch(idx, DIGIT_SCALING);
+    return { x: batch.x, y: batch.y as tf.Tensor1D };
   }
+  const { height, width, channels } = set.shape;
+  const pixels = augmentDigits(await set.getPixelsBatch(idx), idx.length, height, channels, augment);
+  return {
+    x: tf.tensor4d(pixelsToFloat(pixels, channels, DIGIT_SCALING), [idx.length, height, width, channels]),
+    y: tf.tensor1d(
+      Int32Array.from(idx, (i) => set.labels?.[i] as number),
+      'int32',
+    ),
+  };
 }
 
 /** Cosine decay from `lr` at step 0 to 0 at `total` steps. */
@@ -142,10 +142,22 @@ export function cosineLr(lr: number, step: number, total: number): number {
   return 0.5 * lr * (1 + Math.cos((Math.PI * Math.min(step, total)) / total));
 }
 
-const stateSchema = z.object({ step: z.number().int().min(0), epoch: z.number().int().min(0), rng: rngStateSchema });
+const stateSchema = z.object({
+  step: z.number().int().min(0),
+  epoch: z.number().int().min(0),
+  rng: rngStateSchema,
+  /** Set when the run stopped inside `epoch`: its batches done, and the generator's state when it began (its order's draws). */
+  batch: z.number().int().min(0).optional(),
+  epochStart: rngStateSchema.optional(),
+});
 type State = z.infer<typeof stateSchema>;
 
-/** One epoch of cross-entropy steps in the order `rng` draws. */
+/**
+ * One epoch of cross-entropy steps over full batches, in an order drawn from `rng` when the epoch
+ * begins; augmentation draws from the same generator, batch after batch. A run stopped inside the
+ * epoch (an interrupt, inputs that fail to load) is checkpointed with the batches done and the
+ * epoch's starting state, so that a resumed run continues exactly where it stopped.
+ */
 async function trainEpoch(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
@@ -154,31 +166,43 @@ async function trainEpoch(
   run: TrainingRun<State>,
   options: TrainClassifierOptions & { classes: number },
 ): Promise<void> {
-  const stepsPerEpoch = Math.floor(train.length / options.batchSize);
-  const bar = progress({ total: stepsPerEpoch, label: `epoch ${state.epoch + 1}/${options.epochs}`, quiet: options.quietProgress });
-  const batches = options.augment
-    ? augmentedBatches(train, options.batchSize, state.rngObject)
-    : train.batches({ batchSize: options.batchSize, rng: state.rngObject, dropLast: true, scaling: DIGIT_SCALING });
-  for await (const batch of batches) {
-    const labels = batch.y as tf.Tensor1D;
-    // tfjs's Adam reads its learning rate at every step.
-    if (options.cosine) (optimizer as unknown as { learningRate: number }).learningRate = cosineLr(options.lr, state.step, options.epochs * stepsPerEpoch);
-    const loss = optimizer.minimize(() => {
-      const logits = model.apply(batch.x, { training: true }) as tf.Tensor2D;
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, options.classes), logits, undefined, options.labelSmoothing ?? 0);
-    }, true) as tf.Scalar;
-    const value = (await loss.data())[0] as number;
-    tf.dispose([batch.x, labels, loss]);
-    state.step++;
-    assertFinite({ loss: value }, state.step);
-    await run.metrics.append({ step: state.step, epoch: state.epoch + 1, loss: value });
-    bar.tick(1, { loss: value.toFixed(4) });
-    if (run.stopSignal) {
-      bar.stop();
-      throw run.interrupted(state.step, await run.save({ step: state.step, epoch: state.epoch, rng: state.rngObject.getState() }));
+  const { batchSize } = options;
+  const rng = state.rngObject;
+  const stepsPerEpoch = Math.floor(train.length / batchSize);
+  const epochStart = state.epochStart ?? rng.getState();
+  const orderRng = new Rng(0);
+  orderRng.setState(epochStart);
+  const order = orderRng.permutation(train.length);
+  if (!state.epochStart) rng.setState(orderRng.getState());
+  const first = state.batch ?? 0;
+  const load = (b: number) => loadBatch(train, order.slice(b * batchSize, (b + 1) * batchSize), options.augment ? rng : undefined);
+  // augmented batches load one at a time, so that their draws keep batch order; plain ones one ahead
+  const batches: Pick<Prefetcher<TrainBatch>, 'take' | 'close'> = options.augment ? { take: load, close: async () => undefined } : new Prefetcher(load, stepsPerEpoch);
+  const snapshot = (batch: number): State => ({ step: state.step, epoch: state.epoch, rng: rng.getState(), batch, epochStart });
+  const bar = progress({ total: stepsPerEpoch, start: first, label: `epoch ${state.epoch + 1}/${options.epochs}`, quiet: options.quietProgress });
+  try {
+    for (let b = first; b < stepsPerEpoch; b++) {
+      const batch = await run.takeInputs(batches.take(b), state.step, () => run.save(snapshot(b)));
+      // tfjs's Adam reads its learning rate at every step.
+      if (options.cosine) (optimizer as unknown as { learningRate: number }).learningRate = cosineLr(options.lr, state.step, options.epochs * stepsPerEpoch);
+      const loss = optimizer.minimize(() => {
+        const logits = model.apply(batch.x, { training: true }) as tf.Tensor2D;
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y, options.classes), logits, undefined, options.labelSmoothing ?? 0);
+      }, true) as tf.Scalar;
+      const value = (await loss.data())[0] as number;
+      tf.dispose([batch.x, batch.y, loss]);
+      state.step++;
+      assertFinite({ loss: value }, state.step);
+      await run.metrics.append({ step: state.step, epoch: state.epoch + 1, loss: value });
+      bar.tick(1, { loss: value.toFixed(4) });
+      if (run.stopSignal) throw run.interrupted(state.step, await run.save(snapshot(b + 1)));
     }
+  } finally {
+    bar.stop();
+    await batches.close((b) => tf.dispose([b.x, b.y]));
   }
-  bar.stop();
+  delete state.batch;
+  delete state.epochStart;
 }
 
 /** What the embedded sets' manifest says of their recipe; undefined for a user's folder (it has none). */
