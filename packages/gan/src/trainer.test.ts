@@ -61,7 +61,20 @@ async function weightsOf(runDir: string): Promise<number[][]> {
 }
 
 // Every run of this file at once: they are independent child processes.
-const dirs = { whole: '', split: '', unreadable: '', nan: '', mode: '', modeStop: '', modeStopUnsaved: '', dCollapse: '', empty: '', labelled1: '', labelled2: '' };
+const dirs = {
+  whole: '',
+  split: '',
+  unreadable: '',
+  unreadableHeld: '',
+  nan: '',
+  mode: '',
+  modeStop: '',
+  modeStopUnsaved: '',
+  dCollapse: '',
+  empty: '',
+  labelled1: '',
+  labelled2: '',
+};
 const runs: Record<string, Promise<ChildOutput[]>> = {};
 beforeAll(() => {
   for (const k of Object.keys(dirs) as (keyof typeof dirs)[]) dirs[k] = path.join(tmp, k);
@@ -82,6 +95,8 @@ beforeAll(() => {
   );
   // the 4th batch (step 4's) fails to load: steps 1-3 are trained, step 2 (an epoch end) saved
   runs.unreadable = chain({ runDir: dirs.unreadable, failBatch: 4 }, { runDir: dirs.unreadable, resume: true });
+  // the same while mode collapse (from step 2) holds checkpoints back: step 1's is the last good one
+  runs.unreadableHeld = chain({ runDir: dirs.unreadableHeld, failBatch: 4, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector } });
   runs.nan = chain({ runDir: dirs.nan, poisonBatch: 2, config: { saveEvery: 1 } });
   runs.mode = chain({ runDir: dirs.mode, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector } });
   runs.modeStop = chain({ runDir: dirs.modeStop, config: { saveEvery: 1, diversityEvery: 1, detector: modeDetector, stopOnFailure: true } });
@@ -207,6 +222,13 @@ describe('failures', () => {
       const [a, b] = await Promise.all([fs.readFile(path.join(dirs.whole, file)), fs.readFile(path.join(dirs.unreadable, file))]);
       expect([file, a.equals(b)]).toEqual([file, true]);
     }
+  });
+
+  it('a batch that fails to load while checkpoints are held back names the last good one', async () => {
+    const [failed] = await runs.unreadableHeld!;
+    const lastGood = path.join(dirs.unreadableHeld, 'checkpoints', 'step-00000001');
+    expect(failed?.error).toMatch(new RegExp(`not a readable image \\(truncated\\)\\nstopped after step 3; checkpoint ${lastGood}; mend the data`));
+    expect(await latestName(dirs.unreadableHeld)).toBe('step-00000001');
   });
 
   it('a NaN loss stops the run and keeps the last good checkpoint', async () => {
