@@ -168,11 +168,12 @@ class Saver {
   /** Checkpoints the run after `step` steps (unless a failure holds it back); returns the last good checkpoint. */
   async saveAt(step: number, epochEnd: boolean): Promise<string | undefined> {
     const { noiseRng, detector, stepsPerEpoch } = this.position;
-    await this.save({ step, epoch: Math.floor(step / stepsPerEpoch), noiseRng: noiseRng.getState(), detector: detector.getState() }, detector, epochEnd);
+    await this.save({ step, epoch: Math.floor(step / stepsPerEpoch), noiseRng: noiseRng.getState(), detector: detector.getState() }, epochEnd);
     return this.lastGood;
   }
 
-  private async save(state: TrainState, detector: FailureDetector, epochEnd: boolean): Promise<void> {
+  private async save(state: TrainState, epochEnd: boolean): Promise<void> {
+    const { detector } = this.position;
     if (detector.failing.length) {
       if (!this.heldBack) this.warn(`checkpoints held back while ${detector.failing.join(' and ')} lasts; last good checkpoint: ${this.lastGood ?? 'none yet'}`);
       this.heldBack = true;
