@@ -32,6 +32,10 @@ if [ -z "${TORCH_DIR:-}" ]; then
   apt_install libopenblas0 /usr/share/doc/libopenblas0/copyright DLCV_SKIP_TORCH "the libtorch engine's matrix products (OpenBLAS)"
 fi
 
+# The face grader runs the assignment's detector, dlib's HOG frontal face detector, through an
+# addon over Debian's libdlib-dev; without it the grader falls back to face-api and says so.
+apt_install libdlib-dev /usr/include/dlib/image_processing/frontal_face_detector.h DLCV_SKIP_DLIB "the face grader's dlib detector (the assignment's)"
+
 # The report pages' browser tests drive Debian's Chromium with playwright-core (which downloads
 # nothing). Installed on request (CI sets DLCV_BROWSER=1); without it those tests skip.
 if [ "${DLCV_BROWSER:-0}" = 1 ]; then

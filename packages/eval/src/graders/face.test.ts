@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readImage, writePng } from '@dlcv/core';
-import { gradeFaces, padForDetector } from './face';
+import { loadDlib } from '../networks/dlib-hog';
+import { gradeFaces, padForDetector, type FaceDetectorName } from './face';
 
 /** These tests' sets are small: the homework's 1000-image minimum is tested on its own. */
 const SMALL = { minImages: 1 };
@@ -25,8 +26,11 @@ test('padding puts the image in the middle of a grey canvas twice its size', () 
   expect(Array.from(p.data.subarray(12, 24))).toEqual([128, 128, 128, 7, 7, 7, 7, 7, 7, 128, 128, 128]);
 });
 
-test('real 64x64 faces count, photos of other things do not; unreadable files leave the denominator', async () => {
-  const folder = path.join(dir, 'mixed');
+// dlib where its addon is built (CI requires it: networks/dlib-hog.test.ts), face-api always
+const DETECTORS: FaceDetectorName[] = loadDlib().ok ? ['dlib', 'face-api'] : ['face-api'];
+
+test.each(DETECTORS)('%s: real 64x64 faces count, photos of other things do not; unreadable files leave the denominator', async (detector) => {
+  const folder = path.join(dir, `mixed-${detector}`);
   await fs.mkdir(folder);
   for (const f of [
     'faces/astronaut.png',
@@ -41,7 +45,10 @@ test('real 64x64 faces count, photos of other things do not; unreadable files le
   }
   await fs.writeFile(path.join(folder, 'broken.png'), 'not a png');
   await fs.writeFile(path.join(folder, 'readme.txt'), 'hello');
-  const r = await gradeFaces(folder, SMALL);
+  const r = await gradeFaces(folder, { ...SMALL, detector });
+  expect(r.detector.kind).toBe(detector);
+  expect(r.detector.sameAsAssignment).toBe(detector === 'dlib');
+  expect(r.detector.fallback).toBeUndefined();
   expect(r.counts['astronaut.png']).toBe(1);
   expect(r.counts['grace_hopper.png']).toBe(1);
   for (const f of ['coffee.png', 'rocket.png', 'brick.png', 'grass.png', 'gravel.png']) expect(r.counts[f]).toBe(0);

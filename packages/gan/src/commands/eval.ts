@@ -72,7 +72,9 @@ export const evalCommand = defineCommand({
     const face = await gradeFaces(outDir, { minImages: flags['min-images'] });
     console.log(
       `face rate: ${(face.rate * 100).toFixed(2)}% (${face.exactlyOne}/${face.total}; baselines: simple ${BASELINES.faceRate.simple * 100}%, strong ${BASELINES.faceRate.strong * 100}%): ${verdict(face.rate, BASELINES.faceRate, false)}` +
-        ` [${face.detector.name}, not the assignment's dlib HOG detector]`,
+        (face.detector.sameAsAssignment
+          ? " [dlib's HOG detector, the assignment's]"
+          : ` [${face.detector.name}, not the assignment's dlib HOG detector: ${face.detector.fallback ?? 'chosen'}]`),
     );
   },
 });
