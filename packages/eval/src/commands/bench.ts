@@ -131,7 +131,8 @@ export const benchCommand = defineCommand({
       // Before the face networks switch tfjs to its wasm backend.
       await benchGeneration(dir, rows);
       rows.push(await time('fid (face-descriptor features, 2 folders)', 2 * n, () => gradeFid(faces, faces2, { features: 'face-descriptor', minImages: n })));
-      rows.push(await time('face', n, () => gradeFaces(faces, { minImages: n })));
+      rows.push(await time("face (dlib HOG, the assignment's)", n, () => gradeFaces(faces, { minImages: n, detector: 'dlib' })));
+      rows.push(await time('face (face-api)', n, () => gradeFaces(faces, { minImages: n, detector: 'face-api' })));
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
