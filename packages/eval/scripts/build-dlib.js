@@ -29,7 +29,7 @@ function findDlib() {
   const root = roots.find((r) => fs.existsSync(path.join(r, 'include', HEADER)));
   if (!root)
     skip(
-      `${HEADER} not found${process.env.DLIB_ROOT ? ` under DLIB_ROOT=${process.env.DLIB_ROOT}/include` : ''}: install libdlib-dev (Debian/Ubuntu: apt-get install -y libdlib-dev)`,
+      `${HEADER} not found${process.env.DLIB_ROOT ? ` under DLIB_ROOT=${process.env.DLIB_ROOT}/include` : ''}: install libdlib-dev (Debian/Ubuntu: apt-get install -y libdlib-dev), then run pnpm --filter @dlcv/eval build:dlib`,
     );
   const libDirs = [path.join(root, 'lib'), path.join(root, 'lib', 'x86_64-linux-gnu'), path.join(root, 'lib', 'aarch64-linux-gnu'), path.join(root, 'lib64')];
   const lib = libDirs.find((d) => fs.existsSync(path.join(d, 'libdlib.so')));
