@@ -74,7 +74,7 @@ export const evalCommand = defineCommand({
       `face rate: ${(face.rate * 100).toFixed(2)}% (${face.exactlyOne}/${face.total}; baselines: simple ${BASELINES.faceRate.simple * 100}%, strong ${BASELINES.faceRate.strong * 100}%): ${verdict(face.rate, BASELINES.faceRate, false)}` +
         (face.detector.sameAsAssignment
           ? " [dlib's HOG detector, the assignment's]"
-          : ` [${face.detector.name}, not the assignment's dlib HOG detector: ${face.detector.fallback ?? 'chosen'}]`),
+          : ` [${face.detector.name}, not the assignment's dlib HOG detector${face.detector.fallback ? `: ${face.detector.fallback}` : ''}]`),
     );
   },
 });
