@@ -4,7 +4,8 @@
 // packages/eval/build/Release/dlcv_dlib.node.
 // It never fails the surrounding build: when it cannot build, it prints one line saying why,
 // writes that line to build/Release/dlcv_dlib.skipped.txt (the face grader repeats it when it
-// falls back to face-api) and exits 0.
+// falls back to face-api) and exits 0. Required as a module it builds nothing and exports
+// `dlibCompileFlags()`, which the tests' reference program is built with.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -42,14 +43,20 @@ function findDlib() {
   return { include: path.join(root, 'include'), lib, libs: ['-ldlib', ...linear.map((name) => `-l:${name}`)] };
 }
 
+/** g++'s flags for a program or library that uses dlib: the include folder, then the libraries (after the sources). */
+function dlibCompileFlags() {
+  const dlib = findDlib();
+  return { include: [`-I${dlib.include}`], link: [`-L${dlib.lib}`, ...dlib.libs] };
+}
+
 function build() {
   if (process.env.DLCV_SKIP_DLIB === '1') skip('DLCV_SKIP_DLIB=1');
   if (process.platform !== 'linux') skip(`platform ${process.platform} is not supported yet`);
-  const dlib = findDlib();
+  const flags = dlibCompileFlags();
   const execPrefix = path.resolve(path.dirname(process.execPath), '..');
   const nodeInclude = firstExisting([execPrefix, '/usr', '/usr/local'].map((d) => path.join(d, 'include', 'node')).filter((d) => fs.existsSync(path.join(d, 'node_api.h'))));
   if (!nodeInclude) skip('Node headers (include/node/node_api.h) not found');
-  const args = ['-O2', '-std=c++17', '-shared', '-fPIC', `-I${nodeInclude}`, `-I${dlib.include}`, source, '-o', `${outFile}.tmp`, `-L${dlib.lib}`, ...dlib.libs];
+  const args = ['-O2', '-std=c++17', '-shared', '-fPIC', `-I${nodeInclude}`, ...flags.include, source, '-o', `${outFile}.tmp`, ...flags.link];
   const t0 = Date.now();
   fs.mkdirSync(outDir, { recursive: true });
   const r = spawnSync(process.env.CXX || 'g++', args, { encoding: 'utf8' });
@@ -69,12 +76,17 @@ function build() {
   console.log(`dlcv-dlib: built ${path.relative(process.cwd(), outFile)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (${check.stdout.trim()})`);
 }
 
-try {
-  build();
-} catch (e) {
-  const reason = e instanceof Skip ? e.message : `unexpected error: ${e && e.message ? e.message : e}`;
-  fs.rmSync(outFile, { force: true });
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(skipFile, `${reason}\n`);
-  console.log(`dlcv-dlib: not built (${reason}); the face grader will use face-api's TinyFaceDetector instead of the assignment's dlib HOG detector.`);
+function main() {
+  try {
+    build();
+  } catch (e) {
+    const reason = e instanceof Skip ? e.message : `unexpected error: ${e && e.message ? e.message : e}`;
+    fs.rmSync(outFile, { force: true });
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(skipFile, `${reason}\n`);
+    console.log(`dlcv-dlib: not built (${reason}); the face grader will use face-api's TinyFaceDetector instead of the assignment's dlib HOG detector.`);
+  }
 }
+
+if (require.main === module) main();
+module.exports = { dlibCompileFlags };

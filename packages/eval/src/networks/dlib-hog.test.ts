@@ -51,7 +51,9 @@ describeDlib("dlib's frontal face detector through the addon", () => {
     // dlib's own pipeline, built as the addon is (scripts/build-dlib.js: libdlib-dev and g++)
     reference = path.join(dir, 'detect_faces_reference');
     const source = path.join(PKG, 'native-dlib', 'reference', 'detect_faces_reference.cc');
-    execFileSync('g++', ['-O2', '-std=c++17', source, '-o', reference, '-ldlib', '-l:liblapack.so.3', '-l:libblas.so.3'], { stdio: 'pipe' });
+    const { dlibCompileFlags } = require('../../scripts/build-dlib.js') as { dlibCompileFlags(): { include: string[]; link: string[] } };
+    const flags = dlibCompileFlags();
+    execFileSync(process.env.CXX || 'g++', ['-O2', '-std=c++17', ...flags.include, source, '-o', reference, ...flags.link], { stdio: 'pipe' });
     const names = ['faces/astronaut.png', 'faces/grace_hopper.png', 'nonfaces/coffee.png', 'nonfaces/rocket.png', 'nonfaces/brick.png'];
     for (const name of names) {
       const image = await readImage(path.join(FIXTURES, name));
