@@ -18,6 +18,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
+const { skip, nodeInclude, loadCheck, reportSkip } = require('./addon-build');
 
 const pkgDir = path.resolve(__dirname, '..');
 const srcDir = path.join(pkgDir, 'native-torch', 'src');
@@ -26,12 +27,6 @@ const objDir = path.join(pkgDir, 'build', 'torch-obj');
 const outDir = path.join(pkgDir, 'build', 'Release');
 const outFile = path.join(outDir, 'dlcv_torch.node');
 const skipFile = path.join(outDir, 'dlcv_torch.skipped.txt');
-
-class Skip extends Error {}
-
-function skip(reason) {
-  throw new Skip(reason);
-}
 
 const exists = (p) => !!p && fs.existsSync(p);
 
@@ -77,15 +72,6 @@ function torchVersion(include) {
     if (Number.isFinite(major) && Number.isFinite(minor)) return { major, minor };
   }
   return skip(`cannot read the libtorch version from ${files.join(' or ')}`);
-}
-
-/** The folder holding node_api.h: $DLCV_NODE_INCLUDE, beside the node binary, or the system's. */
-function nodeInclude() {
-  const execPrefix = path.resolve(path.dirname(process.execPath), '..');
-  const dirs = [process.env.DLCV_NODE_INCLUDE, path.join(execPrefix, 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
-  const dir = dirs.find((d) => exists(d && path.join(d, 'node_api.h')));
-  if (!dir) skip('Node headers (node_api.h) not found (set DLCV_NODE_INCLUDE)');
-  return dir;
 }
 
 function compilerFlags(torch, version, nodeInc) {
@@ -172,16 +158,6 @@ async function compileAll(flags) {
   return { objects, compiled: stale.length };
 }
 
-/** Loads the addon in a child process (a broken link is reported here, not at run time). */
-function loadCheck(file) {
-  const check = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(file)}).info()))`], { encoding: 'utf8' });
-  if (check.status !== 0) {
-    fs.rmSync(file, { force: true });
-    skip(`built but cannot be loaded: ${(check.stderr || '').split('\n').find((l) => l.trim()) || 'unknown error'}`);
-  }
-  return check.stdout.trim();
-}
-
 async function main() {
   if (process.env.DLCV_SKIP_TORCH === '1') skip('DLCV_SKIP_TORCH=1');
   if (process.platform !== 'linux') skip(`platform ${process.platform} is not supported`);
@@ -233,11 +209,4 @@ if (process.argv[2] === '--check-headers') {
     console.error(`build-torch --check-headers: ${e.message}`);
     process.exit(2);
   });
-} else
-  main().catch((e) => {
-    const reason = e instanceof Skip ? e.message : `unexpected error: ${e && e.message ? e.message : e}`;
-    console.log(`dlcv-torch: not built (${reason}); the libtorch engine is unavailable.`);
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.rmSync(outFile, { force: true });
-    fs.writeFileSync(skipFile, `${reason}\n`);
-  });
+} else main().catch((e) => reportSkip(e, { tag: 'dlcv-torch', outFile, skipFile, consequence: 'the libtorch engine is unavailable.' }));

@@ -10,6 +10,8 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
+// core's shared pieces of an optional addon's build (Skip and its report, node's headers, the load check)
+const { skip, nodeInclude, loadCheck, reportSkip } = require(path.join(path.dirname(require.resolve('@dlcv/core/package.json')), 'scripts', 'addon-build.js'));
 
 const pkgDir = path.resolve(__dirname, '..');
 const source = path.join(pkgDir, 'native-dlib', 'face_detector.cc');
@@ -18,10 +20,6 @@ const outFile = path.join(outDir, 'dlcv_dlib.node');
 const skipFile = path.join(outDir, 'dlcv_dlib.skipped.txt');
 const HEADER = path.join('dlib', 'image_processing', 'frontal_face_detector.h');
 
-class Skip extends Error {}
-function skip(reason) {
-  throw new Skip(reason);
-}
 const firstExisting = (paths) => paths.find((p) => p && fs.existsSync(p));
 
 /** -I and -L folders of dlib: $DLIB_ROOT (include/, lib/), else the system's. */
@@ -53,10 +51,7 @@ function build() {
   if (process.env.DLCV_SKIP_DLIB === '1') skip('DLCV_SKIP_DLIB=1');
   if (process.platform !== 'linux') skip(`platform ${process.platform} is not supported yet`);
   const flags = dlibCompileFlags();
-  const execPrefix = path.resolve(path.dirname(process.execPath), '..');
-  const nodeInclude = firstExisting([execPrefix, '/usr', '/usr/local'].map((d) => path.join(d, 'include', 'node')).filter((d) => fs.existsSync(path.join(d, 'node_api.h'))));
-  if (!nodeInclude) skip('Node headers (include/node/node_api.h) not found');
-  const args = ['-O2', '-std=c++17', '-shared', '-fPIC', `-I${nodeInclude}`, ...flags.include, source, '-o', `${outFile}.tmp`, ...flags.link];
+  const args = ['-O2', '-std=c++17', '-shared', '-fPIC', `-I${nodeInclude()}`, ...flags.include, source, '-o', `${outFile}.tmp`, ...flags.link];
   const t0 = Date.now();
   fs.mkdirSync(outDir, { recursive: true });
   const r = spawnSync(process.env.CXX || 'g++', args, { encoding: 'utf8' });
@@ -67,24 +62,16 @@ function build() {
   }
   // Rename into place: a process that has the old addon loaded keeps its (unlinked) file intact.
   fs.renameSync(`${outFile}.tmp`, outFile);
-  const check = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(outFile)}).info()))`], { encoding: 'utf8' });
-  if (check.status !== 0) {
-    fs.rmSync(outFile, { force: true });
-    skip(`built but cannot be loaded: ${(check.stderr || '').split('\n').find((l) => l.trim()) || 'unknown error'}`);
-  }
+  const info = loadCheck(outFile);
   fs.rmSync(skipFile, { force: true });
-  console.log(`dlcv-dlib: built ${path.relative(process.cwd(), outFile)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (${check.stdout.trim()})`);
+  console.log(`dlcv-dlib: built ${path.relative(process.cwd(), outFile)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (${info})`);
 }
 
 function main() {
   try {
     build();
   } catch (e) {
-    const reason = e instanceof Skip ? e.message : `unexpected error: ${e && e.message ? e.message : e}`;
-    fs.rmSync(outFile, { force: true });
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(skipFile, `${reason}\n`);
-    console.log(`dlcv-dlib: not built (${reason}); the face grader will use face-api's TinyFaceDetector instead of the assignment's dlib HOG detector.`);
+    reportSkip(e, { tag: 'dlcv-dlib', outFile, skipFile, consequence: "the face grader will use face-api's TinyFaceDetector instead of the assignment's dlib HOG detector." });
   }
 }
 
