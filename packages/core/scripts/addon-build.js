@@ -14,11 +14,15 @@ function skip(reason) {
   throw new Skip(reason);
 }
 
-/** The folder holding node_api.h: $DLCV_NODE_INCLUDE, beside the node binary, or the system's. */
-function nodeInclude() {
+/** Where node_api.h is looked for, in order: $DLCV_NODE_INCLUDE, beside the node binary, the system's. */
+function nodeIncludeDirs() {
   const execPrefix = path.resolve(path.dirname(process.execPath), '..');
-  const dirs = [process.env.DLCV_NODE_INCLUDE, path.join(execPrefix, 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
-  const dir = dirs.find((d) => d && fs.existsSync(path.join(d, 'node_api.h')));
+  return [process.env.DLCV_NODE_INCLUDE, path.join(execPrefix, 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].filter(Boolean);
+}
+
+/** The first folder of nodeIncludeDirs() holding node_api.h. */
+function nodeInclude() {
+  const dir = nodeIncludeDirs().find((d) => fs.existsSync(path.join(d, 'node_api.h')));
   if (!dir) skip('Node headers (node_api.h) not found (set DLCV_NODE_INCLUDE)');
   return dir;
 }
@@ -45,4 +49,4 @@ function reportSkip(error, { tag, outFile, skipFile, consequence }) {
   fs.writeFileSync(skipFile, `${reason}\n`);
 }
 
-module.exports = { Skip, skip, nodeInclude, loadCheck, reportSkip };
+module.exports = { Skip, skip, nodeIncludeDirs, nodeInclude, loadCheck, reportSkip };

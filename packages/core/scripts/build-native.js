@@ -2,7 +2,9 @@
 // Builds the optional native engine (packages/core/native, N-API + oneDNN + OpenMP) with node-gyp
 // and copies it to packages/core/build/Release/dlcv_native.node.
 // It never fails the surrounding install/build: when it cannot build, it prints one line saying
-// why and exits 0 (the toolkit then runs on the tfjs cpu backend).
+// why and exits 0 (the toolkit then runs on the tfjs cpu backend). Required as a module it builds
+// nothing and exports `systemInputs()`, the files outside the repository that decide the build
+// (tools/system-libraries.js puts them in turbo's hash).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -22,15 +24,29 @@ function firstExisting(paths) {
   return paths.find((p) => p && fs.existsSync(p));
 }
 
+/** Where oneDNN's header is looked for, in order. */
+function dnnlHeaders() {
+  const incDirs = ['/usr/include', '/usr/local/include', process.env.DNNL_ROOT && path.join(process.env.DNNL_ROOT, 'include')];
+  return incDirs.filter(Boolean).map((d) => path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp'));
+}
+
+/** Where libdnnl.so is looked for, in order. */
+function dnnlLibraries() {
+  const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib', '/usr/lib64'];
+  return libDirs.map((d) => path.join(d, 'libdnnl.so'));
+}
+
+/** The files outside the repository whose presence and version decide this build. */
+function systemInputs() {
+  return [...dnnlHeaders(), ...dnnlLibraries()];
+}
+
 function main() {
   if (process.env.DLCV_SKIP_NATIVE === '1') skip('DLCV_SKIP_NATIVE=1');
   if (process.platform !== 'linux') skip(`platform ${process.platform} is not supported yet`);
 
-  const incDirs = ['/usr/include', '/usr/local/include', process.env.DNNL_ROOT && path.join(process.env.DNNL_ROOT, 'include')];
-  const header = firstExisting(incDirs.map((d) => d && path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')));
-  if (!header) skip('oneDNN headers not found: install libdnnl-dev (Debian/Ubuntu: apt-get install -y libdnnl-dev)');
-  const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib', '/usr/lib64'];
-  if (!firstExisting(libDirs.map((d) => path.join(d, 'libdnnl.so')))) skip('libdnnl.so not found: install libdnnl-dev');
+  if (!firstExisting(dnnlHeaders())) skip('oneDNN headers not found: install libdnnl-dev (Debian/Ubuntu: apt-get install -y libdnnl-dev)');
+  if (!firstExisting(dnnlLibraries())) skip('libdnnl.so not found: install libdnnl-dev');
 
   // node-gyp: local dependency, or the copy bundled with npm.
   const execPrefix = path.resolve(path.dirname(process.execPath), '..');
@@ -78,8 +94,11 @@ function main() {
   console.log(`dlcv-native: built ${path.relative(process.cwd(), outFile)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (${check.stdout.trim()})`);
 }
 
-try {
-  main();
-} catch (e) {
-  skip(`unexpected error: ${e && e.message ? e.message : e}`);
+if (require.main === module) {
+  try {
+    main();
+  } catch (e) {
+    skip(`unexpected error: ${e && e.message ? e.message : e}`);
+  }
 }
+module.exports = { systemInputs };

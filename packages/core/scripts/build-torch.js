@@ -13,6 +13,7 @@
 // (INCLUDE_DIR holds ATen/ and torch/; no libraries needed), prints each file's verdict and
 // exits 1 if any fails. tools/device/torch-headers-check.sh runs it on Debian's newer
 // libtorch-dev packages, so that an API change of libtorch 2.x shows before a GPU machine's build.
+// Required as a module it builds nothing and exports `systemInputs()` (tools/system-libraries.js).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -37,6 +38,25 @@ function abiOfLibrary(libDir) {
   return fs.readFileSync(lib).includes('St7__cxx1112basic_string') ? 1 : 0;
 }
 
+const DEBIAN_LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib'];
+
+/**
+ * The files outside the repository whose presence and version decide this build, for each place
+ * findTorch() looks. python3's torch is located without importing it (find_spec), which takes
+ * milliseconds where the import takes seconds.
+ */
+function systemInputs() {
+  const inTree = (dir) => [path.join(dir, 'include', 'ATen', 'ATen.h'), path.join(dir, 'lib', 'libtorch_cpu.so'), path.join(dir, 'lib', 'libc10.so')];
+  if (process.env.TORCH_DIR) return inTree(path.resolve(process.env.TORCH_DIR));
+  const py = spawnSync('python3', ['-c', "import importlib.util as u; s = u.find_spec('torch'); print(s.origin if s and s.origin else '')"], {
+    encoding: 'utf8',
+    timeout: 30000,
+  });
+  const origin = py.status === 0 ? py.stdout.trim() : '';
+  const python = origin ? [path.join(path.dirname(origin), 'version.py'), ...inTree(path.dirname(origin))] : [];
+  return [...python, '/usr/include/ATen/ATen.h', '/usr/include/torch/csrc/api/include/torch/version.h', ...DEBIAN_LIB_DIRS.map((d) => path.join(d, 'libtorch_cpu.so'))];
+}
+
 /** { include, lib, abi, source } of the first libtorch found, or a skip. */
 function findTorch() {
   if (process.env.TORCH_DIR) {
@@ -53,8 +73,7 @@ function findTorch() {
     if (exists(path.join(dir, 'include', 'ATen', 'ATen.h')))
       return { include: path.join(dir, 'include'), lib: path.join(dir, 'lib'), abi: Number(abi), source: `python3's torch ${dir}` };
   }
-  const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib'];
-  const lib = libDirs.find((d) => exists(path.join(d, 'libtorch_cpu.so')));
+  const lib = DEBIAN_LIB_DIRS.find((d) => exists(path.join(d, 'libtorch_cpu.so')));
   if (exists('/usr/include/ATen/ATen.h') && lib) return { include: '/usr/include', lib, abi: abiOfLibrary(lib), source: "Debian's libtorch-dev" };
   skip('libtorch not found: set TORCH_DIR, or install libtorch-dev (Debian/Ubuntu: apt-get install -y libtorch-dev) or a python3 torch package');
 }
@@ -200,7 +219,8 @@ async function checkHeaders(include) {
   process.exit(failed.length ? 1 : 0);
 }
 
-if (process.argv[2] === '--check-headers') {
+if (require.main !== module) module.exports = { systemInputs };
+else if (process.argv[2] === '--check-headers') {
   if (!process.argv[3]) {
     console.error('usage: node scripts/build-torch.js --check-headers INCLUDE_DIR');
     process.exit(2);

@@ -5,7 +5,7 @@
 // It never fails the surrounding build: when it cannot build, it prints one line saying why,
 // writes that line to build/Release/dlcv_dlib.skipped.txt (the face grader repeats it when it
 // falls back to face-api) and exits 0. Required as a module it builds nothing and exports
-// `dlibCompileFlags()`, which the tests' reference program is built with.
+// `dlibCompileFlags()`, which the tests' reference program is built with, and `systemInputs()`.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -22,22 +22,32 @@ const HEADER = path.join('dlib', 'image_processing', 'frontal_face_detector.h');
 
 const firstExisting = (paths) => paths.find((p) => p && fs.existsSync(p));
 
+const dlibRoots = () => (process.env.DLIB_ROOT ? [path.resolve(process.env.DLIB_ROOT)] : ['/usr', '/usr/local']);
+const libDirsOf = (root) => [path.join(root, 'lib'), path.join(root, 'lib', 'x86_64-linux-gnu'), path.join(root, 'lib', 'aarch64-linux-gnu'), path.join(root, 'lib64')];
+const LINEAR_ALGEBRA = ['liblapack.so.3', 'libblas.so.3'];
+const LINEAR_ALGEBRA_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu'];
+
+/** The files outside the repository whose presence and version decide this build (tools/system-libraries.js). */
+function systemInputs() {
+  return dlibRoots().flatMap((root) => [
+    path.join(root, 'include', HEADER),
+    ...libDirsOf(root).flatMap((d) => [path.join(d, 'libdlib.so'), ...LINEAR_ALGEBRA.map((name) => path.join(d, name))]),
+    ...LINEAR_ALGEBRA_DIRS.flatMap((d) => LINEAR_ALGEBRA.map((name) => path.join(d, name))),
+  ]);
+}
+
 /** -I and -L folders of dlib: $DLIB_ROOT (include/, lib/), else the system's. */
 function findDlib() {
-  const roots = process.env.DLIB_ROOT ? [path.resolve(process.env.DLIB_ROOT)] : ['/usr', '/usr/local'];
-  const root = roots.find((r) => fs.existsSync(path.join(r, 'include', HEADER)));
+  const root = dlibRoots().find((r) => fs.existsSync(path.join(r, 'include', HEADER)));
   if (!root)
     skip(
       `${HEADER} not found${process.env.DLIB_ROOT ? ` under DLIB_ROOT=${process.env.DLIB_ROOT}/include` : ''}: install libdlib-dev (Debian/Ubuntu: apt-get install -y libdlib-dev), then run pnpm --filter @dlcv/eval build:dlib`,
     );
-  const libDirs = [path.join(root, 'lib'), path.join(root, 'lib', 'x86_64-linux-gnu'), path.join(root, 'lib', 'aarch64-linux-gnu'), path.join(root, 'lib64')];
-  const lib = libDirs.find((d) => fs.existsSync(path.join(d, 'libdlib.so')));
+  const lib = libDirsOf(root).find((d) => fs.existsSync(path.join(d, 'libdlib.so')));
   if (!lib) skip(`libdlib.so not found beside ${path.join(root, 'include')}: install libdlib-dev`);
   // dlib's headers call LAPACK and BLAS themselves (its config.h sets DLIB_USE_LAPACK); Debian's
   // libdlib-dev links them by soname, with no libblas.so / liblapack.so development links.
-  const linear = ['liblapack.so.3', 'libblas.so.3'].filter((name) =>
-    firstExisting([lib, '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu'].map((d) => path.join(d, name))),
-  );
+  const linear = LINEAR_ALGEBRA.filter((name) => firstExisting([lib, ...LINEAR_ALGEBRA_DIRS].map((d) => path.join(d, name))));
   return { include: path.join(root, 'include'), lib, libs: ['-ldlib', ...linear.map((name) => `-l:${name}`)] };
 }
 
@@ -76,4 +86,4 @@ function main() {
 }
 
 if (require.main === module) main();
-module.exports = { dlibCompileFlags };
+module.exports = { dlibCompileFlags, systemInputs };
