@@ -100,12 +100,3 @@ export function holdOut(ds: ImageDataset, fraction: number, seed: number): { tra
   const sorted = (a: number[]) => a.sort((x, y) => x - y);
   return { heldOut: ds.subset(sorted(perm.slice(0, n))), train: ds.subset(sorted(perm.slice(n))) };
 }
-
-/** Decodes every image now, so a bad file fails the run at start (naming it), not hours in. */
-export async function preloadAll(sets: { name: string; ds: ImageDataset }[], log: (m: string) => void): Promise<void> {
-  for (const { name, ds } of sets) {
-    const started = Date.now();
-    await ds.preload();
-    log(`data: ${name}: ${ds.length} images decoded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
-}

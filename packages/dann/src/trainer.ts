@@ -23,6 +23,7 @@ import {
   assertFinite,
   loadCheckpoint,
   openRun,
+  preloadAll,
   Prefetcher,
   ReadBehind,
   logStepReplay,
@@ -39,7 +40,7 @@ import {
   type TrainingRun,
 } from '@dlcv/core';
 import { RESUMABLE_CHANGES, runName, selectionNote, validateTrainConfig, type RunSpec, type TrainConfig } from './config';
-import { holdOut, openDomain, preloadAll, resolveDomain, SCALING, withoutLabels, type DataLocation, type Domain } from './data';
+import { holdOut, openDomain, resolveDomain, SCALING, withoutLabels, type DataLocation, type Domain } from './data';
 import { accuracy } from './evaluate';
 import { grlLambda } from './grl';
 import { DannNet } from './model';

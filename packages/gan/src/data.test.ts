@@ -73,6 +73,21 @@ describe('train command', () => {
     );
   });
 
+  it('names every face that cannot be used before the run folder is made', async () => {
+    const dir = path.join(tmp, 'broken-faces');
+    await writeImageFolder(dir, 6);
+    const names = (await fs.readdir(dir)).sort();
+    await fs.writeFile(path.join(dir, names[4] as string), 'not a png');
+    await writePng(path.join(dir, names[1] as string), { width: 32, height: 32, channels: 3, data: new Uint8Array(32 * 32 * 3) });
+    const out = path.join(tmp, 'broken-run');
+    const err = (await trainCommand.invoke(['--engine', 'cpu', '--data', dir, '--out', out, '--batch', '2']).catch((e: unknown) => e)) as Error;
+    const lines = err.message.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['2 of 6 images cannot be used (mend or remove them):', `  ${path.join(dir, names[1] as string)}: expected 64x64 pixels, got 32x32`]);
+    expect(lines[2]).toMatch(new RegExp(`^  ${path.join(dir, names[4] as string)}: not a readable image`));
+    expect(lines).toHaveLength(3);
+    expect(await fs.stat(out).catch(() => 'absent')).toBe('absent');
+  });
+
   it('--gpu on an engine whose tensors live on the CPU says first that the run is sized for a GPU', async () => {
     await expect(trainCommand.invoke(['--engine', 'cpu', '--gpu'])).rejects.toThrow(/^no training images given/);
     const lines = jest.mocked(console.log).mock.calls.map((c) => String(c[0]));

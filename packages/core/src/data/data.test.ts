@@ -6,7 +6,7 @@ import { setupEngine } from '../engine/engine';
 import { writePng, type RawImage } from '../image/io';
 import { Rng } from '../rng';
 import { parseLabelCsv } from './csv';
-import { pixelsToFloat } from './dataset';
+import { ImageDataset, ImageSetError, pixelsToFloat, preloadAll } from './dataset';
 import { listImages, openDigits } from './digits';
 import { openImageFolder } from './image-folder';
 
@@ -116,6 +116,54 @@ describe('digits folder', () => {
     const ds = await openDigits(root, 'train');
     await expect(ds.getBatch([0, 1])).rejects.toThrow(/00001\.png: not a readable image/);
     await expect(ds.getBatch([3])).rejects.toThrow(/00003\.png: expected 28x28 pixels, got 32x32/);
+  });
+
+  it('preload: decodes every image, and names every file that cannot be used, each with its problem', async () => {
+    const root = path.join(tmp, 'preload');
+    await makeDigits(root, 30);
+    await fs.writeFile(path.join(root, 'data', '00021.png'), Buffer.from('this is not a png'));
+    await writePng(
+      path.join(root, 'data', '00004.png'),
+      solid(32, 32, 3, () => 7),
+    );
+    const good = await openDigits(root, 'train');
+    const want = await good.getPixels(3);
+    for (const cacheBytes of [undefined, 0]) {
+      const ds = new ImageDataset(good.files, good.labels, { shape: good.shape, maxCacheBytes: cacheBytes });
+      const err = (await ds.preload().catch((e: unknown) => e)) as ImageSetError;
+      expect(err).toBeInstanceOf(ImageSetError);
+      expect(err.message.split('\n')).toEqual([
+        '2 of 30 images cannot be used (mend or remove them):',
+        `  ${path.join(root, 'data', '00004.png')}: expected 28x28 pixels, got 32x32`,
+        expect.stringMatching(new RegExp(`^  ${path.join(root, 'data', '00021.png')}: not a readable image`)),
+      ]);
+      expect(err.problems.map((p) => path.basename(p.file))).toEqual(['00004.png', '00021.png']);
+      // The usable images were decoded and, in a cached set, kept: gone from disk, still read.
+      expect(ds.cachesPixels).toBe(cacheBytes === undefined);
+      await fs.rename(path.join(root, 'data', '00003.png'), path.join(root, 'data', 'moved.png'));
+      if (ds.cachesPixels) expect(Buffer.from(await ds.getPixels(3)).equals(Buffer.from(want))).toBe(true);
+      else await expect(ds.getPixels(3)).rejects.toThrow(/00003\.png: file not found/);
+      await fs.rename(path.join(root, 'data', 'moved.png'), path.join(root, 'data', '00003.png'));
+    }
+  });
+
+  it('preloadAll: one error for every set, listing the first 20 files and counting the rest', async () => {
+    const root = path.join(tmp, 'preload-all');
+    await makeDigits(root, 30);
+    for (let i = 0; i < 25; i++) await fs.writeFile(path.join(root, 'data', `${String(i).padStart(5, '0')}.png`), Buffer.from('truncated'));
+    const ds = await openDigits(root, 'train');
+    const lines: string[] = [];
+    const sets = [
+      { name: 'first', ds: ds.subset([0, 1, 2, 25, 26]) },
+      { name: 'second', ds: ds.subset(Array.from({ length: 25 }, (_, i) => i + 3).filter((i) => i !== 25 && i !== 26)) },
+    ];
+    const err = (await preloadAll(sets, (m) => lines.push(m)).catch((e: unknown) => e)) as ImageSetError;
+    expect(err.problems).toHaveLength(25);
+    const message = err.message.split('\n');
+    expect(message[0]).toBe('25 of 28 images cannot be used (mend or remove them):');
+    expect(message.slice(1, 21).map((l) => path.basename(l.split(':')[0] as string))).toEqual(Array.from({ length: 20 }, (_, i) => `${String(i).padStart(5, '0')}.png`));
+    expect(message.slice(21)).toEqual(['  ... and 5 more']);
+    expect(lines.map((l) => l.replace(/[\d.]+ s$/, 'T s'))).toEqual(['data: first: 5 images decoded in T s', 'data: second: 23 images decoded in T s']);
   });
 
   it('reports a CSV without the header with the file name', async () => {

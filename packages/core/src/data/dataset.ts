@@ -5,6 +5,8 @@
  * when the whole set fits `maxCacheBytes` (MNIST-M train: 105 MB; 38k faces: 472 MB), else per
  * batch and dropped afterwards, so a 40k-face folder never needs more than a batch in memory.
  * While the caller trains on one batch, the next is already being decoded on libuv's threads.
+ * `preload` decodes (or, uncached, checks) every image up front and names every file that cannot
+ * be used, so a training command stops before its first step instead of at the batch that reads it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ImageFileError, readImage, readImages, type RawImage } from '../image/io';
@@ -28,6 +30,22 @@ export interface ImageDatasetOptions {
   maxCacheBytes?: number;
   /** Parallel decodes (default 8: sharp runs them on libuv's pool). */
   concurrency?: number;
+}
+
+/** The files of a set that cannot be used, every one found by `ImageDataset.preload`, each with its problem. */
+export class ImageSetError extends Error {
+  /** How many of the problems the message lists; the rest are counted. */
+  static readonly LISTED = 20;
+
+  constructor(
+    readonly problems: readonly { file: string; reason: string }[],
+    total: number,
+  ) {
+    const listed = problems.slice(0, ImageSetError.LISTED).map((p) => `  ${p.file}: ${p.reason}`);
+    const more = problems.length - listed.length;
+    super(`${problems.length} of ${total} images cannot be used (mend or remove them):\n${listed.join('\n')}${more > 0 ? `\n  ... and ${more} more` : ''}`);
+    this.name = 'ImageSetError';
+  }
 }
 
 export interface Batch {
@@ -110,10 +128,9 @@ export class ImageDataset {
       if (this.cache && this.cached?.[index]) out.set(this.cache.subarray(index * this.pixelsPerImage, (index + 1) * this.pixelsPerImage), k * this.pixelsPerImage);
       else missing.push(k);
     });
-    const { height, width, channels } = this.shape;
     const read = await readImages(
       missing.map((k) => this.files[indices[k] as number] as string),
-      { channels, expectSize: { width, height }, resize: this.resize ? { width, height } : undefined, concurrency: this.concurrency },
+      this.readOptions(),
     );
     const bad = read.problems[0];
     if (bad) throw new ImageFileError(bad.file, bad.reason);
@@ -121,23 +138,43 @@ export class ImageDataset {
       const k = missing[j] as number;
       const pixels = (img as RawImage).data;
       out.set(pixels, k * this.pixelsPerImage);
-      if (this.cache && this.cached) {
-        const index = indices[k] as number;
-        this.cache.set(pixels, index * this.pixelsPerImage);
-        this.cached[index] = 1;
-      }
+      this.keep(indices[k] as number, pixels);
     });
     return out;
   }
 
-  /** Decodes every image now (with a callback for progress), e.g. before timing an epoch. */
+  /** How readImages reads this set's files: its shape, resized or checked, `concurrency` at a time. */
+  private readOptions(): Parameters<typeof readImages>[1] {
+    const { height, width, channels } = this.shape;
+    return { channels, expectSize: { width, height }, resize: this.resize ? { width, height } : undefined, concurrency: this.concurrency };
+  }
+
+  /** Stores an image's pixels in the cache, when the set is cached. */
+  private keep(index: number, pixels: Uint8Array): void {
+    if (!this.cache || !this.cached) return;
+    this.cache.set(pixels, index * this.pixelsPerImage);
+    this.cached[index] = 1;
+  }
+
+  /**
+   * Decodes every image now (with a callback for progress): kept when the set is cached, else
+   * only checked. Every file that cannot be used is found; if any, the error (ImageSetError)
+   * names each with its problem, after the others have been decoded.
+   */
   async preload(onProgress?: (done: number, total: number) => void): Promise<void> {
     const chunk = 256;
+    const problems: { file: string; reason: string }[] = [];
     for (let start = 0; start < this.length; start += chunk) {
-      const indices = Array.from({ length: Math.min(chunk, this.length - start) }, (_, i) => start + i);
-      await this.getPixelsBatch(indices);
-      onProgress?.(start + indices.length, this.length);
+      const indices = Array.from({ length: Math.min(chunk, this.length - start) }, (_, i) => start + i).filter((i) => !this.cached?.[i]);
+      const read = await readImages(
+        indices.map((i) => this.files[i] as string),
+        this.readOptions(),
+      );
+      read.images.forEach((img, j) => img && this.keep(indices[j] as number, img.data));
+      problems.push(...read.problems.map(({ file, reason }) => ({ file, reason })));
+      onProgress?.(Math.min(start + chunk, this.length), this.length);
     }
+    if (problems.length) throw new ImageSetError(problems, this.length);
   }
 
   /** Float batch [n, h, w, c] scaled as asked (default [-1, 1]). */
@@ -187,4 +224,28 @@ export class ImageDataset {
     const labels = this.labels ? Int32Array.from(indices, (i) => this.labels?.[i] as number) : undefined;
     return new ImageDataset(files, labels, { shape: this.shape, resize: this.resize, concurrency: this.concurrency });
   }
+}
+
+/**
+ * Decodes every image of each set now (`ImageDataset.preload`), logging each set's time, so that
+ * a file that cannot be used stops a command at its start: one ImageSetError, after every set,
+ * names every such file of them all.
+ */
+export async function preloadAll(sets: readonly { name: string; ds: ImageDataset }[], log: (m: string) => void): Promise<void> {
+  const problems: ImageSetError['problems'][number][] = [];
+  for (const { name, ds } of sets) {
+    const started = Date.now();
+    try {
+      await ds.preload();
+    } catch (err) {
+      if (!(err instanceof ImageSetError)) throw err;
+      problems.push(...err.problems);
+    }
+    log(`data: ${name}: ${ds.length} images ${ds.cachesPixels ? 'decoded' : 'checked'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  if (problems.length)
+    throw new ImageSetError(
+      problems,
+      sets.reduce((n, { ds }) => n + ds.length, 0),
+    );
 }

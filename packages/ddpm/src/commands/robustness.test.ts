@@ -101,6 +101,25 @@ describe('Ctrl-C during training', () => {
   });
 });
 
+describe('training images that cannot be used', () => {
+  test('stop the command before its run folder is made, naming every such file with its problem', async () => {
+    const broken = await makeDigitsFixture({ size: 28, perClass: 4 });
+    const names = ['00031.png', '00007.png'];
+    for (const name of names) {
+      const bytes = await fs.readFile(path.join(broken, 'data', name));
+      await fs.writeFile(path.join(broken, 'data', name), bytes.subarray(0, 30));
+    }
+    const out = path.join(root, 'broken-data');
+    const done = await run(trainArgs(out).map((a) => (a === data ? broken : a)));
+    expect(done.code).toBe(1);
+    const lines = done.stderr.trim().split('\n');
+    expect(lines[0]).toBe('dlcv-ddpm train: 2 of 40 images cannot be used (mend or remove them):');
+    expect(lines.slice(1).map((l) => l.split(': ')[0])).toEqual(['00007.png', '00031.png'].map((n) => `  ${path.join(broken, 'data', n)}`));
+    expect(lines.slice(1).every((l) => /: not a readable image/.test(l))).toBe(true);
+    expect(await fs.stat(out).catch(() => 'absent')).toBe('absent');
+  });
+});
+
 describe('sampling to a bad place', () => {
   let model: string;
   beforeAll(async () => {

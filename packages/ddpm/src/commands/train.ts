@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineCommand, flag, gpuJobNote, openDigits, UsageError, userPath } from '@dlcv/core';
+import { defineCommand, flag, gpuJobNote, openDigits, preloadAll, UsageError, userPath } from '@dlcv/core';
 import { GPU_PRESETS, PRESETS, presetConfig, type PresetName, type TrainConfig } from '../config';
 import { resolveMnistm } from '../data';
 import { train } from '../trainer';
@@ -60,6 +60,8 @@ export const trainCommand = defineCommand({
     const { root, label } = await resolveMnistm(flags.data, log);
     const data = await openDigits(root, 'train', { channels: 3, size: config.unet.imageSize });
     log(`data: ${root} (train ${data.length} images)`);
+    // Every image decoded before the run opens: an unusable file stops here, named with all the others.
+    await preloadAll([{ name: `${label} train`, ds: data }], log);
     const t0 = Date.now();
     const drawThreads = flags['draw-threads'] ?? defaultWorkerThreads(engine);
     if (drawThreads > 0) log(`training noise: drawn one step ahead on ${drawThreads} worker thread${drawThreads > 1 ? 's' : ''}`);

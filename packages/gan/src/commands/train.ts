@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineCommand, flag, gpuJobNote, userPath } from '@dlcv/core';
+import { defineCommand, flag, gpuJobNote, preloadAll, userPath } from '@dlcv/core';
 import { DEFAULT_EPOCHS, GPU_RUN, makeTrainConfig, PRESET_NAMES, TRAIN_PRESETS } from '../config';
 import { openTrainingData } from '../data';
 import { MODEL_NAMES, MODEL_PRESETS, type DcganConfig } from '../model';
@@ -62,6 +62,8 @@ export const trainCommand = defineCommand({
       data: description,
     });
     console.log(`data: ${description}: ${dataset.length} images`);
+    // Every image decoded before the run opens: an unusable file stops here, named with all the others.
+    await preloadAll([{ name: 'training images', ds: dataset }], (m) => console.log(m));
     console.log(
       `model ${config.model} (ngf ${gan.ngf}, ndf ${gan.ndf}), preset ${config.preset}: Adam lr D ${config.lrD}, G ${config.lrG}, beta1 ${config.beta1}; batch ${config.batchSize}, ${config.epochs} epochs, seed ${config.seed}`,
     );
