@@ -29,11 +29,11 @@ const LINEAR_ALGEBRA_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linu
 
 /** The files outside the repository whose presence and version decide this build (tools/system-libraries.js). */
 function systemInputs() {
-  return dlibRoots().flatMap((root) => [
+  const inRoots = dlibRoots().flatMap((root) => [
     path.join(root, 'include', HEADER),
     ...libDirsOf(root).flatMap((d) => [path.join(d, 'libdlib.so'), ...LINEAR_ALGEBRA.map((name) => path.join(d, name))]),
-    ...LINEAR_ALGEBRA_DIRS.flatMap((d) => LINEAR_ALGEBRA.map((name) => path.join(d, name))),
   ]);
+  return [...inRoots, ...LINEAR_ALGEBRA_DIRS.flatMap((d) => LINEAR_ALGEBRA.map((name) => path.join(d, name)))];
 }
 
 /** -I and -L folders of dlib: $DLIB_ROOT (include/, lib/), else the system's. */
