@@ -65,7 +65,7 @@ describe('reading many images', () => {
       files.push(path.join(dir, `${String(i).padStart(3, '0')}.png`));
       await writePng(files[i] as string, img);
     }
-    // Truncated files: decoded beside others, libvips alone would call these "Unknown error".
+    // Truncated files: libvips' own message for these varies with the decodes beside them.
     for (const i of [30, 5, 17]) {
       const bytes = await fs.readFile(files[i] as string);
       await fs.writeFile(files[i] as string, bytes.subarray(0, bytes.length - 40));
@@ -74,7 +74,7 @@ describe('reading many images', () => {
       () => 'read',
       (e: Error) => e.message.slice((files[5] as string).length + 2),
     );
-    expect(lone).toMatch(/libpng read error/);
+    expect(lone).toMatch(/^corrupt image data \(PNG file ends inside its IDAT chunk: \d+ of \d+ data bytes and no CRC\)$/);
     const { images, problems } = await readImages(files, { channels: 1, concurrency: 8 });
     expect(problems).toEqual([5, 17, 30].map((index) => ({ index, file: files[index], reason: lone })));
     expect(images.filter((x) => x !== undefined)).toHaveLength(37);

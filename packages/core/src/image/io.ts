@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../files';
+import { describeDamage, tidyDecoderMessage } from './damage';
 import type { RawImage } from './pixels';
 import { resizeBilinear } from './resize';
 
@@ -47,7 +48,11 @@ export async function readImage(file: string, options: ReadImageOptions = {}): P
   return decodeImage(buf, file, options);
 }
 
-/** Decodes an in-memory image; `name` is used in errors. */
+/**
+ * Decodes an in-memory image; `name` is used in errors. A PNG or JPEG the decoder refuses is
+ * described from its own bytes where they show the damage (image/damage.ts), since libvips'
+ * message for the same file varies from call to call.
+ */
 export async function decodeImage(buf: Buffer | Uint8Array, name: string, options: ReadImageOptions = {}): Promise<RawImage> {
   let pipeline: sharp.Sharp;
   let meta: sharp.Metadata;
@@ -55,7 +60,7 @@ export async function decodeImage(buf: Buffer | Uint8Array, name: string, option
     pipeline = sharp(buf, { failOn: 'error' });
     meta = await pipeline.metadata();
   } catch (err) {
-    throw new ImageFileError(name, `not a readable image (${(err as Error).message})`);
+    throw new ImageFileError(name, `not a readable image (${describeDamage(buf) ?? tidyDecoderMessage((err as Error).message)})`);
   }
   const { width, height } = meta;
   if (!width || !height) throw new ImageFileError(name, 'image has no size');
@@ -77,7 +82,7 @@ export async function decodeImage(buf: Buffer | Uint8Array, name: string, option
     return options.resize ? resizeBilinear(img, options.resize.width, options.resize.height) : img;
   } catch (err) {
     if (err instanceof ImageFileError) throw err;
-    throw new ImageFileError(name, `corrupt image data (${(err as Error).message})`);
+    throw new ImageFileError(name, `corrupt image data (${describeDamage(buf) ?? tidyDecoderMessage((err as Error).message)})`);
   }
 }
 
@@ -89,9 +94,9 @@ export interface ImageReadResult {
 }
 
 /**
- * Reads many images with `concurrency` decodes at a time. libvips reports a failed decode as
- * "Unknown error" when other decodes run beside it, so the files that failed are read again one
- * by one: every caller then reports the same reason for the same file, in file order.
+ * Reads many images with `concurrency` decodes at a time. The files that failed are read again
+ * one by one, so a failure that came from the decodes beside it is not reported, and the
+ * problems come in file order.
  */
 export async function readImages(files: readonly string[], options: ReadImageOptions & { concurrency?: number } = {}): Promise<ImageReadResult> {
   const images: (RawImage | undefined)[] = new Array(files.length);
